@@ -1,0 +1,104 @@
+"""The one error hierarchy of the workbench.
+
+Every error a user can cause derives from :class:`WorkbenchError`. Pages and the command line
+catch this one class and render ``str(error)``: a plain sentence saying what is wrong and what to
+do. Anything else reaching the top is a bug.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class WorkbenchError(Exception):
+    """Base class of every error the workbench reports to a user.
+
+    Args:
+        message: What is wrong, in plain language.
+        hint: What the user can do about it.
+    """
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        if self.hint:
+            return f"{self.message} {self.hint}"
+        return self.message
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found while validating input, located as precisely as possible."""
+
+    message: str
+    file: str | None = None
+    row: int | None = None
+    column: str | None = None
+
+    def __str__(self) -> str:
+        where = []
+        if self.file:
+            where.append(f"file {self.file!r}")
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column:
+            where.append(f"column {self.column!r}")
+        prefix = ", ".join(where)
+        return f"{prefix}: {self.message}" if prefix else self.message
+
+
+class ValidationError(WorkbenchError):
+    """Input failed validation. Collects every problem found and is raised once.
+
+    Args:
+        message: A summary of what failed.
+        problems: Each problem with its file, row and column where known.
+        hint: What the user can do about it.
+    """
+
+    def __init__(
+        self, message: str, problems: list[Problem] | None = None, hint: str | None = None
+    ) -> None:
+        super().__init__(message, hint)
+        self.problems = list(problems or [])
+
+    def __str__(self) -> str:
+        text = super().__str__()
+        if not self.problems:
+            return text
+        shown = self.problems[:10]
+        lines = [text, *(f"  - {p}" for p in shown)]
+        if len(self.problems) > len(shown):
+            lines.append(f"  - … and {len(self.problems) - len(shown)} more")
+        return "\n".join(lines)
+
+
+class DataImportError(ValidationError):
+    """A file could not be imported. Nothing was written to the workspace."""
+
+
+class DatasetExistsError(WorkbenchError):
+    """A dataset of that name exists already and would be overwritten."""
+
+
+class DatasetNotFoundError(WorkbenchError):
+    """No dataset of that name is in the workspace."""
+
+
+class WorkspaceError(WorkbenchError):
+    """The workspace file cannot be opened or used (locked, newer schema, unreadable)."""
+
+
+class RoleError(WorkbenchError):
+    """Column roles are invalid (unknown role, unknown column, conflicting assignment)."""
+
+
+class LinkageError(WorkbenchError):
+    """A linkage model cannot be built, trained or applied to the data given."""
+
+
+class AccessDeniedError(WorkbenchError):
+    """The current user is not allowed to do this."""

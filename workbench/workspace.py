@@ -1,0 +1,328 @@
+"""The workspace: one DuckDB file holding datasets, catalogue metadata, roles and the audit log.
+
+Datasets live as tables in the ``data`` schema; everything about them lives in the ``wb`` schema.
+The schema version is recorded in ``wb.schema_version`` and migrations are applied in order when a
+workspace is opened, so an older file is upgraded in place and a newer one is refused.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from workbench.config import current_user, load_settings
+from workbench.errors import WorkspaceError
+from workbench.sql import qualified
+
+log = logging.getLogger(__name__)
+
+DATA_SCHEMA = "data"
+META_SCHEMA = "wb"
+
+# Each entry moves the workspace from version i to i + 1. Never edit a released entry: append.
+MIGRATIONS: list[list[str]] = [
+    [
+        "CREATE SCHEMA IF NOT EXISTS data",
+        "CREATE SCHEMA IF NOT EXISTS wb",
+        """CREATE TABLE wb.datasets (
+            name VARCHAR PRIMARY KEY,
+            kind VARCHAR NOT NULL DEFAULT 'source',
+            title VARCHAR,
+            description VARCHAR,
+            source_system VARCHAR,
+            owner VARCHAR,
+            refresh_date DATE,
+            row_count BIGINT,
+            column_count INTEGER,
+            source_file VARCHAR,
+            source_sha256 VARCHAR,
+            source_format VARCHAR,
+            source_bytes BIGINT,
+            imported_at TIMESTAMP,
+            imported_by VARCHAR,
+            is_sample BOOLEAN NOT NULL DEFAULT FALSE,
+            version INTEGER NOT NULL DEFAULT 1,
+            previous_version VARCHAR,
+            updated_at TIMESTAMP
+        )""",
+        """CREATE TABLE wb.columns (
+            dataset VARCHAR NOT NULL,
+            position INTEGER NOT NULL,
+            name VARCHAR NOT NULL,
+            dtype VARCHAR NOT NULL,
+            description VARCHAR,
+            PRIMARY KEY (dataset, name)
+        )""",
+        """CREATE TABLE wb.profiles (
+            dataset VARCHAR PRIMARY KEY,
+            computed_at TIMESTAMP NOT NULL,
+            profile JSON NOT NULL
+        )""",
+        """CREATE TABLE wb.column_roles (
+            dataset VARCHAR NOT NULL,
+            column_name VARCHAR NOT NULL,
+            role VARCHAR NOT NULL,
+            suggested_role VARCHAR,
+            confidence DOUBLE,
+            confirmed BOOLEAN NOT NULL DEFAULT FALSE,
+            updated_at TIMESTAMP,
+            updated_by VARCHAR,
+            PRIMARY KEY (dataset, column_name)
+        )""",
+        "CREATE SEQUENCE wb.audit_seq START 1",
+        """CREATE TABLE wb.audit_log (
+            id BIGINT PRIMARY KEY DEFAULT nextval('wb.audit_seq'),
+            occurred_at TIMESTAMP NOT NULL,
+            actor VARCHAR NOT NULL,
+            action VARCHAR NOT NULL,
+            target VARCHAR,
+            detail JSON,
+            data_version VARCHAR
+        )""",
+        """CREATE TABLE wb.settings (
+            key VARCHAR PRIMARY KEY,
+            value JSON
+        )""",
+    ],
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def utcnow() -> datetime:
+    """The current time in UTC, without tzinfo (as DuckDB TIMESTAMP stores it)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Workspace:
+    """An open workspace file.
+
+    One ``Workspace`` holds one DuckDB connection. Use :meth:`cursor` for each thread (Streamlit
+    runs each session in its own thread) and :meth:`transaction` for all-or-nothing writes.
+
+    Args:
+        path: The DuckDB file; created with its folder when missing. ``":memory:"`` for tests.
+        read_only: Open without taking the write lock.
+    """
+
+    def __init__(self, path: str | Path, read_only: bool = False) -> None:
+        self.path = Path(path) if str(path) != ":memory:" else Path(":memory:")
+        self.read_only = read_only
+        self._lock = threading.RLock()
+        target = str(path)
+        if target != ":memory:":
+            if read_only and not self.path.exists():
+                raise WorkspaceError(
+                    f"There is no workspace at {self.path}.",
+                    hint="Run `workbench init` first, or give the right --workspace path.",
+                )
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise WorkspaceError(
+                    f"Cannot create the workspace folder {self.path.parent}: {exc.strerror}.",
+                    hint="Choose a folder you can write to with --workspace or WORKBENCH_WORKSPACE.",
+                ) from exc
+        try:
+            self.con = duckdb.connect(target, read_only=read_only)
+        except duckdb.IOException as exc:
+            text = str(exc)
+            if "lock" in text.lower():
+                raise WorkspaceError(
+                    f"The workspace {self.path} is open in another program.",
+                    hint="Close the other workbench (for example the running app) or use "
+                    "--workspace to choose another file.",
+                ) from exc
+            raise WorkspaceError(
+                f"The workspace {self.path} cannot be opened: {text.splitlines()[0]}",
+                hint="Check that it is a workbench workspace (a DuckDB file) and not damaged.",
+            ) from exc
+        except duckdb.Error as exc:
+            raise WorkspaceError(
+                f"The workspace {self.path} cannot be opened: {str(exc).splitlines()[0]}",
+                hint="Check that it is a workbench workspace (a DuckDB file) and not damaged.",
+            ) from exc
+        if not read_only:
+            self._migrate()
+        else:
+            self._check_version()
+
+    # ------------------------------------------------------------------ schema
+    def schema_version(self) -> int:
+        """The schema version of the open file (0 for a new, empty file)."""
+        with self.cursor() as cur:
+            exists = cur.execute(
+                "SELECT count(*) FROM information_schema.tables "
+                "WHERE table_schema = ? AND table_name = 'schema_version'",
+                [META_SCHEMA],
+            ).fetchall()[0][0]
+            if not exists:
+                return 0
+            row = cur.execute("SELECT max(version) FROM wb.schema_version").fetchall()[0][0]
+            return int(row or 0)
+
+    def _check_version(self) -> int:
+        version = self.schema_version()
+        if version > SCHEMA_VERSION:
+            raise WorkspaceError(
+                f"The workspace {self.path} was written by a newer workbench "
+                f"(schema {version}; this one reads up to {SCHEMA_VERSION}).",
+                hint="Upgrade the workbench, or open another workspace.",
+            )
+        return version
+
+    def _migrate(self) -> None:
+        version = self._check_version()
+        if version == SCHEMA_VERSION:
+            return
+        with self.transaction() as cur:
+            cur.execute("CREATE SCHEMA IF NOT EXISTS wb")
+            cur.execute(
+                "CREATE TABLE IF NOT EXISTS wb.schema_version "
+                "(version INTEGER PRIMARY KEY, applied_at TIMESTAMP NOT NULL)"
+            )
+            for index in range(version, SCHEMA_VERSION):
+                for statement in MIGRATIONS[index]:
+                    cur.execute(statement)
+                cur.execute(
+                    "INSERT INTO wb.schema_version VALUES (?, ?)", [index + 1, utcnow()]
+                )
+        log.info("workspace %s migrated from schema %s to %s", self.path, version, SCHEMA_VERSION)
+
+    # ------------------------------------------------------------- connections
+    @contextmanager
+    def cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor (its own DuckDB connection to the same database) for one thread or task."""
+        cur = self.con.cursor()
+        try:
+            yield cur
+        finally:
+            cur.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Run the block in one transaction: everything it wrote is kept, or nothing is."""
+        if self.read_only:
+            raise WorkspaceError(
+                f"The workspace {self.path} is open read-only.",
+                hint="Open it without --read-only to change it.",
+            )
+        cur = self.con.cursor()
+        cur.execute("BEGIN TRANSACTION")
+        try:
+            yield cur
+        except BaseException:
+            cur.execute("ROLLBACK")
+            cur.close()
+            raise
+        else:
+            cur.execute("COMMIT")
+            cur.close()
+
+    def query_df(self, sql: str, params: list[Any] | None = None):  # noqa: ANN201 - pandas
+        """Run a read query with bound parameters and return a pandas DataFrame."""
+        with self.cursor() as cur:
+            return cur.execute(sql, params or []).df()
+
+    def query(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+        """Run a query with bound parameters and return all rows."""
+        with self.cursor() as cur:
+            return cur.execute(sql, params or []).fetchall()
+
+    def table_exists(self, schema: str, name: str) -> bool:
+        """Whether ``schema.name`` exists in this workspace."""
+        rows = self.query(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? "
+            "AND table_name = ?",
+            [schema, name],
+        )
+        return bool(rows[0][0])
+
+    def dataset_table(self, name: str) -> str:
+        """The quoted, schema-qualified table name of a dataset."""
+        return qualified(DATA_SCHEMA, name)
+
+    # ------------------------------------------------------------------- audit
+    def audit(
+        self,
+        action: str,
+        target: str | None = None,
+        detail: dict[str, Any] | None = None,
+        actor: str | None = None,
+        data_version: str | None = None,
+        cur: duckdb.DuckDBPyConnection | None = None,
+    ) -> None:
+        """Append one entry to the audit log.
+
+        Args:
+            action: What happened, as a short dotted verb (``dataset.import``).
+            target: What it happened to (a dataset name, a user).
+            detail: Anything else worth keeping, stored as JSON.
+            actor: Who did it; defaults to the local user.
+            data_version: The version of the data concerned, where one applies.
+            cur: Write inside this transaction's cursor instead of a fresh one.
+        """
+        if self.read_only:
+            return
+        params = [
+            utcnow(),
+            actor or current_user(),
+            action,
+            target,
+            json.dumps(detail or {}, default=str),
+            data_version,
+        ]
+        sql = (
+            "INSERT INTO wb.audit_log (occurred_at, actor, action, target, detail, data_version) "
+            "VALUES (?, ?, ?, ?, ?, ?)"
+        )
+        if cur is not None:
+            cur.execute(sql, params)
+        else:
+            with self.cursor() as own:
+                own.execute(sql, params)
+
+    def audit_log(self, limit: int = 500):  # noqa: ANN201 - pandas
+        """The most recent audit entries, newest first, as a DataFrame."""
+        return self.query_df(
+            "SELECT id, occurred_at, actor, action, target, detail, data_version FROM wb.audit_log "
+            "ORDER BY id DESC LIMIT ?",
+            [int(limit)],
+        )
+
+    # ---------------------------------------------------------------- settings
+    def get_setting(self, key: str, default: Any = None) -> Any:
+        """Read one stored setting (JSON value)."""
+        rows = self.query("SELECT value FROM wb.settings WHERE key = ?", [key])
+        return json.loads(rows[0][0]) if rows and rows[0][0] is not None else default
+
+    def set_setting(self, key: str, value: Any) -> None:
+        """Store one setting (any JSON-serialisable value)."""
+        with self.cursor() as cur:
+            cur.execute(
+                "INSERT OR REPLACE INTO wb.settings (key, value) VALUES (?, ?)",
+                [key, json.dumps(value, default=str)],
+            )
+
+    def close(self) -> None:
+        """Close the connection and release the file lock."""
+        self.con.close()
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_workspace(path: str | Path | None = None, read_only: bool = False) -> Workspace:
+    """Open (creating and migrating if needed) the workspace at ``path`` or the configured one."""
+    return Workspace(path or load_settings().workspace, read_only=read_only)
