@@ -38,7 +38,9 @@ def load_settings(workspace: str | os.PathLike[str] | None = None) -> Settings:
     Args:
         workspace: An explicit workspace path (such as ``--workspace``); wins over the environment.
     """
-    path = Path(workspace) if workspace else Path(os.environ.get(ENV_WORKSPACE) or DEFAULT_WORKSPACE)
+    path = (
+        Path(workspace) if workspace else Path(os.environ.get(ENV_WORKSPACE) or DEFAULT_WORKSPACE)
+    )
     raw = os.environ.get(ENV_MAX_IMPORT_MB)
     try:
         max_mb = float(raw) if raw else DEFAULT_MAX_IMPORT_MB
@@ -56,5 +58,5 @@ def current_user() -> str:
         import getpass
 
         return getpass.getuser()
-    except Exception:  # noqa: BLE001 - no user database in some containers
+    except Exception:
         return "analyst"

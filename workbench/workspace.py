@@ -72,6 +72,7 @@ MIGRATIONS: list[list[str]] = [
             role VARCHAR NOT NULL,
             suggested_role VARCHAR,
             confidence DOUBLE,
+            reason VARCHAR,
             confirmed BOOLEAN NOT NULL DEFAULT FALSE,
             updated_at TIMESTAMP,
             updated_by VARCHAR,
@@ -90,6 +91,45 @@ MIGRATIONS: list[list[str]] = [
         """CREATE TABLE wb.settings (
             key VARCHAR PRIMARY KEY,
             value JSON
+        )""",
+    ],
+    [
+        "CREATE SCHEMA IF NOT EXISTS linkage",
+        """CREATE TABLE wb.models (
+            model_id VARCHAR PRIMARY KEY,
+            name VARCHAR NOT NULL,
+            created_at TIMESTAMP NOT NULL,
+            created_by VARCHAR,
+            link_type VARCHAR NOT NULL,
+            settings JSON NOT NULL,
+            spec JSON,
+            data_fingerprint VARCHAR,
+            datasets JSON,
+            threshold DOUBLE,
+            metrics JSON,
+            is_active BOOLEAN NOT NULL DEFAULT FALSE,
+            parent_model_id VARCHAR,
+            notes VARCHAR
+        )""",
+        """CREATE TABLE wb.clusters (
+            source_dataset VARCHAR NOT NULL,
+            unique_id VARCHAR NOT NULL,
+            cluster_id VARCHAR NOT NULL,
+            model_id VARCHAR NOT NULL,
+            threshold DOUBLE NOT NULL,
+            PRIMARY KEY (model_id, source_dataset, unique_id)
+        )""",
+        """CREATE TABLE wb.labels (
+            source_dataset_l VARCHAR NOT NULL,
+            unique_id_l VARCHAR NOT NULL,
+            source_dataset_r VARCHAR NOT NULL,
+            unique_id_r VARCHAR NOT NULL,
+            label INTEGER,
+            reviewer VARCHAR,
+            labelled_at TIMESTAMP NOT NULL,
+            model_id VARCHAR,
+            match_probability_shown DOUBLE,
+            note VARCHAR
         )""",
     ],
 ]
@@ -129,7 +169,7 @@ class Workspace:
             except OSError as exc:
                 raise WorkspaceError(
                     f"Cannot create the workspace folder {self.path.parent}: {exc.strerror}.",
-                    hint="Choose a folder you can write to with --workspace or WORKBENCH_WORKSPACE.",
+                    hint="Choose a writable folder with --workspace or WORKBENCH_WORKSPACE.",
                 ) from exc
         try:
             self.con = duckdb.connect(target, read_only=read_only)
@@ -192,9 +232,7 @@ class Workspace:
             for index in range(version, SCHEMA_VERSION):
                 for statement in MIGRATIONS[index]:
                     cur.execute(statement)
-                cur.execute(
-                    "INSERT INTO wb.schema_version VALUES (?, ?)", [index + 1, utcnow()]
-                )
+                cur.execute("INSERT INTO wb.schema_version VALUES (?, ?)", [index + 1, utcnow()])
         log.info("workspace %s migrated from schema %s to %s", self.path, version, SCHEMA_VERSION)
 
     # ------------------------------------------------------------- connections
@@ -227,7 +265,7 @@ class Workspace:
             cur.execute("COMMIT")
             cur.close()
 
-    def query_df(self, sql: str, params: list[Any] | None = None):  # noqa: ANN201 - pandas
+    def query_df(self, sql: str, params: list[Any] | None = None):
         """Run a read query with bound parameters and return a pandas DataFrame."""
         with self.cursor() as cur:
             return cur.execute(sql, params or []).df()
@@ -290,7 +328,7 @@ class Workspace:
             with self.cursor() as own:
                 own.execute(sql, params)
 
-    def audit_log(self, limit: int = 500):  # noqa: ANN201 - pandas
+    def audit_log(self, limit: int = 500):
         """The most recent audit entries, newest first, as a DataFrame."""
         return self.query_df(
             "SELECT id, occurred_at, actor, action, target, detail, data_version FROM wb.audit_log "
@@ -311,6 +349,22 @@ class Workspace:
                 "INSERT OR REPLACE INTO wb.settings (key, value) VALUES (?, ?)",
                 [key, json.dumps(value, default=str)],
             )
+
+    def summary(self) -> dict[str, Any]:
+        """Path, size, schema version and dataset count, for the Workspace page."""
+        size = 0
+        if str(self.path) != ":memory:" and self.path.exists():
+            size = self.path.stat().st_size
+            wal = self.path.with_name(self.path.name + ".wal")
+            if wal.exists():
+                size += wal.stat().st_size
+        datasets = self.query("SELECT count(*) FROM wb.datasets")[0][0]
+        return {
+            "path": self.path.resolve() if str(self.path) != ":memory:" else self.path,
+            "size_mb": size / (1024 * 1024),
+            "schema_version": self.schema_version(),
+            "datasets": int(datasets),
+        }
 
     def close(self) -> None:
         """Close the connection and release the file lock."""
