@@ -1,0 +1,391 @@
+"""The model registry: every trained model is a saved version in the workspace.
+
+A version keeps the Splink settings JSON (loadable by plain Splink), the workbench spec, a
+fingerprint of the data it was trained on, its metrics and threshold. Scored pairs are stored
+as tables in the ``linkage`` schema, named by model id; clusters in ``wb.clusters``; clerical
+labels in ``wb.labels``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from linkage.data import FrameLike, PreparedInput, prepare_frames
+from linkage.train import TrainedModel
+from workbench.errors import LinkageError
+from workbench.sql import qualified, quote_ident
+from workbench.workspace import Workspace, utcnow
+
+log = logging.getLogger(__name__)
+
+PREDICTIONS_SCHEMA = "linkage"
+
+
+def _prepared(frames: Sequence[FrameLike] | FrameLike | PreparedInput) -> PreparedInput:
+    return frames if isinstance(frames, PreparedInput) else prepare_frames(frames)
+
+
+def data_fingerprint(frames: Sequence[FrameLike] | FrameLike | PreparedInput) -> str:
+    """A short hash of the data: per input its name, row count, columns and a content checksum.
+
+    The checksum is an order-independent sum of row hashes computed in DuckDB, so the same
+    records in another order give the same fingerprint and any changed value another.
+
+    Args:
+        frames: The inputs (or a prepared input).
+
+    Returns:
+        A 16-character hex string.
+    """
+    data = _prepared(frames)
+    parts = []
+    con = duckdb.connect()
+    try:
+        for frame, name in zip(data.frames, data.names, strict=True):
+            con.register("fp_df", frame)
+            count, checksum = con.execute(
+                "SELECT count(*), coalesce(sum(hash(fp_df)::HUGEINT) % 18446744073709551557, 0) "
+                "FROM fp_df"
+            ).fetchall()[0]
+            con.unregister("fp_df")
+            parts.append(f"{name}|{count}|{','.join(map(str, frame.columns))}|{checksum}")
+    finally:
+        con.close()
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+
+
+def new_model_id() -> str:
+    """A fresh model id, usable as a table name: ``m_YYYYMMDD_HHMMSS_xxxxxx``."""
+    return f"m_{utcnow():%Y%m%d_%H%M%S}_{uuid.uuid4().hex[:6]}"
+
+
+def save_model(
+    ws: Workspace,
+    model: TrainedModel,
+    name: str,
+    *,
+    threshold: float | None = None,
+    metrics: dict[str, Any] | None = None,
+    notes: str | None = None,
+    parent_model_id: str | None = None,
+    actor: str | None = None,
+    activate: bool = False,
+) -> str:
+    """Save a trained model as a new version.
+
+    Args:
+        ws: The workspace.
+        model: The trained model.
+        name: A human name for the model.
+        threshold: The chosen match-probability threshold.
+        metrics: Measured quality (F1 and so on), any JSON-ready values.
+        notes: Free text.
+        parent_model_id: The version this one was tuned from.
+        actor: Who saved it; the local user by default.
+        activate: Make it the active model.
+
+    Returns:
+        The new model id.
+    """
+    model_id = new_model_id()
+    settings = model.settings_dict()
+    training = {
+        "timings": model.timings,
+        "em_sessions": [s.__dict__ for s in model.em_sessions],
+        "warnings": model.warnings,
+    }
+    all_metrics = {**(metrics or {}), "training": training}
+    with ws.transaction() as cur:
+        if activate:
+            cur.execute("UPDATE wb.models SET is_active = FALSE WHERE is_active")
+        cur.execute(
+            "INSERT INTO wb.models (model_id, name, created_at, created_by, link_type, settings, "
+            "spec, data_fingerprint, datasets, threshold, metrics, is_active, parent_model_id, "
+            "notes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                model_id,
+                name,
+                utcnow(),
+                actor,
+                settings.get("link_type"),
+                json.dumps(settings, default=str),
+                model.spec.to_json() if model.spec is not None else None,
+                data_fingerprint(model.data),
+                json.dumps(model.data.names),
+                threshold,
+                json.dumps(all_metrics, default=str),
+                activate,
+                parent_model_id,
+                notes,
+            ],
+        )
+        ws.audit("model.save", target=model_id, detail={"name": name}, actor=actor, cur=cur)
+    log.info("saved model %s (%s)", model_id, name)
+    return model_id
+
+
+def list_models(ws: Workspace) -> pd.DataFrame:
+    """Every saved version, newest first, with headline metrics."""
+    df = ws.query_df(
+        "SELECT model_id, name, created_at, created_by, link_type, data_fingerprint, datasets, "
+        "threshold, metrics, is_active, parent_model_id, notes FROM wb.models "
+        "ORDER BY created_at DESC, model_id DESC"
+    )
+    return df
+
+
+def get_model(ws: Workspace, model_id: str) -> dict[str, Any]:
+    """One saved version as a dict (settings, spec and metrics parsed).
+
+    Raises:
+        LinkageError: When no such model exists.
+    """
+    df = ws.query_df("SELECT * FROM wb.models WHERE model_id = ?", [model_id])
+    if df.empty:
+        raise LinkageError(
+            f"There is no saved model {model_id!r}.", hint="Pick one from the list of models."
+        )
+    row = df.iloc[0].to_dict()
+    for key in ("settings", "spec", "metrics", "datasets"):
+        if row.get(key) is not None and isinstance(row[key], str):
+            row[key] = json.loads(row[key])
+    return row
+
+
+def load_model_settings(ws: Workspace, model_id: str) -> dict[str, Any]:
+    """The Splink settings of a saved version (pass to ``splink.Linker``)."""
+    return get_model(ws, model_id)["settings"]
+
+
+def set_active_model(ws: Workspace, model_id: str, actor: str | None = None) -> None:
+    """Make one version the active model (the one journeys and the app use).
+
+    Raises:
+        LinkageError: When no such model exists.
+    """
+    get_model(ws, model_id)
+    with ws.transaction() as cur:
+        cur.execute("UPDATE wb.models SET is_active = (model_id = ?)", [model_id])
+        ws.audit("model.activate", target=model_id, actor=actor, cur=cur)
+
+
+def active_model_id(ws: Workspace) -> str | None:
+    """The active model's id, or ``None``."""
+    rows = ws.query("SELECT model_id FROM wb.models WHERE is_active LIMIT 1")
+    return rows[0][0] if rows else None
+
+
+def _parameters(settings: dict[str, Any]) -> pd.DataFrame:
+    rows = []
+    for comp in settings.get("comparisons", []):
+        for i, level in enumerate(comp.get("comparison_levels", [])):
+            if level.get("is_null_level"):
+                continue
+            rows.append(
+                {
+                    "comparison": comp.get("output_column_name"),
+                    "level": i,
+                    "label": level.get("label_for_charts") or level.get("sql_condition"),
+                    "m": level.get("m_probability"),
+                    "u": level.get("u_probability"),
+                }
+            )
+    return pd.DataFrame(rows, columns=["comparison", "level", "label", "m", "u"])
+
+
+def _diff(a: Any, b: Any, path: str = "") -> list[dict[str, Any]]:
+    if isinstance(a, dict) and isinstance(b, dict):
+        out = []
+        for key in sorted(set(a) | set(b)):
+            if key in ("m_probability", "u_probability"):
+                continue
+            out += _diff(a.get(key), b.get(key), f"{path}.{key}" if path else str(key))
+        return out
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        out = []
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            out += _diff(x, y, f"{path}[{i}]")
+        return out
+    if a != b:
+        return [{"setting": path, "a": json.dumps(a, default=str), "b": json.dumps(b, default=str)}]
+    return []
+
+
+@dataclass
+class ModelComparison:
+    """Two versions side by side.
+
+    Attributes:
+        settings_diff: ``setting``, ``a``, ``b`` for every setting that differs (m and u
+            excepted: see ``parameters``).
+        metrics: ``metric``, ``a``, ``b``.
+        parameters: ``comparison``, ``label``, m, u and match weight of each, and the weight
+            difference.
+    """
+
+    settings_diff: pd.DataFrame
+    metrics: pd.DataFrame
+    parameters: pd.DataFrame
+
+
+def compare_models(ws: Workspace, model_a: str, model_b: str) -> ModelComparison:
+    """Compare two saved versions: settings, metrics and m/u parameters.
+
+    Raises:
+        LinkageError: When either model does not exist.
+    """
+    import numpy as np
+
+    a = get_model(ws, model_a)
+    b = get_model(ws, model_b)
+    diff = pd.DataFrame(_diff(a["settings"], b["settings"]), columns=["setting", "a", "b"])
+    ma = {k: v for k, v in (a.get("metrics") or {}).items() if k != "training"}
+    mb = {k: v for k, v in (b.get("metrics") or {}).items() if k != "training"}
+    metrics = pd.DataFrame(
+        [{"metric": k, "a": ma.get(k), "b": mb.get(k)} for k in sorted(set(ma) | set(mb))]
+        + [{"metric": "threshold", "a": a.get("threshold"), "b": b.get("threshold")}],
+        columns=["metric", "a", "b"],
+    )
+    pa = _parameters(a["settings"])
+    pb = _parameters(b["settings"])
+    params = pa.merge(pb, on=["comparison", "level"], how="outer", suffixes=("_a", "_b"))
+    params["label"] = params["label_a"].fillna(params["label_b"])
+    for side in ("a", "b"):
+        m = pd.to_numeric(params[f"m_{side}"], errors="coerce")
+        u = pd.to_numeric(params[f"u_{side}"], errors="coerce")
+        params[f"weight_{side}"] = np.log2(m / u)
+    params["weight_change"] = params["weight_b"] - params["weight_a"]
+    params = params[
+        ["comparison", "label", "m_a", "m_b", "u_a", "u_b", "weight_a", "weight_b", "weight_change"]
+    ]
+    return ModelComparison(settings_diff=diff, metrics=metrics, parameters=params)
+
+
+def predictions_table(model_id: str) -> str:
+    """The quoted table name holding a model's stored predictions."""
+    return qualified(PREDICTIONS_SCHEMA, f"pred_{model_id}")
+
+
+def store_predictions(
+    ws: Workspace, model_id: str, pairs: pd.DataFrame | duckdb.DuckDBPyRelation
+) -> str:
+    """Store scored pairs as a workspace table (replacing any earlier for the model).
+
+    Returns:
+        The quoted table name.
+    """
+    get_model(ws, model_id)
+    table = predictions_table(model_id)
+    df = pairs if isinstance(pairs, pd.DataFrame) else pairs.df()
+    with ws.transaction() as cur:
+        cur.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(PREDICTIONS_SCHEMA)}")
+        cur.register("pairs_to_store", df)
+        cur.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM pairs_to_store")  # noqa: S608
+        cur.unregister("pairs_to_store")
+        ws.audit("model.predictions", target=model_id, detail={"pairs": len(df)}, cur=cur)
+    return table
+
+
+def load_predictions(ws: Workspace, model_id: str, min_probability: float = 0.0) -> pd.DataFrame:
+    """A model's stored predictions at or above a match probability.
+
+    Raises:
+        LinkageError: When the model has no stored predictions.
+    """
+    if not ws.table_exists(PREDICTIONS_SCHEMA, f"pred_{model_id}"):
+        raise LinkageError(
+            f"Model {model_id!r} has no stored predictions.", hint="Score the pairs first."
+        )
+    return ws.query_df(
+        f"SELECT * FROM {predictions_table(model_id)} WHERE match_probability >= ?",  # noqa: S608
+        [float(min_probability)],
+    )
+
+
+def store_clusters(ws: Workspace, model_id: str, clusters: pd.DataFrame, threshold: float) -> int:
+    """Store a model's clusters (replacing earlier ones) and record the threshold on the model.
+
+    Returns:
+        Rows written.
+    """
+    get_model(ws, model_id)
+    df = clusters[["source_dataset", "unique_id", "cluster_id"]].copy()
+    df["model_id"] = model_id
+    df["threshold"] = float(threshold)
+    with ws.transaction() as cur:
+        cur.execute("DELETE FROM wb.clusters WHERE model_id = ?", [model_id])
+        cur.register("clusters_to_store", df)
+        cur.execute(
+            "INSERT INTO wb.clusters (source_dataset, unique_id, cluster_id, model_id, threshold) "
+            "SELECT source_dataset, unique_id, cluster_id, model_id, threshold "
+            "FROM clusters_to_store"
+        )
+        cur.unregister("clusters_to_store")
+        cur.execute("UPDATE wb.models SET threshold = ? WHERE model_id = ?", [threshold, model_id])
+        ws.audit("model.cluster", target=model_id, detail={"threshold": threshold}, cur=cur)
+    return len(df)
+
+
+def load_clusters(ws: Workspace, model_id: str) -> pd.DataFrame:
+    """A model's stored clusters."""
+    return ws.query_df(
+        "SELECT source_dataset, unique_id, cluster_id, threshold FROM wb.clusters "
+        "WHERE model_id = ? ORDER BY cluster_id, source_dataset, unique_id",
+        [model_id],
+    )
+
+
+def add_label(
+    ws: Workspace,
+    left: tuple[str, str],
+    right: tuple[str, str],
+    label: int | None,
+    *,
+    reviewer: str | None = None,
+    model_id: str | None = None,
+    match_probability_shown: float | None = None,
+    note: str | None = None,
+) -> None:
+    """Record a clerical label for a pair (1 match, 0 non-match, ``None`` unsure).
+
+    Args:
+        ws: The workspace.
+        left: ``(source_dataset, unique_id)`` of one record.
+        right: The other record.
+        label: 1, 0 or ``None``.
+        reviewer: Who labelled it.
+        model_id: The model whose pair was shown.
+        match_probability_shown: The probability the reviewer saw.
+        note: Free text.
+
+    Raises:
+        LinkageError: When the label is not 1, 0 or empty.
+    """
+    if label not in (0, 1, None):
+        raise LinkageError("A label is 1 (match), 0 (non-match) or empty (unsure).")
+    (sl, ul), (sr, ur) = sorted([left, right])
+    with ws.transaction() as cur:
+        cur.execute(
+            "INSERT INTO wb.labels (source_dataset_l, unique_id_l, source_dataset_r, unique_id_r, "
+            "label, reviewer, labelled_at, model_id, match_probability_shown, note) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [sl, ul, sr, ur, label, reviewer, utcnow(), model_id, match_probability_shown, note],
+        )
+
+
+def load_labels(ws: Workspace) -> pd.DataFrame:
+    """The latest clerical label of every labelled pair."""
+    return ws.query_df(
+        "SELECT * EXCLUDE (rn) FROM (SELECT *, row_number() OVER (PARTITION BY source_dataset_l, "
+        "unique_id_l, source_dataset_r, unique_id_r ORDER BY labelled_at DESC) rn "
+        "FROM wb.labels) WHERE rn = 1"
+    )

@@ -1,0 +1,193 @@
+"""Link datasets end to end: suggest or load a model, train, score, cluster, measure.
+
+This is what the command line's ``workbench link`` runs, and the one-call path for scripts.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from linkage.data import FrameLike, PreparedInput, prepare_frames
+from linkage.evaluate import cluster_metrics, pairwise_metrics, truth_from_frames
+from linkage.predict import (
+    ClusterSummary,
+    cluster_at_threshold,
+    nodes_from_model,
+    predict_pairs,
+    summarise_clusters,
+)
+from linkage.suggest import suggest_model
+from linkage.train import Progress, TrainedModel, build_linker, train_model
+from workbench.errors import LinkageError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class LinkResult:
+    """What :func:`link_frames` produced.
+
+    Attributes:
+        clusters: ``source_dataset``, ``unique_id``, ``cluster_id`` per record.
+        model: The trained (or loaded) model.
+        pairs: The scored pairs.
+        summary: Cluster counts and sizes.
+        threshold: The match probability used.
+        metrics: Quality against the truth column, when one was given.
+    """
+
+    clusters: pd.DataFrame
+    model: TrainedModel
+    pairs: pd.DataFrame
+    summary: ClusterSummary
+    threshold: float
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+
+_COL_L = re.compile(r'"?([A-Za-z_][A-Za-z0-9_]*)_l"?\b')
+_COL_DOT = re.compile(r'\b[lr]\."?([A-Za-z_][A-Za-z0-9_]*)"?')
+
+
+def _columns_in_settings(settings: dict[str, Any]) -> set[str]:
+    """Input columns named in a Splink settings dict's comparisons and blocking rules."""
+    cols: set[str] = set()
+    for comp in settings.get("comparisons", []):
+        for level in comp.get("comparison_levels", []):
+            sql = str(level.get("sql_condition", ""))
+            cols |= set(_COL_L.findall(sql))
+            cols |= set(_COL_DOT.findall(sql))
+    for rule in settings.get("blocking_rules_to_generate_predictions", []):
+        sql = rule.get("blocking_rule", "") if isinstance(rule, dict) else str(rule)
+        cols |= set(_COL_DOT.findall(sql))
+    return cols
+
+
+def load_model_json(
+    path: str | Path | dict[str, Any],
+    frames: Sequence[FrameLike] | FrameLike | PreparedInput,
+) -> TrainedModel:
+    """Load a Splink model JSON (saved by the workbench or by plain Splink) for this data.
+
+    Args:
+        path: The JSON file, or its parsed contents.
+        frames: The standardised inputs it will score.
+
+    Returns:
+        A model ready to score pairs (no training is run).
+
+    Raises:
+        LinkageError: When the file is missing or not JSON, or the model compares or blocks on
+            columns the data lacks.
+    """
+    if isinstance(path, dict):
+        settings = path
+    else:
+        try:
+            settings = json.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise LinkageError(f"There is no model file {path}.") from exc
+        except (OSError, json.JSONDecodeError) as exc:
+            raise LinkageError(
+                f"The model file {path} cannot be read as JSON: {exc}.",
+                hint="Use a model saved by the workbench or by Splink's save_model_to_json.",
+            ) from exc
+    if not isinstance(settings, dict) or "comparisons" not in settings:
+        raise LinkageError(
+            "The model file is not a Splink model: it has no comparisons.",
+            hint="Use a model saved by the workbench or by Splink's save_model_to_json.",
+        )
+    data = frames if isinstance(frames, PreparedInput) else prepare_frames(frames)
+    available = set(data.frames[0].columns)
+    needed = _columns_in_settings(settings) - {"unique_id", "source_dataset"}
+    missing = sorted(c for c in needed if c not in available)
+    if missing:
+        raise LinkageError(
+            "The model does not fit the data: it uses the column(s) "
+            + ", ".join(missing)
+            + " which the data lacks.",
+            hint="Map those roles on the datasets, or train a new model for this data.",
+        )
+    link_type = settings.get("link_type", "dedupe_only")
+    if link_type != "dedupe_only" and len(data.frames) < 2:
+        settings = {**settings, "link_type": "dedupe_only"}
+    linker, api = build_linker(data, settings)
+    return TrainedModel(linker=linker, db_api=api, spec=None, data=data)
+
+
+def link_frames(
+    frames: Sequence[FrameLike] | FrameLike,
+    *,
+    link_type: str | None = None,
+    model_json: str | Path | None = None,
+    threshold: float = 0.9,
+    labels_column: str | None = None,
+    progress: Progress | None = None,
+) -> LinkResult:
+    """Link standardised datasets: suggest and train a model (or load one), score, cluster.
+
+    Args:
+        frames: One standardised table per input dataset.
+        link_type: As for :func:`linkage.suggest.suggest_model`.
+        model_json: A saved model to use instead of training one.
+        threshold: Match probability at which records are linked.
+        labels_column: A column holding the true person id, for measuring quality only (it is
+            never used by the model).
+        progress: Called with a message and the fraction done.
+
+    Returns:
+        The clusters, model, scored pairs, summary and (with labels) metrics.
+
+    Raises:
+        LinkageError: For any input, model or training problem, with advice.
+    """
+    data = prepare_frames(frames)
+    if model_json is not None:
+        model = load_model_json(model_json, data)
+    else:
+        spec = suggest_model(data, link_type=link_type)
+        if labels_column and labels_column in spec.columns():
+            raise LinkageError(
+                f"The truth column {labels_column!r} is also a model column.",
+                hint="The truth must not be used by the model: name another column.",
+            )
+
+        def scaled(message: str, fraction: float) -> None:
+            if progress is not None:
+                progress(message, 0.8 * fraction)
+
+        model = train_model(data, spec, progress=scaled)
+    if progress is not None:
+        progress("Scoring pairs", 0.85)
+    pairs = predict_pairs(model)
+    if progress is not None:
+        progress("Clustering", 0.95)
+    clusters = cluster_at_threshold(pairs, nodes_from_model(model), threshold)
+    metrics: dict[str, Any] = {}
+    if labels_column:
+        truth = truth_from_frames(data.frames, labels_column)
+        lt = model.linker.misc.save_model_to_json().get("link_type", "dedupe_only")
+        pw = pairwise_metrics(pairs, truth, [threshold], link_type=lt).iloc[0]
+        metrics = {
+            "pairwise_precision": float(pw["precision"]),
+            "pairwise_recall": float(pw["recall"]),
+            "pairwise_f1": float(pw["f1"]),
+            **{f"cluster_{k}": v for k, v in cluster_metrics(clusters, truth).items()},
+        }
+    if progress is not None:
+        progress("Done", 1.0)
+    return LinkResult(
+        clusters=clusters[["source_dataset", "unique_id", "cluster_id"]],
+        model=model,
+        pairs=pairs,
+        summary=summarise_clusters(clusters),
+        threshold=threshold,
+        metrics=metrics,
+    )

@@ -1,0 +1,500 @@
+"""Suggest a linkage model from the columns present and a profile of their values.
+
+The suggestion follows what works for person data: fuzzy name comparisons with term-frequency
+adjustment, a date-of-birth comparison that forgives typos and day/month swaps, postcodes by
+full/sector/district/area, identifiers compared exactly (allowing one mistyped character), and
+a generic comparison for any other attribute chosen from its values. Blocking rules are chosen
+from measured pair counts so several rules over different columns keep recall high while the
+total stays within a budget.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import duckdb
+
+from linkage.blocking import count_rule_comparisons, default_budget
+from linkage.data import FrameLike, PreparedInput, prepare_frames
+from linkage.model_spec import (
+    LINK_TYPES,
+    BlockingRuleSpec,
+    ComparisonSpec,
+    ModelSpec,
+    TrainingPlan,
+)
+from workbench.errors import LinkageError
+from workbench.sql import quote_ident
+
+log = logging.getLogger(__name__)
+
+_MIN_COMPLETENESS = 0.02
+
+
+@dataclass
+class ColumnProfile:
+    """What the suggestion knows about one column.
+
+    Attributes:
+        column: The column name.
+        dtype: DuckDB type name.
+        completeness: Share of records with a value.
+        distinct: Number of distinct values.
+        top_share: Share of the commonest value among records with a value (skew).
+        contains_at: Share of values containing ``@`` (e-mail addresses).
+    """
+
+    column: str
+    dtype: str
+    completeness: float
+    distinct: int
+    top_share: float
+    contains_at: float = 0.0
+
+    @property
+    def kind(self) -> str:
+        """``string``, ``numeric``, ``date`` or ``other``."""
+        t = self.dtype.upper()
+        if t.startswith(("VARCHAR", "STRING", "TEXT")):
+            return "string"
+        if t.startswith(("DATE", "TIMESTAMP")):
+            return "date"
+        if any(
+            t.startswith(p)
+            for p in (
+                "INT",
+                "BIGINT",
+                "SMALLINT",
+                "TINYINT",
+                "HUGEINT",
+                "DOUBLE",
+                "FLOAT",
+                "DECIMAL",
+                "REAL",
+                "UBIGINT",
+                "UINTEGER",
+                "USMALLINT",
+                "UTINYINT",
+            )
+        ):
+            return "numeric"
+        return "other"
+
+
+def profile_columns(con: duckdb.DuckDBPyConnection, columns: Sequence[str]) -> list[ColumnProfile]:
+    """Profile columns of the ``records`` table in one pass each.
+
+    Args:
+        con: A connection holding the stacked input as ``records``.
+        columns: The columns to profile.
+
+    Returns:
+        One profile per column.
+    """
+    types = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE records)").fetchall())
+    total = con.execute("SELECT count(*) FROM records").fetchall()[0][0] or 1
+    out = []
+    for col in columns:
+        q = quote_ident(col)
+        is_text = str(types[col]).upper().startswith("VARCHAR")
+        at_sql = f"avg(CASE WHEN contains({q}, '@') THEN 1 ELSE 0 END)" if is_text else "0"
+        non_null, distinct, at_share = con.execute(
+            f"SELECT count({q}), approx_count_distinct({q}), {at_sql} FROM records"  # noqa: S608
+        ).fetchall()[0]
+        top = 0
+        if non_null:
+            top = con.execute(
+                f"SELECT max(n) FROM (SELECT count(*) n FROM records WHERE {q} IS NOT NULL "  # noqa: S608
+                f"GROUP BY {q})"
+            ).fetchall()[0][0]
+        out.append(
+            ColumnProfile(
+                column=col,
+                dtype=str(types[col]),
+                completeness=non_null / total,
+                distinct=int(distinct or 0),
+                top_share=(top / non_null) if non_null else 0.0,
+                contains_at=float(at_share or 0.0),
+            )
+        )
+    return out
+
+
+def _comparison_for(
+    p: ColumnProfile, n_records: int, present: set[str] | None = None
+) -> ComparisonSpec | None:
+    """The comparison for one column, or ``None`` when it should be left out."""
+    col = p.column
+    tf = p.distinct > 20 and p.top_share > 0.005
+    if col in ("first_name", "middle_names", "surname"):
+        kind = "surname" if col == "surname" else "name"
+        swap = {"first_name": "surname", "surname": "first_name"}.get(col)
+        return ComparisonSpec(
+            col,
+            kind,
+            term_frequency_adjustments=True,
+            swap_column=swap if swap and swap in (present or set()) else None,
+            note="Names: exact match weighted by how rare the name is, then fuzzy levels.",
+        )
+    if col == "full_name":
+        return ComparisonSpec(
+            col,
+            "full_name",
+            term_frequency_adjustments=True,
+            note="Whole name: exact (weighted by rarity), then fuzzy levels.",
+        )
+    if col == "dob":
+        return ComparisonSpec(
+            col,
+            "dob",
+            input_is_string=p.kind == "string",
+            note="Date of birth: exact, day/month swapped, one typo, then within a month, a "
+            "year, ten years.",
+        )
+    if col == "birth_year":
+        return ComparisonSpec(col, "numeric", thresholds=[1], note="Birth year: exact or one off.")
+    if col == "sex":
+        return ComparisonSpec(col, "exact", note="Sex: exact match.")
+    if col == "postcode":
+        return ComparisonSpec(col, "postcode", note="Postcode: full, sector, district, area.")
+    if col == "address":
+        return ComparisonSpec(
+            col,
+            "jaro_winkler",
+            thresholds=[0.9, 0.75],
+            term_frequency_adjustments=True,
+            note="Address line: exact, then string similarity.",
+        )
+    if col == "town":
+        return ComparisonSpec(
+            col,
+            "jaro_winkler",
+            thresholds=[0.88],
+            term_frequency_adjustments=True,
+            note="Town: exact (weighted by rarity) or a near spelling.",
+        )
+    if col in ("pnc_id", "cro_number") or col.startswith("other_id_"):
+        if p.contains_at > 0.5:
+            return ComparisonSpec(
+                col, "email", note="E-mail address: full, user name and fuzzy levels."
+            )
+        return ComparisonSpec(
+            col,
+            "identifier",
+            thresholds=[1],
+            term_frequency_adjustments=tf,
+            note="Person identifier: exact, or one character mistyped.",
+        )
+    if col == "urn":
+        return None
+    if col.startswith("other_"):
+        low_cardinality = p.distinct <= 30
+        if p.kind == "date":
+            return ComparisonSpec(
+                col,
+                "date",
+                thresholds=[1, 30, 365],
+                input_is_string=False,
+                note="Other date: exact, within a day, a month, a year.",
+            )
+        if p.kind == "numeric":
+            if low_cardinality:
+                return ComparisonSpec(col, "exact", note="Other number with few values: exact.")
+            return ComparisonSpec(
+                col, "numeric", thresholds=[1], note="Other number: exact or within 1."
+            )
+        if p.contains_at > 0.5:
+            return ComparisonSpec(col, "email", note="E-mail address.")
+        if low_cardinality:
+            return ComparisonSpec(
+                col,
+                "exact",
+                term_frequency_adjustments=True,
+                note="Other text with few values: exact match weighted by rarity.",
+            )
+        return ComparisonSpec(
+            col,
+            "jaro_winkler",
+            thresholds=[0.92, 0.8],
+            term_frequency_adjustments=tf,
+            note="Other text: exact, then string similarity.",
+        )
+    return None
+
+
+# Candidate blocking rules in priority order: strongest evidence of a match first. Each is a
+# list of expressions; a candidate is used only when all its columns are present and usable.
+_CANDIDATE_RULES: list[list[str]] = [
+    ["pnc_id"],
+    ["cro_number"],
+    ["first_name", "surname", "dob"],
+    ["first_name", "surname"],
+    ["surname", "dob"],
+    ["first_name", "dob"],
+    ["full_name"],
+    ["full_name", "dob"],
+    ["postcode", "year(dob)"],
+    ["postcode", "surname"],
+    ["postcode", "first_name"],
+    ["substr(first_name,1,2)", "substr(surname,1,2)", "year(dob)"],
+    ["surname", "year(dob)"],
+    ["first_name", "year(dob)"],
+    ["dob", "town"],
+    ["surname", "town"],
+    ["first_name", "town"],
+    ["substr(full_name,1,4)", "dob"],
+    ["dob", "postcode"],
+    ["surname", "birth_year"],
+    ["first_name", "birth_year"],
+    ["dob"],
+    ["postcode"],
+    ["substr(surname,1,3)", "substr(first_name,1,1)"],
+    ["town", "year(dob)"],
+    ["surname"],
+    ["first_name"],
+    ["full_name"],
+]
+
+# Rules wholly implied by an earlier one add nothing; these are dropped when the earlier is kept.
+_SUBSUMES: dict[tuple[str, ...], tuple[str, ...]] = {
+    ("first_name", "surname", "dob"): ("first_name", "surname"),
+}
+
+
+def _candidate_rules(usable: set[str]) -> list[BlockingRuleSpec]:
+    rules: list[BlockingRuleSpec] = []
+    ids = [c for c in sorted(usable) if c.startswith("other_id_")]
+    for exprs in _CANDIDATE_RULES:
+        rule = BlockingRuleSpec(list(exprs))
+        if all(c in usable for c in rule.columns()):
+            rules.append(rule)
+        if exprs == ["cro_number"]:
+            rules.extend(BlockingRuleSpec([c]) for c in ids)
+    others = [c for c in sorted(usable) if c.startswith("other_") and not c.startswith("other_id")]
+    for c in others:
+        if "dob" in usable:
+            rules.append(BlockingRuleSpec([c, "year(dob)"]))
+    return rules
+
+
+def _is_subset_of_kept(rule: BlockingRuleSpec, kept: list[BlockingRuleSpec]) -> bool:
+    """Whether a kept rule's key set is a subset of this rule's: every pair it finds is found."""
+    mine = set(rule.expressions)
+    return any(set(k.expressions) <= mine for k in kept)
+
+
+def _choose_blocking(
+    con: duckdb.DuckDBPyConnection,
+    usable: set[str],
+    link_type: str,
+    budget: int,
+    notes: list[str],
+    max_rules: int = 16,
+) -> list[BlockingRuleSpec]:
+    """Greedy choice of blocking rules within budget, from measured counts."""
+    kept: list[BlockingRuleSpec] = []
+    spent = 0
+    for rule in _candidate_rules(usable):
+        if len(kept) >= max_rules:
+            break
+        if _is_subset_of_kept(rule, kept):
+            continue
+        count = count_rule_comparisons(con, rule, link_type)
+        rule.estimated_comparisons = count
+        if count == 0:
+            continue
+        if count > budget:
+            rule.note = f"refused: {count:,} comparisons alone, over the budget of {budget:,}"
+            notes.append(f"Blocking rule {rule.label()} refused: {count:,} comparisons.")
+            continue
+        if spent + count > budget:
+            rule.note = f"left out: {count:,} more comparisons would exceed the budget"
+            continue
+        spent += count
+        rule.note = f"{count:,} comparisons alone"
+        kept.append(rule)
+    # A rule that another kept rule implies (more keys than it) adds nothing: drop it.
+    final = []
+    for rule in kept:
+        others = [k for k in kept if k is not rule]
+        if any(set(k.expressions) < set(rule.expressions) for k in others):
+            continue
+        final.append(rule)
+    return final
+
+
+def _choose_em_rules(
+    comparisons: list[ComparisonSpec],
+    usable: set[str],
+    counts: dict[str, int],
+    n_records: int,
+) -> list[BlockingRuleSpec]:
+    """Two or more EM blocking rules over different columns, so every comparison is trained."""
+    compared = [c.column for c in comparisons]
+    options: list[list[str]] = [
+        ["dob"],
+        ["first_name", "surname"],
+        ["full_name"],
+        ["postcode"],
+        ["surname"],
+        ["pnc_id"],
+        ["first_name"],
+        ["birth_year"],
+        ["town"],
+        *[[c] for c in sorted(usable) if c.startswith("other_id_")],
+        *[[c] for c in compared],
+    ]
+    rules: list[BlockingRuleSpec] = []
+    trained: set[str] = set()
+    for exprs in options:
+        if not all(c in usable for c in exprs):
+            continue
+        rule = BlockingRuleSpec(list(exprs))
+        cols = set(rule.columns())
+        free = {c for c in compared if c not in cols}
+        if free <= trained or any(r.expressions == exprs for r in rules):
+            continue
+        rules.append(rule)
+        trained |= free
+        if set(compared) <= trained and len(rules) >= 2:
+            break
+    return rules
+
+
+def suggest_model(
+    frames: Sequence[FrameLike] | FrameLike | PreparedInput,
+    link_type: str | None = None,
+    budget: int | None = None,
+) -> ModelSpec:
+    """Suggest a complete model (comparisons, blocking, training plan) for the data.
+
+    URN is left out of person linkage: it is a case reference, shared by everyone on the same
+    case (co-defendants, victims and witnesses) and differing between the cases of one person,
+    so agreement on it is weak and disagreement meaningless. It stays available for building
+    journeys once people are linked.
+
+    Args:
+        frames: The standardised inputs (or an already prepared input).
+        link_type: ``dedupe_only``, ``link_only`` or ``link_and_dedupe``; by default
+            ``dedupe_only`` for one input and ``link_and_dedupe`` for several.
+        budget: Most pairs blocking may generate; by default 200 a record, at most 50 million.
+
+    Returns:
+        The suggested :class:`ModelSpec`, with notes on what was left out and why.
+
+    Raises:
+        LinkageError: When no column is usable for comparison.
+    """
+    data = frames if isinstance(frames, PreparedInput) else prepare_frames(frames)
+    link_type = link_type or data.default_link_type()
+    if link_type not in LINK_TYPES:
+        raise LinkageError(
+            f"Link type {link_type!r} is not known.", hint=f"Use one of {', '.join(LINK_TYPES)}."
+        )
+    if link_type != "dedupe_only" and len(data.frames) < 2:
+        raise LinkageError(
+            f"Link type {link_type} needs at least two inputs; one was given.",
+            hint="Use dedupe_only to find duplicates within one dataset.",
+        )
+    n = data.n_records
+    budget = int(budget or default_budget(n))
+    notes = list(data.notes)
+    con = data.connection()
+    try:
+        profiles = profile_columns(con, data.model_columns)
+        usable: set[str] = set()
+        comparisons: list[ComparisonSpec] = []
+        present = {q.column for q in profiles if q.completeness >= _MIN_COMPLETENESS}
+        for p in profiles:
+            if p.completeness < _MIN_COMPLETENESS:
+                notes.append(f"Column {p.column} left out: it is empty or almost empty.")
+                continue
+            if p.distinct <= 1:
+                notes.append(f"Column {p.column} left out: every record has the same value.")
+                continue
+            if p.column == "full_name" and {"first_name", "surname"} <= present:
+                usable.add(p.column)
+                notes.append(
+                    "Full name used for blocking only: first name and surname are compared "
+                    "already, and comparing it too would count the same evidence twice."
+                )
+                continue
+            if p.column == "urn":
+                notes.append("URN left out of person linkage: it identifies a case, not a person.")
+                continue
+            comp = _comparison_for(p, n, present)
+            if comp is None:
+                continue
+            usable.add(p.column)
+            comparisons.append(comp)
+        if not comparisons:
+            raise LinkageError(
+                "No column can be compared: every person column is empty or constant.",
+                hint="Map more columns (names, date of birth, postcode, identifiers) or check "
+                "the standardisation did not blank them.",
+            )
+        if len(comparisons) < 2:
+            notes.append(
+                "Only one column can be compared; the model will find little beyond exact "
+                "agreement on it."
+            )
+        blocking = _choose_blocking(con, usable, link_type, budget, notes)
+        if not blocking:
+            raise LinkageError(
+                f"No blocking rule keeps the comparisons within the budget of {budget:,}.",
+                hint="Raise the comparison budget, or map more distinguishing columns.",
+            )
+        counts = {r.label(): r.estimated_comparisons or 0 for r in blocking}
+    finally:
+        con.close()
+
+    training = _training_plan(comparisons, usable, counts, n, blocking)
+    spec = ModelSpec(
+        link_type=link_type,
+        comparisons=comparisons,
+        blocking_rules=blocking,
+        training=training,
+        comparison_budget=budget,
+        notes=notes,
+    )
+    log.info(
+        "suggested %s comparisons, %s blocking rules for %s records",
+        len(comparisons),
+        len(blocking),
+        n,
+    )
+    return spec
+
+
+def _training_plan(
+    comparisons: list[ComparisonSpec],
+    usable: set[str],
+    counts: dict[str, int],
+    n: int,
+    blocking: list[BlockingRuleSpec],
+) -> TrainingPlan:
+    # The share of matching pairs is estimated from deterministic rules that admit almost no
+    # false matches; their union is assumed to find 70% of true matches.
+    prior: list[BlockingRuleSpec] = []
+    for exprs in (
+        ["first_name", "surname", "dob"],
+        ["full_name", "dob"],
+        ["first_name", "surname", "postcode"],
+        ["pnc_id"],
+        ["cro_number"],
+        *[[c] for c in sorted(usable) if c.startswith("other_id_")],
+    ):
+        if all(c in usable for c in exprs):
+            prior.append(BlockingRuleSpec(list(exprs)))
+    if not prior:
+        prior = [max(blocking, key=lambda r: len(r.expressions))]
+    return TrainingPlan(
+        prior_rules=prior,
+        prior_recall=0.7,
+        u_max_pairs=float(min(1e7, max(1e6, 10 * n))),
+        u_seed=1,
+        em_rules=_choose_em_rules(comparisons, usable, counts, n),
+        em_max_pairs=2e6 if n > 50_000 else None,
+    )

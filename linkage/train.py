@@ -1,0 +1,266 @@
+"""Train a Splink model from a :class:`~linkage.model_spec.ModelSpec`.
+
+Each training run gets its own ``DuckDBAPI`` (one cannot serve two threads at once). Progress
+is reported per step, and every Splink failure is turned into a ``LinkageError`` with advice.
+EM that does not converge is recorded on the session summary, not raised.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from splink import DuckDBAPI, Linker
+
+from linkage.data import FrameLike, PreparedInput, prepare_frames
+from linkage.model_spec import ModelSpec
+from workbench.errors import LinkageError
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, float], None]
+
+
+@dataclass
+class EMSessionSummary:
+    """What one expectation-maximisation session did.
+
+    Attributes:
+        blocking_rule: The session's blocking rule label.
+        iterations: Iterations run.
+        converged: Whether parameters settled before the iteration limit.
+        seconds: Time taken.
+    """
+
+    blocking_rule: str
+    iterations: int
+    converged: bool
+    seconds: float
+
+
+@dataclass
+class TrainedModel:
+    """A trained model and what is known about its training.
+
+    Attributes:
+        linker: The Splink linker (holds the trained parameters).
+        db_api: The DuckDBAPI the linker runs on.
+        spec: The specification it was trained from.
+        data: The prepared input.
+        em_sessions: One summary per EM session.
+        timings: Seconds per training step.
+        warnings: Plain-language warnings (EM not converging, for example).
+        em_session_objects: Splink's own EM session objects (for their charts).
+        predictions: The last Splink predictions table scored with this model.
+    """
+
+    linker: Linker
+    db_api: DuckDBAPI
+    spec: ModelSpec | None
+    data: PreparedInput
+    em_sessions: list[EMSessionSummary] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    em_session_objects: list[Any] = field(default_factory=list)
+    predictions: Any = None
+
+    @property
+    def converged(self) -> bool:
+        """Whether every EM session converged."""
+        return all(s.converged for s in self.em_sessions)
+
+    def settings_dict(self) -> dict[str, Any]:
+        """The trained model as Splink settings (what ``save_model_to_json`` writes)."""
+        return self.linker.misc.save_model_to_json()
+
+
+def _report(progress: Progress | None, message: str, fraction: float) -> None:
+    log.info("%s (%.0f%%)", message, fraction * 100)
+    if progress is not None:
+        progress(message, fraction)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def register_inputs(db_api: DuckDBAPI, data: PreparedInput) -> list[Any]:
+    """Register each prepared input on ``db_api`` under its dataset name.
+
+    Returns:
+        The Splink dataframes, one per input.
+    """
+    registered = getattr(db_api, "_registered_table_names", set())
+    out = []
+    for frame, name in zip(data.frames, data.names, strict=True):
+        display = name
+        k = 1
+        while display in registered:
+            k += 1
+            display = f"{name}_{k}"
+        out.append(db_api.register(frame, dataset_display_name=display))
+    return out
+
+
+def build_linker(
+    data: PreparedInput, settings: Any, db_api: DuckDBAPI | None = None
+) -> tuple[Linker, DuckDBAPI]:
+    """Register the inputs and build a Splink linker with the given settings.
+
+    Args:
+        data: The prepared input.
+        settings: A ``SettingsCreator``, a settings dict or a path to a model JSON.
+        db_api: The DuckDBAPI to use; a fresh one by default.
+
+    Raises:
+        LinkageError: When Splink rejects the settings for this data.
+    """
+    api = db_api or DuckDBAPI()
+    sdfs = register_inputs(api, data)
+    try:
+        linker = Linker(sdfs if len(sdfs) > 1 else sdfs[0], settings)
+    except Exception as exc:
+        raise LinkageError(
+            f"The model does not fit the data: {_first_line(exc)}",
+            hint="Check every compared column exists in the data with the expected type.",
+        ) from exc
+    return linker, api
+
+
+def train_model(
+    frames: Sequence[FrameLike] | FrameLike | PreparedInput,
+    spec: ModelSpec,
+    progress: Progress | None = None,
+    db_api: DuckDBAPI | None = None,
+) -> TrainedModel:
+    """Train the model: prior from deterministic rules, u by sampling, m by EM sessions.
+
+    Args:
+        frames: The standardised inputs (or an already prepared input).
+        spec: The model specification.
+        progress: Called with a message and the fraction done after each step.
+        db_api: A DuckDBAPI for this run only; a fresh one by default.
+
+    Returns:
+        The trained model.
+
+    Raises:
+        LinkageError: When the spec does not fit the data or a training step fails.
+    """
+    data = frames if isinstance(frames, PreparedInput) else prepare_frames(frames)
+    spec.validate(list(data.frames[0].columns))
+    if spec.link_type != "dedupe_only" and len(data.frames) < 2:
+        raise LinkageError(
+            f"Link type {spec.link_type} needs at least two inputs.",
+            hint="Use dedupe_only for one dataset.",
+        )
+    timings: dict[str, float] = {}
+    warnings: list[str] = []
+    plan = spec.training
+    n_steps = 3 + len(plan.em_rules)
+
+    _report(progress, "Preparing the model", 0.0)
+    t0 = time.perf_counter()
+    linker, api = build_linker(data, spec.to_splink_settings(), db_api)
+    timings["setup"] = time.perf_counter() - t0
+
+    _report(progress, "Estimating how often two random records match", 1 / n_steps)
+    t0 = time.perf_counter()
+    try:
+        linker.training.estimate_probability_two_random_records_match(
+            [r.to_splink() for r in plan.prior_rules], recall=plan.prior_recall
+        )
+    except Exception as exc:
+        raise LinkageError(
+            f"The share of matching pairs could not be estimated: {_first_line(exc)}",
+            hint="The deterministic rules found no pairs; choose rules the data can satisfy "
+            "(for example first_name + surname + dob) or lower the stated recall.",
+        ) from exc
+    timings["prior"] = time.perf_counter() - t0
+
+    _report(progress, "Estimating u probabilities from random pairs", 2 / n_steps)
+    t0 = time.perf_counter()
+    try:
+        linker.training.estimate_u_using_random_sampling(
+            max_pairs=plan.u_max_pairs, seed=plan.u_seed
+        )
+    except Exception as exc:
+        raise LinkageError(
+            f"u probabilities could not be estimated: {_first_line(exc)}",
+            hint="Check the compared columns hold values of the expected type.",
+        ) from exc
+    timings["u"] = time.perf_counter() - t0
+
+    sessions: list[EMSessionSummary] = []
+    session_objects: list[Any] = []
+    for i, rule in enumerate(plan.em_rules):
+        _report(
+            progress,
+            f"Estimating m probabilities on pairs blocked by {rule.label()}",
+            (3 + i) / n_steps,
+        )
+        t0 = time.perf_counter()
+        try:
+            kwargs: dict[str, Any] = {}
+            if plan.em_max_pairs:
+                kwargs["max_pairs"] = plan.em_max_pairs
+            session = linker.training.estimate_parameters_using_expectation_maximisation(
+                rule.to_splink(), **kwargs
+            )
+        except Exception as exc:
+            message = _first_line(exc)
+            warnings.append(
+                f"The EM session on {rule.label()} failed ({message}); its parameters keep "
+                "their earlier estimates."
+            )
+            log.warning("EM session on %s failed: %s", rule.label(), message)
+            continue
+        seconds = time.perf_counter() - t0
+        history = getattr(session, "_core_model_settings_history", [])
+        iterations = max(len(history) - 1, 0)
+        converged = iterations < plan.max_iterations
+        if not converged:
+            warnings.append(
+                f"EM on {rule.label()} did not converge in {plan.max_iterations} iterations; "
+                "the estimates may be unstable. Try another EM blocking rule or more iterations."
+            )
+        sessions.append(EMSessionSummary(rule.label(), iterations, converged, seconds))
+        session_objects.append(session)
+        timings[f"em_{i + 1}"] = seconds
+    if plan.em_rules and not sessions:
+        raise LinkageError(
+            "Every EM training session failed, so the model has no m probabilities.",
+            hint="Choose EM blocking rules that generate pairs (for example dob, or first_name "
+            "+ surname) on this data.",
+        )
+    _check_untrained(linker, warnings)
+    _report(progress, "Training finished", 1.0)
+    return TrainedModel(
+        linker=linker,
+        db_api=api,
+        spec=spec,
+        data=data,
+        em_sessions=sessions,
+        timings=timings,
+        warnings=warnings,
+        em_session_objects=session_objects,
+    )
+
+
+def _check_untrained(linker: Linker, warnings: list[str]) -> None:
+    """Warn about comparison levels left without an m or u estimate."""
+    settings = linker.misc.save_model_to_json()
+    for comp in settings.get("comparisons", []):
+        for level in comp.get("comparison_levels", []):
+            if level.get("is_null_level"):
+                continue
+            if level.get("m_probability") is None and level.get("sql_condition") != "ELSE":
+                warnings.append(
+                    f"The level {level.get('label_for_charts')!r} of "
+                    f"{comp.get('output_column_name')} was never observed in training; it uses "
+                    "a default weight."
+                )
