@@ -1,0 +1,50 @@
+# CJS Linkage Workbench. `make run` starts the app; `make test` runs every test.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+PORT ?= 8501
+UV_VERSION := 0.13.8
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := .venv
+
+UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+VENV_STAMP := .venv/.synced
+
+.PHONY: run test lint format bench browser clean help
+
+help:
+	@echo "make run    - install from uv.lock, load the sample data and open the app on port $(PORT)"
+	@echo "make test   - run the whole test suite (unit, app and browser tests)"
+	@echo "make lint   - ruff lint and format check"
+	@echo "make bench  - benchmarks (speed and memory figures)"
+
+.tools/bin/uv:
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet "uv==$(UV_VERSION)"
+
+$(VENV_STAMP): pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --python $(PYTHON)
+	@touch $(VENV_STAMP)
+
+run: $(VENV_STAMP)
+	.venv/bin/workbench init
+	.venv/bin/python -m workbench.ui.server --server.port=$(PORT)
+
+browser:
+	@bash scripts/install-browser.sh
+
+test: $(VENV_STAMP) browser
+	.venv/bin/pytest
+
+lint: $(VENV_STAMP)
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+
+format: $(VENV_STAMP)
+	.venv/bin/ruff check --fix .
+	.venv/bin/ruff format .
+
+bench: $(VENV_STAMP)
+	@for script in bench/bench_*.py; do echo "== $$script"; .venv/bin/python $$script || exit 1; done
+
+clean:
+	rm -rf .venv .tools .pytest_cache .ruff_cache test-artifacts

@@ -1,0 +1,25 @@
+"""Audit log: who did what, and when."""
+
+import streamlit as st
+
+from workbench.ui.context import workspace
+
+st.title("Audit log")
+st.caption("Imports, metadata and role changes and other actions, newest first. Append-only.")
+ws = workspace()
+limit = st.number_input("Entries", min_value=10, max_value=10_000, value=500, key="audit_limit")
+log_frame = ws.audit_log(limit=int(limit))
+if log_frame.empty:
+    st.info("Nothing has been logged yet.")
+    st.stop()
+actions = sorted(log_frame["action"].unique())
+chosen = st.multiselect("Actions", actions, default=actions, key="audit_actions")
+shown = log_frame[log_frame["action"].isin(chosen)]
+st.dataframe(shown, hide_index=True, width="stretch")
+st.download_button(
+    "Download (CSV)",
+    shown.to_csv(index=False).encode("utf-8"),
+    file_name="audit_log.csv",
+    mime="text/csv",
+    key="audit_download",
+)

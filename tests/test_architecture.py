@@ -1,0 +1,98 @@
+"""Structure rules: core packages never import Streamlit, pages stay thin, pages are registered."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from workbench.ui.navigation import PAGES, SECTIONS
+
+ROOT = Path(__file__).resolve().parent.parent
+CORE_PACKAGES = ("workbench", "linkage")
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def core_modules() -> list[Path]:
+    files = []
+    for package in CORE_PACKAGES:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            if path.relative_to(ROOT).parts[:2] == ("workbench", "ui"):
+                continue
+            files.append(path)
+    return files
+
+
+@pytest.mark.parametrize("path", core_modules(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_core_module_does_not_import_streamlit(path: Path) -> None:
+    assert "streamlit" not in _imports(path), f"{path} imports streamlit"
+
+
+def test_importing_core_packages_loads_no_streamlit() -> None:
+    code = (
+        "import sys, importlib, pkgutil\n"
+        "import workbench, linkage\n"
+        "for pkg in (workbench, linkage):\n"
+        "    for m in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + '.'):\n"
+        "        if not m.name.startswith('workbench.ui'):\n"
+        "            importlib.import_module(m.name)\n"
+        "print('streamlit' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    assert result.stdout.strip() == "False", result.stderr
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.script)
+def test_page_is_thin_and_exists(page) -> None:
+    path = ROOT / page.script
+    assert path.exists(), f"{page.script} is registered but missing"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert len(lines) <= 150, f"{page.script} has {len(lines)} lines; move logic to workbench/"
+    source = path.read_text(encoding="utf-8")
+    assert not re.search(r"\bSELECT\b[^\n]*\bFROM\b", source), "pages hold no SQL"
+
+
+def test_every_page_file_is_registered() -> None:
+    registered = {p.script for p in PAGES}
+    on_disk = {f"pages/{p.name}" for p in (ROOT / "pages").glob("*.py")}
+    assert on_disk == registered
+
+
+def test_sections_in_order_and_known() -> None:
+    assert all(p.section in SECTIONS for p in PAGES)
+    assert sum(p.default for p in PAGES) == 1
+
+
+def test_public_core_functions_have_docstrings() -> None:
+    missing = []
+    for path in core_modules():
+        module_name = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+        if module_name.endswith("__init__"):
+            continue
+        module = importlib.import_module(module_name)
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        if not ast.get_docstring(tree):
+            missing.append(module_name)
+        for node in tree.body:
+            public = isinstance(node, ast.FunctionDef | ast.ClassDef) and node.name[0] != "_"
+            if public and not ast.get_docstring(node):
+                missing.append(f"{module_name}.{node.name}")
+        assert module is not None
+    assert not missing, f"public names without docstrings: {missing}"

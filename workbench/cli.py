@@ -1,0 +1,442 @@
+"""The ``workbench`` command line: the same core as the app, headless.
+
+Every command turns a :class:`~workbench.errors.WorkbenchError` into one line on stderr and exit
+status 2; nothing prints a traceback for a mistake the user can fix.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+
+from workbench.config import load_settings
+from workbench.errors import ValidationError, WorkbenchError
+
+log = logging.getLogger("workbench")
+
+EXIT_OK = 0
+EXIT_USER_ERROR = 2
+EXIT_BUG = 1
+
+
+def _out(text: str = "") -> None:
+    sys.stdout.write(text + "\n")
+
+
+def _open(args: argparse.Namespace, read_only: bool = False):
+    from workbench.workspace import Workspace
+
+    return Workspace(load_settings(args.workspace).workspace, read_only=read_only)
+
+
+# ----------------------------------------------------------------------------- commands
+def cmd_init(args: argparse.Namespace) -> int:
+    """Create the workspace and load the sample data when it holds no datasets yet."""
+    from workbench.catalogue import list_datasets
+    from workbench.datasets import load_sample
+
+    with _open(args) as ws:
+        if args.sample and not list_datasets(ws):
+            loaded = load_sample(ws, progress=lambda msg, _f: _out(f"  {msg}"))
+            _out(f"Loaded {len(loaded)} sample datasets into {ws.path}.")
+        else:
+            count = len(list_datasets(ws))
+            _out(f"Workspace {ws.path} is ready ({count} datasets).")
+    return EXIT_OK
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    """Generate synthetic police, CPS and court extracts with their truth files."""
+    from workbench.sample import ErrorProfile, generate_sample
+
+    errors = None
+    if args.errors:
+        try:
+            errors = ErrorProfile.from_dict(json.loads(Path(args.errors).read_text("utf-8")))
+        except OSError as exc:
+            raise ValidationError(
+                f"Cannot read the error profile {args.errors}: {exc.strerror}."
+            ) from exc
+        except ValueError as exc:
+            raise ValidationError(
+                f"The error profile {args.errors} is not valid JSON: {exc}.",
+                hint="Write it as an object of rate names to numbers between 0 and 1.",
+            ) from exc
+    end = _parse_date(args.end_date, "--end-date") if args.end_date else None
+    summary = generate_sample(
+        Path(args.out), people=args.people, seed=args.seed, end_date=end, errors=errors
+    )
+    _out(
+        f"Wrote {summary.people:,} people ({summary.start_date} to {summary.end_date}, "
+        f"seed {summary.seed}) to {summary.out_dir}:"
+    )
+    for key, path in summary.files.items():
+        _out(f"  {path.name:<24} {summary.rows.get(key, 0):>10,} rows")
+    return EXIT_OK
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """Import a file into the workspace, profile it and suggest column roles."""
+    from workbench.datasets import add_file
+
+    settings = load_settings(args.workspace)
+    path = Path(args.path)
+    with _open(args) as ws:
+        info = add_file(
+            ws,
+            path,
+            args.name,
+            title=args.title,
+            description=args.description,
+            source_system=args.source_system,
+            owner=args.owner,
+            on_conflict="version" if args.new_version else "error",
+            max_bytes=settings.max_import_bytes,
+            sheet=args.sheet,
+        )
+    _out(
+        f"Imported {path.name} as {info.name}: {info.row_count:,} rows, "
+        f"{info.column_count} columns."
+    )
+    return EXIT_OK
+
+
+def cmd_datasets(args: argparse.Namespace) -> int:
+    """List (and search) the datasets in the catalogue."""
+    from workbench.catalogue import list_datasets
+
+    with _open(args, read_only=_exists(args)) as ws:
+        items = list_datasets(ws, search=args.search)
+    if not items:
+        _out("No datasets match." if args.search else "The workspace holds no datasets yet.")
+        return EXIT_OK
+    width = max(len(d.name) for d in items)
+    for d in items:
+        title = d.title or ""
+        _out(f"{d.name:<{width}}  {d.kind:<6}  {d.row_count or 0:>10,} rows  {title}")
+    return EXIT_OK
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    """Show a dataset's catalogue entry, column dictionary and quality profile."""
+    from workbench.catalogue import column_dictionary, get_dataset
+    from workbench.profile import load_profile, profile_table
+
+    with _open(args, read_only=_exists(args)) as ws:
+        info = get_dataset(ws, args.name)
+        dictionary = column_dictionary(ws, args.name)
+        profile = load_profile(ws, args.name)
+    _out(f"{info.name}: {info.title or ''}")
+    for field in ("description", "source_system", "owner", "refresh_date", "row_count"):
+        _out(f"  {field}: {getattr(info, field)}")
+    _out(f"  source: {info.source_file} (sha256 {str(info.source_sha256)[:12]}…)")
+    _out(f"  imported: {info.imported_at} by {info.imported_by}")
+    _out("")
+    _out(dictionary.to_string(index=False))
+    if profile is not None:
+        _out("")
+        _out(profile_table(profile).to_string(index=False))
+    return EXIT_OK
+
+
+def cmd_roles(args: argparse.Namespace) -> int:
+    """Show, change or confirm the column roles of a dataset."""
+    from workbench.catalogue import get_dataset
+    from workbench.roles import load_roles, roles_table, save_roles
+
+    with _open(args) as ws:
+        get_dataset(ws, args.name)
+        if args.set or args.confirm:
+            roles = dict(load_roles(ws, args.name))
+            for item in args.set or []:
+                column, sep, role = item.partition("=")
+                if not sep:
+                    raise ValidationError(
+                        f"--set {item!r} is not COLUMN=ROLE.",
+                        hint="For example --set fname=first_name.",
+                    )
+                roles[column] = role
+            save_roles(ws, args.name, roles, confirmed=True)
+        table = roles_table(ws, args.name)
+    _out(table.to_string(index=False))
+    return EXIT_OK
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    """Print the most recent audit log entries."""
+    with _open(args, read_only=_exists(args)) as ws:
+        frame = ws.audit_log(limit=args.limit)
+    _out(frame.to_string(index=False) if len(frame) else "The audit log is empty.")
+    return EXIT_OK
+
+
+def cmd_link(args: argparse.Namespace) -> int:
+    """Link CSV/Parquet files or datasets; write one row per record with its cluster id."""
+    from linkage.inputs import (
+        check_common_columns,
+        linked_output,
+        parse_role_overrides,
+        prepare_input,
+        read_input,
+    )
+    from linkage.service import link_frames
+    from workbench.errors import LinkageError
+
+    if not args.verbose:  # Splink sets its own logger up when first imported
+        logging.getLogger("splink").setLevel(logging.ERROR)
+
+    if args.backend.lower() != "duckdb":
+        raise LinkageError(
+            f"The backend {args.backend!r} is not available.",
+            hint="Only --backend duckdb is supported for now.",
+        )
+    if not 0.0 <= args.threshold <= 1.0:
+        raise LinkageError(
+            f"--threshold {args.threshold} is not a probability.",
+            hint="Give a match probability between 0 and 1, such as 0.9.",
+        )
+    out = Path(args.out)
+    if out.suffix.lower() not in (".parquet", ".csv"):
+        raise ValidationError(
+            f"--out {args.out} must end in .parquet or .csv.",
+            hint="For example --out linked.parquet",
+        )
+    overrides = parse_role_overrides(args.role or [])
+    ws = None
+    if any(not Path(i).exists() and not Path(i).suffix for i in args.inputs) and _exists(args):
+        ws = _open(args, read_only=True)
+    try:
+        read = [read_input(spec, ws) for spec in args.inputs]
+    finally:
+        if ws is not None:
+            ws.close()
+    names = [name for name, _, _ in read]
+    for i, name in enumerate(names):
+        if names.index(name) != i:
+            names[i] = f"{name}_{i + 1}"
+    unknown = sorted(c for c in overrides if not any(c in f.columns for _, f, _ in read))
+    if unknown:
+        raise ValidationError(
+            f"--role names column(s) no input has: {', '.join(unknown)}.",
+            hint="Use the column names as they appear in the input files.",
+        )
+    exclude: tuple[str, ...] = ()
+    if args.labels_column:
+        lacking = [
+            n for n, (_, f, _) in zip(names, read, strict=True) if args.labels_column not in f
+        ]
+        if lacking:
+            raise ValidationError(
+                f"--labels-column {args.labels_column!r} is not in {', '.join(lacking)}.",
+                hint="Name a column holding the true person id in every input.",
+            )
+        exclude = (args.labels_column,)
+    inputs = [
+        prepare_input(
+            name,
+            frame,
+            stored_roles=stored,
+            overrides=overrides,
+            unique_id=args.unique_id,
+            exclude=exclude,
+        )
+        for name, (_, frame, stored) in zip(names, read, strict=True)
+    ]
+    for note in check_common_columns(inputs):
+        log.warning(note)
+    frames = [i.standardised for i in inputs]
+    if args.labels_column:
+        frames = [
+            f.assign(_truth=i.raw[args.labels_column].astype("string").to_numpy())
+            for f, i in zip(frames, inputs, strict=True)
+        ]
+    try:
+        result = link_frames(
+            frames,
+            link_type=args.link_type,
+            model_json=args.model,
+            threshold=args.threshold,
+            labels_column="_truth" if args.labels_column else None,
+            progress=lambda message, _f: log.info(message),
+        )
+    except WorkbenchError:
+        raise
+    except Exception as exc:  # a Splink or DuckDB failure: one line, details with -v
+        log.debug("linking failed", exc_info=True)
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise LinkageError(
+            f"Linking failed: {first}",
+            hint="Check the roles of the input columns (--role), or run with -v for details.",
+        ) from exc
+    if args.save_model:
+        try:
+            result.model.linker.misc.save_model_to_json(args.save_model, overwrite=True)
+        except OSError as exc:
+            raise ValidationError(
+                f"Cannot write the model to {args.save_model}: {exc.strerror}."
+            ) from exc
+    table = linked_output(inputs, result.clusters)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if out.suffix.lower() == ".csv":
+            table.to_csv(out, index=False)
+        else:
+            table.to_parquet(out, index=False)
+    except OSError as exc:
+        raise ValidationError(f"Cannot write {out}: {exc.strerror}.") from exc
+    s = result.summary
+    _out(
+        f"Linked {s.n_records:,} records into {s.n_clusters:,} clusters "
+        f"({s.records_linked:,} records linked, largest cluster {s.largest}) at match "
+        f"probability {result.threshold}; wrote {out}."
+    )
+    if args.save_model:
+        _out(f"Saved the model to {args.save_model}.")
+    if result.metrics:
+        m = result.metrics
+        _out(
+            f"Clusters against {args.labels_column}: "
+            f"precision {m['cluster_pairwise_precision']:.4f}, "
+            f"recall {m['cluster_pairwise_recall']:.4f}, F1 {m['cluster_pairwise_f1']:.4f}"
+        )
+        _out(
+            f"Pairs against {args.labels_column}: precision {m['pairwise_precision']:.4f}, "
+            f"recall {m['pairwise_recall']:.4f}, F1 {m['pairwise_f1']:.4f}"
+        )
+    return EXIT_OK
+
+
+# ------------------------------------------------------------------------------ plumbing
+def _exists(args: argparse.Namespace) -> bool:
+    return load_settings(args.workspace).workspace.exists()
+
+
+def _parse_date(text: str, flag: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise ValidationError(f"{flag} {text!r} is not a date.", hint="Use YYYY-MM-DD.") from exc
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every sub-command."""
+    parser = argparse.ArgumentParser(
+        prog="workbench",
+        description="CJS Linkage Workbench: import, catalogue and link police, CPS and court data.",
+    )
+    parser.add_argument(
+        "--workspace",
+        help="workspace file (default: $WORKBENCH_WORKSPACE or workspace/workbench.duckdb)",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("init", help="create the workspace; load the sample data if it is empty")
+    p.add_argument("--no-sample", dest="sample", action="store_false", help="do not load samples")
+    p.set_defaults(func=cmd_init)
+
+    p = sub.add_parser("sample", help="generate synthetic police, CPS and court extracts")
+    p.add_argument("--people", type=int, default=20_000, help="number of people (default 20000)")
+    p.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    p.add_argument("--out", required=True, help="output folder")
+    p.add_argument("--end-date", help="last date covered, YYYY-MM-DD (default: fixed in code)")
+    p.add_argument("--errors", help="JSON file of identifier error rates (see sample_data/README)")
+    p.set_defaults(func=cmd_sample)
+
+    p = sub.add_parser("import", help="import a CSV, TSV, Parquet, Excel or JSON file")
+    p.add_argument("path", help="file to import")
+    p.add_argument("--name", help="dataset name (default: from the file name)")
+    p.add_argument("--title")
+    p.add_argument("--description")
+    p.add_argument("--source-system", help="police, cps, courts or other")
+    p.add_argument("--owner")
+    p.add_argument("--sheet", help="Excel sheet name (default: the first)")
+    p.add_argument(
+        "--new-version", action="store_true", help="if the name exists, save as a new version"
+    )
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("datasets", help="list the catalogue")
+    p.add_argument("--search", help="text to look for in names, titles, descriptions, columns")
+    p.set_defaults(func=cmd_datasets)
+
+    p = sub.add_parser("show", help="show a dataset's catalogue entry and profile")
+    p.add_argument("name")
+    p.set_defaults(func=cmd_show)
+
+    p = sub.add_parser("roles", help="show, set or confirm column roles")
+    p.add_argument("name")
+    p.add_argument("--set", action="append", metavar="COLUMN=ROLE", help="change one role")
+    p.add_argument("--confirm", action="store_true", help="confirm the roles as they stand")
+    p.set_defaults(func=cmd_roles)
+
+    p = sub.add_parser("link", help="link CSV/Parquet files or datasets; write their clusters")
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="CSV/Parquet path or dataset name")
+    p.add_argument("--out", required=True, help="output file (.parquet or .csv)")
+    p.add_argument(
+        "--link-type",
+        choices=["dedupe_only", "link_only", "link_and_dedupe"],
+        help="default: dedupe_only for one input, link_and_dedupe for several",
+    )
+    p.add_argument(
+        "--unique-id",
+        metavar="COLUMN",
+        help="record id column (default: unique_id or id, else row)",
+    )
+    p.add_argument(
+        "--role", action="append", metavar="COLUMN=ROLE", help="set a column's role (repeatable)"
+    )
+    p.add_argument(
+        "--model", metavar="MODEL.json", help="use this Splink model instead of training"
+    )
+    p.add_argument("--save-model", metavar="PATH", help="write the model as Splink JSON")
+    p.add_argument(
+        "--threshold", type=float, default=0.9, help="match probability to link (default 0.9)"
+    )
+    p.add_argument(
+        "--labels-column",
+        metavar="COLUMN",
+        help="true person id column: print precision, recall and F1 (never used by the model)",
+    )
+    p.add_argument("--backend", default="duckdb", help="only duckdb for now")
+    p.set_defaults(func=cmd_link)
+
+    p = sub.add_parser("audit", help="show the audit log")
+    p.add_argument("--limit", type=int, default=50)
+    p.set_defaults(func=cmd_audit)
+    return parser
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """Parse ``argv`` and run one command; return the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    if not args.verbose:
+        logging.getLogger("splink").setLevel(logging.ERROR)
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except WorkbenchError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        return 130
+
+
+def main() -> None:
+    """Console-script entry point."""
+    sys.exit(run())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,123 @@
+"""Explore a dataset: record counts over time, by any category column."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import altair as alt
+import pandas as pd
+
+from workbench.catalogue import column_dictionary
+from workbench.charts import SOURCE_NOTE, accessible_palette, titled
+from workbench.errors import ValidationError
+from workbench.sql import quote_ident
+from workbench.workspace import Workspace
+
+Period = Literal["week", "month", "quarter", "year"]
+PERIODS: tuple[Period, ...] = ("week", "month", "quarter", "year")
+DATE_TYPES = ("DATE", "TIMESTAMP", "TIMESTAMP WITH TIME ZONE", "TIMESTAMP_NS", "TIMESTAMP_MS")
+MAX_SERIES = 8
+
+
+def date_columns(ws: Workspace, name: str) -> list[str]:
+    """Columns of a dataset that hold dates or timestamps; event dates first, birth dates last."""
+    dictionary = column_dictionary(ws, name)
+    dates = [r.name for r in dictionary.itertuples() if str(r.dtype).upper() in DATE_TYPES]
+    return sorted(dates, key=lambda c: ("dob" in c.lower() or "birth" in c.lower()))
+
+
+def category_columns(ws: Workspace, name: str, max_distinct: int = 60) -> list[str]:
+    """Text or boolean columns with few enough distinct values to group by."""
+    dictionary = column_dictionary(ws, name)
+    candidates = [
+        r.name for r in dictionary.itertuples() if str(r.dtype).upper() in ("VARCHAR", "BOOLEAN")
+    ]
+    if not candidates:
+        return []
+    table = ws.dataset_table(name)
+    parts = ", ".join(f"approx_count_distinct({quote_ident(c)})" for c in candidates)
+    counts = ws.query(f"SELECT {parts} FROM {table}")[0]  # noqa: S608 - identifiers quoted
+    return [c for c, n in zip(candidates, counts, strict=True) if 1 < (n or 0) <= max_distinct]
+
+
+def period_counts(
+    ws: Workspace,
+    name: str,
+    date_column: str,
+    by: str | None = None,
+    period: Period = "month",
+    top: int = MAX_SERIES,
+) -> pd.DataFrame:
+    """Count records per period of a date column, optionally split by a category column.
+
+    Categories beyond the ``top`` largest are grouped as "Other" so a chart stays readable.
+
+    Args:
+        ws: The workspace.
+        name: The dataset.
+        date_column: The date that places a record in time.
+        by: A category column to split by, or None for one series.
+        period: week, month, quarter or year.
+        top: How many categories to show by name.
+
+    Returns:
+        Columns ``period`` (date the period starts), ``group`` and ``records``.
+    """
+    if period not in PERIODS:
+        raise ValidationError(
+            f"Unknown period {period!r}.", hint=f"Use one of {', '.join(PERIODS)}."
+        )
+    if date_column not in date_columns(ws, name):
+        raise ValidationError(
+            f"{date_column!r} is not a date column of {name}.",
+            hint="Pick one of the date columns offered.",
+        )
+    table = ws.dataset_table(name)
+    when = quote_ident(date_column)
+    if by is None:
+        sql = (
+            f"SELECT date_trunc(?, {when})::DATE AS period, 'All records' AS \"group\", "  # noqa: S608
+            f"count(*) AS records FROM {table} WHERE {when} IS NOT NULL GROUP BY 1 ORDER BY 1"
+        )
+        return ws.query_df(sql, [period])
+    if by not in {r for r in column_dictionary(ws, name)["name"]}:
+        raise ValidationError(f"{by!r} is not a column of {name}.")
+    group = quote_ident(by)
+    sql = f"""
+        WITH ranked AS (
+            SELECT coalesce(CAST({group} AS VARCHAR), '(missing)') AS g, count(*) AS n
+            FROM {table} GROUP BY 1 ORDER BY n DESC LIMIT ?
+        )
+        SELECT date_trunc(?, {when})::DATE AS period,
+               CASE WHEN r.g IS NULL THEN 'Other'
+                    ELSE coalesce(CAST(t.{group} AS VARCHAR), '(missing)') END AS "group",
+               count(*) AS records
+        FROM {table} AS t
+        LEFT JOIN ranked AS r ON r.g = coalesce(CAST(t.{group} AS VARCHAR), '(missing)')
+        WHERE t.{when} IS NOT NULL
+        GROUP BY 1, 2 ORDER BY 1, 2
+    """  # noqa: S608 - identifiers quoted, values bound
+    return ws.query_df(sql, [int(top), period])
+
+
+def period_chart(counts: pd.DataFrame, title: str, period: Period = "month") -> alt.Chart:
+    """A line chart of record counts per period, one line (and point shape) per group."""
+    groups = sorted(counts["group"].unique()) if len(counts) else []
+    chart = (
+        alt.Chart(counts)
+        .mark_line(point=counts["period"].nunique() <= 60, strokeWidth=2)
+        .encode(
+            x=alt.X("period:T", title=period.capitalize()),
+            y=alt.Y("records:Q", title="Records"),
+            color=alt.Color(
+                "group:N", title=None, scale=alt.Scale(domain=groups, range=accessible_palette())
+            ),
+            shape=alt.Shape("group:N", title=None),
+            tooltip=[
+                alt.Tooltip("period:T", title=period.capitalize()),
+                alt.Tooltip("group:N", title="Group"),
+                alt.Tooltip("records:Q", title="Records", format=","),
+            ],
+        )
+    )
+    return titled(chart, title, f"Records per {period}", SOURCE_NOTE)

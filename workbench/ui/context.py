@@ -1,0 +1,60 @@
+"""Shared Streamlit plumbing: the open workspace, error display and small widgets."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import streamlit as st
+
+from workbench.catalogue import DatasetInfo, list_datasets
+from workbench.config import load_settings
+from workbench.errors import WorkbenchError
+from workbench.workspace import Workspace
+
+
+@st.cache_resource(show_spinner=False)
+def _open_workspace(path: str) -> Workspace:
+    return Workspace(path)
+
+
+def workspace() -> Workspace:
+    """The workspace this app serves, opened once per server process."""
+    return _open_workspace(str(load_settings().workspace.resolve()))
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Show a workbench error as a message on the page instead of a traceback."""
+    try:
+        yield
+    except WorkbenchError as exc:
+        st.error(str(exc), icon=":material/error:")
+
+
+def pick_dataset(
+    ws: Workspace, key: str, kind: str | None = "source", label: str = "Dataset"
+) -> DatasetInfo | None:
+    """A dataset select box remembering the choice across pages; None when there are none."""
+    items = list_datasets(ws, kind=kind)
+    if not items:
+        st.info(
+            "The workspace holds no datasets yet. Load the sample data or import a file.",
+            icon=":material/info:",
+        )
+        st.page_link("pages/import_data.py", label="Import data", icon=":material/upload:")
+        return None
+    names = [d.name for d in items]
+    remembered = st.session_state.get("current_dataset")
+    if key not in st.session_state and remembered in names:
+        st.session_state[key] = remembered
+    choice = st.selectbox(
+        label,
+        names,
+        key=key,
+        format_func=lambda n: next(
+            (f"{d.name} — {d.title}" for d in items if d.name == n and d.title), n
+        ),
+    )
+    st.session_state["current_dataset"] = choice
+    return next(d for d in items if d.name == choice)
