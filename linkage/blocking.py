@@ -65,10 +65,13 @@ def count_rule_comparisons(
     not_null = " AND ".join(f"{k} IS NOT NULL" for k in keys)
     tbl = quote_ident(table)
     if link_type == "link_only":
+        # Keys are aliased so the outer grouping works for expressions such as year("dob").
+        aliased = ", ".join(f"{k} AS key_{i}" for i, k in enumerate(keys))
+        alias_list = ", ".join(f"key_{i}" for i in range(len(keys)))
         sql = (
-            f"WITH g AS (SELECT {key_list}, source_dataset, count(*)::HUGEINT AS n "  # noqa: S608
+            f"WITH g AS (SELECT {aliased}, source_dataset, count(*)::HUGEINT AS n "  # noqa: S608
             f"FROM {tbl} WHERE {not_null} GROUP BY ALL), "
-            f"k AS (SELECT sum(n) AS t, sum(n * n) AS s FROM g GROUP BY {key_list}) "
+            f"k AS (SELECT sum(n) AS t, sum(n * n) AS s FROM g GROUP BY {alias_list}) "
             "SELECT coalesce(sum((t * t - s) / 2), 0) FROM k"
         )
     elif link_type == "dedupe_only":

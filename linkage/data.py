@@ -87,6 +87,16 @@ class PreparedInput:
         return con
 
 
+def _empty_column(n: int, index: pd.Index, dtype: Any) -> pd.Series:
+    """An all-null column of the dtype (its nullable form for NumPy ints and bools)."""
+    try:
+        return pd.Series([None] * n, index=index, dtype=dtype)
+    except (TypeError, ValueError):
+        kind = getattr(dtype, "kind", "")
+        nullable = {"i": "Int64", "u": "Int64", "b": "boolean", "f": "Float64"}.get(kind, object)
+        return pd.Series([None] * n, index=index, dtype=nullable)
+
+
 def _to_pandas(frame: Any, index: int) -> pd.DataFrame:
     if isinstance(frame, pd.DataFrame):
         return frame.copy()
@@ -215,7 +225,7 @@ def prepare_frames(
     for t in tables:
         for c in [*ordered, *extra_all]:
             if c not in t.columns:
-                t[c] = pd.Series([None] * len(t), index=t.index, dtype=dtypes.get(c, object))
+                t[c] = _empty_column(len(t), t.index, dtypes.get(c, object))
         aligned.append(t[["source_dataset", "unique_id", *ordered, *extra_all]])
     log.info("prepared %s inputs, %s records", len(aligned), sum(len(a) for a in aligned))
     return PreparedInput(frames=aligned, names=used_names, model_columns=ordered, notes=notes)

@@ -122,7 +122,9 @@ def build_linker(
     api = db_api or DuckDBAPI()
     sdfs = register_inputs(api, data)
     try:
-        linker = Linker(sdfs if len(sdfs) > 1 else sdfs[0], settings)
+        # log_level=None: Splink's messages go through the workbench's logging set-up instead
+        # of Splink attaching its own INFO handler on every new linker.
+        linker = Linker(sdfs if len(sdfs) > 1 else sdfs[0], settings, log_level=None)
     except Exception as exc:
         raise LinkageError(
             f"The model does not fit the data: {_first_line(exc)}",

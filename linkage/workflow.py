@@ -1,0 +1,1286 @@
+"""The workspace-level linkage workflow: what the Link pages and the command line call.
+
+Each function takes a :class:`~workbench.workspace.Workspace` and dataset names or a model id,
+and composes the linkage library (suggest, train, predict, evaluate, registry) over the
+workspace's stored data, column roles, models, predictions, clusters and clerical labels.
+
+Model ids are the registry's text ids (``m_YYYYMMDD_HHMMSS_xxxxxx``). Every failure reaches the
+caller as a :class:`~workbench.errors.WorkbenchError` with a hint; Splink and DuckDB exceptions
+are translated here.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import math
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import altair as alt
+import duckdb
+import pandas as pd
+
+from linkage.data import PreparedInput, prepare_frames
+from linkage.evaluate import (
+    DEFAULT_THRESHOLDS,
+    best_threshold,
+    cluster_metrics,
+    metrics_from_clerical_labels,
+    pairwise_metrics,
+    prediction_errors,
+    threshold_chart,
+)
+from linkage.model_spec import ModelSpec
+from linkage.predict import (
+    EDGE_COLUMNS,
+    ClusterSummary,
+    cluster_at_threshold,
+    edges_from_pairs,
+    nodes_from_model,
+    predict_pairs,
+    summarise_clusters,
+)
+from linkage.registry import (
+    PREDICTIONS_SCHEMA,
+    active_model_id,
+    add_label,
+    data_fingerprint,
+    get_model,
+    load_labels,
+    new_model_id,
+    predictions_table,
+    store_clusters,
+)
+from linkage.service import load_model_json
+from linkage.suggest import suggest_model
+from linkage.train import TrainedModel, train_model
+from workbench.errors import LinkageError, Problem, RoleError, ValidationError, WorkbenchError
+from workbench.roles import PERSON_ROLES, Role, load_roles
+from workbench.sql import qualified, quote_ident
+from workbench.standardise import standardise_dataset
+from workbench.workspace import DATA_SCHEMA, Workspace, utcnow
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, float], None]
+
+#: Column names taken as a truth (true person id) column when a dataset has one.
+TRUTH_COLUMN_NAMES = ("cluster", "person_id", "true_id")
+#: Columns of a truth dataset that are never its record key.
+_TRUTH_VALUE_COLUMNS = {"person_id", "case_id", "cluster", "true_id"}
+_DRAFT_PREFIX = "linkage.draft."
+_TRUTH_SETTING_PREFIX = "linkage.truth_column."
+_CACHE_SIZE = 3
+_LABEL_COLUMNS = [
+    "source_dataset_l",
+    "unique_id_l",
+    "source_dataset_r",
+    "unique_id_r",
+    "label",
+    "reviewer",
+    "labelled_at",
+    "model_id",
+    "match_probability_shown",
+    "note",
+]
+_REQUIRED_LABEL_COLUMNS = _LABEL_COLUMNS[:5]
+
+
+@dataclass
+class TrainingRun:
+    """What :func:`train_and_save` did.
+
+    Attributes:
+        model_id: The id of the saved model version.
+        summary: Cluster counts and sizes at the run's threshold.
+        metrics: ``threshold``, ``n_pairs``, ``truth_source`` (``truth``, ``labels`` or
+            ``None``) and, when truth or labels exist, ``pairwise_precision``,
+            ``pairwise_recall``, ``pairwise_f1`` and (truth only) ``cluster_precision``,
+            ``cluster_recall``, ``cluster_f1``, ``bcubed_f1``, ``n_clusters``,
+            ``n_true_clusters``.
+        warnings: Plain-language warnings from training (EM not converging, for example).
+        seconds: Wall-clock time of the whole run.
+    """
+
+    model_id: str
+    summary: ClusterSummary
+    metrics: dict[str, Any]
+    warnings: list[str]
+    seconds: float
+
+
+@dataclass
+class EvaluationResult:
+    """A model measured against truth or clerical labels.
+
+    Attributes:
+        source: ``"truth"`` (truth datasets or a truth column) or ``"labels"`` (clerical).
+        table: ``threshold``, ``tp``, ``fp``, ``fn``, ``precision``, ``recall``, ``f1`` per
+            threshold (``tn`` too for labels).
+        best_threshold: The threshold with the highest F1.
+        threshold: The model's current threshold.
+        chart: Precision, recall and F1 against the threshold.
+        false_positives: Pairs linked at the threshold that are not matches, all prediction
+            columns kept (for waterfall charts).
+        false_negatives: True matches not linked at the threshold; against truth, pairs
+            blocking never generated are included with empty scores.
+        cluster_metrics: Cluster precision, recall and F1 at the threshold (truth only).
+    """
+
+    source: str
+    table: pd.DataFrame
+    best_threshold: float
+    threshold: float
+    chart: alt.Chart
+    false_positives: pd.DataFrame
+    false_negatives: pd.DataFrame
+    cluster_metrics: dict[str, float] = field(default_factory=dict)
+
+
+# ------------------------------------------------------------------------------ helpers
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+@contextmanager
+def _translated(what: str, hint: str) -> Iterator[None]:
+    """Turn any non-workbench exception raised in the block into a LinkageError."""
+    try:
+        yield
+    except WorkbenchError:
+        raise
+    except Exception as exc:
+        log.exception("%s failed", what)
+        raise LinkageError(f"{what} failed: {_first_line(exc)}", hint=hint) from exc
+
+
+def _dataset_list(datasets: Sequence[str] | str) -> list[str]:
+    names = [datasets] if isinstance(datasets, str) else list(datasets)
+    if not names:
+        raise LinkageError("No datasets were chosen.", hint="Choose at least one dataset to link.")
+    if len(set(names)) != len(names):
+        raise LinkageError(
+            "A dataset was chosen twice.", hint="Choose each dataset once; one dataset is deduped."
+        )
+    return names
+
+
+def _dataset_kinds(ws: Workspace) -> dict[str, str]:
+    return {str(n): str(k) for n, k in ws.query("SELECT name, kind FROM wb.datasets")}
+
+
+def _table_columns(ws: Workspace, name: str) -> list[str]:
+    rows = ws.query(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = ? "
+        "AND table_name = ? ORDER BY ordinal_position",
+        [DATA_SCHEMA, name],
+    )
+    return [str(r[0]) for r in rows]
+
+
+def _record_id_column(roles: Mapping[str, Role]) -> str | None:
+    for column, role in roles.items():
+        if role is Role.RECORD_ID:
+            return column
+    return None
+
+
+def _model_roles(ws: Workspace, name: str) -> dict[str, Role]:
+    """Stored roles of a dataset, with its truth column (if any) kept out of the model."""
+    roles = dict(load_roles(ws, name))
+    truth_col = truth_column(ws, name)
+    if truth_col is not None and truth_col in roles and roles[truth_col] is not Role.IGNORE:
+        roles[truth_col] = Role.IGNORE
+    return roles
+
+
+def _cache_key(ws: Workspace, model_id: str) -> tuple[str, str]:
+    path = str(ws.path)
+    if path == ":memory:":
+        path = f":memory:{id(ws)}"
+    return path, model_id
+
+
+_LINKERS: OrderedDict[tuple[str, str], TrainedModel] = OrderedDict()
+_LINKER_LOCK = threading.Lock()
+
+
+def _remember(ws: Workspace, model_id: str, model: TrainedModel) -> None:
+    with _LINKER_LOCK:
+        _LINKERS[_cache_key(ws, model_id)] = model
+        _LINKERS.move_to_end(_cache_key(ws, model_id))
+        while len(_LINKERS) > _CACHE_SIZE:
+            _LINKERS.popitem(last=False)
+
+
+def forget_linkers() -> None:
+    """Drop every cached linker (to free memory, or after the workspace changed)."""
+    with _LINKER_LOCK:
+        _LINKERS.clear()
+
+
+def _require_predictions(ws: Workspace, model_id: str) -> str:
+    get_model(ws, model_id)
+    if not ws.table_exists(PREDICTIONS_SCHEMA, f"pred_{model_id}"):
+        raise LinkageError(
+            f"Model {model_id!r} has no stored predictions.",
+            hint="Train the model again from the Train page to score its pairs.",
+        )
+    return predictions_table(model_id)
+
+
+def _prediction_columns(ws: Workspace, model_id: str) -> list[str]:
+    rows = ws.query(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = ? "
+        "AND table_name = ? ORDER BY ordinal_position",
+        [PREDICTIONS_SCHEMA, f"pred_{model_id}"],
+    )
+    return [str(r[0]) for r in rows]
+
+
+def _model_threshold(row: Mapping[str, Any]) -> float:
+    value = row.get("threshold")
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return 0.9
+    return 0.9 if math.isnan(value) else value
+
+
+def _truth_frame(truth: pd.DataFrame) -> pd.DataFrame:
+    """``truth_for`` output in the shape the evaluate module expects."""
+    return truth.rename(columns={"person_id": "truth"})
+
+
+# ------------------------------------------------------------------------------ datasets
+def linkable_datasets(ws: Workspace) -> list[str]:
+    """Source datasets with at least one column stored with a person role.
+
+    Args:
+        ws: The workspace.
+
+    Returns:
+        Dataset names in alphabetical order.
+    """
+    person = sorted(r.value for r in PERSON_ROLES)
+    rows = ws.query(
+        "SELECT DISTINCT d.name FROM wb.datasets d JOIN wb.column_roles r ON r.dataset = d.name "
+        "WHERE d.kind = 'source' AND list_contains(?, r.role) ORDER BY d.name",
+        [person],
+    )
+    return [str(r[0]) for r in rows]
+
+
+def standardised_inputs(ws: Workspace, datasets: Sequence[str]) -> list[pd.DataFrame]:
+    """Standardise each dataset with its stored column roles.
+
+    A dataset's truth column (see :func:`truth_column`) is never passed to the model.
+
+    Args:
+        ws: The workspace.
+        datasets: Dataset names.
+
+    Returns:
+        One standardised DataFrame per dataset, in the order given.
+
+    Raises:
+        DatasetNotFoundError: When a dataset does not exist.
+        RoleError: When a dataset has no column with a usable person role.
+    """
+    frames = []
+    for name in _dataset_list(datasets):
+        if name not in _dataset_kinds(ws):
+            from workbench.errors import DatasetNotFoundError
+
+            raise DatasetNotFoundError(
+                f"There is no dataset called {name!r} in the workspace.",
+                hint="Import it first, or pick one from the catalogue.",
+            )
+        roles = _model_roles(ws, name)
+        if not any(r in PERSON_ROLES for r in roles.values()):
+            raise RoleError(
+                f"Dataset {name!r} has no column with a person role, so it cannot be linked.",
+                hint="Open the Roles page and confirm which columns hold names, date of birth, "
+                "postcode or identifiers.",
+            )
+        with _translated(f"Standardising {name}", "Check the column roles of the dataset."):
+            frames.append(standardise_dataset(ws, name, roles))
+    return frames
+
+
+def suggest_for_datasets(
+    ws: Workspace,
+    datasets: Sequence[str],
+    link_type: str | None = None,
+    budget: float | None = None,
+) -> ModelSpec:
+    """Suggest a whole model (comparisons, blocking, training plan) for the datasets.
+
+    Args:
+        ws: The workspace.
+        datasets: Dataset names.
+        link_type: ``dedupe_only``, ``link_only`` or ``link_and_dedupe``; by default dedupe for
+            one dataset and link and dedupe for several.
+        budget: Most pairs blocking may generate; by default 200 a record (at most 50 million).
+
+    Returns:
+        The suggested spec.
+
+    Raises:
+        RoleError: When a dataset has no usable roles.
+        LinkageError: When no model can be suggested (no comparable column, for example).
+    """
+    frames = standardised_inputs(ws, datasets)
+    with _translated("Suggesting a model", "Check the column roles of the datasets."):
+        return suggest_model(frames, link_type=link_type, budget=int(budget) if budget else None)
+
+
+def _draft_key(datasets: Sequence[str]) -> str:
+    return _DRAFT_PREFIX + "+".join(sorted(_dataset_list(datasets)))
+
+
+def save_draft(ws: Workspace, datasets: Sequence[str], spec: ModelSpec) -> None:
+    """Keep the Configure page's edited spec for this set of datasets in the workspace.
+
+    Args:
+        ws: The workspace.
+        datasets: The dataset names (order does not matter).
+        spec: The edited spec.
+    """
+    ws.set_setting(_draft_key(datasets), spec.to_dict())
+
+
+def load_draft(ws: Workspace, datasets: Sequence[str]) -> ModelSpec | None:
+    """The edited spec kept for this set of datasets.
+
+    Args:
+        ws: The workspace.
+        datasets: The dataset names (order does not matter).
+
+    Returns:
+        The spec, or ``None`` when none was saved (or it can no longer be read).
+    """
+    data = ws.get_setting(_draft_key(datasets))
+    if not data:
+        return None
+    try:
+        return ModelSpec.from_dict(data)
+    except LinkageError:
+        log.warning("the saved draft for %s cannot be read; ignoring it", datasets)
+        return None
+
+
+# ------------------------------------------------------------------------------ truth
+def mark_truth_column(ws: Workspace, dataset: str, column: str | None) -> None:
+    """Mark (or with ``None`` unmark) a column of a dataset as its truth: the true person id.
+
+    A truth column is used only to measure a model, never as a model input.
+
+    Raises:
+        ValidationError: When the dataset has no such column.
+    """
+    if column is not None and column not in _table_columns(ws, dataset):
+        raise ValidationError(
+            f"Dataset {dataset!r} has no column {column!r}.",
+            hint="Choose one of its columns as the truth column.",
+        )
+    ws.set_setting(_TRUTH_SETTING_PREFIX + dataset, column or "")
+
+
+def truth_column(ws: Workspace, dataset: str) -> str | None:
+    """The truth column of a dataset: the one marked, else one named cluster/person_id/true_id.
+
+    Returns:
+        The column name, or ``None`` (also when the user unmarked it).
+    """
+    marked = ws.get_setting(_TRUTH_SETTING_PREFIX + dataset)
+    if marked is not None:
+        return marked or None
+    columns = _table_columns(ws, dataset)
+    for name in TRUTH_COLUMN_NAMES:
+        if name in columns:
+            return name
+    return None
+
+
+def _truth_from_truth_dataset(
+    ws: Workspace, name: str, truth_name: str, roles: Mapping[str, Role]
+) -> pd.DataFrame | None:
+    record_id = _record_id_column(roles)
+    columns = _table_columns(ws, truth_name)
+    if record_id is None or "person_id" not in columns:
+        log.info("truth dataset %s not usable for %s", truth_name, name)
+        return None
+    if record_id in columns:
+        key = record_id
+    else:
+        keys = [c for c in columns if c not in _TRUTH_VALUE_COLUMNS]
+        if len(keys) != 1:
+            return None
+        key = keys[0]
+    table = qualified(DATA_SCHEMA, truth_name)
+    return ws.query_df(
+        f"SELECT CAST(? AS VARCHAR) AS source_dataset, CAST({quote_ident(key)} AS VARCHAR) "  # noqa: S608
+        f"AS unique_id, CAST(person_id AS VARCHAR) AS person_id FROM {table}",
+        [name],
+    )
+
+
+def _truth_from_column(
+    ws: Workspace, name: str, column: str, roles: Mapping[str, Role]
+) -> pd.DataFrame:
+    record_id = _record_id_column(roles)
+    id_sql = (
+        f"CAST({quote_ident(record_id)} AS VARCHAR)"
+        if record_id
+        else "CAST(row_number() OVER () AS VARCHAR)"
+    )
+    table = qualified(DATA_SCHEMA, name)
+    return ws.query_df(
+        f"SELECT CAST(? AS VARCHAR) AS source_dataset, {id_sql} AS unique_id, "  # noqa: S608
+        f"CAST({quote_ident(column)} AS VARCHAR) AS person_id FROM {table}",
+        [name],
+    )
+
+
+def truth_for(ws: Workspace, datasets: Sequence[str]) -> pd.DataFrame | None:
+    """The known truth for the datasets' records, where there is any.
+
+    For each dataset ``<name>``, truth comes from a dataset ``<name>_truth`` holding the
+    record key (the column with the ``record_id`` role, or the truth file's one key column) and
+    ``person_id``; otherwise from the dataset's truth column (see :func:`truth_column`).
+
+    Args:
+        ws: The workspace.
+        datasets: Dataset names.
+
+    Returns:
+        ``source_dataset``, ``unique_id``, ``person_id`` (rows with a null person are kept:
+        they belong to no person), or ``None`` when no dataset has truth.
+    """
+    kinds = _dataset_kinds(ws)
+    parts: list[pd.DataFrame] = []
+    for name in _dataset_list(datasets):
+        roles = load_roles(ws, name) if name in kinds else {}
+        part = None
+        truth_name = f"{name}_truth"
+        if truth_name in kinds:
+            part = _truth_from_truth_dataset(ws, name, truth_name, roles)
+        if part is None and name in kinds:
+            column = truth_column(ws, name)
+            if column is not None:
+                part = _truth_from_column(ws, name, column, roles)
+        if part is not None:
+            parts.append(part)
+    if not parts:
+        return None
+    truth = pd.concat(parts, ignore_index=True)
+    if truth["person_id"].notna().sum() == 0:
+        return None
+    return truth
+
+
+# ------------------------------------------------------------------------------ training
+def _measure(
+    pairs: Any,
+    clusters: pd.DataFrame,
+    truth: pd.DataFrame | None,
+    labels: pd.DataFrame,
+    threshold: float,
+    link_type: str,
+) -> dict[str, Any]:
+    metrics: dict[str, Any] = {"threshold": threshold, "truth_source": None}
+    if truth is not None:
+        t = _truth_frame(truth)
+        pw = pairwise_metrics(pairs, t, [threshold], link_type=link_type).iloc[0]
+        cm = cluster_metrics(clusters, t)
+        metrics.update(
+            truth_source="truth",
+            pairwise_precision=float(pw["precision"]),
+            pairwise_recall=float(pw["recall"]),
+            pairwise_f1=float(pw["f1"]),
+            cluster_precision=cm["pairwise_precision"],
+            cluster_recall=cm["pairwise_recall"],
+            cluster_f1=cm["pairwise_f1"],
+            bcubed_f1=cm["bcubed_f1"],
+            n_clusters=cm["n_clusters"],
+            n_true_clusters=cm["n_true_clusters"],
+        )
+    elif not labels.dropna(subset=["label"]).empty:
+        row = metrics_from_clerical_labels(pairs, labels, [threshold]).iloc[0]
+        metrics.update(
+            truth_source="labels",
+            pairwise_precision=float(row["precision"]),
+            pairwise_recall=float(row["recall"]),
+            pairwise_f1=float(row["f1"]),
+            n_labels=int(labels["label"].notna().sum()),
+        )
+    return metrics
+
+
+def train_and_save(
+    ws: Workspace,
+    datasets: Sequence[str],
+    spec: ModelSpec,
+    *,
+    name: str | None = None,
+    threshold: float = 0.9,
+    progress: Progress | None = None,
+    actor: str | None = None,
+) -> TrainingRun:
+    """Train a model, score and cluster the records, measure it, and save it as a version.
+
+    The scored pairs keep Splink's intermediate columns (for waterfall charts). The model, its
+    predictions and its clusters are written in one transaction, so a failed run leaves nothing
+    behind. The new version becomes active when no model is active yet.
+
+    Args:
+        ws: The workspace.
+        datasets: Dataset names.
+        spec: The model to train (from :func:`suggest_for_datasets`, perhaps edited).
+        name: A human name; by default the datasets and the time.
+        threshold: Match probability at which records are linked.
+        progress: Called with a message and the fraction done (0 to 1).
+        actor: Who ran it, for the audit log.
+
+    Returns:
+        The saved model's id, cluster summary, metrics, warnings and time taken.
+
+    Raises:
+        RoleError: When a dataset has no usable roles.
+        LinkageError: When the model does not fit the data or a step fails.
+    """
+    start = time.perf_counter()
+    names = _dataset_list(datasets)
+    if not 0.0 <= float(threshold) <= 1.0:
+        raise LinkageError(
+            f"The threshold {threshold} is not a probability.",
+            hint="Choose a match probability between 0 and 1.",
+        )
+
+    def report(message: str, fraction: float) -> None:
+        log.info("%s (%.0f%%)", message, 100 * fraction)
+        if progress is not None:
+            progress(message, min(max(fraction, 0.0), 1.0))
+
+    report("Standardising the datasets", 0.0)
+    frames = standardised_inputs(ws, names)
+    with _translated("Preparing the data", "Check the datasets have records and roles."):
+        data = prepare_frames(frames, names=names)
+    with _translated("Training", "Check the model's columns and blocking rules on the data."):
+        model = train_model(data, spec, progress=lambda m, f: report(m, 0.05 + 0.55 * f))
+    report("Scoring pairs", 0.62)
+    with _translated("Scoring pairs", "Retrain the model, or check the blocking rules."):
+        rel = predict_pairs(model, as_pandas=False)
+        if isinstance(rel, duckdb.DuckDBPyRelation):
+            table = rel.to_arrow_table()
+            edges = rel.project(", ".join(EDGE_COLUMNS)).df()
+        else:
+            table = rel
+            edges = edges_from_pairs(rel)
+    report("Clustering", 0.8)
+    nodes = nodes_from_model(model)
+    clusters = cluster_at_threshold(edges, nodes, threshold)
+    summary = summarise_clusters(clusters)
+    report("Measuring quality", 0.85)
+    with _translated("Measuring the model", "Check the truth datasets or clerical labels."):
+        metrics = _measure(
+            edges, clusters, truth_for(ws, names), load_labels(ws), threshold, spec.link_type
+        )
+    metrics["n_pairs"] = len(edges)
+    report("Saving the model", 0.92)
+    model_id = _save_run(ws, model, data, table, clusters, metrics, names, name, threshold, actor)
+    _remember(ws, model_id, model)
+    seconds = time.perf_counter() - start
+    report("Done", 1.0)
+    log.info("trained and saved %s in %.1f s", model_id, seconds)
+    return TrainingRun(
+        model_id=model_id,
+        summary=summary,
+        metrics=metrics,
+        warnings=list(model.warnings) + list(data.notes),
+        seconds=seconds,
+    )
+
+
+def _save_run(
+    ws: Workspace,
+    model: TrainedModel,
+    data: PreparedInput,
+    table: Any,
+    clusters: pd.DataFrame,
+    metrics: dict[str, Any],
+    names: list[str],
+    name: str | None,
+    threshold: float,
+    actor: str | None,
+) -> str:
+    """Write the model, its predictions and its clusters in one transaction."""
+    model_id = new_model_id()
+    settings = model.settings_dict()
+    training = {
+        "timings": model.timings,
+        "em_sessions": [s.__dict__ for s in model.em_sessions],
+        "warnings": model.warnings,
+    }
+    all_metrics = {**metrics, "training": training}
+    fingerprint = data_fingerprint(data)
+    label = name or f"{' + '.join(names)} {utcnow():%Y-%m-%d %H:%M}"
+    node_table = clusters[["source_dataset", "unique_id", "cluster_id"]].assign(
+        model_id=model_id, threshold=float(threshold)
+    )
+    pred = predictions_table(model_id)
+    with ws.transaction() as cur:
+        activate = not cur.execute("SELECT count(*) FROM wb.models WHERE is_active").fetchall()[0][
+            0
+        ]
+        cur.execute(
+            "INSERT INTO wb.models (model_id, name, created_at, created_by, link_type, settings, "
+            "spec, data_fingerprint, datasets, threshold, metrics, is_active, parent_model_id, "
+            "notes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                model_id,
+                label,
+                utcnow(),
+                actor,
+                settings.get("link_type"),
+                json.dumps(settings, default=str),
+                model.spec.to_json() if model.spec is not None else None,
+                fingerprint,
+                json.dumps(names),
+                float(threshold),
+                json.dumps(all_metrics, default=str),
+                bool(activate),
+                None,
+                None,
+            ],
+        )
+        cur.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(PREDICTIONS_SCHEMA)}")
+        cur.register("run_pairs", table)
+        cur.execute(f"CREATE TABLE {pred} AS SELECT * FROM run_pairs")  # noqa: S608
+        cur.unregister("run_pairs")
+        cur.register("run_clusters", node_table)
+        cur.execute(
+            "INSERT INTO wb.clusters (source_dataset, unique_id, cluster_id, model_id, threshold) "
+            "SELECT source_dataset, unique_id, cluster_id, model_id, threshold FROM run_clusters"
+        )
+        cur.unregister("run_clusters")
+        ws.audit(
+            "model.train",
+            target=model_id,
+            detail={
+                "name": label,
+                "datasets": names,
+                "threshold": threshold,
+                "pairs": metrics.get("n_pairs"),
+                "records": len(node_table),
+                "activated": bool(activate),
+            },
+            actor=actor,
+            cur=cur,
+        )
+    return model_id
+
+
+def load_linker(ws: Workspace, model_id: str) -> TrainedModel:
+    """A saved model rebuilt over its standardised inputs, without retraining.
+
+    Use it for the model's charts, waterfall charts and the comparison viewer. The result is
+    cached in this process per workspace and model; one linker must not be used by two
+    threads at once.
+
+    Args:
+        ws: The workspace.
+        model_id: The saved model.
+
+    Returns:
+        A :class:`~linkage.train.TrainedModel` (its ``warnings`` say when the data changed
+        since training).
+
+    Raises:
+        LinkageError: When the model does not exist or no longer fits its datasets.
+    """
+    key = _cache_key(ws, model_id)
+    with _LINKER_LOCK:
+        cached = _LINKERS.get(key)
+        if cached is not None:
+            _LINKERS.move_to_end(key)
+            return cached
+    row = get_model(ws, model_id)
+    names = list(row.get("datasets") or [])
+    frames = standardised_inputs(ws, names)
+    with _translated("Rebuilding the model", "Train the model again on the current data."):
+        data = prepare_frames(frames, names=names)
+        model = load_model_json(row["settings"], data)
+    if row.get("spec"):
+        try:
+            model.spec = ModelSpec.from_dict(row["spec"])
+        except LinkageError:
+            model.spec = None
+    if row.get("data_fingerprint") and data_fingerprint(data) != row["data_fingerprint"]:
+        model.warnings.append(
+            "The datasets changed since this model was trained; its stored pairs describe the "
+            "old data. Train it again to score the current data."
+        )
+    _remember(ws, model_id, model)
+    return model
+
+
+# ------------------------------------------------------------------------------ clusters
+def recluster(
+    ws: Workspace, model_id: str, threshold: float, store: bool = False
+) -> tuple[pd.DataFrame, ClusterSummary]:
+    """Cluster at another threshold from the stored predictions, without re-scoring.
+
+    Args:
+        ws: The workspace.
+        model_id: The model.
+        threshold: The new match-probability threshold.
+        store: Replace the model's stored clusters with these and record the threshold.
+
+    Returns:
+        ``source_dataset``, ``unique_id``, ``cluster_id``, ``cluster_size`` per record, and
+        the summary.
+
+    Raises:
+        LinkageError: When the model has no stored predictions or the threshold is not a
+            probability.
+    """
+    pred = _require_predictions(ws, model_id)
+    cols = ", ".join(quote_ident(c) for c in EDGE_COLUMNS)
+    edges = ws.query_df(f"SELECT {cols} FROM {pred} WHERE match_probability >= ?", [threshold])  # noqa: S608
+    nodes = ws.query_df(
+        "SELECT source_dataset, unique_id FROM wb.clusters WHERE model_id = ? "
+        "ORDER BY source_dataset, unique_id",
+        [model_id],
+    )
+    if nodes.empty:
+        nodes = nodes_from_model(load_linker(ws, model_id))
+    clusters = cluster_at_threshold(edges, nodes, threshold)
+    if store:
+        store_clusters(ws, model_id, clusters, threshold)
+        forget = _cache_key(ws, model_id)
+        log.info("stored clusters of %s at %s", forget[1], threshold)
+    return clusters, summarise_clusters(clusters)
+
+
+def active_clusters(ws: Workspace) -> pd.DataFrame:
+    """The clusters of the active model: the output the rest of the workbench uses.
+
+    Returns:
+        ``source_dataset``, ``unique_id``, ``cluster_id``, ``model_id``, ``threshold``; empty
+        (with those columns) when no model is active.
+    """
+    model_id = active_model_id(ws)
+    return ws.query_df(
+        "SELECT source_dataset, unique_id, cluster_id, model_id, threshold FROM wb.clusters "
+        "WHERE model_id = ? ORDER BY cluster_id, source_dataset, unique_id",
+        [model_id or ""],
+    )
+
+
+# ------------------------------------------------------------------------------ pairs
+def _order_columns(df: pd.DataFrame) -> pd.DataFrame:
+    first = [
+        "source_dataset_l",
+        "unique_id_l",
+        "source_dataset_r",
+        "unique_id_r",
+        "match_weight",
+        "match_probability",
+    ]
+    head = [c for c in first if c in df.columns]
+    return df[head + [c for c in df.columns if c not in head]]
+
+
+def pairs_in_band(
+    ws: Workspace,
+    model_id: str,
+    low: float,
+    high: float,
+    limit: int = 200,
+    sample: bool = False,
+) -> pd.DataFrame:
+    """Scored pairs with a match weight in ``[low, high)``, with both records' values.
+
+    Args:
+        ws: The workspace.
+        model_id: The model.
+        low: Lowest match weight (inclusive).
+        high: Highest match weight (exclusive).
+        limit: Most rows returned.
+        sample: A repeatable spread-out sample of the band instead of the highest weights.
+
+    Returns:
+        Every prediction column (``*_l``/``*_r`` values, ``gamma_*`` levels, ``bf_*`` factors),
+        ids and scores first.
+    """
+    pred = _require_predictions(ws, model_id)
+    if low > high:
+        low, high = high, low
+    order = (
+        "hash(unique_id_l, unique_id_r, source_dataset_l, source_dataset_r)"
+        if sample
+        else "match_weight DESC"
+    )
+    df = ws.query_df(
+        f"SELECT * FROM {pred} WHERE match_weight >= ? AND match_weight < ? "  # noqa: S608
+        f"ORDER BY {order} LIMIT ?",
+        [float(low), float(high), int(limit)],
+    )
+    if sample:
+        df = df.sort_values("match_weight", ascending=False, ignore_index=True)
+    return _order_columns(df)
+
+
+def _level_labels(settings: Mapping[str, Any]) -> dict[str, dict[int, str]]:
+    """Per comparison output column, the label of each comparison vector value."""
+    out: dict[str, dict[int, str]] = {}
+    for comp in settings.get("comparisons", []):
+        col = comp.get("output_column_name")
+        levels = comp.get("comparison_levels", [])
+        non_null = [lv for lv in levels if not lv.get("is_null_level")]
+        labels: dict[int, str] = {-1: "null"}
+        for i, level in enumerate(non_null):
+            labels[len(non_null) - 1 - i] = str(
+                level.get("label_for_charts") or level.get("sql_condition")
+            )
+        out[str(col)] = labels
+    return out
+
+
+def comparison_patterns(ws: Workspace, model_id: str, examples: int = 3) -> pd.DataFrame:
+    """How often each comparison pattern occurs, with example pairs (Splink's comparison viewer).
+
+    A pattern is the comparison level every comparison reached (the ``gamma_*`` values).
+
+    Args:
+        ws: The workspace.
+        model_id: The model.
+        examples: Example pairs per pattern.
+
+    Returns:
+        One row per example pair: ``pattern`` (the levels in words), ``n_pairs`` with that
+        pattern, ``pattern_match_weight`` (its mean weight), ``example`` (1, 2, ...), the
+        ``gamma_*`` columns and the pair's prediction columns; commonest pattern first.
+    """
+    pred = _require_predictions(ws, model_id)
+    gammas = [c for c in _prediction_columns(ws, model_id) if c.startswith("gamma_")]
+    if not gammas:
+        raise LinkageError(
+            "The stored pairs lack comparison levels.",
+            hint="Train the model again: intermediate columns are kept from now on.",
+        )
+    part = ", ".join(quote_ident(g) for g in gammas)
+    df = ws.query_df(
+        "SELECT * EXCLUDE (rn) FROM (SELECT *, count(*) OVER w AS n_pairs, "  # noqa: S608
+        "avg(match_weight) OVER w AS pattern_match_weight, row_number() OVER (PARTITION BY "
+        f"{part} ORDER BY hash(unique_id_l, unique_id_r)) AS rn FROM {pred} "
+        f"WINDOW w AS (PARTITION BY {part})) WHERE rn <= ? "
+        f"ORDER BY n_pairs DESC, pattern_match_weight DESC, {part}",
+        [int(examples)],
+    )
+    labels = _level_labels(get_model(ws, model_id)["settings"])
+    texts = []
+    for _, row in df[gammas].iterrows():
+        bits = []
+        for g in gammas:
+            col = g[len("gamma_") :]
+            value = int(row[g])
+            bits.append(f"{col}: {labels.get(col, {}).get(value, value)}")
+        texts.append("; ".join(bits))
+    df.insert(0, "pattern", texts)
+    df.insert(
+        1, "example", df.groupby(gammas, sort=False).cumcount().to_numpy() + 1 if len(df) else []
+    )
+    head = ["pattern", "n_pairs", "pattern_match_weight", "example", *gammas]
+    rest = [c for c in _order_columns(df).columns if c not in head]
+    return df[head + rest].reset_index(drop=True)
+
+
+def cluster_records(ws: Workspace, model_id: str, cluster_id: str) -> pd.DataFrame:
+    """The standardised records of one cluster, one row each, for side-by-side reading.
+
+    Args:
+        ws: The workspace.
+        model_id: The model.
+        cluster_id: A cluster id from the model's stored clusters.
+
+    Returns:
+        ``source_dataset``, ``unique_id``, ``cluster_id`` and the model's input columns.
+
+    Raises:
+        LinkageError: When the model has no such cluster.
+    """
+    members = ws.query_df(
+        "SELECT source_dataset, unique_id, cluster_id FROM wb.clusters "
+        "WHERE model_id = ? AND cluster_id = ?",
+        [model_id, str(cluster_id)],
+    )
+    if members.empty:
+        get_model(ws, model_id)
+        raise LinkageError(
+            f"Model {model_id!r} has no cluster {cluster_id!r}.",
+            hint="Pick a cluster from the model's current clusters.",
+        )
+    data = load_linker(ws, model_id).data.combined()
+    out = members.merge(data, on=["source_dataset", "unique_id"], how="left")
+    return out.sort_values(["source_dataset", "unique_id"], ignore_index=True)
+
+
+# ------------------------------------------------------------------------------ evaluation
+def _label_keys(df: pd.DataFrame) -> pd.Series:
+    a = df["source_dataset_l"].astype(str) + "\x1f" + df["unique_id_l"].astype(str)
+    b = df["source_dataset_r"].astype(str) + "\x1f" + df["unique_id_r"].astype(str)
+    return a.where(a < b, b) + "\x1e" + b.where(a < b, a)
+
+
+def evaluation(ws: Workspace, model_id: str) -> EvaluationResult | None:
+    """Measure a model against truth (truth datasets or column) or clerical labels.
+
+    Args:
+        ws: The workspace.
+        model_id: The model.
+
+    Returns:
+        The threshold table, best threshold, chart and the false positives and negatives at
+        the model's threshold; ``None`` when there is neither truth nor any clerical label.
+
+    Raises:
+        LinkageError: When the model has no stored predictions.
+    """
+    row = get_model(ws, model_id)
+    pred = _require_predictions(ws, model_id)
+    threshold = _model_threshold(row)
+    thresholds = sorted({*DEFAULT_THRESHOLDS, threshold})
+    names = list(row.get("datasets") or [])
+    truth = truth_for(ws, names) if names else None
+    with _translated("Evaluating the model", "Check the truth datasets or clerical labels."):
+        if truth is not None:
+            t = _truth_frame(truth)
+            pairs = ws.query_df(f"SELECT * FROM {pred}")  # noqa: S608
+            table = pairwise_metrics(pairs, t, thresholds, link_type=row.get("link_type"))
+            fp, fn = prediction_errors(pairs, t, threshold)
+            clusters = ws.query_df(
+                "SELECT source_dataset, unique_id, cluster_id FROM wb.clusters WHERE model_id = ?",
+                [model_id],
+            )
+            cm = cluster_metrics(clusters, t) if not clusters.empty else {}
+            return EvaluationResult(
+                source="truth",
+                table=table,
+                best_threshold=best_threshold(table),
+                threshold=threshold,
+                chart=threshold_chart(table),
+                false_positives=_order_columns(fp),
+                false_negatives=_order_columns(fn),
+                cluster_metrics=cm,
+            )
+        labels = load_labels(ws).dropna(subset=["label"])
+        if labels.empty:
+            return None
+        pairs = ws.query_df(f"SELECT * FROM {pred}")  # noqa: S608
+        table = metrics_from_clerical_labels(pairs, labels, thresholds)
+        pairs = pairs.assign(_key=_label_keys(pairs).to_numpy())
+        lab = labels.assign(_key=_label_keys(labels).to_numpy())[["_key", "label"]]
+        scored = lab.merge(pairs, on="_key", how="left")
+        prob = scored["match_probability"].fillna(0.0)
+        fp = scored[(prob >= threshold) & (scored["label"] == 0)]
+        fn = scored[(prob < threshold) & (scored["label"] == 1)]
+        for frame in (fp, fn):
+            missing = frame["source_dataset_l"].isna()
+            if missing.any():
+                keys = frame.loc[missing, "_key"].str.split("\x1e")
+                left = keys.str[0].str.split("\x1f")
+                right = keys.str[1].str.split("\x1f")
+                frame.loc[missing, "source_dataset_l"] = left.str[0]
+                frame.loc[missing, "unique_id_l"] = left.str[1]
+                frame.loc[missing, "source_dataset_r"] = right.str[0]
+                frame.loc[missing, "unique_id_r"] = right.str[1]
+        return EvaluationResult(
+            source="labels",
+            table=table,
+            best_threshold=best_threshold(table),
+            threshold=threshold,
+            chart=threshold_chart(table),
+            false_positives=_order_columns(fp.drop(columns="_key").reset_index(drop=True)),
+            false_negatives=_order_columns(fn.drop(columns="_key").reset_index(drop=True)),
+        )
+
+
+# ------------------------------------------------------------------------------ review
+def review_sample(
+    ws: Workspace,
+    model_id: str,
+    strategy: Literal["near_threshold", "across_bands"],
+    n: int = 20,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Pairs to label clerically, leaving out pairs labelled already.
+
+    Args:
+        ws: The workspace.
+        model_id: The model.
+        strategy: ``near_threshold`` picks pairs whose match probability is closest to the
+            model's threshold (the ones a reviewer helps most with); ``across_bands`` spreads
+            the sample over ten equal-width match-weight bands from the lowest to the highest
+            stored weight (a picture of every kind of pair).
+        n: How many pairs.
+        seed: Another seed gives another, equally repeatable, sample.
+
+    Returns:
+        Prediction rows (all columns) with a ``band`` column (1 lowest to 10 for
+        ``across_bands``, 0 for ``near_threshold``), highest weight first.
+
+    Raises:
+        LinkageError: For an unknown strategy or a model without stored predictions.
+    """
+    row = get_model(ws, model_id)
+    pred = _require_predictions(ws, model_id)
+    if strategy not in ("near_threshold", "across_bands"):
+        raise LinkageError(
+            f"Unknown review strategy {strategy!r}.",
+            hint="Use near_threshold or across_bands.",
+        )
+    threshold = _model_threshold(row)
+    unlabelled = (
+        f"SELECT p.* FROM {pred} p WHERE NOT EXISTS (SELECT 1 FROM wb.labels l WHERE "  # noqa: S608
+        "(l.source_dataset_l = p.source_dataset_l AND l.unique_id_l = p.unique_id_l AND "
+        "l.source_dataset_r = p.source_dataset_r AND l.unique_id_r = p.unique_id_r) OR "
+        "(l.source_dataset_l = p.source_dataset_r AND l.unique_id_l = p.unique_id_r AND "
+        "l.source_dataset_r = p.source_dataset_l AND l.unique_id_r = p.unique_id_l))"
+    )
+    shuffle = "hash(unique_id_l, unique_id_r, source_dataset_l, source_dataset_r, ?)"
+    if strategy == "near_threshold":
+        df = ws.query_df(
+            f"SELECT * FROM (SELECT *, 0 AS band FROM ({unlabelled}) "  # noqa: S608
+            "ORDER BY abs(match_probability - ?), match_weight LIMIT ?) "
+            f"ORDER BY {shuffle} LIMIT ?",
+            [threshold, 3 * int(n), int(seed), int(n)],
+        )
+    else:
+        per_band = max(1, math.ceil(int(n) / 10))
+        banded = (
+            "SELECT *, least(10, 1 + floor(10 * (match_weight - lo) / greatest(hi - lo, 1e-9))) "  # noqa: S608
+            "::INTEGER AS band FROM (SELECT *, min(match_weight) OVER () AS lo, "
+            f"max(match_weight) OVER () AS hi FROM ({unlabelled}))"
+        )
+        df = ws.query_df(
+            "SELECT * EXCLUDE (rn, lo, hi) FROM (SELECT *, row_number() OVER (PARTITION BY "  # noqa: S608
+            f"band ORDER BY {shuffle}) rn FROM ({banded})) WHERE rn <= ? "
+            "ORDER BY rn, band DESC LIMIT ?",
+            [int(seed), per_band, int(n)],
+        )
+    df = df.sort_values("match_weight", ascending=False, ignore_index=True)
+    return _order_columns(df)
+
+
+def save_label(
+    ws: Workspace,
+    model_id: str,
+    pair_row: Mapping[str, Any] | pd.Series,
+    label: int | None,
+    reviewer: str,
+    note: str = "",
+) -> None:
+    """Record a clerical label for a pair (1 match, 0 non-match, ``None`` unsure).
+
+    Args:
+        ws: The workspace.
+        model_id: The model whose pair was shown.
+        pair_row: A prediction row (``source_dataset_l``, ``unique_id_l``,
+            ``source_dataset_r``, ``unique_id_r``, and ``match_probability`` if shown).
+        label: 1, 0 or ``None``.
+        reviewer: Who labelled it.
+        note: Free text.
+
+    Raises:
+        LinkageError: When the row does not identify a pair or the label is not 1, 0 or empty.
+    """
+    row = dict(pair_row)
+    try:
+        left = (str(row["source_dataset_l"]), str(row["unique_id_l"]))
+        right = (str(row["source_dataset_r"]), str(row["unique_id_r"]))
+    except KeyError as exc:
+        raise LinkageError(
+            f"The pair has no {exc.args[0]} value.", hint="Label a row of scored pairs."
+        ) from exc
+    probability = row.get("match_probability")
+    shown = None if probability is None or pd.isna(probability) else float(probability)
+    add_label(
+        ws,
+        left,
+        right,
+        None if label is None or pd.isna(label) else int(label),
+        reviewer=reviewer,
+        model_id=model_id,
+        match_probability_shown=shown,
+        note=note or None,
+    )
+    ws.audit(
+        "label.save",
+        target=model_id,
+        detail={"left": list(left), "right": list(right), "label": label},
+        actor=reviewer,
+    )
+
+
+def export_labels(ws: Workspace) -> bytes:
+    """The latest clerical label of every labelled pair, as UTF-8 CSV.
+
+    Columns: ``source_dataset_l``, ``unique_id_l``, ``source_dataset_r``, ``unique_id_r``,
+    ``label`` (1, 0 or empty), ``reviewer``, ``labelled_at``, ``model_id``,
+    ``match_probability_shown``, ``note``.
+    """
+    labels = load_labels(ws)
+    labels = labels.reindex(columns=_LABEL_COLUMNS)
+    labels["label"] = labels["label"].astype("Int64")
+    buffer = io.StringIO()
+    labels.to_csv(buffer, index=False)
+    return buffer.getvalue().encode("utf-8")
+
+
+_LABEL_VALUES = {"1": 1, "1.0": 1, "0": 0, "0.0": 0, "": None}
+
+
+def _parse_label_rows(frame: pd.DataFrame) -> tuple[list[list[Any]], list[Problem]]:
+    problems: list[Problem] = []
+    rows: list[list[Any]] = []
+    now = utcnow()
+    for i, rec in enumerate(frame.to_dict(orient="records")):
+        line = i + 2
+        ok = True
+        for col in _REQUIRED_LABEL_COLUMNS[:4]:
+            if not str(rec.get(col, "")).strip():
+                problems.append(Problem("is empty", file="labels CSV", row=line, column=col))
+                ok = False
+        raw = str(rec.get("label", "")).strip().lower()
+        if raw not in _LABEL_VALUES:
+            problems.append(
+                Problem(
+                    f"{raw!r} is not 1 (match), 0 (non-match) or empty (unsure)",
+                    file="labels CSV",
+                    row=line,
+                    column="label",
+                )
+            )
+            ok = False
+        when: Any = now
+        if str(rec.get("labelled_at", "")).strip():
+            when = pd.to_datetime(rec["labelled_at"], errors="coerce")
+            if pd.isna(when):
+                problems.append(
+                    Problem(
+                        f"{rec['labelled_at']!r} is not a date and time",
+                        file="labels CSV",
+                        row=line,
+                        column="labelled_at",
+                    )
+                )
+                ok = False
+            else:
+                when = when.to_pydatetime().replace(tzinfo=None)
+        shown: float | None = None
+        if str(rec.get("match_probability_shown", "")).strip():
+            try:
+                shown = float(rec["match_probability_shown"])
+                if not 0.0 <= shown <= 1.0:
+                    raise ValueError
+            except ValueError:
+                problems.append(
+                    Problem(
+                        f"{rec['match_probability_shown']!r} is not a probability",
+                        file="labels CSV",
+                        row=line,
+                        column="match_probability_shown",
+                    )
+                )
+                ok = False
+        if not ok:
+            continue
+        left = (rec["source_dataset_l"].strip(), rec["unique_id_l"].strip())
+        right = (rec["source_dataset_r"].strip(), rec["unique_id_r"].strip())
+        (sl, ul), (sr, ur) = sorted([left, right])
+        text = {k: (str(rec.get(k, "")).strip() or None) for k in ("reviewer", "model_id", "note")}
+        rows.append(
+            [
+                sl,
+                ul,
+                sr,
+                ur,
+                _LABEL_VALUES[raw],
+                text["reviewer"],
+                when,
+                text["model_id"],
+                shown,
+                text["note"],
+            ]
+        )
+    return rows, problems
+
+
+def import_labels(ws: Workspace, csv_bytes: bytes, actor: str | None = None) -> int:
+    """Import clerical labels from CSV (as written by :func:`export_labels`), all or nothing.
+
+    Required columns: ``source_dataset_l``, ``unique_id_l``, ``source_dataset_r``,
+    ``unique_id_r``, ``label``; the others of :func:`export_labels` are optional.
+
+    Args:
+        ws: The workspace.
+        csv_bytes: The file's bytes.
+        actor: Who imported them, for the audit log.
+
+    Returns:
+        The number of labels imported.
+
+    Raises:
+        ValidationError: Naming the row and column of every problem; nothing is written.
+    """
+    try:
+        text = csv_bytes.decode("utf-8-sig")
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except UnicodeDecodeError as exc:
+        raise ValidationError(
+            "The labels file is not UTF-8 text.", hint="Save it as CSV (UTF-8) and try again."
+        ) from exc
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise ValidationError(
+            f"The labels file cannot be read as CSV: {_first_line(exc)}.",
+            hint="Use a file exported from the Review page.",
+        ) from exc
+    missing = [c for c in _REQUIRED_LABEL_COLUMNS if c not in frame.columns]
+    if missing:
+        raise ValidationError(
+            "The labels file lacks required columns.",
+            [Problem("column is missing", file="labels CSV", row=1, column=c) for c in missing],
+            hint="The header needs " + ", ".join(_REQUIRED_LABEL_COLUMNS) + ".",
+        )
+    if frame.empty:
+        raise ValidationError(
+            "The labels file has a header but no labels.",
+            [Problem("header only, no rows", file="labels CSV", row=1)],
+        )
+    rows, problems = _parse_label_rows(frame)
+    if problems:
+        raise ValidationError(
+            f"The labels file has {len(problems)} problem(s); nothing was imported.",
+            problems,
+            hint="Fix the rows named and import the file again.",
+        )
+    with ws.transaction() as cur:
+        cur.executemany(
+            "INSERT INTO wb.labels (source_dataset_l, unique_id_l, source_dataset_r, unique_id_r, "
+            "label, reviewer, labelled_at, model_id, match_probability_shown, note) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+        ws.audit("label.import", detail={"labels": len(rows)}, actor=actor, cur=cur)
+    return len(rows)

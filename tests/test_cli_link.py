@@ -1,0 +1,151 @@
+"""``workbench link``: files with unfamiliar column names in, one row per record and cluster out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from linkage.synthetic import make_people
+from workbench.cli import run
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("cli_link")
+    left, right = make_people(800, seed=5)
+    a = left.drop(columns=["source_dataset"]).rename(
+        columns={
+            "unique_id": "id",
+            "first_name": "Given Name",
+            "surname": "FAMILY_NAME",
+            "dob": "birthDate",
+            "sex": "gender",
+            "postcode": "home_pc",
+            "pnc_id": "pnc",
+            "person_id": "truth",
+        }
+    )
+    b = right.drop(columns=["source_dataset"]).rename(
+        columns={
+            "unique_id": "ref",
+            "first_name": "forename",
+            "surname": "lastname",
+            "dob": "date_of_birth",
+            "pnc_id": "pnc_number",
+            "person_id": "truth",
+        }
+    )
+    b["date_of_birth"] = pd.to_datetime(b["date_of_birth"]).dt.strftime("%d/%m/%Y")
+    paths = {
+        "a": folder / "custody.csv",
+        "b": folder / "court_list.csv",
+        "one": folder / "one.csv",
+        "postcodes": folder / "postcodes.csv",
+        "bad_model": folder / "bad_model.json",
+        "dir": folder,
+    }
+    a.to_csv(paths["a"], index=False)
+    b.to_csv(paths["b"], index=False)
+    a.head(1).to_csv(paths["one"], index=False)
+    a[["id", "home_pc"]].to_csv(paths["postcodes"], index=False)
+    paths["bad_model"].write_text('{"link_type": "dedupe_only", "comparisons": "nope"')
+    return paths
+
+
+def _link(args: list[str], files: dict[str, Path], capsys) -> tuple[int, str, str]:
+    code = run(["--workspace", str(files["dir"] / "ws.duckdb"), "link", *args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_link_two_csvs_with_labels_and_model_round_trip(files, capsys) -> None:
+    out = files["dir"] / "linked.parquet"
+    model = files["dir"] / "model.json"
+    code, stdout, stderr = _link(
+        [
+            str(files["a"]),
+            str(files["b"]),
+            "--out",
+            str(out),
+            "--labels-column",
+            "truth",
+            "--save-model",
+            str(model),
+        ],
+        files,
+        capsys,
+    )
+    assert code == 0, stderr
+    assert "Traceback" not in stderr and "Estimating u" not in stderr
+    assert "Clusters against truth: precision" in stdout and "F1" in stdout
+    f1 = float(stdout.split("Clusters against truth:")[1].split("F1 ")[1].split()[0])
+    assert f1 >= 0.95
+    linked = pd.read_parquet(out)
+    a = pd.read_csv(files["a"])
+    b = pd.read_csv(files["b"])
+    assert len(linked) == len(a) + len(b)
+    assert list(linked.columns[:3]) == ["source_dataset", "unique_id", "cluster_id"]
+    assert {"Given Name", "forename", "truth", "ref"} <= set(linked.columns)
+    assert set(linked["source_dataset"]) == {"custody", "court_list"}
+    custody = linked[linked["source_dataset"] == "custody"]
+    assert sorted(custody["unique_id"].astype(int)) == sorted(a["id"])
+    court = linked[linked["source_dataset"] == "court_list"]
+    assert court["unique_id"].tolist() == [str(i) for i in range(1, len(b) + 1)]
+    assert linked["cluster_id"].notna().all()
+
+    again = files["dir"] / "again.csv"
+    code, stdout, stderr = _link(
+        [str(files["a"]), str(files["b"]), "--out", str(again), "--model", str(model)],
+        files,
+        capsys,
+    )
+    assert code == 0, stderr
+    reloaded = pd.read_csv(again, dtype={"unique_id": str})
+    key = ["source_dataset", "unique_id"]
+    merged = linked[[*key, "cluster_id"]].merge(reloaded[[*key, "cluster_id"]], on=key)
+    assert (merged["cluster_id_x"] == merged["cluster_id_y"]).all()
+
+
+def test_role_override_and_dedupe_one_file(files, capsys) -> None:
+    out = files["dir"] / "dedupe.parquet"
+    code, stdout, stderr = _link(
+        [str(files["a"]), "--out", str(out), "--role", "home_pc=postcode", "--threshold", "0.95"],
+        files,
+        capsys,
+    )
+    assert code == 0, stderr
+    assert "at match probability 0.95" in stdout
+    assert len(pd.read_parquet(out)) == len(pd.read_csv(files["a"]))
+
+
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        ("bad_model", "model"),
+        ("missing", "There is no file"),
+        ("mismatched", "too few person columns in common"),
+        ("single", "only one record"),
+        ("backend", "Only --backend duckdb"),
+        ("threshold", "not a probability"),
+        ("role", "not a known role"),
+    ],
+)
+def test_errors_are_one_line_exit_2(files, capsys, case: str, message: str) -> None:
+    out = str(files["dir"] / "x.parquet")
+    a, b = str(files["a"]), str(files["b"])
+    args = {
+        "bad_model": [a, b, "--out", out, "--model", str(files["bad_model"])],
+        "missing": [a, str(files["dir"] / "nope.csv"), "--out", out],
+        "mismatched": [a, str(files["postcodes"]), "--out", out],
+        "single": [str(files["one"]), "--out", out],
+        "backend": [a, "--out", out, "--backend", "spark"],
+        "threshold": [a, "--out", out, "--threshold", "7"],
+        "role": [a, "--out", out, "--role", "pnc=passport"],
+    }[case]
+    code, _, stderr = _link(args, files, capsys)
+    assert code == 2
+    assert stderr.startswith("error: ") and message in stderr
+    assert stderr.strip().count("\n") == 0, stderr
+    assert "Traceback" not in stderr

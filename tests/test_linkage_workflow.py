@@ -1,0 +1,240 @@
+"""The workspace linkage workflow on the committed sample (a subset of areas, with its truth)."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import altair as alt
+import pandas as pd
+import pytest
+
+from linkage import charts
+from linkage import workflow as wf
+from linkage.registry import active_model_id, get_model, list_models
+from workbench.catalogue import delete_dataset
+from workbench.datasets import SAMPLE_DIR, load_sample
+from workbench.errors import LinkageError, RoleError, ValidationError
+from workbench.importer import import_frame
+from workbench.roles import save_roles
+from workbench.workspace import Workspace
+
+DATASETS = ["police", "cps", "courts"]
+AREAS = [
+    "Cumbria",
+    "Gloucestershire",
+    "Wiltshire",
+    "Dorset",
+    "North Wales",
+    "Warwickshire",
+    "Suffolk",
+    "Gwent",
+    "Dyfed-Powys",
+    "Cleveland",
+    "Durham",
+    "Norfolk",
+    "Bedfordshire",
+]
+KEYS = {"police": "crime_ref", "cps": "cps_id", "courts": "case_number"}
+
+
+def _write_subset(folder: Path) -> None:
+    """The committed sample cut down to a few LCJB areas (truth files cut to match)."""
+    folder.mkdir()
+    shutil.copy(SAMPLE_DIR / "manifest.json", folder / "manifest.json")
+    for name, key in KEYS.items():
+        source = pd.read_parquet(SAMPLE_DIR / f"{name}.parquet")
+        source = source[source["lcjb_area"].isin(AREAS)]
+        truth = pd.read_parquet(SAMPLE_DIR / f"{name}_truth.parquet")
+        truth = truth[truth[key].isin(source[key])]
+        source.to_parquet(folder / f"{name}.parquet", index=False)
+        truth.to_parquet(folder / f"{name}_truth.parquet", index=False)
+
+
+@pytest.fixture(scope="module")
+def ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
+    root = tmp_path_factory.mktemp("workflow")
+    _write_subset(root / "sample")
+    workspace = Workspace(root / "workspace.duckdb")
+    load_sample(workspace, sample_dir=root / "sample")
+    try:
+        yield workspace
+    finally:
+        wf.forget_linkers()
+        workspace.close()
+
+
+@pytest.fixture(scope="module")
+def run(ws: Workspace) -> wf.TrainingRun:
+    spec = wf.suggest_for_datasets(ws, DATASETS)
+    steps: list[tuple[str, float]] = []
+    result = wf.train_and_save(ws, DATASETS, spec, progress=lambda m, f: steps.append((m, f)))
+    assert steps[0][1] == 0.0 and steps[-1][1] == 1.0
+    assert [f for _, f in steps] == sorted(f for _, f in steps)
+    return result
+
+
+def test_linkable_datasets_and_truth(ws: Workspace) -> None:
+    assert wf.linkable_datasets(ws) == ["courts", "cps", "police"]
+    truth = wf.truth_for(ws, DATASETS)
+    assert truth is not None
+    assert list(truth.columns) == ["source_dataset", "unique_id", "person_id"]
+    assert set(truth["source_dataset"]) == set(DATASETS)
+    assert truth["person_id"].notna().sum() > 5000
+    assert wf.truth_for(ws, ["police"])["unique_id"].str.match(r"^[A-Z]{2}-\d\d-").all()
+
+
+def test_dataset_without_person_roles_is_refused(ws: Workspace) -> None:
+    import_frame(ws, pd.DataFrame({"code": ["a", "b"], "n": [1, 2]}), "codes")
+    save_roles(ws, "codes", {"code": "ignore", "n": "other"})
+    assert "codes" not in wf.linkable_datasets(ws)
+    with pytest.raises(RoleError, match="Roles page"):
+        wf.standardised_inputs(ws, ["codes"])
+    with pytest.raises(LinkageError, match="twice"):
+        wf.standardised_inputs(ws, ["police", "police"])
+
+
+def test_draft_round_trip(ws: Workspace) -> None:
+    assert wf.load_draft(ws, ["cps", "courts"]) is None
+    spec = wf.suggest_for_datasets(ws, ["cps", "courts"], link_type="link_only")
+    spec.notes.append("edited")
+    wf.save_draft(ws, ["cps", "courts"], spec)
+    loaded = wf.load_draft(ws, ["courts", "cps"])
+    assert loaded is not None and loaded.to_dict() == spec.to_dict()
+
+
+def test_train_and_save_links_the_sample_well(ws: Workspace, run: wf.TrainingRun) -> None:
+    m = run.metrics
+    assert m["truth_source"] == "truth"
+    assert m["cluster_f1"] >= 0.97
+    for key in ("pairwise_precision", "pairwise_recall", "pairwise_f1", "cluster_precision"):
+        assert 0.9 <= m[key] <= 1.0
+    assert active_model_id(ws) == run.model_id
+    saved = get_model(ws, run.model_id)
+    assert saved["datasets"] == DATASETS
+    assert saved["settings"]["comparisons"] and saved["data_fingerprint"]
+    assert saved["metrics"]["training"]["em_sessions"]
+    assert saved["metrics"]["cluster_f1"] == pytest.approx(m["cluster_f1"])
+    n_pairs = ws.query(f"SELECT count(*) FROM linkage.pred_{run.model_id}")[0][0]
+    assert n_pairs == m["n_pairs"] > 0
+    clusters = wf.active_clusters(ws)
+    assert list(clusters.columns) == [
+        "source_dataset",
+        "unique_id",
+        "cluster_id",
+        "model_id",
+        "threshold",
+    ]
+    assert len(clusters) == run.summary.n_records
+    assert (clusters["model_id"] == run.model_id).all() and (clusters["threshold"] == 0.9).all()
+    assert "model.train" in set(ws.audit_log()["action"])
+
+
+def test_recluster_uses_stored_pairs(ws: Workspace, run: wf.TrainingRun) -> None:
+    before = ws.query(f"SELECT count(*), sum(match_weight) FROM linkage.pred_{run.model_id}")
+    loose, loose_summary = wf.recluster(ws, run.model_id, 0.05)
+    strict, strict_summary = wf.recluster(ws, run.model_id, 0.999, store=True)
+    assert loose_summary.n_clusters < strict_summary.n_clusters
+    assert len(loose) == len(strict) == run.summary.n_records
+    assert ws.query(f"SELECT count(*), sum(match_weight) FROM linkage.pred_{run.model_id}") == (
+        before
+    )
+    assert len(list_models(ws)) == 1
+    assert get_model(ws, run.model_id)["threshold"] == 0.999
+    assert set(wf.active_clusters(ws)["threshold"]) == {0.999}
+    wf.recluster(ws, run.model_id, 0.9, store=True)
+    with pytest.raises(LinkageError, match="probability"):
+        wf.recluster(ws, run.model_id, 1.5)
+
+
+def test_pairs_in_band_and_waterfall(ws: Workspace, run: wf.TrainingRun) -> None:
+    pairs = wf.pairs_in_band(ws, run.model_id, 0, 10, limit=7)
+    assert 0 < len(pairs) <= 7
+    assert pairs["match_weight"].between(0, 10, inclusive="left").all()
+    assert pairs["match_weight"].is_monotonic_decreasing
+    assert {"first_name_l", "first_name_r", "gamma_surname"} <= set(pairs.columns)
+    sampled = wf.pairs_in_band(ws, run.model_id, 10, 0, limit=7, sample=True)
+    assert sampled["match_weight"].between(0, 10, inclusive="left").all()
+    wf.forget_linkers()
+    model = wf.load_linker(ws, run.model_id)
+    assert wf.load_linker(ws, run.model_id) is model
+    assert not model.warnings
+    assert isinstance(charts.waterfall_chart(model, pairs.head(1)), alt.TopLevelMixin)
+    assert isinstance(charts.match_weights_chart(model), alt.TopLevelMixin)
+
+
+def test_comparison_patterns(ws: Workspace, run: wf.TrainingRun) -> None:
+    patterns = wf.comparison_patterns(ws, run.model_id, examples=2)
+    assert patterns["example"].max() == 2
+    assert patterns["n_pairs"].is_monotonic_decreasing
+    assert patterns["pattern"].str.contains("surname: ").all()
+    per_pattern = patterns.drop_duplicates("pattern")
+    assert per_pattern["n_pairs"].sum() == run.metrics["n_pairs"]
+
+
+def test_cluster_records(ws: Workspace, run: wf.TrainingRun) -> None:
+    clusters = wf.active_clusters(ws)
+    biggest = clusters["cluster_id"].value_counts().index[0]
+    records = wf.cluster_records(ws, run.model_id, biggest)
+    assert len(records) == clusters["cluster_id"].value_counts().iloc[0] > 1
+    assert {"source_dataset", "unique_id", "first_name", "surname", "dob"} <= set(records.columns)
+    with pytest.raises(LinkageError, match="no cluster"):
+        wf.cluster_records(ws, run.model_id, "nope")
+
+
+def test_evaluation_against_truth(ws: Workspace, run: wf.TrainingRun) -> None:
+    result = wf.evaluation(ws, run.model_id)
+    assert result is not None and result.source == "truth"
+    assert {"threshold", "precision", "recall", "f1"} <= set(result.table.columns)
+    assert 0.9 in set(result.table["threshold"])
+    assert 0 < result.best_threshold < 1
+    assert result.cluster_metrics["pairwise_f1"] >= 0.97
+    assert isinstance(result.chart, alt.TopLevelMixin)
+    assert {"source_dataset_l", "unique_id_r"} <= set(result.false_negatives.columns)
+    if len(result.false_positives):
+        assert (result.false_positives["match_probability"] >= 0.9).all()
+
+
+def test_review_labels_and_csv_round_trip(ws: Workspace, run: wf.TrainingRun) -> None:
+    near = wf.review_sample(ws, run.model_id, "near_threshold", n=6)
+    assert len(near) == 6
+    assert (near["match_probability"] - 0.9).abs().max() < 0.5
+    again = wf.review_sample(ws, run.model_id, "near_threshold", n=6)
+    pd.testing.assert_frame_equal(near, again)
+    bands = wf.review_sample(ws, run.model_id, "across_bands", n=10, seed=3)
+    assert bands["band"].nunique() >= 5
+    with pytest.raises(LinkageError, match="strategy"):
+        wf.review_sample(ws, run.model_id, "everything", n=3)  # type: ignore[arg-type]
+
+    for i, (_, row) in enumerate(near.iterrows()):
+        wf.save_label(ws, run.model_id, row, [1, 0, None][i % 3], "alice", note=f"n{i}")
+    after = wf.review_sample(ws, run.model_id, "near_threshold", n=6)
+    assert not set(zip(after["unique_id_l"], after["unique_id_r"], strict=True)) & set(
+        zip(near["unique_id_l"], near["unique_id_r"], strict=True)
+    )
+    csv = wf.export_labels(ws)
+    table = pd.read_csv(pd.io.common.BytesIO(csv), dtype=str, keep_default_na=False)
+    assert len(table) == 6 and set(table["label"]) == {"1", "0", ""}
+    assert wf.import_labels(ws, csv) == 6
+    assert ws.query("SELECT count(*) FROM wb.labels")[0][0] == 12
+
+    bad = csv.decode().splitlines()
+    bad[2] = bad[2].replace(",alice,", ",bob,").replace(",1,", ",maybe,").replace(",0,", ",maybe,")
+    bad[3] = "," + bad[3].split(",", 1)[1]
+    with pytest.raises(ValidationError) as info:
+        wf.import_labels(ws, "\n".join(bad).encode())
+    text = str(info.value)
+    assert "row 4, column 'source_dataset_l'" in text
+    with pytest.raises(ValidationError, match="column 'label'"):
+        wf.import_labels(ws, b"source_dataset_l,unique_id_l,source_dataset_r,unique_id_r\n")
+    assert ws.query("SELECT count(*) FROM wb.labels")[0][0] == 12
+
+
+def test_evaluation_from_clerical_labels_without_truth(ws: Workspace, run: wf.TrainingRun) -> None:
+    for name in DATASETS:
+        delete_dataset(ws, f"{name}_truth")
+    assert wf.truth_for(ws, DATASETS) is None
+    result = wf.evaluation(ws, run.model_id)
+    assert result is not None and result.source == "labels"
+    assert result.table["tp"].iloc[0] + result.table["fn"].iloc[0] >= 1
