@@ -276,3 +276,26 @@ def test_invalid_roles_are_refused(ws: Workspace, roles: dict[str, str], needle:
 def test_several_address_columns_are_allowed(ws: Workspace) -> None:
     save_roles(ws, "people", {"lname": Role.ADDRESS, "pc": Role.ADDRESS, "fname": "other"})
     assert load_roles(ws, "people")["pc"] is Role.ADDRESS
+
+
+def test_names_of_things_and_case_attributes_are_not_person_fields() -> None:
+    sample = pd.DataFrame(
+        {
+            "court_name": ["Maidstone Crown Court", "Leeds Magistrates Court"] * 50,
+            "offence_group": ["violence against the person", "theft offences"] * 50,
+            "finalisation_reason": ["conviction", "discontinued"] * 50,
+            "defendant_name": ["JOHN SMITH", "MARY JONES"] * 50,
+        }
+    )
+    roles = {s.column: s.role for s in suggest_roles(list(sample.columns), sample)}
+    assert roles["court_name"] is Role.IGNORE
+    assert roles["offence_group"] is Role.IGNORE
+    assert roles["finalisation_reason"] is Role.IGNORE
+    assert roles["defendant_name"] is Role.FULL_NAME
+
+
+def test_multiword_values_alone_need_to_look_like_names() -> None:
+    sample = pd.DataFrame({"col_a": ["violence against the person", "public order offences"] * 50})
+    assert suggest_roles(["col_a"], sample)[0].role is not Role.FULL_NAME
+    people = pd.DataFrame({"col_a": ["JOHN SMITH", "SARAH JONES", "DAVID BROWN"] * 30})
+    assert suggest_roles(["col_a"], people)[0].role is Role.FULL_NAME

@@ -364,6 +364,20 @@ _IGNORE_WORDS = frozenset(
         "has",
         "num",
         "total",
+        "charges",
+        "reason",
+        "finalisation",
+        "victim",
+        "referral",
+        "description",
+        "based",
+        "notes",
+        "comment",
+        "comments",
+        "station",
+        "officer",
+        "team",
+        "unit",
     }
 )
 
@@ -421,6 +435,9 @@ def _name_evidence(column: str) -> tuple[dict[Role, float], str]:
     norm = normalise_column_name(column)
     for variant in _name_variants(norm):
         role = _SYNONYM_INDEX.get(variant) or _SYNONYM_INDEX.get(variant.replace("_", ""))
+        if role is Role.FULL_NAME and set(norm.split("_")) & _IGNORE_WORDS:
+            # court_name, station_name, team_name: the name of something, not someone
+            return {Role.IGNORE: 0.7}, variant
         if role is not None:
             return {role: 0.9}, variant
     core = _name_variants(norm)[-1]
@@ -461,7 +478,10 @@ def _name_evidence(column: str) -> tuple[dict[Role, float], str]:
     if tokens & {"email", "phone", "mobile", "passport", "nino", "licence", "telephone"}:
         add(Role.OTHER_ID, 0.65)
     if "name" in tokens and not found:
-        add(Role.FULL_NAME, 0.5)
+        if tokens & _IGNORE_WORDS:
+            add(Role.IGNORE, 0.7)  # the name of a court, station or team, not a person
+        else:
+            add(Role.FULL_NAME, 0.5)
     if tokens & {"id", "ref", "reference", "key"} and not found:
         add(Role.RECORD_ID, 0.45)
     if tokens & _IGNORE_WORDS and not (set(found) - {Role.RECORD_ID}):
@@ -578,6 +598,7 @@ class _ValueStats:
     integer: float = 0.0
     word: float = 0.0
     multiword: float = 0.0
+    multiword_named: float = 0.0
     first: float = 0.0
     surname: float = 0.0
     address: float = 0.0
@@ -615,6 +636,10 @@ def _value_stats(series: pd.Series, uniqueness: float | None) -> _ValueStats:
     stats.multiword = share(_MULTIWORD_RE.match(t) is not None for t in values)
     stats.address = share(_ADDRESS_RE.match(t) is not None for t in values)
     stats.first = share(u in _FIRST_NAMES for u in upper)
+    stats.multiword_named = share(
+        len(parts) > 1 and (parts[0] in _FIRST_NAMES or parts[-1] in _SURNAMES)
+        for parts in (u.split() for u in upper)
+    )
     stats.surname = share(u in _SURNAMES for u in upper)
     if stats.integer > 0.9:
         stats.year_like = share(
@@ -698,7 +723,7 @@ def _value_evidence(stats: _ValueStats) -> dict[Role, tuple[float, str]]:
             f"{_pct(stats.word)} of values look like names, "
             f"{_pct(stats.surname)} are common surnames",
         )
-    if stats.multiword >= 0.6 and stats.address < 0.3:
+    if stats.multiword >= 0.6 and stats.address < 0.3 and stats.multiword_named >= 0.2:
         add(
             Role.FULL_NAME,
             0.35 + 0.5 * stats.multiword,
