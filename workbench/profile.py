@@ -400,7 +400,6 @@ def completeness_chart(profile: DatasetProfile) -> alt.Chart:
             "band": [_band(c.completeness) for c in profile.columns],
         }
     )
-    height = max(60, 22 * len(frame))
     return (
         alt.Chart(frame, title=f"Completeness of each column in {profile.dataset}")
         .mark_bar()
@@ -410,7 +409,7 @@ def completeness_chart(profile: DatasetProfile) -> alt.Chart:
                 title="Rows with a value (%)",
                 scale=alt.Scale(domain=[0, 100]),
             ),
-            y=alt.Y("column:N", title=None, sort=None),
+            y=alt.Y("column:N", title=None, sort=None, axis=alt.Axis(labelLimit=220)),
             color=alt.Color(
                 "band:N",
                 title="Completeness",
@@ -423,5 +422,5 @@ def completeness_chart(profile: DatasetProfile) -> alt.Chart:
                 alt.Tooltip("placeholders:Q", title="Placeholder values", format=","),
             ],
         )
-        .properties(height=height)
+        .properties(height=alt.Step(20))
     )
