@@ -27,7 +27,7 @@ $(VENV_STAMP): pyproject.toml uv.lock | $(UV)
 
 run: $(VENV_STAMP)
 	.venv/bin/workbench init
-	.venv/bin/python -m workbench.ui.server --server.port=$(PORT)
+	.venv/bin/python -m workbench.ui.server --server.port=$(PORT) --server.address=localhost
 
 browser:
 	@bash scripts/install-browser.sh

@@ -789,15 +789,7 @@ def active_clusters(ws: Workspace) -> pd.DataFrame:
 
 # ------------------------------------------------------------------------------ pairs
 def _order_columns(df: pd.DataFrame) -> pd.DataFrame:
-    first = [
-        "source_dataset_l",
-        "unique_id_l",
-        "source_dataset_r",
-        "unique_id_r",
-        "match_weight",
-        "match_probability",
-    ]
-    head = [c for c in first if c in df.columns]
+    head = [c for c in EDGE_COLUMNS if c in df.columns]
     return df[head + [c for c in df.columns if c not in head]]
 
 
