@@ -1,0 +1,89 @@
+"""Threshold and clusters: choose where to draw the line, and see the people it makes."""
+
+import streamlit as st
+
+from linkage.charts import cluster_size_chart
+from linkage.predict import flag_suspicious_clusters
+from linkage.registry import get_model
+from linkage.spec_table import cluster_choices, cluster_members
+from linkage.workflow import load_linker, recluster
+from workbench.ui.context import user_errors, workspace
+from workbench.ui.linkage_widgets import chart_and_table, choose_model, stored_pairs
+
+st.title("Threshold and clusters")
+st.caption(
+    "Two records are linked when their match probability reaches the threshold; linked records "
+    "form clusters, one per person. Moving the threshold re-groups the stored scores at once."
+)
+ws = workspace()
+model_id = choose_model(ws, key="clusters_model")
+result = None
+with user_errors():
+    saved = get_model(ws, model_id)
+    stored = saved.get("threshold") or 0.9
+    threshold = st.slider(
+        "Threshold (match probability)",
+        min_value=0.05,
+        max_value=0.999,
+        value=float(stored),
+        step=0.005,
+        format="%.3f",
+        key=f"clusters_threshold_{model_id}",
+    )
+    clusters, summary = result = recluster(ws, model_id, threshold)
+if result is None:
+    st.stop()
+
+cols = st.columns(5)
+cols[0].metric("Records", f"{summary.n_records:,}")
+cols[1].metric("Clusters (people)", f"{summary.n_clusters:,}")
+cols[2].metric("Records linked", f"{summary.records_linked:,}")
+cols[3].metric("Not linked", f"{summary.n_singletons:,}")
+cols[4].metric("Largest cluster", f"{summary.largest:,}")
+st.caption(f"The stored clusters use threshold {stored:.3f}.")
+if st.button(
+    f"Use threshold {threshold:.3f}",
+    key="clusters_use",
+    type="primary",
+    disabled=abs(threshold - stored) < 1e-9,
+    icon=":material/check:",
+    help="Store these clusters in the workspace for journeys and the rest of the workbench.",
+):
+    with user_errors():
+        recluster(ws, model_id, threshold, store=True)
+        st.success(f"Clusters at {threshold:.3f} stored.", icon=":material/check_circle:")
+        st.rerun()
+
+chart_and_table(
+    cluster_size_chart(summary.size_distribution), summary.size_distribution, key="clusters_size"
+)
+
+st.subheader("Clusters to check")
+suspicious = None
+with user_errors():
+    suspicious = flag_suspicious_clusters(clusters, stored_pairs(ws, model_id), threshold)
+if suspicious is not None and suspicious.empty:
+    st.success("No cluster looks suspicious at this threshold.", icon=":material/check_circle:")
+elif suspicious is not None:
+    st.warning(
+        f"{len(suspicious):,} clusters are very large or loosely linked: a single wrong link "
+        "can chain two people together. Raise the threshold or open them below.",
+        icon=":material/warning:",
+    )
+    st.dataframe(suspicious, hide_index=True, width="stretch", key="clusters_suspicious")
+
+st.subheader("Records in a cluster")
+choices = cluster_choices(clusters, suspicious)
+if not choices:
+    st.info("Every record stands alone at this threshold.", icon=":material/info:")
+    st.stop()
+cluster_id = st.selectbox(
+    "Cluster",
+    list(choices),
+    key="clusters_pick",
+    format_func=choices.__getitem__,
+    help="Suspicious clusters first, then the largest.",
+)
+with user_errors():
+    records = cluster_members(clusters, cluster_id, load_linker(ws, model_id).data.combined())
+    st.dataframe(records, hide_index=True, width="stretch", key="clusters_records")

@@ -1,0 +1,71 @@
+"""Pairs: browse scored pairs by match weight and see why each scored as it did."""
+
+import streamlit as st
+
+from linkage import charts
+from linkage.spec_table import pair_label, pair_view
+from linkage.workflow import comparison_patterns, load_linker, pairs_in_band
+from workbench.ui.context import user_errors, workspace
+from workbench.ui.linkage_widgets import chart_and_table, choose_model
+
+st.title("Scored pairs")
+st.caption(
+    "Every pair the blocking rules produced has a match weight: the sum of the evidence from "
+    "each column. Browse a band of weights, then open a pair to see each column's part."
+)
+ws = workspace()
+model_id = choose_model(ws, key="pairs_model")
+
+band, patterns = st.tabs(["Pairs by weight", "Comparison patterns"])
+with band:
+    left, middle, right = st.columns([4, 1, 1.3])
+    low, high = left.slider(
+        "Match weight band",
+        min_value=-20.0,
+        max_value=40.0,
+        value=(0.0, 8.0),
+        step=0.5,
+        key="pairs_band",
+        help="A weight of 0 is even odds; about 3.2 is a match probability of 0.9.",
+    )
+    limit = middle.number_input("Show at most", 10, 1000, 200, step=10, key="pairs_limit")
+    shuffle = right.toggle(
+        "Sample",
+        key="pairs_sample",
+        help="A spread-out sample of the band; otherwise the highest weights first.",
+    )
+    pairs = None
+    with user_errors():
+        pairs = pairs_in_band(ws, model_id, low, high, limit=int(limit), sample=shuffle)
+    if pairs is not None and pairs.empty:
+        st.info("No scored pair has a weight in this band. Widen it.", icon=":material/info:")
+    elif pairs is not None:
+        st.caption(f"{len(pairs):,} pairs shown.")
+        st.dataframe(pair_view(pairs), hide_index=True, width="stretch", key="pairs_table")
+        rows = pairs.to_dict(orient="records")
+        index = st.selectbox(
+            "Explain a pair",
+            range(len(rows)),
+            key="pairs_pick",
+            format_func=lambda i: pair_label(rows[i]),
+        )
+        st.caption(
+            "The waterfall starts at the prior and adds each column's weight; bars above zero "
+            "push towards a match, below zero away from one."
+        )
+        with user_errors():
+            model = load_linker(ws, model_id)
+            chart_and_table(charts.waterfall_chart(model, pairs.iloc[[index]]))
+
+with patterns:
+    st.caption(
+        "Pairs grouped by how each column compared (its level), with how many pairs share the "
+        "pattern and examples of each: the same view as Splink's comparison viewer."
+    )
+    examples = st.number_input("Examples per pattern", 1, 10, 3, key="pairs_examples")
+    with user_errors():
+        table = comparison_patterns(ws, model_id, examples=int(examples))
+        if table.empty:
+            st.info("There are no scored pairs.", icon=":material/info:")
+        else:
+            st.dataframe(table, hide_index=True, width="stretch", key="pairs_patterns")

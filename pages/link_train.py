@@ -1,0 +1,105 @@
+"""Train: estimate the model's parameters, score pairs, cluster and save a model version."""
+
+import streamlit as st
+
+from linkage.registry import get_model
+from linkage.spec_table import (
+    em_sessions_table,
+    metrics_table,
+    with_link_type,
+)
+from workbench.config import current_user
+from workbench.ui.context import user_errors, workspace
+from workbench.ui.linkage_widgets import (
+    choose_datasets,
+    choose_link_type,
+    current_job,
+    draft_or_suggestion,
+    show_job_progress,
+    start_training,
+)
+
+st.title("Train a linkage model")
+st.caption(
+    "Training estimates how much each kind of agreement says about two records being the same "
+    "person, then scores the pairs and groups them into people. Each run is saved as a version."
+)
+ws = workspace()
+job = current_job(ws)
+if job is not None and not job.done:
+    show_job_progress(job)
+    st.stop()
+
+datasets = choose_datasets(ws, key="train_datasets")
+spec = None
+with user_errors():
+    spec, is_draft = draft_or_suggestion(ws, datasets)
+    st.caption(
+        "Training your saved draft from the Configure page."
+        if is_draft
+        else "Training the suggested model; change it on the Configure page first if you wish."
+    )
+if spec is None:
+    st.stop()
+st.page_link("pages/link_configure.py", label="Configure the model", icon=":material/tune:")
+
+left, middle, right = st.columns([2, 2, 1])
+with left:
+    link_type = choose_link_type("train_link_type", spec.link_type, len(datasets))
+name = middle.text_input("Model name", value=" + ".join(datasets), key="train_name")
+threshold = right.number_input(
+    "Threshold",
+    min_value=0.01,
+    max_value=0.999,
+    value=0.9,
+    step=0.01,
+    key="train_threshold",
+    help="Match probability at which two records are linked; change it later on the "
+    "Threshold and clusters page without retraining.",
+)
+if st.button("Train", key="train_start", type="primary", icon=":material/play_arrow:"):
+    with user_errors():
+        start_training(
+            ws,
+            datasets,
+            with_link_type(spec, link_type),
+            name=name.strip() or "model",
+            threshold=float(threshold),
+            actor=current_user(),
+        )
+        st.rerun()
+
+if job is None:
+    st.stop()
+st.divider()
+if job.error:
+    st.error(f"Training {job.name} failed. {job.error}", icon=":material/error:")
+    st.stop()
+run = job.run
+st.success(
+    f"Trained {job.name} in {run.seconds:.0f} s and saved it as a new version.",
+    icon=":material/check_circle:",
+)
+cols = st.columns(4)
+cols[0].metric("Records", f"{run.summary.n_records:,}")
+cols[1].metric("People (clusters)", f"{run.summary.n_clusters:,}")
+cols[2].metric("Records linked", f"{run.summary.records_linked:,}")
+cols[3].metric("Largest cluster", run.summary.largest)
+if run.warnings:
+    with st.expander(f"{len(run.warnings)} training warnings", icon=":material/warning:"):
+        for warning in run.warnings:
+            st.warning(warning)
+with user_errors():
+    model = get_model(ws, run.model_id)
+    st.subheader("Training sessions")
+    st.caption(
+        "Expectation maximisation runs once per training rule; each session leaves the rule's "
+        "own columns out, so every column is estimated at least once."
+    )
+    st.dataframe(em_sessions_table(model["metrics"]), hide_index=True, width="stretch")
+    quality = metrics_table(run.metrics)
+    if not quality.empty:
+        st.subheader("Quality")
+        st.dataframe(quality, hide_index=True)
+st.page_link("pages/link_inspect.py", label="Inspect the model", icon=":material/insights:")
+st.page_link("pages/link_clusters.py", label="Choose a threshold", icon=":material/tune:")

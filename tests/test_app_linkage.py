@@ -1,0 +1,255 @@
+"""The Link pages driven through AppTest on a small linked workspace, and their empty states."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from linkage import registry, workflow
+from linkage.model_spec import BlockingRuleSpec, ComparisonSpec, ModelSpec
+from linkage.spec_table import (
+    apply_comparisons_table,
+    comparisons_table,
+    parse_rule,
+    parse_thresholds,
+    remove_rules,
+)
+from linkage.synthetic import make_people
+from workbench.errors import LinkageError
+from workbench.importer import import_frame
+from workbench.roles import save_roles
+from workbench.ui import linkage_widgets
+from workbench.ui.navigation import PAGES
+from workbench.workspace import Workspace
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+LINK_PAGES = [p.script for p in PAGES if p.section == "Link"]
+ROLES = {
+    "unique_id": "record_id",
+    "first_name": "first_name",
+    "surname": "surname",
+    "dob": "dob",
+    "sex": "sex",
+    "postcode": "postcode",
+    "pnc_id": "pnc_id",
+    "person_id": "ignore",
+}
+
+
+def make_people_workspace(path: Path) -> None:
+    """Two small synthetic sources named like the sample, with confirmed roles."""
+    frames = make_people(500, seed=5, n_datasets=2)
+    with Workspace(path) as ws:
+        for name, frame in zip(("police", "courts"), frames, strict=True):
+            import_frame(ws, frame.drop(columns=["source_dataset"], errors="ignore"), name)
+            roles = {c: r for c, r in ROLES.items() if c in frame.columns}
+            save_roles(ws, name, roles, confirmed=True)
+            workflow.mark_truth_column(ws, name, "person_id")
+
+
+def _app(page: str | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    if page:
+        at.switch_page(page)
+        at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+@pytest.fixture(scope="module")
+def linked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A workspace with two small sources and one model trained through the Train page."""
+    path = tmp_path_factory.mktemp("linked") / "ws.duckdb"
+    make_people_workspace(path)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("WORKBENCH_WORKSPACE", str(path))
+        at = _app("pages/link_train.py")
+        at.text_input(key="train_name").input("small").run()
+        at.button(key="train_start").click().run()
+        assert not at.exception, [e.message for e in at.exception]
+        with Workspace(path) as ws:
+            job = linkage_widgets.current_job(ws)
+        assert job is not None and job.thread is not None
+        job.thread.join(timeout=300)
+        assert job.error is None, job.error
+        at.run()
+        assert not at.exception, [e.message for e in at.exception]
+        assert any("Trained small" in s.value for s in at.success)
+        yield path
+
+
+@pytest.fixture
+def app_env(monkeypatch: pytest.MonkeyPatch, linked: Path) -> Path:
+    monkeypatch.setenv("WORKBENCH_WORKSPACE", str(linked))
+    return linked
+
+
+@pytest.mark.parametrize("page", LINK_PAGES)
+def test_link_page_renders_with_a_model(app_env: Path, page: str) -> None:
+    at = _app(page)
+    assert at.title, f"{page} shows no title"
+    assert not at.error, [e.value for e in at.error]
+
+
+@pytest.mark.parametrize("page", LINK_PAGES)
+def test_link_page_empty_workspace(monkeypatch, tmp_path: Path, page: str) -> None:
+    monkeypatch.setenv("WORKBENCH_WORKSPACE", str(tmp_path / "empty.duckdb"))
+    at = _app(page)
+    assert at.info, f"{page} explains nothing on an empty workspace"
+    assert not at.error, [e.value for e in at.error]
+
+
+def test_pages_without_a_model_point_to_train(monkeypatch, tmp_path: Path) -> None:
+    path = tmp_path / "ws.duckdb"
+    make_people_workspace(path)
+    monkeypatch.setenv("WORKBENCH_WORKSPACE", str(path))
+    for page in ("pages/link_inspect.py", "pages/link_clusters.py", "pages/link_models.py"):
+        at = _app(page)
+        assert any("No linkage model" in i.value for i in at.info), page
+
+
+def test_evaluate_measures_against_the_truth_column(app_env: Path) -> None:
+    at = _app("pages/link_evaluate.py")
+    labels = {m.label: m.value for m in at.metric}
+    assert 0.5 < float(labels["F1"]) <= 1.0
+    assert any("truth" in c.value for c in at.caption)
+
+
+def test_training_shows_em_sessions(app_env: Path) -> None:
+    at = _app("pages/link_train.py")
+    # The run of the fixture is still shown: its sessions and a link to the next step.
+    assert any("Trained small" in s.value for s in at.success)
+    assert at.dataframe, "no EM session table"
+
+
+def test_configure_edits_rules_and_comparisons(app_env: Path) -> None:
+    at = _app("pages/link_configure.py")
+    datasets = at.multiselect(key="config_datasets").value
+    assert set(datasets) == {"police", "courts"}
+    n_rules = int(at.metric[1].value)
+    # A tight budget so that a loose rule is refused on this small data.
+    at.session_state["link_spec::" + ",".join(datasets)].comparison_budget = 5_000
+
+    at.text_input(key="config_rule_new").input("sex").run()
+    at.button(key="config_rule_add").click().run()
+    assert not at.exception
+    assert at.error and "comparisons" in at.error[0].value and "budget" in at.error[0].value
+    assert int(at.metric[1].value) == n_rules
+
+    at.text_input(key="config_rule_new").input("surname + sex").run()
+    at.button(key="config_rule_add").click().run()
+    assert not at.exception and not at.error
+    assert int(at.metric[1].value) == n_rules + 1
+
+    at.selectbox(key="config_cmp_column").select("sex").run()
+    at.selectbox(key="config_cmp_kind_sex").select("exact").run()
+    at.checkbox(key="config_cmp_tf_sex").check().run()
+    at.button(key="config_cmp_apply").click().run()
+    assert not at.exception and not at.error
+    at.button(key="config_save").click().run()
+    assert at.success
+    with Workspace(app_env) as ws:
+        draft = workflow.load_draft(ws, datasets)
+    assert draft is not None
+    assert "surname + sex" in [r.label() for r in draft.blocking_rules]
+    sex = next(c for c in draft.comparisons if c.column == "sex")
+    assert sex.kind == "exact" and sex.term_frequency_adjustments
+
+
+def test_threshold_slider_changes_cluster_count(app_env: Path) -> None:
+    at = _app("pages/link_clusters.py")
+
+    def clusters() -> int:
+        metric = next(m for m in at.metric if m.label == "Clusters (people)")
+        return int(metric.value.replace(",", ""))
+
+    before = clusters()
+    at.slider[0].set_value(0.999).run()
+    assert not at.exception
+    high = clusters()
+    at.slider[0].set_value(0.05).run()
+    low = clusters()
+    assert high >= before >= low and high > low
+    at.button(key="clusters_use").click().run()
+    assert not at.exception
+    with Workspace(app_env) as ws:
+        stored = registry.load_clusters(ws, registry.active_model_id(ws))
+    assert stored["threshold"].iloc[0] == pytest.approx(0.05)
+
+
+def test_review_saves_a_label(app_env: Path) -> None:
+    at = _app("pages/link_review.py")
+    at.text_input(key="review_reviewer").input("Ana Reviewer").run()
+    at.button(key="review_match").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    at.button(key="review_nonmatch").click().run()
+    with Workspace(app_env) as ws:
+        labels = ws.query_df("SELECT * FROM wb.labels WHERE reviewer = 'Ana Reviewer'")
+    assert sorted(labels["label"].tolist()) == [0, 1]
+
+
+def test_models_page_activates_a_version(app_env: Path) -> None:
+    with Workspace(app_env) as ws:
+        original = registry.active_model_id(ws) or registry.list_models(ws)["model_id"][0]
+        registry.set_active_model(ws, original)
+        ws.query(
+            "INSERT INTO wb.models SELECT * REPLACE (model_id || '_copy' AS model_id, "
+            "'copy' AS name, FALSE AS is_active) FROM wb.models WHERE model_id = ?",
+            [original],
+        )
+    try:
+        at = _app("pages/link_models.py")
+        at.selectbox(key="models_pick").select(f"{original}_copy").run()
+        at.button(key="models_activate").click().run()
+        assert not at.exception
+        with Workspace(app_env) as ws:
+            assert registry.active_model_id(ws) == f"{original}_copy"
+        assert at.get("tab"), "no side-by-side comparison"
+    finally:
+        with Workspace(app_env) as ws:
+            registry.set_active_model(ws, original)
+            ws.query("DELETE FROM wb.models WHERE model_id = ?", [f"{original}_copy"])
+
+
+# ------------------------------------------------------------------ spec tables
+def _spec() -> ModelSpec:
+    return ModelSpec(
+        link_type="dedupe_only",
+        comparisons=[
+            ComparisonSpec("first_name", "name", term_frequency_adjustments=True),
+            ComparisonSpec("dob", "dob"),
+        ],
+        blocking_rules=[BlockingRuleSpec(["dob"]), BlockingRuleSpec(["first_name", "surname"])],
+    )
+
+
+def test_comparisons_table_round_trip() -> None:
+    spec = _spec()
+    table = comparisons_table(spec)
+    assert table.loc[0, "thresholds"] == "0.92, 0.88, 0.7"
+    table.loc[0, "thresholds"] = "0.95, 0.8"
+    table.loc[0, "term_frequency"] = False
+    edited = apply_comparisons_table(spec, table)
+    assert edited.comparisons[0].thresholds == [0.95, 0.8]
+    assert not edited.comparisons[0].term_frequency_adjustments
+    assert spec.comparisons[0].term_frequency_adjustments, "the original is unchanged"
+
+
+def test_bad_edits_are_refused_with_the_row_named() -> None:
+    table = comparisons_table(_spec())
+    table.loc[0, "thresholds"] = "0.9, high"
+    with pytest.raises(LinkageError, match="high"):
+        apply_comparisons_table(_spec(), table)
+    with pytest.raises(LinkageError, match="between 0 and 1"):
+        parse_thresholds("1.5", "name", "first_name")
+    with pytest.raises(LinkageError):
+        parse_rule("  ")
+    with pytest.raises(LinkageError, match="at least one"):
+        remove_rules(_spec(), ["dob", "first_name + surname"])
+    assert parse_rule("surname + year(dob)").expressions == ["surname", "year(dob)"]
+    assert isinstance(comparisons_table(_spec()), pd.DataFrame)

@@ -1,0 +1,60 @@
+"""The Link section in a real browser: configure, train in the background, tune the threshold."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.browser import browser_page, require_chromium, screenshot, streamlit_server, wait_idle
+from tests.test_app_linkage import make_people_workspace
+
+pytestmark = pytest.mark.browser
+
+
+def _metric(page, label: str) -> str:
+    box = page.locator('[data-testid="stMetric"]').filter(has_text=label)
+    return box.locator('[data-testid="stMetricValue"]').inner_text()
+
+
+def test_configure_train_and_move_the_threshold(tmp_path: Path) -> None:
+    require_chromium()
+    path = tmp_path / "ws.duckdb"
+    make_people_workspace(path)
+    with streamlit_server(path) as base, browser_page() as page:
+        page.goto(base)
+        wait_idle(page)
+        nav = page.locator('[data-testid="stSidebar"]')
+        nav.get_by_role("link", name="Configure", exact=True).click()
+        page.get_by_role("heading", name="Configure the linkage model").wait_for()
+        wait_idle(page)
+        page.locator('[data-testid="stVegaLiteChart"]').first.wait_for()
+        page.get_by_text("Comparisons to score").wait_for()
+        screenshot(page, "link-configure")
+        page.locator('[data-testid="stVegaLiteChart"]').first.scroll_into_view_if_needed()
+        screenshot(page, "link-configure-blocking")
+
+        nav.get_by_role("link", name="Train", exact=True).click()
+        wait_idle(page)
+        page.get_by_role("heading", name="Train a linkage model").wait_for()
+        page.locator("button").filter(has_text="Train").click()
+        page.get_by_text("Training police + courts").first.wait_for(timeout=30_000)
+        screenshot(page, "link-train-running")
+        page.get_by_text("Trained police + courts").wait_for(timeout=180_000)
+        wait_idle(page)
+        page.get_by_text("Training sessions").wait_for()
+        screenshot(page, "link-train-done")
+
+        nav.get_by_role("link", name="Threshold and clusters").click()
+        wait_idle(page)
+        page.get_by_role("heading", name="Threshold and clusters").wait_for()
+        page.locator('[data-testid="stVegaLiteChart"]').first.wait_for()
+        page.get_by_text("Clusters (people)").wait_for()
+        before = _metric(page, "Clusters (people)")
+        screenshot(page, "link-clusters-before")
+        page.get_by_role("slider").first.focus()
+        page.keyboard.press("Home")
+        wait_idle(page)
+        after = _metric(page, "Clusters (people)")
+        assert after != before, (before, after)
+        screenshot(page, "link-clusters-after")

@@ -1,0 +1,375 @@
+"""Streamlit helpers shared by the Link pages: dataset and model pickers, empty states,
+charts with a table view, cached inputs, and training in a background thread."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from linkage import registry, workflow
+from linkage.blocking import cumulative_comparisons
+from linkage.data import PreparedInput, prepare_frames
+from linkage.model_spec import COMPARISON_KINDS, BlockingRuleSpec, ModelSpec
+from linkage.spec_table import (
+    KINDS_WITH_TF,
+    KINDS_WITH_THRESHOLDS,
+    apply_comparisons_table,
+    comparisons_table,
+    edit_comparison,
+    format_thresholds,
+    model_label,
+)
+from workbench.errors import WorkbenchError
+from workbench.roles import load_roles
+from workbench.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+SAMPLE_SOURCES = ("police", "cps", "courts")
+LINK_TYPE_LABELS = {
+    "dedupe_only": "Deduplicate (find repeats within each dataset)",
+    "link_only": "Link (match records across datasets only)",
+    "link_and_dedupe": "Link and deduplicate (both)",
+}
+
+
+# ----------------------------------------------------------------- empty states
+def no_linkable_datasets() -> None:
+    """Explain that nothing can be linked yet and stop the page."""
+    st.info(
+        "No dataset has person columns yet. Load the sample data or import a file, then confirm "
+        "which columns hold names, dates of birth and postcodes.",
+        icon=":material/info:",
+    )
+    st.page_link("pages/import_data.py", label="Import data", icon=":material/upload:")
+    st.page_link("pages/roles.py", label="Column roles", icon=":material/badge:")
+    st.stop()
+
+
+def no_model_yet() -> None:
+    """Explain that no model has been trained yet and stop the page."""
+    st.info("No linkage model has been trained yet.", icon=":material/info:")
+    st.page_link("pages/link_train.py", label="Train a model", icon=":material/model_training:")
+    st.stop()
+
+
+# ---------------------------------------------------------------------- pickers
+def choose_datasets(ws: Workspace, key: str) -> list[str]:
+    """A multiselect of linkable datasets (the sample sources by default).
+
+    Each page passes its own ``key``; the choice is remembered across pages.
+
+    Stops the page with a message when nothing is linkable or nothing is chosen.
+    """
+    names = workflow.linkable_datasets(ws)
+    if not names:
+        no_linkable_datasets()
+    remembered = [n for n in st.session_state.get("link_datasets_chosen", []) if n in names]
+    default = remembered or [n for n in SAMPLE_SOURCES if n in names] or names[:1]
+    chosen = st.multiselect("Datasets to link", names, default=default, key=key)
+    st.session_state["link_datasets_chosen"] = list(chosen)
+    if not chosen:
+        st.info("Choose at least one dataset.", icon=":material/info:")
+        st.stop()
+    return list(chosen)
+
+
+def choose_link_type(key: str, current: str, n_datasets: int) -> str:
+    """A link-type select box; deduplication only when one dataset is chosen."""
+    options = list(LINK_TYPE_LABELS) if n_datasets > 1 else ["dedupe_only"]
+    index = options.index(current) if current in options else 0
+    return st.selectbox(
+        "Link type",
+        options,
+        index=index,
+        key=key,
+        format_func=LINK_TYPE_LABELS.__getitem__,
+        help="Deduplicate finds the same person twice in one dataset; link finds them across "
+        "datasets.",
+    )
+
+
+def choose_model(ws: Workspace, key: str, label: str = "Model") -> str:
+    """A model select box defaulting to the active model; stops the page when there is none."""
+    models = registry.list_models(ws)
+    if models.empty:
+        no_model_yet()
+    ids = models["model_id"].tolist()
+    remembered = st.session_state.get("link_model_chosen")
+    active = registry.active_model_id(ws)
+    default = remembered if remembered in ids else active if active in ids else ids[0]
+    model_id = st.selectbox(
+        label,
+        ids,
+        index=ids.index(default),
+        key=key,
+        format_func=lambda m: model_label(models, m),
+    )
+    st.session_state["link_model_chosen"] = model_id
+    return model_id
+
+
+# ----------------------------------------------------------------------- charts
+def chart_and_table(
+    chart: alt.TopLevelMixin | Callable[[], alt.TopLevelMixin],
+    table: pd.DataFrame | None = None,
+    key: str = "",
+) -> None:
+    """An Altair chart with, when given, a table view of its data in a second tab."""
+    if table is None:
+        _draw(chart)
+        return
+    chart_tab, table_tab = st.tabs(["Chart", "Table"])
+    with chart_tab:
+        _draw(chart)
+    table_tab.dataframe(
+        table, hide_index=True, width="stretch", key=f"{key}_table" if key else None
+    )
+
+
+def _draw(chart: alt.TopLevelMixin | Callable[[], alt.TopLevelMixin]) -> None:
+    try:
+        built = chart() if callable(chart) else chart
+    except WorkbenchError as exc:
+        st.warning(str(exc), icon=":material/warning:")
+        return
+    # Splink's concatenated charts have fixed sizes and draw blank when stretched.
+    compound = isinstance(built, alt.ConcatChart | alt.VConcatChart | alt.HConcatChart)
+    st.altair_chart(built, width="content" if compound else "stretch")
+
+
+# ----------------------------------------------------------------- cached inputs
+def _roles_key(ws: Workspace, datasets: tuple[str, ...]) -> str:
+    return repr([(d, sorted((c, str(r)) for c, r in load_roles(ws, d).items())) for d in datasets])
+
+
+@st.cache_resource(show_spinner="Reading the datasets…", max_entries=4)
+def _prepared(path: str, datasets: tuple[str, ...], roles_key: str, _ws: Workspace) -> Any:
+    return prepare_frames(workflow.standardised_inputs(_ws, list(datasets)), names=list(datasets))
+
+
+def prepared_input(ws: Workspace, datasets: list[str]) -> PreparedInput:
+    """The standardised, aligned inputs of the datasets (cached until their roles change)."""
+    key = tuple(datasets)
+    return _prepared(str(ws.path), key, _roles_key(ws, key), ws)
+
+
+@st.cache_resource(show_spinner="Loading the scored pairs…", max_entries=2)
+def _pairs(path: str, model_id: str, _ws: Workspace) -> pd.DataFrame:
+    return registry.load_predictions(_ws, model_id)
+
+
+def stored_pairs(ws: Workspace, model_id: str) -> pd.DataFrame:
+    """A model's stored predictions (cached: they never change once a model is saved)."""
+    return _pairs(str(ws.path), model_id, ws)
+
+
+def draft_or_suggestion(ws: Workspace, datasets: list[str]) -> tuple[ModelSpec, bool]:
+    """The saved draft of these datasets, else the suggested model; and whether it is a draft."""
+    draft = workflow.load_draft(ws, datasets)
+    if draft is not None:
+        return draft, True
+    return _suggested(ws, datasets), False
+
+
+def _suggested(ws: Workspace, datasets: list[str]) -> ModelSpec:
+    key = f"link_suggestion::{ws.path}::{','.join(datasets)}"
+    if key not in st.session_state:
+        with st.spinner("Suggesting a model from the columns and their values…"):
+            st.session_state[key] = workflow.suggest_for_datasets(ws, datasets)
+    return st.session_state[key]
+
+
+# ------------------------------------------------------------- background training
+@dataclass
+class TrainingJob:
+    """A training run in a background thread, and what it has reported so far."""
+
+    workspace: str
+    datasets: list[str]
+    name: str
+    started: float = field(default_factory=time.monotonic)
+    message: str = "Starting"
+    fraction: float = 0.0
+    steps: list[str] = field(default_factory=list)
+    run: Any = None
+    error: str | None = None
+    finished: float | None = None
+    thread: threading.Thread | None = None
+
+    @property
+    def done(self) -> bool:
+        """Whether the run has finished, well or badly."""
+        return self.finished is not None
+
+    def report(self, message: str, fraction: float) -> None:
+        """The progress callback handed to training."""
+        if message != self.message:
+            self.steps.append(message)
+        self.message = message
+        self.fraction = max(0.0, min(1.0, float(fraction)))
+
+
+_JOBS: dict[str, TrainingJob] = {}
+_JOBS_LOCK = threading.Lock()
+
+
+def current_job(ws: Workspace) -> TrainingJob | None:
+    """The latest training run started on this workspace in this server, if any."""
+    with _JOBS_LOCK:
+        return _JOBS.get(str(ws.path))
+
+
+def start_training(
+    ws: Workspace,
+    datasets: list[str],
+    spec: ModelSpec,
+    *,
+    name: str,
+    threshold: float,
+    actor: str | None = None,
+) -> TrainingJob:
+    """Start ``workflow.train_and_save`` in a background thread; refuse a second one at once."""
+    with _JOBS_LOCK:
+        job = _JOBS.get(str(ws.path))
+        if job is not None and not job.done:
+            raise WorkbenchError(
+                f"The model {job.name} is still training.",
+                hint="Wait for it to finish; its progress is shown on the Train page.",
+            )
+        job = TrainingJob(workspace=str(ws.path), datasets=list(datasets), name=name)
+        _JOBS[str(ws.path)] = job
+
+    def run() -> None:
+        try:
+            job.run = workflow.train_and_save(
+                ws, datasets, spec, name=name, threshold=threshold, progress=job.report, actor=actor
+            )
+            job.report("Done", 1.0)
+        except WorkbenchError as exc:
+            job.error = str(exc)
+        except Exception as exc:  # a bug or a Splink failure: log it, show one line
+            log.exception("training %s failed", name)
+            job.error = f"Training failed: {str(exc).splitlines()[0] if str(exc) else exc!r}"
+        finally:
+            job.finished = time.monotonic()
+
+    job.thread = threading.Thread(target=run, name=f"train-{name}", daemon=True)
+    job.thread.start()
+    return job
+
+
+def show_job_progress(job: TrainingJob) -> None:
+    """A progress bar refreshed every second while the run lasts; the page reruns at the end."""
+
+    @st.fragment(run_every=1.0)
+    def _progress() -> None:
+        if job.done:
+            st.rerun()
+        elapsed = time.monotonic() - job.started
+        with st.status(f"Training {job.name}… ({elapsed:.0f} s)", expanded=True):
+            st.progress(job.fraction, text=job.message)
+            for step in job.steps[-6:]:
+                st.caption(step)
+        st.caption("You can open other pages meanwhile; the model is saved when training ends.")
+
+    _progress()
+
+
+@st.cache_data(show_spinner="Counting the comparisons each rule makes…", max_entries=32)
+def _counts(
+    path: str,
+    datasets: tuple[str, ...],
+    roles_key: str,
+    rules: tuple[tuple[str, ...], ...],
+    link_type: str,
+    _ws: Workspace,
+) -> pd.DataFrame:
+    data = prepared_input(_ws, list(datasets))
+    return cumulative_comparisons(data, [BlockingRuleSpec(list(e)) for e in rules], link_type)
+
+
+def blocking_counts(ws: Workspace, datasets: list[str], spec: ModelSpec) -> pd.DataFrame:
+    """Comparisons of each blocking rule alone and together (cached per rule set)."""
+    key = tuple(datasets)
+    rules = tuple(tuple(r.expressions) for r in spec.blocking_rules)
+    return _counts(str(ws.path), key, _roles_key(ws, key), rules, spec.link_type, ws)
+
+
+# ------------------------------------------------------------------- spec editor
+def comparison_editor(spec: ModelSpec, key: str) -> ModelSpec | None:
+    """Edit the comparisons in a table, or one column at a time in a form below it.
+
+    Returns:
+        The edited spec when the user changed something in this run, else ``None``.
+    """
+    version = st.session_state.setdefault(f"{key}_version", 0)
+    editor_key = f"{key}_editor_{version}"
+    table = comparisons_table(spec)
+    st.data_editor(
+        table,
+        key=editor_key,
+        hide_index=True,
+        width="stretch",
+        disabled=["column", "note"],
+        column_config={
+            "column": st.column_config.TextColumn("Column"),
+            "kind": st.column_config.SelectboxColumn(
+                "Comparison", options=list(COMPARISON_KINDS), required=True
+            ),
+            "thresholds": st.column_config.TextColumn(
+                "Thresholds", help="Similarities (0–1) or distances, separated by commas."
+            ),
+            "term_frequency": st.column_config.CheckboxColumn(
+                "Term frequency", help="Weight agreement on rare values more than common ones."
+            ),
+            "note": st.column_config.TextColumn("Why", width="large"),
+        },
+    )
+    edits = st.session_state.get(editor_key, {}).get("edited_rows") or {}
+    edited: ModelSpec | None = None
+    if edits:
+        for row, changes in edits.items():
+            for column, value in changes.items():
+                table.loc[int(row), column] = value
+        st.session_state[f"{key}_version"] = version + 1
+        edited = apply_comparisons_table(spec, table)
+    with st.expander("Edit one comparison", icon=":material/edit:"):
+        columns = [c.column for c in spec.comparisons]
+        column = st.selectbox("Column", columns, key=f"{key}_column")
+        comp = next(c for c in spec.comparisons if c.column == column)
+        left, middle, right = st.columns([2, 2, 1])
+        kinds = list(COMPARISON_KINDS)
+        kind = left.selectbox(
+            "Comparison",
+            kinds,
+            index=kinds.index(comp.kind),
+            key=f"{key}_kind_{column}",
+            help=COMPARISON_KINDS[comp.kind],
+        )
+        thresholds = middle.text_input(
+            "Thresholds",
+            value=format_thresholds(comp.resolved_thresholds()),
+            key=f"{key}_thresholds_{column}",
+            disabled=kind not in KINDS_WITH_THRESHOLDS,
+        )
+        tf = right.checkbox(
+            "Term frequency",
+            value=comp.term_frequency_adjustments,
+            key=f"{key}_tf_{column}",
+            disabled=kind not in KINDS_WITH_TF,
+        )
+        if st.button("Apply to this column", key=f"{key}_apply"):
+            edited = edit_comparison(
+                edited or spec, column, kind=kind, thresholds=thresholds, term_frequency=tf
+            )
+            st.session_state[f"{key}_version"] = st.session_state[f"{key}_version"] + 1
+    return edited
