@@ -100,5 +100,13 @@ class LinkageError(WorkbenchError):
     """A linkage model cannot be built, trained or applied to the data given."""
 
 
+class JourneyError(WorkbenchError):
+    """The journey table cannot be built or read (missing datasets, no clusters, no table)."""
+
+
+class MeasureError(WorkbenchError):
+    """A measure cannot be computed with the parameters given (unknown grouping or interval)."""
+
+
 class AccessDeniedError(WorkbenchError):
     """The current user is not allowed to do this."""

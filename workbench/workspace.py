@@ -132,6 +132,19 @@ MIGRATIONS: list[list[str]] = [
             note VARCHAR
         )""",
     ],
+    [
+        "CREATE SCHEMA IF NOT EXISTS journeys",
+        """CREATE TABLE wb.journey_builds (
+            name VARCHAR PRIMARY KEY,
+            kind VARCHAR NOT NULL,
+            model_id VARCHAR,
+            threshold DOUBLE,
+            built_at TIMESTAMP NOT NULL,
+            built_by VARCHAR,
+            journeys BIGINT NOT NULL,
+            counts JSON
+        )""",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,151 @@
+"""Linked journeys on a subset of the committed sample: completeness, join rules, agreement."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from linkage.sensitivity import linkage_sensitivity
+from linkage.workflow import recluster, suggest_for_datasets, train_and_save
+from workbench import journeys as jn
+from workbench.datasets import SAMPLE_DIR, load_sample
+from workbench.errors import JourneyError
+from workbench.measures import attrition_funnel, timeliness
+from workbench.workspace import Workspace
+
+DATASETS = ["police", "cps", "courts"]
+KEYS = {"police": "crime_ref", "cps": "cps_id", "courts": "case_number"}
+AREAS = [
+    "Cumbria",
+    "Gloucestershire",
+    "Wiltshire",
+    "Dorset",
+    "North Wales",
+    "Suffolk",
+    "Gwent",
+    "Cleveland",
+    "Durham",
+    "Norfolk",
+    "Bedfordshire",
+    "Warwickshire",
+]
+RATE_TOLERANCE = 0.01  # one percentage point
+MEDIAN_TOLERANCE = 3.0  # days
+
+
+def _write_subset(folder: Path) -> None:
+    folder.mkdir()
+    shutil.copy(SAMPLE_DIR / "manifest.json", folder / "manifest.json")
+    for name, key in KEYS.items():
+        source = pd.read_parquet(SAMPLE_DIR / f"{name}.parquet")
+        source = source[source["lcjb_area"].isin(AREAS)]
+        truth = pd.read_parquet(SAMPLE_DIR / f"{name}_truth.parquet")
+        truth = truth[truth[key].isin(source[key])]
+        source.to_parquet(folder / f"{name}.parquet", index=False)
+        truth.to_parquet(folder / f"{name}_truth.parquet", index=False)
+
+
+@pytest.fixture(scope="module")
+def ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
+    root = tmp_path_factory.mktemp("journeys")
+    _write_subset(root / "sample")
+    workspace = Workspace(root / "workspace.duckdb")
+    load_sample(workspace, sample_dir=root / "sample")
+    spec = suggest_for_datasets(workspace, DATASETS)
+    train_and_save(workspace, DATASETS, spec)
+    jn.build_journeys(workspace)
+    jn.build_truth_journeys(workspace)
+    try:
+        yield workspace
+    finally:
+        workspace.close()
+
+
+def test_every_source_record_appears_exactly_once(ws: Workspace) -> None:
+    for name in (jn.LINKED, jn.TRUTH):
+        for source, key in KEYS.items():
+            n_source = ws.query(f"SELECT count(*) FROM data.{source}")[0][0]
+            n_out, n_distinct = ws.query(
+                f"SELECT count({key}), count(DISTINCT {key}) FROM journeys.{name}"
+            )[0]
+            assert n_source == n_out == n_distinct, (name, source)
+    info = jn.build_info(ws)
+    assert info is not None
+    assert all(c["in"] == c["out"] for c in info["counts"]["counts"].values())
+
+
+def test_join_rules_are_recorded_and_partial_journeys_kept(ws: Workspace) -> None:
+    df = jn.load_journeys(ws)
+    assert set(df["join_rule_cps"].dropna()) <= {"urn", "urn_fuzzy", "person_dates"}
+    assert (df.loc[df["cps_id"].notna() & df["crime_ref"].notna(), "join_rule_cps"].notna()).all()
+    assert df.loc[df["cps_id"].isna(), "join_rule_cps"].isna().all()
+    assert (df["join_rule_court"] == "urn").sum() > 0
+    assert (df["join_rule_court"] == "person_dates").sum() > 0  # missing URNs still link
+    partial = df[df["start_stage"] != "recorded"]
+    assert partial["crime_ref"].isna().all()
+    assert {"model_id", "threshold", "built_at"} <= set(df.columns)
+
+
+def test_linked_pairs_agree_with_truth(ws: Workspace) -> None:
+    cps = ws.query(
+        "SELECT avg(CASE WHEN l.crime_ref IS NOT DISTINCT FROM t.crime_ref THEN 1 ELSE 0 END) "
+        "FROM journeys.linked AS l JOIN journeys.truth AS t USING (cps_id)"
+    )[0][0]
+    court = ws.query(
+        "SELECT avg(CASE WHEN l.cps_id IS NOT DISTINCT FROM t.cps_id THEN 1 ELSE 0 END) "
+        "FROM journeys.linked AS l JOIN journeys.truth AS t USING (case_number)"
+    )[0][0]
+    assert cps > 0.98 and court > 0.97, f"CPS joins right {cps:.2%}, court joins {court:.2%}"
+
+
+def test_attrition_and_timeliness_agree_with_truth(ws: Workspace) -> None:
+    linked = attrition_funnel(ws, jn.LINKED).set_index("stage")["rate_of_recorded"]
+    truth = attrition_funnel(ws, jn.TRUTH).set_index("stage")["rate_of_recorded"]
+    diff = (linked - truth).abs()
+    assert diff.max() <= RATE_TOLERANCE, (
+        f"attrition rates differ by up to {diff.max():.3%} (stage {diff.idxmax()}), "
+        f"tolerance {RATE_TOLERANCE:.0%}: {diff.round(4).to_dict()}"
+    )
+    by = ["court_type"]
+    lt = timeliness(ws, jn.LINKED, by=by).set_index(["interval", *by])["median"]
+    tt = timeliness(ws, jn.TRUTH, by=by).set_index(["interval", *by])["median"]
+    gap = (lt - tt.reindex(lt.index)).abs()
+    assert gap.max() <= MEDIAN_TOLERANCE, (
+        f"median stage times differ by up to {gap.max():.1f} days ({gap.idxmax()}), "
+        f"tolerance {MEDIAN_TOLERANCE} days: {gap.to_dict()}"
+    )
+
+
+def test_sensitivity_leaves_active_journeys_alone(ws: Workspace) -> None:
+    before = ws.query("SELECT built_at FROM wb.journey_builds WHERE name = 'linked'")
+    table = linkage_sensitivity(ws, lower=0.5, higher=0.99)
+    assert set(table["scenario"]) == {"active", "lower", "higher", "truth"}
+    assert set(table["measure"]) >= {"charge_rate", "conviction_rate", "victim_not_support_share"}
+    active = table[table["scenario"] == "active"]
+    assert (active["difference"] == 0).all()
+    assert ws.query("SELECT built_at FROM wb.journey_builds WHERE name = 'linked'") == before
+    schemas = ws.query(
+        "SELECT table_name FROM information_schema.tables "
+        "WHERE table_schema = 'journeys' ORDER BY 1"
+    )
+    assert schemas == [("linked",), ("truth",)]
+
+
+def test_journeys_know_when_they_are_stale(ws: Workspace) -> None:
+    assert jn.journeys_current(ws)
+    model_id = jn.build_info(ws)["model_id"]
+    recluster(ws, model_id, 0.95, store=True)
+    assert not jn.journeys_current(ws)
+    build = jn.ensure_journeys(ws)
+    assert build is not None and build.threshold == pytest.approx(0.95) and build.complete
+    assert jn.journeys_current(ws)
+    assert jn.ensure_journeys(ws) is None
+
+
+def test_missing_sources_are_reported(tmp_path: Path) -> None:
+    with Workspace(tmp_path / "empty.duckdb") as empty, pytest.raises(JourneyError, match="cps"):
+        jn.build_journeys(empty)

@@ -1,0 +1,648 @@
+"""Linked journeys: one row per case, from the police record through the CPS to the courts.
+
+A journey follows one case through the stages of the criminal justice system: offence recorded,
+suspect identified, referral to the CPS, charging decision, first hearing, completion and outcome.
+The police, CPS and court extracts share no person identifier, so the journey table is built from
+the clusters of a linkage model (which records belong to the same person) plus case evidence:
+
+1. A CPS record joins a police record with the same URN (``urn``; the same person or the same
+   LCJB area), a URN one character away when both belong to the same person (``urn_fuzzy``), or,
+   failing that, the same person and a referral 0 to :data:`REFERRAL_WINDOW_DAYS` days after the
+   crime was recorded (``person_dates``), unless both URNs are present and clearly differ.
+2. A court record joins a CPS record by the same rules, with a first hearing 0 to
+   :data:`HEARING_WINDOW_DAYS` days after the charging decision and the same offence group where
+   both are known.
+
+Each record joins at most one other: per rule strength, then closeness of dates, then record key,
+mutually best candidates are paired first, round by round, so the result is deterministic. A
+record that joins nothing stays visible as its own partial journey starting at its stage; every
+source record appears in exactly one journey, and :class:`JourneyBuild` reports the counts in and
+out per source.
+
+The active journeys live in ``journeys.linked``; ``journeys.truth`` holds the journeys of the true
+links (from the truth files) for comparison. ``wb.journey_builds`` records which model and
+threshold produced each table.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from workbench.config import current_user
+from workbench.errors import JourneyError
+from workbench.sql import qualified, quote_ident
+from workbench.workspace import Workspace, utcnow
+
+log = logging.getLogger(__name__)
+
+JOURNEY_SCHEMA = "journeys"
+LINKED = "linked"
+TRUTH = "truth"
+SOURCES: dict[str, str] = {"police": "crime_ref", "cps": "cps_id", "courts": "case_number"}
+TRUTH_DATASETS: dict[str, str] = {
+    "police": "police_truth",
+    "cps": "cps_truth",
+    "courts": "courts_truth",
+}
+REFERRAL_WINDOW_DAYS = 730
+HEARING_WINDOW_DAYS = 400
+MAX_ROUNDS = 12
+JOIN_RULES = ("urn", "urn_fuzzy", "person_dates", "truth")
+NO_SUSPECT = "investigation complete — no suspect identified"
+VICTIM_NOT_SUPPORT = "evidential difficulties — victim does not support action"
+CHARGED_OUTCOME = "charged/summonsed"
+
+# Column name -> DuckDB type: the journey table, in order.
+JOURNEY_COLUMNS: dict[str, str] = {
+    "journey_id": "VARCHAR",
+    "person_id": "VARCHAR",
+    "start_stage": "VARCHAR",
+    "crime_ref": "VARCHAR",
+    "cps_id": "VARCHAR",
+    "case_number": "VARCHAR",
+    "urn": "VARCHAR",
+    "lcjb_area": "VARCHAR",
+    "offence_group": "VARCHAR",
+    "victim_based": "BOOLEAN",
+    "start_date": "DATE",
+    "offence_date": "DATE",
+    "recorded_date": "DATE",
+    "suspect_identified": "BOOLEAN",
+    "police_outcome_type": "VARCHAR",
+    "police_outcome_date": "DATE",
+    "referral_date": "DATE",
+    "decision": "VARCHAR",
+    "decision_date": "DATE",
+    "charged": "BOOLEAN",
+    "charge_date": "DATE",
+    "first_hearing_date": "DATE",
+    "court_type": "VARCHAR",
+    "plea": "VARCHAR",
+    "completion_date": "DATE",
+    "verdict": "VARCHAR",
+    "court_outcome": "VARCHAR",
+    "convicted": "BOOLEAN",
+    "join_rule_cps": "VARCHAR",
+    "join_rule_court": "VARCHAR",
+    "model_id": "VARCHAR",
+    "threshold": "DOUBLE",
+    "built_at": "TIMESTAMP",
+}
+
+
+@dataclass(frozen=True)
+class JourneyBuild:
+    """What one build of a journey table produced.
+
+    Attributes:
+        table: The journey table's name in the ``journeys`` schema.
+        model_id: The linkage model whose clusters were used (None for truth or given clusters).
+        threshold: The match threshold of those clusters.
+        built_at: When the table was built (UTC).
+        journeys: Rows (cases) in the table.
+        counts: Per source, ``{"in": records read, "out": records placed in a journey}``.
+        rules: Per join, ``{rule: joins}`` (``cps`` for CPS to police, ``court`` for court to CPS).
+        seconds: Time taken.
+    """
+
+    table: str
+    model_id: str | None
+    threshold: float | None
+    built_at: datetime
+    journeys: int
+    counts: dict[str, dict[str, int]]
+    rules: dict[str, dict[str, int]] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def complete(self) -> bool:
+        """Whether every source record was placed in exactly one journey."""
+        return all(c["in"] == c["out"] for c in self.counts.values())
+
+
+def journey_table(name: str = LINKED) -> str:
+    """The quoted, schema-qualified name of a journey table."""
+    return qualified(JOURNEY_SCHEMA, name)
+
+
+# ------------------------------------------------------------------------------ inputs
+def _require_sources(ws: Workspace, names: list[str]) -> None:
+    missing = [n for n in names if not ws.table_exists("data", n)]
+    if missing:
+        raise JourneyError(
+            f"The journey table needs the datasets {', '.join(missing)}, which are missing.",
+            hint="Import the police, CPS and court extracts (or load the sample) first.",
+        )
+
+
+def _active_model(ws: Workspace) -> tuple[str, float]:
+    rows = ws.query(
+        "SELECT m.model_id, max(c.threshold) FROM wb.models AS m "
+        "JOIN wb.clusters AS c USING (model_id) WHERE m.is_active GROUP BY 1"
+    )
+    if not rows:
+        raise JourneyError(
+            "There is no active linkage model with clusters to build journeys from.",
+            hint="Train a model on the police, CPS and court datasets on the Link pages first.",
+        )
+    return str(rows[0][0]), float(rows[0][1])
+
+
+def _stage_inputs(cur: duckdb.DuckDBPyConnection, clusters_sql: str, params: list[Any]) -> None:
+    """Temp tables of the three sources with a person id each (cluster, or the record's own)."""
+    police, cps, courts = (qualified("data", n) for n in SOURCES)
+    cur.execute(f"CREATE OR REPLACE TEMP TABLE _jw_cl AS {clusters_sql}", params)
+    cur.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _jw_p AS
+        SELECT CAST(p.crime_ref AS VARCHAR) AS crime_ref,
+               coalesce(cl.cluster_id, 'police:' || p.crime_ref) AS person_id,
+               nullif(upper(trim(p.urn)), '') AS urn, p.lcjb_area, p.offence_group,
+               p.victim_based, p.offence_date, p.recorded_date,
+               (p.suspect_surname IS NOT NULL OR p.suspect_forename IS NOT NULL
+                OR p.pnc_id IS NOT NULL OR p.outcome_type = ?) AS suspect_identified,
+               p.outcome_type, p.outcome_date
+        FROM {police} AS p
+        LEFT JOIN _jw_cl AS cl
+          ON cl.source_dataset = 'police' AND cl.unique_id = CAST(p.crime_ref AS VARCHAR)""",  # noqa: S608 - identifiers quoted
+        [CHARGED_OUTCOME],
+    )
+    cur.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _jw_c AS
+        SELECT CAST(c.cps_id AS VARCHAR) AS cps_id,
+               coalesce(cl.cluster_id, 'cps:' || c.cps_id) AS person_id,
+               nullif(upper(trim(c.urn)), '') AS urn, c.lcjb_area, c.referral_date,
+               c.decision, c.decision_date, c.finalisation_reason
+        FROM {cps} AS c
+        LEFT JOIN _jw_cl AS cl
+          ON cl.source_dataset = 'cps' AND cl.unique_id = CAST(c.cps_id AS VARCHAR)"""  # noqa: S608 - identifiers quoted
+    )
+    cur.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _jw_k AS
+        SELECT CAST(k.case_number AS VARCHAR) AS case_number,
+               coalesce(cl.cluster_id, 'courts:' || k.case_number) AS person_id,
+               nullif(upper(trim(k.urn)), '') AS urn, k.lcjb_area, k.offence_group,
+               k.court_type, k.first_hearing_date, k.plea, k.verdict, k.completion_date,
+               k.outcome
+        FROM {courts} AS k
+        LEFT JOIN _jw_cl AS cl
+          ON cl.source_dataset = 'courts' AND cl.unique_id = CAST(k.case_number AS VARCHAR)"""  # noqa: S608 - identifiers quoted
+    )
+
+
+def _assign(cur: duckdb.DuckDBPyConnection, candidates: str, left: str, right: str) -> str:
+    """Pair mutually best candidates round by round; returns the temp table of pairs."""
+    pairs = f"{candidates}_m"
+    cur.execute(
+        f"CREATE OR REPLACE TEMP TABLE {pairs} AS "  # noqa: S608 - internal temp table names
+        f"SELECT {left}, {right}, rule FROM {candidates} WHERE false"
+    )
+    for _ in range(MAX_ROUNDS):
+        added = cur.execute(
+            f"""INSERT INTO {pairs}
+            SELECT {left}, {right}, rule FROM (
+                SELECT *, row_number() OVER (PARTITION BY {left}
+                                             ORDER BY priority, gap, {right}) AS rank_l,
+                          row_number() OVER (PARTITION BY {right}
+                                             ORDER BY priority, gap, {left}) AS rank_r
+                FROM {candidates} AS c
+                WHERE NOT EXISTS (SELECT 1 FROM {pairs} AS m WHERE m.{left} = c.{left})
+                  AND NOT EXISTS (SELECT 1 FROM {pairs} AS m WHERE m.{right} = c.{right})
+            ) WHERE rank_l = 1 AND rank_r = 1"""  # noqa: S608 - internal temp table names
+        ).fetchall()[0][0]
+        if not added:
+            break
+    return pairs
+
+
+def _match_linked(cur: duckdb.DuckDBPyConnection) -> None:
+    """CPS to police and court to CPS pairs from person links plus case evidence."""
+    cur.execute(
+        """CREATE OR REPLACE TEMP TABLE _jw_cand_cp AS
+        WITH cand AS (
+            SELECT c.cps_id, p.crime_ref, 'urn' AS rule, 1 AS priority,
+                   abs(date_diff('day', p.recorded_date, c.referral_date)) AS gap
+            FROM _jw_c AS c JOIN _jw_p AS p ON c.urn = p.urn
+            WHERE c.person_id = p.person_id OR c.lcjb_area IS NOT DISTINCT FROM p.lcjb_area
+            UNION ALL
+            SELECT c.cps_id, p.crime_ref, 'urn_fuzzy', 2,
+                   abs(date_diff('day', p.recorded_date, c.referral_date))
+            FROM _jw_c AS c JOIN _jw_p AS p ON c.person_id = p.person_id
+            WHERE c.urn <> p.urn AND levenshtein(c.urn, p.urn) = 1
+            UNION ALL
+            SELECT c.cps_id, p.crime_ref, 'person_dates', 3,
+                   date_diff('day', coalesce(p.recorded_date, p.offence_date), c.referral_date)
+            FROM _jw_c AS c JOIN _jw_p AS p ON c.person_id = p.person_id
+            WHERE date_diff('day', coalesce(p.recorded_date, p.offence_date), c.referral_date)
+                  BETWEEN 0 AND ?
+              AND NOT coalesce(levenshtein(c.urn, p.urn) > 1, false)
+        )
+        SELECT cps_id, crime_ref, arg_min(rule, priority) AS rule, min(priority) AS priority,
+               coalesce(min(gap), 100000) AS gap
+        FROM cand GROUP BY cps_id, crime_ref""",
+        [REFERRAL_WINDOW_DAYS],
+    )
+    _assign(cur, "_jw_cand_cp", "cps_id", "crime_ref")
+    cur.execute(
+        """CREATE OR REPLACE TEMP TABLE _jw_cg AS
+        SELECT c.*, p.offence_group AS police_offence_group
+        FROM _jw_c AS c LEFT JOIN _jw_cand_cp_m AS m USING (cps_id)
+        LEFT JOIN _jw_p AS p ON p.crime_ref = m.crime_ref"""
+    )
+    cur.execute(
+        """CREATE OR REPLACE TEMP TABLE _jw_cand_kc AS
+        WITH cand AS (
+            SELECT k.case_number, c.cps_id, 'urn' AS rule, 1 AS priority,
+                   abs(date_diff('day', coalesce(c.decision_date, c.referral_date),
+                                 k.first_hearing_date)) AS gap
+            FROM _jw_k AS k JOIN _jw_cg AS c ON k.urn = c.urn
+            WHERE k.person_id = c.person_id OR k.lcjb_area IS NOT DISTINCT FROM c.lcjb_area
+            UNION ALL
+            SELECT k.case_number, c.cps_id, 'urn_fuzzy', 2,
+                   abs(date_diff('day', coalesce(c.decision_date, c.referral_date),
+                                 k.first_hearing_date))
+            FROM _jw_k AS k JOIN _jw_cg AS c ON k.person_id = c.person_id
+            WHERE k.urn <> c.urn AND levenshtein(k.urn, c.urn) = 1
+            UNION ALL
+            SELECT k.case_number, c.cps_id, 'person_dates', 3,
+                   date_diff('day', coalesce(c.decision_date, c.referral_date),
+                             k.first_hearing_date)
+            FROM _jw_k AS k JOIN _jw_cg AS c ON k.person_id = c.person_id
+            WHERE date_diff('day', coalesce(c.decision_date, c.referral_date),
+                            k.first_hearing_date) BETWEEN 0 AND ?
+              AND coalesce(c.decision, 'charge') = 'charge'
+              AND NOT coalesce(levenshtein(k.urn, c.urn) > 1, false)
+              AND coalesce(k.offence_group = c.police_offence_group, true)
+        )
+        SELECT case_number, cps_id, arg_min(rule, priority) AS rule, min(priority) AS priority,
+               coalesce(min(gap), 100000) AS gap
+        FROM cand GROUP BY case_number, cps_id""",
+        [HEARING_WINDOW_DAYS],
+    )
+    _assign(cur, "_jw_cand_kc", "case_number", "cps_id")
+
+
+def _match_truth(cur: duckdb.DuckDBPyConnection) -> None:
+    """CPS to police and court to CPS pairs from the truth files' case ids."""
+    police_t, cps_t, courts_t = (qualified("data", n) for n in TRUTH_DATASETS.values())
+    cur.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _jw_cand_cp_m AS
+        SELECT CAST(t.cps_id AS VARCHAR) AS cps_id, CAST(t.case_id AS VARCHAR) AS crime_ref,
+               'truth' AS rule
+        FROM {cps_t} AS t JOIN {police_t} AS p ON p.crime_ref = t.case_id"""  # noqa: S608 - identifiers quoted
+    )
+    cur.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _jw_cand_kc_m AS
+        SELECT CAST(k.case_number AS VARCHAR) AS case_number, CAST(c.cps_id AS VARCHAR) AS cps_id,
+               'truth' AS rule
+        FROM {courts_t} AS k JOIN {cps_t} AS c ON c.case_id = k.case_id"""  # noqa: S608 - identifiers quoted
+    )
+
+
+def _assemble(
+    cur: duckdb.DuckDBPyConnection,
+    target: str,
+    model_id: str | None,
+    threshold: float | None,
+    built_at: datetime,
+) -> None:
+    """Write the journey table from the staged sources and the two sets of pairs."""
+    cur.execute(
+        f"""CREATE OR REPLACE TABLE {target} AS
+        WITH cp AS (
+            SELECT c.*, m.crime_ref AS m_crime_ref, m.rule AS join_rule_cps
+            FROM _jw_c AS c LEFT JOIN _jw_cand_cp_m AS m USING (cps_id)
+        ), kc AS (
+            SELECT k.*, m.cps_id AS m_cps_id, m.rule AS join_rule_court
+            FROM _jw_k AS k LEFT JOIN _jw_cand_kc_m AS m USING (case_number)
+        ), joined AS (
+            SELECT p.crime_ref AS p_ref, p.person_id AS p_person, p.urn AS p_urn,
+                   p.lcjb_area AS p_area, p.offence_group AS p_group, p.victim_based,
+                   p.offence_date, p.recorded_date, p.suspect_identified, p.outcome_type,
+                   p.outcome_date,
+                   cp.cps_id, cp.person_id AS c_person, cp.urn AS c_urn, cp.lcjb_area AS c_area,
+                   cp.referral_date, cp.decision, cp.decision_date, cp.join_rule_cps,
+                   kc.case_number, kc.person_id AS k_person, kc.urn AS k_urn,
+                   kc.lcjb_area AS k_area, kc.offence_group AS k_group, kc.court_type,
+                   kc.first_hearing_date, kc.plea, kc.completion_date, kc.verdict, kc.outcome,
+                   kc.join_rule_court
+            FROM _jw_p AS p
+            FULL OUTER JOIN cp ON cp.m_crime_ref = p.crime_ref
+            FULL OUTER JOIN kc ON kc.m_cps_id = cp.cps_id
+        )
+        SELECT
+            coalesce(p_ref, cps_id, case_number) AS journey_id,
+            coalesce(p_person, c_person, k_person) AS person_id,
+            CASE WHEN p_ref IS NOT NULL THEN 'recorded'
+                 WHEN cps_id IS NOT NULL THEN 'referral' ELSE 'first_hearing' END AS start_stage,
+            p_ref AS crime_ref, cps_id, case_number,
+            coalesce(p_urn, c_urn, k_urn) AS urn,
+            coalesce(p_area, c_area, k_area) AS lcjb_area,
+            coalesce(p_group, k_group) AS offence_group,
+            victim_based,
+            coalesce(offence_date, recorded_date, referral_date, first_hearing_date)
+                AS start_date,
+            offence_date, recorded_date,
+            CASE WHEN p_ref IS NOT NULL THEN suspect_identified
+                 ELSE true END AS suspect_identified,
+            outcome_type AS police_outcome_type, outcome_date AS police_outcome_date,
+            referral_date, decision, decision_date,
+            (coalesce(decision = 'charge', false) OR coalesce(outcome_type = ?, false)
+             OR case_number IS NOT NULL) AS charged,
+            CASE WHEN decision = 'charge' THEN decision_date
+                 WHEN outcome_type = ? THEN outcome_date END AS charge_date,
+            first_hearing_date, court_type, plea, completion_date, verdict,
+            outcome AS court_outcome,
+            coalesce(verdict = 'convicted', false) AS convicted,
+            CASE WHEN cps_id IS NOT NULL THEN join_rule_cps END AS join_rule_cps,
+            CASE WHEN case_number IS NOT NULL THEN join_rule_court END AS join_rule_court,
+            CAST(? AS VARCHAR) AS model_id, CAST(? AS DOUBLE) AS threshold,
+            CAST(? AS TIMESTAMP) AS built_at
+        FROM joined
+        ORDER BY lcjb_area, start_date, journey_id""",  # noqa: S608 - identifiers quoted
+        [CHARGED_OUTCOME, CHARGED_OUTCOME, model_id, threshold, built_at],
+    )
+
+
+def _counts(cur: duckdb.DuckDBPyConnection, target: str) -> dict[str, dict[str, int]]:
+    counts: dict[str, dict[str, int]] = {}
+    for source, key in SOURCES.items():
+        temp = {"police": "_jw_p", "cps": "_jw_c", "courts": "_jw_k"}[source]
+        col = quote_ident(key)
+        n_in = cur.execute(f"SELECT count(*) FROM {temp}").fetchall()[0][0]  # noqa: S608 - internal
+        n_out, n_distinct = cur.execute(
+            f"SELECT count({col}), count(DISTINCT {col}) FROM {target}"  # noqa: S608 - internal
+        ).fetchall()[0]
+        counts[source] = {"in": int(n_in), "out": int(n_out), "distinct": int(n_distinct)}
+    return counts
+
+
+def _rules(cur: duckdb.DuckDBPyConnection, target: str) -> dict[str, dict[str, int]]:
+    rules: dict[str, dict[str, int]] = {}
+    for label, column, key in (
+        ("cps", "join_rule_cps", "cps_id"),
+        ("court", "join_rule_court", "case_number"),
+    ):
+        rows = cur.execute(
+            f"SELECT coalesce({column}, 'none'), count(*) FROM {target} "  # noqa: S608 - internal
+            f"WHERE {key} IS NOT NULL GROUP BY 1 ORDER BY 1"
+        ).fetchall()
+        rules[label] = {str(r): int(n) for r, n in rows}
+    return rules
+
+
+def _build(
+    ws: Workspace,
+    name: str,
+    kind: str,
+    clusters_sql: str,
+    params: list[Any],
+    model_id: str | None,
+    threshold: float | None,
+    clusters: pd.DataFrame | None = None,
+    record: bool = True,
+) -> JourneyBuild:
+    start = time.perf_counter()
+    built_at = utcnow()
+    target = journey_table(name)
+    with ws.transaction() as cur:
+        if clusters is not None:
+            cur.register("_jw_given_clusters", clusters)
+        try:
+            _stage_inputs(cur, clusters_sql, params)
+            if kind == "truth":
+                _match_truth(cur)
+            else:
+                _match_linked(cur)
+            _assemble(cur, target, model_id, threshold, built_at)
+            counts = _counts(cur, target)
+            rules = _rules(cur, target)
+            journeys = cur.execute(f"SELECT count(*) FROM {target}").fetchall()[0][0]  # noqa: S608
+            if any(c["in"] != c["out"] or c["out"] != c["distinct"] for c in counts.values()):
+                raise JourneyError(
+                    f"The journey table lost or repeated source records: {counts}.",
+                    hint="Check that each source's record key is unique.",
+                )
+            if record:
+                cur.execute(
+                    "INSERT OR REPLACE INTO wb.journey_builds "
+                    "(name, kind, model_id, threshold, built_at, built_by, journeys, counts) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        name,
+                        kind,
+                        model_id,
+                        threshold,
+                        built_at,
+                        current_user(),
+                        journeys,
+                        json.dumps({"counts": counts, "rules": rules}),
+                    ],
+                )
+                ws.audit(
+                    "journeys.build",
+                    target=name,
+                    detail={"model_id": model_id, "threshold": threshold, "journeys": journeys},
+                    cur=cur,
+                )
+        except duckdb.Error as exc:
+            raise JourneyError(
+                f"The journey table could not be built: {str(exc).splitlines()[0]}",
+                hint="Check that the police, CPS and court datasets have their usual columns.",
+            ) from exc
+        finally:
+            if clusters is not None:
+                cur.unregister("_jw_given_clusters")
+    seconds = time.perf_counter() - start
+    log.info("built journeys.%s: %s journeys in %.1fs", name, journeys, seconds)
+    return JourneyBuild(
+        table=name,
+        model_id=model_id,
+        threshold=threshold,
+        built_at=built_at,
+        journeys=int(journeys),
+        counts=counts,
+        rules=rules,
+        seconds=seconds,
+    )
+
+
+def build_journeys(
+    ws: Workspace,
+    model_id: str | None = None,
+    threshold: float | None = None,
+    clusters: pd.DataFrame | None = None,
+    *,
+    name: str = LINKED,
+    record: bool | None = None,
+) -> JourneyBuild:
+    """Build the linked journey table from a model's clusters and the source records.
+
+    Args:
+        ws: The workspace, holding the ``police``, ``cps`` and ``courts`` datasets.
+        model_id: The model whose stored clusters to use; the active model by default.
+        threshold: The threshold the clusters were made at (recorded on the table); the stored
+            clusters' threshold by default.
+        clusters: Clusters to use instead of the stored ones (``source_dataset``, ``unique_id``,
+            ``cluster_id``), for example from ``linkage.workflow.recluster`` at another threshold.
+        name: The table in the ``journeys`` schema; ``linked`` is the one the measures read.
+        record: Whether to record the build in ``wb.journey_builds`` (by default only for the
+            ``linked`` table, so scratch builds never look like the active journeys).
+
+    Returns:
+        What was built: table, model, threshold, time, counts in and out per source, join rules.
+
+    Raises:
+        JourneyError: When a dataset or the clusters are missing or a record would be lost.
+    """
+    _require_sources(ws, list(SOURCES))
+    if clusters is not None:
+        missing = {"source_dataset", "unique_id", "cluster_id"} - set(clusters.columns)
+        if missing:
+            raise JourneyError(f"The clusters given lack the columns {sorted(missing)}.")
+        frame = clusters[["source_dataset", "unique_id", "cluster_id"]].astype(str)
+        sql = "SELECT source_dataset, unique_id, cluster_id FROM _jw_given_clusters"
+        return _build(
+            ws,
+            name,
+            "linked",
+            sql,
+            [],
+            model_id,
+            threshold,
+            clusters=frame,
+            record=name == LINKED if record is None else record,
+        )
+    if model_id is None:
+        model_id, stored = _active_model(ws)
+    else:
+        rows = ws.query("SELECT max(threshold) FROM wb.clusters WHERE model_id = ?", [model_id])
+        if rows[0][0] is None:
+            raise JourneyError(
+                f"The model {model_id} has no stored clusters.",
+                hint="Train it (or cluster it) on the Link pages first.",
+            )
+        stored = float(rows[0][0])
+    sql = "SELECT source_dataset, unique_id, cluster_id FROM wb.clusters WHERE model_id = ?"
+    return _build(
+        ws,
+        name,
+        "linked",
+        sql,
+        [model_id],
+        model_id,
+        stored if threshold is None else float(threshold),
+        record=name == LINKED if record is None else record,
+    )
+
+
+def build_truth_journeys(ws: Workspace, *, name: str = TRUTH) -> JourneyBuild:
+    """Build journeys from the true links of the truth files, to compare with the linked ones.
+
+    Records join by the truth ``case_id`` and persons are the truth ``person_id``.
+
+    Args:
+        ws: The workspace, holding the sources and ``police_truth``, ``cps_truth``,
+            ``courts_truth``.
+        name: The table in the ``journeys`` schema.
+
+    Returns:
+        What was built (``model_id`` and ``threshold`` are None).
+
+    Raises:
+        JourneyError: When a source or truth dataset is missing.
+    """
+    _require_sources(ws, [*SOURCES, *TRUTH_DATASETS.values()])
+    parts = []
+    for source, truth in TRUTH_DATASETS.items():
+        key = SOURCES[source]
+        parts.append(
+            f"SELECT '{source}' AS source_dataset, CAST({key} AS VARCHAR) AS unique_id, "  # noqa: S608 - constants and quoted names
+            f"person_id AS cluster_id FROM {qualified('data', truth)} WHERE person_id IS NOT NULL"
+        )
+    return _build(ws, name, "truth", " UNION ALL ".join(parts), [], None, None)
+
+
+def build_info(ws: Workspace, name: str = LINKED) -> dict[str, Any] | None:
+    """The recorded build of a journey table (model, threshold, time, counts), or None."""
+    df = ws.query_df("SELECT * FROM wb.journey_builds WHERE name = ?", [name])
+    if df.empty:
+        return None
+    row = df.iloc[0].to_dict()
+    row["counts"] = json.loads(row["counts"]) if row.get("counts") else {}
+    return row
+
+
+def journeys_current(ws: Workspace) -> bool:
+    """Whether ``journeys.linked`` was built from the active model at its current threshold."""
+    info = build_info(ws, LINKED)
+    if info is None or not ws.table_exists(JOURNEY_SCHEMA, LINKED):
+        return False
+    try:
+        model_id, threshold = _active_model(ws)
+    except JourneyError:
+        return False
+    built = info.get("threshold")
+    return info.get("model_id") == model_id and built is not None and abs(built - threshold) < 1e-9
+
+
+def ensure_journeys(ws: Workspace) -> JourneyBuild | None:
+    """Rebuild ``journeys.linked`` when it is missing or stale; returns the build, or None."""
+    if journeys_current(ws):
+        return None
+    return build_journeys(ws)
+
+
+def write_journeys(ws: Workspace, frame: pd.DataFrame, name: str) -> str:
+    """Write a journey table from a DataFrame (missing columns are left empty).
+
+    For hand-made journeys in tests, demonstrations and teaching.
+
+    Args:
+        ws: The workspace.
+        frame: Journey rows; columns of :data:`JOURNEY_COLUMNS`, any subset.
+        name: The table in the ``journeys`` schema.
+
+    Returns:
+        The quoted table name.
+    """
+    unknown = set(frame.columns) - set(JOURNEY_COLUMNS)
+    if unknown:
+        raise JourneyError(f"Unknown journey columns: {sorted(unknown)}.")
+    target = journey_table(name)
+
+    def column(name: str, sql_type: str) -> str:
+        value = f"f.{quote_ident(name)}" if name in frame.columns else "NULL"
+        return f"CAST({value} AS {sql_type}) AS {quote_ident(name)}"
+
+    select = ", ".join(column(c, t) for c, t in JOURNEY_COLUMNS.items())
+    with ws.transaction() as cur:
+        cur.execute("CREATE SCHEMA IF NOT EXISTS journeys")
+        cur.register("_jw_frame", frame)
+        cur.execute(f"CREATE OR REPLACE TABLE {target} AS SELECT {select} FROM _jw_frame AS f")  # noqa: S608 - identifiers quoted
+        cur.unregister("_jw_frame")
+    return target
+
+
+def drop_journeys(ws: Workspace, name: str) -> None:
+    """Drop a journey table and its build record (never the one in use unless asked by name)."""
+    with ws.transaction() as cur:
+        cur.execute(f"DROP TABLE IF EXISTS {journey_table(name)}")
+        cur.execute("DELETE FROM wb.journey_builds WHERE name = ?", [name])
+
+
+def load_journeys(ws: Workspace, name: str = LINKED, limit: int | None = None) -> pd.DataFrame:
+    """The rows of a journey table (for the analyst's own view and for export to the analyst)."""
+    if not ws.table_exists(JOURNEY_SCHEMA, name):
+        raise JourneyError(f"There is no journey table {name!r}.", hint="Build the journeys first.")
+    sql = f"SELECT * FROM {journey_table(name)}"  # noqa: S608 - identifiers quoted
+    if limit is not None:
+        return ws.query_df(sql + " LIMIT ?", [int(limit)])
+    return ws.query_df(sql)

@@ -1,0 +1,580 @@
+"""Measures over a journey table: victim attrition, case timeliness, demand and headlines.
+
+Every function reads one journey table (``journeys.linked`` by default; see
+:mod:`workbench.journeys`) with DuckDB SQL and returns a small, tidy DataFrame. Groupings are
+chosen from :data:`GROUPINGS`; filters from a :class:`JourneyFilter`. None of these results is
+disclosure-controlled: pass them through :mod:`workbench.disclosure` before they leave the
+analyst's own view.
+
+Definitions:
+
+- The attrition funnel counts journeys that start with a recorded crime. A step counts the cases
+  that reached it and every step before: recorded, suspect identified, charged, first hearing,
+  completed, convicted. The period of a case is the period of its offence (``start_date``).
+- Timeliness intervals are whole days between two stage dates of the same case; intervals with a
+  missing or reversed date are left out. The period of an interval is the period it ends in.
+- Demand counts receipts at each stage (crimes recorded, CPS referrals, first hearings) by the
+  period of the stage's date, with every period between the first and last filled (zero when
+  nothing arrived).
+- Outstanding caseload at a date: cases that had their first hearing on or before the date and
+  were not completed by then (with ``include_awaiting_hearing``, charged cases awaiting their
+  first hearing too).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Literal
+
+import pandas as pd
+
+from workbench.errors import MeasureError
+from workbench.journeys import LINKED, VICTIM_NOT_SUPPORT, journey_table
+from workbench.sql import quote_ident
+from workbench.workspace import Workspace
+
+Period = Literal["week", "month", "quarter", "year"]
+PERIODS: tuple[str, ...] = ("week", "month", "quarter", "year")
+GROUPINGS: tuple[str, ...] = ("lcjb_area", "offence_group", "victim_based", "court_type", "period")
+
+FUNNEL_STEPS: tuple[tuple[str, str, str], ...] = (
+    ("recorded", "Crime recorded", "true"),
+    ("suspect_identified", "Suspect identified", "suspect_identified"),
+    ("charged", "Charged or summonsed", "charged"),
+    ("first_hearing", "First hearing", "first_hearing_date IS NOT NULL"),
+    ("completed", "Completed at court", "completion_date IS NOT NULL"),
+    ("convicted", "Convicted", "convicted"),
+)
+
+INTERVALS: dict[str, tuple[str, str, str]] = {
+    "offence_to_charge": ("offence_date", "charge_date", "Offence to charge"),
+    "charge_to_first_hearing": ("charge_date", "first_hearing_date", "Charge to first hearing"),
+    "first_hearing_to_completion": (
+        "first_hearing_date",
+        "completion_date",
+        "First hearing to completion",
+    ),
+    "offence_to_completion": ("offence_date", "completion_date", "Offence to completion"),
+}
+
+DEMAND_STAGES: dict[str, tuple[str, str]] = {
+    "recorded": ("recorded_date", "Crimes recorded"),
+    "referral": ("referral_date", "CPS referrals"),
+    "first_hearing": ("first_hearing_date", "Court receipts (first hearings)"),
+}
+
+AGE_BANDS: tuple[tuple[str, int, int], ...] = (
+    ("under 3 months", 0, 91),
+    ("3 to 6 months", 91, 182),
+    ("6 to 12 months", 182, 365),
+    ("1 to 2 years", 365, 730),
+    ("2 years or more", 730, 1_000_000),
+)
+
+
+@dataclass(frozen=True)
+class JourneyFilter:
+    """Which journeys a measure looks at. Empty tuples and None mean "all".
+
+    Attributes:
+        areas: LCJB areas.
+        offence_groups: Offence groups.
+        court_types: Court types (``magistrates``, ``Crown``).
+        victim_based: Only victim-based (True) or only not victim-based (False) offences.
+        start: First date of ``start_date`` (the offence, or the first stage known).
+        end: Last date of ``start_date``.
+    """
+
+    areas: tuple[str, ...] = ()
+    offence_groups: tuple[str, ...] = ()
+    court_types: tuple[str, ...] = ()
+    victim_based: bool | None = None
+    start: date | None = None
+    end: date | None = None
+
+    def sql(self) -> tuple[str, list[Any]]:
+        """The WHERE condition (never empty) and its bound parameters."""
+        parts: list[str] = ["true"]
+        params: list[Any] = []
+        for column, values in (
+            ("lcjb_area", self.areas),
+            ("offence_group", self.offence_groups),
+            ("court_type", self.court_types),
+        ):
+            if values:
+                parts.append(f"{quote_ident(column)} IN ({', '.join('?' for _ in values)})")
+                params.extend(values)
+        if self.victim_based is not None:
+            parts.append("victim_based = ?")
+            params.append(bool(self.victim_based))
+        if self.start is not None:
+            parts.append("start_date >= ?")
+            params.append(self.start)
+        if self.end is not None:
+            parts.append("start_date <= ?")
+            params.append(self.end)
+        return " AND ".join(parts), params
+
+
+ALL = JourneyFilter()
+
+
+def _check_period(period: str) -> None:
+    if period not in PERIODS:
+        raise MeasureError(f"Unknown period {period!r}.", hint=f"Use one of {', '.join(PERIODS)}.")
+
+
+def _groups(
+    by: Sequence[str], period: str, period_date: str
+) -> tuple[list[str], list[str], list[Any]]:
+    """SELECT expressions, output names and bound parameters for the groupings asked for."""
+    exprs: list[str] = []
+    names: list[str] = []
+    params: list[Any] = []
+    for group in by:
+        if group not in GROUPINGS:
+            raise MeasureError(
+                f"Unknown grouping {group!r}.", hint=f"Use any of {', '.join(GROUPINGS)}."
+            )
+        if group == "period":
+            _check_period(period)
+            exprs.append(f"CAST(date_trunc(?, {quote_ident(period_date)}) AS DATE) AS period")
+            params.append(period)
+        elif group == "victim_based":
+            exprs.append(
+                "CASE WHEN victim_based THEN 'victim-based' WHEN NOT victim_based "
+                "THEN 'not victim-based' ELSE 'unknown' END AS victim_based"
+            )
+        else:
+            exprs.append(f"coalesce({quote_ident(group)}, 'unknown') AS {quote_ident(group)}")
+        names.append(group)
+    return exprs, names, params
+
+
+def _table(ws: Workspace, table: str) -> str:
+    if not ws.table_exists("journeys", table):
+        raise MeasureError(
+            f"There is no journey table {table!r}.",
+            hint="Build the journeys (from the active linkage model) first.",
+        )
+    return journey_table(table)
+
+
+def _select(exprs: list[str]) -> str:
+    return "".join(f"{e}, " for e in exprs)
+
+
+# ------------------------------------------------------------------------------ attrition
+def attrition_funnel(
+    ws: Workspace,
+    table: str = LINKED,
+    by: Sequence[str] = (),
+    period: Period = "year",
+    where: JourneyFilter = ALL,
+) -> pd.DataFrame:
+    """The attrition funnel from crime recorded to conviction.
+
+    Args:
+        ws: The workspace.
+        table: The journey table.
+        by: Groupings from :data:`GROUPINGS` (``period`` is the period of the offence).
+        period: week, month, quarter or year, for the ``period`` grouping.
+        where: Which journeys to count.
+
+    Returns:
+        One row per group and step: the groupings, ``step`` (order 1 to 6), ``stage``, ``label``,
+        ``cases``, ``rate_of_previous`` and ``rate_of_recorded`` (fractions; None on a zero base).
+    """
+    source = _table(ws, table)
+    exprs, names, params = _groups(by, period, "start_date")
+    cond, fparams = where.sql()
+    running = "true"
+    counts = []
+    for stage, _label, condition in FUNNEL_STEPS:
+        running = f"{running} AND {condition}" if stage != "recorded" else "true"
+        counts.append(f"count(*) FILTER (WHERE {running}) AS {stage}")
+    sql = (
+        f"SELECT {_select(exprs)}{', '.join(counts)} FROM {source} "  # noqa: S608 - identifiers quoted, values bound
+        f"WHERE recorded_date IS NOT NULL AND {cond} GROUP BY ALL"
+    )
+    wide = ws.query_df(sql, params + fparams)
+    rows = []
+    for record in wide.to_dict("records"):
+        keys = {n: record[n] for n in names}
+        previous = None
+        recorded = record["recorded"]
+        for step, (stage, label, _) in enumerate(FUNNEL_STEPS, start=1):
+            cases = int(record[stage])
+            rows.append(
+                {
+                    **keys,
+                    "step": step,
+                    "stage": stage,
+                    "label": label,
+                    "cases": cases,
+                    "rate_of_previous": cases / previous if previous else None,
+                    "rate_of_recorded": cases / recorded if recorded else None,
+                }
+            )
+            previous = cases
+    columns = [*names, "step", "stage", "label", "cases", "rate_of_previous", "rate_of_recorded"]
+    out = pd.DataFrame(rows, columns=columns)
+    return out.sort_values([*names, "step"], ignore_index=True)
+
+
+def attrition_reasons(
+    ws: Workspace,
+    table: str = LINKED,
+    by: Sequence[str] = (),
+    period: Period = "year",
+    where: JourneyFilter = ALL,
+) -> pd.DataFrame:
+    """Why recorded crimes leave the journey before a conviction.
+
+    Cases that are not charged leave with their police outcome type (so "evidential difficulties
+    — victim does not support action" is its own line; a CPS decision stands in when the police
+    outcome is missing; "investigation ongoing" when neither is known). Charged cases leave as
+    "charged, not yet at court" or "case outstanding at court", or with their verdict when not
+    convicted.
+
+    Returns:
+        The groupings, ``left_at`` (``before charge``, ``after charge``, ``at court``),
+        ``reason``, ``cases`` and ``share_of_recorded`` (fraction of recorded crimes in the
+        group), largest first.
+    """
+    source = _table(ws, table)
+    exprs, names, params = _groups(by, period, "start_date")
+    cond, fparams = where.sql()
+    sql = f"""
+        WITH j AS (
+            SELECT {_select(exprs)}
+                CASE WHEN NOT charged THEN 'before charge'
+                     WHEN first_hearing_date IS NULL THEN 'after charge'
+                     ELSE 'at court' END AS left_at,
+                CASE WHEN NOT charged THEN coalesce(police_outcome_type, 'CPS: ' || decision,
+                                                    'investigation ongoing')
+                     WHEN first_hearing_date IS NULL THEN 'charged, not yet at court'
+                     WHEN completion_date IS NULL THEN 'case outstanding at court'
+                     ELSE coalesce(verdict, 'completed, verdict not recorded') END AS reason,
+                convicted
+            FROM {source} WHERE recorded_date IS NOT NULL AND {cond}
+        ), totals AS (
+            SELECT {_select([quote_ident(n) for n in names])}count(*) AS recorded
+            FROM j GROUP BY ALL
+        )
+        SELECT {_select([f"j.{quote_ident(n)}" for n in names])}j.left_at, j.reason,
+               count(*) AS cases, count(*) / any_value(t.recorded) AS share_of_recorded
+        FROM j {
+        "JOIN totals AS t USING (" + ", ".join(quote_ident(n) for n in names) + ")"
+        if names
+        else "CROSS JOIN totals AS t"
+    }
+        WHERE NOT j.convicted
+        GROUP BY ALL
+        ORDER BY {_select([f"j.{quote_ident(n)}" for n in names])}cases DESC, reason
+    """  # noqa: S608 - identifiers quoted, values bound
+    return ws.query_df(sql, params + fparams)
+
+
+def victim_not_support_share(
+    ws: Workspace, table: str = LINKED, where: JourneyFilter = ALL
+) -> float | None:
+    """Share of recorded crimes closed because the victim does not support action."""
+    source = _table(ws, table)
+    cond, params = where.sql()
+    row = ws.query(
+        f"SELECT count(*) FILTER (WHERE police_outcome_type = ?), count(*) FROM {source} "  # noqa: S608
+        f"WHERE recorded_date IS NOT NULL AND {cond}",
+        [VICTIM_NOT_SUPPORT, *params],
+    )[0]
+    return row[0] / row[1] if row[1] else None
+
+
+# ------------------------------------------------------------------------------ timeliness
+def _intervals(intervals: Sequence[str] | None) -> list[str]:
+    chosen = list(intervals or INTERVALS)
+    unknown = [i for i in chosen if i not in INTERVALS]
+    if unknown:
+        raise MeasureError(
+            f"Unknown interval {unknown[0]!r}.", hint=f"Use any of {', '.join(INTERVALS)}."
+        )
+    return chosen
+
+
+def _interval_rows(
+    source: str,
+    chosen: list[str],
+    by: Sequence[str],
+    period: str,
+    cond: str,
+    fparams: list[Any],
+) -> tuple[str, list[str], list[Any]]:
+    """A UNION ALL of (interval, groupings, days) rows, one part per interval."""
+    parts: list[str] = []
+    params: list[Any] = []
+    names: list[str] = []
+    for interval in chosen:
+        start, end, _label = INTERVALS[interval]
+        exprs, names, gparams = _groups(by, period, end)
+        a, b = quote_ident(start), quote_ident(end)
+        parts.append(
+            f"SELECT ? AS interval, {_select(exprs)}date_diff('day', {a}, {b}) AS days "  # noqa: S608
+            f"FROM {source} WHERE {a} IS NOT NULL AND {b} IS NOT NULL AND {b} >= {a} AND {cond}"
+        )
+        params.extend([interval, *gparams, *fparams])
+    return " UNION ALL ".join(parts), names, params
+
+
+def timeliness(
+    ws: Workspace,
+    table: str = LINKED,
+    intervals: Sequence[str] | None = None,
+    by: Sequence[str] = (),
+    period: Period = "quarter",
+    where: JourneyFilter = ALL,
+) -> pd.DataFrame:
+    """Days taken by each stage: n, mean, median, 25th, 75th and 90th percentiles.
+
+    Args:
+        ws: The workspace.
+        table: The journey table.
+        intervals: Names from :data:`INTERVALS`; all by default.
+        by: Groupings (``period`` is the period each interval ends in), for trends.
+        period: week, month, quarter or year.
+        where: Which journeys to include.
+
+    Returns:
+        ``interval``, ``label``, the groupings, ``n``, ``mean``, ``median``, ``p25``, ``p75``,
+        ``p90`` (days; percentiles interpolated).
+    """
+    source = _table(ws, table)
+    cond, fparams = where.sql()
+    union, names, params = _interval_rows(source, _intervals(intervals), by, period, cond, fparams)
+    group_cols = _select([quote_ident(n) for n in names])
+    sql = f"""
+        SELECT interval, {group_cols}count(*) AS n, avg(days) AS mean,
+               quantile_cont(days, 0.5) AS median, quantile_cont(days, 0.25) AS p25,
+               quantile_cont(days, 0.75) AS p75, quantile_cont(days, 0.9) AS p90
+        FROM ({union}) GROUP BY ALL ORDER BY interval, {group_cols}n
+    """  # noqa: S608 - identifiers quoted, values bound
+    out = ws.query_df(sql, params)
+    out.insert(1, "label", out["interval"].map(lambda i: INTERVALS[i][2]))
+    return out
+
+
+def timeliness_distribution(
+    ws: Workspace,
+    interval: str,
+    table: str = LINKED,
+    bin_days: int = 30,
+    max_days: int = 1095,
+    by: Sequence[str] = (),
+    where: JourneyFilter = ALL,
+) -> pd.DataFrame:
+    """A histogram of the days one stage takes.
+
+    Args:
+        ws: The workspace.
+        interval: A name from :data:`INTERVALS`.
+        table: The journey table.
+        bin_days: Width of each bin in days.
+        max_days: Intervals this long or longer go into one last, open bin.
+        by: Groupings (not ``period``).
+        where: Which journeys to include.
+
+    Returns:
+        The groupings, ``bin_start``, ``bin_end`` (None for the open last bin), ``cases`` and
+        ``share`` (of the group's intervals). Empty bins are left out.
+    """
+    if bin_days < 1 or max_days < bin_days:
+        raise MeasureError("Bins need a width of at least a day and at most max_days.")
+    source = _table(ws, table)
+    cond, fparams = where.sql()
+    union, names, params = _interval_rows(
+        source, _intervals([interval]), by, "month", cond, fparams
+    )
+    group_cols = _select([quote_ident(n) for n in names])
+    partition = f"PARTITION BY {', '.join(quote_ident(n) for n in names)}" if names else ""
+    sql = f"""
+        WITH d AS (SELECT {group_cols}least(days, ?) // ? * ? AS bin_start FROM ({union})),
+        c AS (SELECT {group_cols}bin_start, count(*) AS cases FROM d GROUP BY ALL)
+        SELECT {group_cols}bin_start,
+               CASE WHEN bin_start + ? > ? THEN NULL ELSE bin_start + ? END AS bin_end,
+               cases, cases / sum(cases) OVER ({partition}) AS share
+        FROM c ORDER BY {group_cols}bin_start
+    """  # noqa: S608 - identifiers quoted, values bound
+    bins = [int(max_days), int(bin_days), int(bin_days)]
+    return ws.query_df(sql, bins + params + [int(bin_days), int(max_days), int(bin_days)])
+
+
+def outstanding_caseload(
+    ws: Workspace,
+    at: date,
+    table: str = LINKED,
+    by: Sequence[str] = (),
+    include_awaiting_hearing: bool = False,
+    where: JourneyFilter = ALL,
+) -> pd.DataFrame:
+    """Open cases at a date and their age profile.
+
+    Args:
+        ws: The workspace.
+        at: The date at which to count (cases completed on that date are closed).
+        table: The journey table.
+        by: Groupings (not ``period``).
+        include_awaiting_hearing: Also count charged cases awaiting their first hearing.
+        where: Which journeys to include.
+
+    Returns:
+        The groupings, ``age_band`` (age since first hearing, or since charge while awaiting
+        it), ``band_order``, ``cases``, ``mean_age_days``; bands with no cases are left out.
+    """
+    source = _table(ws, table)
+    if "period" in by:
+        raise MeasureError("The outstanding caseload is at one date; group by area or court.")
+    exprs, names, gparams = _groups(by, "month", "start_date")
+    cond, fparams = where.sql()
+    bands = " ".join(f"WHEN age < {int(hi)} THEN '{label}'" for label, _lo, hi in AGE_BANDS)
+    orders = " ".join(
+        f"WHEN age < {int(hi)} THEN {i}" for i, (_l, _lo, hi) in enumerate(AGE_BANDS, start=1)
+    )
+    awaiting = (
+        "OR (? AND first_hearing_date IS NULL AND charge_date <= ? AND completion_date IS NULL)"
+    )
+    group_cols = _select([quote_ident(n) for n in names])
+    sql = f"""
+        WITH o AS (
+            SELECT {_select(exprs)}
+                   date_diff('day', coalesce(CASE WHEN first_hearing_date <= ?
+                                                  THEN first_hearing_date END, charge_date),
+                             CAST(? AS DATE)) AS age
+            FROM {source}
+            WHERE ((first_hearing_date <= ?
+                    AND (completion_date IS NULL OR completion_date > ?)) {awaiting})
+              AND {cond}
+        )
+        SELECT {group_cols}CASE {bands} END AS age_band, CASE {orders} END AS band_order,
+               count(*) AS cases, avg(age) AS mean_age_days
+        FROM o GROUP BY ALL ORDER BY {group_cols}band_order
+    """  # noqa: S608 - identifiers quoted, constants inlined, values bound
+    params = [at, at, *gparams, at, at, bool(include_awaiting_hearing), at, *fparams]
+    return ws.query_df(sql, params)
+
+
+# ------------------------------------------------------------------------------ demand
+def receipts(
+    ws: Workspace,
+    table: str = LINKED,
+    freq: Literal["week", "month"] = "month",
+    by: Sequence[str] = ("lcjb_area",),
+    stages: Sequence[str] | None = None,
+    where: JourneyFilter = ALL,
+) -> pd.DataFrame:
+    """Receipts at each stage per week or month: continuous series ready for forecasting.
+
+    Every series runs from the first to the last period seen at its stage, with zeros where
+    nothing arrived. ``court_type`` is ``all`` for the stages before court.
+
+    Args:
+        ws: The workspace.
+        table: The journey table.
+        freq: ``week`` (weeks start on Monday) or ``month``.
+        by: ``lcjb_area``, ``offence_group`` and/or ``court_type``.
+        stages: Names from :data:`DEMAND_STAGES`; all by default.
+        where: Which journeys to include.
+
+    Returns:
+        ``stage``, the groupings, ``period`` (first day) and ``receipts``.
+    """
+    if freq not in ("week", "month"):
+        raise MeasureError(f"Unknown frequency {freq!r}.", hint="Use week or month.")
+    chosen = list(stages or DEMAND_STAGES)
+    unknown = [s for s in chosen if s not in DEMAND_STAGES]
+    bad = [g for g in by if g not in ("lcjb_area", "offence_group", "court_type")]
+    if unknown or bad:
+        raise MeasureError(
+            f"Unknown stage or grouping: {(unknown + bad)[0]!r}.",
+            hint=f"Stages: {', '.join(DEMAND_STAGES)}; groupings: lcjb_area, offence_group, "
+            "court_type.",
+        )
+    source = _table(ws, table)
+    cond, fparams = where.sql()
+    names = list(by)
+    parts: list[str] = []
+    params: list[Any] = []
+    for stage in chosen:
+        column = quote_ident(DEMAND_STAGES[stage][0])
+        exprs = []
+        for g in names:
+            if g == "court_type" and stage != "first_hearing":
+                exprs.append("'all' AS court_type")
+            else:
+                exprs.append(f"coalesce({quote_ident(g)}, 'unknown') AS {quote_ident(g)}")
+        parts.append(
+            f"SELECT ? AS stage, {_select(exprs)}CAST(date_trunc(?, {column}) AS DATE) AS period "  # noqa: S608
+            f"FROM {source} WHERE {column} IS NOT NULL AND {cond}"
+        )
+        params.extend([stage, freq, *fparams])
+    keys = _select([quote_ident(n) for n in names])
+    using = ", ".join(["stage", *(quote_ident(n) for n in names), "period"])
+    sql = f"""
+        WITH ev AS ({" UNION ALL ".join(parts)}),
+        counts AS (SELECT stage, {keys}period, count(*) AS receipts FROM ev GROUP BY ALL),
+        bounds AS (SELECT stage, min(period) AS lo, max(period) AS hi FROM counts GROUP BY 1),
+        periods AS (
+            SELECT stage, CAST(unnest(generate_series(lo, hi, CAST(? AS INTERVAL))) AS DATE)
+                   AS period
+            FROM bounds
+        ),
+        series AS (SELECT DISTINCT stage, {keys.rstrip(", ") or "NULL AS none_"} FROM counts)
+        SELECT s.stage, {_select([f"s.{quote_ident(n)}" for n in names])}p.period,
+               coalesce(c.receipts, 0) AS receipts
+        FROM series AS s JOIN periods AS p USING (stage)
+        LEFT JOIN counts AS c USING ({using})
+        ORDER BY s.stage, {_select([f"s.{quote_ident(n)}" for n in names])}p.period
+    """  # noqa: S608 - identifiers quoted, values bound
+    out = ws.query_df(sql, [*params, f"1 {freq}"])
+    out["receipts"] = out["receipts"].astype("int64")
+    return out
+
+
+# ------------------------------------------------------------------------------ headlines
+def headline_measures(
+    ws: Workspace, table: str = LINKED, where: JourneyFilter = ALL
+) -> pd.DataFrame:
+    """The headline measures used to compare journey tables (for example linkage thresholds).
+
+    Returns:
+        ``measure``, ``court_type`` (``all`` unless by court), ``value`` and ``base`` (cases the
+        value is computed from): ``charge_rate`` (charged of recorded),
+        ``victim_not_support_share`` (of recorded), ``conviction_rate`` (convicted of
+        completed) and ``median_offence_to_completion`` (days) by court type.
+    """
+    source = _table(ws, table)
+    cond, params = where.sql()
+    sql = f"""
+        SELECT 'charge_rate' AS measure, 'all' AS court_type,
+               count(*) FILTER (WHERE charged) / nullif(count(*), 0) AS value, count(*) AS base
+        FROM {source} WHERE recorded_date IS NOT NULL AND {cond}
+        UNION ALL
+        SELECT 'victim_not_support_share', 'all',
+               count(*) FILTER (WHERE police_outcome_type = ?) / nullif(count(*), 0), count(*)
+        FROM {source} WHERE recorded_date IS NOT NULL AND {cond}
+        UNION ALL
+        SELECT 'conviction_rate', 'all',
+               count(*) FILTER (WHERE convicted) / nullif(count(*), 0), count(*)
+        FROM {source} WHERE completion_date IS NOT NULL AND {cond}
+        UNION ALL
+        SELECT 'median_offence_to_completion', coalesce(court_type, 'unknown'),
+               quantile_cont(date_diff('day', offence_date, completion_date), 0.5), count(*)
+        FROM {source}
+        WHERE completion_date IS NOT NULL AND offence_date IS NOT NULL
+          AND completion_date >= offence_date AND {cond}
+        GROUP BY 2
+    """  # noqa: S608 - identifiers quoted, values bound
+    out = ws.query_df(sql, [*params, VICTIM_NOT_SUPPORT, *params, *params, *params])
+    order = {"charge_rate": 0, "victim_not_support_share": 1, "conviction_rate": 2}
+    out["_o"] = out["measure"].map(order).fillna(3)
+    return out.sort_values(["_o", "court_type"]).drop(columns="_o").reset_index(drop=True)
