@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,125 +28,46 @@ log = logging.getLogger(__name__)
 DATA_SCHEMA = "data"
 META_SCHEMA = "wb"
 
-# Each entry moves the workspace from version i to i + 1. Never edit a released entry: append.
-MIGRATIONS: list[list[str]] = [
-    [
-        "CREATE SCHEMA IF NOT EXISTS data",
-        "CREATE SCHEMA IF NOT EXISTS wb",
-        """CREATE TABLE wb.datasets (
-            name VARCHAR PRIMARY KEY,
-            kind VARCHAR NOT NULL DEFAULT 'source',
-            title VARCHAR,
-            description VARCHAR,
-            source_system VARCHAR,
-            owner VARCHAR,
-            refresh_date DATE,
-            row_count BIGINT,
-            column_count INTEGER,
-            source_file VARCHAR,
-            source_sha256 VARCHAR,
-            source_format VARCHAR,
-            source_bytes BIGINT,
-            imported_at TIMESTAMP,
-            imported_by VARCHAR,
-            is_sample BOOLEAN NOT NULL DEFAULT FALSE,
-            version INTEGER NOT NULL DEFAULT 1,
-            previous_version VARCHAR,
-            updated_at TIMESTAMP
-        )""",
-        """CREATE TABLE wb.columns (
-            dataset VARCHAR NOT NULL,
-            position INTEGER NOT NULL,
-            name VARCHAR NOT NULL,
-            dtype VARCHAR NOT NULL,
-            description VARCHAR,
-            PRIMARY KEY (dataset, name)
-        )""",
-        """CREATE TABLE wb.profiles (
-            dataset VARCHAR PRIMARY KEY,
-            computed_at TIMESTAMP NOT NULL,
-            profile JSON NOT NULL
-        )""",
-        """CREATE TABLE wb.column_roles (
-            dataset VARCHAR NOT NULL,
-            column_name VARCHAR NOT NULL,
-            role VARCHAR NOT NULL,
-            suggested_role VARCHAR,
-            confidence DOUBLE,
-            reason VARCHAR,
-            confirmed BOOLEAN NOT NULL DEFAULT FALSE,
-            updated_at TIMESTAMP,
-            updated_by VARCHAR,
-            PRIMARY KEY (dataset, column_name)
-        )""",
-        "CREATE SEQUENCE wb.audit_seq START 1",
-        """CREATE TABLE wb.audit_log (
-            id BIGINT PRIMARY KEY DEFAULT nextval('wb.audit_seq'),
-            occurred_at TIMESTAMP NOT NULL,
-            actor VARCHAR NOT NULL,
-            action VARCHAR NOT NULL,
-            target VARCHAR,
-            detail JSON,
-            data_version VARCHAR
-        )""",
-        """CREATE TABLE wb.settings (
-            key VARCHAR PRIMARY KEY,
-            value JSON
-        )""",
-    ],
-    [
-        "CREATE SCHEMA IF NOT EXISTS linkage",
-        """CREATE TABLE wb.models (
-            model_id VARCHAR PRIMARY KEY,
-            name VARCHAR NOT NULL,
-            created_at TIMESTAMP NOT NULL,
-            created_by VARCHAR,
-            link_type VARCHAR NOT NULL,
-            settings JSON NOT NULL,
-            spec JSON,
-            data_fingerprint VARCHAR,
-            datasets JSON,
-            threshold DOUBLE,
-            metrics JSON,
-            is_active BOOLEAN NOT NULL DEFAULT FALSE,
-            parent_model_id VARCHAR,
-            notes VARCHAR
-        )""",
-        """CREATE TABLE wb.clusters (
-            source_dataset VARCHAR NOT NULL,
-            unique_id VARCHAR NOT NULL,
-            cluster_id VARCHAR NOT NULL,
-            model_id VARCHAR NOT NULL,
-            threshold DOUBLE NOT NULL,
-            PRIMARY KEY (model_id, source_dataset, unique_id)
-        )""",
-        """CREATE TABLE wb.labels (
-            source_dataset_l VARCHAR NOT NULL,
-            unique_id_l VARCHAR NOT NULL,
-            source_dataset_r VARCHAR NOT NULL,
-            unique_id_r VARCHAR NOT NULL,
-            label INTEGER,
-            reviewer VARCHAR,
-            labelled_at TIMESTAMP NOT NULL,
-            model_id VARCHAR,
-            match_probability_shown DOUBLE,
-            note VARCHAR
-        )""",
-    ],
-    [
-        "CREATE SCHEMA IF NOT EXISTS journeys",
-        """CREATE TABLE wb.journey_builds (
-            name VARCHAR PRIMARY KEY,
-            kind VARCHAR NOT NULL,
-            model_id VARCHAR,
-            threshold DOUBLE,
-            built_at TIMESTAMP NOT NULL,
-            built_by VARCHAR,
-            journeys BIGINT NOT NULL,
-            counts JSON
-        )""",
-    ],
-]
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+def load_migrations(folder: Path = MIGRATIONS_DIR) -> list[list[str]]:
+    """Read the numbered migration files (``0001_base.sql``, ...) in order.
+
+    Migration ``n`` moves a workspace from schema ``n - 1`` to ``n``. A released file is never
+    edited: a change to the schema is a new file with the next number. Statements are separated
+    by a semicolon at the end of a line; lines starting with ``--`` are comments.
+
+    Args:
+        folder: Where the ``NNNN_name.sql`` files are.
+
+    Returns:
+        One list of SQL statements per migration, in order.
+
+    Raises:
+        WorkspaceError: When the numbering has a gap or a duplicate.
+    """
+    files = sorted(folder.glob("[0-9][0-9][0-9][0-9]_*.sql"))
+    numbers = [int(f.name[:4]) for f in files]
+    if numbers != list(range(1, len(files) + 1)):
+        raise WorkspaceError(
+            f"The migration files in {folder} are not numbered 1, 2, 3, … without gaps: "
+            f"{[f.name for f in files]}.",
+            hint="Number a new migration one past the last.",
+        )
+    migrations = []
+    for path in files:
+        text = "\n".join(
+            line
+            for line in path.read_text(encoding="utf-8").splitlines()
+            if not line.lstrip().startswith("--")
+        )
+        statements = [part.strip() for part in re.split(r";\s*(?:\n|$)", text)]
+        migrations.append([stmt for stmt in statements if stmt])
+    return migrations
+
+
+MIGRATIONS: list[list[str]] = load_migrations()
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
