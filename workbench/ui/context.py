@@ -58,3 +58,12 @@ def pick_dataset(
     )
     st.session_state["current_dataset"] = choice
     return next(d for d in items if d.name == choice)
+
+
+def allowed_areas() -> list[str] | None:
+    """The LCJB areas the current user may see; None means every area.
+
+    One analyst on their own machine (local mode) sees every area. Pages pass this to the
+    measure functions as the area filter and offer only these areas in their widgets.
+    """
+    return st.session_state.get("_allowed_areas")

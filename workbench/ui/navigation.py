@@ -40,8 +40,12 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/link_evaluate.py", "Evaluate", ":material/verified:", "Link", "link-evaluate"),
     PageSpec("pages/link_review.py", "Review", ":material/rule:", "Link", "link-review"),
     PageSpec("pages/link_models.py", "Models", ":material/inventory_2:", "Link", "link-models"),
+    # -- Analyse
     PageSpec("pages/explore.py", "Explore", ":material/query_stats:", "Analyse", "explore"),
+    # -- Publish
+    # -- Learn
     PageSpec("pages/guide.py", "Guide", ":material/school:", "Learn", "guide"),
+    # -- Admin
     PageSpec("pages/audit.py", "Audit log", ":material/history:", "Admin", "audit"),
     PageSpec("pages/workspace_info.py", "Workspace", ":material/database:", "Admin", "workspace"),
 )
