@@ -96,3 +96,12 @@ def test_public_core_functions_have_docstrings() -> None:
                 missing.append(f"{module_name}.{node.name}")
         assert module is not None
     assert not missing, f"public names without docstrings: {missing}"
+
+
+@pytest.mark.parametrize("command", [["check"], ["format", "--check"]], ids=["lint", "format"])
+def test_ruff_is_clean(command: list[str]) -> None:
+    ruff = Path(sys.executable).with_name("ruff")
+    result = subprocess.run(
+        [str(ruff), *command, "."], capture_output=True, text=True, cwd=ROOT, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -23,7 +23,7 @@ def date_columns(ws: Workspace, name: str) -> list[str]:
     """Columns of a dataset that hold dates or timestamps; event dates first, birth dates last."""
     dictionary = column_dictionary(ws, name)
     dates = [r.name for r in dictionary.itertuples() if str(r.dtype).upper() in DATE_TYPES]
-    return sorted(dates, key=lambda c: ("dob" in c.lower() or "birth" in c.lower()))
+    return sorted(dates, key=lambda c: "dob" in c.lower() or "birth" in c.lower())
 
 
 def category_columns(ws: Workspace, name: str, max_distinct: int = 60) -> list[str]:
