@@ -323,6 +323,25 @@ def _parse_date(text: str, flag: str) -> date:
         raise ValidationError(f"{flag} {text!r} is not a date.", hint="Use YYYY-MM-DD.") from exc
 
 
+def cmd_journeys(args: argparse.Namespace) -> int:
+    """Build the linked (or true) journey table, or say whether it is current."""
+    from workbench.analysis import journey_status
+    from workbench.journeys import build_journeys, build_truth_journeys
+
+    with _open(args) as ws:
+        if args.action == "status":
+            status = journey_status(ws)
+            _out(f"{status.state}: {status.message}")
+            return EXIT_OK
+        built = build_truth_journeys(ws) if args.truth else build_journeys(ws)
+    _out(f"Built journeys.{built.table}: {built.journeys:,} journeys in {built.seconds:.1f} s.")
+    for source, c in built.counts.items():
+        _out(f"  {source}: {c['in']:,} records read, {c['out']:,} placed in a journey")
+    for join, per in built.rules.items():
+        _out(f"  {join} joins: " + ", ".join(f"{r} {n:,}" for r, n in per.items()))
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every sub-command."""
     parser = argparse.ArgumentParser(
@@ -409,6 +428,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("audit", help="show the audit log")
     p.add_argument("--limit", type=int, default=50)
     p.set_defaults(func=cmd_audit)
+
+    p = sub.add_parser("journeys", help="build the linked journey table or show its status")
+    p.add_argument("action", choices=["build", "status"])
+    p.add_argument("--truth", action="store_true", help="build journeys.truth from the true links")
+    p.set_defaults(func=cmd_journeys)
     return parser
 
 

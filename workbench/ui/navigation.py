@@ -41,6 +41,12 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("pages/link_review.py", "Review", ":material/rule:", "Link", "link-review"),
     PageSpec("pages/link_models.py", "Models", ":material/inventory_2:", "Link", "link-models"),
     # -- Analyse
+    PageSpec("pages/journeys.py", "Journeys", ":material/route:", "Analyse", "journeys"),
+    PageSpec("pages/attrition.py", "Attrition", ":material/filter_alt:", "Analyse", "attrition"),
+    PageSpec("pages/timeliness.py", "Timeliness", ":material/timer:", "Analyse", "timeliness"),
+    PageSpec(
+        "pages/dashboard.py", "LCJB dashboard", ":material/dashboard:", "Analyse", "dashboard"
+    ),
     PageSpec("pages/explore.py", "Explore", ":material/query_stats:", "Analyse", "explore"),
     # -- Publish
     # -- Learn

@@ -1,0 +1,75 @@
+"""LCJB dashboard: one area's headline measures, change on a year earlier and the national view."""
+
+import streamlit as st
+
+from workbench import analysis as an
+from workbench import measure_charts as mc
+from workbench.ui.analysis_widgets import journey_gate, leader_view, show_view
+from workbench.ui.context import allowed_areas, user_errors, workspace
+
+st.title("LCJB dashboard")
+ws = workspace()
+if not journey_gate(ws, key="dashboard"):
+    st.stop()
+
+with user_errors():
+    areas = an.filter_options(ws, allowed_areas())["areas"]
+    if not areas:
+        st.info("There are no journeys in any of your areas yet.", icon=":material/info:")
+        st.stop()
+    left, right = st.columns([3, 1])
+    area = left.selectbox("Area", areas, key="dashboard_area")
+    period = right.selectbox("Compare", ["year", "quarter"], key="dashboard_period")
+    protect = leader_view()
+    kpis, series, note = an.dashboard_kpis(ws, area, period, protect)
+    period_label = kpis["period_label"].iloc[0]
+
+    st.subheader(f"{area}, {period_label}")
+    cards = st.columns(len(kpis))
+    for card, kpi in zip(cards, an.kpi_cards(kpis), strict=True):
+        card.metric(
+            kpi.label,
+            kpi.value,
+            delta=kpi.delta,
+            delta_color=kpi.delta_color,
+            help=kpi.help,
+            border=True,
+        )
+        card.caption(kpi.national)
+    st.caption(
+        f"Arrows: change on {an.previous_label(period_label, period)} (pts: percentage points; "
+        f"median days for the stage times). {note or ''}"
+    )
+
+    st.subheader("Headlines")
+    st.markdown("\n".join(f"- {line}" for line in an.dashboard_headlines(kpis)))
+
+    st.subheader("Trends")
+    view = an.View(series, an.series_table(series), note)
+    show_view(
+        view,
+        mc.small_multiples(
+            series,
+            f"{area} against national, by {period}",
+            f"Solid line with circles: {area}; dashed line with triangles: national (all areas)",
+            {k: v[1] for k, v in an.MEASURES.items()},
+        ),
+        key="dashboard_trends",
+        filename=f"dashboard_{area.lower().replace(' ', '_')}_{period}.csv",
+    )
+
+with st.expander("Definitions"):
+    st.markdown(
+        """
+- **Period**: the last whole year or quarter in the data; arrows compare it with the same period
+  a year earlier.
+- **Charge rate**: recorded crimes charged or summonsed, by the period of the offence (recent
+  periods are lower while their cases progress).
+- **Victim does not support action**: recorded crimes closed with that police outcome.
+- **Conviction rate**: completed court cases that ended in a conviction.
+- **Median days**: the middle case's days between the two stages, by the period the stage ended.
+- **National**: every area in the journey table.
+- **Disclosure control** (always applied for leaders): values based on fewer than 10 cases are
+  reported as *too few cases to report*.
+"""
+    )

@@ -1,0 +1,77 @@
+"""Journeys: whether the linked journey table is current, how it was built, its sensitivity."""
+
+import streamlit as st
+
+from linkage.sensitivity import linkage_sensitivity
+from workbench import analysis as an
+from workbench.journeys import build_journeys
+from workbench.ui.analysis_widgets import journey_gate, leader_view
+from workbench.ui.context import user_errors, workspace
+
+st.title("Linked journeys")
+st.write(
+    "One row per case, following it from the police record through the CPS to the courts. "
+    "Records are joined by the person links of the active model plus case evidence (URN, dates, "
+    "offence group); records that join nothing stay as their own partial journeys."
+)
+ws = workspace()
+if not journey_gate(ws, key="journeys"):
+    st.stop()
+
+with user_errors():
+    status = an.journey_status(ws)
+    info = status.info or {}
+    a, b, c = st.columns(3)
+    a.metric("Journeys", f"{int(info.get('journeys', 0)):,}", border=True)
+    b.metric("Model", str(info.get("model_id") or "—"), border=True)
+    c.metric("Threshold", f"{float(info.get('threshold') or 0):.3f}", border=True)
+    rebuild = status.state == "current" and not leader_view()
+    if rebuild and st.button("Rebuild the journeys", key="journeys_rebuild"):
+        with st.spinner("Building the linked journeys…"):
+            built = build_journeys(ws)
+        st.success(f"Rebuilt {built.journeys:,} journeys in {built.seconds:.1f} s.")
+
+    counts, rules = an.build_tables(info)
+    left, right = st.columns(2)
+    left.subheader("Records in and out")
+    left.dataframe(counts, hide_index=True, width="stretch", key="journeys_counts")
+    left.caption("Every source record is placed in exactly one journey; nothing is dropped.")
+    right.subheader("Join rules used")
+    right.dataframe(rules, hide_index=True, width="stretch", key="journeys_rules")
+    right.caption(
+        "urn: same case reference; urn_fuzzy: one character apart, same person; "
+        "person_dates: same person, dates in order and close enough."
+    )
+
+    st.subheader("Linkage sensitivity")
+    st.write(
+        "The headline measures recomputed from clusters at a lower and a higher threshold, and "
+        "from the true links where the sample's truth files are loaded."
+    )
+    if st.button("Compute the sensitivity", key="journeys_sensitivity"):
+        with st.spinner("Re-clustering and rebuilding the journeys at two more thresholds…"):
+            st.session_state["journeys_sensitivity_table"] = an.sensitivity_table(
+                linkage_sensitivity(ws)
+            )
+    table = st.session_state.get("journeys_sensitivity_table")
+    if table is not None:
+        st.dataframe(table, hide_index=True, width="stretch", key="journeys_sensitivity_view")
+        st.download_button(
+            "Download table (CSV)",
+            table.to_csv(index=False).encode("utf-8"),
+            file_name="linkage_sensitivity.csv",
+            mime="text/csv",
+            key="journeys_sensitivity_download",
+        )
+
+with st.expander("Definitions"):
+    st.markdown(
+        """
+- **Current**: the table was built from the active model at its current threshold. Training a
+  new model, activating another or changing the threshold makes it stale.
+- **Join rules**: a CPS file joins a police record, and a court case joins a CPS file, by the
+  strongest rule available, then the closest dates; each record joins at most one other.
+- **Sensitivity**: *lower* and *higher* are thresholds halfway between the active one and 0.5
+  and 0.999; *truth* uses the true links. Large differences mean the measure depends on linkage.
+"""
+    )

@@ -1,0 +1,108 @@
+"""Timeliness: days between the stages of a case, their distribution and trend, open caseload."""
+
+import streamlit as st
+
+from workbench import analysis as an
+from workbench import measure_charts as mc
+from workbench.measures import INTERVALS
+from workbench.ui.analysis_widgets import (
+    journey_filters,
+    journey_gate,
+    leader_view,
+    selection_label,
+    show_view,
+)
+from workbench.ui.context import user_errors, workspace
+
+st.title("Case timeliness")
+ws = workspace()
+if not journey_gate(ws, key="timeliness"):
+    st.stop()
+
+with user_errors():
+    where, period = journey_filters(ws, key="timeliness")
+    protect = leader_view()
+    name = selection_label(where)
+
+    st.subheader("Days for each stage")
+    summary = an.timeliness_view(ws, where, protect)
+    st.dataframe(summary.table, hide_index=True, width="stretch", key="timeliness_summary")
+    st.download_button(
+        "Download table (CSV)",
+        summary.csv(),
+        file_name="timeliness_summary.csv",
+        mime="text/csv",
+        key="timeliness_summary_download",
+        icon=":material/download:",
+    )
+    if summary.note:
+        st.caption(summary.note)
+
+    interval = st.selectbox(
+        "Stage",
+        list(INTERVALS),
+        index=3,
+        format_func=lambda k: INTERVALS[k][2],
+        key="timeliness_interval",
+    )
+    label = INTERVALS[interval][2]
+    st.subheader(f"{label}: distribution")
+    dist, median = an.distribution_view(ws, interval, where, protect)
+    show_view(
+        dist,
+        mc.distribution_chart(
+            dist.data,
+            median,
+            f"{label}, days: {name}",
+            "Cases by days taken, in 30-day bins (the last bin holds 3 years or more); "
+            "dashed line: median",
+        ),
+        key="timeliness_distribution",
+        filename=f"{interval}_distribution.csv",
+    )
+
+    st.subheader(f"{label}: median over time")
+    trend = an.trend_view(ws, where, f"median_{interval}", period, protect, label=name)
+    show_view(
+        trend,
+        mc.trend_chart(
+            trend.data,
+            f"Median days, {label.lower()}, by {period}: {name} against national",
+            f"By the {period} the stage ended; dashed line: national (all areas, same filters)",
+            "days",
+            "Median days",
+        ),
+        key="timeliness_trend",
+        filename=f"median_{interval}_by_{period}.csv",
+    )
+
+    at = an.data_end(ws)
+    st.subheader(f"Outstanding caseload at {at:%d %B %Y}")
+    load = an.caseload_view(ws, at, where, protect)
+    show_view(
+        load,
+        mc.caseload_chart(
+            load.data,
+            f"Cases open at court on {at:%d %B %Y}: {name}",
+            "Cases that had a first hearing and were not completed, by time since first hearing",
+        ),
+        key="timeliness_caseload",
+        filename="outstanding_caseload.csv",
+    )
+
+with st.expander("Definitions"):
+    st.markdown(
+        """
+- **Intervals** are whole days between two dates of the same case: offence to charge, charge to
+  first hearing, first hearing to completion and offence to completion. Cases with a missing or
+  reversed date are left out of that interval.
+- **Median** is the middle case; **p25/p75/p90** are the 25th, 75th and 90th percentiles. Stage
+  times have long right tails, so the mean is above the median.
+- **Period** of an interval is the period in which it ended.
+- **Outstanding caseload**: cases with a first hearing on or before the date and not completed by
+  then, at the last date in the data.
+- **National**: every area in the journey table with the same offence, court and victim filters.
+- **Disclosure control** (always applied for leaders): counts under 10, and medians and
+  percentiles from fewer than 10 cases, are shown as *suppressed*.
+"""
+    )

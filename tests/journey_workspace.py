@@ -1,0 +1,66 @@
+"""A small workspace with linked journeys, fast: three areas of the sample, true links as clusters.
+
+The clusters of an "active model" are the sample's true person ids, so no model is trained and
+the journey table is built exactly as the app builds it.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+
+from workbench.datasets import SAMPLE_DIR, load_sample
+from workbench.journeys import build_journeys
+from workbench.workspace import Workspace
+
+AREAS = ("Kent", "Cumbria", "Dorset")
+KEYS = {"police": "crime_ref", "cps": "cps_id", "courts": "case_number"}
+MODEL_ID = "truth-model"
+
+
+def write_sample_subset(folder: Path, areas: tuple[str, ...] = AREAS) -> Path:
+    """Copy the committed sample's records (and truth) for a few areas into ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(SAMPLE_DIR / "manifest.json", folder / "manifest.json")
+    for name, key in KEYS.items():
+        source = pd.read_parquet(SAMPLE_DIR / f"{name}.parquet")
+        source = source[source["lcjb_area"].isin(areas)]
+        truth = pd.read_parquet(SAMPLE_DIR / f"{name}_truth.parquet")
+        truth = truth[truth[key].isin(source[key])]
+        source.to_parquet(folder / f"{name}.parquet", index=False)
+        truth.to_parquet(folder / f"{name}_truth.parquet", index=False)
+    return folder
+
+
+def activate_truth_model(ws: Workspace, threshold: float = 0.9) -> None:
+    """Register an active model whose clusters are the true person ids."""
+    parts = [
+        f"SELECT '{source}', CAST({key} AS VARCHAR), person_id, ?, ? FROM data.{source}_truth "
+        "WHERE person_id IS NOT NULL"
+        for source, key in KEYS.items()
+    ]
+    with ws.transaction() as cur:
+        cur.execute(
+            "INSERT INTO wb.models (model_id, name, created_at, link_type, settings, is_active) "
+            "VALUES (?, 'true links', now(), 'link_and_dedupe', '{}', true)",
+            [MODEL_ID],
+        )
+        cur.execute(
+            "INSERT INTO wb.clusters " + " UNION ALL ".join(parts),
+            [MODEL_ID, threshold] * len(parts),
+        )
+
+
+def make_journey_workspace(root: Path, build: bool = True, model: bool = True) -> Path:
+    """A workspace file under ``root`` with the subset loaded, a model and (optionally) journeys."""
+    sample = write_sample_subset(root / "sample")
+    path = root / "workspace.duckdb"
+    with Workspace(path) as ws:
+        load_sample(ws, sample_dir=sample)
+        if model:
+            activate_truth_model(ws)
+        if build:
+            build_journeys(ws)
+    return path

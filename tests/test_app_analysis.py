@@ -1,0 +1,148 @@
+"""The Journeys, Attrition, Timeliness and LCJB dashboard pages through AppTest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.journey_workspace import make_journey_workspace
+from workbench.journeys import build_info
+from workbench.workspace import Workspace
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+ANALYSIS_PAGES = [
+    "pages/journeys.py",
+    "pages/attrition.py",
+    "pages/timeliness.py",
+    "pages/dashboard.py",
+]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Kent, Cumbria and Dorset with an active model and a current journey table."""
+    return make_journey_workspace(tmp_path_factory.mktemp("analysis"))
+
+
+def open_page(
+    monkeypatch: pytest.MonkeyPatch, workspace: Path, page: str, state: dict | None = None
+) -> AppTest:
+    monkeypatch.setenv("WORKBENCH_WORKSPACE", str(workspace))
+    at = AppTest.from_file(APP, default_timeout=120)
+    for key, value in (state or {}).items():
+        at.session_state[key] = value
+    at.run()
+    at.switch_page(page)
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def table_with(at: AppTest, column: str) -> pd.DataFrame:
+    """The first table on the page holding a column (tables carry no key in AppTest)."""
+    for frame in at.dataframe:
+        if column in frame.value.columns:
+            return frame.value
+    raise AssertionError(f"no table with a {column!r} column")
+
+
+def all_text(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption]
+    parts += [i.value for i in at.info] + [w.value for w in at.warning]
+    return "\n".join(parts)
+
+
+@pytest.mark.parametrize("page", ANALYSIS_PAGES)
+def test_pages_render_with_journeys(monkeypatch, built: Path, page: str) -> None:
+    at = open_page(monkeypatch, built, page)
+    assert at.title
+    assert not at.error, [e.value for e in at.error]
+    assert any(e.label == "Definitions" for e in at.expander)
+    assert "Linked journeys: Built from model truth-model" in all_text(at)
+
+
+def test_filters_change_the_numbers(monkeypatch, built: Path) -> None:
+    at = open_page(monkeypatch, built, "pages/attrition.py")
+    everyone = table_with(at, "Rate of recorded")["Cases"].iloc[0]
+    assert at.multiselect(key="attrition_areas").options == ["Cumbria", "Dorset", "Kent"]
+    at.multiselect(key="attrition_areas").select("Cumbria").run()
+    cumbria = table_with(at, "Rate of recorded")["Cases"].iloc[0]
+    assert 0 < cumbria < everyone
+    at.selectbox(key="attrition_victim").select("Not victim-based").run()
+    assert table_with(at, "Rate of recorded")["Cases"].iloc[0] < cumbria
+
+
+def test_timeliness_stage_choice(monkeypatch, built: Path) -> None:
+    at = open_page(monkeypatch, built, "pages/timeliness.py")
+    summary = table_with(at, "Median")
+    assert list(summary["Label"]) == [
+        "Charge to first hearing",
+        "First hearing to completion",
+        "Offence to charge",
+        "Offence to completion",
+    ]
+    at.selectbox(key="timeliness_interval").select("offence_to_charge").run()
+    assert not at.exception
+    assert any("Offence to charge: distribution" in s.value for s in at.subheader)
+
+
+def test_dashboard_kpis_and_headlines(monkeypatch, built: Path) -> None:
+    at = open_page(monkeypatch, built, "pages/dashboard.py")
+    at.selectbox(key="dashboard_area").select("Kent").run()
+    assert len(at.metric) == 5
+    assert at.metric[0].label == "Charge rate"
+    headlines = "\n".join(m.value for m in at.markdown)
+    assert "The charge rate in Kent was" in headlines
+    assert "national" in headlines
+
+
+def test_leader_sees_only_their_area_with_suppression(monkeypatch, built: Path) -> None:
+    state = {"_leader_view": True, "_allowed_areas": ["Kent"]}
+    at = open_page(monkeypatch, built, "pages/attrition.py", state)
+    assert at.multiselect(key="attrition_areas").options == ["Kent"]
+    reasons = table_with(at, "Reason")
+    assert "suppressed" in set(reasons["Cases"].astype(str))
+    shown = pd.to_numeric(reasons["Cases"], errors="coerce").dropna()
+    assert (shown >= 10).all()
+    assert "Disclosure control applied" in all_text(at)
+
+    at = open_page(monkeypatch, built, "pages/dashboard.py", state)
+    assert at.selectbox(key="dashboard_area").options == ["Kent"]
+
+    at = open_page(monkeypatch, built, "pages/timeliness.py", state)
+    load = table_with(at, "Age band")
+    assert set(load["Cases"].astype(str)) == {"suppressed"}  # Kent's open cases are all small
+
+
+def test_analyst_sees_small_numbers(monkeypatch, built: Path) -> None:
+    at = open_page(monkeypatch, built, "pages/attrition.py")
+    at.multiselect(key="attrition_areas").select("Kent").run()
+    reasons = table_with(at, "Reason")
+    assert "suppressed" not in set(reasons["Cases"].astype(str))
+    assert (pd.to_numeric(reasons["Cases"]) < 10).any()
+
+
+def test_no_model_explains_and_links_to_train(monkeypatch, tmp_path: Path) -> None:
+    path = make_journey_workspace(tmp_path, build=False, model=False)
+    at = open_page(monkeypatch, path, "pages/dashboard.py")
+    assert "no active linkage model" in at.info[0].value
+    assert not at.metric
+    at = open_page(monkeypatch, path, "pages/attrition.py", {"_leader_view": True})
+    assert "once an analyst has linked the data" in all_text(at)
+
+
+def test_missing_journeys_build_button(monkeypatch, tmp_path: Path) -> None:
+    path = make_journey_workspace(tmp_path, build=False)
+    leader = open_page(monkeypatch, path, "pages/attrition.py", {"_leader_view": True})
+    assert "An analyst needs to build them" in leader.info[0].value
+    assert not [b for b in leader.button if b.key == "attrition_build"]
+    at = open_page(monkeypatch, path, "pages/attrition.py")
+    assert "has not been built" in at.warning[0].value
+    at.button(key="attrition_build").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    with Workspace(path, read_only=False) as ws:
+        assert build_info(ws)["model_id"] == "truth-model"
+    assert table_with(at, "Rate of recorded")["Cases"].iloc[0] > 0

@@ -1,0 +1,45 @@
+"""The LCJB dashboard in a real browser: pick an area, read KPIs and headlines, open a table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser import browser_page, require_chromium, screenshot, streamlit_server, wait_idle
+from tests.journey_workspace import make_journey_workspace
+
+pytestmark = pytest.mark.browser
+
+
+def test_dashboard_area_kpis_headlines_and_table(tmp_path: Path) -> None:
+    require_chromium()
+    workspace = make_journey_workspace(tmp_path)
+    with streamlit_server(workspace) as base, browser_page() as page:
+        page.goto(f"{base}/dashboard")
+        page.get_by_role("heading", name="LCJB dashboard").wait_for()
+        wait_idle(page)
+        page.get_by_role("combobox", name="Area").click()
+        page.get_by_role("option", name="Kent").click()
+        wait_idle(page)
+        page.get_by_role("heading", name="Kent, 2025").wait_for()
+        expect(page.locator('[data-testid="stMetric"]')).to_have_count(5)
+        expect(page.get_by_text("The charge rate in Kent was")).to_be_visible()
+        expect(page.locator(".vega-embed").first).to_be_visible()
+        screenshot(page, "dashboard-kent")
+
+        page.get_by_role("tab", name="Table").click()
+        wait_idle(page)
+        expect(page.locator('[data-testid="stDataFrame"]').first).to_be_visible()
+        screenshot(page, "dashboard-kent-table")
+
+        page.goto(f"{base}/attrition")
+        page.get_by_role("heading", name="Victim attrition").wait_for()
+        wait_idle(page)
+        expect(page.locator(".vega-embed").first).to_be_visible()
+        screenshot(page, "attrition")
+        page.goto(f"{base}/timeliness")
+        page.get_by_role("heading", name="Case timeliness").wait_for()
+        wait_idle(page)
+        screenshot(page, "timeliness")

@@ -1,0 +1,163 @@
+"""Plain-language headlines generated from measure values.
+
+Each function takes numbers (or a KPI frame from :func:`workbench.analysis.dashboard_kpis`) and
+returns a sentence such as "Median time from offence to completion in Kent was 182 days in Q3
+2026, 14 days longer than a year earlier and 6 days shorter than nationally." Values hidden by
+disclosure control (missing) are reported as "too few cases to report", never guessed.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from typing import Any, Literal
+
+import pandas as pd
+
+Unit = Literal["rate", "days"]
+SUPPRESSED = "too few cases to report"
+
+# Values are compared as shown (rounded); these absorb floating-point error only.
+RATE_TOLERANCE = 0.00001
+DAYS_TOLERANCE = 0.01
+
+
+def missing(value: Any) -> bool:
+    """Whether a value is absent or hidden (None, NaN or ``pd.NA``)."""
+    if value is None:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def plural(count: float, word: str, words: str | None = None) -> str:
+    """``"1 day"``, ``"14 days"``: a whole number with its noun in the right number."""
+    n = round(float(count))
+    return f"{n:,} {word if n == 1 else (words or word + 's')}"
+
+
+def format_value(value: Any, unit: Unit) -> str:
+    """A measure value as shown in a headline: ``"7.1%"`` or ``"182 days"``."""
+    if missing(value):
+        return SUPPRESSED
+    if unit == "rate":
+        return f"{float(value) * 100:.1f}%"
+    return plural(float(value), "day")
+
+
+def format_period(start: Any, period: str) -> str:
+    """The name of a period from its first day: ``"2025"``, ``"Q3 2026"``, ``"March 2026"``."""
+    day = pd.Timestamp(start).date() if not isinstance(start, date) else start
+    if period == "year":
+        return str(day.year)
+    if period == "quarter":
+        return f"Q{(day.month - 1) // 3 + 1} {day.year}"
+    if period == "month":
+        return day.strftime("%B %Y")
+    return f"the week starting {day.day} {day.strftime('%B %Y')}"
+
+
+def _shown(value: Any, unit: Unit) -> float:
+    """The value as a headline shows it (a rate to 0.1 percentage point, whole days)."""
+    return round(float(value) * 100, 1) / 100 if unit == "rate" else float(round(float(value)))
+
+
+def _same(a: float, b: float, unit: Unit) -> bool:
+    return math.isclose(a, b, abs_tol=RATE_TOLERANCE if unit == "rate" else DAYS_TOLERANCE)
+
+
+def change_phrase(current: Any, previous: Any, unit: Unit, earlier: str = "a year earlier") -> str:
+    """How a value moved: ``"14 days longer than a year earlier"``, ``"up 0.4 percentage points
+    on a year earlier"``, ``"unchanged from a year earlier"``; empty when either is missing."""
+    if missing(current) or missing(previous):
+        return ""
+    current, previous = _shown(current, unit), _shown(previous, unit)
+    if _same(current, previous, unit):
+        return f"unchanged from {earlier}" if unit == "rate" else f"the same as {earlier}"
+    diff = current - previous
+    if unit == "rate":
+        points = abs(diff) * 100
+        size = (
+            "1 percentage point" if f"{points:.1f}" == "1.0" else f"{points:.1f} percentage points"
+        )
+        return f"{'up' if diff > 0 else 'down'} {size} on {earlier}"
+    return f"{plural(abs(diff), 'day')} {'longer' if diff > 0 else 'shorter'} than {earlier}"
+
+
+def national_phrase(value: Any, national: Any, unit: Unit) -> str:
+    """How a value compares with the national one: ``"below the national 7.4%"``."""
+    if missing(value) or missing(national):
+        return ""
+    value, national = _shown(value, unit), _shown(national, unit)
+    if _same(value, national, unit):
+        return f"in line with the national {format_value(national, unit)}"
+    if unit == "rate":
+        side = "above" if value > national else "below"
+        return f"{side} the national {format_value(national, unit)}"
+    diff = abs(value - national)
+    side = "longer" if value > national else "shorter"
+    return f"{plural(diff, 'day')} {side} than nationally ({format_value(national, unit)})"
+
+
+def headline(
+    subject: str,
+    area: str,
+    period_label: str,
+    value: Any,
+    unit: Unit,
+    previous: Any = None,
+    national: Any = None,
+) -> str:
+    """One sentence about one measure in one area and period.
+
+    Args:
+        subject: What is measured, as the start of a sentence ("The charge rate").
+        area: The LCJB area.
+        period_label: The period, as from :func:`format_period`.
+        value: The value (a fraction for rates, days otherwise); missing when hidden.
+        unit: ``rate`` or ``days``.
+        previous: The value a year earlier, if known.
+        national: The national value for the same period, if known.
+
+    Returns:
+        The sentence, ending in a full stop.
+    """
+    if missing(value):
+        return f"{subject} in {area} in {period_label}: {SUPPRESSED}."
+    parts = [
+        p
+        for p in (change_phrase(value, previous, unit), national_phrase(value, national, unit))
+        if p
+    ]
+    tail = ""
+    if len(parts) == 2:
+        tail = f", {parts[0]} and {parts[1]}"
+    elif parts:
+        tail = f", {parts[0]}"
+    return f"{subject} in {area} was {format_value(value, unit)} in {period_label}{tail}."
+
+
+def headlines_from_kpis(kpis: pd.DataFrame) -> list[str]:
+    """One headline per row of a KPI frame.
+
+    Args:
+        kpis: Columns ``subject``, ``area``, ``period_label``, ``value``, ``unit``,
+            ``previous`` and ``national`` (as from :func:`workbench.analysis.dashboard_kpis`).
+
+    Returns:
+        The sentences, in the frame's order.
+    """
+    return [
+        headline(
+            r["subject"],
+            r["area"],
+            r["period_label"],
+            r["value"],
+            r["unit"],
+            r.get("previous"),
+            r.get("national"),
+        )
+        for r in kpis.to_dict("records")
+    ]
