@@ -1,8 +1,14 @@
-"""CJS Linkage Workbench: the Streamlit entry point (`make run`)."""
+"""CJS Linkage Workbench: the Streamlit entry point (`make run`, `workbench serve`).
+
+Every run starts here (``workbench.ui.server`` switches off direct runs of ``pages/``): in shared
+mode the login check comes first, and only the pages the user may open are registered.
+"""
 
 import streamlit as st
 
-from workbench.ui.navigation import build_pages, render_sidebar
+from workbench.ui.context import workspace
+from workbench.ui.login import audit_page_view, render_account, require_login
+from workbench.ui.navigation import build_pages, pages_for, render_sidebar
 
 st.set_page_config(
     page_title="CJS Linkage Workbench",
@@ -10,7 +16,16 @@ st.set_page_config(
     layout="wide",
     initial_sidebar_state="expanded",
 )
-sections = build_pages()
+ws = workspace()
+user = require_login(ws)
+allowed = pages_for(user)
+if not allowed:
+    st.info("There is nothing here for your account yet. Ask an admin.", icon=":material/info:")
+    render_account(ws, user)
+    st.stop()
+sections = build_pages(allowed)
 current = st.navigation(sections, position="hidden")
 render_sidebar(sections)
+render_account(ws, user)
+audit_page_view(ws, user, next((p for p in allowed if p.title == current.title), None))
 current.run()

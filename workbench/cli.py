@@ -311,6 +311,133 @@ def cmd_link(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Start the app: local mode (no login), or shared mode with login required."""
+    import os
+    import subprocess
+
+    from workbench.auth import (
+        ENV_AUTH_CONFIG,
+        ENV_MODE,
+        MODE_LOCAL,
+        MODE_SHARED,
+        load_auth_settings,
+    )
+
+    env = {**os.environ, ENV_MODE: MODE_SHARED if args.shared else MODE_LOCAL}
+    env.pop(ENV_AUTH_CONFIG, None)
+    command = [sys.executable, "-m", "workbench.ui.server", f"--server.port={args.port}"]
+    command.append(f"--server.address={args.address}")
+    if args.workspace:
+        env["WORKBENCH_WORKSPACE"] = str(Path(args.workspace).resolve())
+    if args.config:
+        config = Path(args.config).resolve()
+        env[ENV_AUTH_CONFIG] = str(config)
+        command.append(f"--secrets.files={config}")
+    elif args.shared:
+        raise ValidationError(
+            "Shared mode needs --config PATH.", hint="See docs/deployment.md for its contents."
+        )
+    settings = load_auth_settings(env)  # refuse a bad config before starting the server
+    _out(f"Serving in {settings.mode} mode on http://{args.address}:{args.port}")
+    if settings.shared:
+        _out(f"Login: {', '.join(settings.methods)}")
+    return subprocess.call(command, env=env)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Render a saved story (headless) to an HTML or PDF file."""
+    from workbench.stories import load_story, render_story
+
+    out = Path(args.out)
+    with _open(args, read_only=True) as ws:
+        data = render_story(ws, load_story(ws, args.name), args.format)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(data)
+    except OSError as exc:
+        raise ValidationError(f"Cannot write {out}: {exc.strerror}.") from exc
+    _out(f"Wrote story {args.name} as {args.format.upper()} to {out} ({len(data):,} bytes).")
+    return EXIT_OK
+
+
+def cmd_forecast(args: argparse.Namespace) -> int:
+    """Forecast court receipts with backtests; write forecasts and metrics as CSV or Parquet."""
+    from workbench.errors import ForecastError, JourneyError
+    from workbench.forecast import (
+        COURT_TYPES,
+        ForecastSettings,
+        demand_areas,
+        forecast_demand,
+        forecasts_frame,
+        metrics_frame,
+    )
+    from workbench.journeys import (
+        JOURNEY_SCHEMA,
+        LINKED,
+        TRUTH,
+        build_truth_journeys,
+        ensure_journeys,
+    )
+
+    out = Path(args.out)
+    if out.suffix.lower() not in (".csv", ".parquet"):
+        raise ForecastError(f"Cannot write {out}: use a .csv or .parquet file name.")
+    courts = (
+        list(COURT_TYPES)
+        if args.court == "all"
+        else ["Crown" if args.court == "crown" else "magistrates"]
+    )
+    with _open(args) as ws:
+        table = LINKED
+        try:
+            ensure_journeys(ws)
+        except JourneyError as exc:
+            table = TRUTH
+            if not ws.table_exists(JOURNEY_SCHEMA, TRUTH):
+                _out(f"note: no linked journeys ({exc.message}); building truth journeys.")
+                build_truth_journeys(ws)
+            else:
+                _out(f"note: no linked journeys ({exc.message}); using truth journeys.")
+        known = demand_areas(ws, table)
+        if args.area != "all" and args.area not in known:
+            raise ForecastError(
+                f"No court receipts for area {args.area!r}.",
+                hint="Use an LCJB area name from the data, or all.",
+            )
+        areas = known if args.area == "all" else [args.area]
+        settings = ForecastSettings(freq="week", horizon=args.horizon)
+        results = forecast_demand(
+            ws,
+            areas,
+            courts,
+            settings,
+            table,
+            progress=lambda message, _f: log.info(message),
+        )
+    frame = forecasts_frame(results).merge(
+        metrics_frame(results), on=["area", "court_type"], how="left"
+    )
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if out.suffix.lower() == ".csv":
+            frame.to_csv(out, index=False)
+        else:
+            frame.to_parquet(out, index=False)
+    except OSError as exc:
+        raise ForecastError(f"Cannot write {out}: {exc.strerror}.") from exc
+    made = [r for r in results if r.ok]
+    beaten = sum(1 for r in made if r.beats_baseline)
+    _out(
+        f"Forecast {len(made)} of {len(results)} series {args.horizon} weeks ahead; the model "
+        f"beats the seasonal naive baseline in {beaten}; wrote {out}."
+    )
+    for r in results:
+        if not r.ok:
+            _out(f"  no forecast for {r.area} ({r.court_type}): {r.reason}")
+    return EXIT_OK
+
+
 # ------------------------------------------------------------------------------ plumbing
 def _exists(args: argparse.Namespace) -> bool:
     return load_settings(args.workspace).workspace.exists()
@@ -425,10 +552,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--backend", default="duckdb", help="only duckdb for now")
     p.set_defaults(func=cmd_link)
 
+    p = sub.add_parser("export", help="render a saved story to an HTML or PDF file")
+    p.add_argument("what", choices=["story"], help="what to export")
+    p.add_argument("name", help="the story's name")
+    p.add_argument(
+        "--format", choices=["html", "interactive", "pdf"], default="html", help="default html"
+    )
+    p.add_argument("--out", required=True, help="output file")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("forecast", help="forecast court receipts with backtests (CSV/Parquet)")
+    p.add_argument("--area", default="all", help="LCJB area name, or all (default)")
+    p.add_argument("--court", choices=["magistrates", "crown", "all"], default="all")
+    p.add_argument("--horizon", type=int, default=13, metavar="WEEKS", help="weeks ahead")
+    p.add_argument("--out", required=True, help="output file (.csv or .parquet)")
+    p.set_defaults(func=cmd_forecast)
+
     p = sub.add_parser("audit", help="show the audit log")
     p.add_argument("--limit", type=int, default=50)
     p.set_defaults(func=cmd_audit)
 
+    p = sub.add_parser("serve", help="start the app (local, or shared with login)")
+    p.add_argument("--shared", action="store_true", help="require login (see docs/deployment.md)")
+    p.add_argument("--config", metavar="PATH", help="login configuration TOML (shared mode)")
+    p.add_argument("--port", type=int, default=8501)
+    p.add_argument("--address", default="localhost", help="address to listen on")
+    p.set_defaults(func=cmd_serve)
     p = sub.add_parser("journeys", help="build the linked journey table or show its status")
     p.add_argument("action", choices=["build", "status"])
     p.add_argument("--truth", action="store_true", help="build journeys.truth from the true links")

@@ -108,5 +108,17 @@ class MeasureError(WorkbenchError):
     """A measure cannot be computed with the parameters given (unknown grouping or interval)."""
 
 
+class ForecastError(WorkbenchError):
+    """A forecast or scenario cannot be made (too little history, no data, bad settings)."""
+
+
 class AccessDeniedError(WorkbenchError):
     """The current user is not allowed to do this."""
+
+
+class ExportError(WorkbenchError):
+    """A chart, table or story cannot be exported in the format asked for."""
+
+
+class AuthError(WorkbenchError):
+    """A login or session was refused (wrong password, locked account, ended session)."""

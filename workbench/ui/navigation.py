@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 import streamlit as st
+
+if TYPE_CHECKING:
+    from workbench.auth import User
+
+#: Who may open a page that does not say otherwise: staff, never leaders.
+STAFF: frozenset[str] = frozenset({"admin", "analyst", "trainer"})
 
 
 @dataclass(frozen=True)
 class PageSpec:
-    """One page of the app: its script under ``pages/``, title, icon and section."""
+    """One page of the app: its script under ``pages/``, title, icon and section.
+
+    ``access`` is the set of roles that may open the page in shared mode. It defaults to staff
+    (admin, analyst, trainer), so a page added without thought is never shown to leaders;
+    :data:`LEADER_PAGES` and :data:`ADMIN_PAGES` set it by script name.
+    """
 
     script: str
     title: str
@@ -17,6 +29,7 @@ class PageSpec:
     section: str
     url_path: str
     default: bool = False
+    access: frozenset[str] = STAFF
 
 
 SECTIONS: tuple[str, ...] = ("Data", "Link", "Analyse", "Publish", "Learn", "Admin")
@@ -47,14 +60,74 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec(
         "pages/dashboard.py", "LCJB dashboard", ":material/dashboard:", "Analyse", "dashboard"
     ),
+    PageSpec("pages/demand.py", "Demand", ":material/trending_up:", "Analyse", "demand"),
     PageSpec("pages/explore.py", "Explore", ":material/query_stats:", "Analyse", "explore"),
     # -- Publish
+    PageSpec("pages/stories.py", "Stories", ":material/article:", "Publish", "stories"),
     # -- Learn
+    PageSpec(
+        "pages/learn.py", "Linkage lesson", ":material/cast_for_education:", "Learn", "lesson"
+    ),
     PageSpec("pages/guide.py", "Guide", ":material/school:", "Learn", "guide"),
     # -- Admin
+    PageSpec("pages/users.py", "Users and roles", ":material/group:", "Admin", "users"),
     PageSpec("pages/audit.py", "Audit log", ":material/history:", "Admin", "audit"),
     PageSpec("pages/workspace_info.py", "Workspace", ":material/database:", "Admin", "workspace"),
 )
+
+
+#: Published aggregate pages: the only pages leaders see (with disclosure control on).
+LEADER_PAGES: frozenset[str] = frozenset(
+    {
+        "pages/dashboard.py",
+        "pages/attrition.py",
+        "pages/timeliness.py",
+        "pages/demand.py",
+        "pages/stories.py",
+    }
+)
+
+#: Pages only admins see in shared mode: users and roles, the audit log, the workspace file.
+ADMIN_PAGES: frozenset[str] = frozenset(
+    {"pages/users.py", "pages/audit.py", "pages/workspace_info.py"}
+)
+
+
+def access_for(spec: PageSpec) -> frozenset[str]:
+    """The roles that may open a page in shared mode."""
+    if spec.script in ADMIN_PAGES:
+        return frozenset({"admin"})
+    if spec.script in LEADER_PAGES:
+        return spec.access | STAFF | {"leader"}
+    return spec.access
+
+
+def is_sensitive(spec: PageSpec) -> bool:
+    """Whether viewing the page is written to the audit log (anything but leader aggregates)."""
+    return spec.script not in LEADER_PAGES
+
+
+def pages_for(user: User | None, pages: tuple[PageSpec, ...] | None = None) -> tuple[PageSpec, ...]:
+    """The pages a user may open; exactly these are registered with ``st.navigation``.
+
+    Args:
+        user: The logged-in user in shared mode; None in local mode (every page).
+        pages: The pages to choose from (default: :data:`PAGES`).
+
+    Returns:
+        The allowed pages in their order, one of them marked as the default page.
+    """
+    pages = PAGES if pages is None else pages
+    if user is None:
+        allowed = tuple(pages)
+    elif not user.active:
+        allowed = ()
+    else:
+        roles = set(user.roles)
+        allowed = tuple(p for p in pages if roles & access_for(p))
+    if allowed and not any(p.default for p in allowed):
+        allowed = (replace(allowed[0], default=True), *allowed[1:])
+    return allowed
 
 
 def render_sidebar(sections: dict[str, list[st.Page]]) -> None:
@@ -67,8 +140,9 @@ def render_sidebar(sections: dict[str, list[st.Page]]) -> None:
                 st.page_link(page)
 
 
-def build_pages(pages: tuple[PageSpec, ...] = PAGES) -> dict[str, list[st.Page]]:
+def build_pages(pages: tuple[PageSpec, ...] | None = None) -> dict[str, list[st.Page]]:
     """The ``st.navigation`` structure: section title -> pages, sections in a fixed order."""
+    pages = PAGES if pages is None else pages
     grouped: dict[str, list[st.Page]] = {}
     for section in SECTIONS:
         members = [p for p in pages if p.section == section]

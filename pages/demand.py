@@ -1,0 +1,110 @@
+"""Demand: court receipts forecast per area and court type, backtests and what-if scenarios."""
+
+import streamlit as st
+
+from workbench.forecast import (
+    COURT_TYPES,
+    NATIONAL,
+    ForecastSettings,
+    accuracy_sentence,
+    demand_areas,
+    demand_table,
+    forecast_selection,
+    metrics_frame,
+)
+from workbench.ui.context import allowed_areas, user_errors, workspace
+from workbench.ui.demand_widgets import compare_panel, scenario_panel, show_forecast, show_tables
+
+st.title("Demand forecasts")
+st.caption(
+    "Court receipts (first hearings) forecast with Prophet: yearly seasonality, England and "
+    "Wales bank holidays, spring 2020 left out of fitting. Accuracy comes from rolling-origin "
+    "backtests against the seasonal naive baseline (the same period a year earlier)."
+)
+ws = workspace()
+table = demand_table(ws)
+if table is None:
+    st.info(
+        "No forecast can be shown yet: there is no journey table to count court receipts "
+        "from. Build the journeys first (link the sources and build journeys, or run "
+        "`workbench forecast`, which builds them).",
+        icon=":material/info:",
+    )
+    st.stop()
+
+allowed = allowed_areas()
+in_data = demand_areas(ws, table)
+options = list(allowed) if allowed is not None else [NATIONAL, *in_data]
+if not options:
+    st.info("No forecast can be shown: no area has court receipts yet.", icon=":material/info:")
+    st.stop()
+
+left, middle, right = st.columns([2, 1, 1])
+selection = left.multiselect("Areas", options, default=options[:1], key="demand_areas")
+court = middle.selectbox("Court", COURT_TYPES, key="demand_court")
+freq = right.radio("Periods", ["week", "month"], horizontal=True, key="demand_freq")
+a, b = st.columns(2)
+horizon = a.slider(
+    "Horizon (periods ahead)",
+    1,
+    52 if freq == "week" else 24,
+    13 if freq == "week" else 6,
+    key="demand_horizon",
+)
+combine = b.checkbox(
+    "Combine the selected areas", key="demand_combine", disabled=len(selection) < 2
+)
+settings = ForecastSettings(freq=freq, horizon=horizon)
+
+results = []
+if not selection:
+    st.info("Pick one or more areas to see their forecast.", icon=":material/info:")
+with user_errors():
+    if selection:
+        bar = st.progress(0.0, text="Forecasting…")
+        results = forecast_selection(
+            ws,
+            selection,
+            court,
+            settings,
+            allowed,
+            combine,
+            table,
+            progress=lambda msg, frac: bar.progress(min(frac, 1.0), text=msg),
+        )
+        bar.empty()
+
+for result in results:
+    show_forecast(result)
+if results:
+    show_tables(results, key="demand_table")
+
+st.subheader("All areas")
+if st.button("Forecast every area", key="demand_all", icon=":material/public:"):
+    with user_errors():
+        bar = st.progress(0.0, text="Forecasting every area…")
+        everything = forecast_selection(
+            ws,
+            [a for a in options if a != NATIONAL],
+            court,
+            settings,
+            allowed,
+            False,
+            table,
+            progress=lambda msg, frac: bar.progress(min(frac, 1.0), text=msg),
+        )
+        bar.empty()
+        st.write(accuracy_sentence(everything))
+        st.dataframe(metrics_frame(everything), hide_index=True, width="stretch")
+
+st.subheader("Scenarios")
+usable = [r for r in results if r.ok]
+if not usable:
+    st.info("Scenarios need a forecast: pick an area with one above.", icon=":material/info:")
+else:
+    target = usable[0]
+    areas = [a for a in selection if a != NATIONAL]
+    st.caption(f"What if, for {target.area} ({target.court_type})?")
+    scenario_panel(ws, target, table, areas if target.area not in areas else [target.area])
+st.subheader("Saved scenarios")
+compare_panel(ws)

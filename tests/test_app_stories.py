@@ -1,0 +1,69 @@
+"""The Stories page driven through AppTest: create, add, reorder, headline, delete."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.story_fixtures import small_workspace
+from workbench.stories import load_story
+from workbench.workspace import Workspace
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+
+
+@pytest.fixture
+def workspace_path(tmp_path: Path) -> Path:
+    return small_workspace(tmp_path)
+
+
+def open_stories(monkeypatch: pytest.MonkeyPatch, path: Path) -> AppTest:
+    monkeypatch.setenv("WORKBENCH_WORKSPACE", str(path))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.switch_page("pages/stories.py")
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def test_create_story_add_blocks_reorder(monkeypatch, workspace_path: Path) -> None:
+    at = open_stories(monkeypatch, workspace_path)
+    at.selectbox(key="stories_pick").set_value("➕ New story").run()
+    at.text_input(key="stories_new_name").set_value("weekly")
+    at.text_input(key="stories_new_title").set_value("Weekly brief")
+    at.button(key="stories_create").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert at.selectbox(key="stories_pick").value == "weekly"
+
+    at.radio(key="stories_add_kind").set_value("text").run()
+    at.text_area(key="stories_add_text").set_value("Hello **leaders**.")
+    at.button(key="stories_add_button").click().run()
+    at.radio(key="stories_add_kind").set_value("chart").run()
+    at.selectbox(key="stories_add_source").set_value("attrition_funnel").run()
+    at.button(key="stories_add_button").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    with Workspace(workspace_path) as ws:
+        story = load_story(ws, "weekly")
+    assert [b.kind for b in story.blocks] == ["text", "chart"]
+    chart_id = story.blocks[1].id
+    at.button(key=f"blk_{chart_id}_up").click().run()
+    at.text_input(key=f"blk_{chart_id}_headline").set_value("Few crimes are charged").run()
+    assert not at.exception, [e.message for e in at.exception]
+    with Workspace(workspace_path) as ws:
+        story = load_story(ws, "weekly")
+    assert [b.kind for b in story.blocks] == ["chart", "text"]
+    assert story.blocks[0].headline == "Few crimes are charged"
+    at.button(key=f"blk_{story.blocks[1].id}_delete").click().run()
+    with Workspace(workspace_path) as ws:
+        assert len(load_story(ws, "weekly").blocks) == 1
+
+
+def test_saved_story_shows_blocks_and_downloads(monkeypatch, workspace_path: Path) -> None:
+    at = open_stories(monkeypatch, workspace_path)
+    assert at.selectbox(key="stories_pick").value == "demo"
+    assert any("rose by 20%" in t.placeholder for t in at.text_input if t.placeholder)
+    assert len(at.get("download_button")) >= 3
+    assert not at.error

@@ -1,0 +1,290 @@
+"""Demand forecasts and scenarios: accuracy maths, bad input, cache, scenario maths and storage."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.forecast_data import seasonal_series, write_demand_journeys
+from workbench import forecast as fc
+from workbench.errors import ForecastError
+from workbench.forecast import ForecastSettings, SeriesForecast
+from workbench.scenarios import (
+    CourtState,
+    Scenario,
+    compare_scenarios,
+    court_state,
+    delete_scenario,
+    list_scenarios,
+    load_scenario,
+    project,
+    project_with_baseline,
+    save_scenario,
+    scenario_summary,
+    scenarios_csv,
+)
+
+MONTHLY = ForecastSettings(freq="month", horizon=6, folds=2, uncertainty_samples=100)
+
+
+# ------------------------------------------------------------------------------ accuracy maths
+def test_mase_coverage_and_naive_by_hand() -> None:
+    train = np.array([1.0, 2, 3, 4, 3, 4, 5, 6])  # season 4: in-sample errors all 2
+    assert fc.naive_scale(train, 4) == pytest.approx(2.0)
+    assert fc.mase([5, 7], [4, 4], 2.0) == pytest.approx(1.0)  # errors 1 and 3
+    assert list(fc.seasonal_naive(train, 6, 4)) == [3, 4, 5, 6, 3, 4]
+    assert fc.coverage([1, 5, 9, np.nan], [0, 0, 0, 0], [2, 6, 8, 9]) == pytest.approx(2 / 3)
+    excluded = np.array([False] * 4 + [True] + [False] * 3)
+    assert fc.naive_scale(np.array([1.0, 2, 3, 4, 99, 4, 5, 6]), 4, excluded) == 2.0
+
+
+def test_trend_series_baseline_mase_is_one_and_model_beats_it() -> None:
+    # With a pure trend plus season, every seasonal naive error is 12 × trend, in sample and
+    # out: the baseline's MASE is exactly 1, and a model that learns the trend does better.
+    series = seasonal_series(periods=84, trend=2.0, noise=0.0)
+    result = fc.forecast_one(series, MONTHLY, "Test", "magistrates")
+    assert result.baseline_mase == pytest.approx(1.0)
+    assert result.mase < 0.5
+    assert result.beats_baseline and "beats the baseline" in result.verdict
+    assert result.folds == 2 and len(result.forecast) == 6
+    assert (result.forecast["lower"] <= result.forecast["upper"]).all()
+    assert result.coverage is not None and 0 <= result.coverage <= 1
+
+
+def test_noisy_seasonal_series_interval_covers_most_actuals() -> None:
+    series = seasonal_series(periods=96, noise=4.0, seed=7)
+    settings = ForecastSettings(freq="month", horizon=12, folds=3, uncertainty_samples=200)
+    result = fc.forecast_one(series, settings, "Test", "Crown")
+    assert 0.5 <= result.coverage <= 1.0
+    assert result.mase < result.baseline_mase  # the baseline repeats last year's noise
+    assert result.forecast["forecast"].between(60, 140).all()
+
+
+def test_verdict_says_when_the_baseline_wins() -> None:
+    history = seasonal_series(periods=40)
+    result = SeriesForecast("A", "Crown", MONTHLY, history, mase=1.3, baseline_mase=1.0, folds=2)
+    result.coverage = 0.8
+    assert result.beats_baseline is False
+    assert "does NOT beat" in result.verdict
+
+
+# ------------------------------------------------------------------------------ calendar
+def test_bank_holidays_per_week_and_month() -> None:
+    weeks = pd.to_datetime(["2020-04-06", "2020-04-13", "2020-04-20", "2020-12-21", "2020-12-28"])
+    # Christmas Day (Friday) and Boxing Day (Saturday), then Boxing Day observed and New Year.
+    assert list(fc.bank_holidays(weeks, "week")) == [1, 1, 0, 2, 2]
+    months = pd.to_datetime(["2020-12-01", "2020-02-01", "2020-05-01"])
+    assert list(fc.bank_holidays(months, "month")) == [3, 0, 2]
+
+
+def test_spring_2020_is_flagged_and_left_out_of_fitting() -> None:
+    weeks = pd.to_datetime(["2020-03-09", "2020-03-16", "2020-06-29", "2020-07-06"])
+    assert list(fc.disrupted(weeks, "week")) == [False, True, True, False]
+    months = pd.to_datetime(["2020-02-01", "2020-03-01", "2020-06-01", "2020-07-01"])
+    assert list(fc.disrupted(months, "month")) == [False, True, True, False]
+
+    clean = seasonal_series(periods=84, noise=0.0, trend=0.5)
+    dipped = clean.copy()
+    dip = dipped["period"].between("2020-03-01", "2020-06-01")
+    dipped.loc[dip, "receipts"] = 1.0
+    a = fc.forecast_one(clean, MONTHLY)
+    b = fc.forecast_one(dipped, MONTHLY)
+    assert b.history.loc[dip.to_numpy(), "excluded"].all()
+    np.testing.assert_allclose(a.forecast["forecast"], b.forecast["forecast"], rtol=0.02)
+
+
+# ------------------------------------------------------------------------------ bad input
+@pytest.mark.parametrize(
+    ("frame", "words"),
+    [
+        (seasonal_series(periods=20), "history"),
+        (seasonal_series(periods=60).assign(receipts=0.0), "zero"),
+        (seasonal_series(periods=60).iloc[::2], "gaps"),
+        (pd.DataFrame({"period": pd.to_datetime([]), "receipts": []}), "no receipts"),
+        (seasonal_series(periods=60).assign(receipts=-1.0), "negative"),
+    ],
+    ids=["short", "zeros", "gaps", "empty", "negative"],
+)
+def test_bad_series_give_a_reason_not_a_crash(frame: pd.DataFrame, words: str) -> None:
+    [result] = fc.forecast_series_set(
+        frame.assign(area="A", court_type="Crown"), MONTHLY, workers=1, expect=[("A", "Crown")]
+    )
+    assert not result.ok and words in result.reason
+    assert result.forecast.empty and "No forecast" in result.verdict
+    with pytest.raises(ForecastError, match="No forecast for A"):
+        fc.forecast_one(frame, MONTHLY, "A", "Crown")
+
+
+def test_few_gaps_are_tolerated() -> None:
+    series = seasonal_series(periods=84).drop(index=[30, 50])
+    result = fc.forecast_one(series, MONTHLY)
+    assert result.ok and result.history["receipts"].isna().sum() == 2
+
+
+def test_bad_settings_raise() -> None:
+    with pytest.raises(ForecastError, match="horizon"):
+        fc.forecast_one(seasonal_series(), ForecastSettings(freq="month", horizon=0))
+    with pytest.raises(ForecastError, match="frequency"):
+        ForecastSettings(freq="day").check()  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------------------------ workspace
+@pytest.fixture
+def demand_ws(ws):
+    write_demand_journeys(ws, areas=("Kent",), weeks=170)
+    return ws
+
+
+def test_forecast_from_journeys_cached_by_fingerprint(demand_ws) -> None:
+    settings = ForecastSettings(freq="month", horizon=3, folds=1, uncertainty_samples=100)
+    first = fc.forecast_demand(demand_ws, ["Kent", "Dorset"], ["Crown"], settings, workers=1)
+    by_area = {r.area: r for r in first}
+    assert by_area["Kent"].ok and not by_area["Kent"].cached
+    assert not by_area["Dorset"].ok and "no receipts" in by_area["Dorset"].reason
+    calls = []
+    seen = []
+    second = fc.forecast_demand(
+        demand_ws,
+        ["Kent"],
+        ["Crown"],
+        settings,
+        workers=1,
+        progress=lambda msg, frac: calls.append((msg, frac)),
+    )
+    assert second[0].cached and calls and calls[-1][1] == 1.0
+    pd.testing.assert_frame_equal(
+        second[0].forecast.reset_index(drop=True),
+        by_area["Kent"].forecast.reset_index(drop=True),
+        check_dtype=False,
+    )
+    assert second[0].mase == pytest.approx(by_area["Kent"].mase)
+    other = fc.forecast_demand(
+        demand_ws,
+        ["Kent"],
+        ["Crown"],
+        ForecastSettings("month", 4, folds=1),
+        workers=1,
+        progress=lambda msg, frac: seen.append(msg),
+    )
+    assert not other[0].cached  # other settings, other fingerprint
+    assert fc.clear_cache(demand_ws) == 2
+
+
+def test_parallel_pool_gives_the_same_answer(monkeypatch) -> None:
+    monkeypatch.setattr(fc, "POOL_MIN_SERIES", 2)
+    settings = ForecastSettings(freq="month", horizon=3, folds=1, uncertainty_samples=50)
+    series = pd.concat(
+        [
+            seasonal_series(periods=40, seed=s).assign(area=f"A{s}", court_type="Crown")
+            for s in (1, 2)
+        ]
+    )
+    pooled = fc.forecast_series_set(series, settings, workers=2)
+    alone = fc.forecast_series_set(series, settings, workers=1)
+    for p, a in zip(pooled, alone, strict=True):
+        assert p.area == a.area and p.ok
+        assert p.mase == pytest.approx(a.mase, rel=1e-6)
+
+
+def test_selection_keeps_to_allowed_areas(demand_ws) -> None:
+    with pytest.raises(ForecastError, match="may not see"):
+        fc.forecast_selection(demand_ws, ["Surrey"], "Crown", MONTHLY, allowed=["Kent"])
+    with pytest.raises(ForecastError, match="at least one"):
+        fc.forecast_selection(demand_ws, [], "Crown", MONTHLY)
+    with pytest.raises(ForecastError, match="court type"):
+        fc.forecast_demand(demand_ws, ["Kent"], ["youth"], MONTHLY)
+
+
+def test_no_journey_table_is_a_clear_error(ws) -> None:
+    assert fc.demand_table(ws) is None
+    with pytest.raises(ForecastError, match="no journey table"):
+        fc.forecast_demand(ws, ["Kent"], ["Crown"], MONTHLY)
+
+
+# ------------------------------------------------------------------------------ scenarios
+def _flat_forecast(values, lower=None, upper=None) -> pd.DataFrame:
+    periods = pd.date_range("2030-01-07", periods=len(values), freq="W-MON")
+    return pd.DataFrame(
+        {
+            "period": periods,
+            "forecast": values,
+            "lower": values if lower is None else lower,
+            "upper": values if upper is None else upper,
+            "baseline": values,
+        }
+    )
+
+
+def test_scenario_maths_by_hand() -> None:
+    forecast = _flat_forecast([10.0, 10, 10, 10])
+    state = CourtState(date(2030, 1, 6), outstanding=5, disposals_per_week=12)
+    what_if = Scenario("plus50", "A", "Crown", "week", 4, 50.0, date(2030, 1, 21), 12.0)
+    out = project(forecast, state, what_if)
+    assert list(out["receipts"]) == [10, 10, 15, 15]
+    assert list(out["disposals"]) == [12, 12, 12, 12]
+    assert list(out["outstanding"]) == [3, 1, 4, 7]
+    assert list(out["outstanding_lower"]) == list(out["outstanding_upper"]) == [3, 1, 4, 7]
+    # Capacity below receipts: the caseload grows by the difference every week.
+    slow = project(forecast, state, Scenario("slow", "A", "Crown", capacity_per_week=8.0))
+    assert list(slow["outstanding"]) == [7, 9, 11, 13]
+
+
+def test_scenario_interval_by_hand() -> None:
+    # lower 8 and upper 12 at 80% make the first period's cumulative spread exactly 2.
+    forecast = _flat_forecast([10.0, 10], lower=[8.0, 8], upper=[12.0, 12])
+    state = CourtState(date(2030, 1, 6), outstanding=5, disposals_per_week=12)
+    out = project(forecast, state, Scenario("base", "A", "Crown"))
+    assert out.loc[0, "outstanding"] == 3
+    assert out.loc[0, "outstanding_lower"] == pytest.approx(1)
+    assert out.loc[0, "outstanding_upper"] == pytest.approx(5)
+    # Second period: cumulative receipts 20 ± 2√2; capacity 12 drains what is left.
+    assert out.loc[1, "outstanding_upper"] == pytest.approx(5 + (10 + 2 * 2**0.5 - 2) - 12)
+    assert out.loc[1, "outstanding_lower"] == 0
+
+
+def test_scenario_rejects_impossible_settings() -> None:
+    state = CourtState(date(2030, 1, 6), 5, 12)
+    with pytest.raises(ForecastError, match="100%"):
+        project(_flat_forecast([1.0]), state, Scenario("x", "A", "Crown", charge_change_pct=-150))
+    with pytest.raises(ForecastError, match="no receipts forecast"):
+        project(_flat_forecast([]), state, Scenario("x", "A", "Crown"))
+
+
+def test_saved_scenarios_round_trip_compare_and_export(demand_ws) -> None:
+    state = court_state(demand_ws, "truth", date(2024, 2, 1), ["Kent"], "magistrates")
+    assert state.outstanding > 0 and state.disposals_per_week > 0
+    result = SeriesForecast(
+        "Kent",
+        "magistrates",
+        ForecastSettings(horizon=4),
+        seasonal_series(4, "week"),
+        forecast=_flat_forecast([10.0, 10, 10, 10], [8.0] * 4, [12.0] * 4),
+    )
+    names = []
+    for name, pct in (("more charges", 20.0), ("fewer charges", -20.0)):
+        scenario = Scenario(name, "Kent", "magistrates", "week", 4, pct, None, 12.0)
+        projection = project_with_baseline(result, state, scenario)
+        assert set(projection["scenario"]) == {"baseline", name}
+        save_scenario(demand_ws, scenario, projection, actor="tester")
+        names.append(name)
+    saved = list_scenarios(demand_ws)
+    assert set(saved["name"]) == set(names)
+    loaded, frame = load_scenario(demand_ws, "more charges")
+    assert loaded.charge_change_pct == 20.0 and loaded.capacity_per_week == 12.0
+    assert list(frame["receipts"]) == pytest.approx([12.0] * 4)
+    both = compare_scenarios(demand_ws, names)
+    summary = scenario_summary(both).set_index("scenario")
+    assert summary.loc["more charges", "receipts"] == pytest.approx(48)
+    assert (
+        summary.loc["fewer charges", "outstanding_at_end"]
+        < summary.loc["more charges", "outstanding_at_end"]
+    )
+    assert scenarios_csv(both).decode().startswith("scenario,period,receipts")
+    with pytest.raises(ForecastError, match="name"):
+        save_scenario(demand_ws, Scenario(" ", "Kent", "magistrates"), projection)
+    delete_scenario(demand_ws, "more charges")
+    with pytest.raises(ForecastError, match="no saved scenario"):
+        load_scenario(demand_ws, "more charges")

@@ -1,0 +1,173 @@
+"""Stories: saved recipes re-rendered from the current data, to HTML and PDF; the CLI export."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from pathlib import Path
+
+import pypdf
+import pytest
+
+from tests.story_fixtures import demo_story, journeys_frame, small_workspace
+from tests.test_export import Links, external_urls
+from workbench.browser import chromium_available
+from workbench.cli import run
+from workbench.errors import ValidationError
+from workbench.journeys import write_journeys
+from workbench.stories import (
+    Annotation,
+    Block,
+    annotate,
+    list_stories,
+    load_story,
+    move_block,
+    remove_block,
+    render_block,
+    save_story,
+    story_html,
+    story_pdf,
+)
+from workbench.workspace import Workspace
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return small_workspace(tmp_path_factory.mktemp("stories"))
+
+
+@pytest.fixture
+def ws(template: Path, tmp_path: Path):
+    path = tmp_path / "ws.duckdb"
+    shutil.copy(template, path)
+    with Workspace(path) as workspace:
+        yield workspace
+
+
+def test_save_reopen_reorder_delete(ws: Workspace) -> None:
+    story = load_story(ws, "demo")
+    assert [b.kind for b in story.blocks] == ["text", "chart", "chart", "table"]
+    assert story.blocks[1].annotations[0] == Annotation(
+        "range", "2024-02-01", "Pilot", "2024-03-01"
+    )
+    moved = move_block(story, story.blocks[3].id, -10)
+    saved = save_story(ws, remove_block(moved, moved.blocks[1].id))
+    assert saved.revision == story.revision + 1
+    again = load_story(ws, "demo")
+    assert [b.kind for b in again.blocks] == ["table", "chart", "chart"]
+    assert list(list_stories(ws)["name"]) == ["demo"]
+
+
+def test_bad_names_and_unknown_stories_are_user_errors(ws: Workspace) -> None:
+    with pytest.raises(ValidationError, match="valid story name"):
+        save_story(ws, demo_story().__class__("Bad Name!", "T"))
+    with pytest.raises(ValidationError, match="No story named 'nope'"):
+        load_story(ws, "nope")
+
+
+def test_headlines_from_data_and_editable(ws: Workspace) -> None:
+    story = load_story(ws, "demo")
+    receipts = render_block(ws, story.blocks[1])
+    assert receipts.headline == (
+        "Court receipts (first hearings) rose by 20% to 36 in June 2024 (from 30 in May 2024)."
+    )
+    funnel = render_block(ws, story.blocks[2])
+    assert "of recorded crimes led to a charge" in funnel.headline
+    story.blocks[1].headline = "Receipts up in June"
+    save_story(ws, story)
+    assert render_block(ws, load_story(ws, "demo").blocks[1]).headline == "Receipts up in June"
+
+
+def test_rerender_picks_up_refreshed_data(ws: Workspace) -> None:
+    story = load_story(ws, "demo")
+    before = story_html(ws, story)
+    assert "rose by 20% to 36 in June 2024" in before
+    write_journeys(ws, journeys_frame(last=15), "linked")  # the data is refreshed
+    after = story_html(ws, load_story(ws, "demo"))
+    assert "fell by 50% to 15 in June 2024" in after
+
+
+def test_annotations_are_layers() -> None:
+    import altair as alt
+    import pandas as pd
+
+    base = alt.Chart(pd.DataFrame({"period": ["2024-01-01"], "n": [1]})).mark_line()
+    base = base.encode(x="period:T", y="n:Q")
+    layered = annotate(
+        base,
+        [
+            Annotation("range", "2024-01-01", "A", "2024-02-01"),
+            Annotation("text", "2024-01-15", "B"),
+        ],
+    )
+    marks = [layer["mark"]["type"] for layer in layered.to_dict()["layer"][1:]]
+    assert marks == ["rect", "text", "rule", "text"]
+    with pytest.raises(ValidationError, match="time axis"):
+        annotate(base, [Annotation("range", "a", "x", "b")], "nominal")
+
+
+def test_story_html_is_self_contained(ws: Workspace) -> None:
+    page = story_html(ws, load_story(ws, "demo"))
+    parser = Links()
+    parser.feed(page)
+    assert parser.tags.count("svg") == 2 and "table" in parser.tags
+    assert "Courts in 2024" in page and "Source: CJS Linkage Workbench workspace" in page
+    assert "Pilot" in page and "New listing rule" in page  # annotations drawn
+    assert "<strong>rose</strong>" in page
+    assert "Disclosure control" in page
+    assert external_urls(page) == []
+
+
+def test_suppressed_counts_stay_hidden_in_stories(ws: Workspace) -> None:
+    story = load_story(ws, "demo")
+    story.blocks.append(
+        Block("table", "period_counts", {"dataset": "events", "date_column": "event_date"})
+    )
+    save_story(ws, story)
+    block = render_block(ws, load_story(ws, "demo").blocks[-1])
+    assert block.protected is not None and block.protected.applied is False
+    write_journeys(ws, journeys_frame(last=5), "linked")
+    receipts = render_block(ws, story.blocks[1])
+    assert (
+        receipts.headline.endswith("(numbers too small to show).")
+        or "5" not in (receipts.headline.split(" in June")[0][-3:])
+    )
+    page = story_html(ws, load_story(ws, "demo"))
+    assert "to 5 in June" not in page
+
+
+@pytest.mark.skipif(not chromium_available(), reason="Debian's chromium is not installed")
+def test_story_pdf_and_cli_export(ws: Workspace, tmp_path: Path) -> None:
+    reader = pypdf.PdfReader(io.BytesIO(story_pdf(ws, load_story(ws, "demo"))))
+    assert 1 <= len(reader.pages) <= 4
+    text = " ".join(page.extract_text() for page in reader.pages)
+    assert "Courts in 2024" in text and "rose by 20%" in text
+    ws.close()
+    out = tmp_path / "out" / "demo.pdf"
+    assert (
+        run(
+            [
+                "--workspace",
+                str(ws.path),
+                "export",
+                "story",
+                "demo",
+                "--format",
+                "pdf",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    assert out.read_bytes().startswith(b"%PDF")
+
+
+def test_cli_html_export_and_errors(ws: Workspace, tmp_path: Path, capsys) -> None:
+    ws.close()
+    out = tmp_path / "demo.html"
+    code = run(["--workspace", str(ws.path), "export", "story", "demo", "--out", str(out)])
+    assert code == 0 and "Courts in 2024" in out.read_text()
+    code = run(["--workspace", str(ws.path), "export", "story", "nope", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "No story named 'nope'" in err

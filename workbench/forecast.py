@@ -1,0 +1,799 @@
+"""Demand forecasts: Prophet models of court receipts with honest backtests.
+
+One series is the weekly or monthly count of first hearings (court receipts) of one LCJB area
+(or England and Wales, or a set of areas combined) at one court type. Each series gets:
+
+- a **Prophet** model with yearly seasonality, an England and Wales bank-holiday regressor (the
+  number of bank holidays in the period, from the offline ``holidays`` package, subdivisions
+  ``ENG`` and ``WLS``), a piecewise-linear trend and prediction intervals (80% by default);
+- the **seasonal naive** baseline (the value 52 weeks or 12 months earlier), always computed;
+- **rolling-origin backtests**: the last ``folds`` blocks of ``horizon`` periods are each
+  forecast from the history before them. Accuracy is the MASE, the mean absolute error scaled
+  by the mean absolute in-sample error of the seasonal naive forecast on the training part, for
+  the model and for the baseline, and the share of actual values inside the model's interval.
+  A model whose MASE is not below the baseline's says so (:attr:`SeriesForecast.verdict`).
+
+**The spring-2020 disruption.** Periods overlapping 16 March to 30 June 2020 (the first
+lockdown, when courts all but stopped listing) are *excluded from fitting*: their values are set
+to missing, so the trend and seasonality are learnt from normal periods only, and they are left
+out of the seasonal naive scaling errors too. A changepoint would instead let the dip bend the
+trend, and a regressor would need a value for the future; exclusion is the simplest choice that
+does neither. The excluded periods are still shown in the history.
+
+Series are fitted in parallel (a process pool, two workers by default; Prophet's and
+cmdstanpy's logging is silenced in every worker) and cached in the workspace
+(``wb.forecast_cache``) by a fingerprint of the series values and the settings, so a second
+request for the same data is read back instead of refitted.
+
+Bad input never crashes: a series with too little history, only zeros, too many gaps or no data
+at all comes back with :attr:`SeriesForecast.reason` set and no forecast. :func:`forecast_one`
+raises :class:`~workbench.errors.ForecastError` instead, for callers that want one series.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import multiprocessing
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from io import StringIO
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from workbench.errors import ForecastError
+from workbench.journeys import JOURNEY_SCHEMA, LINKED, TRUTH
+from workbench.measures import JourneyFilter, receipts
+from workbench.sql import qualified
+from workbench.workspace import Workspace, utcnow
+
+log = logging.getLogger(__name__)
+
+Freq = Literal["week", "month"]
+ProgressFn = Callable[[str, float], None]
+
+MODEL_VERSION = "prophet-1"
+NATIONAL = "England and Wales"
+COURT_TYPES: tuple[str, ...] = ("magistrates", "Crown")
+SEASON: dict[str, int] = {"week": 52, "month": 12}
+DISRUPTION: tuple[date, date] = (date(2020, 3, 16), date(2020, 6, 30))
+MAX_GAP_SHARE = 0.1
+POOL_MIN_SERIES = 6  # fewer series fit faster here than a new pool starts (~2 s)
+FORECAST_COLUMNS = ["period", "forecast", "lower", "upper", "baseline"]
+
+
+def silence_prophet() -> None:
+    """Silence Prophet's and cmdstanpy's log noise (call before importing Prophet)."""
+    logging.getLogger("prophet.plot").disabled = True
+    logging.getLogger("cmdstanpy").disabled = True
+    logging.getLogger("prophet").setLevel(logging.WARNING)
+
+
+@dataclass(frozen=True)
+class ForecastSettings:
+    """How to forecast a series.
+
+    Attributes:
+        freq: ``week`` (periods start on Monday) or ``month``.
+        horizon: Periods to forecast ahead (also the length of each backtest block).
+        interval_width: Coverage the prediction interval aims at (0.8 = 80%).
+        folds: Rolling-origin backtest blocks (fewer when the history is short).
+        uncertainty_samples: Prophet's simulated paths for the interval.
+    """
+
+    freq: Freq = "week"
+    horizon: int = 13
+    interval_width: float = 0.8
+    folds: int = 3
+    uncertainty_samples: int = 300
+
+    def check(self) -> None:
+        """Raise :class:`ForecastError` when a setting is out of range."""
+        if self.freq not in SEASON:
+            raise ForecastError(f"Unknown frequency {self.freq!r}.", hint="Use week or month.")
+        if not 1 <= int(self.horizon) <= 3 * SEASON[self.freq]:
+            raise ForecastError(
+                f"A horizon of {self.horizon} {self.freq}s is out of range.",
+                hint=f"Choose 1 to {3 * SEASON[self.freq]} {self.freq}s.",
+            )
+        if not 0.5 <= self.interval_width < 1:
+            raise ForecastError("The interval width must be between 0.5 and 0.99.")
+        if self.folds < 1:
+            raise ForecastError("Backtests need at least one fold.")
+
+    @property
+    def season(self) -> int:
+        """The season length in periods (52 weeks or 12 months)."""
+        return SEASON[self.freq]
+
+    @property
+    def min_history(self) -> int:
+        """Fewest periods a series needs: two full seasons plus one backtest block."""
+        return 2 * self.season + int(self.horizon)
+
+
+@dataclass
+class SeriesForecast:
+    """The forecast of one series, or the reason there is none.
+
+    Attributes:
+        area: LCJB area, ``England and Wales``, or a label for areas combined.
+        court_type: ``magistrates`` or ``Crown``.
+        settings: The settings used.
+        history: ``period``, ``receipts`` and ``excluded`` (True when left out of fitting).
+        forecast: :data:`FORECAST_COLUMNS` for the future periods (empty when no forecast).
+        backtest: Per fold and period: ``fold``, ``period``, ``actual``, ``forecast``,
+            ``lower``, ``upper``, ``baseline``.
+        mase: The model's MASE over the backtests (None without a forecast).
+        baseline_mase: The seasonal naive MASE over the same backtests.
+        coverage: Share of backtest actuals inside the model's interval.
+        folds: Backtest blocks run.
+        reason: Why there is no forecast (None when there is one).
+        cached: Whether the result was read from the cache.
+    """
+
+    area: str
+    court_type: str
+    settings: ForecastSettings
+    history: pd.DataFrame
+    forecast: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=FORECAST_COLUMNS))
+    backtest: pd.DataFrame = field(default_factory=pd.DataFrame)
+    mase: float | None = None
+    baseline_mase: float | None = None
+    coverage: float | None = None
+    folds: int = 0
+    reason: str | None = None
+    cached: bool = False
+
+    @property
+    def ok(self) -> bool:
+        """Whether a forecast was made."""
+        return self.reason is None
+
+    @property
+    def beats_baseline(self) -> bool | None:
+        """Whether the model's backtest MASE is below the seasonal naive's (None: no forecast)."""
+        if self.mase is None or self.baseline_mase is None:
+            return None
+        return self.mase < self.baseline_mase
+
+    @property
+    def verdict(self) -> str:
+        """One sentence on accuracy, saying plainly when the baseline is as good or better."""
+        if not self.ok:
+            return f"No forecast: {self.reason}"
+        cover = f"{self.coverage:.0%}" if self.coverage is not None else "n/a"
+        head = (
+            f"Backtests ({self.folds} × {self.settings.horizon} {self.settings.freq}s): "
+            f"MASE {self.mase:.2f} against {self.baseline_mase:.2f} for the seasonal naive "
+            f"baseline; {cover} of actuals inside the "
+            f"{self.settings.interval_width:.0%} interval."
+        )
+        if self.beats_baseline:
+            return head + " The model beats the baseline."
+        return head + " The model does NOT beat the seasonal naive baseline: prefer the baseline."
+
+    def metrics_row(self) -> dict[str, Any]:
+        """One row of accuracy figures for tables and exports."""
+        return {
+            "area": self.area,
+            "court_type": self.court_type,
+            "freq": self.settings.freq,
+            "horizon": self.settings.horizon,
+            "folds": self.folds,
+            "mase": self.mase,
+            "baseline_mase": self.baseline_mase,
+            "coverage": self.coverage,
+            "interval_width": self.settings.interval_width,
+            "beats_baseline": self.beats_baseline,
+            "reason": self.reason,
+        }
+
+    def table(self) -> pd.DataFrame:
+        """History and forecast in one tidy frame: one row per period."""
+        hist = self.history.assign(kind="history")[["period", "kind", "receipts", "excluded"]]
+        fut = self.forecast.assign(kind="forecast")
+        out = pd.concat([hist, fut], ignore_index=True)
+        out.insert(0, "court_type", self.court_type)
+        out.insert(0, "area", self.area)
+        for col in FORECAST_COLUMNS[1:]:
+            if col not in out:
+                out[col] = np.nan
+        return out[
+            ["area", "court_type", "period", "kind", "receipts", "excluded", *FORECAST_COLUMNS[1:]]
+        ]
+
+
+# ------------------------------------------------------------------------- series preparation
+def bank_holidays(periods: pd.DatetimeIndex | pd.Series, freq: str) -> np.ndarray:
+    """Number of England and Wales bank holidays falling in each period.
+
+    Args:
+        periods: First day of each period.
+        freq: ``week`` or ``month``.
+
+    Returns:
+        One count per period.
+    """
+    import holidays
+
+    starts = pd.DatetimeIndex(periods)
+    if len(starts) == 0:
+        return np.zeros(0)
+    years = list(range(starts.min().year, starts.max().year + 2))
+    days = set(holidays.country_holidays("GB", subdiv="ENG", years=years))
+    days |= set(holidays.country_holidays("GB", subdiv="WLS", years=years))
+    hol = pd.DatetimeIndex(sorted(pd.Timestamp(d) for d in days))
+    if freq == "week":
+        keys = hol - pd.to_timedelta(hol.dayofweek, unit="D")
+    else:
+        keys = hol.to_period("M").to_timestamp()
+    counts = pd.Series(1, index=keys).groupby(level=0).sum()
+    return counts.reindex(starts, fill_value=0).to_numpy(dtype=float)
+
+
+def _period_index(start: pd.Timestamp, end: pd.Timestamp, freq: str) -> pd.DatetimeIndex:
+    return pd.date_range(start, end, freq="W-MON" if freq == "week" else "MS")
+
+
+def _align(periods: pd.Series, freq: str) -> pd.Series:
+    stamps = pd.to_datetime(periods)
+    if freq == "week":
+        return stamps.dt.to_period("W-SUN").dt.start_time
+    return stamps.dt.to_period("M").dt.start_time
+
+
+def disrupted(periods: pd.DatetimeIndex, freq: str) -> np.ndarray:
+    """Whether each period overlaps the spring-2020 disruption window (:data:`DISRUPTION`)."""
+    starts = pd.DatetimeIndex(periods)
+    ends = starts + (pd.Timedelta(days=6) if freq == "week" else pd.offsets.MonthEnd(0))
+    lo, hi = (pd.Timestamp(d) for d in DISRUPTION)
+    return np.asarray((starts <= hi) & (ends >= lo))
+
+
+def prepare_history(frame: pd.DataFrame, freq: str) -> tuple[pd.DataFrame, str | None]:
+    """Put one series on a complete period grid and check it can be forecast.
+
+    Args:
+        frame: ``period`` and ``receipts`` (any order; periods are aligned to week or month
+            starts; missing periods are gaps, not zeros).
+        freq: ``week`` or ``month``.
+
+    Returns:
+        ``period``, ``receipts`` (NaN in gaps) and ``excluded``, and a problem or None.
+    """
+    empty = pd.DataFrame({"period": pd.to_datetime([]), "receipts": [], "excluded": []})
+    if frame is None or frame.empty or frame["receipts"].notna().sum() == 0:
+        return empty, "there are no receipts recorded for it."
+    data = frame.assign(period=_align(frame["period"], freq))
+    values = pd.to_numeric(data["receipts"], errors="coerce")
+    if (values < 0).any():
+        return empty, "it has negative receipts."
+    series = values.groupby(data["period"]).sum(min_count=1)
+    grid = _period_index(series.index.min(), series.index.max(), freq)
+    series = series.reindex(grid)
+    hist = pd.DataFrame(
+        {"period": grid, "receipts": series.to_numpy(), "excluded": disrupted(grid, freq)}
+    )
+    gaps = int(hist["receipts"].isna().sum())
+    if gaps > MAX_GAP_SHARE * len(hist):
+        return hist, (
+            f"{gaps} of its {len(hist)} {freq}s have no value (gaps); at most "
+            f"{MAX_GAP_SHARE:.0%} may be missing."
+        )
+    if float(np.nansum(hist["receipts"].to_numpy())) == 0:
+        return hist, "every period has zero receipts."
+    return hist, None
+
+
+# ------------------------------------------------------------------------------ the models
+def seasonal_naive(train: np.ndarray, horizon: int, season: int) -> np.ndarray:
+    """The seasonal naive forecast: each future period repeats the one a season earlier.
+
+    Gaps in the last season are filled by interpolation over the training series first.
+    """
+    filled = pd.Series(train, dtype=float).interpolate(limit_direction="both").to_numpy()
+    last = filled[-season:]
+    return np.array([last[i % season] for i in range(horizon)], dtype=float)
+
+
+def naive_scale(train: np.ndarray, season: int, excluded: np.ndarray | None = None) -> float:
+    """Mean absolute in-sample error of the seasonal naive forecast (the MASE denominator).
+
+    Pairs with a gap or with either period in the excluded window are left out.
+    """
+    y = np.asarray(train, dtype=float)
+    if excluded is not None:
+        y = np.where(np.asarray(excluded, dtype=bool), np.nan, y)
+    diffs = np.abs(y[season:] - y[:-season])
+    diffs = diffs[~np.isnan(diffs)]
+    return float(diffs.mean()) if diffs.size else float("nan")
+
+
+def mase(actual: np.ndarray, predicted: np.ndarray, scale: float) -> float:
+    """Mean absolute scaled error of a forecast against actuals (NaN actuals ignored)."""
+    errors = np.abs(np.asarray(actual, dtype=float) - np.asarray(predicted, dtype=float))
+    errors = errors[~np.isnan(errors)]
+    if not errors.size or not scale or math.isnan(scale):
+        return float("nan")
+    return float(errors.mean() / scale)
+
+
+def coverage(actual: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> float:
+    """Share of (non-missing) actuals inside ``[lower, upper]``."""
+    a = np.asarray(actual, dtype=float)
+    keep = ~np.isnan(a)
+    if not keep.any():
+        return float("nan")
+    inside = (a[keep] >= np.asarray(lower)[keep]) & (a[keep] <= np.asarray(upper)[keep])
+    return float(inside.mean())
+
+
+def _prophet_fit_predict(
+    periods: pd.DatetimeIndex,
+    y: np.ndarray,
+    excluded: np.ndarray,
+    future: pd.DatetimeIndex,
+    settings: ForecastSettings,
+) -> pd.DataFrame:
+    """Fit Prophet to ``y`` (excluded periods and gaps left out) and predict ``future``."""
+    silence_prophet()
+    from prophet import Prophet
+
+    freq = settings.freq
+    fit = pd.DataFrame({"ds": periods, "y": np.where(excluded, np.nan, y)})
+    fit["bank_holidays"] = bank_holidays(fit["ds"], freq)
+    fit = fit.dropna(subset=["y"])
+    model = Prophet(
+        yearly_seasonality=10 if freq == "week" else 5,
+        weekly_seasonality=False,
+        daily_seasonality=False,
+        interval_width=settings.interval_width,
+        uncertainty_samples=settings.uncertainty_samples,
+    )
+    model.add_regressor("bank_holidays")
+    model.fit(fit)
+    ahead = pd.DataFrame({"ds": future})
+    ahead["bank_holidays"] = bank_holidays(ahead["ds"], freq)
+    pred = model.predict(ahead)
+    return pd.DataFrame(
+        {
+            "period": future,
+            "forecast": pred["yhat"].clip(lower=0).to_numpy(),
+            "lower": pred["yhat_lower"].clip(lower=0).to_numpy(),
+            "upper": pred["yhat_upper"].clip(lower=0).to_numpy(),
+        }
+    )
+
+
+def _future(last: pd.Timestamp, horizon: int, freq: str) -> pd.DatetimeIndex:
+    step = pd.DateOffset(weeks=1) if freq == "week" else pd.DateOffset(months=1)
+    return _period_index(last + step, last + step * horizon, freq)
+
+
+def _run_series(
+    history: pd.DataFrame, settings: ForecastSettings
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    """Backtests and the final forecast of one prepared series (history from prepare_history)."""
+    h, m = int(settings.horizon), settings.season
+    n = len(history)
+    if n < settings.min_history:
+        raise ForecastError(
+            f"it has {n} {settings.freq}s of history; a forecast with a backtest needs at "
+            f"least {settings.min_history} (two years plus the horizon)."
+        )
+    y = history["receipts"].to_numpy(dtype=float)
+    excl = history["excluded"].to_numpy(dtype=bool)
+    periods = pd.DatetimeIndex(history["period"])
+    folds = min(settings.folds, (n - 2 * m) // h)
+    rows: list[pd.DataFrame] = []
+    model_scores, base_scores = [], []
+    for k in range(folds, 0, -1):
+        origin = n - k * h
+        train, test = y[:origin], y[origin : origin + h]
+        if np.nansum(train) == 0:
+            continue
+        pred = _prophet_fit_predict(
+            periods[:origin], train, excl[:origin], periods[origin : origin + h], settings
+        )
+        base = seasonal_naive(train, h, m)
+        scale = naive_scale(train, m, excl[:origin])
+        model_scores.append(mase(test, pred["forecast"], scale))
+        base_scores.append(mase(test, base, scale))
+        rows.append(pred.assign(fold=folds - k + 1, actual=test, baseline=base))
+    if not rows or all(math.isnan(s) for s in base_scores):
+        raise ForecastError(
+            "the seasonal naive baseline makes no in-sample errors (a constant series), so "
+            "accuracy cannot be scaled."
+        )
+    backtest = pd.concat(rows, ignore_index=True)
+    cover = coverage(backtest["actual"], backtest["lower"], backtest["upper"])
+    future = _future(periods[-1], h, settings.freq)
+    final = _prophet_fit_predict(periods, y, excl, future, settings)
+    final["baseline"] = seasonal_naive(y, h, m)
+    metrics = {
+        "mase": float(np.nanmean(model_scores)),
+        "baseline_mase": float(np.nanmean(base_scores)),
+        "coverage": cover,
+        "folds": len(rows),
+    }
+    return final[FORECAST_COLUMNS], backtest, metrics
+
+
+def forecast_one(
+    frame: pd.DataFrame,
+    settings: ForecastSettings | None = None,
+    area: str = NATIONAL,
+    court_type: str = "magistrates",
+) -> SeriesForecast:
+    """Forecast one series with backtests and the seasonal naive baseline (no cache).
+
+    Args:
+        frame: ``period`` and ``receipts``.
+        settings: How to forecast; weekly, 13 ahead by default.
+        area: Label of the series.
+        court_type: Label of the series.
+
+    Returns:
+        The forecast with its accuracy.
+
+    Raises:
+        ForecastError: When the series cannot be forecast (the message says why).
+    """
+    result = _forecast_prepared(frame, settings or ForecastSettings(), area, court_type)
+    if result.reason:
+        raise ForecastError(
+            f"No forecast for {area} ({court_type}): {result.reason}",
+            hint="Choose a longer period, a monthly frequency or more areas combined.",
+        )
+    return result
+
+
+def _forecast_prepared(
+    frame: pd.DataFrame, settings: ForecastSettings, area: str, court_type: str
+) -> SeriesForecast:
+    settings.check()
+    history, problem = prepare_history(frame, settings.freq)
+    result = SeriesForecast(area, court_type, settings, history)
+    if problem:
+        result.reason = problem
+        return result
+    try:
+        result.forecast, result.backtest, metrics = _run_series(history, settings)
+    except ForecastError as exc:
+        result.reason = exc.message
+        return result
+    result.mase = metrics["mase"]
+    result.baseline_mase = metrics["baseline_mase"]
+    result.coverage = metrics["coverage"]
+    result.folds = metrics["folds"]
+    return result
+
+
+# ------------------------------------------------------------------------ cache and pool
+def fingerprint(frame: pd.DataFrame, settings: ForecastSettings, area: str, court: str) -> str:
+    """A key for one series and its settings: equal data and settings give equal keys."""
+    data = frame.sort_values("period")
+    payload = json.dumps(
+        {
+            "v": MODEL_VERSION,
+            "area": area,
+            "court": court,
+            "settings": asdict(settings),
+            "periods": [str(pd.Timestamp(p).date()) for p in data["period"]],
+            "values": [None if pd.isna(v) else float(v) for v in data["receipts"]],
+        },
+        sort_keys=True,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _to_json(frame: pd.DataFrame) -> str:
+    return frame.to_json(orient="split", date_format="iso", index=False)
+
+
+def _from_json(text: str, dates: Sequence[str] = ("period",)) -> pd.DataFrame:
+    frame = pd.read_json(StringIO(text), orient="split")
+    for col in dates:
+        if col in frame:
+            frame[col] = pd.to_datetime(frame[col]).dt.tz_localize(None)
+    return frame
+
+
+def _cache_get(ws: Workspace | None, key: str, result: SeriesForecast) -> bool:
+    if ws is None:
+        return False
+    rows = ws.query("SELECT forecasts, metrics FROM wb.forecast_cache WHERE key = ?", [key])
+    if not rows:
+        return False
+    stored = json.loads(rows[0][0])
+    metrics = json.loads(rows[0][1])
+    result.forecast = _from_json(stored["forecast"])
+    result.backtest = _from_json(stored["backtest"])
+    for name in ("mase", "baseline_mase", "coverage", "folds", "reason"):
+        setattr(result, name, metrics.get(name))
+    result.folds = int(result.folds or 0)
+    result.cached = True
+    return True
+
+
+def _cache_put(ws: Workspace | None, key: str, result: SeriesForecast) -> None:
+    if ws is None or ws.read_only:
+        return
+    stored = {"forecast": _to_json(result.forecast), "backtest": _to_json(result.backtest)}
+    metrics = {
+        "mase": result.mase,
+        "baseline_mase": result.baseline_mase,
+        "coverage": result.coverage,
+        "folds": result.folds,
+        "reason": result.reason,
+    }
+    with ws.cursor() as cur:
+        cur.execute(
+            "INSERT OR REPLACE INTO wb.forecast_cache (key, created_at, forecasts, metrics) "
+            "VALUES (?, ?, ?, ?)",
+            [key, utcnow(), json.dumps(stored), json.dumps(metrics)],
+        )
+
+
+def clear_cache(ws: Workspace) -> int:
+    """Drop every cached forecast; returns how many there were."""
+    count = int(ws.query("SELECT count(*) FROM wb.forecast_cache")[0][0])
+    with ws.cursor() as cur:
+        cur.execute("DELETE FROM wb.forecast_cache")
+    return count
+
+
+def _worker(task: tuple[pd.DataFrame, ForecastSettings, str, str]) -> SeriesForecast:
+    silence_prophet()
+    return _forecast_prepared(*task)
+
+
+def forecast_series_set(
+    series: pd.DataFrame,
+    settings: ForecastSettings | None = None,
+    ws: Workspace | None = None,
+    progress: ProgressFn | None = None,
+    workers: int = 2,
+    expect: Sequence[tuple[str, str]] = (),
+) -> list[SeriesForecast]:
+    """Forecast many series in parallel, reading and filling the workspace cache.
+
+    Args:
+        series: ``area``, ``court_type``, ``period``, ``receipts``.
+        settings: How to forecast.
+        ws: The workspace holding the cache (None: no cache).
+        progress: Called with a message and the fraction done after each series.
+        workers: Processes to fit in (1: in this process).
+        expect: (area, court type) pairs that must appear in the result; those absent from
+            ``series`` come back with a reason ("no receipts recorded").
+
+    Returns:
+        One :class:`SeriesForecast` per series, sorted by area and court type.
+    """
+    settings = settings or ForecastSettings()
+    settings.check()
+    results: dict[tuple[str, str], SeriesForecast] = {}
+    todo: list[tuple[str, tuple[pd.DataFrame, ForecastSettings, str, str]]] = []
+    groups = {key: g for key, g in series.groupby(["area", "court_type"], sort=True)}
+    for key in expect:
+        if key not in groups:
+            empty = pd.DataFrame({"period": pd.to_datetime([]), "receipts": []})
+            results[key] = _forecast_prepared(empty, settings, *key)
+    for (area, court), group in groups.items():
+        frame = group[["period", "receipts"]].reset_index(drop=True)
+        key = fingerprint(frame, settings, area, court)
+        result = SeriesForecast(area, court, settings, prepare_history(frame, settings.freq)[0])
+        if _cache_get(ws, key, result):
+            results[(area, court)] = result
+        else:
+            todo.append((key, (frame, settings, area, court)))
+    total = len(groups)
+    done = total - len(todo)
+    if progress and done:
+        progress(f"{done} of {total} series read from the cache", done / max(total, 1))
+    for key, result in _fit_all(todo, workers):
+        _cache_put(ws, key, result)
+        results[(result.area, result.court_type)] = result
+        done += 1
+        if progress:
+            progress(f"Fitted {result.area} ({result.court_type})", done / max(total, 1))
+    return [results[k] for k in sorted(results)]
+
+
+def _fit_all(todo: list[tuple[str, tuple[pd.DataFrame, ForecastSettings, str, str]]], workers: int):
+    if workers <= 1 or len(todo) < POOL_MIN_SERIES:
+        silence_prophet()
+        for key, task in todo:
+            yield key, _forecast_prepared(*task)
+        return
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=silence_prophet
+    ) as pool:
+        futures = {pool.submit(_worker, task): key for key, task in todo}
+        for future in as_completed(futures):
+            yield futures[future], future.result()
+
+
+# ------------------------------------------------------------------------ from the workspace
+def demand_table(ws: Workspace) -> str | None:
+    """The journey table to forecast from: ``linked`` when built, else ``truth``, else None."""
+    for name in (LINKED, TRUTH):
+        if ws.table_exists(JOURNEY_SCHEMA, name):
+            return name
+    return None
+
+
+def demand_series(
+    ws: Workspace,
+    table: str = LINKED,
+    freq: Freq = "week",
+    areas: Sequence[str] | None = None,
+    court_types: Sequence[str] = COURT_TYPES,
+    combine: str | None = None,
+) -> pd.DataFrame:
+    """Court receipts (first hearings) per area, court type and period, ready to forecast.
+
+    Args:
+        ws: The workspace.
+        table: The journey table.
+        freq: ``week`` or ``month``.
+        areas: LCJB areas to include (None: all).
+        court_types: ``magistrates`` and/or ``Crown``.
+        combine: When given, the areas are summed into one series with this label (for
+            example :data:`NATIONAL`).
+
+    Returns:
+        ``area``, ``court_type``, ``period``, ``receipts``.
+    """
+    courts = tuple(c for c in court_types)
+    where = JourneyFilter(areas=tuple(areas or ()), court_types=courts)
+    if areas is not None and not areas:
+        return pd.DataFrame(columns=["area", "court_type", "period", "receipts"])
+    raw = receipts(
+        ws, table, freq=freq, by=("lcjb_area", "court_type"), stages=["first_hearing"], where=where
+    )
+    out = raw.rename(columns={"lcjb_area": "area"})[["area", "court_type", "period", "receipts"]]
+    out["period"] = pd.to_datetime(out["period"])
+    if combine:
+        out = out.groupby(["court_type", "period"], as_index=False)["receipts"].sum()
+        out.insert(0, "area", combine)
+    return out.reset_index(drop=True)
+
+
+def forecast_demand(
+    ws: Workspace,
+    areas: Sequence[str] | None = None,
+    court_types: Sequence[str] = COURT_TYPES,
+    settings: ForecastSettings | None = None,
+    table: str | None = None,
+    combine: str | None = None,
+    progress: ProgressFn | None = None,
+    workers: int = 2,
+) -> list[SeriesForecast]:
+    """Forecast court receipts for areas and court types from a journey table.
+
+    Args:
+        ws: The workspace (its cache is used).
+        areas: LCJB areas (None: every area in the data).
+        court_types: ``magistrates`` and/or ``Crown``.
+        settings: How to forecast.
+        table: The journey table (default: :func:`demand_table`).
+        combine: Sum the areas into one series with this label (e.g. :data:`NATIONAL`).
+        progress: Called with a message and the fraction done.
+        workers: Processes to fit in.
+
+    Returns:
+        One :class:`SeriesForecast` per series; an area with no receipts has a reason.
+
+    Raises:
+        ForecastError: When there is no journey table or a court type is unknown.
+    """
+    settings = settings or ForecastSettings()
+    bad = [c for c in court_types if c not in COURT_TYPES]
+    if bad:
+        raise ForecastError(
+            f"Unknown court type {bad[0]!r}.", hint=f"Use {' or '.join(COURT_TYPES)}."
+        )
+    table = table or demand_table(ws)
+    if table is None or not ws.table_exists(JOURNEY_SCHEMA, table):
+        raise ForecastError(
+            "There is no journey table to forecast from.",
+            hint="Build the journeys first (Explore page, or `workbench forecast` builds them).",
+        )
+    series = demand_series(ws, table, settings.freq, areas, court_types, combine)
+    labels = [combine] if combine else list(areas or ())
+    expect = [(a, c) for a in labels for c in court_types]
+    return forecast_series_set(series, settings, ws, progress, workers, expect)
+
+
+def forecasts_frame(results: Sequence[SeriesForecast]) -> pd.DataFrame:
+    """History and forecasts of many series in one tidy frame (see SeriesForecast.table)."""
+    frames = [r.table() for r in results]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def metrics_frame(results: Sequence[SeriesForecast]) -> pd.DataFrame:
+    """Backtest accuracy of many series, one row each."""
+    return pd.DataFrame([r.metrics_row() for r in results])
+
+
+def demand_areas(ws: Workspace, table: str) -> list[str]:
+    """The LCJB areas with court receipts in a journey table, sorted."""
+    rows = ws.query(
+        f"SELECT DISTINCT lcjb_area FROM {qualified(JOURNEY_SCHEMA, table)} "  # noqa: S608 - quoted name
+        "WHERE first_hearing_date IS NOT NULL AND lcjb_area IS NOT NULL ORDER BY 1"
+    )
+    return [r[0] for r in rows]
+
+
+def combined_label(areas: Sequence[str]) -> str:
+    """The label of several areas summed into one series."""
+    if len(areas) <= 3:
+        return " + ".join(areas)
+    return f"{len(areas)} areas combined"
+
+
+def forecast_selection(
+    ws: Workspace,
+    selection: Sequence[str],
+    court_type: str,
+    settings: ForecastSettings,
+    allowed: Sequence[str] | None = None,
+    combine: bool = False,
+    table: str | None = None,
+    progress: ProgressFn | None = None,
+) -> list[SeriesForecast]:
+    """Forecast the areas a user picked, keeping to the areas they may see.
+
+    Args:
+        ws: The workspace.
+        selection: Area names; :data:`NATIONAL` means every area summed (only when
+            ``allowed`` is None).
+        court_type: ``magistrates`` or ``Crown``.
+        settings: How to forecast.
+        allowed: The areas the user may see (None: all).
+        combine: Sum the selected areas into one series.
+        table: The journey table (default: :func:`demand_table`).
+        progress: Called with a message and the fraction done.
+
+    Returns:
+        One forecast per area (or one for the combination), national first.
+
+    Raises:
+        ForecastError: When an area is not allowed or nothing is selected.
+    """
+    if not selection:
+        raise ForecastError("Pick at least one area to forecast.")
+    denied = [a for a in selection if allowed is not None and a not in allowed]
+    if denied:
+        raise ForecastError(f"You may not see forecasts for {denied[0]}.")
+    results: list[SeriesForecast] = []
+    areas = [a for a in selection if a != NATIONAL]
+    if NATIONAL in selection:
+        results += forecast_demand(
+            ws, None, [court_type], settings, table, NATIONAL, progress, workers=1
+        )
+    if areas and combine and len(areas) > 1:
+        label = combined_label(areas)
+        results += forecast_demand(ws, areas, [court_type], settings, table, label, progress)
+    elif areas:
+        results += forecast_demand(ws, areas, [court_type], settings, table, None, progress)
+    return results
+
+
+def accuracy_sentence(results: Sequence[SeriesForecast]) -> str:
+    """How many series were forecast and in how many the model beats the baseline."""
+    made = [r for r in results if r.ok]
+    beaten = sum(1 for r in made if r.beats_baseline)
+    return (
+        f"Forecast {len(made)} of {len(results)} series; the model beats the seasonal naive "
+        f"baseline in {beaten} of them."
+    )

@@ -1,0 +1,114 @@
+"""Charts of demand forecasts and scenarios (titled, with a source line, accessible colours)."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from workbench.charts import accessible_palette, titled
+from workbench.forecast import SeriesForecast
+
+SERIES_ORDER = ["Actual receipts", "Forecast", "Seasonal naive baseline"]
+
+
+def forecast_chart(result: SeriesForecast, history_periods: int | None = 156) -> alt.LayerChart:
+    """History, the forecast with its interval and the seasonal naive baseline.
+
+    Args:
+        result: A forecast with ``ok`` True.
+        history_periods: How many periods of history to show (None: all).
+
+    Returns:
+        The layered chart.
+    """
+    hist = result.history.tail(history_periods) if history_periods else result.history
+    fc = result.forecast
+    lines = pd.concat(
+        [
+            pd.DataFrame(
+                {"period": hist["period"], "value": hist["receipts"], "series": SERIES_ORDER[0]}
+            ),
+            pd.DataFrame({"period": fc["period"], "value": fc["forecast"], "series": "Forecast"}),
+            pd.DataFrame(
+                {"period": fc["period"], "value": fc["baseline"], "series": SERIES_ORDER[2]}
+            ),
+        ],
+        ignore_index=True,
+    )
+    palette = accessible_palette()
+    colour = alt.Color(
+        "series:N",
+        title=None,
+        scale=alt.Scale(domain=SERIES_ORDER, range=[palette[7], palette[0], palette[1]]),
+        legend=alt.Legend(orient="bottom"),
+    )
+    band = (
+        alt.Chart(fc)
+        .mark_area(opacity=0.25, color=palette[0])
+        .encode(
+            x=alt.X("period:T", title=None),
+            y=alt.Y("lower:Q", title=f"Receipts a {result.settings.freq}"),
+            y2="upper:Q",
+            tooltip=[alt.Tooltip("period:T"), "lower:Q", "upper:Q"],
+        )
+    )
+    line = (
+        alt.Chart(lines)
+        .mark_line()
+        .encode(
+            x="period:T",
+            y="value:Q",
+            color=colour,
+            strokeDash=alt.StrokeDash(
+                "series:N",
+                scale=alt.Scale(domain=SERIES_ORDER, range=[[1, 0], [1, 0], [4, 3]]),
+                legend=None,
+            ),
+            tooltip=["series:N", alt.Tooltip("period:T"), alt.Tooltip("value:Q", format=".1f")],
+        )
+    )
+    width = f"{result.settings.interval_width:.0%}"
+    return titled(
+        alt.layer(band, line).properties(width="container"),
+        f"Court receipts, {result.area} ({result.court_type})",
+        f"First hearings a {result.settings.freq}; forecast with {width} interval; "
+        f"spring 2020 excluded from fitting. {result.verdict}",
+    )
+
+
+def scenario_chart(projection: pd.DataFrame, title: str) -> alt.LayerChart:
+    """The outstanding caseload under each scenario, with intervals.
+
+    Args:
+        projection: Rows of :func:`workbench.scenarios.project`, any number of scenarios.
+        title: The headline.
+
+    Returns:
+        The layered chart.
+    """
+    names = list(dict.fromkeys(projection["scenario"]))
+    colour = alt.Color(
+        "scenario:N",
+        title=None,
+        scale=alt.Scale(domain=names, range=accessible_palette()[: len(names)]),
+        legend=alt.Legend(orient="bottom"),
+    )
+    base = alt.Chart(projection).encode(x=alt.X("period:T", title=None), color=colour)
+    band = base.mark_area(opacity=0.2).encode(
+        y=alt.Y("outstanding_lower:Q", title="Outstanding cases"), y2="outstanding_upper:Q"
+    )
+    line = base.mark_line().encode(
+        y="outstanding:Q",
+        tooltip=[
+            "scenario:N",
+            alt.Tooltip("period:T"),
+            alt.Tooltip("outstanding:Q", format=".0f"),
+            alt.Tooltip("receipts:Q", format=".1f"),
+            alt.Tooltip("disposals:Q", format=".1f"),
+        ],
+    )
+    return titled(
+        alt.layer(band, line).properties(width="container"),
+        title,
+        "Projected outstanding caseload with intervals from the receipts forecast",
+    )

@@ -1,0 +1,183 @@
+"""Login, logout and the per-run access check of the shared app.
+
+:func:`require_login` runs at the top of ``app.py`` on every run. In local mode it does nothing.
+In shared mode it finds the user from a server-side session (a password login) or from
+Streamlit's OIDC login matched to a workbench user by email, refuses ended or revoked sessions,
+and sets ``_allowed_areas`` and ``_leader_view`` in session state from the user record in the
+workspace, overwriting anything else. Without a user it draws the login screen and stops the run,
+so nothing else renders.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import streamlit as st
+
+from workbench.auth import (
+    METHOD_OIDC,
+    METHOD_PASSWORD,
+    AuthSettings,
+    User,
+    check_session,
+    load_auth_settings,
+    local_user,
+    login_with_oidc,
+    login_with_password,
+    logout,
+    logout_oidc,
+)
+from workbench.errors import AccessDeniedError, AuthError
+from workbench.ui.navigation import PageSpec, is_sensitive
+from workbench.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+TOKEN_KEY = "_auth_token"
+USER_KEY = "_auth_user"
+NOTICE_KEY = "_auth_notice"
+LAST_PAGE_KEY = "_auth_last_page"
+
+
+def _oidc_claims() -> dict[str, Any] | None:
+    """``st.user`` as a dict when Streamlit reports an OIDC login, else None."""
+    try:
+        claims = st.user.to_dict()
+    except Exception:  # no [auth] configuration: no OIDC login possible
+        return None
+    return claims if claims.get("is_logged_in") else None
+
+
+def _restrict_to_nothing() -> None:
+    st.session_state["_allowed_areas"] = []
+    st.session_state["_leader_view"] = True
+    st.session_state.pop(USER_KEY, None)
+
+
+def require_login(ws: Workspace, settings: AuthSettings | None = None) -> User | None:
+    """Return the logged-in user, or draw the login screen and stop the run.
+
+    Args:
+        ws: The workspace holding users and sessions.
+        settings: The login settings (default: read from the environment).
+
+    Returns:
+        None in local mode (one analyst, everything allowed); the user in shared mode.
+    """
+    settings = settings or load_auth_settings()
+    if not settings.shared:
+        return None
+    _restrict_to_nothing()
+    user: User | None = None
+    token = st.session_state.get(TOKEN_KEY)
+    if token:
+        user = check_session(ws, token)
+        if user is None:
+            st.session_state.pop(TOKEN_KEY, None)
+            st.session_state[NOTICE_KEY] = "Your session has ended. Log in again."
+    if user is None and METHOD_OIDC in settings.methods:
+        claims = _oidc_claims()
+        if claims is not None:
+            try:
+                user = login_with_oidc(ws, claims, settings)
+            except AuthError as exc:
+                _render_refused(str(exc))
+                st.stop()
+    if user is None:
+        _render_login(ws, settings)
+        st.stop()
+    st.session_state["_allowed_areas"] = user.allowed_areas
+    st.session_state["_leader_view"] = user.leader_view
+    st.session_state[USER_KEY] = user
+    return user
+
+
+def acting_user() -> User:
+    """The user on whose behalf a page acts: the logged-in user, or the local analyst.
+
+    Raises:
+        AccessDeniedError: In shared mode when nobody is logged in.
+    """
+    user = st.session_state.get(USER_KEY)
+    if isinstance(user, User):
+        return user
+    if load_auth_settings().shared:
+        raise AccessDeniedError("Log in first.")
+    return local_user()
+
+
+def _render_refused(message: str) -> None:
+    st.title("CJS Linkage Workbench")
+    st.error(message, icon=":material/lock:")
+    left, right = st.columns(2)
+    if left.button("Log in again", key="login_again", icon=":material/login:"):
+        st.login()
+    if right.button("Log out", key="login_refused_logout", icon=":material/logout:"):
+        st.logout()
+
+
+def _render_login(ws: Workspace, settings: AuthSettings) -> None:
+    st.title("CJS Linkage Workbench")
+    st.write("Log in to see the dashboards and data you are entitled to.")
+    notice = st.session_state.pop(NOTICE_KEY, None)
+    if notice:
+        st.info(notice, icon=":material/info:")
+    if METHOD_OIDC in settings.methods and st.button(
+        "Log in with your organisation account", key="login_oidc", icon=":material/login:"
+    ):
+        st.login()
+    if METHOD_PASSWORD in settings.methods:
+        with st.form("login_form", clear_on_submit=True):
+            username = st.text_input("User name", key="login_username")
+            password = st.text_input("Password", type="password", key="login_password")
+            submitted = st.form_submit_button("Log in", key="login_submit")
+        if submitted:
+            try:
+                token = login_with_password(ws, username, password, settings)
+            except AuthError as exc:
+                st.error(str(exc), icon=":material/lock:")
+                return
+            st.session_state[TOKEN_KEY] = token
+            st.rerun()
+
+
+def render_account(ws: Workspace, user: User | None) -> None:
+    """Show who is logged in, their roles and areas, and a Log out button, in the sidebar."""
+    if user is None:
+        return
+    with st.sidebar:
+        st.divider()
+        st.caption(f"Logged in as **{user.display_name or user.username}**")
+        st.caption(f"Roles: {', '.join(user.roles)} · Areas: {', '.join(user.areas)}")
+        if st.button("Log out", key="logout", icon=":material/logout:"):
+            end_session(ws, user)
+
+
+def end_session(ws: Workspace, user: User) -> None:
+    """Revoke the current session server-side, forget it here, and leave the app."""
+    token = st.session_state.get(TOKEN_KEY)
+    if token:
+        logout(ws, token, user.username)
+    claims = _oidc_claims()
+    if claims is not None:
+        logout_oidc(ws, claims, user.username)
+    for key in list(st.session_state.keys()):
+        del st.session_state[key]
+    _restrict_to_nothing()
+    st.session_state[NOTICE_KEY] = "You have logged out."
+    if claims is not None:
+        st.logout()
+    else:
+        st.rerun()
+
+
+def audit_page_view(ws: Workspace, user: User | None, spec: PageSpec | None) -> None:
+    """Log (once per visit) that a user opened a sensitive page in shared mode."""
+    if user is None or spec is None or not is_sensitive(spec):
+        st.session_state[LAST_PAGE_KEY] = spec.script if spec else None
+        return
+    if st.session_state.get(LAST_PAGE_KEY) == spec.script:
+        return
+    st.session_state[LAST_PAGE_KEY] = spec.script
+    ws.audit("page.view", target=spec.script, actor=user.username)
