@@ -288,3 +288,31 @@ def test_saved_scenarios_round_trip_compare_and_export(demand_ws) -> None:
     delete_scenario(demand_ws, "more charges")
     with pytest.raises(ForecastError, match="no saved scenario"):
         load_scenario(demand_ws, "more charges")
+
+
+def test_a_dead_worker_does_not_lose_the_forecasts(monkeypatch) -> None:
+    """When the process pool breaks, the remaining series are fitted in this process."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    class BrokenPool:
+        def __init__(self, *args, **kwargs) -> None:
+            pass
+
+        def __enter__(self):
+            raise BrokenProcessPool("worker killed")
+
+        def __exit__(self, *exc) -> None:
+            return None
+
+    monkeypatch.setattr(fc, "POOL_MIN_SERIES", 2)
+    monkeypatch.setattr(fc, "ProcessPoolExecutor", BrokenPool)
+    settings = ForecastSettings(freq="month", horizon=3, folds=1, uncertainty_samples=50)
+    series = pd.concat(
+        [
+            seasonal_series(periods=40, seed=s).assign(area=f"A{s}", court_type="Crown")
+            for s in (1, 2)
+        ]
+    )
+    results = fc.forecast_series_set(series, settings, workers=2)
+    assert [r.area for r in results] == ["A1", "A2"]
+    assert all(r.forecast is not None and len(r.forecast) for r in results)

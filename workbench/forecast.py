@@ -39,6 +39,7 @@ import math
 import multiprocessing
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from io import StringIO
@@ -614,12 +615,23 @@ def _fit_all(todo: list[tuple[str, tuple[pd.DataFrame, ForecastSettings, str, st
             yield key, _forecast_prepared(*task)
         return
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=silence_prophet
-    ) as pool:
-        futures = {pool.submit(_worker, task): key for key, task in todo}
-        for future in as_completed(futures):
-            yield futures[future], future.result()
+    finished: set[str] = set()
+    try:
+        with ProcessPoolExecutor(
+            max_workers=workers, mp_context=context, initializer=silence_prophet
+        ) as pool:
+            futures = {pool.submit(_worker, task): key for key, task in todo}
+            for future in as_completed(futures):
+                result = future.result()
+                finished.add(futures[future])
+                yield futures[future], result
+    except BrokenProcessPool:
+        # A worker process died (killed for memory, or by the system): fit what is left here.
+        log.warning("a forecasting worker stopped; fitting the remaining series in this process")
+        silence_prophet()
+        for key, task in todo:
+            if key not in finished:
+                yield key, _forecast_prepared(*task)
 
 
 # ------------------------------------------------------------------------ from the workspace
