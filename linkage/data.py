@@ -80,10 +80,14 @@ class PreparedInput:
     def connection(self) -> duckdb.DuckDBPyConnection:
         """A fresh in-memory DuckDB connection with the stacked input as table ``records``."""
         con = duckdb.connect()
-        combined = self.combined()
-        con.register("records_df", combined)
-        con.execute("CREATE TABLE records AS SELECT * FROM records_df")
-        con.unregister("records_df")
+        # Each input is scanned straight into one DuckDB table: no stacked pandas copy.
+        parts = []
+        for i, frame in enumerate(self.frames):
+            con.register(f"records_df_{i}", frame)
+            parts.append(f"SELECT * FROM records_df_{i}")  # noqa: S608
+        con.execute("CREATE TABLE records AS " + " UNION ALL ".join(parts))
+        for i in range(len(self.frames)):
+            con.unregister(f"records_df_{i}")
         return con
 
 

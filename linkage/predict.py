@@ -119,6 +119,51 @@ def connected_components(n_nodes: int, left: np.ndarray, right: np.ndarray) -> n
     return labels
 
 
+def _positions(
+    nodes_source: pd.Series, nodes_uid: pd.Series
+) -> dict[str, tuple[pd.Index, np.ndarray]]:
+    """Per source dataset, an index of its unique ids and their node positions.
+
+    Looking ids up per dataset avoids building ``source + id`` strings for every node and
+    edge, which at a million records costs more than the clustering itself.
+
+    Raises:
+        LinkageError: When a record appears twice.
+    """
+    source = nodes_source.astype(str).to_numpy(dtype=object)
+    uid = nodes_uid.astype(str).reset_index(drop=True)
+    names = pd.unique(source)
+    out: dict[str, tuple[pd.Index, np.ndarray]] = {}
+    for name in names:
+        where = np.arange(len(source)) if len(names) == 1 else np.flatnonzero(source == name)
+        index = pd.Index(uid.take(where).array)
+        if not index.is_unique:
+            raise LinkageError("Some records appear twice in the node list.")
+        out[str(name)] = (index, where)
+    return out
+
+
+def _lookup(
+    positions: dict[str, tuple[pd.Index, np.ndarray]], source: pd.Series, uid: pd.Series
+) -> np.ndarray:
+    """Node position of each ``(source, uid)``; -1 where unknown."""
+    src = source.astype(str).to_numpy(dtype=object)
+    ids = uid.astype(str).reset_index(drop=True).array
+    result = np.full(len(ids), -1, dtype=np.int64)
+    if len(ids) == 0:
+        return result
+    names = pd.unique(src)
+    for name in names:
+        mask = slice(None) if len(names) == 1 else (src == name)
+        found = positions.get(str(name))
+        if found is None:
+            continue
+        index, where = found
+        hit = index.get_indexer(ids[mask])
+        result[mask] = np.where(hit >= 0, where[np.maximum(hit, 0)], -1)
+    return result
+
+
 def cluster_at_threshold(
     pairs: pd.DataFrame | duckdb.DuckDBPyRelation,
     nodes: pd.DataFrame,
@@ -127,7 +172,8 @@ def cluster_at_threshold(
     """Cluster records from stored pairs at a match probability, without re-scoring.
 
     Args:
-        pairs: Stored predictions (at least the columns in ``EDGE_COLUMNS``).
+        pairs: Stored predictions (at least the columns in ``EDGE_COLUMNS``), a DataFrame or a
+            DuckDB relation (filtered at the threshold in DuckDB before anything is fetched).
         nodes: Every record: ``source_dataset`` and ``unique_id``.
         threshold_probability: Pairs at or above this probability are linked.
 
@@ -143,32 +189,35 @@ def cluster_at_threshold(
             f"The threshold {threshold_probability} is not a probability.",
             hint="Choose a match probability between 0 and 1.",
         )
+    if isinstance(pairs, duckdb.DuckDBPyRelation):
+        pairs = pairs.filter(f"match_probability >= {float(threshold_probability)!r}")
     edges = edges_from_pairs(pairs)
     keep = edges["match_probability"].to_numpy() >= threshold_probability
     edges = edges.loc[keep]
-    node_keys = _node_keys(nodes["source_dataset"], nodes["unique_id"])
-    index = pd.Index(node_keys)
-    if not index.is_unique:
-        raise LinkageError("Some records appear twice in the node list.")
-    left = index.get_indexer(_node_keys(edges["source_dataset_l"], edges["unique_id_l"]))
-    right = index.get_indexer(_node_keys(edges["source_dataset_r"], edges["unique_id_r"]))
+    positions = _positions(nodes["source_dataset"], nodes["unique_id"])
+    left = _lookup(positions, edges["source_dataset_l"], edges["unique_id_l"])
+    right = _lookup(positions, edges["source_dataset_r"], edges["unique_id_r"])
     if (left < 0).any() or (right < 0).any():
         raise LinkageError(
             "The stored predictions mention records that are not in the data.",
             hint="The data changed since the pairs were scored: score them again.",
         )
-    labels = connected_components(len(node_keys), left, right)
-    sizes = np.bincount(labels, minlength=len(node_keys))
-    representative = (
-        nodes["source_dataset"].astype(str).to_numpy()[labels]
-        + "-__-"
-        + nodes["unique_id"].astype(str).to_numpy()[labels]
+    n_nodes = len(nodes)
+    labels = connected_components(n_nodes, left, right)
+    sizes = np.bincount(labels, minlength=n_nodes)
+    # Build the cluster id text once per cluster, then spread it to the members.
+    roots, inverse = np.unique(labels, return_inverse=True)
+    source = nodes["source_dataset"].astype(str).reset_index(drop=True)
+    uid = nodes["unique_id"].astype(str).reset_index(drop=True)
+    names = (
+        source.take(roots).reset_index(drop=True) + "-__-" + uid.take(roots).reset_index(drop=True)
     )
+    # take() keeps pandas' own string arrays: no round trip through Python objects.
     return pd.DataFrame(
         {
-            "source_dataset": nodes["source_dataset"].to_numpy(),
-            "unique_id": nodes["unique_id"].to_numpy(),
-            "cluster_id": representative,
+            "source_dataset": nodes["source_dataset"].reset_index(drop=True),
+            "unique_id": nodes["unique_id"].reset_index(drop=True),
+            "cluster_id": names.take(inverse).reset_index(drop=True),
             "cluster_size": sizes[labels],
         }
     )

@@ -20,7 +20,7 @@ import duckdb
 import pandas as pd
 
 from linkage.data import FrameLike, PreparedInput, prepare_frames
-from linkage.train import TrainedModel
+from linkage.train import TrainedModel, parameter_history
 from workbench.errors import LinkageError
 from workbench.sql import qualified, quote_ident
 from workbench.workspace import Workspace, utcnow
@@ -102,6 +102,7 @@ def save_model(
         "timings": model.timings,
         "em_sessions": [s.__dict__ for s in model.em_sessions],
         "warnings": model.warnings,
+        "parameter_history": parameter_history(model.linker),
     }
     all_metrics = {**(metrics or {}), "training": training}
     with ws.transaction() as cur:

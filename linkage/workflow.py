@@ -60,7 +60,13 @@ from linkage.registry import (
 )
 from linkage.service import load_model_json
 from linkage.suggest import suggest_model
-from linkage.train import TrainedModel, train_model
+from linkage.train import (
+    EMSessionSummary,
+    TrainedModel,
+    parameter_history,
+    restore_parameter_history,
+    train_model,
+)
 from workbench.errors import LinkageError, Problem, RoleError, ValidationError, WorkbenchError
 from workbench.roles import PERSON_ROLES, Role, load_roles
 from workbench.sql import qualified, quote_ident
@@ -222,9 +228,11 @@ def _remember(ws: Workspace, model_id: str, model: TrainedModel) -> None:
 
 
 def forget_linkers() -> None:
-    """Drop every cached linker (to free memory, or after the workspace changed)."""
+    """Drop every cached linker, prediction table and record list (to free memory)."""
     with _LINKER_LOCK:
         _LINKERS.clear()
+        _PREDICTIONS.clear()
+        _NODES.clear()
 
 
 def _require_predictions(ws: Workspace, model_id: str) -> str:
@@ -630,6 +638,7 @@ def _save_run(
         "timings": model.timings,
         "em_sessions": [s.__dict__ for s in model.em_sessions],
         "warnings": model.warnings,
+        "parameter_history": parameter_history(model.linker),
     }
     all_metrics = {**metrics, "training": training}
     fingerprint = data_fingerprint(data)
@@ -725,6 +734,7 @@ def load_linker(ws: Workspace, model_id: str) -> TrainedModel:
             model.spec = ModelSpec.from_dict(row["spec"])
         except LinkageError:
             model.spec = None
+    _restore_training(model, row.get("metrics"))
     if row.get("data_fingerprint") and data_fingerprint(data) != row["data_fingerprint"]:
         model.warnings.append(
             "The datasets changed since this model was trained; its stored pairs describe the "
@@ -732,6 +742,147 @@ def load_linker(ws: Workspace, model_id: str) -> TrainedModel:
         )
     _remember(ws, model_id, model)
     return model
+
+
+def _restore_training(model: TrainedModel, metrics: Mapping[str, Any] | None) -> None:
+    """Put a saved model's training record (EM sessions, parameter history) on the linker."""
+    training = (metrics or {}).get("training") or {}
+    history = training.get("parameter_history") or []
+    if history:
+        try:
+            restore_parameter_history(model.linker, history)
+        except Exception:  # a chart's history must never stop the model loading
+            log.warning("the parameter history of a saved model could not be restored")
+    sessions = []
+    for item in training.get("em_sessions") or []:
+        try:
+            sessions.append(EMSessionSummary(**item))
+        except TypeError:
+            continue
+    model.em_sessions = sessions
+    model.timings = dict(training.get("timings") or {})
+
+
+def parameter_estimates(ws: Workspace, model_id: str) -> pd.DataFrame:
+    """Every estimate of every m and u probability made while training a saved model.
+
+    The history is saved with the model (its metrics JSON), so this works for a model trained
+    in another session; models saved before the history was kept give an empty table.
+
+    Args:
+        ws: The workspace.
+        model_id: The model.
+
+    Returns:
+        ``comparison``, ``comparison_vector_value``, ``m_or_u``, ``probability`` and
+        ``description`` (which training step made the estimate), in training order.
+
+    Raises:
+        LinkageError: When the model does not exist.
+    """
+    row = get_model(ws, model_id)
+    training = (row.get("metrics") or {}).get("training") or {}
+    columns = ["comparison", "comparison_vector_value", "m_or_u", "probability", "description"]
+    return pd.DataFrame(training.get("parameter_history") or [], columns=columns)
+
+
+def parameter_estimates_chart(ws: Workspace, model_id: str) -> alt.TopLevelMixin:
+    """Splink's parameter estimates chart (m per EM session) for a saved model.
+
+    Args:
+        ws: The workspace.
+        model_id: The model.
+
+    Returns:
+        An Altair chart.
+
+    Raises:
+        LinkageError: When the model does not exist, no longer fits its data, or was saved
+            without its parameter history (train it again).
+    """
+    from linkage import charts
+
+    if parameter_estimates(ws, model_id).empty:
+        raise LinkageError(
+            f"Model {model_id!r} was saved without its training history.",
+            hint="Train the model again to draw its parameter estimates.",
+        )
+    return charts.parameter_estimates_chart(load_linker(ws, model_id))
+
+
+# ------------------------------------------------------------------------------ predictions
+_PREDICTIONS: OrderedDict[tuple[str, str, str], tuple[int, pd.DataFrame]] = OrderedDict()
+_NODES: OrderedDict[tuple[str, str], pd.DataFrame] = OrderedDict()
+
+
+def _cached(cache: OrderedDict, key: Any, value: Any = None) -> Any:
+    with _LINKER_LOCK:
+        if value is None:
+            found = cache.get(key)
+            if found is not None:
+                cache.move_to_end(key)
+            return found
+        cache[key] = value
+        cache.move_to_end(key)
+        while len(cache) > _CACHE_SIZE:
+            cache.popitem(last=False)
+        return value
+
+
+def stored_predictions(
+    ws: Workspace, model_id: str, columns: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """A model's stored predictions, cached in this process (treat the frame as read-only).
+
+    The cache is keyed by workspace, model and columns, and checked against the table's row
+    count, so predictions stored again for the model are read afresh.
+
+    Args:
+        ws: The workspace.
+        model_id: The model.
+        columns: The columns wanted; all by default.
+
+    Returns:
+        The scored pairs.
+
+    Raises:
+        LinkageError: When the model has no stored predictions.
+    """
+    pred = _require_predictions(ws, model_id)
+    path, _ = _cache_key(ws, model_id)
+    wanted = list(columns) if columns else None
+    key = (path, model_id, ",".join(wanted) if wanted else "*")
+    n_rows = int(ws.query(f"SELECT count(*) FROM {pred}")[0][0])  # noqa: S608
+    found = _cached(_PREDICTIONS, key)
+    if found is not None and found[0] == n_rows:
+        return found[1]
+    select = ", ".join(quote_ident(c) for c in wanted) if wanted else "*"
+    df = ws.query_df(f"SELECT {select} FROM {pred}")  # noqa: S608
+    _cached(_PREDICTIONS, key, (n_rows, df))
+    return df
+
+
+def _model_nodes(ws: Workspace, model_id: str) -> pd.DataFrame:
+    """Every record of a model (``source_dataset``, ``unique_id``), cached per model."""
+    key = _cache_key(ws, model_id)
+    found = _cached(_NODES, key)
+    if found is not None:
+        return found
+    nodes = ws.query_df(
+        "SELECT source_dataset, unique_id FROM wb.clusters WHERE model_id = ? "
+        "ORDER BY source_dataset, unique_id",
+        [model_id],
+    )
+    if nodes.empty:
+        nodes = nodes_from_model(load_linker(ws, model_id))
+    return _cached(_NODES, key, nodes)
+
+
+def forget_predictions() -> None:
+    """Drop cached predictions and record lists (after deleting or replacing models)."""
+    with _LINKER_LOCK:
+        _PREDICTIONS.clear()
+        _NODES.clear()
 
 
 # ------------------------------------------------------------------------------ clusters
@@ -754,16 +905,8 @@ def recluster(
         LinkageError: When the model has no stored predictions or the threshold is not a
             probability.
     """
-    pred = _require_predictions(ws, model_id)
-    cols = ", ".join(quote_ident(c) for c in EDGE_COLUMNS)
-    edges = ws.query_df(f"SELECT {cols} FROM {pred} WHERE match_probability >= ?", [threshold])  # noqa: S608
-    nodes = ws.query_df(
-        "SELECT source_dataset, unique_id FROM wb.clusters WHERE model_id = ? "
-        "ORDER BY source_dataset, unique_id",
-        [model_id],
-    )
-    if nodes.empty:
-        nodes = nodes_from_model(load_linker(ws, model_id))
+    edges = stored_predictions(ws, model_id, EDGE_COLUMNS)
+    nodes = _model_nodes(ws, model_id)
     clusters = cluster_at_threshold(edges, nodes, threshold)
     if store:
         store_clusters(ws, model_id, clusters, threshold)
@@ -898,30 +1041,47 @@ def comparison_patterns(ws: Workspace, model_id: str, examples: int = 3) -> pd.D
     return df[head + rest].reset_index(drop=True)
 
 
-def cluster_records(ws: Workspace, model_id: str, cluster_id: str) -> pd.DataFrame:
+def cluster_records(
+    ws: Workspace, model_id: str, cluster_id: str, threshold: float | None = None
+) -> pd.DataFrame:
     """The standardised records of one cluster, one row each, for side-by-side reading.
 
     Args:
         ws: The workspace.
         model_id: The model.
-        cluster_id: A cluster id from the model's stored clusters.
+        cluster_id: A cluster id from the model's clusters at that threshold.
+        threshold: The match probability the clusters are made at; by default the model's
+            stored clusters. Another threshold reclusters from the stored predictions (not
+            stored; see :func:`recluster`).
 
     Returns:
         ``source_dataset``, ``unique_id``, ``cluster_id`` and the model's input columns.
 
     Raises:
-        LinkageError: When the model has no such cluster.
+        LinkageError: When the model has no such cluster, or the threshold is not a
+            probability.
     """
-    members = ws.query_df(
-        "SELECT source_dataset, unique_id, cluster_id FROM wb.clusters "
-        "WHERE model_id = ? AND cluster_id = ?",
-        [model_id, str(cluster_id)],
-    )
+    stored = threshold is None
+    if not stored:
+        row = get_model(ws, model_id)
+        stored = math.isclose(float(threshold), _model_threshold(row), abs_tol=1e-12)
+    if stored:
+        members = ws.query_df(
+            "SELECT source_dataset, unique_id, cluster_id FROM wb.clusters "
+            "WHERE model_id = ? AND cluster_id = ?",
+            [model_id, str(cluster_id)],
+        )
+    else:
+        clusters, _ = recluster(ws, model_id, float(threshold))
+        members = clusters.loc[
+            clusters["cluster_id"] == str(cluster_id), ["source_dataset", "unique_id", "cluster_id"]
+        ].reset_index(drop=True)
     if members.empty:
         get_model(ws, model_id)
+        where = "" if threshold is None else f" at {float(threshold):g}"
         raise LinkageError(
-            f"Model {model_id!r} has no cluster {cluster_id!r}.",
-            hint="Pick a cluster from the model's current clusters.",
+            f"Model {model_id!r} has no cluster {cluster_id!r}{where}.",
+            hint="Pick a cluster from the model's clusters at this threshold.",
         )
     data = load_linker(ws, model_id).data.combined()
     out = members.merge(data, on=["source_dataset", "unique_id"], how="left")
@@ -1030,7 +1190,8 @@ def review_sample(
 
     Returns:
         Prediction rows (all columns) with a ``band`` column (1 lowest to 10 for
-        ``across_bands``, 0 for ``near_threshold``), highest weight first.
+        ``across_bands``, 0 for ``near_threshold``): for ``near_threshold`` the pair nearest
+        the threshold first, for ``across_bands`` the highest weight first.
 
     Raises:
         LinkageError: For an unknown strategy or a model without stored predictions.
@@ -1052,12 +1213,17 @@ def review_sample(
     )
     shuffle = "hash(unique_id_l, unique_id_r, source_dataset_l, source_dataset_r, ?)"
     if strategy == "near_threshold":
+        # The n pairs nearest the threshold, nearest first; the seed only breaks ties (many
+        # pairs share a probability). Taking a wider pool and shuffling it once put pairs far
+        # from the threshold (probability 1.000 against 0.9) first on small sets.
         df = ws.query_df(
-            f"SELECT * FROM (SELECT *, 0 AS band FROM ({unlabelled}) "  # noqa: S608
-            "ORDER BY abs(match_probability - ?), match_weight LIMIT ?) "
-            f"ORDER BY {shuffle} LIMIT ?",
-            [threshold, 3 * int(n), int(seed), int(n)],
+            f"SELECT *, 0 AS band FROM ({unlabelled}) "  # noqa: S608
+            f"ORDER BY abs(match_probability - ?), {shuffle} LIMIT ?",
+            [threshold, int(seed), int(n)],
         )
+        df = df.assign(_distance=(df["match_probability"] - threshold).abs())
+        df = df.sort_values(["_distance", "match_weight"], ascending=[True, False], kind="stable")
+        return _order_columns(df.drop(columns="_distance").reset_index(drop=True))
     else:
         per_band = max(1, math.ceil(int(n) / 10))
         banded = (

@@ -11,7 +11,13 @@ from splink import DuckDBAPI, Linker
 from linkage.blocking import check_rule_within_budget, count_rule_comparisons
 from linkage.data import prepare_frames
 from linkage.model_spec import BlockingRuleSpec, ModelSpec
-from linkage.suggest import suggest_model
+from linkage.suggest import (
+    LARGE_INPUT,
+    _choose_blocking,
+    profile_columns,
+    suggest_model,
+    suggested_budget,
+)
 from linkage.synthetic import make_people
 from workbench.errors import LinkageError
 
@@ -77,6 +83,42 @@ def test_blocking_within_budget_and_several_columns(people):
     columns = {c for r in spec.blocking_rules for c in r.columns()}
     assert {"first_name", "surname", "dob"} <= columns
     assert len(spec.blocking_rules) >= 3
+
+
+def test_budget_tightens_at_scale():
+    assert suggested_budget(10_000) == 2_000_000
+    assert suggested_budget(LARGE_INPUT) == 50_000_000
+    assert suggested_budget(1_000_000) == 20_000_000
+    assert suggested_budget(10_000_000) == 50_000_000
+
+
+def test_rule_cap_leaves_out_a_loose_rule(people):
+    data = prepare_frames(people)
+    con = data.connection()
+    usable = {"first_name", "surname", "dob", "postcode", "pnc_id", "sex"}
+    dob = count_rule_comparisons(con, BlockingRuleSpec(["dob"]), "link_and_dedupe")
+    notes: list[str] = []
+    free = _choose_blocking(con, usable, "link_and_dedupe", 10**9, [])
+    capped = _choose_blocking(con, usable, "link_and_dedupe", 10**9, notes, rule_cap=dob - 1)
+    con.close()
+    assert ["dob"] in [r.expressions for r in free]
+    assert ["dob"] not in [r.expressions for r in capped]
+    assert all(r.estimated_comparisons < dob for r in capped)
+    assert any("dob left out" in n for n in notes)
+    # Without the loose rule, the precise rules it implied are kept instead.
+    assert ["surname", "dob"] in [r.expressions for r in capped]
+
+
+def test_profile_on_a_sample_matches_the_whole(people):
+    data = prepare_frames(people)
+    con = data.connection()
+    whole = profile_columns(con, ["first_name", "postcode", "dob"])
+    sample = profile_columns(con, ["first_name", "postcode", "dob"], sample_rows=1500)
+    con.close()
+    for a, b in zip(whole, sample, strict=True):
+        assert a.distinct == b.distinct
+        assert abs(a.completeness - b.completeness) < 0.05
+        assert abs(a.top_share - b.top_share) < 0.05
 
 
 def test_rule_over_budget_refused_with_estimate(people):

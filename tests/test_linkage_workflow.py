@@ -183,6 +183,62 @@ def test_cluster_records(ws: Workspace, run: wf.TrainingRun) -> None:
         wf.cluster_records(ws, run.model_id, "nope")
 
 
+def test_cluster_records_at_a_threshold_not_stored(ws: Workspace, run: wf.TrainingRun) -> None:
+    loose, _ = wf.recluster(ws, run.model_id, 0.05)
+    biggest = loose["cluster_id"].value_counts().index[0]
+    records = wf.cluster_records(ws, run.model_id, biggest, threshold=0.05)
+    assert len(records) == loose["cluster_id"].value_counts().iloc[0] > 1
+    assert (records["cluster_id"] == biggest).all()
+    assert {"first_name", "surname"} <= set(records.columns)
+    stored = wf.active_clusters(ws)["cluster_id"].iloc[0]
+    same = wf.cluster_records(ws, run.model_id, stored, threshold=0.9)
+    assert len(same) == len(wf.cluster_records(ws, run.model_id, stored))
+    with pytest.raises(LinkageError, match="no cluster"):
+        wf.cluster_records(ws, run.model_id, "nope", threshold=0.3)
+    with pytest.raises(LinkageError, match="probability"):
+        wf.cluster_records(ws, run.model_id, biggest, threshold=2.0)
+
+
+def test_stored_predictions_are_cached(ws: Workspace, run: wf.TrainingRun) -> None:
+    first = wf.stored_predictions(ws, run.model_id)
+    assert wf.stored_predictions(ws, run.model_id) is first
+    assert len(first) == run.metrics["n_pairs"]
+    edges = wf.stored_predictions(ws, run.model_id, ["unique_id_l", "match_probability"])
+    assert list(edges.columns) == ["unique_id_l", "match_probability"]
+    wf.forget_linkers()
+    assert wf.stored_predictions(ws, run.model_id) is not first
+
+
+def test_parameter_history_survives_reload(ws: Workspace, run: wf.TrainingRun) -> None:
+    history = wf.parameter_estimates(ws, run.model_id)
+    assert {"m", "u"} <= set(history["m_or_u"])
+    assert history["description"].str.contains("EM", case=False).any()
+    wf.forget_linkers()
+    model = wf.load_linker(ws, run.model_id)
+    assert len(model.em_sessions) >= 2
+    assert isinstance(charts.parameter_estimates_chart(model), alt.TopLevelMixin)
+    assert isinstance(wf.parameter_estimates_chart(ws, run.model_id), alt.TopLevelMixin)
+    records = model.linker._settings_obj._parameter_estimates_as_records
+    assert len([r for r in records if r["m_or_u"] == "m"]) == (history["m_or_u"] == "m").sum()
+
+
+def test_near_threshold_review_picks_the_nearest_pairs(ws: Workspace, run: wf.TrainingRun) -> None:
+    threshold = get_model(ws, run.model_id)["threshold"]
+    everything = wf.stored_predictions(ws, run.model_id)
+    near = wf.review_sample(ws, run.model_id, "near_threshold", n=5, seed=4)
+    distance = (near["match_probability"] - threshold).abs()
+    assert distance.is_monotonic_increasing
+    chosen = set(zip(near["unique_id_l"], near["unique_id_r"], strict=True))
+    assert ws.query("SELECT count(*) FROM wb.labels")[0][0] == 0
+    rest = everything[
+        [
+            (a, b) not in chosen
+            for a, b in zip(everything["unique_id_l"], everything["unique_id_r"], strict=True)
+        ]
+    ]
+    assert distance.max() <= (rest["match_probability"] - threshold).abs().min() + 1e-12
+
+
 def test_evaluation_against_truth(ws: Workspace, run: wf.TrainingRun) -> None:
     result = wf.evaluation(ws, run.model_id)
     assert result is not None and result.source == "truth"
