@@ -626,12 +626,15 @@ def kpi_cards(kpis: pd.DataFrame) -> list[KpiCard]:
     for r in kpis.to_dict("records"):
         unit = r["unit"]
         change = r["change"]
+        value, previous = r["value"], r["previous"]
         if change is None or pd.isna(change):
             delta = None
         elif unit == "rate":
-            delta = f"{float(change) * 100:+.1f} pts"
+            # The change between the values as shown, so the card agrees with the headline.
+            shown = round(float(value) * 100, 1) - round(float(previous) * 100, 1)
+            delta = f"{shown:+.1f} pts"
         else:
-            delta = f"{float(change):+.0f} days"
+            delta = f"{round(float(value)) - round(float(previous)):+.0f} days"
         good_up = GOOD_WHEN_UP.get(r["measure"], False)
         cards.append(
             KpiCard(
