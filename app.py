@@ -7,7 +7,7 @@ mode the login check comes first, and only the pages the user may open are regis
 import streamlit as st
 
 from workbench.ui.context import workspace
-from workbench.ui.login import audit_page_view, render_account, require_login
+from workbench.ui.login import audit_page_view, audit_refused_url, render_account, require_login
 from workbench.ui.navigation import build_pages, pages_for, render_sidebar
 
 st.set_page_config(
@@ -27,5 +27,6 @@ sections = build_pages(allowed)
 current = st.navigation(sections, position="hidden")
 render_sidebar(sections)
 render_account(ws, user)
+audit_refused_url(ws, user, allowed)
 audit_page_view(ws, user, next((p for p in allowed if p.title == current.title), None))
 current.run()

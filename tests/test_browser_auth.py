@@ -114,4 +114,6 @@ def test_oidc_login_leader_view_logout_and_old_cookie(tmp_path: Path) -> None:
     assert ("login.success", "kent") in actions
     assert ("logout", "kent") in actions
     assert ("session.refused", "kent") in actions
+    refused = [d for a, who, d in rows if a == "access.denied" and who == "kent"]
+    assert any('"link-train"' in d or "link-train" in d for d in refused), rows
     assert actions.index(("logout", "kent")) < actions.index(("session.refused", "kent"))

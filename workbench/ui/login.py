@@ -11,7 +11,9 @@ so nothing else renders.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlparse
 
 import streamlit as st
 
@@ -38,6 +40,7 @@ TOKEN_KEY = "_auth_token"
 USER_KEY = "_auth_user"
 NOTICE_KEY = "_auth_notice"
 LAST_PAGE_KEY = "_auth_last_page"
+REFUSED_KEY = "_auth_refused_urls"
 
 
 def _oidc_claims() -> dict[str, Any] | None:
@@ -181,3 +184,30 @@ def audit_page_view(ws: Workspace, user: User | None, spec: PageSpec | None) -> 
         return
     st.session_state[LAST_PAGE_KEY] = spec.script
     ws.audit("page.view", target=spec.script, actor=user.username)
+
+
+def audit_refused_url(ws: Workspace, user: User | None, allowed: Sequence[PageSpec]) -> None:
+    """Log (once per session and path) a request for a page URL the user may not open.
+
+    Streamlit answers such a request with "Page not found" and the default page; this records
+    the attempt as ``access.denied`` so that admins see who tried which page.
+    """
+    if user is None:
+        return
+    try:
+        path = urlparse(st.context.url or "").path
+    except Exception:  # no browser context (tests, bare mode)
+        return
+    slug = path.rstrip("/").rsplit("/", 1)[-1]
+    if not slug or slug == "oauth2callback" or slug in {p.url_path for p in allowed}:
+        return
+    seen: set[str] = st.session_state.setdefault(REFUSED_KEY, set())
+    if slug in seen:
+        return
+    seen.add(slug)
+    ws.audit(
+        "access.denied",
+        target=slug,
+        detail={"route": "url", "path": path, "roles": list(user.roles)},
+        actor=user.username,
+    )
