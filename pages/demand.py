@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from workbench.export import journey_version
 from workbench.forecast import (
     COURT_TYPES,
     NATIONAL,
@@ -13,7 +14,13 @@ from workbench.forecast import (
     metrics_frame,
 )
 from workbench.ui.context import allowed_areas, user_errors, workspace
-from workbench.ui.demand_widgets import compare_panel, scenario_panel, show_forecast, show_tables
+from workbench.ui.demand_widgets import (
+    compare_panel,
+    scenario_panel,
+    show_forecast,
+    show_tables,
+    table_menu,
+)
 
 st.title("Demand forecasts")
 st.caption(
@@ -74,10 +81,11 @@ with user_errors():
         )
         bar.empty()
 
+version = journey_version(ws, table)
 for result in results:
-    show_forecast(result)
+    show_forecast(result, version)
 if results:
-    show_tables(results, key="demand_table")
+    show_tables(results, key="demand_table", version=version)
 
 st.subheader("All areas")
 if st.button("Forecast every area", key="demand_all", icon=":material/public:"):
@@ -95,7 +103,9 @@ if st.button("Forecast every area", key="demand_all", icon=":material/public:"):
         )
         bar.empty()
         st.write(accuracy_sentence(everything))
-        st.dataframe(metrics_frame(everything), hide_index=True, width="stretch")
+        everywhere = metrics_frame(everything)
+        st.dataframe(everywhere, hide_index=True, width="stretch")
+        table_menu(everywhere, "Forecast accuracy in every area", "demand_all_metrics", version)
 
 st.subheader("Scenarios")
 usable = [r for r in results if r.ok]

@@ -4,6 +4,7 @@ import streamlit as st
 
 from workbench.explore import PERIODS, category_columns, date_columns, period_chart, period_counts
 from workbench.ui.context import pick_dataset, user_errors, workspace
+from workbench.ui.export_widgets import dataset_downloads
 
 st.title("Explore records over time")
 ws = workspace()
@@ -25,13 +26,10 @@ with user_errors():
         ws, info.name, date_column, by=None if by == "(none)" else by, period=period
     )
     title = f"{info.title or info.name}: records by {date_column.replace('_', ' ')}"
+    chart = period_chart(counts, title, period)
     chart_tab, table_tab = st.tabs(["Chart", "Table"])
-    chart_tab.altair_chart(period_chart(counts, title, period), width="stretch")
+    chart_tab.altair_chart(chart, width="stretch")
     table_tab.dataframe(counts, hide_index=True, width="stretch")
-    st.download_button(
-        "Download table (CSV)",
-        counts.to_csv(index=False).encode("utf-8"),
-        file_name=f"{info.name}_{date_column}_{period}.csv",
-        mime="text/csv",
-        key="explore_download",
+    dataset_downloads(
+        ws, info.name, chart, counts, key="explore", stem=f"{info.name}_{date_column}_{period}"
     )

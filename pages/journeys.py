@@ -5,7 +5,7 @@ import streamlit as st
 from linkage.sensitivity import linkage_sensitivity
 from workbench import analysis as an
 from workbench.journeys import build_journeys
-from workbench.ui.analysis_widgets import journey_gate, leader_view
+from workbench.ui.analysis_widgets import frame_downloads, journey_gate, leader_view
 from workbench.ui.context import user_errors, workspace
 
 st.title("Linked journeys")
@@ -36,12 +36,20 @@ with user_errors():
     left.subheader("Records in and out")
     left.dataframe(counts, hide_index=True, width="stretch", key="journeys_counts")
     left.caption("Every source record is placed in exactly one journey; nothing is dropped.")
+    with left:
+        frame_downloads(
+            counts, "Records in and out of the journeys", "journeys_counts", "journey_counts"
+        )
     right.subheader("Join rules used")
     right.dataframe(rules, hide_index=True, width="stretch", key="journeys_rules")
     right.caption(
         "urn: same case reference; urn_fuzzy: one character apart, same person; "
         "person_dates: same person, dates in order and close enough."
     )
+    with right:
+        frame_downloads(
+            rules, "Join rules used to build the journeys", "journeys_rules", "journey_rules"
+        )
 
     st.subheader("Linkage sensitivity")
     st.write(
@@ -56,12 +64,8 @@ with user_errors():
     table = st.session_state.get("journeys_sensitivity_table")
     if table is not None:
         st.dataframe(table, hide_index=True, width="stretch", key="journeys_sensitivity_view")
-        st.download_button(
-            "Download table (CSV)",
-            table.to_csv(index=False).encode("utf-8"),
-            file_name="linkage_sensitivity.csv",
-            mime="text/csv",
-            key="journeys_sensitivity_download",
+        frame_downloads(
+            table, "Linkage sensitivity", "journeys_sensitivity", "linkage_sensitivity.csv"
         )
 
 with st.expander("Definitions"):

@@ -10,6 +10,7 @@ from workbench.ui.analysis_widgets import (
     journey_gate,
     leader_view,
     selection_label,
+    show_table,
     show_view,
 )
 from workbench.ui.context import user_errors, workspace
@@ -26,17 +27,12 @@ with user_errors():
 
     st.subheader("Days for each stage")
     summary = an.timeliness_view(ws, where, protect)
-    st.dataframe(summary.table, hide_index=True, width="stretch", key="timeliness_summary")
-    st.download_button(
-        "Download table (CSV)",
-        summary.csv(),
-        file_name="timeliness_summary.csv",
-        mime="text/csv",
-        key="timeliness_summary_download",
-        icon=":material/download:",
+    show_table(
+        summary,
+        f"Days for each stage: {name}",
+        key="timeliness_summary",
+        filename="timeliness_summary.csv",
     )
-    if summary.note:
-        st.caption(summary.note)
 
     interval = st.selectbox(
         "Stage",

@@ -34,7 +34,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import altair as alt
 import pandas as pd
@@ -43,11 +43,15 @@ from workbench.charts import SOURCE_NOTE
 from workbench.disclosure import Protected, protect_frame
 from workbench.errors import ExportError
 
+if TYPE_CHECKING:
+    from workbench.workspace import Workspace
+
 log = logging.getLogger(__name__)
 
 FONT_DIRS: tuple[str, ...] = ("/usr/share/fonts",)
 DANGEROUS_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
 SUPPRESSED = "[c]"
+EXPORT_WIDTH = 720
 NOT_AVAILABLE = "[x]"
 CHART_FORMATS: tuple[str, ...] = ("png", "svg", "pdf", "html")
 TABLE_FORMATS: tuple[str, ...] = ("csv", "xlsx", "ods")
@@ -214,6 +218,8 @@ def describe_chart(chart: alt.TopLevelMixin, title: str | None = None) -> str:
     frame = _chart_frame(chart)
     x, y = enc.get("x", {}), enc.get("y", {})
     colour = enc.get("color", {})
+    if y.get("type") in ("nominal", "ordinal") and x.get("type") == "quantitative":
+        x, y = y, x  # horizontal bars: describe the categories against the values
     xf, yf, cf = x.get("field"), y.get("field"), colour.get("field")
     x_title = x.get("title") or xf or "x"
     y_title = y.get("title") or yf or "y"
@@ -278,11 +284,19 @@ def finish_chart(chart: alt.TopLevelMixin, meta: ChartMeta) -> alt.TopLevelMixin
 
 
 def chart_spec(chart: alt.TopLevelMixin, meta: ChartMeta) -> dict[str, Any]:
-    """The Vega-Lite spec of a finished chart (data inlined)."""
+    """The Vega-Lite spec of a finished chart (data inlined).
+
+    A chart that fills its container on the page (``width="container"``) has no width of its
+    own in a file, so it is given :data:`EXPORT_WIDTH` pixels.
+    """
     try:
-        return finish_chart(chart, meta).to_dict()
+        spec = finish_chart(chart, meta).to_dict()
     except Exception as exc:  # altair validation or data transformer limits
         raise ExportError(f"The chart cannot be exported: {exc}") from exc
+    for part in [spec, *spec.get("layer", [])]:
+        if part.get("width") == "container":
+            part["width"] = EXPORT_WIDTH
+    return spec
 
 
 def _convert(kind: str, spec: dict[str, Any], **kwargs: Any) -> Any:
@@ -657,3 +671,97 @@ def file_name(title: str, fmt: str) -> str:
     stem = "".join(ch.lower() if ch.isalnum() else "-" for ch in title).strip("-")
     stem = "-".join(part for part in stem.split("-") if part)[:60] or "export"
     return f"{stem}.{fmt}"
+
+
+# ------------------------------------------------------------------------------ app helpers
+def meta_from_chart(
+    chart: alt.TopLevelMixin, data_version: str = "", notes: Sequence[str] = ()
+) -> ChartMeta:
+    """The :class:`ChartMeta` of a chart drawn with :func:`workbench.charts.titled`.
+
+    Args:
+        chart: A chart whose title holds the headline and whose subtitle lines are the
+            statistical subtitle and the source line.
+        data_version: Which data it was drawn from.
+        notes: Further notes (for example, what disclosure control did).
+    """
+    title = chart.to_dict(validate=False).get("title", "")
+    if isinstance(title, dict):
+        text, lines = title.get("text", ""), title.get("subtitle", [])
+    else:
+        text, lines = title, []
+    lines = [lines] if isinstance(lines, str) else list(lines)
+    text = " ".join(text) if isinstance(text, list) else str(text)
+    return ChartMeta(
+        title=text or "Chart",
+        subtitle=str(lines[0]) if lines else "",
+        source=str(lines[1]) if len(lines) > 1 else SOURCE_NOTE,
+        notes=tuple(n for n in notes if n),
+        data_version=data_version,
+    )
+
+
+def marked_protection(
+    frame: pd.DataFrame, marker: str = "suppressed", threshold: int = 10
+) -> Protected:
+    """A table already disclosure-controlled, its hidden cells written as ``marker``.
+
+    The analysis pages show leaders tables whose hidden values read ``suppressed``; this turns
+    them back into a :class:`Protected` so the export writes them as ``[c]`` and states that
+    disclosure control was applied.
+
+    Args:
+        frame: The table as shown.
+        marker: The text of a hidden cell.
+        threshold: The threshold the table was protected with.
+    """
+    hidden = frame.apply(lambda col: col.astype("string").fillna("") == marker)
+    hidden = hidden.astype(bool)
+    table = frame.mask(hidden)
+    count = int(hidden.to_numpy().sum())
+    return Protected(table, hidden, count, 0, 0, threshold)
+
+
+def journey_version(ws: Workspace, table: str = "linked") -> str:
+    """The data version of a journey table: its model, threshold and build time.
+
+    Args:
+        ws: The workspace.
+        table: The journey table's name.
+    """
+    rows = ws.query(
+        "SELECT model_id, threshold, built_at FROM wb.journey_builds WHERE name = ?", [table]
+    )
+    if not rows:
+        return f"journeys.{table}"
+    model, threshold, built = rows[0]
+    parts = [f"journeys.{table}", f"model {model}" if model else ""]
+    parts.append(f"threshold {float(threshold):.3f}" if threshold is not None else "")
+    parts.append(f"built {built:%Y-%m-%d %H:%M}" if built else "")
+    return ", ".join(p for p in parts if p)
+
+
+def dataset_version(ws: Workspace, name: str) -> str:
+    """The data version of a dataset: its version number and refresh time (or file hash).
+
+    Args:
+        ws: The workspace.
+        name: The dataset's name.
+    """
+    rows = ws.query(
+        "SELECT version, coalesce(updated_at, imported_at), source_sha256 FROM wb.datasets "
+        "WHERE name = ?",
+        [name],
+    )
+    if not rows:
+        return name
+    version, when, sha = rows[0]
+    stamp = f", refreshed {when:%Y-%m-%d %H:%M}" if when else ""
+    digest = f", sha256 {sha[:12]}" if sha else ""
+    return f"{name} v{version}{stamp}{digest}"
+
+
+def chart_rows(chart: alt.TopLevelMixin) -> int:
+    """How many rows of data a chart is drawn from (0 when its data is not a DataFrame)."""
+    frame = _chart_frame(chart)
+    return len(frame) if frame is not None else 0

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import altair as alt
+import pandas as pd
 import streamlit as st
 
 from workbench.analysis import View, filter_options, journey_status, scoped_filter
 from workbench.errors import AccessDeniedError
+from workbench.export import (
+    ProtectArg,
+    TableMeta,
+    journey_version,
+    marked_protection,
+    meta_from_chart,
+)
 from workbench.journeys import build_journeys
 from workbench.measures import PERIODS, JourneyFilter
-from workbench.ui.context import allowed_areas
+from workbench.ui.context import allowed_areas, workspace
+from workbench.ui.export_widgets import download_menu
 from workbench.workspace import Workspace
 
 VICTIM_CHOICES = {"All offences": None, "Victim-based": True, "Not victim-based": False}
@@ -88,19 +97,72 @@ def selection_label(where: JourneyFilter) -> str:
     return "All areas"
 
 
+def view_protection(view: View) -> ProtectArg:
+    """Disclosure control for a view's table export.
+
+    A view computed with disclosure control (it has a note) has its hidden cells marked
+    ``suppressed``: the export writes them as ``[c]`` and states what was done. A leader's table
+    is always protected, even if the view was not.
+    """
+    if view.note is not None:
+        return marked_protection
+    return True if leader_view() else None
+
+
+def view_downloads(
+    view: View,
+    key: str,
+    filename: str,
+    chart: alt.TopLevelMixin | None = None,
+    title: str | None = None,
+) -> None:
+    """The Download popover of a view: its chart (if any) and its table, with data version.
+
+    Args:
+        view: The measure (its table and disclosure note).
+        key: A key unique on the page; the page name for the audit log is its first part.
+        filename: The file name the download is saved as (its extension is replaced).
+        chart: The chart drawn from the view; its title and subtitle go on the files.
+        title: The table's title when there is no chart.
+    """
+    version = journey_version(workspace())
+    notes = (view.note,) if view.note else ()
+    chart_meta = meta_from_chart(chart, version, notes) if chart is not None else None
+    table_title = chart_meta.title if chart_meta else (title or filename.rsplit(".", 1)[0])
+    download_menu(
+        key,
+        chart=chart,
+        chart_meta=chart_meta,
+        frame=view.table,
+        table_meta=TableMeta(table_title, data_version=version),
+        protect=view_protection(view),
+        stem=filename.rsplit(".", 1)[0],
+    )
+
+
 def show_view(view: View, chart: alt.TopLevelMixin, key: str, filename: str) -> None:
-    """A chart and its table on tabs, the table's CSV download and the disclosure note."""
+    """A chart and its table on tabs, the Download popover and the disclosure note."""
     chart_tab, table_tab = st.tabs(["Chart", "Table"])
     chart_tab.altair_chart(chart, width="stretch")
     table_tab.dataframe(view.table, hide_index=True, width="stretch", key=f"{key}_table")
-    left, right = st.columns([1, 3])
-    left.download_button(
-        "Download table (CSV)",
-        view.csv(),
-        file_name=filename,
-        mime="text/csv",
-        key=f"{key}_download",
-        icon=":material/download:",
-    )
+    left, right = st.columns([1, 5], vertical_alignment="center")
+    with left:
+        view_downloads(view, key, filename, chart=chart)
     if view.note:
         right.caption(view.note)
+
+
+def show_table(view: View, title: str, key: str, filename: str) -> None:
+    """A table with its Download popover and the disclosure note."""
+    st.dataframe(view.table, hide_index=True, width="stretch", key=f"{key}_table")
+    left, right = st.columns([1, 5], vertical_alignment="center")
+    with left:
+        view_downloads(view, key, filename, title=title)
+    if view.note:
+        right.caption(view.note)
+
+
+def frame_downloads(frame: pd.DataFrame, title: str, key: str, filename: str) -> None:
+    """The Download popover of a plain journey table (disclosure-controlled for leaders)."""
+    view = View(frame, frame, None)
+    view_downloads(view, key, filename, title=title)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import date
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 
+from workbench.export import ProtectArg, TableMeta, journey_version, meta_from_chart
 from workbench.forecast import NATIONAL, SeriesForecast, forecasts_frame, metrics_frame
 from workbench.forecast_charts import forecast_chart, scenario_chart
 from workbench.scenarios import (
@@ -17,14 +19,50 @@ from workbench.scenarios import (
     project_with_baseline,
     save_scenario,
     scenario_summary,
-    scenarios_csv,
 )
+from workbench.ui.analysis_widgets import leader_view
 from workbench.ui.context import user_errors
+from workbench.ui.export_widgets import download_menu
 from workbench.workspace import Workspace
 
 
-def show_forecast(result: SeriesForecast) -> None:
-    """One series: the chart, MASE against the baseline and coverage, or why there is none."""
+def _protect() -> ProtectArg:
+    """Disclosure control for a leader's table export (primary suppression of counts)."""
+    return True if leader_view() else None
+
+
+def table_menu(frame: pd.DataFrame, title: str, key: str, version: str = "") -> None:
+    """The Download popover of a Demand table (CSV, XLSX, ODS)."""
+    download_menu(
+        key,
+        frame=frame,
+        table_meta=TableMeta(title, data_version=version),
+        protect=_protect(),
+        page="demand",
+    )
+
+
+def chart_menu(chart: alt.TopLevelMixin, frame: pd.DataFrame, key: str, version: str = "") -> None:
+    """The Download popover of a Demand chart and the table it is drawn from."""
+    meta = meta_from_chart(chart, version)
+    download_menu(
+        key,
+        chart=chart,
+        chart_meta=meta,
+        frame=frame,
+        table_meta=TableMeta(meta.title, source=meta.source, data_version=version),
+        protect=_protect(),
+        page="demand",
+    )
+
+
+def show_forecast(result: SeriesForecast, version: str = "") -> None:
+    """One series: the chart, MASE against the baseline and coverage, or why there is none.
+
+    Args:
+        result: The forecast.
+        version: The data version (the journey table's build) for the downloads.
+    """
     if not result.ok:
         st.warning(
             f"No forecast for **{result.area}** ({result.court_type}): {result.reason} "
@@ -33,7 +71,11 @@ def show_forecast(result: SeriesForecast) -> None:
         )
         return
     chart_col, metric_col = st.columns([3, 1])
-    chart_col.altair_chart(forecast_chart(result), width="stretch")
+    chart = forecast_chart(result)
+    chart_col.altair_chart(chart, width="stretch")
+    with chart_col:
+        slug = f"{result.area}_{result.court_type}".lower().replace(" ", "_")
+        chart_menu(chart, forecasts_frame([result]), f"demand_forecast_{slug}", version)
     metric_col.metric("MASE (model)", f"{result.mase:.2f}")
     metric_col.metric(
         "MASE (seasonal naive)",
@@ -50,28 +92,15 @@ def show_forecast(result: SeriesForecast) -> None:
         st.warning(result.verdict, icon=":material/warning:")
 
 
-def show_tables(results: list[SeriesForecast], key: str) -> None:
-    """Table views of forecasts and backtest metrics, with CSV downloads."""
+def show_tables(results: list[SeriesForecast], key: str, version: str = "") -> None:
+    """Table views of forecasts and backtest metrics, each with its Download popover."""
     table = forecasts_frame(results)
     metrics = metrics_frame(results)
     with st.expander("Table view", icon=":material/table:"):
         st.dataframe(metrics, hide_index=True, width="stretch")
+        table_menu(metrics, "Backtest accuracy of the demand forecasts", f"{key}_metrics", version)
         st.dataframe(table, hide_index=True, width="stretch")
-        left, right = st.columns(2)
-        left.download_button(
-            "Download forecasts (CSV)",
-            table.to_csv(index=False).encode("utf-8"),
-            file_name="demand_forecasts.csv",
-            mime="text/csv",
-            key=f"{key}_csv",
-        )
-        right.download_button(
-            "Download backtest metrics (CSV)",
-            metrics.to_csv(index=False).encode("utf-8"),
-            file_name="demand_backtests.csv",
-            mime="text/csv",
-            key=f"{key}_metrics_csv",
-        )
+        table_menu(table, "Court receipts: history and forecast", key, version)
 
 
 def scenario_panel(ws: Workspace, result: SeriesForecast, table: str, areas: list[str]) -> None:
@@ -107,13 +136,12 @@ def scenario_panel(ws: Workspace, result: SeriesForecast, table: str, areas: lis
     )
     with user_errors():
         projection = project_with_baseline(result, state, scenario)
-        st.altair_chart(
-            scenario_chart(
-                projection, f"Outstanding caseload, {result.area} ({result.court_type})"
-            ),
-            width="stretch",
+        chart = scenario_chart(
+            projection, f"Outstanding caseload, {result.area} ({result.court_type})"
         )
+        st.altair_chart(chart, width="stretch")
         st.dataframe(scenario_summary(projection), hide_index=True, width="stretch")
+        chart_menu(chart, projection, "demand_scenario", journey_version(ws, table))
         name_col, save_col = st.columns([3, 1])
         name_col.text_input("Scenario name", key="demand_name", placeholder="e.g. 10% more charges")
         if save_col.button("Save scenario", key="demand_save", icon=":material/save:"):
@@ -133,12 +161,7 @@ def compare_panel(ws: Workspace) -> None:
         return
     with user_errors():
         comparison = compare_scenarios(ws, names)
-        st.altair_chart(scenario_chart(comparison, "Saved scenarios compared"), width="stretch")
+        chart = scenario_chart(comparison, "Saved scenarios compared")
+        st.altair_chart(chart, width="stretch")
         st.dataframe(scenario_summary(comparison), hide_index=True, width="stretch")
-        st.download_button(
-            "Download comparison (CSV)",
-            scenarios_csv(comparison),
-            file_name="demand_scenarios.csv",
-            mime="text/csv",
-            key="demand_compare_csv",
-        )
+        chart_menu(chart, comparison, "demand_compare", f"saved scenarios: {', '.join(names)}")

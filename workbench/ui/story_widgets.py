@@ -6,6 +6,7 @@ Every change is saved to the workspace at once, so a story never lives only in t
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import partial
 
 import streamlit as st
 
@@ -29,7 +30,7 @@ from workbench.stories import (
     save_story,
 )
 from workbench.ui.context import allowed_areas
-from workbench.ui.export_widgets import chart_downloads, table_downloads
+from workbench.ui.export_widgets import audited, chart_downloads, download_actor, table_downloads
 from workbench.workspace import Workspace
 
 NEW = "➕ New story"
@@ -161,14 +162,29 @@ def block_adder(ws: Workspace, story: Story) -> None:
         _save(ws, replace(story, blocks=[*story.blocks, Block(kind, source, params)]))
 
 
+def _render_saved(ws: Workspace, name: str, fmt: str) -> bytes | str:
+    """A saved story rendered from the current data."""
+    return render_story(ws, load_story(ws, name), fmt)
+
+
 def story_downloads(ws: Workspace, story: Story) -> None:
     """Download the whole story as HTML (static or interactive) or PDF, built on click."""
     labels = {"html": "HTML", "interactive": "Interactive HTML", "pdf": "PDF"}
+    actor = download_actor()
     for column, fmt in zip(st.columns(3), labels, strict=True):
         ext = "pdf" if fmt == "pdf" else "html"
         column.download_button(
             labels[fmt],
-            data=lambda fmt=fmt: render_story(ws, load_story(ws, story.name), fmt),
+            data=audited(
+                ws,
+                partial(_render_saved, ws, story.name, fmt),
+                title=story.title,
+                fmt=fmt,
+                page="stories",
+                rows=len(story.blocks),
+                actor=actor,
+                data_version=f"story {story.name} revision {story.revision}",
+            ),
             file_name=file_name(story.title, ext),
             mime=MIME[ext],
             on_click="ignore",
