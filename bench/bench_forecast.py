@@ -7,8 +7,13 @@ three rolling-origin backtest blocks, two worker processes:
 2. a synthetic set of the same shape at realistic magnitudes (published national receipts
    shared across 42 areas, yearly season, bank-holiday dips, the spring-2020 dip, Poisson noise).
 
-Then a warm run of the sample to show the cache. Prints time against the target and MASE of the
-model against the seasonal naive baseline.
+Then a warm run of the sample to show the cache. Prints, for each run, the wall time, the CPU
+time (this process and its worker and Stan processes) and the machine's load, the ratio of the
+wall time to the 60 s target with a verdict, and MASE of the model against the seasonal naive
+baseline with the coverage of the 80% interval.
+
+The exit status is 1 only on errors (an exception, or a run that forecast no series at all); a
+slow machine gets the verdict "OVER TARGET" printed, not a failure.
 
 Run with ``make bench`` or ``.venv/bin/python bench/bench_forecast.py``.
 """
@@ -16,6 +21,8 @@ Run with ``make bench`` or ``.venv/bin/python bench/bench_forecast.py``.
 from __future__ import annotations
 
 import logging
+import os
+import resource
 import sys
 import tempfile
 import time
@@ -69,16 +76,32 @@ def synthetic_series(weeks: int = 300, seed: int = 42) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def summarise(label: str, results: list[SeriesForecast], seconds: float) -> None:
-    """Print time against the target and the MASE summary."""
+def cpu_seconds() -> float:
+    """CPU time so far of this process and of its finished child processes (workers, Stan)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def load() -> str:
+    """The 1-minute load average and the CPU count, for reading the times."""
+    return f"load {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+
+
+def summarise(label: str, results: list[SeriesForecast], seconds: float, cpu: float) -> bool:
+    """Print time against the target and the MASE summary; False when nothing was forecast."""
     m = metrics_frame(results)
     made = m[m["reason"].isna()]
+    ratio = seconds / TARGET_SECONDS
     verdict = "OK" if seconds < TARGET_SECONDS else "OVER TARGET"
     print(f"== {label}")
-    print(f"   {len(m)} series in {seconds:.1f} s (target {TARGET_SECONDS:.0f} s): {verdict}")
+    print(
+        f"   {len(m)} series in {seconds:.1f} s wall, {cpu:.1f} s CPU ({load()}); "
+        f"{ratio:.2f} × the {TARGET_SECONDS:.0f} s target: {verdict}"
+    )
     if made.empty:
-        print("   no series could be forecast")
-        return
+        print("   ERROR: no series could be forecast")
+        return False
     beats = int(made["beats_baseline"].astype(bool).sum())
     print(
         f"   forecast {len(made)}; median MASE {made['mase'].median():.2f} against "
@@ -89,33 +112,51 @@ def summarise(label: str, results: list[SeriesForecast], seconds: float) -> None
     reasons = m.loc[m["reason"].notna(), "reason"].value_counts()
     for reason, count in reasons.items():
         print(f"   no forecast ({count}): {reason}")
+    return True
 
 
 def main() -> int:
-    """Run the benchmark; exit status 1 when a cold run misses the target."""
+    """Run the benchmark; exit status 1 only on errors, never because the machine is slow."""
     logging.basicConfig(level=logging.WARNING)
+    ok = True
     worst = 0.0
     with tempfile.TemporaryDirectory() as tmp:
         if sample_available():
             with Workspace(Path(tmp) / "sample.duckdb") as ws:
                 load_sample(ws)
                 build_truth_journeys(ws)
-                start = time.perf_counter()
+                cpu, start = cpu_seconds(), time.perf_counter()
                 results = forecast_demand(ws, None, settings=SETTINGS, table=TRUTH)
                 seconds = time.perf_counter() - start
                 worst = max(worst, seconds)
-                summarise("sample (truth journeys), cold", results, seconds)
-                start = time.perf_counter()
-                forecast_demand(ws, None, settings=SETTINGS, table=TRUTH)
-                print(f"   warm (cache): {time.perf_counter() - start:.2f} s")
+                ok &= summarise(
+                    "sample (truth journeys), cold", results, seconds, cpu_seconds() - cpu
+                )
+                cpu, start = cpu_seconds(), time.perf_counter()
+                warm = forecast_demand(ws, None, settings=SETTINGS, table=TRUTH)
+                seconds = time.perf_counter() - start
+                cached = sum(r.cached for r in warm)
+                print(
+                    f"   warm (cache): {seconds:.2f} s wall, {cpu_seconds() - cpu:.2f} s CPU, "
+                    f"{cached} of {len(warm)} read from the cache"
+                )
+        else:
+            print("== sample not available: skipped")
         series = synthetic_series()
         with Workspace(Path(tmp) / "synthetic.duckdb") as ws:
-            start = time.perf_counter()
+            cpu, start = cpu_seconds(), time.perf_counter()
             results = forecast_series_set(series, SETTINGS, ws)
             seconds = time.perf_counter() - start
             worst = max(worst, seconds)
-            summarise("synthetic, realistic magnitudes, cold", results, seconds)
-    return 0 if worst < TARGET_SECONDS else 1
+            ok &= summarise(
+                "synthetic, realistic magnitudes, cold", results, seconds, cpu_seconds() - cpu
+            )
+    verdict = "within" if worst < TARGET_SECONDS else "OVER"
+    print(
+        f"== slowest cold run {worst:.1f} s: {worst / TARGET_SECONDS:.2f} × the "
+        f"{TARGET_SECONDS:.0f} s target ({verdict} target; {load()})"
+    )
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

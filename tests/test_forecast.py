@@ -80,6 +80,65 @@ def test_bank_holidays_per_week_and_month() -> None:
     assert list(fc.bank_holidays(months, "month")) == [3, 0, 2]
 
 
+def test_holiday_counts_are_cached_and_the_same_for_every_caller() -> None:
+    first = fc.holiday_counts(2019, 2025, "week")
+    assert fc.holiday_counts(2019, 2025, "week") is first  # computed once, shared
+    months = fc.holiday_counts(2019, 2019, "month")
+    assert months.sum() == 8  # 2019: eight bank holidays, none on a weekend
+    assert first.index.dayofweek.unique().tolist() == [0]  # keyed by Mondays
+    weeks = pd.date_range("2019-01-07", periods=300, freq="W-MON")
+    once = fc.bank_holidays(weeks, "week")
+    assert np.array_equal(fc.bank_holidays(weeks, "week"), once)
+    assert fc.bank_holidays(weeks[:0], "week").size == 0
+
+
+def test_weekly_period_grid_matches_pandas_w_mon() -> None:
+    for start, end in [("2019-01-07", "2024-06-03"), ("2019-01-09", "2019-03-01")]:
+        ours = fc._period_index(pd.Timestamp(start), pd.Timestamp(end), "week")
+        slow = pd.date_range(start, end, freq="W-MON")
+        assert list(ours) == list(slow)
+
+
+def test_fast_prophet_gives_exactly_stock_prophets_numbers() -> None:
+    from prophet import Prophet
+
+    periods = pd.date_range("2019-01-07", periods=150, freq="W-MON")
+    fit = seasonal_series(periods=150, freq="week", seed=5).rename(
+        columns={"period": "ds", "receipts": "y"}
+    )
+    fit["bank_holidays"] = fc.bank_holidays(periods, "week")
+    ahead = pd.DataFrame({"ds": pd.date_range(periods[-1], periods=14, freq="W-MON")[1:]})
+    ahead["bank_holidays"] = fc.bank_holidays(ahead["ds"], "week")
+    out = []
+    for cls in (Prophet, fc.prophet_class()):
+        model = cls(yearly_seasonality=10, weekly_seasonality=False, uncertainty_samples=50)
+        model.add_regressor("bank_holidays")
+        model.fit(fit)
+        np.random.seed(0)
+        out.append((model, model.predict(ahead)))
+    (stock, stock_pred), (fast, fast_pred) = out
+    for name, value in stock.params.items():
+        assert np.array_equal(value, fast.params[name]), name
+    pd.testing.assert_frame_equal(stock.train_component_cols, fast.train_component_cols)
+    pd.testing.assert_frame_equal(stock_pred, fast_pred)
+
+
+def test_cache_frames_round_trip_with_their_types() -> None:
+    frame = pd.DataFrame(
+        {
+            "period": pd.date_range("2024-01-01", periods=3, freq="W-MON"),
+            "forecast": [1.5, np.nan, 3.0],
+            "lower": [np.nan] * 3,
+            "fold": [1, 1, 2],
+        }
+    )
+    back = fc._from_json(fc._to_json(frame))
+    pd.testing.assert_frame_equal(back, frame, check_dtype=False)
+    assert back["lower"].dtype == float and back["fold"].dtype == "int64"
+    empty = fc._from_json(fc._to_json(frame.iloc[:0]))
+    assert empty.empty and list(empty.columns) == list(frame.columns)
+
+
 def test_spring_2020_is_flagged_and_left_out_of_fitting() -> None:
     weeks = pd.to_datetime(["2020-03-09", "2020-03-16", "2020-06-29", "2020-07-06"])
     assert list(fc.disrupted(weeks, "week")) == [False, True, True, False]
