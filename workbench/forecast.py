@@ -41,13 +41,14 @@ import multiprocessing
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
+from workbench.disclosure import DEFAULT_THRESHOLD
 from workbench.errors import ForecastError
 from workbench.journeys import JOURNEY_SCHEMA, LINKED, TRUTH
 from workbench.measures import JourneyFilter, receipts
@@ -962,4 +963,34 @@ def accuracy_sentence(results: Sequence[SeriesForecast]) -> str:
     return (
         f"Forecast {len(made)} of {len(results)} series; the model beats the seasonal naive "
         f"baseline in {beaten} of them."
+    )
+
+
+def protect_series(result: SeriesForecast, threshold: int = DEFAULT_THRESHOLD) -> SeriesForecast:
+    """A copy of a forecast fit to show a leader: observed counts from 1 to ``threshold - 1``
+    are hidden (as missing) in the history and the backtest actuals.
+
+    Forecasts, intervals and accuracy measures are model outputs and stay as they are; the
+    observed small counts behind them are what disclosure control protects.
+
+    Args:
+        result: The forecast as computed.
+        threshold: Counts below this (and above zero) are hidden.
+
+    Returns:
+        A new :class:`SeriesForecast`; ``result`` is not changed.
+    """
+
+    def hide(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+        if frame.empty or column not in frame:
+            return frame
+        out = frame.copy()
+        values = pd.to_numeric(out[column], errors="coerce").astype("Float64")
+        out[column] = values.mask((values > 0) & (values < threshold))
+        return out
+
+    return replace(
+        result,
+        history=hide(result.history, "receipts"),
+        backtest=hide(result.backtest, "actual"),
     )

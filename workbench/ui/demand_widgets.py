@@ -9,7 +9,13 @@ import pandas as pd
 import streamlit as st
 
 from workbench.export import ProtectArg, TableMeta, journey_version, meta_from_chart
-from workbench.forecast import NATIONAL, SeriesForecast, forecasts_frame, metrics_frame
+from workbench.forecast import (
+    NATIONAL,
+    SeriesForecast,
+    forecasts_frame,
+    metrics_frame,
+    protect_series,
+)
 from workbench.forecast_charts import forecast_chart, scenario_chart
 from workbench.scenarios import (
     Scenario,
@@ -63,6 +69,8 @@ def show_forecast(result: SeriesForecast, version: str = "") -> None:
         result: The forecast.
         version: The data version (the journey table's build) for the downloads.
     """
+    if leader_view():
+        result = protect_series(result)
     if not result.ok:
         st.warning(
             f"No forecast for **{result.area}** ({result.court_type}): {result.reason} "
@@ -94,6 +102,8 @@ def show_forecast(result: SeriesForecast, version: str = "") -> None:
 
 def show_tables(results: list[SeriesForecast], key: str, version: str = "") -> None:
     """Table views of forecasts and backtest metrics, each with its Download popover."""
+    if leader_view():
+        results = [protect_series(r) for r in results]
     table = forecasts_frame(results)
     metrics = metrics_frame(results)
     with st.expander("Table view", icon=":material/table:"):
