@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from linkage.backends import normalise_backend, require_spark, score_to_parquet, spark_temp_dir
 from linkage.data import FrameLike, PreparedInput, prepare_frames
 from linkage.evaluate import cluster_metrics, pairwise_metrics, truth_from_frames
 from linkage.predict import (
@@ -73,12 +75,17 @@ def _columns_in_settings(settings: dict[str, Any]) -> set[str]:
 def load_model_json(
     path: str | Path | dict[str, Any],
     frames: Sequence[FrameLike] | FrameLike | PreparedInput,
+    backend: str | None = None,
 ) -> TrainedModel:
     """Load a Splink model JSON (saved by the workbench or by plain Splink) for this data.
+
+    A model trained on either backend loads on either: its SQL is translated to the
+    backend's dialect (:func:`linkage.backends.translate_settings`).
 
     Args:
         path: The JSON file, or its parsed contents.
         frames: The standardised inputs it will score.
+        backend: ``duckdb`` (default) or ``spark``: where the loaded model runs.
 
     Returns:
         A model ready to score pairs (no training is run).
@@ -118,7 +125,7 @@ def load_model_json(
     link_type = settings.get("link_type", "dedupe_only")
     if link_type != "dedupe_only" and len(data.frames) < 2:
         settings = {**settings, "link_type": "dedupe_only"}
-    linker, api = build_linker(data, settings)
+    linker, api = build_linker(data, settings, backend=backend)
     return TrainedModel(linker=linker, db_api=api, spec=None, data=data)
 
 
@@ -130,6 +137,8 @@ def link_frames(
     threshold: float = 0.9,
     labels_column: str | None = None,
     progress: Progress | None = None,
+    backend: str | None = None,
+    work_dir: str | Path | None = None,
 ) -> LinkResult:
     """Link standardised datasets: suggest and train a model (or load one), score, cluster.
 
@@ -141,6 +150,10 @@ def link_frames(
         labels_column: A column holding the true person id, for measuring quality only (it is
             never used by the model).
         progress: Called with a message and the fraction done.
+        backend: ``duckdb`` (default) or ``spark``: where training and scoring run. On Spark
+            the scored pairs land as Parquet (under ``work_dir``) and are read back by DuckDB;
+            clustering and measuring are the same for both.
+        work_dir: Spark's temporary folder's base (see :func:`linkage.backends.spark_temp_dir`).
 
     Returns:
         The clusters, model, scored pairs, summary and (with labels) metrics.
@@ -148,9 +161,12 @@ def link_frames(
     Raises:
         LinkageError: For any input, model or training problem, with advice.
     """
+    backend = normalise_backend(backend)
+    if backend == "spark":
+        require_spark()
     data = prepare_frames(frames)
     if model_json is not None:
-        model = load_model_json(model_json, data)
+        model = load_model_json(model_json, data, backend=backend)
     else:
         spec = suggest_model(data, link_type=link_type)
         if labels_column and labels_column in spec.columns():
@@ -163,10 +179,18 @@ def link_frames(
             if progress is not None:
                 progress(message, 0.8 * fraction)
 
-        model = train_model(data, spec, progress=scaled)
+        model = train_model(data, spec, progress=scaled, backend=backend)
     if progress is not None:
         progress("Scoring pairs", 0.85)
-    pairs = predict_pairs(model)
+    if backend == "spark":
+        folder = spark_temp_dir(work_dir)
+        rel, written = score_to_parquet(model, folder)
+        try:
+            pairs = rel.df()
+        finally:
+            shutil.rmtree(written, ignore_errors=True)
+    else:
+        pairs = predict_pairs(model)
     if progress is not None:
         progress("Clustering", 0.95)
     clusters = cluster_at_threshold(pairs, nodes_from_model(model), threshold)

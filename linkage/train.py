@@ -7,10 +7,13 @@ EM that does not converge is recorded on the session summary, not raised.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import re
 import tempfile
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +21,14 @@ from typing import Any
 import duckdb
 from splink import DuckDBAPI, Linker
 
+from linkage.backends import (
+    backend_of,
+    make_api,
+    remember_source,
+    settings_dialect,
+    settings_in_dialect,
+    translate_settings,
+)
 from linkage.data import FrameLike, PreparedInput, prepare_frames
 from linkage.model_spec import ModelSpec
 from workbench.errors import LinkageError
@@ -75,9 +86,21 @@ class TrainedModel:
         """Whether every EM session converged."""
         return all(s.converged for s in self.em_sessions)
 
-    def settings_dict(self) -> dict[str, Any]:
-        """The trained model as Splink settings (what ``save_model_to_json`` writes)."""
-        return self.linker.misc.save_model_to_json()
+    @property
+    def backend(self) -> str:
+        """``duckdb`` or ``spark``: where the linker runs."""
+        return backend_of(self.db_api)
+
+    def settings_dict(self, dialect: str | None = "duckdb") -> dict[str, Any]:
+        """The trained model as Splink settings (what ``save_model_to_json`` writes).
+
+        Args:
+            dialect: The SQL dialect wanted: ``duckdb`` by default, so a model trained on
+                Spark is stored like any other; ``None`` for the linker's own dialect.
+        """
+        if dialect is None or dialect == self.backend:
+            return self.linker.misc.save_model_to_json()
+        return settings_in_dialect(self.linker, dialect)
 
 
 #: DuckDB memory limit for one linkage run. The machine has 24 GB shared by several users
@@ -216,6 +239,9 @@ def register_inputs(db_api: DuckDBAPI, data: PreparedInput) -> list[Any]:
         The Splink dataframes, one per input.
     """
     registered = getattr(db_api, "_registered_table_names", set())
+    # A Spark session's tables outlive one run: name each run's tables afresh there.
+    shared = getattr(getattr(db_api, "sql_dialect", None), "sql_dialect_str", "") == "spark"
+    run = uuid.uuid4().hex[:8]
     out = []
     for frame, name in zip(data.frames, data.names, strict=True):
         display = name
@@ -223,24 +249,68 @@ def register_inputs(db_api: DuckDBAPI, data: PreparedInput) -> list[Any]:
         while display in registered:
             k += 1
             display = f"{name}_{k}"
-        out.append(db_api.register(frame, dataset_display_name=display))
+        if shared:
+            table = f"__wb_{run}_{re.sub(r'[^0-9A-Za-z_]', '_', display)}"
+            out.append(db_api.register(frame, dataset_display_name=display, table_name=table))
+        else:
+            out.append(db_api.register(frame, dataset_display_name=display))
     return out
 
 
+def _settings_for(settings: Any, api: Any) -> Any:
+    """Settings ready for :func:`build_linker` to translate to ``api``'s dialect.
+
+    A model file is read into a dict (which holds SQL in the dialect it was trained in). On
+    Spark a ``SettingsCreator`` is written out in DuckDB SQL, so custom SQL levels (written in
+    DuckDB SQL) mean the same on both backends once translated.
+    """
+    target = backend_of(api)
+    if isinstance(settings, str | os.PathLike):
+        try:
+            with open(settings, encoding="utf-8") as handle:
+                settings = json.load(handle)
+        except (OSError, ValueError) as exc:
+            raise LinkageError(
+                f"The model file {settings} cannot be read: {_first_line(exc)}",
+                hint="Use a model saved by the workbench or by Splink's save_model_to_json.",
+            ) from exc
+    if target != "duckdb" and hasattr(settings, "create_settings_dict"):
+        return settings.create_settings_dict("duckdb")
+    return settings
+
+
 def build_linker(
-    data: PreparedInput, settings: Any, db_api: DuckDBAPI | None = None
+    data: PreparedInput,
+    settings: Any,
+    db_api: DuckDBAPI | None = None,
+    backend: str | None = None,
 ) -> tuple[Linker, DuckDBAPI]:
     """Register the inputs and build a Splink linker with the given settings.
 
     Args:
         data: The prepared input.
-        settings: A ``SettingsCreator``, a settings dict or a path to a model JSON.
-        db_api: The DuckDBAPI to use; a fresh one from :func:`make_db_api` by default.
+        settings: A ``SettingsCreator``, a settings dict or a path to a model JSON (in either
+            backend's SQL dialect: it is translated for the backend used).
+        db_api: The Splink database API to use; by default a fresh one for ``backend``.
+        backend: ``duckdb`` (default, :func:`make_db_api`) or ``spark``; ignored when
+            ``db_api`` is given.
 
     Raises:
-        LinkageError: When Splink rejects the settings for this data.
+        LinkageError: When Splink rejects the settings for this data, or the backend is
+            unavailable.
     """
-    api = db_api or make_db_api()
+    if db_api is not None:
+        api = db_api
+    elif backend is None or backend == "duckdb":
+        api = make_db_api()
+    else:
+        api = make_api(backend)
+
+    settings = _settings_for(settings, api)
+    source = None
+    if isinstance(settings, dict) and settings_dialect(settings) != backend_of(api):
+        source = settings
+        settings = translate_settings(settings, backend_of(api))
     sdfs = register_inputs(api, data)
     try:
         # log_level=None: Splink's messages go through the workbench's logging set-up instead
@@ -251,6 +321,8 @@ def build_linker(
             f"The model does not fit the data: {_first_line(exc)}",
             hint="Check every compared column exists in the data with the expected type.",
         ) from exc
+    if source is not None:
+        remember_source(linker, source)
     return linker, api
 
 
@@ -259,6 +331,7 @@ def train_model(
     spec: ModelSpec,
     progress: Progress | None = None,
     db_api: DuckDBAPI | None = None,
+    backend: str | None = None,
 ) -> TrainedModel:
     """Train the model: prior from deterministic rules, u by sampling, m by EM sessions.
 
@@ -266,7 +339,8 @@ def train_model(
         frames: The standardised inputs (or an already prepared input).
         spec: The model specification.
         progress: Called with a message and the fraction done after each step.
-        db_api: A DuckDBAPI for this run only; a fresh one by default.
+        db_api: A Splink database API for this run only; a fresh one by default.
+        backend: ``duckdb`` (default) or ``spark``, when ``db_api`` is not given.
 
     Returns:
         The trained model.
@@ -288,7 +362,7 @@ def train_model(
 
     _report(progress, "Preparing the model", 0.0)
     t0 = time.perf_counter()
-    linker, api = build_linker(data, spec.to_splink_settings(), db_api)
+    linker, api = build_linker(data, spec.to_splink_settings(), db_api, backend=backend)
     timings["setup"] = time.perf_counter() - t0
 
     _report(progress, "Estimating how often two random records match", 1 / n_steps)

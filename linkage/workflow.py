@@ -15,6 +15,7 @@ import io
 import json
 import logging
 import math
+import shutil
 import threading
 import time
 from collections import OrderedDict
@@ -27,6 +28,13 @@ import altair as alt
 import duckdb
 import pandas as pd
 
+from linkage.backends import (
+    make_api,
+    normalise_backend,
+    require_spark,
+    score_to_parquet,
+    spark_temp_dir,
+)
 from linkage.data import PreparedInput, prepare_frames
 from linkage.evaluate import (
     DEFAULT_THRESHOLDS,
@@ -543,6 +551,7 @@ def train_and_save(
     threshold: float = 0.9,
     progress: Progress | None = None,
     actor: str | None = None,
+    backend: str | None = None,
 ) -> TrainingRun:
     """Train a model, score and cluster the records, measure it, and save it as a version.
 
@@ -558,6 +567,10 @@ def train_and_save(
         threshold: Match probability at which records are linked.
         progress: Called with a message and the fraction done (0 to 1).
         actor: Who ran it, for the audit log.
+        backend: ``duckdb`` (default) or ``spark``: where training and scoring run. Spark's
+            scored pairs land as Parquet beside the workspace and are stored as the usual
+            predictions table; the model is stored in DuckDB SQL either way, so every page
+            works the same whichever backend trained it.
 
     Returns:
         The saved model's id, cluster summary, metrics, warnings and time taken.
@@ -579,21 +592,33 @@ def train_and_save(
         if progress is not None:
             progress(message, min(max(fraction, 0.0), 1.0))
 
+    backend = normalise_backend(backend)
+    if backend == "spark":
+        require_spark()
     report("Standardising the datasets", 0.0)
     frames = standardised_inputs(ws, names)
     with _translated("Preparing the data", "Check the datasets have records and roles."):
         data = prepare_frames(frames, names=names)
     with _translated("Training", "Check the model's columns and blocking rules on the data."):
-        model = train_model(data, spec, progress=lambda m, f: report(m, 0.05 + 0.55 * f))
+        db_api = make_api(backend, ws.path) if backend == "spark" else None
+        model = train_model(
+            data, spec, progress=lambda m, f: report(m, 0.05 + 0.55 * f), db_api=db_api
+        )
     report("Scoring pairs", 0.62)
+    written = None
     with _translated("Scoring pairs", "Retrain the model, or check the blocking rules."):
-        rel = predict_pairs(model, as_pandas=False)
+        if backend == "spark":
+            rel, written = score_to_parquet(model, spark_temp_dir(ws.path))
+        else:
+            rel = predict_pairs(model, as_pandas=False)
         if isinstance(rel, duckdb.DuckDBPyRelation):
             table = rel.to_arrow_table()
             edges = rel.project(", ".join(EDGE_COLUMNS)).df()
         else:
             table = rel
             edges = edges_from_pairs(rel)
+    if written is not None:
+        shutil.rmtree(written, ignore_errors=True)
     report("Clustering", 0.8)
     nodes = nodes_from_model(model)
     clusters = cluster_at_threshold(edges, nodes, threshold)
@@ -604,9 +629,12 @@ def train_and_save(
             edges, clusters, truth_for(ws, names), load_labels(ws), threshold, spec.link_type
         )
     metrics["n_pairs"] = len(edges)
+    if backend != "duckdb":
+        metrics["backend"] = backend
     report("Saving the model", 0.92)
     model_id = _save_run(ws, model, data, table, clusters, metrics, names, name, threshold, actor)
-    _remember(ws, model_id, model)
+    if backend == "duckdb":  # a Spark model is rebuilt on DuckDB when a page needs it
+        _remember(ws, model_id, model)
     seconds = time.perf_counter() - start
     report("Done", 1.0)
     log.info("trained and saved %s in %.1f s", model_id, seconds)

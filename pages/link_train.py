@@ -11,6 +11,7 @@ from linkage.spec_table import (
 from workbench.config import current_user
 from workbench.ui.context import user_errors, workspace
 from workbench.ui.linkage_widgets import (
+    choose_backend,
     choose_datasets,
     choose_link_type,
     current_job,
@@ -43,10 +44,12 @@ if spec is None:
     st.stop()
 st.page_link("pages/link_configure.py", label="Configure the model", icon=":material/tune:")
 
-left, middle, right = st.columns([2, 2, 1])
+left, middle, backend_col, right = st.columns([2, 2, 1.4, 1])
 with left:
     link_type = choose_link_type("train_link_type", spec.link_type, len(datasets))
 name = middle.text_input("Model name", value=" + ".join(datasets), key="train_name")
+with backend_col:
+    backend = choose_backend("train_backend")
 threshold = right.number_input(
     "Threshold",
     min_value=0.01,
@@ -66,6 +69,7 @@ if st.button("Train", key="train_start", type="primary", icon=":material/play_ar
             name=name.strip() or "model",
             threshold=float(threshold),
             actor=current_user(),
+            backend=backend,
         )
         st.rerun()
 

@@ -127,7 +127,7 @@ def test_role_override_and_dedupe_one_file(files, capsys) -> None:
         ("missing", "There is no file"),
         ("mismatched", "too few person columns in common"),
         ("single", "only one record"),
-        ("backend", "Only --backend duckdb"),
+        ("backend", "The backend 'flink' is not available"),
         ("threshold", "not a probability"),
         ("role", "not a known role"),
     ],
@@ -140,7 +140,7 @@ def test_errors_are_one_line_exit_2(files, capsys, case: str, message: str) -> N
         "missing": [a, str(files["dir"] / "nope.csv"), "--out", out],
         "mismatched": [a, str(files["postcodes"]), "--out", out],
         "single": [str(files["one"]), "--out", out],
-        "backend": [a, "--out", out, "--backend", "spark"],
+        "backend": [a, "--out", out, "--backend", "flink"],
         "threshold": [a, "--out", out, "--threshold", "7"],
         "role": [a, "--out", out, "--role", "pnc=passport"],
     }[case]

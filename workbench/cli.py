@@ -190,11 +190,11 @@ def cmd_link(args: argparse.Namespace) -> int:
     if not args.verbose:  # Splink sets its own logger up when first imported
         logging.getLogger("splink").setLevel(logging.ERROR)
 
-    if args.backend.lower() != "duckdb":
-        raise LinkageError(
-            f"The backend {args.backend!r} is not available.",
-            hint="Only --backend duckdb is supported for now.",
-        )
+    from linkage.backends import normalise_backend, require_spark
+
+    backend = normalise_backend(args.backend)
+    if backend == "spark":
+        require_spark()  # says how to install Spark before any input is read
     if not 0.0 <= args.threshold <= 1.0:
         raise LinkageError(
             f"--threshold {args.threshold} is not a probability.",
@@ -263,6 +263,8 @@ def cmd_link(args: argparse.Namespace) -> int:
             threshold=args.threshold,
             labels_column="_truth" if args.labels_column else None,
             progress=lambda message, _f: log.info(message),
+            backend=backend,
+            work_dir=Path(args.workspace) if getattr(args, "workspace", None) else None,
         )
     except WorkbenchError:
         raise
@@ -549,7 +551,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="COLUMN",
         help="true person id column: print precision, recall and F1 (never used by the model)",
     )
-    p.add_argument("--backend", default="duckdb", help="only duckdb for now")
+    p.add_argument(
+        "--backend",
+        default="duckdb",
+        help="duckdb (default, this machine) or spark (SPARK_REMOTE or WORKBENCH_SPARK_MASTER, "
+        "local[*] by default; needs the spark extra and Java 17)",
+    )
     p.set_defaults(func=cmd_link)
 
     p = sub.add_parser("export", help="render a saved story to an HTML or PDF file")

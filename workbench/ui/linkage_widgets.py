@@ -97,6 +97,42 @@ def choose_link_type(key: str, current: str, n_datasets: int) -> str:
     )
 
 
+BACKEND_LABELS = {
+    "duckdb": "This machine (DuckDB)",
+    "spark": "Apache Spark",
+}
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def _spark_problem() -> str | None:
+    from linkage.backends import spark_problem
+
+    return spark_problem()
+
+
+def choose_backend(key: str) -> str:
+    """Where training runs: DuckDB on this machine (default) or Apache Spark.
+
+    Spark is offered with a note saying what is missing when it cannot run here; choosing it
+    anyway gives the install instructions when training starts.
+    """
+    backend = st.selectbox(
+        "Run on",
+        list(BACKEND_LABELS),
+        index=0,
+        key=key,
+        format_func=BACKEND_LABELS.__getitem__,
+        help="DuckDB on this machine suits millions of records. Spark (SPARK_REMOTE or "
+        "WORKBENCH_SPARK_MASTER, local Spark by default) is for data beyond one machine; the "
+        "results are stored here either way, so every page works the same.",
+    )
+    if backend == "spark":
+        problem = _spark_problem()
+        if problem is not None:
+            st.caption(f":material/warning: Spark is not available here: {problem}")
+    return str(backend)
+
+
 def choose_model(ws: Workspace, key: str, label: str = "Model") -> str:
     """A model select box defaulting to the active model; stops the page when there is none."""
     models = registry.list_models(ws)
@@ -236,8 +272,12 @@ def start_training(
     name: str,
     threshold: float,
     actor: str | None = None,
+    backend: str = "duckdb",
 ) -> TrainingJob:
-    """Start ``workflow.train_and_save`` in a background thread; refuse a second one at once."""
+    """Start ``workflow.train_and_save`` in a background thread; refuse a second one at once.
+
+    ``backend`` is ``duckdb`` (default) or ``spark``.
+    """
     with _JOBS_LOCK:
         job = _JOBS.get(str(ws.path))
         if job is not None and not job.done:
@@ -251,7 +291,14 @@ def start_training(
     def run() -> None:
         try:
             job.run = workflow.train_and_save(
-                ws, datasets, spec, name=name, threshold=threshold, progress=job.report, actor=actor
+                ws,
+                datasets,
+                spec,
+                name=name,
+                threshold=threshold,
+                progress=job.report,
+                actor=actor,
+                backend=backend,
             )
             job.report("Done", 1.0)
         except WorkbenchError as exc:
