@@ -35,3 +35,22 @@ def titled(chart: alt.Chart, title: str, subtitle: str, source: str = SOURCE_NOT
         ),
         height=320,
     )
+
+
+_PERIOD_FORMATS: dict[str, tuple[str, str]] = {
+    "day": ("%d %b %Y", "day"),
+    "week": ("%d %b %Y", "week"),
+    "month": ("%b %Y", "month"),
+    "quarter": ("%b %Y", "month"),
+    "year": ("%Y", "year"),
+}
+
+
+def period_axis(period: str) -> alt.Axis:
+    """A time axis whose ticks fall on whole periods and are labelled to match.
+
+    Monthly data gets month ticks labelled "Jan 2024" (never weekly ticks), yearly data year
+    ticks, and so on; Vega-Lite thins labels that would overlap.
+    """
+    label, interval = _PERIOD_FORMATS.get(period, ("%d %b %Y", "day"))
+    return alt.Axis(format=label, tickCount={"interval": interval, "step": 1}, labelOverlap=True)

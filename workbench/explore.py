@@ -8,7 +8,7 @@ import altair as alt
 import pandas as pd
 
 from workbench.catalogue import column_dictionary
-from workbench.charts import SOURCE_NOTE, accessible_palette, titled
+from workbench.charts import SOURCE_NOTE, accessible_palette, period_axis, titled
 from workbench.errors import ValidationError
 from workbench.sql import quote_ident
 from workbench.workspace import Workspace
@@ -107,7 +107,7 @@ def period_chart(counts: pd.DataFrame, title: str, period: Period = "month") -> 
         alt.Chart(counts)
         .mark_line(point=counts["period"].nunique() <= 60, strokeWidth=2)
         .encode(
-            x=alt.X("period:T", title=period.capitalize()),
+            x=alt.X("period:T", title=period.capitalize(), axis=period_axis(period)),
             y=alt.Y("records:Q", title="Records"),
             color=alt.Color(
                 "group:N", title=None, scale=alt.Scale(domain=groups, range=accessible_palette())

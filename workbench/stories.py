@@ -25,7 +25,7 @@ import altair as alt
 import pandas as pd
 
 from workbench.browser import html_to_pdf
-from workbench.charts import SOURCE_NOTE, accessible_palette
+from workbench.charts import SOURCE_NOTE, accessible_palette, period_axis
 from workbench.disclosure import Protected, protect_frame, protect_funnel, protect_timeliness
 from workbench.errors import ExportError, ValidationError
 from workbench.explore import period_counts
@@ -166,7 +166,7 @@ def _journey_version(ws: Workspace, params: dict[str, Any]) -> str:
 def _series_chart(frame: pd.DataFrame, value: str, title: str, period: str) -> alt.Chart:
     groups = sorted(frame["group"].dropna().unique()) if "group" in frame else []
     enc: dict[str, Any] = {
-        "x": alt.X("period:T", title=period.capitalize()),
+        "x": alt.X("period:T", title=period.capitalize(), axis=period_axis(period)),
         "y": alt.Y(f"{value}:Q", title=title),
         "tooltip": [alt.Tooltip("period:T"), alt.Tooltip(f"{value}:Q", format=",")],
     }
