@@ -24,21 +24,6 @@ from workbench.errors import LinkageError
 log = logging.getLogger(__name__)
 
 
-def total_possible_comparisons(sizes: Sequence[int], link_type: str) -> int:
-    """Every pair the link type allows, without blocking.
-
-    Args:
-        sizes: Records per input.
-        link_type: ``dedupe_only``, ``link_only`` or ``link_and_dedupe``.
-    """
-    n = sum(sizes)
-    if link_type == "link_only":
-        return (n * n - sum(s * s for s in sizes)) // 2
-    if link_type == "dedupe_only":
-        return sum(s * (s - 1) // 2 for s in sizes)
-    return n * (n - 1) // 2
-
-
 def default_budget(n_records: int) -> int:
     """The default comparison budget: 200 pairs a record, at most 50 million."""
     return int(min(5e7, max(200 * n_records, 10_000)))

@@ -15,7 +15,6 @@ import numpy as np
 import pandas as pd
 
 from linkage.predict import edges_from_pairs
-from linkage.train import TrainedModel
 from workbench.errors import LinkageError
 
 log = logging.getLogger(__name__)
@@ -305,24 +304,3 @@ def metrics_from_clerical_labels(
             }
         )
     return pd.DataFrame(rows)
-
-
-def splink_accuracy_table(model: TrainedModel, labels_column: str) -> pd.DataFrame:
-    """Splink's own accuracy analysis from a truth column (blocked-out pairs included).
-
-    The cached blocked pairs are invalidated first, or Splink would ignore true pairs that
-    blocking missed and overstate recall.
-
-    Raises:
-        LinkageError: When Splink cannot run the analysis.
-    """
-    try:
-        model.linker.table_management.invalidate_cache()
-        return model.linker.evaluation.accuracy_analysis_from_labels_column(
-            labels_column, output_type="table", add_metrics=["f1"]
-        ).as_pandas_dataframe()
-    except Exception as exc:
-        raise LinkageError(
-            f"The accuracy analysis failed: {str(exc).splitlines()[0]}",
-            hint=f"Check the column {labels_column!r} is in every input.",
-        ) from exc

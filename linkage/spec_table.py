@@ -36,7 +36,6 @@ KINDS_WITH_TF: frozenset[str] = frozenset(
 )
 
 COMPARISON_COLUMNS = ["column", "kind", "thresholds", "term_frequency", "note"]
-RULE_COLUMNS = ["rule", "comparisons", "note"]
 
 
 def format_thresholds(values: list[float] | None) -> str:
@@ -179,15 +178,6 @@ def edit_comparison(
     return apply_comparisons_table(spec, table)
 
 
-def rules_table(spec: ModelSpec) -> pd.DataFrame:
-    """One row per blocking rule: its label, measured comparisons and note."""
-    rows = [
-        {"rule": r.label(), "comparisons": r.estimated_comparisons, "note": r.note}
-        for r in spec.blocking_rules
-    ]
-    return pd.DataFrame(rows, columns=RULE_COLUMNS)
-
-
 def parse_rule(text: str) -> BlockingRuleSpec:
     """Parse a blocking rule typed as expressions joined by ``+`` (or ``&`` / ``and``).
 
@@ -298,12 +288,6 @@ def em_sessions_table(metrics: Mapping[str, Any] | None) -> pd.DataFrame:
     sessions = training.get("em_sessions") or []
     columns = ["blocking_rule", "iterations", "converged", "seconds"]
     return pd.DataFrame([{c: s.get(c) for c in columns} for s in sessions], columns=columns)
-
-
-def training_warnings(metrics: Mapping[str, Any] | None) -> list[str]:
-    """The warnings recorded while a model was trained."""
-    training = (metrics or {}).get("training") or {}
-    return [str(w) for w in training.get("warnings") or []]
 
 
 def settings_json(settings: Mapping[str, Any]) -> bytes:

@@ -330,11 +330,6 @@ _CANDIDATE_RULES: list[list[str]] = [
     ["full_name"],
 ]
 
-# Rules wholly implied by an earlier one add nothing; these are dropped when the earlier is kept.
-_SUBSUMES: dict[tuple[str, ...], tuple[str, ...]] = {
-    ("first_name", "surname", "dob"): ("first_name", "surname"),
-}
-
 
 def _candidate_rules(usable: set[str]) -> list[BlockingRuleSpec]:
     rules: list[BlockingRuleSpec] = []

@@ -906,13 +906,6 @@ def _model_nodes(ws: Workspace, model_id: str) -> pd.DataFrame:
     return _cached(_NODES, key, nodes)
 
 
-def forget_predictions() -> None:
-    """Drop cached predictions and record lists (after deleting or replacing models)."""
-    with _LINKER_LOCK:
-        _PREDICTIONS.clear()
-        _NODES.clear()
-
-
 # ------------------------------------------------------------------------------ clusters
 def recluster(
     ws: Workspace, model_id: str, threshold: float, store: bool = False

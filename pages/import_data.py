@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from workbench.catalogue import SOURCE_SYSTEMS
 from workbench.config import load_settings
 from workbench.datasets import add_file, load_sample, sample_available
 from workbench.importer import SUPPORTED_FORMATS
@@ -12,14 +13,13 @@ st.title("Import data")
 ws = workspace()
 settings = load_settings()
 extensions = sorted({ext.lstrip(".") for ext in SUPPORTED_FORMATS})
-SYSTEMS = ["police", "cps", "courts", "other"]
 
 
 def details(prefix: str, default_name: str) -> dict:
     """The name and catalogue fields shared by both import routes."""
     left, right = st.columns(2)
     name = left.text_input("Dataset name", value=default_name, key=f"{prefix}_name")
-    system = right.selectbox("Source system", SYSTEMS, index=3, key=f"{prefix}_system")
+    system = right.selectbox("Source system", SOURCE_SYSTEMS, index=3, key=f"{prefix}_system")
     title = st.text_input("Title", key=f"{prefix}_title")
     new_version = st.checkbox("If the name exists, save as a new version", key=f"{prefix}_version")
     return {

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from workbench.browser import CHROMIUM, CHROMIUM_ARGS
+from workbench.browser import CHROMIUM, CHROMIUM_ARGS, chromium_available
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
@@ -22,7 +22,7 @@ ARTIFACTS = ROOT / "test-artifacts"
 
 def require_chromium() -> None:
     """Fail in CI, skip elsewhere, when Chromium is missing."""
-    if Path(CHROMIUM).exists():
+    if chromium_available():
         return
     message = "Debian's chromium is not installed (run `make browser`)"
     if os.environ.get("CI"):

@@ -70,10 +70,6 @@ class View:
     table: pd.DataFrame
     note: str | None = None
 
-    def csv(self) -> bytes:
-        """The table as UTF-8 CSV."""
-        return self.table.to_csv(index=False).encode("utf-8")
-
 
 @dataclass(frozen=True)
 class JourneyStatus:
@@ -514,31 +510,6 @@ def _lag(period: str) -> dict[str, int]:
 def dashboard_headlines(kpis: pd.DataFrame) -> list[str]:
     """The plain-language headlines of a KPI frame."""
     return headlines_from_kpis(kpis)
-
-
-def kpi_table(kpis: pd.DataFrame) -> pd.DataFrame:
-    """The KPI frame as a readable table (rates as percentages, hidden values ``suppressed``)."""
-    rows = []
-    for r in kpis.to_dict("records"):
-        fmt = (
-            (lambda v: f"{float(v) * 100:.1f}%")
-            if r["unit"] == "rate"
-            else (lambda v: f"{float(v):.0f} days")
-        )
-        rows.append(
-            {
-                "Measure": r["label"],
-                "Period": r["period_label"],
-                r["area"]: HIDDEN if pd.isna(r["value"]) else fmt(r["value"]),
-                "A year earlier": ""
-                if r["previous"] is None or pd.isna(r["previous"])
-                else fmt(r["previous"]),
-                NATIONAL: ""
-                if r["national"] is None or pd.isna(r["national"])
-                else fmt(r["national"]),
-            }
-        )
-    return pd.DataFrame(rows)
 
 
 # ------------------------------------------------------------------------------ journeys page

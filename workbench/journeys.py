@@ -55,7 +55,6 @@ TRUTH_DATASETS: dict[str, str] = {
 REFERRAL_WINDOW_DAYS = 730
 HEARING_WINDOW_DAYS = 400
 MAX_ROUNDS = 12
-JOIN_RULES = ("urn", "urn_fuzzy", "person_dates", "truth")
 NO_SUSPECT = "investigation complete — no suspect identified"
 VICTIM_NOT_SUPPORT = "evidential difficulties — victim does not support action"
 CHARGED_OUTCOME = "charged/summonsed"

@@ -13,6 +13,7 @@ import pandas as pd
 
 from workbench.config import current_user
 from workbench.errors import DatasetNotFoundError, RoleError
+from workbench.headlines import missing
 from workbench.sql import quote_ident
 from workbench.workspace import DATA_SCHEMA, Workspace, utcnow
 
@@ -574,15 +575,6 @@ def _parse_date(value: object) -> date | None:
     return None
 
 
-def _is_missing(value: object) -> bool:
-    if value is None:
-        return True
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
-
-
 @dataclass
 class _ValueStats:
     n: int = 0
@@ -606,7 +598,7 @@ class _ValueStats:
 
 
 def _value_stats(series: pd.Series, uniqueness: float | None) -> _ValueStats:
-    raw = [v for v in series.tolist() if not _is_missing(v)]
+    raw = [v for v in series.tolist() if not missing(v)]
     texts = [str(v).strip() for v in raw]
     keep = [
         (v, t)

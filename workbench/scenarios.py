@@ -27,7 +27,6 @@ by side and exported as CSV.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
@@ -332,8 +331,3 @@ def scenario_summary(comparison: pd.DataFrame) -> pd.DataFrame:
 def scenarios_csv(comparison: pd.DataFrame) -> bytes:
     """A comparison as CSV bytes (UTF-8), for downloads."""
     return comparison.to_csv(index=False).encode("utf-8")
-
-
-def scenario_json(scenario: Scenario) -> str:
-    """A scenario's settings as JSON (for notes and exports)."""
-    return json.dumps(asdict(scenario), default=str)

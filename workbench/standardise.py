@@ -111,25 +111,12 @@ def is_date_type(dtype: str) -> bool:
 
 
 # --------------------------------------------------------------------------- expressions
-def text_expr(ref: str) -> str:
-    """The value as trimmed VARCHAR, NULL when blank."""
-    return f"nullif(trim(CAST({ref} AS VARCHAR)), '')"
-
-
 def is_placeholder_text_expr(ref: str) -> str:
     """TRUE when the value is blank or a placeholder word such as NOT KNOWN."""
     v = f"CAST({ref} AS VARCHAR)"
     return (
         f"(trim({v}) = '' OR list_contains({TEXT_PARAM}, "
         f"upper(regexp_replace(trim({v}), '\\s+', ' ', 'g'))))"
-    )
-
-
-def is_placeholder_postcode_expr(ref: str) -> str:
-    """TRUE when the value is a placeholder postcode (spacing and case ignored)."""
-    return (
-        f"list_contains({POSTCODE_PARAM}, "
-        f"upper(regexp_replace(CAST({ref} AS VARCHAR), '\\s', '', 'g')))"
     )
 
 
