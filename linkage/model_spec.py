@@ -203,8 +203,6 @@ def _name_levels(
     col: str, thresholds: list[float], tf: bool, swap_column: str | None
 ) -> ComparisonCreator:
     """Name: exact (term-frequency adjusted), close spellings, swapped fields, loose spelling."""
-    from workbench.sql import quote_ident
-
     exact = cll.ExactMatchLevel(col)
     if tf:
         exact = exact.configure(tf_adjustment_column=col)
@@ -212,14 +210,7 @@ def _name_levels(
     ordered = sorted(thresholds, reverse=True)
     levels += [cll.JaroWinklerLevel(col, t) for t in ordered if t >= 0.88]
     if swap_column:
-        a_l, a_r = quote_ident(f"{col}_l"), quote_ident(f"{col}_r")
-        b_l, b_r = quote_ident(f"{swap_column}_l"), quote_ident(f"{swap_column}_r")
-        levels.append(
-            cll.CustomLevel(
-                f"({a_l} = {b_r} OR {a_r} = {b_l})",
-                label_for_charts=f"Matches the other record's {swap_column}",
-            )
-        )
+        levels.append(SwappedColumnsLevel(ColumnExpression(col), ColumnExpression(swap_column)))
     levels += [cll.JaroWinklerLevel(col, t) for t in ordered if t < 0.88]
     levels.append(cll.ElseLevel())
     return cl.CustomComparison(comparison_levels=levels, output_column_name=col)
@@ -250,6 +241,31 @@ def _dob_comparison(col: str, input_is_string: bool) -> ComparisonCreator:
         )
     levels.append(cll.ElseLevel())
     return cl.CustomComparison(comparison_levels=levels, output_column_name=col)
+
+
+class SwappedColumnsLevel(ComparisonLevelCreator):
+    """One record's value in a column equals the other record's value in another column.
+
+    For forename and surname swapped between systems. Column names are quoted by Splink for
+    the backend in use, so the condition reads the same on DuckDB and on Spark.
+    """
+
+    def __init__(self, column: ColumnExpression, other: ColumnExpression) -> None:
+        self.column = column
+        self.other = other
+
+    def create_sql(self, sql_dialect: SplinkDialect) -> str:
+        """The level's SQL condition."""
+        self.column.sql_dialect = sql_dialect
+        self.other.sql_dialect = sql_dialect
+        return (
+            f"({self.column.name_l} = {self.other.name_r} "
+            f"OR {self.column.name_r} = {self.other.name_l})"
+        )
+
+    def create_label_for_charts(self) -> str:
+        """The level's label in charts."""
+        return f"Matches the other record's {self.other.raw_sql_expression}"
 
 
 class DayMonthSwapLevel(ComparisonLevelCreator):
