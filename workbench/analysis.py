@@ -23,7 +23,14 @@ from workbench import disclosure as sdc
 from workbench import measures as m
 from workbench.errors import AccessDeniedError, JourneyError
 from workbench.headlines import format_period, headlines_from_kpis
-from workbench.journeys import JOURNEY_SCHEMA, LINKED, VICTIM_NOT_SUPPORT, build_info, journey_table
+from workbench.journeys import (
+    JOURNEY_SCHEMA,
+    LINKED,
+    VICTIM_NOT_SUPPORT,
+    active_model,
+    build_info,
+    journey_table,
+)
 from workbench.sql import quote_ident
 from workbench.workspace import Workspace
 
@@ -96,11 +103,8 @@ def journey_status(ws: Workspace) -> JourneyStatus:
     """Whether the linked journey table exists and matches the active model and threshold."""
     info = build_info(ws, LINKED)
     exists = info is not None and ws.table_exists(JOURNEY_SCHEMA, LINKED)
-    active = ws.query(
-        "SELECT m.model_id, max(c.threshold) FROM wb.models AS m "
-        "JOIN wb.clusters AS c USING (model_id) WHERE m.is_active GROUP BY 1"
-    )
-    if not active:
+    active = active_model(ws)
+    if active is None:
         if exists:
             return JourneyStatus(
                 "stale", "The journeys were built from a model that is no longer active.", info
@@ -111,7 +115,7 @@ def journey_status(ws: Workspace) -> JourneyStatus:
         )
     if not exists:
         return JourneyStatus("missing", "The linked journey table has not been built yet.")
-    model_id, threshold = str(active[0][0]), float(active[0][1])
+    model_id, threshold = active
     if info["model_id"] != model_id or info["threshold"] is None:
         return JourneyStatus(
             "stale",

@@ -142,17 +142,23 @@ def _require_sources(ws: Workspace, names: list[str]) -> None:
         )
 
 
-def _active_model(ws: Workspace) -> tuple[str, float]:
+def active_model(ws: Workspace) -> tuple[str, float] | None:
+    """The active model's id and the threshold of its stored clusters; None when there is none."""
     rows = ws.query(
         "SELECT m.model_id, max(c.threshold) FROM wb.models AS m "
         "JOIN wb.clusters AS c USING (model_id) WHERE m.is_active GROUP BY 1"
     )
-    if not rows:
+    return (str(rows[0][0]), float(rows[0][1])) if rows else None
+
+
+def _active_model(ws: Workspace) -> tuple[str, float]:
+    found = active_model(ws)
+    if found is None:
         raise JourneyError(
             "There is no active linkage model with clusters to build journeys from.",
             hint="Train a model on the police, CPS and court datasets on the Link pages first.",
         )
-    return str(rows[0][0]), float(rows[0][1])
+    return found
 
 
 def _stage_inputs(cur: duckdb.DuckDBPyConnection, clusters_sql: str, params: list[Any]) -> None:
@@ -584,10 +590,10 @@ def journeys_current(ws: Workspace) -> bool:
     info = build_info(ws, LINKED)
     if info is None or not ws.table_exists(JOURNEY_SCHEMA, LINKED):
         return False
-    try:
-        model_id, threshold = _active_model(ws)
-    except JourneyError:
+    found = active_model(ws)
+    if found is None:
         return False
+    model_id, threshold = found
     built = info.get("threshold")
     return info.get("model_id") == model_id and built is not None and abs(built - threshold) < 1e-9
 
