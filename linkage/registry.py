@@ -68,6 +68,83 @@ def new_model_id() -> str:
     return f"m_{utcnow():%Y%m%d_%H%M%S}_{uuid.uuid4().hex[:6]}"
 
 
+LABEL_INSERT = (
+    "INSERT INTO wb.labels (source_dataset_l, unique_id_l, source_dataset_r, unique_id_r, "
+    "label, reviewer, labelled_at, model_id, match_probability_shown, note) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def write_model(
+    cur: duckdb.DuckDBPyConnection,
+    model_id: str,
+    model: TrainedModel,
+    *,
+    name: str,
+    actor: str | None,
+    threshold: float | None,
+    metrics: dict[str, Any] | None,
+    activate: bool,
+    datasets: list[str],
+    fingerprint: str,
+    parent_model_id: str | None = None,
+    notes: str | None = None,
+) -> None:
+    """Write one ``wb.models`` row inside the caller's transaction.
+
+    The row holds the Splink settings JSON, the workbench spec, the data fingerprint, the
+    metrics and the training record (timings, EM sessions, warnings, parameter history).
+    """
+    settings = model.settings_dict()
+    training = {
+        "timings": model.timings,
+        "em_sessions": [s.__dict__ for s in model.em_sessions],
+        "warnings": model.warnings,
+        "parameter_history": parameter_history(model.linker),
+    }
+    cur.execute(
+        "INSERT INTO wb.models (model_id, name, created_at, created_by, link_type, settings, "
+        "spec, data_fingerprint, datasets, threshold, metrics, is_active, parent_model_id, "
+        "notes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            model_id,
+            name,
+            utcnow(),
+            actor,
+            settings.get("link_type"),
+            json.dumps(settings, default=str),
+            model.spec.to_json() if model.spec is not None else None,
+            fingerprint,
+            json.dumps(datasets),
+            threshold,
+            json.dumps({**(metrics or {}), "training": training}, default=str),
+            bool(activate),
+            parent_model_id,
+            notes,
+        ],
+    )
+
+
+def write_clusters(
+    cur: duckdb.DuckDBPyConnection, model_id: str, clusters: pd.DataFrame, threshold: float
+) -> int:
+    """Append a model's clusters to ``wb.clusters`` inside the caller's transaction.
+
+    Returns:
+        Rows written.
+    """
+    rows = clusters[["source_dataset", "unique_id", "cluster_id"]].assign(
+        model_id=model_id, threshold=float(threshold)
+    )
+    cur.register("clusters_to_store", rows)
+    cur.execute(
+        "INSERT INTO wb.clusters (source_dataset, unique_id, cluster_id, model_id, threshold) "
+        "SELECT source_dataset, unique_id, cluster_id, model_id, threshold FROM clusters_to_store"
+    )
+    cur.unregister("clusters_to_store")
+    return len(rows)
+
+
 def save_model(
     ws: Workspace,
     model: TrainedModel,
@@ -97,37 +174,22 @@ def save_model(
         The new model id.
     """
     model_id = new_model_id()
-    settings = model.settings_dict()
-    training = {
-        "timings": model.timings,
-        "em_sessions": [s.__dict__ for s in model.em_sessions],
-        "warnings": model.warnings,
-        "parameter_history": parameter_history(model.linker),
-    }
-    all_metrics = {**(metrics or {}), "training": training}
     with ws.transaction() as cur:
         if activate:
             cur.execute("UPDATE wb.models SET is_active = FALSE WHERE is_active")
-        cur.execute(
-            "INSERT INTO wb.models (model_id, name, created_at, created_by, link_type, settings, "
-            "spec, data_fingerprint, datasets, threshold, metrics, is_active, parent_model_id, "
-            "notes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                model_id,
-                name,
-                utcnow(),
-                actor,
-                settings.get("link_type"),
-                json.dumps(settings, default=str),
-                model.spec.to_json() if model.spec is not None else None,
-                data_fingerprint(model.data),
-                json.dumps(model.data.names),
-                threshold,
-                json.dumps(all_metrics, default=str),
-                activate,
-                parent_model_id,
-                notes,
-            ],
+        write_model(
+            cur,
+            model_id,
+            model,
+            name=name,
+            actor=actor,
+            threshold=threshold,
+            metrics=metrics,
+            activate=activate,
+            datasets=model.data.names,
+            fingerprint=data_fingerprint(model.data),
+            parent_model_id=parent_model_id,
+            notes=notes,
         )
         ws.audit("model.save", target=model_id, detail={"name": name}, actor=actor, cur=cur)
     log.info("saved model %s (%s)", model_id, name)
@@ -319,21 +381,12 @@ def store_clusters(ws: Workspace, model_id: str, clusters: pd.DataFrame, thresho
         Rows written.
     """
     get_model(ws, model_id)
-    df = clusters[["source_dataset", "unique_id", "cluster_id"]].copy()
-    df["model_id"] = model_id
-    df["threshold"] = float(threshold)
     with ws.transaction() as cur:
         cur.execute("DELETE FROM wb.clusters WHERE model_id = ?", [model_id])
-        cur.register("clusters_to_store", df)
-        cur.execute(
-            "INSERT INTO wb.clusters (source_dataset, unique_id, cluster_id, model_id, threshold) "
-            "SELECT source_dataset, unique_id, cluster_id, model_id, threshold "
-            "FROM clusters_to_store"
-        )
-        cur.unregister("clusters_to_store")
+        written = write_clusters(cur, model_id, clusters, threshold)
         cur.execute("UPDATE wb.models SET threshold = ? WHERE model_id = ?", [threshold, model_id])
         ws.audit("model.cluster", target=model_id, detail={"threshold": threshold}, cur=cur)
-    return len(df)
+    return written
 
 
 def load_clusters(ws: Workspace, model_id: str) -> pd.DataFrame:
@@ -376,9 +429,7 @@ def add_label(
     (sl, ul), (sr, ur) = sorted([left, right])
     with ws.transaction() as cur:
         cur.execute(
-            "INSERT INTO wb.labels (source_dataset_l, unique_id_l, source_dataset_r, unique_id_r, "
-            "label, reviewer, labelled_at, model_id, match_probability_shown, note) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            LABEL_INSERT,
             [sl, ul, sr, ur, label, reviewer, utcnow(), model_id, match_probability_shown, note],
         )
 

@@ -12,7 +12,6 @@ are translated here.
 from __future__ import annotations
 
 import io
-import json
 import logging
 import math
 import shutil
@@ -56,6 +55,7 @@ from linkage.predict import (
     summarise_clusters,
 )
 from linkage.registry import (
+    LABEL_INSERT,
     PREDICTIONS_SCHEMA,
     active_model_id,
     add_label,
@@ -65,13 +65,14 @@ from linkage.registry import (
     new_model_id,
     predictions_table,
     store_clusters,
+    write_clusters,
+    write_model,
 )
 from linkage.service import load_model_json
 from linkage.suggest import suggest_model
 from linkage.train import (
     EMSessionSummary,
     TrainedModel,
-    parameter_history,
     restore_parameter_history,
     train_model,
 )
@@ -661,55 +662,28 @@ def _save_run(
 ) -> str:
     """Write the model, its predictions and its clusters in one transaction."""
     model_id = new_model_id()
-    settings = model.settings_dict()
-    training = {
-        "timings": model.timings,
-        "em_sessions": [s.__dict__ for s in model.em_sessions],
-        "warnings": model.warnings,
-        "parameter_history": parameter_history(model.linker),
-    }
-    all_metrics = {**metrics, "training": training}
-    fingerprint = data_fingerprint(data)
     label = name or f"{' + '.join(names)} {utcnow():%Y-%m-%d %H:%M}"
-    node_table = clusters[["source_dataset", "unique_id", "cluster_id"]].assign(
-        model_id=model_id, threshold=float(threshold)
-    )
     pred = predictions_table(model_id)
     with ws.transaction() as cur:
-        activate = not cur.execute("SELECT count(*) FROM wb.models WHERE is_active").fetchall()[0][
-            0
-        ]
-        cur.execute(
-            "INSERT INTO wb.models (model_id, name, created_at, created_by, link_type, settings, "
-            "spec, data_fingerprint, datasets, threshold, metrics, is_active, parent_model_id, "
-            "notes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                model_id,
-                label,
-                utcnow(),
-                actor,
-                settings.get("link_type"),
-                json.dumps(settings, default=str),
-                model.spec.to_json() if model.spec is not None else None,
-                fingerprint,
-                json.dumps(names),
-                float(threshold),
-                json.dumps(all_metrics, default=str),
-                bool(activate),
-                None,
-                None,
-            ],
+        active = cur.execute("SELECT count(*) FROM wb.models WHERE is_active").fetchall()
+        activate = not active[0][0]
+        write_model(
+            cur,
+            model_id,
+            model,
+            name=label,
+            actor=actor,
+            threshold=float(threshold),
+            metrics=metrics,
+            activate=activate,
+            datasets=names,
+            fingerprint=data_fingerprint(data),
         )
         cur.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(PREDICTIONS_SCHEMA)}")
         cur.register("run_pairs", table)
         cur.execute(f"CREATE TABLE {pred} AS SELECT * FROM run_pairs")  # noqa: S608
         cur.unregister("run_pairs")
-        cur.register("run_clusters", node_table)
-        cur.execute(
-            "INSERT INTO wb.clusters (source_dataset, unique_id, cluster_id, model_id, threshold) "
-            "SELECT source_dataset, unique_id, cluster_id, model_id, threshold FROM run_clusters"
-        )
-        cur.unregister("run_clusters")
+        records = write_clusters(cur, model_id, clusters, threshold)
         ws.audit(
             "model.train",
             target=model_id,
@@ -718,7 +692,7 @@ def _save_run(
                 "datasets": names,
                 "threshold": threshold,
                 "pairs": metrics.get("n_pairs"),
-                "records": len(node_table),
+                "records": records,
                 "activated": bool(activate),
             },
             actor=actor,
@@ -1455,11 +1429,6 @@ def import_labels(ws: Workspace, csv_bytes: bytes, actor: str | None = None) -> 
             hint="Fix the rows named and import the file again.",
         )
     with ws.transaction() as cur:
-        cur.executemany(
-            "INSERT INTO wb.labels (source_dataset_l, unique_id_l, source_dataset_r, unique_id_r, "
-            "label, reviewer, labelled_at, model_id, match_probability_shown, note) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            rows,
-        )
+        cur.executemany(LABEL_INSERT, rows)
         ws.audit("label.import", detail={"labels": len(rows)}, actor=actor, cur=cur)
     return len(rows)
