@@ -192,15 +192,6 @@ def _dataset_kinds(ws: Workspace) -> dict[str, str]:
     return {str(n): str(k) for n, k in ws.query("SELECT name, kind FROM wb.datasets")}
 
 
-def _table_columns(ws: Workspace, name: str) -> list[str]:
-    rows = ws.query(
-        "SELECT column_name FROM information_schema.columns WHERE table_schema = ? "
-        "AND table_name = ? ORDER BY ordinal_position",
-        [DATA_SCHEMA, name],
-    )
-    return [str(r[0]) for r in rows]
-
-
 def _record_id_column(roles: Mapping[str, Role]) -> str | None:
     for column, role in roles.items():
         if role is Role.RECORD_ID:
@@ -252,15 +243,6 @@ def _require_predictions(ws: Workspace, model_id: str) -> str:
             hint="Train the model again from the Train page to score its pairs.",
         )
     return predictions_table(model_id)
-
-
-def _prediction_columns(ws: Workspace, model_id: str) -> list[str]:
-    rows = ws.query(
-        "SELECT column_name FROM information_schema.columns WHERE table_schema = ? "
-        "AND table_name = ? ORDER BY ordinal_position",
-        [PREDICTIONS_SCHEMA, f"pred_{model_id}"],
-    )
-    return [str(r[0]) for r in rows]
 
 
 def _model_threshold(row: Mapping[str, Any]) -> float:
@@ -404,7 +386,7 @@ def mark_truth_column(ws: Workspace, dataset: str, column: str | None) -> None:
     Raises:
         ValidationError: When the dataset has no such column.
     """
-    if column is not None and column not in _table_columns(ws, dataset):
+    if column is not None and column not in ws.table_columns(DATA_SCHEMA, dataset):
         raise ValidationError(
             f"Dataset {dataset!r} has no column {column!r}.",
             hint="Choose one of its columns as the truth column.",
@@ -421,7 +403,7 @@ def truth_column(ws: Workspace, dataset: str) -> str | None:
     marked = ws.get_setting(_TRUTH_SETTING_PREFIX + dataset)
     if marked is not None:
         return marked or None
-    columns = _table_columns(ws, dataset)
+    columns = list(ws.table_columns(DATA_SCHEMA, dataset))
     for name in TRUTH_COLUMN_NAMES:
         if name in columns:
             return name
@@ -432,7 +414,7 @@ def _truth_from_truth_dataset(
     ws: Workspace, name: str, truth_name: str, roles: Mapping[str, Role]
 ) -> pd.DataFrame | None:
     record_id = _record_id_column(roles)
-    columns = _table_columns(ws, truth_name)
+    columns = list(ws.table_columns(DATA_SCHEMA, truth_name))
     if record_id is None or "person_id" not in columns:
         log.info("truth dataset %s not usable for %s", truth_name, name)
         return None
@@ -1003,7 +985,11 @@ def comparison_patterns(ws: Workspace, model_id: str, examples: int = 3) -> pd.D
         ``gamma_*`` columns and the pair's prediction columns; commonest pattern first.
     """
     pred = _require_predictions(ws, model_id)
-    gammas = [c for c in _prediction_columns(ws, model_id) if c.startswith("gamma_")]
+    gammas = [
+        c
+        for c in ws.table_columns(PREDICTIONS_SCHEMA, f"pred_{model_id}")
+        if c.startswith("gamma_")
+    ]
     if not gammas:
         raise LinkageError(
             "The stored pairs lack comparison levels.",

@@ -68,3 +68,15 @@ def test_audit_log_is_appended_newest_first(tmp_path: Path) -> None:
         log = ws.audit_log()
         assert list(log["action"]) == ["a.second", "a.first"]
         assert list(log["actor"]) == ["bob", "ann"]
+
+
+def test_table_and_dataset_columns(tmp_path: Path) -> None:
+    from workbench.errors import DatasetNotFoundError
+
+    with Workspace(tmp_path / "ws.duckdb") as ws:
+        with ws.transaction() as cur:
+            cur.execute('CREATE TABLE data."people" (id INTEGER, "a""b" VARCHAR, dob DATE)')
+        assert ws.dataset_columns("people") == {"id": "INTEGER", 'a"b': "VARCHAR", "dob": "DATE"}
+        assert ws.table_columns("data", "nobody") == {}
+        with pytest.raises(DatasetNotFoundError, match="nobody"):
+            ws.dataset_columns("nobody")

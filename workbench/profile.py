@@ -18,7 +18,6 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
-from workbench.errors import DatasetNotFoundError
 from workbench.roles import Role, load_roles, suggest_roles_for_dataset
 from workbench.sql import quote_ident
 from workbench.standardise import (
@@ -35,7 +34,7 @@ from workbench.standardise import (
     placeholder_params,
     pnc_check_ok_expr,
 )
-from workbench.workspace import DATA_SCHEMA, Workspace, utcnow
+from workbench.workspace import Workspace, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -288,16 +287,7 @@ def profile_dataset(
     Raises:
         DatasetNotFoundError: When there is no such dataset.
     """
-    columns = ws.query(
-        "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = ? "
-        "AND table_name = ? ORDER BY ordinal_position",
-        [DATA_SCHEMA, name],
-    )
-    if not columns:
-        raise DatasetNotFoundError(
-            f"There is no dataset called {name!r} in the workspace.",
-            hint="Import it first, or pick one from the catalogue.",
-        )
+    columns = list(ws.dataset_columns(name).items())
     if roles is None:
         roles = {s.column: s.role for s in suggest_roles_for_dataset(ws, name)}
     table = ws.dataset_table(name)

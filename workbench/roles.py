@@ -12,7 +12,7 @@ from enum import StrEnum
 import pandas as pd
 
 from workbench.config import current_user
-from workbench.errors import DatasetNotFoundError, RoleError
+from workbench.errors import RoleError
 from workbench.headlines import missing
 from workbench.sql import quote_ident
 from workbench.workspace import DATA_SCHEMA, Workspace, utcnow
@@ -853,7 +853,7 @@ def suggest_roles_for_dataset(
     Returns:
         One suggestion per column, in dataset order.
     """
-    columns = _table_columns(ws, name)
+    columns = list(ws.dataset_columns(name))
     table = ws.dataset_table(name)
     total = int(ws.query(f"SELECT count(*) FROM {table}")[0][0])  # noqa: S608 - quoted name
     if total <= sample_rows:
@@ -876,20 +876,6 @@ def suggest_roles_for_dataset(
 
 
 # ------------------------------------------------------------------------------- storage
-def _table_columns(ws: Workspace, name: str) -> list[str]:
-    rows = ws.query(
-        "SELECT column_name FROM information_schema.columns WHERE table_schema = ? "
-        "AND table_name = ? ORDER BY ordinal_position",
-        [DATA_SCHEMA, name],
-    )
-    if not rows:
-        raise DatasetNotFoundError(
-            f"There is no dataset called {name!r} in the workspace.",
-            hint="Import it first, or pick one from the catalogue.",
-        )
-    return [str(r[0]) for r in rows]
-
-
 def _valid_roles_text() -> str:
     return ", ".join(r.value for r in Role)
 
@@ -957,7 +943,7 @@ def save_roles(
         RoleError: For an unknown column, an unknown role, or a single-valued role given to
             several columns. Nothing is written.
     """
-    columns = _table_columns(ws, name)
+    columns = list(ws.dataset_columns(name))
     checked = validate_roles(columns, roles)
     by_column = {s.column: s for s in suggestions or []}
     now = utcnow()

@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from workbench.errors import DatasetNotFoundError, RoleError
+from workbench.errors import RoleError
 from workbench.roles import MULTI_VALUED_ROLES, PERSON_ROLES, Role, load_roles
 from workbench.sql import qualified, quote_ident
 from workbench.workspace import DATA_SCHEMA, Workspace
@@ -431,20 +431,6 @@ def _derived_name(role: Role, tokens: str) -> str:
 
 
 # --------------------------------------------------------------------------- workspace API
-def _dataset_columns(ws: Workspace, name: str) -> dict[str, str]:
-    rows = ws.query(
-        "SELECT column_name, data_type FROM information_schema.columns "
-        "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
-        [DATA_SCHEMA, name],
-    )
-    if not rows:
-        raise DatasetNotFoundError(
-            f"There is no dataset called {name!r} in the workspace.",
-            hint="Import it first, or pick one from the catalogue.",
-        )
-    return {str(c): str(t) for c, t in rows}
-
-
 def _usable_roles(ws: Workspace, name: str, roles: Mapping[str, Role] | None) -> dict[str, Role]:
     if roles is None:
         roles = load_roles(ws, name)
@@ -471,7 +457,7 @@ def standardise_dataset(
         DatasetNotFoundError: When there is no such dataset.
         RoleError: When no column has a usable person role, or the roles are invalid.
     """
-    columns = _dataset_columns(ws, name)
+    columns = ws.dataset_columns(name)
     checked = _usable_roles(ws, name, roles)
     sql, params = standardise_sql(qualified(DATA_SCHEMA, name), columns, checked, name)
     return ws.query_df(sql, params)
@@ -491,7 +477,7 @@ def create_standardised_table(
     Returns:
         The number of rows written.
     """
-    columns = _dataset_columns(ws, name)
+    columns = ws.dataset_columns(name)
     checked = _usable_roles(ws, name, roles)
     sql, params = standardise_sql(qualified(DATA_SCHEMA, name), columns, checked, name)
     table = qualified(STD_SCHEMA, target)

@@ -20,7 +20,7 @@ from typing import Any
 import duckdb
 
 from workbench.config import current_user, load_settings
-from workbench.errors import WorkspaceError
+from workbench.errors import DatasetNotFoundError, WorkspaceError
 from workbench.sql import qualified
 
 log = logging.getLogger(__name__)
@@ -218,6 +218,29 @@ class Workspace:
             [schema, name],
         )
         return bool(rows[0][0])
+
+    def table_columns(self, schema: str, name: str) -> dict[str, str]:
+        """Column name -> DuckDB type of ``schema.name``, in column order; empty when missing."""
+        rows = self.query(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+            [schema, name],
+        )
+        return {str(c): str(t) for c, t in rows}
+
+    def dataset_columns(self, name: str) -> dict[str, str]:
+        """Column name -> DuckDB type of a dataset, in column order.
+
+        Raises:
+            DatasetNotFoundError: When the workspace holds no dataset of that name.
+        """
+        columns = self.table_columns(DATA_SCHEMA, name)
+        if not columns:
+            raise DatasetNotFoundError(
+                f"There is no dataset called {name!r} in the workspace.",
+                hint="Import it first, or pick one from the catalogue.",
+            )
+        return columns
 
     def dataset_table(self, name: str) -> str:
         """The quoted, schema-qualified table name of a dataset."""
