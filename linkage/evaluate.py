@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from linkage.predict import edges_from_pairs
+from workbench.charts import accessible_palette
 from workbench.errors import LinkageError
 
 log = logging.getLogger(__name__)
@@ -174,26 +175,39 @@ def cluster_metrics(clusters: pd.DataFrame, truth: pd.DataFrame) -> dict[str, fl
     }
 
 
-def threshold_chart(metrics: pd.DataFrame) -> alt.Chart:
+def threshold_chart(metrics: pd.DataFrame, threshold: float | None = None) -> alt.LayerChart:
     """Precision, recall and F1 against the match-probability threshold.
+
+    The score axis is zoomed to the range the scores span (good models sit near 1, where a 0–1
+    axis would draw three overlapping lines); measures differ by colour and by dash pattern.
 
     Args:
         metrics: Output of :func:`pairwise_metrics`.
+        threshold: The threshold in use, marked by a dashed rule.
     """
-    long = metrics.melt(
-        id_vars=["threshold"], value_vars=["precision", "recall", "f1"], var_name="measure"
-    )
-    return (
+    measures = ["precision", "recall", "f1"]
+    long = metrics.melt(id_vars=["threshold"], value_vars=measures, var_name="measure")
+    lines = (
         alt.Chart(long)
         .mark_line(point=True)
         .encode(
             x=alt.X("threshold:Q", title="Match probability threshold"),
-            y=alt.Y("value:Q", title="Score", scale=alt.Scale(domain=[0, 1])),
-            color=alt.Color("measure:N", title="Measure"),
+            y=alt.Y("value:Q", title="Score (axis zoomed in)", scale=alt.Scale(zero=False)),
+            color=alt.Color(
+                "measure:N",
+                title="Measure",
+                scale=alt.Scale(domain=measures, range=accessible_palette()[:3]),
+            ),
+            strokeDash=alt.StrokeDash("measure:N", title="Measure", sort=measures),
             tooltip=["threshold:Q", "measure:N", alt.Tooltip("value:Q", format=".3f")],
         )
-        .properties(title="Precision, recall and F1 by threshold")
     )
+    rule = (
+        alt.Chart(pd.DataFrame({"threshold": [] if threshold is None else [threshold]}))
+        .mark_rule(color="#D55E00", strokeDash=[4, 4], size=2)
+        .encode(x="threshold:Q")
+    )
+    return alt.layer(lines, rule).properties(title="Precision, recall and F1 by threshold")
 
 
 def prediction_errors(

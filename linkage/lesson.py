@@ -33,7 +33,12 @@ from splink import DuckDBAPI
 
 from linkage.charts import match_weights_chart, waterfall_chart
 from linkage.data import PreparedInput, prepare_frames
-from linkage.evaluate import cluster_metrics, count_true_pairs, pairwise_metrics
+from linkage.evaluate import (
+    cluster_metrics,
+    count_true_pairs,
+    pairwise_metrics,
+    threshold_chart,
+)
 from linkage.model_spec import BlockingRuleSpec, ComparisonSpec, ModelSpec, TrainingPlan
 from linkage.predict import cluster_at_threshold, nodes_from_model, summarise_clusters
 from linkage.train import TrainedModel, build_linker, train_model
@@ -937,29 +942,9 @@ def step_threshold(
     scored = with_prior(prior_factor)
     grid = sorted({*np.round(np.linspace(0.05, 0.95, 19), 2).tolist(), round(threshold, 3)})
     metrics = pairwise_metrics(scored.pairs, lesson_data().truth, grid, LINK_TYPE)
-    long = metrics.melt(
-        id_vars=["threshold"], value_vars=["precision", "recall", "f1"], var_name="measure"
-    )
-    lines = (
-        alt.Chart(long)
-        .mark_line(point=True)
-        .encode(
-            x=alt.X("threshold:Q", title="Match probability threshold"),
-            y=alt.Y("value:Q", title="Score (axis zoomed in)", scale=alt.Scale(zero=False)),
-            color=alt.Color(
-                "measure:N", title="Measure", scale=alt.Scale(range=accessible_palette()[:3])
-            ),
-            tooltip=["threshold:Q", "measure:N", alt.Tooltip("value:Q", format=".3f")],
-        )
-    )
-    rule = (
-        alt.Chart(pd.DataFrame({"threshold": [threshold]}))
-        .mark_rule(color="#D55E00", strokeDash=[4, 4], size=2)
-        .encode(x="threshold:Q")
-    )
     prior = float(scored.model.settings_dict()["probability_two_random_records_match"])
     chart = titled(
-        lines + rule,
+        threshold_chart(metrics, threshold),
         "Higher thresholds: fewer, surer links",
         f"Pairwise scores against the truth; prior 1 in {round(1 / prior):,}",
     )

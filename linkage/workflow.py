@@ -1112,7 +1112,7 @@ def evaluation(ws: Workspace, model_id: str) -> EvaluationResult | None:
                 table=table,
                 best_threshold=best_threshold(table),
                 threshold=threshold,
-                chart=threshold_chart(table),
+                chart=threshold_chart(table, threshold),
                 false_positives=_order_columns(fp),
                 false_negatives=_order_columns(fn),
                 cluster_metrics=cm,
@@ -1143,7 +1143,7 @@ def evaluation(ws: Workspace, model_id: str) -> EvaluationResult | None:
             table=table,
             best_threshold=best_threshold(table),
             threshold=threshold,
-            chart=threshold_chart(table),
+            chart=threshold_chart(table, threshold),
             false_positives=_order_columns(fp.drop(columns="_key").reset_index(drop=True)),
             false_negatives=_order_columns(fn.drop(columns="_key").reset_index(drop=True)),
         )

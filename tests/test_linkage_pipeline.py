@@ -72,7 +72,12 @@ def test_two_table_cluster_f1(trained, people):
     table = pairwise_metrics(pairs, truth, [0.5, 0.9, 0.99])
     assert table["f1"].max() >= 0.9
     assert (table["fn"] >= 0).all() and table["recall"].is_monotonic_decreasing
-    assert isinstance(threshold_chart(table), alt.Chart)
+    chart = threshold_chart(table, 0.9)
+    assert isinstance(chart, alt.LayerChart)
+    lines, rule = chart.to_dict()["layer"]
+    assert lines["encoding"]["y"]["scale"] == {"zero": False}  # zoomed: scores sit near 1
+    assert "strokeDash" in lines["encoding"]  # measures differ by more than colour
+    assert chart.to_dict()["datasets"][rule["data"]["name"]] == [{"threshold": 0.9}]
     fp, fn = prediction_errors(pairs, truth, 0.9, limit=5)
     assert len(fp) <= 5 and len(fn) <= 5
     assert not fp.empty or not fn.empty
