@@ -19,7 +19,7 @@ from workbench.errors import LinkageError, RoleError, ValidationError
 from workbench.importer import detect_format, read_file
 from workbench.roles import PERSON_ROLES, Role, load_roles, suggest_roles, validate_roles
 from workbench.sql import quote_ident, suggest_dataset_name
-from workbench.standardise import standardise_sql
+from workbench.standardise import detect_value_formats, standardise_sql
 from workbench.workspace import DATA_SCHEMA, Workspace
 
 log = logging.getLogger(__name__)
@@ -183,7 +183,10 @@ def prepare_input(
     try:
         con.register("link_input", frame)
         types = {str(r[0]): str(r[1]) for r in con.execute("DESCRIBE link_input").fetchall()}
-        sql, params = standardise_sql(quote_ident("link_input"), types, roles, name)
+        formats = detect_value_formats(con, quote_ident("link_input"), types, roles)
+        sql, params = standardise_sql(
+            quote_ident("link_input"), types, roles, name, formats=formats
+        )
         standardised = con.execute(sql, params).df()
         raw = frame.copy()
         if id_col is None:
@@ -201,7 +204,7 @@ def prepare_input(
     raw = raw.drop(columns=[c for c in _OUTPUT_COLUMNS if c in raw.columns])
     raw.insert(0, "unique_id", pd.Series(ids, index=raw.index, dtype=object))
     raw.insert(0, "source_dataset", name)
-    return LinkInput(name, raw, roles, standardised, id_col)
+    return LinkInput(name, raw, roles, standardised, id_col, notes=list(formats.notes))
 
 
 def check_common_columns(inputs: Sequence[LinkInput]) -> list[str]:

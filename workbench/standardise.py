@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
-from datetime import date
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
@@ -37,8 +38,9 @@ PLACEHOLDER_DOBS: tuple[date, ...] = (
 )
 """Dates of birth that systems record when the real one is unknown."""
 
-PLACEHOLDER_POSTCODES: tuple[str, ...] = ("NF1 1NF", "ZZ99 3VZ", "ZZ99 3WZ")
-"""Postcodes that stand for no fixed abode or an unknown address."""
+PLACEHOLDER_POSTCODES: tuple[str, ...] = ("NF1 1NF", "ZZ99 3VZ", "ZZ99 3WZ", "ZZ99 9ZZ")
+"""Postcodes that stand for no fixed abode or an unknown address. Every ``ZZ99`` code (the
+pseudo-postcodes for "no fixed abode" and "address not known") is treated as missing too."""
 
 PLACEHOLDER_TEXT: tuple[str, ...] = (
     "NOT ENTERED",
@@ -51,6 +53,22 @@ PLACEHOLDER_TEXT: tuple[str, ...] = (
     "-",
     "?",
     "XXX",
+    "NFA",
+    "N F A",
+    "NO FIXED ABODE",
+    "NO FIXED ADDRESS",
+    "NK",
+    "NOT STATED",
+    "NOT RECORDED",
+    "NOT GIVEN",
+    "NOT SPECIFIED",
+    "UNK",
+    "UNKNOWN ADDRESS",
+    "ADDRESS NOT KNOWN",
+    "REFUSED",
+    "NO NAME",
+    "NAME NOT KNOWN",
+    "ZZZ",
 )
 """Upper-cased text values that mean "missing". Empty or blank strings are missing too."""
 
@@ -125,46 +143,311 @@ def let(value: str, var: str, body: str) -> str:
     return f"list_transform([{value}], lambda {var}: {body})[1]"
 
 
-def _guard_year(expr: str) -> str:
-    return f"CASE WHEN year({expr}) >= 1800 THEN {expr} END"
+def _guard_year(expr: str, min_year: int = 1800) -> str:
+    return f"CASE WHEN year({expr}) >= {int(min_year)} THEN {expr} END"
 
 
-def parse_date_expr(ref: str, dtype: str) -> str:
-    """An expression parsing a column to DATE, whatever the usual UK format it was recorded in.
+#: Date formats recognised in text columns, in the order tried when a column's own format is not
+#: known. Day-first (UK) orders come before month-first (US) ones.
+DATE_FORMATS: tuple[str, ...] = (
+    "%Y-%m-%d",
+    "%d/%m/%Y",
+    "%d-%m-%Y",
+    "%d.%m.%Y",
+    "%Y%m%d",
+    "%Y/%m/%d",
+    "%m/%d/%Y",
+    "%m-%d-%Y",
+    "%d %b %Y",
+    "%d-%b-%Y",
+    "%d %B %Y",
+    "%b %d %Y",
+    "%B %d %Y",
+    "%d/%m/%y",
+    "%d-%m-%y",
+    "%m/%d/%y",
+)
+_MONTH_FIRST = frozenset({"%m/%d/%Y", "%m-%d-%Y", "%m/%d/%y", "%b %d %Y", "%B %d %Y"})
+_DAY_FIRST = frozenset({"%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%d/%m/%y", "%d-%m-%y"})
+_UK_DEFAULT = (
+    "%d/%m/%Y",
+    "%d-%m-%Y",
+    "%d.%m.%Y",
+    "%Y%m%d",
+    "%Y/%m/%d",
+    "%d %b %Y",
+    "%d-%b-%Y",
+    "%d %B %Y",
+)
+_NUMERIC_PREFIXES = ("INT", "BIGINT", "SMALLINT", "TINYINT", "HUGEINT", "UBIGINT", "UINTEGER")
+_FLOAT_PREFIXES = ("DOUBLE", "FLOAT", "DECIMAL", "REAL")
 
-    Dates and timestamps are cast. Strings are tried as ISO (``1985-03-04``, with or without a
-    time), ``DD/MM/YYYY``, ``DD-MM-YYYY``, ``DD.MM.YYYY``, ``YYYYMMDD``, ``YYYY/MM/DD`` and
-    two-digit years ``D/M/YY`` (a year that would fall in the future is taken as the previous
-    century). Unparseable values give NULL.
+
+def _formats_to_try(fmt: str | None) -> list[str]:
+    """The formats tried for a column: its own first, then those that cannot contradict it."""
+    if fmt is None:
+        return [*_UK_DEFAULT, *(f for f in DATE_FORMATS if f.endswith("%y") and f in _DAY_FIRST)]
+    clash = _DAY_FIRST if fmt in _MONTH_FIRST else _MONTH_FIRST
+    return [fmt, *(f for f in DATE_FORMATS if f != fmt and f not in clash and f != "%Y-%m-%d")]
+
+
+def _as_text(ref: str, dtype: str) -> str:
+    """The value as trimmed text; whole numbers (19850304 read as a number) without decimals."""
+    t = dtype.upper()
+    if t.startswith(_NUMERIC_PREFIXES) or t.startswith(_FLOAT_PREFIXES):
+        return f"CAST(TRY_CAST({ref} AS BIGINT) AS VARCHAR)"
+    return f"trim(regexp_replace(CAST({ref} AS VARCHAR), '[,\\s]+', ' ', 'g'))"
+
+
+def parse_date_expr(ref: str, dtype: str, fmt: str | None = None, min_year: int = 1800) -> str:
+    """An expression parsing a column to DATE, in the format the column was recorded in.
+
+    Dates and timestamps are cast. Text (and whole numbers such as ``19850304``) is tried in
+    the column's own format when it is known (see :func:`infer_date_format`), then in the
+    formats that cannot contradict it: a column found to be month-first (US, ``03/25/1985``) is
+    never read day-first, and the reverse. Without a known format, ISO (``1985-03-04``, with or
+    without a time), ``DD/MM/YYYY``, ``DD-MM-YYYY``, ``DD.MM.YYYY``, ``YYYYMMDD``,
+    ``YYYY/MM/DD``, ``4 Mar 1985`` and two-digit years ``D/M/YY`` are tried (a two-digit year
+    that would fall in the future is taken as the previous century). Unparseable values give
+    NULL.
 
     Args:
         ref: The quoted column reference or expression.
         dtype: Its DuckDB type.
+        fmt: The column's own ``strptime`` format, when known.
+        min_year: Dates before this year are taken as unparseable.
     """
     if is_date_type(dtype):
         return f"CAST({ref} AS DATE)"
-    s = f"trim(CAST({ref} AS VARCHAR))"
-    tries = [_guard_year(f"TRY_CAST({s} AS DATE)")]
-    tries += [
-        _guard_year(f"CAST(try_strptime({s}, '{fmt}') AS DATE)") for fmt in _FOUR_DIGIT_YEAR_FORMATS
-    ]
-    for fmt in _TWO_DIGIT_YEAR_FORMATS:
-        d = f"CAST(try_strptime({s}, '{fmt}') AS DATE)"
-        tries.append(
-            f"CASE WHEN {d} > current_date THEN CAST({d} - INTERVAL 100 YEAR AS DATE) ELSE {d} END"
-        )
+    s = _as_text(ref, dtype)
+    tries = [_guard_year(f"TRY_CAST({s} AS DATE)", min_year)]
+    for f in _formats_to_try(fmt):
+        d = f"CAST(try_strptime({s}, '{f}') AS DATE)"
+        if f.endswith("%y"):
+            tries.append(
+                f"CASE WHEN {d} > current_date THEN CAST({d} - INTERVAL 100 YEAR AS DATE) "
+                f"ELSE {d} END"
+            )
+        else:
+            tries.append(_guard_year(d, min_year))
     return "coalesce(" + ", ".join(tries) + ")"
 
 
-def dob_expr(ref: str, dtype: str) -> str:
-    """Date of birth as DATE: placeholders, dates before 1900 and future dates become NULL."""
-    d = parse_date_expr(ref, dtype)
+def _parse_one(text: str, fmt: str) -> date | None:
+    try:
+        if fmt == "%Y-%m-%d":
+            return datetime.fromisoformat(text[:10]).date() if len(text) >= 10 else None
+        return datetime.strptime(text, fmt).date()
+    except ValueError:
+        return None
+
+
+def infer_date_format(values: Sequence[Any]) -> str | None:
+    """The format a column of dates was recorded in, from a sample of its values.
+
+    Every format of :data:`DATE_FORMATS` is tried on every value; the one that reads the most
+    values wins. When day-first and month-first read the same share (every day and month is 12
+    or less), day-first is chosen, as UK systems record; one value whose second field exceeds
+    12 and none whose first does makes the column month-first.
+
+    Args:
+        values: Sample values (text or numbers); missing values are skipped.
+
+    Returns:
+        A ``strptime`` format, or ``None`` when no format reads at least half the values (or
+        the values are already dates).
+    """
+    texts = []
+    for v in values:
+        if v is None or (isinstance(v, float) and v != v):
+            continue
+        if isinstance(v, date | datetime):
+            return None
+        if isinstance(v, int | float) and not isinstance(v, bool):
+            v = str(int(v))
+        t = re.sub(r"\s+", " ", str(v).replace(",", " ")).strip()
+        if t:
+            texts.append(t)
+    if not texts:
+        return None
+    today = date.today()
+    best: tuple[float, int, str] | None = None
+    for rank, fmt in enumerate(DATE_FORMATS):
+        ok = 0
+        for t in texts:
+            d = _parse_one(t, fmt)
+            if d is not None and d.year >= 1000 and d <= today:
+                ok += 1
+        share = ok / len(texts)
+        key = (share, -rank, fmt)
+        if best is None or key[:2] > best[:2]:
+            best = key
+    if best is None or best[0] < 0.5:
+        return None
+    return best[2]
+
+
+def name_order(values: Sequence[Any]) -> str:
+    """Whether full names without a comma put the forename or the surname first.
+
+    Forenames repeat far more than surnames, so the word position with fewer distinct values
+    (among names of two or more words) holds the forename. Names written ``SURNAME, Forename``
+    are read by their comma whatever this returns.
+
+    Args:
+        values: Sample full names.
+
+    Returns:
+        ``"forename_first"`` or ``"surname_first"``.
+    """
+    firsts: list[str] = []
+    lasts: list[str] = []
+    for v in values:
+        if v is None or (isinstance(v, float) and v != v) or "," in str(v):
+            continue
+        words = [w for w in re.split(r"[^\w'-]+", str(v).upper()) if w and w not in _TITLES]
+        words = [w for w in words if len(w) > 1]
+        if len(words) >= 2:
+            firsts.append(words[0])
+            lasts.append(words[-1])
+    if len(firsts) < 30:
+        return "forename_first"
+    return "surname_first" if len(set(lasts)) < 0.8 * len(set(firsts)) else "forename_first"
+
+
+_TITLES = frozenset(
+    {"MR", "MRS", "MS", "MISS", "MX", "DR", "SIR", "DAME", "LORD", "LADY", "REV", "REVD", "PROF"}
+)
+_TITLE_PATTERN = r"^((MR|MRS|MS|MISS|MX|DR|SIR|DAME|LORD|LADY|REV|REVD|PROF)\.? +)+"
+
+
+@dataclass
+class ValueFormats:
+    """What the values of a source say about how to read them.
+
+    Attributes:
+        date_formats: The ``strptime`` format of each text date column, by column name.
+        name_order: ``forename_first`` or ``surname_first`` for each full-name column without
+            a comma (names with a comma are read as ``SURNAME, Forename Middle``).
+        min_birth_year: Dates of birth before this year are taken as errors; 1900 unless
+            the source holds many earlier ones (historical records).
+        notes: What was detected, in plain words.
+    """
+
+    date_formats: dict[str, str] = field(default_factory=dict)
+    name_order: dict[str, str] = field(default_factory=dict)
+    min_birth_year: int = 1900
+    notes: list[str] = field(default_factory=list)
+
+
+_FORMAT_WORDS = {"%d": "DD", "%m": "MM", "%Y": "YYYY", "%y": "YY", "%b": "Mon", "%B": "Month"}
+
+
+def describe_date_format(fmt: str) -> str:
+    """A ``strptime`` format as people write it, such as ``MM/DD/YYYY``."""
+    out = fmt
+    for code, word in _FORMAT_WORDS.items():
+        out = out.replace(code, word)
+    return out
+
+
+def detect_value_formats(
+    con: Any,
+    source_sql: str,
+    columns: Mapping[str, str],
+    roles: Mapping[str, Role],
+    sample_rows: int = 5000,
+) -> ValueFormats:
+    """Read a sample of the source to learn its date formats and full-name order.
+
+    Args:
+        con: A DuckDB connection (or cursor) that can read ``source_sql``.
+        source_sql: A quoted table name or a SELECT without parameters.
+        columns: Each source column and its DuckDB type.
+        roles: The role of each column.
+        sample_rows: Rows read.
+
+    Returns:
+        The formats found (see :class:`ValueFormats`).
+    """
+    out = ValueFormats()
+    wanted = [
+        c
+        for c, r in roles.items()
+        if c in columns
+        and (
+            (r in (Role.DOB, Role.OTHER) and not is_date_type(columns[c]))
+            or r is Role.FULL_NAME
+            or r is Role.DOB
+        )
+    ]
+    if not wanted:
+        return out
+    source = source_sql.strip()
+    if not source.upper().startswith(("SELECT", "WITH", "FROM", "(")):
+        source = "SELECT * FROM " + source  # noqa: S608 - a quoted table name
+    select = ", ".join(quote_ident(c) for c in wanted)
+    rows = con.execute(
+        f"SELECT {select} FROM ({source}) AS src LIMIT {int(sample_rows)}"  # noqa: S608
+    ).fetchall()
+    for i, column in enumerate(wanted):
+        values = [r[i] for r in rows]
+        role = Role(roles[column])
+        if role is Role.FULL_NAME:
+            order = name_order(values)
+            out.name_order[column] = order
+            if order == "surname_first":
+                out.notes.append(f"{column}: names without a comma read as surname first.")
+            continue
+        dates: list[date] = []
+        if is_date_type(columns[column]):
+            dates = [v if isinstance(v, date) else v.date() for v in values if v is not None]
+        else:
+            fmt = infer_date_format(values)
+            if fmt is None:
+                continue
+            if fmt != "%Y-%m-%d" or role is Role.DOB:
+                out.date_formats[column] = fmt
+                if fmt != "%Y-%m-%d":
+                    out.notes.append(f"{column}: dates read as {describe_date_format(fmt)}.")
+            texts = [str(int(v)) if isinstance(v, int | float) and v == v else v for v in values]
+            dates = [d for d in (_parse_one(str(t).strip(), fmt) for t in texts if t) if d]
+        if role is Role.DOB and dates:
+            early = sum(1 for d in dates if d.year < 1900) / len(dates)
+            if early >= 0.05:
+                out.min_birth_year = 1000
+                out.notes.append(
+                    f"{column}: {early:.0%} of dates of birth are before 1900, so they are kept."
+                )
+    return out
+
+
+def dob_expr(ref: str, dtype: str, fmt: str | None = None, min_year: int = 1900) -> str:
+    """Date of birth as DATE: placeholders, dates before ``min_year`` and future dates are NULL.
+
+    Args:
+        ref: The quoted column reference or expression.
+        dtype: Its DuckDB type.
+        fmt: The column's own date format, when known (:func:`infer_date_format`).
+        min_year: Earlier dates are taken as errors (1900 for current records).
+    """
+    d = parse_date_expr(ref, dtype, fmt, min_year=min(min_year, 1800))
     return let(
         d,
         "d",
-        f"CASE WHEN list_contains({DOB_PARAM}, d) OR d < DATE '1900-01-01' "
+        f"CASE WHEN list_contains({DOB_PARAM}, d) OR year(d) < {int(min_year)} "
         "OR d > current_date THEN NULL ELSE d END",
     )
+
+
+_MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+
+
+def month_expr(ref: str) -> str:
+    """A month as 1-12 from a number or a month name (``3``, ``03``, ``Mar``, ``March``)."""
+    v = f"upper(trim(CAST({ref} AS VARCHAR)))"
+    names = " ".join(f"WHEN left({v}, 3) = '{m}' THEN {i}" for i, m in enumerate(_MONTHS, 1))
+    return f"CASE {names} ELSE {int_range_expr(ref, 1, '12')} END"
 
 
 def name_expr(ref: str, join_mac: bool = True) -> str:
@@ -194,6 +477,16 @@ def name_expr(ref: str, join_mac: bool = True) -> str:
     )
 
 
+_POSTCODE_IN_TEXT = r"(^|[^A-Z0-9])([A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2})([^A-Z0-9]|$)"
+
+
+def address_line_expr(ref: str) -> str:
+    """An address line cleaned as text, with any postcode inside it taken out."""
+    v = f"regexp_replace(upper(CAST({ref} AS VARCHAR)), '{_POSTCODE_IN_TEXT}', '\\1 \\3', 'g')"
+    v = f"trim(regexp_replace(regexp_replace({v}, '\\s+', ' ', 'g'), '^[ ,]+|[ ,]+$', '', 'g'))"
+    return f"CASE WHEN {is_placeholder_text_expr(ref)} THEN NULL ELSE nullif({v}, '') END"
+
+
 def clean_text_expr(ref: str) -> str:
     """Upper case, trimmed, whitespace collapsed; placeholders and blanks become NULL."""
     v = f"upper(regexp_replace(trim(CAST({ref} AS VARCHAR)), '\\s+', ' ', 'g'))"
@@ -216,7 +509,7 @@ def postcode_expr(ref: str) -> str:
         p,
         "pc",
         f"CASE WHEN pc = '' OR {is_placeholder_text_expr(ref)} "
-        f"OR list_contains({POSTCODE_PARAM}, pc) THEN NULL "
+        f"OR list_contains({POSTCODE_PARAM}, pc) OR starts_with(pc, 'ZZ99') THEN NULL "
         "WHEN length(pc) BETWEEN 5 AND 7 THEN left(pc, length(pc) - 3) || ' ' || right(pc, 3) "
         "ELSE pc END",
     )
@@ -308,6 +601,7 @@ def standardise_sql(
     roles: Mapping[str, Role],
     source_dataset: str,
     unique_id_column: str | None = None,
+    formats: ValueFormats | None = None,
 ) -> tuple[str, list[Any]]:
     """Build the SELECT that standardises a source into canonical person columns.
 
@@ -318,6 +612,9 @@ def standardise_sql(
         source_dataset: The name recorded in the ``source_dataset`` output column.
         unique_id_column: The column giving ``unique_id`` when no column has the record id role;
             without either, the row number is used.
+        formats: Date formats and full-name order found in the values
+            (:func:`detect_value_formats`); without them UK date formats are tried and full
+            names without a comma are read forename first.
 
     Returns:
         The SQL and its parameters. Output columns: ``source_dataset``, ``unique_id``, then one
@@ -351,9 +648,14 @@ def standardise_sql(
     else:
         select.append(("unique_id", "CAST(row_number() OVER () AS VARCHAR)"))
 
-    full = one(Role.FULL_NAME)
-    full_clean = name_expr(full) if full else None
-    tokens = f"string_split({full_clean}, ' ')" if full_clean else None
+    formats = formats or ValueFormats()
+    full_col = (by_role.get(Role.FULL_NAME) or [None])[0]
+    parts = (
+        _full_name_parts(quote_ident(full_col), formats.name_order.get(full_col, ""))
+        if full_col
+        else None
+    )
+    own_first = one(Role.FIRST_NAME)
     for role, join_mac in (
         (Role.FIRST_NAME, False),
         (Role.MIDDLE_NAMES, True),
@@ -362,32 +664,47 @@ def standardise_sql(
         ref = one(role)
         if ref:
             select.append((role.value, name_expr(ref, join_mac=join_mac)))
-        elif tokens:
-            select.append((role.value, _derived_name(role, tokens)))
-    if full_clean:
-        select.append((Role.FULL_NAME.value, full_clean))
+        elif parts and (role is not Role.MIDDLE_NAMES or not own_first):
+            # Middle names come from the full name only when the forename does: beside a
+            # forename column of its own they would be whatever the full name adds (titles,
+            # ranks, places), not middle names.
+            select.append((role.value, _derived_name(role, parts)))
+    if parts:
+        select.append(
+            (Role.FULL_NAME.value, name_expr(f"concat_ws(' ', ({parts}).g, ({parts}).s)"))
+        )
 
-    dob_ref = one(Role.DOB)
-    dob_sql = dob_expr(dob_ref, dtype(Role.DOB)) if dob_ref else None
+    dob_sql = _dob_sql(by_role, columns, formats)
     if dob_sql:
         select.append((Role.DOB.value, dob_sql))
     for role, low, high, part in (
-        (Role.BIRTH_YEAR, 1900, "year(current_date)", "year"),
+        (Role.BIRTH_YEAR, min(formats.min_birth_year, 1900), "year(current_date)", "year"),
         (Role.BIRTH_MONTH, 1, "12", "month"),
         (Role.BIRTH_DAY, 1, "31", "day"),
     ):
         ref = one(role)
         if ref:
-            select.append((role.value, int_range_expr(ref, low, high)))
+            value = month_expr(ref) if role is Role.BIRTH_MONTH else int_range_expr(ref, low, high)
+            select.append((role.value, value))
         elif dob_sql and role is Role.BIRTH_YEAR:
             select.append((role.value, f"CAST({part}({dob_sql}) AS INTEGER)"))
     if ref := one(Role.SEX):
         select.append((Role.SEX.value, sex_expr(ref)))
+    address_cols = [quote_ident(c) for c in by_role.get(Role.ADDRESS, [])]
     if ref := one(Role.POSTCODE):
         select.append((Role.POSTCODE.value, postcode_expr(ref)))
-    if Role.ADDRESS in by_role:
-        parts = ", ".join(clean_text_expr(quote_ident(c)) for c in by_role[Role.ADDRESS])
-        select.append((Role.ADDRESS.value, f"nullif(concat_ws(', ', {parts}), '')"))
+    elif address_cols:
+        # A postcode written inside an address line is the postcode.
+        joined = f"upper(concat_ws(' ', {', '.join(address_cols)}))"
+        select.append(
+            (
+                Role.POSTCODE.value,
+                postcode_expr(f"nullif(regexp_extract({joined}, '{_POSTCODE_IN_TEXT}', 2), '')"),
+            )
+        )
+    if address_cols:
+        lines = ", ".join(address_line_expr(c) for c in address_cols)
+        select.append((Role.ADDRESS.value, f"nullif(concat_ws(', ', {lines}), '')"))
     if ref := one(Role.TOWN):
         select.append((Role.TOWN.value, clean_text_expr(ref)))
     if ref := one(Role.PNC_ID):
@@ -422,12 +739,67 @@ def standardise_sql(
     return sql, [*placeholder_params(), source_dataset]
 
 
-def _derived_name(role: Role, tokens: str) -> str:
+def _derived_name(role: Role, parts: str) -> str:
+    """First name, middle names or surname taken from a full name's parts."""
+    given = f"({parts}).g"
     if role is Role.FIRST_NAME:
-        return f"CASE WHEN len({tokens}) >= 2 THEN {tokens}[1] END"
+        return name_expr(f"nullif(split_part({given}, ' ', 1), '')", join_mac=False)
     if role is Role.SURNAME:
-        return f"{tokens}[-1]"
-    return f"CASE WHEN len({tokens}) >= 3 THEN array_to_string({tokens}[2:-2], ' ') END"
+        return name_expr(f"({parts}).s")
+    return name_expr(f"nullif(trim(substr({given}, strpos({given} || ' ', ' ') + 1)), '')")
+
+
+def _full_name_parts(ref: str, order: str) -> str:
+    """A struct ``{g: given names, s: surname}`` from a full name.
+
+    Titles (Mr, Mrs, Dr ...) are dropped and "Mc Donald" joined. A name with a comma is
+    ``SURNAME, Forename Middle``; otherwise the surname is the last word (or the first, for
+    ``order == "surname_first"``). A single word is taken as the surname.
+    """
+    v = f"upper(CAST({ref} AS VARCHAR))"
+    v = f"regexp_replace({v}, '[‘’`´]', '''', 'g')"
+    v = f"regexp_replace({v}, '{_NAME_PREFIX}', '')"
+    v = f"regexp_replace({v}, '[^\\p{{L}}\\p{{N}}''\\-, ]', ' ', 'g')"
+    v = f"trim(regexp_replace({v}, '\\s+', ' ', 'g'))"
+    v = f"regexp_replace({v}, '{_TITLE_PATTERN}', '')"
+    v = f"regexp_replace({v}, '([ -])(MC|MAC) ([A-Z])', '\\1\\2\\3', 'g')"
+    if order == "surname_first":
+        plain = (
+            "CASE WHEN contains(fn, ' ') THEN {'g': substr(fn, strpos(fn, ' ') + 1), "
+            "'s': split_part(fn, ' ', 1)} ELSE {'g': NULL, 's': fn} END"
+        )
+    else:
+        plain = (
+            "CASE WHEN contains(fn, ' ') THEN {'g': regexp_replace(fn, ' [^ ]+$', ''), "
+            "'s': regexp_extract(fn, '([^ ]+)$', 1)} ELSE {'g': NULL, 's': fn} END"
+        )
+    body = (
+        "CASE WHEN contains(fn, ',') THEN {'g': trim(replace(substr(fn, strpos(fn, ',') + 1), "
+        "',', ' ')), 's': trim(split_part(fn, ',', 1))} "
+        f"ELSE {plain} END"
+    )
+    return let(v, "fn", body)
+
+
+def _dob_sql(
+    by_role: Mapping[Role, list[str]], columns: Mapping[str, str], formats: ValueFormats
+) -> str | None:
+    """Date of birth from its own column, or assembled from year, month and day columns."""
+    if Role.DOB in by_role:
+        column = by_role[Role.DOB][0]
+        return dob_expr(
+            quote_ident(column),
+            columns[column],
+            formats.date_formats.get(column),
+            formats.min_birth_year,
+        )
+    if all(r in by_role for r in (Role.BIRTH_YEAR, Role.BIRTH_MONTH, Role.BIRTH_DAY)):
+        y = int_range_expr(quote_ident(by_role[Role.BIRTH_YEAR][0]), 1000, "year(current_date)")
+        m = month_expr(quote_ident(by_role[Role.BIRTH_MONTH][0]))
+        d = int_range_expr(quote_ident(by_role[Role.BIRTH_DAY][0]), 1, "31")
+        made = f"try(make_date(CAST({y} AS BIGINT), CAST({m} AS BIGINT), CAST({d} AS BIGINT)))"
+        return dob_expr(made, "DATE", min_year=formats.min_birth_year)
+    return None
 
 
 # --------------------------------------------------------------------------- workspace API
@@ -459,7 +831,10 @@ def standardise_dataset(
     """
     columns = ws.dataset_columns(name)
     checked = _usable_roles(ws, name, roles)
-    sql, params = standardise_sql(qualified(DATA_SCHEMA, name), columns, checked, name)
+    source = qualified(DATA_SCHEMA, name)
+    with ws.cursor() as cur:
+        formats = detect_value_formats(cur, source, columns, checked)
+    sql, params = standardise_sql(source, columns, checked, name, formats=formats)
     return ws.query_df(sql, params)
 
 
@@ -479,7 +854,10 @@ def create_standardised_table(
     """
     columns = ws.dataset_columns(name)
     checked = _usable_roles(ws, name, roles)
-    sql, params = standardise_sql(qualified(DATA_SCHEMA, name), columns, checked, name)
+    source = qualified(DATA_SCHEMA, name)
+    with ws.cursor() as cur:
+        formats = detect_value_formats(cur, source, columns, checked)
+    sql, params = standardise_sql(source, columns, checked, name, formats=formats)
     table = qualified(STD_SCHEMA, target)
     with ws.transaction() as cur:
         cur.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(STD_SCHEMA)}")
