@@ -155,7 +155,7 @@ def test_splink_historical_figures_columns() -> None:
     assert roles == {
         "unique_id": Role.RECORD_ID,
         "full_name": Role.FULL_NAME,
-        "first_and_surname": Role.OTHER,
+        "first_and_surname": Role.IGNORE,
         "first_name": Role.FIRST_NAME,
         "surname": Role.SURNAME,
         "dob": Role.DOB,

@@ -821,12 +821,28 @@ def suggest_roles(
     scored.sort(key=lambda item: item[:3])
     chosen: dict[int, RoleSuggestion] = {}
     taken: dict[Role, str] = {}
+    wanted: dict[int, Role] = {}
     for neg, index, _, role, reason in scored:
         if index in chosen:
             continue
         if role in SINGLE_VALUED_ROLES and role in taken:
+            if role in PERSON_ROLES and -neg >= 0.5:
+                wanted.setdefault(index, role)
             continue
         column = columns[index]
+        if index in wanted and role is Role.OTHER and -neg < 0.5:
+            # The column looks like a role another column holds (a second full name, a
+            # copy of the date of birth): comparing it as well would count the same evidence
+            # twice, so it is left out.
+            first = wanted[index]
+            chosen[index] = RoleSuggestion(
+                column,
+                Role.IGNORE,
+                round(-neg, 2),
+                f"looks like {_ROLE_WORDS[first]}, which {taken[first]!r} already holds; "
+                "left out so the same evidence is not counted twice",
+            )
+            continue
         if role in SINGLE_VALUED_ROLES:
             taken[role] = column
         chosen[index] = RoleSuggestion(column, role, round(-neg, 2), reason)
