@@ -122,8 +122,9 @@ class ComparisonSpec:
             kind's defaults.
         term_frequency_adjustments: Weight exact matches on rare values more than common ones.
         input_is_string: For ``dob``/``date``: the column holds text, not a DATE.
-        swap_column: For names: the other name column (surname for first_name), so a name
-            recorded in the wrong field still counts as agreement.
+        swap_column: For names: the other name column (surname for first_name), so names
+            recorded in each other's fields still count as agreement.
+        initials: For names: some records hold only an initial, compared at its own level.
         note: Why this comparison was chosen.
     """
 
@@ -133,6 +134,7 @@ class ComparisonSpec:
     term_frequency_adjustments: bool = False
     input_is_string: bool = False
     swap_column: str | None = None
+    initials: bool = False
     note: str = ""
 
     def resolved_thresholds(self) -> list[float]:
@@ -152,7 +154,9 @@ class ComparisonSpec:
         th = self.resolved_thresholds()
         tf = self.term_frequency_adjustments
         if kind in ("name", "surname", "full_name"):
-            return _name_levels(col, th, tf=tf, swap_column=self.swap_column)
+            return _name_levels(
+                col, th, tf=tf, swap_column=self.swap_column, initials=self.initials
+            )
         if kind == "dob":
             return _dob_comparison(col, self.input_is_string)
         if kind == "postcode":
@@ -200,13 +204,23 @@ def _jaro_winkler_levels(col: str, thresholds: list[float], tf: bool) -> Compari
 
 
 def _name_levels(
-    col: str, thresholds: list[float], tf: bool, swap_column: str | None
+    col: str,
+    thresholds: list[float],
+    tf: bool,
+    swap_column: str | None,
+    initials: bool = False,
 ) -> ComparisonCreator:
-    """Name: exact (term-frequency adjusted), close spellings, swapped fields, loose spelling."""
+    """Name: exact (term-frequency adjusted), close spellings, swapped fields, loose spelling.
+
+    With ``initials``, a record holding only an initial is compared at its own level first.
+    """
     exact = cll.ExactMatchLevel(col)
     if tf:
         exact = exact.configure(tf_adjustment_column=col)
-    levels: list[ComparisonLevelCreator] = [cll.NullLevel(col), exact]
+    levels: list[ComparisonLevelCreator] = [cll.NullLevel(col)]
+    if initials:
+        levels.append(InitialLevel(ColumnExpression(col)))
+    levels.append(exact)
     ordered = sorted(thresholds, reverse=True)
     levels += [cll.JaroWinklerLevel(col, t) for t in ordered if t >= 0.88]
     if swap_column:
@@ -244,10 +258,11 @@ def _dob_comparison(col: str, input_is_string: bool) -> ComparisonCreator:
 
 
 class SwappedColumnsLevel(ComparisonLevelCreator):
-    """One record's value in a column equals the other record's value in another column.
+    """Both names cross: each record's value in one column equals the other's in the other.
 
-    For forename and surname swapped between systems. Column names are quoted by Splink for
-    the backend in use, so the condition reads the same on DuckDB and on Spark.
+    For forename and surname swapped between systems. One name crossing alone (JOHN THOMAS
+    against THOMAS EVANS) is not a swap and does not reach this level. Column names are quoted
+    by Splink for the backend in use, so the condition reads the same on DuckDB and on Spark.
     """
 
     def __init__(self, column: ColumnExpression, other: ColumnExpression) -> None:
@@ -260,12 +275,38 @@ class SwappedColumnsLevel(ComparisonLevelCreator):
         self.other.sql_dialect = sql_dialect
         return (
             f"({self.column.name_l} = {self.other.name_r} "
-            f"OR {self.column.name_r} = {self.other.name_l})"
+            f"AND {self.column.name_r} = {self.other.name_l})"
         )
 
     def create_label_for_charts(self) -> str:
         """The level's label in charts."""
         return f"Matches the other record's {self.other.raw_sql_expression}"
+
+
+class InitialLevel(ComparisonLevelCreator):
+    """One record holds only an initial and it is the other record's initial.
+
+    "D" against "DAVID" (or "D" against "D") is weak evidence: it sits at its own level, before
+    the exact match, so an initial never earns the weight of a whole rare name and cannot chain
+    different people who share a surname into one cluster.
+    """
+
+    def __init__(self, col_expression: ColumnExpression) -> None:
+        self.col_expression = col_expression
+
+    def create_sql(self, sql_dialect: SplinkDialect) -> str:
+        """The level's SQL condition."""
+        self.col_expression.sql_dialect = sql_dialect
+        left = self.col_expression.name_l
+        right = self.col_expression.name_r
+        return (
+            f"(length({left}) = 1 OR length({right}) = 1) "
+            f"AND substr({left}, 1, 1) = substr({right}, 1, 1)"
+        )
+
+    def create_label_for_charts(self) -> str:
+        """The level's label in charts."""
+        return "Initial agrees"
 
 
 class DayMonthSwapLevel(ComparisonLevelCreator):
