@@ -31,6 +31,9 @@ from workbench.sql import quote_ident
 log = logging.getLogger(__name__)
 
 _MIN_COMPLETENESS = 0.02
+_UK_POSTCODE = r"^[A-Z]{1,2}[0-9][A-Z0-9]? [0-9][A-Z]{2}$"
+#: A name column with at least this share of one-letter values gets an initials level.
+_INITIALS_SHARE = 0.002
 
 #: Above this many records the suggestion works to a tighter, scale-aware budget (see
 #: :func:`suggested_budget`) and profiles values on a sample.
@@ -83,6 +86,8 @@ class ColumnProfile:
         distinct: Number of distinct values.
         top_share: Share of the commonest value among records with a value (skew).
         contains_at: Share of values containing ``@`` (e-mail addresses).
+        single_letter: Share of values that are one letter (an initial).
+        uk_postcode: Share of values shaped like a UK postcode (text columns).
     """
 
     column: str
@@ -91,6 +96,8 @@ class ColumnProfile:
     distinct: int
     top_share: float
     contains_at: float = 0.0
+    single_letter: float = 0.0
+    uk_postcode: float = 1.0
 
     @property
     def kind(self) -> str:
@@ -159,7 +166,15 @@ def profile_columns(
         q = quote_ident(col)
         is_text = str(types[col]).upper().startswith("VARCHAR")
         at_sql = f"avg(CASE WHEN contains({q}, '@') THEN 1 ELSE 0 END)" if is_text else "0"
-        selects.append(f"count({q}) AS nn_{i}, {at_sql} AS at_{i}")
+        one_sql = f"avg(CASE WHEN length({q}) = 1 THEN 1 ELSE 0 END)" if is_text else "0"
+        pc_sql = (
+            f"avg(CASE WHEN regexp_matches({q}, '{_UK_POSTCODE}') THEN 1 ELSE 0 END)"
+            if is_text
+            else "0"
+        )
+        selects.append(
+            f"count({q}) AS nn_{i}, {at_sql} AS at_{i}, {one_sql} AS one_{i}, {pc_sql} AS pc_{i}"
+        )
     distinct_sql = ", ".join(
         f"approx_count_distinct({quote_ident(c)}) AS d_{i}" for i, c in enumerate(columns)
     )
@@ -180,7 +195,8 @@ def profile_columns(
         con.execute("DROP TABLE IF EXISTS __profile_rows")
     out = []
     for i, col in enumerate(columns):
-        non_null, at_share = shares[2 * i], shares[2 * i + 1]
+        non_null, at_share = shares[4 * i], shares[4 * i + 1]
+        one_share, pc_share = shares[4 * i + 2], shares[4 * i + 3]
         distinct, top = distincts[i], tops[i]
         out.append(
             ColumnProfile(
@@ -190,9 +206,94 @@ def profile_columns(
                 distinct=int(distinct or 0),
                 top_share=(top / non_null) if non_null else 0.0,
                 contains_at=float(at_share or 0.0),
+                single_letter=float(one_share or 0.0),
+                uk_postcode=float(pc_share or 0.0),
             )
         )
     return out
+
+
+def _norm_sql(expr: str) -> str:
+    return f"nullif(regexp_replace(upper(CAST({expr} AS VARCHAR)), '[^A-Z0-9]', '', 'g'), '')"
+
+
+def find_derived_columns(
+    con: duckdb.DuckDBPyConnection,
+    columns: Sequence[str],
+    sample_rows: int = 100_000,
+    min_share: float = 0.9,
+) -> dict[str, str]:
+    """Columns whose values are, record by record, copies of other columns or made from them.
+
+    A ``first_and_surname`` column beside ``first_name`` and ``surname``, a second copy of the
+    date of birth, a year of birth beside the date: comparing such a column as well as its
+    source counts the same evidence twice (and corrupts training, which sees the pair agree
+    together far more than independence allows). Each ``other_*`` column is tested against
+    every other column and against the name and date combinations a system might store,
+    ignoring case, spaces and punctuation.
+
+    Args:
+        con: A connection holding the stacked input as ``records``.
+        columns: The model columns present.
+        sample_rows: Rows tested (a repeatable sample on larger inputs).
+        min_share: Share of records (with both values) that must agree for a column to count
+            as derived.
+
+    Returns:
+        Each derived column and a description of its source, such as ``first_name + surname``.
+    """
+    present = set(columns)
+    sources: list[tuple[str, str]] = []
+    for col in columns:
+        sources.append((col, quote_ident(col)))
+    names = [c for c in ("first_name", "middle_names", "surname") if c in present]
+    combos = [
+        ["first_name", "surname"],
+        ["surname", "first_name"],
+        ["first_name", "middle_names", "surname"],
+        ["surname", "first_name", "middle_names"],
+    ]
+    for combo in combos:
+        if all(c in names for c in combo):
+            parts = ", ".join(quote_ident(c) for c in combo)
+            sources.append((" + ".join(combo), f"concat_ws(' ', {parts})"))
+    if "dob" in present:
+        dob = quote_ident("dob")
+        sources += [
+            ("dob", f"strftime(CAST({dob} AS DATE), '%Y%m%d')"),
+            ("dob", f"strftime(CAST({dob} AS DATE), '%d%m%Y')"),
+            ("year of dob", f"year(CAST({dob} AS DATE))"),
+        ]
+    candidates = [c for c in columns if c.startswith("other_") and not c.startswith("other_id_")]
+    if not candidates:
+        return {}
+    total = int(con.execute("SELECT count(*) FROM records").fetchall()[0][0])
+    source_sql = "records"
+    if total > sample_rows:
+        rows = int(sample_rows)
+        source_sql = f"(SELECT * FROM records USING SAMPLE reservoir({rows} ROWS) REPEATABLE (3))"  # noqa: S608
+    found: dict[str, str] = {}
+    for cand in candidates:
+        tests = [
+            (label, sql) for label, sql in sources if label != cand and sql != quote_ident(cand)
+        ]
+        if not tests:
+            continue
+        x = _norm_sql(quote_ident(cand))
+        selects = []
+        for i, (_, sql) in enumerate(tests):
+            e = _norm_sql(sql)
+            selects.append(
+                f"count(CASE WHEN {x} IS NOT NULL AND {e} IS NOT NULL THEN 1 END) AS n_{i}, "
+                f"count(CASE WHEN {x} = {e} THEN 1 END) AS k_{i}"
+            )
+        row = con.execute(f"SELECT {', '.join(selects)} FROM {source_sql}").fetchall()[0]  # noqa: S608
+        for i, (label, _) in enumerate(tests):
+            both, same = int(row[2 * i] or 0), int(row[2 * i + 1] or 0)
+            if both >= 20 and same >= min_share * both:
+                found[cand] = label
+                break
+    return found
 
 
 def _comparison_for(
@@ -204,12 +305,15 @@ def _comparison_for(
     if col in ("first_name", "middle_names", "surname"):
         kind = "surname" if col == "surname" else "name"
         swap = {"first_name": "surname", "surname": "first_name"}.get(col)
+        initials = col != "surname" and p.single_letter >= _INITIALS_SHARE
         return ComparisonSpec(
             col,
             kind,
             term_frequency_adjustments=True,
             swap_column=swap if swap and swap in (present or set()) else None,
-            note="Names: exact match weighted by how rare the name is, then fuzzy levels.",
+            initials=initials,
+            note="Names: exact match weighted by how rare the name is, then fuzzy levels"
+            + ("; an initial alone is weaker evidence, at its own level." if initials else "."),
         )
     if col == "full_name":
         return ComparisonSpec(
@@ -227,10 +331,20 @@ def _comparison_for(
             "year, ten years.",
         )
     if col == "birth_year":
+        if "dob" in (present or set()):
+            return None  # derived from the date of birth: used for blocking only
         return ComparisonSpec(col, "numeric", thresholds=[1], note="Birth year: exact or one off.")
     if col == "sex":
         return ComparisonSpec(col, "exact", note="Sex: exact match.")
     if col == "postcode":
+        if p.uk_postcode < 0.5:
+            return ComparisonSpec(
+                col,
+                "identifier",
+                thresholds=[1],
+                term_frequency_adjustments=tf,
+                note="Postcode (not UK-shaped): exact, or one character different.",
+            )
         return ComparisonSpec(col, "postcode", note="Postcode: full, sector, district, area.")
     if col == "address":
         return ComparisonSpec(
@@ -335,6 +449,8 @@ def _candidate_rules(usable: set[str]) -> list[BlockingRuleSpec]:
     rules: list[BlockingRuleSpec] = []
     ids = [c for c in sorted(usable) if c.startswith("other_id_")]
     for exprs in _CANDIDATE_RULES:
+        if "birth_year" in exprs and "dob" in usable:
+            continue  # the same pairs as the rule on year(dob)
         rule = BlockingRuleSpec(list(exprs))
         if all(c in usable for c in rule.columns()):
             rules.append(rule)
@@ -418,17 +534,53 @@ def _choose_blocking(
     return final
 
 
+#: Columns that carry the same kind of evidence: blocking on one fixes the others too (pairs
+#: that agree on the full name agree on first name and surname; pairs in one postcode mostly
+#: share a town), so EM learns nothing about them in that session.
+EVIDENCE_GROUPS: tuple[frozenset[str], ...] = (
+    frozenset({"first_name", "middle_names", "surname", "full_name"}),
+    frozenset({"dob", "birth_year"}),
+    frozenset({"postcode", "address", "town"}),
+)
+
+
+def fixed_by(rule: BlockingRuleSpec, derived: dict[str, str] | None = None) -> set[str]:
+    """The columns a blocking rule holds fixed: its own and those in the same evidence group.
+
+    Args:
+        rule: The blocking rule.
+        derived: Derived columns and their sources (:func:`find_derived_columns`); a derived
+            column is fixed with its source and the reverse.
+    """
+    cols = set(rule.columns())
+    out = set(cols)
+    for group in EVIDENCE_GROUPS:
+        if cols & group:
+            out |= group
+    for col, source in (derived or {}).items():
+        parts = {p.strip() for p in source.replace("year of ", "").split("+")}
+        if col in out or parts & out:
+            out |= {col, *parts}
+    return out
+
+
 def _choose_em_rules(
     comparisons: list[ComparisonSpec],
     usable: set[str],
     counts: dict[str, int],
     n_records: int,
+    derived: dict[str, str] | None = None,
 ) -> list[BlockingRuleSpec]:
-    """Two or more EM blocking rules over different columns, so every comparison is trained."""
+    """EM blocking rules over different evidence, so every comparison is trained.
+
+    A comparison is trained in a session whose rule leaves it free: neither blocked on nor in
+    the same evidence group as a blocked column (:func:`fixed_by`). Rules are added until every
+    comparison is free in at least one session, and there are at least two sessions.
+    """
     compared = [c.column for c in comparisons]
     options: list[list[str]] = [
-        ["dob"],
         ["first_name", "surname"],
+        ["dob"],
         ["full_name"],
         ["postcode"],
         ["surname"],
@@ -445,9 +597,8 @@ def _choose_em_rules(
         if not all(c in usable for c in exprs):
             continue
         rule = BlockingRuleSpec(list(exprs))
-        cols = set(rule.columns())
-        free = {c for c in compared if c not in cols}
-        if free <= trained or any(r.expressions == exprs for r in rules):
+        free = {c for c in compared if c not in fixed_by(rule, derived)}
+        if not free or free <= trained or any(r.expressions == exprs for r in rules):
             continue
         rules.append(rule)
         trained |= free
@@ -505,6 +656,7 @@ def suggest_model(
         usable: set[str] = set()
         comparisons: list[ComparisonSpec] = []
         present = {q.column for q in profiles if q.completeness >= _MIN_COMPLETENESS}
+        derived = find_derived_columns(con, [q.column for q in profiles if q.column in present])
         for p in profiles:
             if p.completeness < _MIN_COMPLETENESS:
                 notes.append(f"Column {p.column} left out: it is empty or almost empty.")
@@ -522,8 +674,22 @@ def suggest_model(
             if p.column == "urn":
                 notes.append("URN left out of person linkage: it identifies a case, not a person.")
                 continue
+            if p.column in derived:
+                usable.add(p.column)
+                notes.append(
+                    f"Column {p.column} used for blocking only: its values repeat "
+                    f"{derived[p.column]}, which is compared already (comparing both would count "
+                    "the same evidence twice)."
+                )
+                continue
             comp = _comparison_for(p, n, present)
             if comp is None:
+                if p.column == "birth_year":
+                    usable.add(p.column)
+                    notes.append(
+                        "Birth year used for blocking only: the date of birth comparison already "
+                        "weighs agreement on the year."
+                    )
                 continue
             usable.add(p.column)
             comparisons.append(comp)
@@ -548,7 +714,7 @@ def suggest_model(
     finally:
         con.close()
 
-    training = _training_plan(comparisons, usable, counts, n, blocking)
+    training = _training_plan(comparisons, usable, counts, n, blocking, derived)
     spec = ModelSpec(
         link_type=link_type,
         comparisons=comparisons,
@@ -572,6 +738,7 @@ def _training_plan(
     counts: dict[str, int],
     n: int,
     blocking: list[BlockingRuleSpec],
+    derived: dict[str, str] | None = None,
 ) -> TrainingPlan:
     # The share of matching pairs is estimated from deterministic rules that admit almost no
     # false matches; their union is assumed to find 70% of true matches.
@@ -595,6 +762,6 @@ def _training_plan(
         # five million do that to well under a percent and take half the time of ten.
         u_max_pairs=float(min(5e6, max(1e6, 10 * n))),
         u_seed=1,
-        em_rules=_choose_em_rules(comparisons, usable, counts, n),
+        em_rules=_choose_em_rules(comparisons, usable, counts, n, derived),
         em_max_pairs=2e6 if n > 50_000 else None,
     )

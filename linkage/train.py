@@ -30,7 +30,9 @@ from linkage.backends import (
     translate_settings,
 )
 from linkage.data import FrameLike, PreparedInput, prepare_frames
-from linkage.model_spec import ModelSpec
+from linkage.model_spec import BlockingRuleSpec, ModelSpec, TrainingPlan
+from linkage.parameters import fill_untrained, repair_weights, untrained_levels
+from linkage.suggest import fixed_by
 from workbench.errors import LinkageError
 
 log = logging.getLogger(__name__)
@@ -69,6 +71,9 @@ class TrainedModel:
         warnings: Plain-language warnings (EM not converging, for example).
         em_session_objects: Splink's own EM session objects (for their charts).
         predictions: The last Splink predictions table scored with this model.
+        adjustments: Parameters changed after training, each in plain words (levels no
+            session observed, m values held off zero, levels pooled so weights never rise as
+            agreement loosens).
     """
 
     linker: Linker
@@ -80,6 +85,7 @@ class TrainedModel:
     warnings: list[str] = field(default_factory=list)
     em_session_objects: list[Any] = field(default_factory=list)
     predictions: Any = None
+    adjustments: list[str] = field(default_factory=list)
 
     @property
     def converged(self) -> bool:
@@ -400,40 +406,33 @@ def train_model(
             f"Estimating m probabilities on pairs blocked by {rule.label()}",
             (3 + i) / n_steps,
         )
-        t0 = time.perf_counter()
-        try:
-            kwargs: dict[str, Any] = {}
-            if plan.em_max_pairs:
-                kwargs["max_pairs"] = plan.em_max_pairs
-            session = linker.training.estimate_parameters_using_expectation_maximisation(
-                rule.to_splink(), **kwargs
-            )
-        except Exception as exc:
-            message = _first_line(exc)
-            warnings.append(
-                f"The EM session on {rule.label()} failed ({message}); its parameters keep "
-                "their earlier estimates."
-            )
-            log.warning("EM session on %s failed: %s", rule.label(), message)
-            continue
-        seconds = time.perf_counter() - t0
-        history = getattr(session, "_core_model_settings_history", [])
-        iterations = max(len(history) - 1, 0)
-        converged = iterations < plan.max_iterations
-        if not converged:
-            warnings.append(
-                f"EM on {rule.label()} did not converge in {plan.max_iterations} iterations; "
-                "the estimates may be unstable. Try another EM blocking rule or more iterations."
-            )
-        sessions.append(EMSessionSummary(rule.label(), iterations, converged, seconds))
-        session_objects.append(session)
-        timings[f"em_{i + 1}"] = seconds
+        ran = _run_em_session(linker, rule, plan, warnings)
+        if ran is not None:
+            sessions.append(ran[0])
+            session_objects.append(ran[1])
+            timings[f"em_{len(sessions)}"] = ran[0].seconds
     if plan.em_rules and not sessions:
         raise LinkageError(
             "Every EM training session failed, so the model has no m probabilities.",
             hint="Choose EM blocking rules that generate pairs (for example dob, or first_name "
             "+ surname) on this data.",
         )
+    # A level no session observed gets a further session that leaves its comparison free.
+    tried = {tuple(r.expressions) for r in plan.em_rules}
+    for rule in _extra_em_rules(spec, data, untrained_levels(linker), tried):
+        _report(
+            progress, f"Estimating the remaining levels on pairs blocked by {rule.label()}", 0.95
+        )
+        ran = _run_em_session(linker, rule, plan, warnings)
+        if ran is not None:
+            sessions.append(ran[0])
+            session_objects.append(ran[1])
+            timings[f"em_{len(sessions)}"] = ran[0].seconds
+        if not untrained_levels(linker):
+            break
+    adjustments = fill_untrained(linker) + repair_weights(linker)
+    for note in adjustments:
+        log.info("parameter adjusted: %s", note)
     _check_untrained(linker, warnings)
     _report(progress, "Training finished", 1.0)
     return TrainedModel(
@@ -445,7 +444,79 @@ def train_model(
         timings=timings,
         warnings=warnings,
         em_session_objects=session_objects,
+        adjustments=adjustments,
     )
+
+
+def _run_em_session(
+    linker: Linker, rule: BlockingRuleSpec, plan: TrainingPlan, warnings: list[str]
+) -> tuple[EMSessionSummary, Any] | None:
+    """Run one EM session; a failure becomes a warning and ``None``."""
+    t0 = time.perf_counter()
+    try:
+        kwargs: dict[str, Any] = {}
+        if plan.em_max_pairs:
+            kwargs["max_pairs"] = plan.em_max_pairs
+        session = linker.training.estimate_parameters_using_expectation_maximisation(
+            rule.to_splink(), **kwargs
+        )
+    except Exception as exc:
+        message = _first_line(exc)
+        warnings.append(
+            f"The EM session on {rule.label()} failed ({message}); its parameters keep "
+            "their earlier estimates."
+        )
+        log.warning("EM session on %s failed: %s", rule.label(), message)
+        return None
+    seconds = time.perf_counter() - t0
+    history = getattr(session, "_core_model_settings_history", [])
+    iterations = max(len(history) - 1, 0)
+    converged = iterations < plan.max_iterations
+    if not converged:
+        warnings.append(
+            f"EM on {rule.label()} did not converge in {plan.max_iterations} iterations; "
+            "the estimates may be unstable. Try another EM blocking rule or more iterations."
+        )
+    return EMSessionSummary(rule.label(), iterations, converged, seconds), session
+
+
+#: Rules tried, in order, for a further EM session when levels are left untrained.
+_EXTRA_EM_OPTIONS: tuple[tuple[str, ...], ...] = (
+    ("dob",),
+    ("first_name", "surname"),
+    ("postcode",),
+    ("surname", "year(dob)"),
+    ("first_name", "year(dob)"),
+    ("surname",),
+    ("first_name",),
+    ("birth_year",),
+    ("town",),
+)
+
+
+def _extra_em_rules(
+    spec: ModelSpec, data: PreparedInput, missing: dict[str, list[str]], tried: set[tuple[str, ...]]
+) -> list[BlockingRuleSpec]:
+    """Rules for further EM sessions that leave each untrained comparison free."""
+    if not missing:
+        return []
+    filled = {
+        c
+        for c in data.model_columns
+        if any(f[c].notna().any() for f in data.frames if c in f.columns)
+    }
+    out: list[BlockingRuleSpec] = []
+    for column in missing:
+        for exprs in _EXTRA_EM_OPTIONS:
+            rule = BlockingRuleSpec(list(exprs))
+            if exprs in tried or not set(rule.columns()) <= filled:
+                continue
+            if column in fixed_by(rule):
+                continue
+            tried.add(exprs)
+            out.append(rule)
+            break
+    return out
 
 
 def _check_untrained(linker: Linker, warnings: list[str]) -> None:
