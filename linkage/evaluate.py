@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import altair as alt
@@ -126,6 +127,139 @@ def pairwise_metrics(
 def best_threshold(metrics: pd.DataFrame) -> float:
     """The threshold with the highest F1 in a :func:`pairwise_metrics` table."""
     return float(metrics.loc[metrics["f1"].idxmax(), "threshold"])
+
+
+#: Thresholds a threshold chosen from the model alone is picked among.
+THRESHOLD_GRID = (
+    0.5,
+    0.6,
+    0.7,
+    0.8,
+    0.85,
+    0.9,
+    0.925,
+    0.95,
+    0.96,
+    0.97,
+    0.98,
+    0.99,
+    0.995,
+    0.999,
+)
+
+
+@dataclass
+class ThresholdChoice:
+    """A match-probability threshold chosen from the model's own estimates.
+
+    Attributes:
+        threshold: The match probability to link at.
+        expected_precision: Clustered pairwise precision expected at it, if the model's
+            probabilities are right.
+        expected_recall: Clustered pairwise recall expected among the scored pairs.
+        reason: Why this threshold, in plain words.
+    """
+
+    threshold: float
+    expected_precision: float
+    expected_recall: float
+    reason: str
+
+
+def _node_ids(pairs: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, int]:
+    """Integer node ids for each pair's two records."""
+    if "source_dataset_l" in pairs.columns:
+        left = pairs["source_dataset_l"].astype(str) + "\x1f" + pairs["unique_id_l"].astype(str)
+        right = pairs["source_dataset_r"].astype(str) + "\x1f" + pairs["unique_id_r"].astype(str)
+    else:
+        left = pairs["unique_id_l"].astype(str)
+        right = pairs["unique_id_r"].astype(str)
+    codes, uniques = pd.factorize(pd.concat([left, right], ignore_index=True))
+    n = len(pairs)
+    return codes[:n], codes[n:], len(uniques)
+
+
+def expected_cluster_quality(pairs: pd.DataFrame, thresholds: Sequence[float]) -> pd.DataFrame:
+    """Clustered precision and recall the model expects at each threshold, without truth.
+
+    Each scored pair is a match with its match probability ``p``. Clustering at a threshold
+    links every pair at or above it and, through chains, every pair of records in the same
+    cluster. The expected true links are ``sum(p)`` over the pairs at or above the threshold;
+    every record pair inside a cluster is a link, so precision is that sum over the number of
+    within-cluster pairs (a chain of weak links that joins two people makes many pairs that
+    were never scored, and each counts against it). Recall is over ``sum(p)`` of all scored
+    pairs.
+
+    Args:
+        pairs: Scored pairs with ``unique_id_l``, ``unique_id_r`` (and ``source_dataset_l``/
+            ``_r`` when linking several inputs) and ``match_probability``.
+        thresholds: The thresholds to assess.
+
+    Returns:
+        ``threshold``, ``links`` (within-cluster pairs), ``expected_precision``,
+        ``expected_recall`` and ``expected_f1``, one row per threshold.
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    p = pairs["match_probability"].to_numpy(dtype=float)
+    left, right, n_nodes = _node_ids(pairs)
+    total = float(np.nansum(p))
+    order = np.argsort(-p, kind="stable")
+    p, left, right = p[order], left[order], right[order]
+    labels = np.arange(n_nodes)
+    start = 0
+    rows = []
+    for t in sorted(thresholds, reverse=True):
+        stop = int(np.searchsorted(-p, -t, side="right"))
+        if stop > start:
+            a, b = labels[left[start:stop]], labels[right[start:stop]]
+            graph = coo_matrix((np.ones(len(a)), (a, b)), shape=(n_nodes, n_nodes))
+            _, merged = connected_components(graph, directed=False)
+            labels = merged[labels]
+            start = stop
+        sizes = np.bincount(labels)
+        links = float((sizes * (sizes - 1) / 2).sum())
+        tp = float(p[:stop].sum())
+        precision = tp / links if links else 1.0
+        recall = tp / total if total else 0.0
+        f1 = 2 * tp / (links + total) if links + total else 0.0
+        rows.append((t, links, precision, recall, f1))
+    out = pd.DataFrame(
+        rows,
+        columns=["threshold", "links", "expected_precision", "expected_recall", "expected_f1"],
+    )
+    return out.sort_values("threshold").reset_index(drop=True)
+
+
+def choose_threshold(pairs: pd.DataFrame) -> ThresholdChoice:
+    """Choose the threshold at which the model expects the best clusters.
+
+    The threshold of :data:`THRESHOLD_GRID` with the highest expected clustered F1
+    (:func:`expected_cluster_quality`); on a tie, the higher threshold. No labels or truth
+    are used.
+
+    Args:
+        pairs: Scored pairs (see :func:`expected_cluster_quality`).
+
+    Returns:
+        The choice with its expected precision and recall and the reason.
+    """
+    if pairs.empty or float(pairs["match_probability"].sum()) <= 0:
+        top = THRESHOLD_GRID[-1]
+        return ThresholdChoice(top, 1.0, 0.0, f"No pair was scored; threshold {top} by default.")
+    table = expected_cluster_quality(pairs, THRESHOLD_GRID)
+    best = table.iloc[table["expected_f1"].round(4)[::-1].idxmax()]
+    t = float(best["threshold"])
+    reason = (
+        f"Threshold {t:g}: where the model expects the best clusters (expected precision "
+        f"{best['expected_precision']:.1%}, recall {best['expected_recall']:.1%} of the "
+        "matches among scored pairs), estimated from its own match probabilities, no labels "
+        "used."
+    )
+    return ThresholdChoice(
+        t, float(best["expected_precision"]), float(best["expected_recall"]), reason
+    )
 
 
 def cluster_metrics(clusters: pd.DataFrame, truth: pd.DataFrame) -> dict[str, float]:

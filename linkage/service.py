@@ -18,7 +18,12 @@ import pandas as pd
 
 from linkage.backends import normalise_backend, require_spark, score_to_parquet, spark_temp_dir
 from linkage.data import FrameLike, PreparedInput, prepare_frames
-from linkage.evaluate import cluster_metrics, pairwise_metrics, truth_from_frames
+from linkage.evaluate import (
+    choose_threshold,
+    cluster_metrics,
+    pairwise_metrics,
+    truth_from_frames,
+)
 from linkage.predict import (
     ClusterSummary,
     cluster_at_threshold,
@@ -44,6 +49,7 @@ class LinkResult:
         summary: Cluster counts and sizes.
         threshold: The match probability used.
         metrics: Quality against the truth column, when one was given.
+        threshold_reason: Why that threshold, in plain words.
     """
 
     clusters: pd.DataFrame
@@ -52,6 +58,7 @@ class LinkResult:
     summary: ClusterSummary
     threshold: float
     metrics: dict[str, Any] = field(default_factory=dict)
+    threshold_reason: str = ""
 
 
 _COL_L = re.compile(r'"?([A-Za-z_][A-Za-z0-9_]*)_l"?\b')
@@ -134,7 +141,7 @@ def link_frames(
     *,
     link_type: str | None = None,
     model_json: str | Path | None = None,
-    threshold: float = 0.9,
+    threshold: float | None = None,
     labels_column: str | None = None,
     progress: Progress | None = None,
     backend: str | None = None,
@@ -146,7 +153,8 @@ def link_frames(
         frames: One standardised table per input dataset.
         link_type: As for :func:`linkage.suggest.suggest_model`.
         model_json: A saved model to use instead of training one.
-        threshold: Match probability at which records are linked.
+        threshold: Match probability at which records are linked; by default chosen from
+            the model (:func:`linkage.evaluate.choose_threshold`).
         labels_column: A column holding the true person id, for measuring quality only (it is
             never used by the model).
         progress: Called with a message and the fraction done.
@@ -191,6 +199,11 @@ def link_frames(
             shutil.rmtree(written, ignore_errors=True)
     else:
         pairs = predict_pairs(model)
+    if threshold is None:
+        choice = choose_threshold(pairs)
+        threshold, threshold_reason = choice.threshold, choice.reason
+    else:
+        threshold_reason = f"Threshold {threshold:.3g}, as given."
     if progress is not None:
         progress("Clustering", 0.95)
     clusters = cluster_at_threshold(pairs, nodes_from_model(model), threshold)
@@ -214,4 +227,5 @@ def link_frames(
         summary=summarise_clusters(clusters),
         threshold=threshold,
         metrics=metrics,
+        threshold_reason=threshold_reason,
     )
