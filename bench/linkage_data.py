@@ -127,7 +127,25 @@ _STREETS = (
 _TOWNS = {a.name: a.court_towns for a in ref.AREAS}
 
 
-def _pool(people: int, seed: int, errors: ErrorProfile | None = None) -> pd.DataFrame:
+# Noisier than the sample's defaults, closer to what CJS extracts hold.
+BENCH_ERRORS = ErrorProfile(
+    name_typo=0.05,
+    nickname=0.12,
+    name_swap=0.02,
+    alias=0.02,
+    case_whitespace=0.08,
+    middle_name_missing=0.4,
+    dob_typo=0.03,
+    dob_day_month_swap=0.02,
+    postcode_missing=0.1,
+    postcode_typo=0.02,
+    sex_unknown=0.03,
+    pnc_missing_police=0.5,
+    pnc_missing_courts=0.7,
+)
+
+
+def _pool(people: int, seed: int, errors: ErrorProfile = BENCH_ERRORS) -> pd.DataFrame:
     """Every person record of a generated sample: police suspects, CPS and court defendants.
 
     Columns: ``origin``, ``record_id``, ``forename``, ``middle``, ``surname``, ``dob``
@@ -280,7 +298,7 @@ def build_three_sources(folder: Path) -> None:
     name = (surname + ", " + given).str.strip(", ")
     pd.DataFrame(
         {
-            "cps_urn": cps["record_id"].str.replace(r"^[MT]", "CPS", regex=True),
+            "cps_urn": "CPS-" + cps["record_id"],
             "defendant_name": name.where(name != "", None),
             "defendant_dob": _fmt_date(cps["dob"], "%d/%m/%Y"),
             "defendant_postcode": cps["postcode"],
@@ -438,8 +456,13 @@ def build_placeholders(folder: Path) -> None:
     ``NF1 1NF`` and ``ZZ99 3VZ``, and ``NFA``, ``NOT KNOWN``, ``UNKNOWN`` in names.
     Truth: ``person_id``.
     """
-    errors = ErrorProfile(
-        dob_placeholder=0.05, postcode_no_fixed_abode=0.05, forename_placeholder=0.01
+    errors = ErrorProfile.from_dict(
+        {
+            **BENCH_ERRORS.to_dict(),
+            "dob_placeholder": 0.05,
+            "postcode_no_fixed_abode": 0.05,
+            "forename_placeholder": 0.01,
+        }
     )
     pool = _pool(people=6000, seed=606, errors=errors)
     pool = pool[pool["origin"] != "cps"].reset_index(drop=True)

@@ -54,3 +54,38 @@ def write_clusters(clusters: pd.DataFrame, out: Path) -> None:
     columns = [c for c in ("source_dataset", "unique_id", "cluster_id") if c in clusters.columns]
     out.parent.mkdir(parents=True, exist_ok=True)
     clusters[columns].to_parquet(out, index=False)
+
+
+# Values criminal justice systems write when they do not know: nulled before linking, or they
+# link everyone who shares them.
+PLACEHOLDER_DOBS = ("1900-01-01", "1901-01-01", "1970-01-01")
+PLACEHOLDER_POSTCODES = ("NF1 1NF", "ZZ99 3VZ", "NFA")
+PLACEHOLDER_NAMES = ("nfa", "not known", "unknown", "not entered")
+
+
+def clean_name(values: pd.Series) -> pd.Series:
+    """Lower case, letters, apostrophes, hyphens and single spaces only; placeholders null."""
+    text = (
+        values.astype("string")
+        .str.lower()
+        .str.replace(r"[^a-z' \-]", "", regex=True)
+        .str.replace(r"\s+", " ", regex=True)
+        .str.strip()
+    )
+    return text.where(~text.isin(PLACEHOLDER_NAMES) & (text != ""), None).astype(object)
+
+
+def clean_postcode(values: pd.Series) -> pd.Series:
+    """Upper case with one space before the inward code; placeholders null."""
+    text = values.astype("string").str.upper().str.replace(r"[^A-Z0-9]", "", regex=True)
+    text = text.str[:-3] + " " + text.str[-3:]
+    return text.where(~text.isin(PLACEHOLDER_POSTCODES) & (text.str.len() >= 5), None).astype(
+        object
+    )
+
+
+def iso_date(values: pd.Series, fmt: str) -> pd.Series:
+    """Dates written as ``fmt`` as ``yyyy-mm-dd`` text; unparseable and placeholders null."""
+    parsed = pd.to_datetime(values, format=fmt, errors="coerce")
+    text = parsed.dt.strftime("%Y-%m-%d")
+    return text.where(parsed.notna() & ~text.isin(PLACEHOLDER_DOBS), None).astype(object)

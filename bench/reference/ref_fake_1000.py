@@ -27,23 +27,25 @@ settings = SettingsCreator(
         cl.EmailComparison("email"),
     ],
     blocking_rules_to_generate_predictions=[
-        block_on("first_name", "dob"),
+        # A thousand records: generous blocks cost little.
+        block_on("first_name"),
         block_on("surname"),
         block_on("dob"),
         block_on("email"),
-        block_on("first_name", "city"),
+        block_on("substr(dob,1,4)", "city"),
+        block_on("substr(email,1,6)"),
     ],
 )
 linker = linker_for({args.inputs[0].stem: df}, settings)
 linker.training.estimate_probability_two_random_records_match(
-    [block_on("first_name", "surname", "dob")], recall=0.7
+    [block_on("first_name", "surname", "dob"), block_on("email")], recall=0.4
 )
 linker.training.estimate_u_using_random_sampling(max_pairs=1e6, seed=1)
 linker.training.estimate_parameters_using_expectation_maximisation(
     block_on("first_name", "surname")
 )
 linker.training.estimate_parameters_using_expectation_maximisation(block_on("dob"))
-predictions = linker.inference.predict(threshold_match_probability=0.2)
+predictions = linker.inference.predict(threshold_match_probability=0.01)
 clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
     predictions, threshold_match_probability=0.5
 ).as_pandas_dataframe()
