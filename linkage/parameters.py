@@ -129,10 +129,13 @@ def fill_untrained(linker: Any) -> list[str]:
         if not missing:
             continue
         trained = [r for r in refs if _has_m(r.level) and _m(r.level) and _u(r.level)]
+        seen_u = [u for u in (_u(r.level) for r in refs) if u]
         for ref in missing:
             u = _u(ref.level)
             if u is None:
-                continue
+                # Not seen among random pairs either: rarer than the rarest level seen.
+                u = min(seen_u) / 2 if seen_u else 1e-6
+                ref.level.u_probability = u
             above = [r for r in trained if r.index < ref.index]
             below = [r for r in trained if r.index > ref.index]
             factors = [

@@ -38,6 +38,7 @@ from linkage.data import PreparedInput, prepare_frames
 from linkage.evaluate import (
     DEFAULT_THRESHOLDS,
     best_threshold,
+    choose_threshold,
     cluster_metrics,
     metrics_from_clerical_labels,
     pairwise_metrics,
@@ -531,7 +532,7 @@ def train_and_save(
     spec: ModelSpec,
     *,
     name: str | None = None,
-    threshold: float = 0.9,
+    threshold: float | None = None,
     progress: Progress | None = None,
     actor: str | None = None,
     backend: str | None = None,
@@ -547,7 +548,9 @@ def train_and_save(
         datasets: Dataset names.
         spec: The model to train (from :func:`suggest_for_datasets`, perhaps edited).
         name: A human name; by default the datasets and the time.
-        threshold: Match probability at which records are linked.
+        threshold: Match probability at which records are linked; by default chosen from
+            the model (:func:`linkage.evaluate.choose_threshold`), the reason kept in the
+            metrics as ``threshold_reason``.
         progress: Called with a message and the fraction done (0 to 1).
         actor: Who ran it, for the audit log.
         backend: ``duckdb`` (default) or ``spark``: where training and scoring run. Spark's
@@ -564,7 +567,7 @@ def train_and_save(
     """
     start = time.perf_counter()
     names = _dataset_list(datasets)
-    if not 0.0 <= float(threshold) <= 1.0:
+    if threshold is not None and not 0.0 <= float(threshold) <= 1.0:
         raise LinkageError(
             f"The threshold {threshold} is not a probability.",
             hint="Choose a match probability between 0 and 1.",
@@ -603,6 +606,11 @@ def train_and_save(
     if written is not None:
         shutil.rmtree(written, ignore_errors=True)
     report("Clustering", 0.8)
+    if threshold is None:
+        choice = choose_threshold(edges)
+        threshold, threshold_reason = choice.threshold, choice.reason
+    else:
+        threshold_reason = f"Threshold {float(threshold):g}, as chosen."
     nodes = nodes_from_model(model)
     clusters = cluster_at_threshold(edges, nodes, threshold)
     summary = summarise_clusters(clusters)
@@ -612,6 +620,9 @@ def train_and_save(
             edges, clusters, truth_for(ws, names), load_labels(ws), threshold, spec.link_type
         )
     metrics["n_pairs"] = len(edges)
+    metrics["threshold_reason"] = threshold_reason
+    if model.adjustments:
+        metrics["parameter_adjustments"] = list(model.adjustments)
     if backend != "duckdb":
         metrics["backend"] = backend
     report("Saving the model", 0.92)

@@ -537,7 +537,7 @@ _URN_RE = re.compile(r"^\d{2}[A-Z]{2}\d{5,9}$")
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 _INT_RE = re.compile(r"^-?\d+$")
 _WORD_RE = re.compile(r"^[A-Za-z][A-Za-z'’\-]*$")
-_MULTIWORD_RE = re.compile(r"^[A-Za-z][A-Za-z'’\-.]*(\s+[A-Za-z][A-Za-z'’\-.]*){1,4}$")
+_MULTIWORD_RE = re.compile(r"^[A-Za-z][A-Za-z'’\-.]*((,\s*|\s+)[A-Za-z][A-Za-z'’\-.]*){1,4}$")
 _ADDRESS_RE = re.compile(r"^(\d+[A-Za-z]?|flat|apartment)\b.*[A-Za-z]{3}", re.IGNORECASE)
 _SEX_VALUES = frozenset({"M", "F", "MALE", "FEMALE", "U", "UNKNOWN", "X", "NOT KNOWN"})
 _DATE_FORMATS = (
@@ -549,6 +549,11 @@ _DATE_FORMATS = (
     "%Y/%m/%d",
     "%d/%m/%y",
     "%d-%m-%y",
+    "%m/%d/%Y",
+    "%m-%d-%Y",
+    "%d %b %Y",
+    "%d-%b-%Y",
+    "%d %B %Y",
     "%Y-%m-%d %H:%M:%S",
     "%Y-%m-%dT%H:%M:%S",
 )
@@ -629,8 +634,9 @@ def _value_stats(series: pd.Series, uniqueness: float | None) -> _ValueStats:
     stats.address = share(_ADDRESS_RE.match(t) is not None for t in values)
     stats.first = share(u in _FIRST_NAMES for u in upper)
     stats.multiword_named = share(
-        len(parts) > 1 and (parts[0] in _FIRST_NAMES or parts[-1] in _SURNAMES)
-        for parts in (u.split() for u in upper)
+        len(parts) > 1
+        and bool({parts[0], parts[-1]} & (_FIRST_NAMES | _SURNAMES))
+        for parts in (u.replace(",", " ").split() for u in upper)
     )
     stats.surname = share(u in _SURNAMES for u in upper)
     if stats.integer > 0.9:

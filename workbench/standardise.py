@@ -139,8 +139,12 @@ def is_placeholder_text_expr(ref: str) -> str:
 
 
 def let(value: str, var: str, body: str) -> str:
-    """Evaluate ``value`` once and use it as ``var`` inside ``body`` (an SQL expression)."""
-    return f"list_transform([{value}], lambda {var}: {body})[1]"
+    """Evaluate ``value`` once and use it as ``wb_<var>`` inside ``body`` (an SQL expression).
+
+    The prefix keeps the lambda variable from hiding a source column of the same name (a
+    postcode column called ``pc``, a date column called ``d``).
+    """
+    return f"list_transform([{value}], lambda wb_{var}: {body})[1]"
 
 
 def _guard_year(expr: str, min_year: int = 1800) -> str:
@@ -435,8 +439,8 @@ def dob_expr(ref: str, dtype: str, fmt: str | None = None, min_year: int = 1900)
     return let(
         d,
         "d",
-        f"CASE WHEN list_contains({DOB_PARAM}, d) OR year(d) < {int(min_year)} "
-        "OR d > current_date THEN NULL ELSE d END",
+        f"CASE WHEN list_contains({DOB_PARAM}, wb_d) OR year(wb_d) < {int(min_year)} "
+        "OR wb_d > current_date THEN NULL ELSE wb_d END",
     )
 
 
@@ -472,8 +476,8 @@ def name_expr(ref: str, join_mac: bool = True) -> str:
     return let(
         v,
         "nm",
-        f"CASE WHEN {is_placeholder_text_expr(ref)} OR list_contains({TEXT_PARAM}, nm) "
-        "THEN NULL ELSE nullif(nm, '') END",
+        f"CASE WHEN {is_placeholder_text_expr(ref)} OR list_contains({TEXT_PARAM}, wb_nm) "
+        "THEN NULL ELSE nullif(wb_nm, '') END",
     )
 
 
@@ -508,10 +512,11 @@ def postcode_expr(ref: str) -> str:
     return let(
         p,
         "pc",
-        f"CASE WHEN pc = '' OR {is_placeholder_text_expr(ref)} "
-        f"OR list_contains({POSTCODE_PARAM}, pc) OR starts_with(pc, 'ZZ99') THEN NULL "
-        "WHEN length(pc) BETWEEN 5 AND 7 THEN left(pc, length(pc) - 3) || ' ' || right(pc, 3) "
-        "ELSE pc END",
+        f"CASE WHEN wb_pc = '' OR {is_placeholder_text_expr(ref)} "
+        f"OR list_contains({POSTCODE_PARAM}, wb_pc) OR starts_with(wb_pc, 'ZZ99') THEN NULL "
+        "WHEN length(wb_pc) BETWEEN 5 AND 7 "
+        "THEN left(wb_pc, length(wb_pc) - 3) || ' ' || right(wb_pc, 3) "
+        "ELSE wb_pc END",
     )
 
 
@@ -524,15 +529,15 @@ def pnc_expr(ref: str) -> str:
     """
     s = f"regexp_replace(upper(CAST({ref} AS VARCHAR)), '\\s', '', 'g')"
     year = (
-        "CASE WHEN length(m.y) = 4 THEN m.y "
-        "WHEN CAST(m.y AS INTEGER) <= year(current_date) % 100 THEN '20' || m.y "
-        "ELSE '19' || m.y END"
+        "CASE WHEN length(wb_m.y) = 4 THEN wb_m.y "
+        "WHEN CAST(wb_m.y AS INTEGER) <= year(current_date) % 100 THEN '20' || wb_m.y "
+        "ELSE '19' || wb_m.y END"
     )
     body = (
-        f"CASE WHEN pn = '' OR {is_placeholder_text_expr(ref)} THEN NULL "
-        f"WHEN m.y <> '' THEN ({year}) || '/' || lpad(m.n, 7, '0') || m.l ELSE pn END"
+        f"CASE WHEN wb_pn = '' OR {is_placeholder_text_expr(ref)} THEN NULL "
+        f"WHEN wb_m.y <> '' THEN ({year}) || '/' || lpad(wb_m.n, 7, '0') || wb_m.l ELSE wb_pn END"
     )
-    return let(s, "pn", let(f"regexp_extract(pn, '{_PNC_PARTS}', ['y', 'n', 'l'])", "m", body))
+    return let(s, "pn", let(f"regexp_extract(wb_pn, '{_PNC_PARTS}', ['y', 'n', 'l'])", "m", body))
 
 
 def pnc_check_ok_expr(ref: str) -> str:
@@ -542,9 +547,10 @@ def pnc_check_ok_expr(ref: str) -> str:
     return let(
         parts,
         "m",
-        "CASE WHEN m.y = '' THEN NULL ELSE "
+        "CASE WHEN wb_m.y = '' THEN NULL ELSE "
         f"substr('{PNC_CHECK_LETTERS}', "
-        "CAST(CAST(right(m.y, 2) || lpad(m.n, 7, '0') AS BIGINT) % 23 AS INTEGER) + 1, 1) = m.l "
+        "CAST(CAST(right(wb_m.y, 2) || lpad(wb_m.n, 7, '0') AS BIGINT) % 23 AS INTEGER) + 1, 1) "
+        "= wb_m.l "
         "END",
     )
 
@@ -765,17 +771,18 @@ def _full_name_parts(ref: str, order: str) -> str:
     v = f"regexp_replace({v}, '([ -])(MC|MAC) ([A-Z])', '\\1\\2\\3', 'g')"
     if order == "surname_first":
         plain = (
-            "CASE WHEN contains(fn, ' ') THEN {'g': substr(fn, strpos(fn, ' ') + 1), "
-            "'s': split_part(fn, ' ', 1)} ELSE {'g': NULL, 's': fn} END"
+            "CASE WHEN contains(wb_fn, ' ') THEN {'g': substr(wb_fn, strpos(wb_fn, ' ') + 1), "
+            "'s': split_part(wb_fn, ' ', 1)} ELSE {'g': NULL, 's': wb_fn} END"
         )
     else:
         plain = (
-            "CASE WHEN contains(fn, ' ') THEN {'g': regexp_replace(fn, ' [^ ]+$', ''), "
-            "'s': regexp_extract(fn, '([^ ]+)$', 1)} ELSE {'g': NULL, 's': fn} END"
+            "CASE WHEN contains(wb_fn, ' ') THEN {'g': regexp_replace(wb_fn, ' [^ ]+$', ''), "
+            "'s': regexp_extract(wb_fn, '([^ ]+)$', 1)} ELSE {'g': NULL, 's': wb_fn} END"
         )
     body = (
-        "CASE WHEN contains(fn, ',') THEN {'g': trim(replace(substr(fn, strpos(fn, ',') + 1), "
-        "',', ' ')), 's': trim(split_part(fn, ',', 1))} "
+        "CASE WHEN contains(wb_fn, ',') THEN "
+        "{'g': trim(replace(substr(wb_fn, strpos(wb_fn, ',') + 1), ',', ' ')), "
+        "'s': trim(split_part(wb_fn, ',', 1))} "
         f"ELSE {plain} END"
     )
     return let(v, "fn", body)
