@@ -56,7 +56,7 @@ linker.training.estimate_probability_two_random_records_match(
     [block_on("forename", "surname", "yob")], recall=0.6
 )
 linker.training.estimate_u_using_random_sampling(max_pairs=5e6, seed=1)
-linker.training.estimate_parameters_using_expectation_maximisation(block_on("yob"))
+linker.training.estimate_parameters_using_expectation_maximisation(block_on("yob"), max_pairs=1e6)
 linker.training.estimate_parameters_using_expectation_maximisation(block_on("surname"))
 predictions = linker.inference.predict(threshold_match_probability=0.5)
 clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
