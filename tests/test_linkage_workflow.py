@@ -127,7 +127,10 @@ def test_train_and_save_links_the_sample_well(ws: Workspace, run: wf.TrainingRun
         "threshold",
     ]
     assert len(clusters) == run.summary.n_records
-    assert (clusters["model_id"] == run.model_id).all() and (clusters["threshold"] == 0.9).all()
+    assert (clusters["model_id"] == run.model_id).all() and (
+        clusters["threshold"] == m["threshold"]
+    ).all()
+    assert "expects" in m["threshold_reason"]
     assert "model.train" in set(ws.audit_log()["action"])
 
 
