@@ -251,7 +251,9 @@ def _dob_comparison(col: str, input_is_string: bool) -> ComparisonCreator:
         levels.append(
             cll.AbsoluteDateDifferenceLevel(
                 expr, threshold=threshold, metric=metric, input_is_string=input_is_string
-            ).configure(label_for_charts=f"Within {threshold} {metric}")
+            ).configure(
+                label_for_charts=f"Within {threshold} {metric}{'s' if threshold > 1 else ''}"
+            )
         )
     levels.append(cll.ElseLevel())
     return cl.CustomComparison(comparison_levels=levels, output_column_name=col)

@@ -100,6 +100,49 @@ def comparisons_table(spec: ModelSpec) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
 
 
+_LEVEL_MEANINGS: tuple[tuple[str, str], ...] = (
+    ("initial agrees", "one record holds only an initial, and it matches: weak evidence"),
+    ("sector", "same postcode sector (the full postcode but its last two letters)"),
+    ("district", "same postcode district (the part before the space)"),
+    ("area", "same postcode area (the letters at the start)"),
+    ("full postcode", "the same postcode"),
+    ("exact match", "the values are the same"),
+    ("jaro-winkler", "spelt almost the same (similarity at or above the number shown)"),
+    ("matches the other record", "the names are in each other's fields (both names cross)"),
+    ("day and month swapped", "the same date with day and month exchanged"),
+    ("one character different", "one character mistyped"),
+    ("levenshtein", "at most the number of characters shown are different"),
+    ("within", "the dates are this close"),
+    ("absolute difference", "the numbers are this close"),
+    ("all other", "none of the levels above: evidence against a match"),
+)
+
+
+def levels_table(spec: ModelSpec) -> pd.DataFrame:
+    """Every comparison's levels, closest first, each with what it means in plain words.
+
+    Args:
+        spec: The model.
+
+    Returns:
+        ``column``, ``level`` (Splink's label) and ``meaning``, one row per level; a record
+        with no value falls in no level and counts neither way.
+    """
+    rows = []
+    for comp in spec.comparisons:
+        comparison = comp.to_splink().get_comparison("duckdb")
+        for level in comparison.comparison_levels:
+            if level.is_null_level:
+                continue
+            label = str(level.label_for_charts)
+            text = label.lower()
+            meaning = next((m for key, m in _LEVEL_MEANINGS if key in text), "")
+            if text.startswith("exact match") and comp.term_frequency_adjustments:
+                meaning += " (a rare value counts for more than a common one)"
+            rows.append({"column": comp.column, "level": label, "meaning": meaning})
+    return pd.DataFrame(rows, columns=["column", "level", "meaning"])
+
+
 def apply_comparisons_table(spec: ModelSpec, table: pd.DataFrame) -> ModelSpec:
     """A copy of the spec with the comparisons edited as in ``table``.
 

@@ -296,8 +296,37 @@ def find_derived_columns(
     return found
 
 
+#: Fewest pairs with first name and surname exchanged for a names-swapped level to be worth it.
+MIN_SWAPPED_PAIRS = 5
+
+
+def names_swapped(con: duckdb.DuckDBPyConnection, present: set[str]) -> bool:
+    """Whether some records hold first name and surname the other way round from others.
+
+    Counts pairs of records whose first name is the other's surname and the reverse. With
+    fewer than :data:`MIN_SWAPPED_PAIRS` the data has no swaps to learn from, and a swap level
+    would stay untrained.
+
+    Args:
+        con: A connection holding the stacked input as ``records``.
+        present: Columns with values.
+    """
+    if not {"first_name", "surname"} <= present:
+        return False
+    found = con.execute(
+        "SELECT count(*) FROM (SELECT 1 FROM records l JOIN records r "
+        "ON l.first_name = r.surname AND l.surname = r.first_name "
+        "WHERE l.first_name <> l.surname LIMIT ?)",
+        [MIN_SWAPPED_PAIRS],
+    ).fetchall()[0][0]
+    return int(found) >= MIN_SWAPPED_PAIRS
+
+
 def _comparison_for(
-    p: ColumnProfile, n_records: int, present: set[str] | None = None
+    p: ColumnProfile,
+    n_records: int,
+    present: set[str] | None = None,
+    swaps: set[str] | None = None,
 ) -> ComparisonSpec | None:
     """The comparison for one column, or ``None`` when it should be left out."""
     col = p.column
@@ -310,7 +339,7 @@ def _comparison_for(
             col,
             kind,
             term_frequency_adjustments=True,
-            swap_column=swap if swap and swap in (present or set()) else None,
+            swap_column=swap if swap and swap in (swaps or set()) else None,
             initials=initials,
             note="Names: exact match weighted by how rare the name is, then fuzzy levels"
             + ("; an initial alone is weaker evidence, at its own level." if initials else "."),
@@ -657,6 +686,7 @@ def suggest_model(
         comparisons: list[ComparisonSpec] = []
         present = {q.column for q in profiles if q.completeness >= _MIN_COMPLETENESS}
         derived = find_derived_columns(con, [q.column for q in profiles if q.column in present])
+        swaps = {"first_name", "surname"} if names_swapped(con, present) else set()
         for p in profiles:
             if p.completeness < _MIN_COMPLETENESS:
                 notes.append(f"Column {p.column} left out: it is empty or almost empty.")
@@ -682,7 +712,7 @@ def suggest_model(
                     "the same evidence twice)."
                 )
                 continue
-            comp = _comparison_for(p, n, present)
+            comp = _comparison_for(p, n, present, swaps)
             if comp is None:
                 if p.column == "birth_year":
                     usable.add(p.column)

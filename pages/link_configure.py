@@ -3,7 +3,7 @@
 import streamlit as st
 
 from linkage.blocking import blocking_chart, check_rule_within_budget
-from linkage.spec_table import add_rule, parse_rule, remove_rules, with_link_type
+from linkage.spec_table import add_rule, levels_table, parse_rule, remove_rules, with_link_type
 from linkage.workflow import save_draft, suggest_for_datasets
 from workbench.ui.context import user_errors, workspace
 from workbench.ui.linkage_widgets import (
@@ -47,6 +47,9 @@ with user_errors():
     if edited is not None:
         st.session_state[key] = edited
         st.rerun()
+
+with st.expander("What each level of each comparison means", icon=":material/list:"):
+    st.dataframe(levels_table(spec), hide_index=True, key="config_levels")
 
 st.subheader("Blocking rules")
 st.caption(

@@ -341,3 +341,31 @@ def test_cli_path_reads_comma_names_and_us_dates_end_to_end():
     assert std["surname"].tolist() == ["SMITH", "JONES"]
     assert std["dob"].iloc[1].date() == date(1975, 12, 13)
     assert any("MM/DD/YYYY" in n for n in linked.notes)
+
+
+def test_swap_level_only_when_the_data_has_swapped_names():
+    frame = pd.DataFrame(
+        {
+            "unique_id": [str(i) for i in range(40)],
+            "first_name": [f"FIRST{i % 20}" for i in range(40)],
+            "surname": [f"LAST{i % 20}" for i in range(40)],
+            "dob": pd.to_datetime(["1980-01-01"] * 40),
+        }
+    )
+    spec = suggest_model(frame)
+    assert next(c for c in spec.comparisons if c.column == "first_name").swap_column is None
+    swapped = frame.copy()
+    swapped.loc[:9, ["first_name", "surname"]] = swapped.loc[:9, ["surname", "first_name"]].values
+    spec = suggest_model(swapped)
+    assert next(c for c in spec.comparisons if c.column == "first_name").swap_column == "surname"
+
+
+def test_levels_table_explains_every_level(people):
+    from linkage.spec_table import levels_table
+
+    spec = suggest_model([f.drop(columns=["person_id"]) for f in people])
+    table = levels_table(spec)
+    assert set(table["column"]) == {c.column for c in spec.comparisons}
+    assert table["meaning"].str.len().gt(0).all()
+    sector = table[table["level"].str.contains("sector")]["meaning"].iloc[0]
+    assert "sector" in sector
