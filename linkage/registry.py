@@ -311,8 +311,8 @@ def compare_models(ws: Workspace, model_a: str, model_b: str) -> ModelComparison
     a = get_model(ws, model_a)
     b = get_model(ws, model_b)
     diff = pd.DataFrame(_diff(a["settings"], b["settings"]), columns=["setting", "a", "b"])
-    ma = {k: v for k, v in (a.get("metrics") or {}).items() if k != "training"}
-    mb = {k: v for k, v in (b.get("metrics") or {}).items() if k != "training"}
+    ma = {k: v for k, v in (a.get("metrics") or {}).items() if not isinstance(v, dict | list)}
+    mb = {k: v for k, v in (b.get("metrics") or {}).items() if not isinstance(v, dict | list)}
     metrics = pd.DataFrame(
         [{"metric": k, "a": ma.get(k), "b": mb.get(k)} for k in sorted(set(ma) | set(mb))]
         + [{"metric": "threshold", "a": a.get("threshold"), "b": b.get("threshold")}],

@@ -45,6 +45,7 @@ from linkage.evaluate import (
     prediction_errors,
     threshold_chart,
 )
+from linkage.health import HealthReport, check_model
 from linkage.model_spec import ModelSpec
 from linkage.predict import (
     EDGE_COLUMNS,
@@ -120,7 +121,8 @@ class TrainingRun:
             ``None``) and, when truth or labels exist, ``pairwise_precision``,
             ``pairwise_recall``, ``pairwise_f1`` and (truth only) ``cluster_precision``,
             ``cluster_recall``, ``cluster_f1``, ``bcubed_f1``, ``n_clusters``,
-            ``n_true_clusters``.
+            ``n_true_clusters``; ``health`` holds the model's health check
+            (:meth:`linkage.health.HealthReport.to_dict`), saved with the model.
         warnings: Plain-language warnings from training (EM not converging, for example).
         seconds: Wall-clock time of the whole run.
     """
@@ -621,6 +623,10 @@ def train_and_save(
         )
     metrics["n_pairs"] = len(edges)
     metrics["threshold_reason"] = threshold_reason
+    report("Checking the model's health", 0.88)
+    health = _check_health(model, edges, clusters, threshold)
+    if health is not None:
+        metrics["health"] = health.to_dict()
     if model.adjustments:
         metrics["parameter_adjustments"] = list(model.adjustments)
     if backend != "duckdb":
@@ -639,6 +645,17 @@ def train_and_save(
         warnings=list(model.warnings) + list(data.notes),
         seconds=seconds,
     )
+
+
+def _check_health(
+    model: TrainedModel, edges: pd.DataFrame, clusters: pd.DataFrame, threshold: float
+) -> HealthReport | None:
+    """The model's health check; a check that fails is logged and never stops the run."""
+    try:
+        return check_model(model, edges, clusters, threshold=threshold)
+    except Exception:
+        log.warning("the health check of a trained model failed", exc_info=True)
+        return None
 
 
 def _save_run(
