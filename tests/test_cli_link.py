@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import json
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -149,3 +152,113 @@ def test_errors_are_one_line_exit_2(files, capsys, case: str, message: str) -> N
     assert stderr.startswith("error: ") and message in stderr
     assert stderr.strip().count("\n") == 0, stderr
     assert "Traceback" not in stderr
+
+
+class _Terminal(io.StringIO):
+    """A stderr that says it is a terminal, so progress bars are drawn."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.fixture(scope="module")
+def told(files: dict[str, Path]) -> dict[str, object]:
+    """One strict run with labels on a terminal: its exit status, stdout, stderr and model."""
+    model = files["dir"] / "told_model.json"
+    args = [
+        "--workspace",
+        str(files["dir"] / "ws.duckdb"),
+        "link",
+        str(files["a"]),
+        str(files["b"]),
+        "--out",
+        str(files["dir"] / "told.parquet"),
+        "--labels-column",
+        "truth",
+        "--save-model",
+        str(model),
+        "--strict",
+    ]
+    out, err = io.StringIO(), _Terminal()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(sys, "stdout", out)
+        mp.setattr(sys, "stderr", err)
+        code = run(args)
+    return {"code": code, "out": out.getvalue(), "err": err.getvalue(), "model": model}
+
+
+def test_link_says_what_it_did(told) -> None:
+    err = str(told["err"])
+    assert told["code"] == 0, err
+    assert "Traceback" not in err
+    assert "Input custody: " in err and "Input court_list: " in err
+    assert "means first name" in err, "the reason for each role"
+    assert "the truth column (--labels-column)" in err
+    assert "Comparisons (" in err and "Exact match on date of birth" in err
+    assert "Blocking rules (" in err and " comparisons" in err
+    assert "EM session 1, blocked on " in err and "estimates m for " in err
+    assert "Threshold: match probability " in err and "why: " in err
+    assert "Health check (" in err
+    out = str(told["out"])
+    assert out.startswith("Linked ") and "Clusters against truth: precision" in out
+
+
+def test_progress_bars_on_a_terminal(told) -> None:
+    err = str(told["err"])
+    for step in ("Standardising the inputs", "Linking", "Health check"):
+        assert step in err
+    assert "100%" in err and "\r" in err
+
+
+def test_threshold_given_is_said_so(files, capsys) -> None:
+    code, stdout, stderr = _link(
+        [str(files["a"]), "--out", str(files["dir"] / "t.parquet"), "--threshold", "0.95"],
+        files,
+        capsys,
+    )
+    assert code == 0, stderr
+    assert "at match probability 0.95" in stdout
+    assert "Threshold: match probability 0.95" in stderr
+    assert "\r" not in stderr, "no progress bar when stderr is not a terminal"
+
+
+def test_quiet_prints_only_the_result(files, told, capsys) -> None:
+    out = files["dir"] / "quiet.parquet"
+    code, stdout, stderr = _link(
+        [str(files["a"]), str(files["b"]), "--out", str(out), "--model", str(told["model"]), "-q"],
+        files,
+        capsys,
+    )
+    assert code == 0
+    assert stderr == ""
+    assert stdout.startswith("Linked ") and stdout.count("\n") == 1
+    assert out.exists()
+
+
+def _extreme_model(told, files) -> Path:
+    settings = json.loads(Path(told["model"]).read_text())
+    comparison = next(c for c in settings["comparisons"] if c["output_column_name"] == "pnc_id")
+    exact = next(lv for lv in comparison["comparison_levels"] if lv.get("u_probability"))
+    exact["u_probability"] = 1e-12
+    path = files["dir"] / "extreme_model.json"
+    path.write_text(json.dumps(settings))
+    return path
+
+
+def test_strict_fails_on_a_serious_finding_after_writing(files, told, capsys) -> None:
+    out = files["dir"] / "strict.parquet"
+    model = _extreme_model(told, files)
+    args = [str(files["a"]), str(files["b"]), "--out", str(out), "--model", str(model)]
+    code, stdout, stderr = _link([*args, "--strict"], files, capsys)
+    assert code == 1
+    assert out.exists() and stdout.startswith("Linked ")
+    assert "strict: the health check found 1 serious problem" in stderr
+    assert "pnc_id" in stderr.split("strict:")[1]
+    assert "Training:\n  none: the model was loaded from" in stderr
+
+    code, _, stderr = _link([*args, "--strict", "-q"], files, capsys)
+    assert code == 1
+    assert stderr.startswith("strict: "), "-q keeps the reason for the failure"
+
+    code, _, _ = _link(args, files, capsys)
+    assert code == 0, "without --strict a serious finding is only reported"

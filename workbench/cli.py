@@ -9,10 +9,12 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from workbench.config import load_settings
 from workbench.errors import ValidationError, WorkbenchError
@@ -176,7 +178,13 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 
 def cmd_link(args: argparse.Namespace) -> int:
-    """Link CSV/Parquet files or datasets; write one row per record with its cluster id."""
+    """Link CSV/Parquet files or datasets; write one row per record with its cluster id.
+
+    On stderr it says what it did: the role of each input column and why, the comparisons and
+    their levels, the blocking rules, the training plan, the threshold and the model's health
+    check (``-q`` silences all of it). ``--strict`` exits 1 when the check finds a serious
+    problem, after the output is written.
+    """
     from linkage.inputs import (
         check_common_columns,
         linked_output,
@@ -187,15 +195,19 @@ def cmd_link(args: argparse.Namespace) -> int:
     from linkage.service import link_frames
     from workbench.errors import LinkageError
 
+    quiet = bool(getattr(args, "quiet", False))
+    if quiet and not args.verbose:
+        logging.getLogger().setLevel(logging.ERROR)
     if not args.verbose:  # Splink sets its own logger up when first imported
         logging.getLogger("splink").setLevel(logging.ERROR)
+    say = _Narrator(enabled=not quiet)
 
     from linkage.backends import normalise_backend, require_spark
 
     backend = normalise_backend(args.backend)
     if backend == "spark":
         require_spark()  # says how to install Spark before any input is read
-    if not 0.0 <= args.threshold <= 1.0:
+    if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
         raise LinkageError(
             f"--threshold {args.threshold} is not a probability.",
             hint="Give a match probability between 0 and 1, such as 0.9.",
@@ -236,17 +248,23 @@ def cmd_link(args: argparse.Namespace) -> int:
                 hint="Name a column holding the true person id in every input.",
             )
         exclude = (args.labels_column,)
-    inputs = [
-        prepare_input(
-            name,
-            frame,
-            stored_roles=stored,
-            overrides=overrides,
-            unique_id=args.unique_id,
-            exclude=exclude,
-        )
-        for name, (_, frame, stored) in zip(names, read, strict=True)
-    ]
+    inputs = []
+    with _ProgressBar(say.enabled, "Standardising the inputs") as bar:
+        for k, (name, (_, frame, stored)) in enumerate(zip(names, read, strict=True)):
+            bar(f"Standardising {name}", k / len(read))
+            inputs.append(
+                prepare_input(
+                    name,
+                    frame,
+                    stored_roles=stored,
+                    overrides=overrides,
+                    unique_id=args.unique_id,
+                    exclude=exclude,
+                )
+            )
+        bar("Inputs ready", 1.0)
+    for item, (_, frame, stored) in zip(inputs, read, strict=True):
+        say.add(_role_lines(item, frame, stored, overrides, exclude, args.unique_id))
     for note in check_common_columns(inputs):
         log.warning(note)
     frames = [i.standardised for i in inputs]
@@ -256,16 +274,17 @@ def cmd_link(args: argparse.Namespace) -> int:
             for f, i in zip(frames, inputs, strict=True)
         ]
     try:
-        result = link_frames(
-            frames,
-            link_type=args.link_type,
-            model_json=args.model,
-            threshold=args.threshold,
-            labels_column="_truth" if args.labels_column else None,
-            progress=lambda message, _f: log.info(message),
-            backend=backend,
-            work_dir=Path(args.workspace) if getattr(args, "workspace", None) else None,
-        )
+        with _ProgressBar(say.enabled, "Linking") as bar:
+            result = link_frames(
+                frames,
+                link_type=args.link_type,
+                model_json=args.model,
+                threshold=_threshold_argument(args.threshold, link_frames),
+                labels_column="_truth" if args.labels_column else None,
+                progress=bar,
+                backend=backend,
+                work_dir=Path(args.workspace) if getattr(args, "workspace", None) else None,
+            )
     except WorkbenchError:
         raise
     except Exception as exc:  # a Splink or DuckDB failure: one line, details with -v
@@ -275,6 +294,21 @@ def cmd_link(args: argparse.Namespace) -> int:
             f"Linking failed: {first}",
             hint="Check the roles of the input columns (--role), or run with -v for details.",
         ) from exc
+    say.add(_model_lines(result.model, args.model))
+    say.add(_threshold_lines(result, args.threshold))
+    health = None
+    if say.enabled or args.strict:
+        from linkage.health import check_model
+
+        with _ProgressBar(say.enabled, "Health check") as bar:
+            health = check_model(
+                result.model,
+                result.pairs,
+                result.clusters,
+                threshold=result.threshold,
+                progress=bar,
+            )
+        say.add(_health_lines(health))
     if args.save_model:
         try:
             result.model.linker.misc.save_model_to_json(args.save_model, overwrite=True)
@@ -283,6 +317,7 @@ def cmd_link(args: argparse.Namespace) -> int:
                 f"Cannot write the model to {args.save_model}: {exc.strerror}."
             ) from exc
     table = linked_output(inputs, result.clusters)
+    say.flush()
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         if out.suffix.lower() == ".csv":
@@ -310,7 +345,275 @@ def cmd_link(args: argparse.Namespace) -> int:
             f"Pairs against {args.labels_column}: precision {m['pairwise_precision']:.4f}, "
             f"recall {m['pairwise_recall']:.4f}, F1 {m['pairwise_f1']:.4f}"
         )
+    if args.strict and health is not None and health.serious:
+        n = len(health.serious)
+        _err(
+            f"strict: the health check found {n} serious problem{'s' if n != 1 else ''} "
+            f"(exit status {EXIT_BUG}):"
+        )
+        for finding in health.serious:
+            _err(_wrap(finding.headline(), "  - ", "    "))
+        return EXIT_BUG
     return EXIT_OK
+
+
+# ------------------------------------------------------------ what `workbench link` says
+_WIDTH = 100
+
+
+def _err(text: str = "") -> None:
+    sys.stderr.write(text + "\n")
+
+
+def _wrap(text: str, first: str, rest: str) -> str:
+    import textwrap
+
+    return textwrap.fill(
+        text, width=_WIDTH, initial_indent=first, subsequent_indent=rest, break_on_hyphens=False
+    )
+
+
+class _Narrator:
+    """The account of a link run, written to stderr once linking has worked.
+
+    Held back until then so a failure still ends in one line; ``-q`` silences it.
+    """
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.held: list[str] = []
+
+    def add(self, lines: Sequence[str]) -> None:
+        if self.enabled:
+            self.held.extend(lines)
+
+    def flush(self) -> None:
+        for line in self.held:
+            _err(line)
+        self.held = []
+
+
+class _ProgressBar:
+    """A progress bar on stderr for one long step, fed ``(message, fraction)`` callbacks.
+
+    Drawn with tqdm when stderr is a terminal; otherwise (and with ``-q``) nothing is drawn, so
+    logs and pipes stay clean. With ``-v`` each message is logged as well.
+    """
+
+    def __init__(self, enabled: bool, title: str) -> None:
+        self.title = title
+        self.bar: Any = None
+        self.message = ""
+        if enabled and sys.stderr.isatty():
+            try:
+                from tqdm import tqdm
+            except ImportError:  # tqdm comes with the forecasting stack; a bar is optional
+                return
+            self.bar = tqdm(
+                total=100,
+                desc=title,
+                file=sys.stderr,
+                leave=True,
+                dynamic_ncols=True,
+                bar_format="{desc:<60.60} {bar} {percentage:3.0f}% {elapsed}",
+            )
+
+    def __enter__(self) -> _ProgressBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            if exc[0] is None:
+                self.bar.set_description_str(self.title)
+                self.bar.update(100 - self.bar.n)
+            self.bar.close()
+
+    def __call__(self, message: str, fraction: float) -> None:
+        if message != self.message:
+            log.info(message)
+            self.message = message
+        if self.bar is None:
+            return
+        self.bar.set_description_str(f"{self.title}: {message}")
+        target = round(100 * min(max(float(fraction), 0.0), 1.0))
+        if target > self.bar.n:
+            self.bar.update(target - self.bar.n)
+        else:
+            self.bar.refresh()
+
+
+def _threshold_argument(requested: float | None, link_frames: Callable[..., Any]) -> Any:
+    """``--threshold`` for ``link_frames``: as given, else the function's own default."""
+    import inspect
+
+    if requested is not None:
+        return requested
+    parameter = inspect.signature(link_frames).parameters.get("threshold")
+    if parameter is None or parameter.default is inspect.Parameter.empty:
+        return None
+    return parameter.default
+
+
+def _role_name(role: Any) -> str:
+    return str(getattr(role, "value", role)).replace("_", " ")
+
+
+def _role_lines(
+    item: Any,
+    frame: Any,
+    stored: dict[str, Any],
+    overrides: dict[str, str],
+    exclude: Sequence[str],
+    unique_id: str | None,
+) -> list[str]:
+    """The role of each column of one input, and why."""
+    from workbench.roles import Role, suggest_roles
+
+    suggested = {}
+    if not stored:
+        columns = [str(c) for c in frame.columns]
+        suggested = {s.column: s for s in suggest_roles(columns, frame.head(2000))}
+    lines = [f"Input {item.name}: {len(frame):,} records, {len(frame.columns)} columns"]
+    width = max((len(str(c)) for c in frame.columns), default=0)
+    for column in [str(c) for c in frame.columns]:
+        role = item.roles.get(column, Role.IGNORE)
+        if column in exclude:
+            why = "the truth column (--labels-column): only for measuring, never compared"
+        elif column in overrides:
+            why = "set with --role"
+        elif role is Role.RECORD_ID and column == unique_id:
+            why = "named with --unique-id"
+        elif role is Role.RECORD_ID and item.id_column == column and column not in suggested:
+            why = "the record id column"
+        elif stored:
+            why = "the role saved for this dataset in the workspace"
+        else:
+            hint = suggested.get(column)
+            why = hint.reason if hint is not None else "no role suggested"
+            if hint is not None and hint.role is Role.RECORD_ID and role is Role.IGNORE:
+                why = (
+                    f"{why}; not used as the record id (only a column named unique_id or id, "
+                    "or one given with --unique-id, is), so records are numbered by row"
+                )
+            elif hint is not None and hint.role != role:
+                why = f"{why}; changed to {_role_name(role)} when the roles were checked together"
+        first = f"  {column:<{width}}  {_role_name(role):<12}  "
+        lines.append(_wrap(why, first, " " * (len(first) if len(first) <= 48 else 6)))
+    for note in getattr(item, "notes", None) or []:
+        lines.append(_wrap(note, "  note: ", " " * 8))
+    return lines
+
+
+def _rule_columns(label: str) -> set[str]:
+    from linkage.model_spec import parse_expression
+
+    out = set()
+    for part in label.split("+"):
+        try:
+            out.add(parse_expression(part)[1])
+        except WorkbenchError:
+            continue
+    return out
+
+
+def _model_lines(model: Any, model_path: str | None) -> list[str]:
+    """Comparisons with their levels and weights, blocking rules and the training plan."""
+    settings = model.settings_dict()
+    spec = model.spec
+    kinds = {c.column: c for c in spec.comparisons} if spec is not None else {}
+    objects = list(model.linker._settings_obj.comparisons)
+    comparisons = settings.get("comparisons", [])
+    lines = [f"Comparisons ({len(comparisons)}), with the match weight of each level:"]
+    uses: dict[str, set[str]] = {}
+    for i, comp in enumerate(comparisons):
+        name = str(comp.get("output_column_name"))
+        known = kinds.get(name)
+        kind = known.kind if known is not None else comp.get("comparison_description", "")
+        note = f": {known.note}" if known is not None and known.note else ""
+        lines.append(_wrap(f"{name} ({kind}){note}", "  ", " " * 6))
+        levels = objects[i].comparison_levels if i < len(objects) else []
+        sql = " ".join(str(lv.get("sql_condition", "")) for lv in comp["comparison_levels"])
+        uses[name] = set(re.findall(r'"?([A-Za-z_][A-Za-z0-9_]*)_l"?', sql)) | {name}
+        for level in levels:
+            if level.is_null_level:
+                continue
+            weight = level._match_weight
+            shown = f"{weight:+6.1f}" if weight is not None else "     ?"
+            lines.append(f"      {shown}  {level.label_for_charts}")
+    rules = settings.get("blocking_rules_to_generate_predictions", [])
+    lines.append(f"Blocking rules ({len(rules)}): a pair is scored when any of them holds")
+    if spec is not None:
+        for rule in spec.blocking_rules:
+            count = (
+                f"{rule.estimated_comparisons:>12,} comparisons"
+                if rule.estimated_comparisons is not None
+                else "   (not counted)"
+            )
+            lines.append(f"  {rule.label():<60} {count}")
+    else:
+        for rule in rules:
+            text = rule.get("blocking_rule") if isinstance(rule, dict) else str(rule)
+            lines.append(f"  {text}")
+    lines.append("Training:")
+    if spec is None:
+        lines.append(f"  none: the model was loaded from {model_path}")
+        return lines
+    plan = spec.training
+    prior = " or ".join(r.label() for r in plan.prior_rules) or "no rule"
+    chance = settings.get("probability_two_random_records_match")
+    odds = f" (1 in {1 / chance:,.0f})" if chance else ""
+    lines.append(
+        _wrap(
+            f"the chance two random records match{odds}, from the pairs agreeing on {prior}, "
+            f"taken to be {plan.prior_recall:.0%} of all matches",
+            "  prior: ",
+            " " * 9,
+        )
+    )
+    lines.append(
+        f"  u (chance agreement): from up to {int(plan.u_max_pairs):,} random pairs "
+        f"(seed {plan.u_seed})"
+    )
+    done = {s.blocking_rule: s for s in model.em_sessions}
+    planned = [r.label() for r in plan.em_rules]
+    labels = planned + [label for label in done if label not in planned]
+    for k, label in enumerate(labels, start=1):
+        fixed = _rule_columns(label)
+        free = [c for c, cols in uses.items() if not cols & fixed]
+        held = [c for c, cols in uses.items() if cols & fixed]
+        session = done.get(label)
+        if session is None:
+            status = "did not run"
+        else:
+            status = (
+                f"{session.iterations} iterations, "
+                f"{'converged' if session.converged else 'did not converge'}, "
+                f"{session.seconds:.1f} s"
+            )
+        text = (
+            f"estimates m for {', '.join(free) or 'nothing'}"
+            + (f" ({', '.join(held)} held fixed)" if held else "")
+            + f"; {status}"
+        )
+        lines.append(_wrap(text, f"  EM session {k}, blocked on {label}: ", " " * 6))
+    for warning in model.warnings:
+        lines.append(_wrap(warning, "  warning: ", " " * 11))
+    return lines
+
+
+def _threshold_lines(result: Any, requested: float | None) -> list[str]:
+    reason = getattr(result, "threshold_reason", "") or (
+        "Given with --threshold." if requested is not None else "The default."
+    )
+    return [f"Threshold: match probability {result.threshold:g}", _wrap(reason, "  why: ", " " * 7)]
+
+
+def _health_lines(report: Any) -> list[str]:
+    lines = [f"Health check ({report.seconds:.1f} s): {report.summary()}"]
+    for finding in report.findings:
+        lines.append(_wrap(finding.headline(), f"  {finding.severity:<8} ", " " * 11))
+        lines.append(_wrap(finding.advice, " " * 11 + "change: ", " " * 19))
+    return lines
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -544,7 +847,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--save-model", metavar="PATH", help="write the model as Splink JSON")
     p.add_argument(
-        "--threshold", type=float, default=0.9, help="match probability to link (default 0.9)"
+        "--threshold",
+        type=float,
+        default=None,
+        help="match probability to link (default: chosen from the model, and said why)",
     )
     p.add_argument(
         "--labels-column",
@@ -556,6 +862,18 @@ def build_parser() -> argparse.ArgumentParser:
         default="duckdb",
         help="duckdb (default, this machine) or spark (SPARK_REMOTE or WORKBENCH_SPARK_MASTER, "
         "local[*] by default; needs the spark extra and Java 17)",
+    )
+    p.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="print only the result lines and errors (no roles, model, progress or health check)",
+    )
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit with status 1 (after writing the output) when the health check finds a "
+        "serious problem",
     )
     p.set_defaults(func=cmd_link)
 
