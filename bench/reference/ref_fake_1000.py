@@ -45,8 +45,8 @@ linker.training.estimate_parameters_using_expectation_maximisation(
     block_on("first_name", "surname")
 )
 linker.training.estimate_parameters_using_expectation_maximisation(block_on("dob"))
-predictions = linker.inference.predict(threshold_match_probability=0.01)
+predictions = linker.inference.predict(threshold_match_probability=0.2)
 clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
-    predictions, threshold_match_probability=0.5
+    predictions, threshold_match_probability=0.9
 ).as_pandas_dataframe()
 write_clusters(clusters, args.out)

@@ -5,7 +5,7 @@ such as ``D.`` kept as one letter), the last word the surname (with a preceding 
 Van or De joined to it), any words between the middle names; gender to M/F; placeholder
 dates, postcodes and names null. The forename comparison has a level for an initial that
 agrees with the other record's forename. Blocking on name pairs, surname or forename with date
-of birth, postcode with surname; EM on date of birth and on names; clusters at 0.95.
+of birth, postcode with surname, date of birth; EM on date of birth and on names; clusters at 0.95.
 """
 
 from __future__ import annotations
@@ -91,6 +91,7 @@ settings = SettingsCreator(
         block_on("surname", "dob"),
         block_on("forename", "dob"),
         block_on("postcode", "surname"),
+        block_on("dob"),
         block_on("substr(forename,1,1)", "surname", "substr(dob,1,4)"),
     ],
 )

@@ -2,9 +2,10 @@
 
 Cleaning: dates of birth 1900-01-01, 1901-01-01 and 1970-01-01, postcodes NF1 1NF, ZZ99 3VZ
 and NFA, and names NFA, NOT KNOWN, UNKNOWN and NOT ENTERED are set to null before anything
-else, so they neither block nor match; names lower case. Names with Jaro-Winkler levels and
-term frequencies, date of birth, postcode, sex; blocking on name pairs, surname or forename
-with date of birth, postcode with surname; EM on date of birth and on names; clusters at 0.95.
+else, so they neither block nor match; names lower case. Forename and surname together (exact,
+swapped, Jaro-Winkler, either name), date of birth, postcode, sex; blocking on name pairs,
+surname or forename with date of birth, postcode with surname and date of birth; EM on date of
+birth and on names; clusters at 0.95.
 """
 
 from __future__ import annotations
@@ -35,11 +36,16 @@ df = pd.DataFrame(
     }
 )
 
+df["forename_surname"] = (df["forename"] + " " + df["surname"]).where(
+    df["forename"].notna() & df["surname"].notna()
+)
+
 settings = SettingsCreator(
     link_type="dedupe_only",
     comparisons=[
-        cl.NameComparison("forename").configure(term_frequency_adjustments=True),
-        cl.NameComparison("surname").configure(term_frequency_adjustments=True),
+        cl.ForenameSurnameComparison(
+            "forename", "surname", forename_surname_concat_col_name="forename_surname"
+        ),
         cl.DateOfBirthComparison("dob", input_is_string=True),
         cl.PostcodeComparison("postcode"),
         cl.ExactMatch("sex"),
@@ -49,6 +55,7 @@ settings = SettingsCreator(
         block_on("surname", "dob"),
         block_on("forename", "dob"),
         block_on("postcode", "surname"),
+        block_on("dob"),
         block_on("substr(forename,1,2)", "substr(surname,1,2)", "substr(dob,1,4)"),
     ],
 )

@@ -3,10 +3,10 @@
 Cleaning: the date of birth built from ``birth_year``, ``birth_month`` and ``birth_day``; the
 surname joined from ``surname_1`` and ``surname_2`` without a separator (so ``Mac Donald``,
 ``MacDonald`` and ``Smith-Jones``, ``Smith Jones`` agree); forename and middle name from
-``forename_1`` and ``forename_2``; placeholder dates, postcodes and names null. Names with
-Jaro-Winkler levels and term frequencies, date of birth, postcode, sex; blocking on name pairs,
-surname or forename with date of birth, postcode with surname; EM on date of birth and on
-names; clusters at match probability 0.95.
+``forename_1`` and ``forename_2``; placeholder dates, postcodes and names null. Forename and
+surname together (exact, swapped, Jaro-Winkler, either name), middle name, date of birth,
+postcode, sex; blocking on name pairs, surname or forename with date of birth, postcode with
+surname and date of birth; EM on date of birth and on names; clusters at 0.95.
 """
 
 from __future__ import annotations
@@ -46,12 +46,16 @@ df = pd.DataFrame(
         "sex": raw["sex"],
     }
 )
+df["forename_surname"] = (df["forename"] + " " + df["surname"]).where(
+    df["forename"].notna() & df["surname"].notna()
+)
 
 settings = SettingsCreator(
     link_type="dedupe_only",
     comparisons=[
-        cl.NameComparison("forename").configure(term_frequency_adjustments=True),
-        cl.NameComparison("surname").configure(term_frequency_adjustments=True),
+        cl.ForenameSurnameComparison(
+            "forename", "surname", forename_surname_concat_col_name="forename_surname"
+        ),
         cl.JaroWinklerAtThresholds("middle", [0.9]).configure(term_frequency_adjustments=True),
         cl.DateOfBirthComparison("dob", input_is_string=True),
         cl.PostcodeComparison("postcode"),
@@ -62,6 +66,7 @@ settings = SettingsCreator(
         block_on("surname", "dob"),
         block_on("forename", "dob"),
         block_on("postcode", "surname"),
+        block_on("dob"),
         block_on("substr(forename,1,2)", "substr(surname,1,2)", "substr(dob,1,4)"),
     ],
 )

@@ -1,10 +1,10 @@
 """Expert Splink 5 deduplication of people_1m.parquet (a million synthetic records).
 
-Cleaning: names lower case, placeholder dates, postcodes and names null. Names with
-Jaro-Winkler levels and term frequencies, date of birth, postcode, PNC ID within one edit, sex;
-blocking on name pairs, surname or forename with date of birth, postcode with surname and PNC
-ID; u from 10 million random pairs; EM on date of birth and on names, each sampled to two
-million pairs; clusters at match probability 0.95.
+Cleaning: names lower case, placeholder dates, postcodes and names null. Forename and surname
+(swaps included), date of birth, postcode, PNC ID within one edit, sex; blocking on name pairs,
+surname or forename with date of birth, postcode with surname or date of birth, swapped names
+and PNC ID; u from 10 million random pairs; EM on date of birth and on names, each sampled to
+two million pairs; clusters at match probability 0.95.
 """
 
 from __future__ import annotations
@@ -37,11 +37,16 @@ df = pd.DataFrame(
 )
 del raw
 
+df["forename_surname"] = (df["forename"] + " " + df["surname"]).where(
+    df["forename"].notna() & df["surname"].notna()
+)
+
 settings = SettingsCreator(
     link_type="dedupe_only",
     comparisons=[
-        cl.NameComparison("forename").configure(term_frequency_adjustments=True),
-        cl.NameComparison("surname").configure(term_frequency_adjustments=True),
+        cl.ForenameSurnameComparison(
+            "forename", "surname", forename_surname_concat_col_name="forename_surname"
+        ),
         cl.DateOfBirthComparison("dob", input_is_string=True),
         cl.PostcodeComparison("postcode"),
         cl.LevenshteinAtThresholds("pnc", [1]),
@@ -52,6 +57,7 @@ settings = SettingsCreator(
         block_on("surname", "dob"),
         block_on("forename", "dob"),
         block_on("postcode", "surname"),
+        block_on("dob"),
         block_on("pnc"),
     ],
 )

@@ -3,10 +3,10 @@
 Cleaning: the CPS ``defendant_name`` (``SURNAME, Forename Middle``) and the courts'
 ``first_names`` split into forename and middle name; the police postcode taken from the end of
 the address line; dates parsed from each system's format; names lower case; placeholder dates,
-postcodes and names null. Forename, surname and middle name with Jaro-Winkler levels and term
-frequencies, date of birth, postcode, PNC ID (police and CPS-held court records) and sex;
-blocking on name pairs, surname or forename with date of birth, postcode with surname and PNC
-ID; EM on date of birth and on names; clusters at match probability 0.95.
+postcodes and names null. Forename and surname together (exact, swapped, Jaro-Winkler, either
+name, with term frequencies), middle name, date of birth, postcode, PNC ID and sex; blocking on
+name pairs, surname or forename with date of birth, postcode with surname, date of birth and
+PNC ID; EM on date of birth and on names; clusters at match probability 0.95.
 """
 
 from __future__ import annotations
@@ -79,11 +79,22 @@ courts = pd.DataFrame(
     }
 )
 
+police["forename_surname"] = (police["forename"] + " " + police["surname"]).where(
+    police["forename"].notna() & police["surname"].notna()
+)
+cps["forename_surname"] = (cps["forename"] + " " + cps["surname"]).where(
+    cps["forename"].notna() & cps["surname"].notna()
+)
+courts["forename_surname"] = (courts["forename"] + " " + courts["surname"]).where(
+    courts["forename"].notna() & courts["surname"].notna()
+)
+
 settings = SettingsCreator(
     link_type="link_and_dedupe",
     comparisons=[
-        cl.NameComparison("forename").configure(term_frequency_adjustments=True),
-        cl.NameComparison("surname").configure(term_frequency_adjustments=True),
+        cl.ForenameSurnameComparison(
+            "forename", "surname", forename_surname_concat_col_name="forename_surname"
+        ),
         cl.JaroWinklerAtThresholds("middle", [0.9]).configure(term_frequency_adjustments=True),
         cl.DateOfBirthComparison("dob", input_is_string=True),
         cl.PostcodeComparison("postcode"),
@@ -95,6 +106,7 @@ settings = SettingsCreator(
         block_on("surname", "dob"),
         block_on("forename", "dob"),
         block_on("postcode", "surname"),
+        block_on("dob"),
         block_on("pnc"),
         block_on("substr(forename,1,1)", "substr(surname,1,1)", "postcode"),
     ],

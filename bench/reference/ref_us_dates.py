@@ -2,10 +2,10 @@
 
 Cleaning: both systems' columns mapped to one schema; dates parsed as mm/dd/yyyy; names lower
 case; placeholder dates, postcodes and names null. Each system holds a person once, so the
-link type is link only. Names with Jaro-Winkler levels and term frequencies, date of birth
-(whose levels include a day/month swap within a month or a year), postcode; blocking on name
-pairs, surname or forename with date of birth, postcode with surname; EM on date of birth and
-on names; clusters at match probability 0.9.
+link type is link only. Forename and surname together (exact, swapped, Jaro-Winkler, either
+name), date of birth, postcode; blocking on name pairs, surname or forename with date of birth,
+postcode with either name and date of birth; EM on date of birth and on names; clusters at
+match probability 0.9.
 """
 
 from __future__ import annotations
@@ -45,11 +45,19 @@ b = pd.DataFrame(
     }
 )
 
+a["forename_surname"] = (a["forename"] + " " + a["surname"]).where(
+    a["forename"].notna() & a["surname"].notna()
+)
+b["forename_surname"] = (b["forename"] + " " + b["surname"]).where(
+    b["forename"].notna() & b["surname"].notna()
+)
+
 settings = SettingsCreator(
     link_type="link_only",
     comparisons=[
-        cl.NameComparison("forename").configure(term_frequency_adjustments=True),
-        cl.NameComparison("surname").configure(term_frequency_adjustments=True),
+        cl.ForenameSurnameComparison(
+            "forename", "surname", forename_surname_concat_col_name="forename_surname"
+        ),
         cl.DateOfBirthComparison("dob", input_is_string=True),
         cl.PostcodeComparison("postcode"),
     ],
@@ -58,6 +66,7 @@ settings = SettingsCreator(
         block_on("surname", "dob"),
         block_on("forename", "dob"),
         block_on("postcode", "surname"),
+        block_on("dob"),
         block_on("postcode", "forename"),
         block_on("substr(forename,1,2)", "substr(surname,1,2)", "substr(dob,1,4)"),
     ],
