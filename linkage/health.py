@@ -95,8 +95,13 @@ RECALL_WARNING = 0.95
 RECALL_SERIOUS = 0.8
 #: Records sampled as probes for the blocking recall estimate.
 RECALL_PROBES = 1000
-#: Most records one probe may be paired with by one candidate key.
+#: Most records one probe may be paired with by one candidate key...
 RECALL_KEY_PARTNERS = 500.0
+#: ... and at most this share of all records (so sex alone is never a key).
+RECALL_KEY_SHARE = 0.05
+#: Pairs the model gives less than this match probability count for nothing: thousands of
+#: near-certain non-matches would otherwise add up to phantom matches.
+RECALL_MIN_PROBABILITY = 0.01
 #: Most records one probe may be paired with over all candidate keys.
 RECALL_TOTAL_PARTNERS = 500.0
 #: Likely matches needed in the recall sample before the estimate is given.
@@ -811,15 +816,14 @@ def _partners(con: duckdb.DuckDBPyConnection, key: Sequence[str], n: int) -> flo
 
 
 def _candidate_keys(con: duckdb.DuckDBPyConnection, columns: list[str], n: int) -> list[list[str]]:
+    cap = min(RECALL_KEY_PARTNERS, max(RECALL_KEY_SHARE * n, 2.0))
     sizes = {c: _partners(con, [c], n) for c in columns}
-    keys: list[tuple[float, list[str]]] = [
-        (s, [c]) for c, s in sizes.items() if 0 < s <= RECALL_KEY_PARTNERS
-    ]
-    broad = [c for c, s in sizes.items() if s > RECALL_KEY_PARTNERS]
+    keys: list[tuple[float, list[str]]] = [(s, [c]) for c, s in sizes.items() if 0 < s <= cap]
+    broad = [c for c, s in sizes.items() if s > cap]
     for i, a in enumerate(broad):
         for b in broad[i + 1 :]:
             s = _partners(con, [a, b], n)
-            if 0 < s <= RECALL_KEY_PARTNERS:
+            if 0 < s <= cap:
                 keys.append((s, [a, b]))
     keys.sort(key=lambda item: item[0])
     chosen, total = [], 0.0
@@ -841,10 +845,12 @@ def estimate_blocking_recall(
 
     Method: sample ``probes`` records; pair each with every record that agrees with it
     exactly on at least one candidate key (each compared column alone, or two broad columns
-    together, limited so each probe meets at most a few hundred records); score those pairs
+    together, limited so each probe meets at most a few hundred records and a key never
+    pairs it with more than :data:`RECALL_KEY_SHARE` of the records); score those pairs
     with the model's levels and prior (no term-frequency adjustment) to get each pair's match
-    probability; and divide the expected matches among the pairs the blocking rules generate
-    by the expected matches among all of them. True matches that agree on no candidate key are
+    probability (below :data:`RECALL_MIN_PROBABILITY` counted as none); and divide the
+    expected matches among the pairs the blocking rules generate by the expected matches
+    among all of them. True matches that agree on no candidate key are
     outside both counts, so the estimate is the recall among matches agreeing exactly on at
     least one compared column (an upper bound, close to the real recall on most data).
 
@@ -892,6 +898,7 @@ def estimate_blocking_recall(
             con.close()
     logit = scorer.prior_logit + scored["weights"].sum(axis=1)
     prob = 1.0 / (1.0 + np.exp2(-np.clip(logit, -60, 60)))
+    prob[prob < RECALL_MIN_PROBABILITY] = 0.0
     found = scored["found"]
     likely = float(prob.sum())
     missed = {
