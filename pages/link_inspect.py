@@ -3,11 +3,12 @@
 import streamlit as st
 
 from linkage import charts
+from linkage.health import saved_report
 from linkage.registry import get_model
 from linkage.spec_table import em_sessions_table, model_parameters_table, tf_columns
 from linkage.workflow import load_linker
 from workbench.ui.context import user_errors, workspace
-from workbench.ui.linkage_widgets import chart_and_table, choose_model
+from workbench.ui.linkage_widgets import chart_and_table, choose_model, health_panel
 
 st.title("Inspect a model")
 st.caption(
@@ -24,6 +25,7 @@ with user_errors():
 if model is None:
     st.stop()
 parameters = model_parameters_table(saved["settings"])
+health_panel(saved_report(saved["metrics"]))
 
 weights, mu, sessions, tf, unlinkable = st.tabs(
     ["Match weights", "m and u", "Training sessions", "Term frequency", "Unlinkables"]

@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from linkage.health import saved_report
 from linkage.registry import get_model
 from linkage.spec_table import (
     em_sessions_table,
@@ -16,6 +17,7 @@ from workbench.ui.linkage_widgets import (
     choose_link_type,
     current_job,
     draft_or_suggestion,
+    health_panel,
     show_job_progress,
     start_training,
 )
@@ -93,6 +95,7 @@ if run.warnings:
     with st.expander(f"{len(run.warnings)} training warnings", icon=":material/warning:"):
         for warning in run.warnings:
             st.warning(warning)
+health_panel(saved_report(run.metrics))
 with user_errors():
     model = get_model(ws, run.model_id)
     st.subheader("Training sessions")

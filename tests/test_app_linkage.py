@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,7 +11,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from linkage import registry, workflow
+from linkage import health, registry, workflow
 from linkage.model_spec import BlockingRuleSpec, ComparisonSpec, ModelSpec
 from linkage.spec_table import (
     apply_comparisons_table,
@@ -253,3 +255,82 @@ def test_bad_edits_are_refused_with_the_row_named() -> None:
         remove_rules(_spec(), ["dob", "first_name + surname"])
     assert parse_rule("surname + year(dob)").expressions == ["surname", "year(dob)"]
     assert isinstance(comparisons_table(_spec()), pd.DataFrame)
+
+
+def _page_text(at: AppTest) -> str:
+    parts = [*at.markdown, *at.caption, *at.error, *at.warning, *at.info, *at.success]
+    return "\n".join(str(p.value) for p in parts)
+
+
+def test_train_page_shows_the_health_check(app_env: Path) -> None:
+    at = _app("pages/link_train.py")
+    assert any(h.value == "Health check" for h in at.subheader)
+    with Workspace(app_env) as ws:
+        models = registry.list_models(ws)
+        model_id = models.loc[models["name"] == "small", "model_id"].iloc[-1]
+        saved = registry.get_model(ws, model_id)
+    report = health.saved_report(saved["metrics"])
+    assert report is not None, "training in the app saves the health check with the model"
+    assert "blocking_recall" in report.measures
+    text = _page_text(at)
+    for finding in report.findings:
+        assert finding.message in text
+        if finding.comparison:
+            assert f"**{finding.comparison}" in text
+
+
+def test_inspect_page_shows_the_saved_health_check(
+    app_env: Path, tmp_path: Path, monkeypatch
+) -> None:
+    copy = tmp_path / "ws.duckdb"
+    with Workspace(app_env) as ws:
+        ws.query("CHECKPOINT")
+    shutil.copy(app_env, copy)
+    report = health.HealthReport(
+        findings=[
+            health.Finding(
+                "redundant",
+                health.SERIOUS,
+                "dob and birth_year agree together 54 times as often as independent evidence.",
+                "Compare only one of them.",
+                comparison="dob + birth_year",
+            ),
+            health.Finding(
+                "untrained",
+                health.WARNING,
+                "Training never saw a pair at this level.",
+                "Merge the level into its neighbour.",
+                comparison="postcode",
+                level="Exact match on sector",
+            ),
+            health.Finding(
+                "blocking_recall", health.INFO, "The rules find about 99%.", "Nothing to change."
+            ),
+        ]
+    )
+
+    def store(with_report: bool) -> None:
+        with Workspace(copy) as ws:
+            for model_id in registry.list_models(ws)["model_id"]:
+                metrics = dict(registry.get_model(ws, model_id)["metrics"])
+                metrics.pop("health", None)
+                if with_report:
+                    metrics["health"] = report.to_dict()
+                with ws.transaction() as cur:
+                    cur.execute(
+                        "UPDATE wb.models SET metrics = ? WHERE model_id = ?",
+                        [json.dumps(metrics), model_id],
+                    )
+
+    store(with_report=True)
+    monkeypatch.setenv("WORKBENCH_WORKSPACE", str(copy))
+    at = _app("pages/link_inspect.py")
+    assert any(h.value == "Health check" for h in at.subheader)
+    assert any("**dob + birth_year**" in e.value and "Change:" in e.value for e in at.error)
+    assert any("**postcode · Exact match on sector**" in w.value for w in at.warning)
+    assert any(e.label == "1 note" for e in at.expander)
+
+    store(with_report=False)
+    workflow.forget_linkers()
+    at = _app("pages/link_inspect.py")
+    assert any("saved before models were checked" in c.value for c in at.caption)

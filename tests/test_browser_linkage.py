@@ -58,3 +58,42 @@ def test_configure_train_and_move_the_threshold(tmp_path: Path) -> None:
         after = _metric(page, "Clusters (people)")
         assert after != before, (before, after)
         screenshot(page, "link-clusters-after")
+
+
+def test_health_check_on_train_and_inspect(tmp_path: Path) -> None:
+    require_chromium()
+    path = tmp_path / "ws.duckdb"
+    make_people_workspace(path)
+    with streamlit_server(path) as base, browser_page() as page:
+        page.goto(base)
+        wait_idle(page)
+        nav = page.locator('[data-testid="stSidebar"]')
+        nav.get_by_role("link", name="Train", exact=True).click()
+        wait_idle(page)
+        page.locator("button").filter(has_text="Train").click()
+        page.get_by_text("Trained police + courts").wait_for(timeout=180_000)
+        wait_idle(page)
+        heading = page.get_by_role("heading", name="Health check")
+        heading.wait_for()
+        notes = page.locator('[data-testid="stExpander"]').filter(has_text="note")
+        if notes.count():
+            notes.first.locator("summary").click()
+            wait_idle(page)
+        section = page.locator('[data-testid="stMain"]').inner_text()
+        assert "blocking rules find" in section
+        assert "m_20" not in section, "no raw model ids"
+        heading.scroll_into_view_if_needed()
+        screenshot(page, "link-train-health")
+
+        nav.get_by_role("link", name="Inspect", exact=True).click()
+        wait_idle(page)
+        page.get_by_role("heading", name="Inspect a model").wait_for()
+        page.get_by_role("heading", name="Health check").wait_for()
+        notes = page.locator('[data-testid="stExpander"]').filter(has_text="note")
+        if notes.count():
+            notes.first.locator("summary").click()
+            wait_idle(page)
+        text = page.locator('[data-testid="stMain"]').inner_text()
+        assert "blocking rules find" in text and "Change:" in text
+        assert "m_20" not in text, "no raw model ids"
+        screenshot(page, "link-inspect-health")

@@ -17,6 +17,7 @@ import streamlit as st
 from linkage import registry, workflow
 from linkage.blocking import cumulative_comparisons
 from linkage.data import PreparedInput, prepare_frames
+from linkage.health import INFO, SERIOUS, WARNING, Finding, HealthReport
 from linkage.model_spec import COMPARISON_KINDS, BlockingRuleSpec, ModelSpec
 from linkage.spec_table import (
     KINDS_WITH_TF,
@@ -180,6 +181,59 @@ def _draw(chart: alt.TopLevelMixin | Callable[[], alt.TopLevelMixin]) -> None:
     # Splink's concatenated charts have fixed sizes and draw blank when stretched.
     compound = isinstance(built, alt.ConcatChart | alt.VConcatChart | alt.HConcatChart)
     st.altair_chart(built, width="content" if compound else "stretch")
+
+
+# ----------------------------------------------------------------- health check
+_HEALTH_BOXES = {
+    SERIOUS: (st.error, ":material/error:"),
+    WARNING: (st.warning, ":material/warning:"),
+    INFO: (st.info, ":material/info:"),
+}
+
+
+def _finding_text(finding: Finding) -> str:
+    where = finding.comparison or ""
+    if finding.level:
+        where = f"{where} · {finding.level}" if where else finding.level
+    text = f"**{where}** — {finding.message}" if where else finding.message
+    if finding.severity == INFO:
+        return f"{text}\n\n{finding.advice}"
+    return f"{text}\n\n**Change:** {finding.advice}"
+
+
+def health_panel(report: HealthReport | None) -> None:
+    """A model's health check: a summary, then each finding naming its comparison.
+
+    Serious problems and warnings are shown in full; notes (such as the estimated blocking
+    recall) sit in an expander. ``None`` (a version saved before the check existed) says so.
+    """
+    st.subheader("Health check")
+    if report is None:
+        st.caption(
+            "This version was saved before models were checked; train it again to see its "
+            "health check."
+        )
+        return
+    problems = [f for f in report.findings if f.severity in (SERIOUS, WARNING)]
+    notes = [f for f in report.findings if f.severity not in (SERIOUS, WARNING)]
+    if not problems:
+        st.success(
+            "No problems found in the weights, the comparisons, the blocking or the clusters.",
+            icon=":material/check_circle:",
+        )
+    else:
+        st.caption(
+            f"{report.summary()}. Serious problems probably make the links wrong; warnings "
+            "deserve a look before the results are used."
+        )
+    for finding in problems:
+        box, icon = _HEALTH_BOXES[finding.severity]
+        box(_finding_text(finding), icon=icon)
+    if notes:
+        label = f"{len(notes)} note{'s' if len(notes) != 1 else ''}"
+        with st.expander(label, icon=":material/info:"):
+            for finding in notes:
+                st.markdown(_finding_text(finding))
 
 
 # ----------------------------------------------------------------- cached inputs
