@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 #: Column names taken as the record id when ``--unique-id`` is not given.
 DEFAULT_ID_COLUMNS = ("unique_id", "id")
 _OUTPUT_COLUMNS = ("source_dataset", "unique_id", "cluster_id")
+_ROW = "__wb_row"
 
 
 @dataclass
@@ -181,19 +182,31 @@ def prepare_input(
         )
     con = duckdb.connect()
     try:
-        con.register("link_input", frame)
+        # Without an id column, records are numbered here, once, so the number names the same
+        # record in the standardised table and in the output (a window over a parallel scan
+        # would not).
+        source = frame.assign(**{_ROW: [str(i) for i in range(1, len(frame) + 1)]})
+        con.register("link_input", source if id_col is None else frame)
         types = {str(r[0]): str(r[1]) for r in con.execute("DESCRIBE link_input").fetchall()}
         formats = detect_value_formats(con, quote_ident("link_input"), types, roles)
         sql, params = standardise_sql(
-            quote_ident("link_input"), types, roles, name, formats=formats
+            quote_ident("link_input"),
+            types,
+            roles,
+            name,
+            unique_id_column=_ROW if id_col is None else None,
+            formats=formats,
         )
         standardised = con.execute(sql, params).df()
         raw = frame.copy()
-        if id_col is None:
-            raw_ids = con.execute("SELECT CAST(row_number() OVER () AS VARCHAR) FROM link_input")
-            ids = [r[0] for r in raw_ids.fetchall()]
-        else:
-            ids = frame[id_col].astype("string").to_numpy()
+        ids = (source[_ROW] if id_col is None else frame[id_col].astype("string")).to_numpy()
+        # Standardised rows in the input's order, so columns kept beside them line up.
+        if standardised["unique_id"].is_unique:
+            order = pd.Index(standardised["unique_id"].astype(str)).get_indexer(
+                pd.Index([str(i) for i in ids])
+            )
+            if len(order) == len(standardised) and (order >= 0).all():
+                standardised = standardised.iloc[order].reset_index(drop=True)
     except (duckdb.Error, ValueError) as exc:
         raise LinkageError(
             f"Input {name!r} could not be standardised: {str(exc).splitlines()[0]}",

@@ -369,3 +369,26 @@ def test_levels_table_explains_every_level(people):
     assert table["meaning"].str.len().gt(0).all()
     sector = table[table["level"].str.contains("sector")]["meaning"].iloc[0]
     assert "sector" in sector
+
+
+@pytest.mark.parametrize("with_id", [True, False])
+def test_standardised_records_keep_the_input_order_at_scale(with_id):
+    n = 300_000
+    frame = pd.DataFrame(
+        {
+            "forename": [("ANNA", "JOHN", "MARY", "ALI", "ZOE")[i % 5] for i in range(n)],
+            "surname": [f"SMITH{i % 977}" for i in range(n)],
+            "sex": [("F", "M", "M", "F", "F")[i % 5] for i in range(n)],
+            "dob": (
+                pd.Timestamp("1971-01-01")
+                + pd.to_timedelta([i % 15000 for i in range(n)], unit="D")
+            ).strftime("%Y-%m-%d"),
+        }
+    )
+    if with_id:
+        frame.insert(0, "id", [f"R{n - i}" for i in range(n)])
+    linked = prepare_input("big", frame)
+    std = linked.standardised
+    assert (std["first_name"].to_numpy() == frame["forename"].to_numpy()).all()
+    assert (std["dob"].dt.strftime("%Y-%m-%d").to_numpy() == frame["dob"].to_numpy()).all()
+    assert (std["unique_id"].to_numpy() == linked.raw["unique_id"].to_numpy()).all()
