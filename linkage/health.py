@@ -598,7 +598,7 @@ class _Scorer:
             inner.append(f"l.{q} AS {quote_ident(c + '_l')}")
             inner.append(f"r.{q} AS {quote_ident(c + '_r')}")
         found = " OR ".join(f"({r})" for r in self.rules) or "FALSE"
-        inner.append(f"({found}) AS __found")
+        inner.append(f"coalesce({found}, FALSE) AS __found")
         for k, key in enumerate(keys):
             same = " AND ".join(f"l.{quote_ident(c)} = r.{quote_ident(c)}" for c in key)
             inner.append(f"coalesce({same}, FALSE) AS __key_{k}")
@@ -651,12 +651,16 @@ def _hash_sql(seed: int, n: int) -> str:
 
 
 def _prepare_records(con: duckdb.DuckDBPyConnection) -> tuple[int, list[str]]:
+    """Number the records once per connection (table ``__health_rec``, column ``__rid``)."""
     columns = [str(r[0]) for r in con.execute("DESCRIBE records").fetchall()]
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE __health_rec AS SELECT "
-        "CAST(row_number() OVER (ORDER BY source_dataset, unique_id) - 1 AS BIGINT) AS __rid, "
-        "* FROM records"
-    )
+    made = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = '__health_rec'"
+    ).fetchall()[0][0]
+    if not made:
+        con.execute(
+            "CREATE TEMP TABLE __health_rec AS SELECT CAST(row_number() OVER "
+            "(ORDER BY source_dataset, unique_id) - 1 AS BIGINT) AS __rid, * FROM records"
+        )
     n = int(con.execute("SELECT count(*) FROM __health_rec").fetchall()[0][0])
     return n, columns
 
