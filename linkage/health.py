@@ -768,10 +768,10 @@ def _redundant(table: pd.DataFrame) -> list[Finding]:
             )
         else:
             advice = (
-                f"If {drop} is derived from {keep} (a town from a postcode, a year from a date), "
-                "compare only one of them; if they are separate facts that go together in this "
-                "data, expect scores to be too sure when both agree and check such pairs on the "
-                "Review page."
+                "If one of them is worked out from the other (as a town is from a postcode), "
+                f"compare only {keep}; if they are separate facts that often go together here "
+                "(family names, local areas), scores are too sure when both agree: check such "
+                "pairs on the Review page."
             )
         out.append(
             Finding(
