@@ -11,7 +11,8 @@ Each problem becomes a :class:`Finding` with a severity:
 The checks, and the limits they use (module constants, so they are stated once):
 
 - untrained levels: a level whose m (or u) probability no training step estimated, so Splink
-  scores it with a default weight (:func:`check_levels`);
+  scores it with a default weight (:func:`check_levels`); serious when that made-up weight is
+  extreme;
 - weights out of order: a closer level weighing more than :data:`ORDER_TOLERANCE_BITS` less
   than a looser one in the same comparison (the ELSE level and levels of another kind, such
   as swapped names, are left out);
@@ -368,11 +369,13 @@ def _untrained(levels: list[_Level]) -> list[Finding]:
     filled: list[str] = []
     for lv in real:
         shown = f" ({lv.weight:+.1f})" if lv.weight is not None else ""
+        extreme = lv.weight is not None and abs(lv.weight) > EXTREME_WEIGHT_BITS
+        severity = SERIOUS if extreme else WARNING
         if not lv.m_trained:
             out.append(
                 Finding(
                     "untrained",
-                    WARNING,
+                    severity,
                     f"Training never saw a pair at this level, so its m probability is "
                     f"Splink's default and its weight{shown} is made up.",
                     "Merge the level into its neighbour (drop the threshold that makes it), or "
@@ -386,7 +389,7 @@ def _untrained(levels: list[_Level]) -> list[Finding]:
             out.append(
                 Finding(
                     "untrained",
-                    WARNING,
+                    severity,
                     "No random pair agreed like this when u was estimated, so its u "
                     f"probability is Splink's default and its weight{shown} is made up.",
                     "Sample more random pairs for u in the training plan, or merge the level "
@@ -462,6 +465,8 @@ def _extreme(levels: list[_Level]) -> list[Finding]:
     for lv in levels:
         if lv.is_null or lv.weight is None or abs(lv.weight) <= EXTREME_WEIGHT_BITS:
             continue
+        if not (lv.m_trained and lv.u_trained):
+            continue  # reported once, as an untrained level whose made-up weight is extreme
         comp = lv.comparison
         if lv.weight > 0:
             message = (

@@ -124,6 +124,17 @@ def test_untrained_level_left_at_splinks_default(settings, frames) -> None:
     assert "default" in findings[0].message and findings[0].advice
 
 
+def test_untrained_level_with_an_extreme_weight_is_one_serious_finding(settings, frames) -> None:
+    edited = copy.deepcopy(settings)
+    level = _level(edited, "postcode", "Exact match on district")
+    level.pop("u_probability")
+    level["m_probability"] = 1e-13
+    findings = [f for f in check_levels(_loaded(edited, frames)) if f.comparison == "postcode"]
+    assert [(f.check, f.severity, f.level) for f in findings] == [
+        ("untrained", health.SERIOUS, "Exact match on district")
+    ]
+
+
 def test_comparison_with_no_trained_level_is_serious(settings, frames) -> None:
     edited = copy.deepcopy(settings)
     for level in _comparison(edited, "sex")["comparison_levels"]:
