@@ -1040,23 +1040,69 @@ def check_clusters(
     out: list[Finding] = []
     median = float(multi.median())
     big = multi[(multi > LARGE_CLUSTER_RECORDS) & (multi > LARGE_CLUSTER_FACTOR * median)]
-    if not big.empty:
-        largest = int(big.max())
+    density = _cluster_density(pairs, clusters, list(big.index), threshold)
+    loose = big[density.reindex(big.index).fillna(0.0) < DENSE_CLUSTER_SHARE]
+    tight = big.drop(loose.index)
+    if not loose.empty:
+        largest = int(loose.max())
         out.append(
             Finding(
                 "large_clusters",
                 SERIOUS,
-                f"{len(big):,} cluster{'s are' if len(big) != 1 else ' is'} far larger than the "
-                f"rest: the largest holds {largest:,} records, {largest / median:.0f} times the "
-                f"typical linked cluster ({median:.0f} records). One person rarely has that many "
-                "records; chains of false links are likely.",
+                f"{len(loose):,} cluster{'s are' if len(loose) != 1 else ' is'} far larger than "
+                f"the rest and loosely knit: the largest holds {largest:,} records, "
+                f"{largest / median:.0f} times the typical linked cluster ({median:.0f} "
+                "records), and fewer than half of its records are linked to each other directly. "
+                "Chains of false links are likely.",
                 "Raise the threshold (the Threshold and clusters page shows the effect), or make "
                 "the model stricter on what these records share (a common name or placeholder "
                 "value), then look at the cluster on the Threshold and clusters page.",
             )
         )
+    if not tight.empty:
+        largest = int(tight.max())
+        out.append(
+            Finding(
+                "large_clusters",
+                INFO,
+                f"{len(tight):,} cluster{'s are' if len(tight) != 1 else ' is'} far larger than "
+                f"the rest (the largest holds {largest:,} records) but tightly knit: most of "
+                "their records are linked to each other directly, as the records of one person "
+                "with many cases are.",
+                "Nothing to change unless a look at the cluster on the Threshold and clusters "
+                "page shows different people.",
+            )
+        )
     out += _weak_links(pairs, clusters, threshold)
     return out
+
+
+#: A large cluster whose records are directly linked in at least this share of their pairs is
+#: taken as one person with many records, not a chain of false links.
+DENSE_CLUSTER_SHARE = 0.5
+
+
+def _cluster_density(
+    pairs: pd.DataFrame | duckdb.DuckDBPyRelation,
+    clusters: pd.DataFrame,
+    cluster_ids: list[Any],
+    threshold: float | None,
+) -> pd.Series:
+    """Share of each cluster's record pairs that are linked directly (at the threshold)."""
+    if not cluster_ids:
+        return pd.Series(dtype=float)
+    edges = edges_from_pairs(pairs)
+    if threshold is not None:
+        edges = edges[edges["match_probability"] >= threshold]
+    keys = clusters["source_dataset"].astype(str) + "\x1f" + clusters["unique_id"].astype(str)
+    cluster_of = pd.Series(clusters["cluster_id"].to_numpy(), index=keys.to_numpy())
+    left = cluster_of.reindex(_node_key(edges, "l").to_numpy()).to_numpy()
+    right = cluster_of.reindex(_node_key(edges, "r").to_numpy()).to_numpy()
+    inside = pd.Series(left[(left == right)])
+    wanted = set(cluster_ids)
+    counts = inside[inside.isin(wanted)].value_counts()
+    sizes = clusters[clusters["cluster_id"].isin(wanted)].groupby("cluster_id").size()
+    return (counts.reindex(sizes.index).fillna(0) / (sizes * (sizes - 1) / 2)).astype(float)
 
 
 def _node_key(edges: pd.DataFrame, side: str) -> pd.Series:

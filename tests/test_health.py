@@ -340,6 +340,15 @@ def test_cluster_far_larger_than_the_rest() -> None:
     assert not check_clusters(pairs, clusters, 0.9)
 
 
+def test_large_tightly_knit_cluster_is_a_note_not_a_problem() -> None:
+    # One person with 60 records, every pair of them linked directly (a repeat offender).
+    clique = [(i, j, 15.0) for i in range(60) for j in range(i + 1, 60)]
+    pairs, clusters = _graph(clique + _pairs_of_two(60, 30), 120)
+    large = _found(check_clusters(pairs, clusters, 0.9), "large_clusters")
+    assert [f.severity for f in large] == [health.INFO]
+    assert "tightly knit" in large[0].message
+
+
 def _triangles(link_weight: float) -> list[tuple[int, int, float]]:
     strong = [(0, 1, 12.0), (1, 2, 12.0), (0, 2, 12.0), (3, 4, 12.0), (4, 5, 12.0), (3, 5, 12.0)]
     return [*strong, (2, 3, link_weight)]
