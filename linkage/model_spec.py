@@ -463,8 +463,13 @@ class ModelSpec:
             )
 
     # ----------------------------------------------------------------- splink
-    def to_splink_settings(self) -> SettingsCreator:
-        """Build Splink settings with intermediate columns kept (for waterfall charts).
+    def to_splink_settings(self, keep_intermediate: bool = True) -> SettingsCreator:
+        """Build Splink settings.
+
+        Args:
+            keep_intermediate: Keep each comparison's level, Bayes factor and the compared
+                values on every scored pair (for waterfall charts and pair browsing); without
+                them scoring is quicker and lighter.
 
         Returns:
             A ``splink.SettingsCreator``.
@@ -474,8 +479,8 @@ class ModelSpec:
             link_type=self.link_type,
             comparisons=[c.to_splink() for c in self.comparisons],
             blocking_rules_to_generate_predictions=[r.to_splink() for r in self.blocking_rules],
-            retain_intermediate_calculation_columns=True,
-            retain_matching_columns=True,
+            retain_intermediate_calculation_columns=keep_intermediate,
+            retain_matching_columns=keep_intermediate,
             max_iterations=self.training.max_iterations,
             em_convergence=self.training.em_convergence,
         )

@@ -27,6 +27,7 @@ from linkage.evaluate import (
 from linkage.predict import (
     ClusterSummary,
     cluster_at_threshold,
+    edges_from_pairs,
     nodes_from_model,
     predict_pairs,
     summarise_clusters,
@@ -45,7 +46,7 @@ class LinkResult:
     Attributes:
         clusters: ``source_dataset``, ``unique_id``, ``cluster_id`` per record.
         model: The trained (or loaded) model.
-        pairs: The scored pairs.
+        pairs: The scored pairs: ids, match weight and match probability.
         summary: Cluster counts and sizes.
         threshold: The match probability used.
         metrics: Quality against the truth column, when one was given.
@@ -187,7 +188,7 @@ def link_frames(
             if progress is not None:
                 progress(message, 0.8 * fraction)
 
-        model = train_model(data, spec, progress=scaled, backend=backend)
+        model = train_model(data, spec, progress=scaled, backend=backend, keep_intermediate=False)
     if progress is not None:
         progress("Scoring pairs", 0.85)
     if backend == "spark":
@@ -198,7 +199,8 @@ def link_frames(
         finally:
             shutil.rmtree(written, ignore_errors=True)
     else:
-        pairs = predict_pairs(model)
+        # Only the columns clustering and measuring read leave DuckDB.
+        pairs = edges_from_pairs(predict_pairs(model, as_pandas=False))
     if threshold is None:
         choice = choose_threshold(pairs)
         threshold, threshold_reason = choice.threshold, choice.reason

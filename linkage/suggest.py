@@ -423,12 +423,16 @@ def _comparison_for(
             )
         if p.contains_at > 0.5:
             return ComparisonSpec(col, "email", note="E-mail address.")
-        if low_cardinality:
+        filled = max(p.completeness * n_records, 1.0)
+        if low_cardinality or p.distinct <= 0.1 * filled:
+            # A category (occupation, birth place, nationality): the same value is the
+            # evidence, a rare one more than a common one; near spellings mean little.
             return ComparisonSpec(
                 col,
                 "exact",
                 term_frequency_adjustments=True,
-                note="Other text with few values: exact match weighted by rarity.",
+                note="Other text with values that repeat (a category): exact match weighted "
+                "by rarity.",
             )
         return ComparisonSpec(
             col,

@@ -338,6 +338,7 @@ def train_model(
     progress: Progress | None = None,
     db_api: DuckDBAPI | None = None,
     backend: str | None = None,
+    keep_intermediate: bool = True,
 ) -> TrainedModel:
     """Train the model: prior from deterministic rules, u by sampling, m by EM sessions.
 
@@ -347,6 +348,8 @@ def train_model(
         progress: Called with a message and the fraction done after each step.
         db_api: A Splink database API for this run only; a fresh one by default.
         backend: ``duckdb`` (default) or ``spark``, when ``db_api`` is not given.
+        keep_intermediate: Score pairs with each comparison's level and Bayes factor (for
+            waterfall charts); see :meth:`ModelSpec.to_splink_settings`.
 
     Returns:
         The trained model.
@@ -368,7 +371,9 @@ def train_model(
 
     _report(progress, "Preparing the model", 0.0)
     t0 = time.perf_counter()
-    linker, api = build_linker(data, spec.to_splink_settings(), db_api, backend=backend)
+    linker, api = build_linker(
+        data, spec.to_splink_settings(keep_intermediate), db_api, backend=backend
+    )
     timings["setup"] = time.perf_counter() - t0
 
     _report(progress, "Estimating how often two random records match", 1 / n_steps)
@@ -457,8 +462,10 @@ def _run_em_session(
         kwargs: dict[str, Any] = {}
         if plan.em_max_pairs:
             kwargs["max_pairs"] = plan.em_max_pairs
+        # EM counts each comparison pattern once instead of iterating over every pair; term
+        # frequencies adjust weights when scoring, not the m estimates.
         session = linker.training.estimate_parameters_using_expectation_maximisation(
-            rule.to_splink(), **kwargs
+            rule.to_splink(), estimate_without_term_frequencies=True, **kwargs
         )
     except Exception as exc:
         message = _first_line(exc)

@@ -559,6 +559,12 @@ _DATE_FORMATS = (
 )
 
 
+#: Text that could be a date: digits and separators, or a day, a month name and a year.
+_DATE_SHAPE = re.compile(
+    r"^(\d{1,4}[-/. ]\d{1,2}[-/. ]\d{1,4}([ T].*)?|\d{8}|\d{1,2}[- ][A-Za-z]{3,9}[- ]\d{4})$"
+)
+
+
 def _parse_date(value: object) -> date | None:
     if isinstance(value, datetime):
         return value.date()
@@ -567,7 +573,7 @@ def _parse_date(value: object) -> date | None:
     if isinstance(value, pd.Timestamp):
         return None if pd.isna(value) else value.date()
     text = str(value).strip()
-    if not text or not any(ch.isdigit() for ch in text):
+    if not text or not _DATE_SHAPE.match(text):
         return None
     for fmt in _DATE_FORMATS:
         try:
@@ -634,8 +640,7 @@ def _value_stats(series: pd.Series, uniqueness: float | None) -> _ValueStats:
     stats.address = share(_ADDRESS_RE.match(t) is not None for t in values)
     stats.first = share(u in _FIRST_NAMES for u in upper)
     stats.multiword_named = share(
-        len(parts) > 1
-        and bool({parts[0], parts[-1]} & (_FIRST_NAMES | _SURNAMES))
+        len(parts) > 1 and bool({parts[0], parts[-1]} & (_FIRST_NAMES | _SURNAMES))
         for parts in (u.replace(",", " ").split() for u in upper)
     )
     stats.surname = share(u in _SURNAMES for u in upper)

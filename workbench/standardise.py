@@ -261,8 +261,8 @@ def infer_date_format(values: Sequence[Any]) -> str | None:
         A ``strptime`` format, or ``None`` when no format reads at least half the values (or
         the values are already dates).
     """
-    texts = []
-    for v in values:
+    texts: list[str] = []
+    for v in list(values)[:2000]:
         if v is None or (isinstance(v, float) and v != v):
             continue
         if isinstance(v, date | datetime):
