@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import psutil
 import pytest
 
 from workbench.browser import CHROMIUM, CHROMIUM_ARGS, chromium_available
@@ -30,20 +31,27 @@ def require_chromium() -> None:
     pytest.skip(message)
 
 
-def free_port() -> int:
-    """An unused TCP port on the loopback interface."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def _listening_port(pid: int) -> int | None:
+    """The TCP port process ``pid`` listens on, or None while it listens on none."""
+    try:
+        connections = psutil.Process(pid).net_connections(kind="tcp")
+    except psutil.Error:
+        return None
+    ports = [c.laddr.port for c in connections if c.status == psutil.CONN_LISTEN]
+    return ports[0] if ports else None
 
 
 @contextmanager
 def streamlit_server(workspace: Path, extra_env: dict[str, str] | None = None) -> Iterator[str]:
-    """Start the app on a free port against ``workspace``; yield its base URL."""
-    port = free_port()
+    """Start the app against ``workspace`` on a port the system picks; yield its base URL.
+
+    The server binds port 0 itself and the port is read back from the process, so servers
+    started at the same time (by parallel test workers or other runs) never race for a port.
+    """
     env = {**os.environ, "WORKBENCH_WORKSPACE": str(workspace), **(extra_env or {})}
-    log_path = workspace.parent / f"streamlit-{port}.log"
-    with open(log_path, "w") as log:
+    fd, name = tempfile.mkstemp(prefix="streamlit-", suffix=".log", dir=workspace.parent)
+    log_path = Path(name)
+    with os.fdopen(fd, "w") as log:
         proc = subprocess.Popen(
             [
                 sys.executable,
@@ -51,7 +59,7 @@ def streamlit_server(workspace: Path, extra_env: dict[str, str] | None = None) -
                 "workbench.ui.server",
                 "--server.headless=true",
                 "--server.address=127.0.0.1",
-                f"--server.port={port}",
+                "--server.port=0",
                 "--server.fileWatcherType=none",
             ],
             cwd=ROOT,
@@ -59,16 +67,18 @@ def streamlit_server(workspace: Path, extra_env: dict[str, str] | None = None) -
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-    base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
         while True:
-            try:
-                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
+            port = _listening_port(proc.pid)
+            if port is not None:
+                base = f"http://127.0.0.1:{port}"
+                try:
+                    with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as r:
+                        if r.status == 200:
+                            break
+                except OSError:
+                    pass
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"Streamlit did not start:\n{log_path.read_text()}")
             time.sleep(0.3)
