@@ -1,7 +1,15 @@
-"""Shared test fixtures: a fresh workspace per test and a way to snapshot what it holds."""
+"""Shared test fixtures: a fresh workspace per test and a way to snapshot what it holds.
+
+The suite runs on every core (pytest-xdist, one module per worker at a time). Each test process
+gets its own scratch folder for the default workspace and for DuckDB's and Spark's spill files,
+so workers never share a file, and the slowest modules are handed out first.
+"""
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -11,6 +19,53 @@ import pytest
 from workbench.workspace import Workspace
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+#: Modules that take longest (Spark first, then the browser tests), scheduled before the rest.
+SLOW_MODULES = ("test_spark.py",)
+
+#: Environment variables pointed into the test process's scratch folder.
+SCRATCH_ENV = {
+    "WORKBENCH_WORKSPACE": "workspace/workbench.duckdb",
+    "WORKBENCH_DUCKDB_TEMP_DIR": "duckdb",
+    "WORKBENCH_SPARK_TEMP_DIR": "spark",
+}
+_scratch: dict[str, Any] = {}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Give this test process (controller or worker) a scratch folder of its own."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    folder = Path(tempfile.mkdtemp(prefix=f"workbench-tests-{worker}-"))
+    _scratch["folder"] = folder
+    _scratch["saved"] = {name: os.environ.get(name) for name in SCRATCH_ENV}
+    for name, relative in SCRATCH_ENV.items():
+        os.environ[name] = str(folder / relative)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Restore the environment and remove the scratch folder."""
+    for name, value in _scratch.pop("saved", {}).items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    folder = _scratch.pop("folder", None)
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _schedule_rank(item: pytest.Item) -> int:
+    name = item.path.name
+    if name in SLOW_MODULES:
+        return 0
+    if item.get_closest_marker("browser"):
+        return 1
+    return 2
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Slow modules first (stable otherwise), so no worker starts one when the rest are done."""
+    items.sort(key=_schedule_rank)
 
 
 @pytest.fixture
