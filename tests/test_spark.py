@@ -33,6 +33,9 @@ from workbench.workspace import Workspace
 WEIGHT_TOLERANCE = 1e-6
 THRESHOLD = 0.9
 KEYS = ["source_dataset_l", "unique_id_l", "source_dataset_r", "unique_id_r"]
+#: The driver JVM of these short runs: the quick JIT compiler only and a single-threaded GC.
+#: The optimising compiler cost more CPU than the queries on a few hundred records.
+SHORT_RUN_JVM_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
 
 
 def _require_spark() -> None:
@@ -51,7 +54,9 @@ def spark_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     _require_spark()
     logging.getLogger("splink").setLevel(logging.ERROR)
     folder = tmp_path_factory.mktemp("spark")
+    java_options = f"{os.environ.get('JAVA_TOOL_OPTIONS', '')} {SHORT_RUN_JVM_OPTIONS}"
     with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("JAVA_TOOL_OPTIONS", java_options.strip())
         patch.setenv(backends.ENV_SPARK_SHUFFLE_PARTITIONS, "2")
         patch.setenv(backends.ENV_SPARK_DRIVER_MEMORY, "1g")
         patch.delenv(backends.ENV_SPARK_REMOTE, raising=False)
