@@ -17,7 +17,14 @@ import pandas as pd
 from linkage.data import is_model_column
 from workbench.errors import LinkageError, RoleError, ValidationError
 from workbench.importer import detect_format, read_file
-from workbench.roles import PERSON_ROLES, Role, load_roles, suggest_roles, validate_roles
+from workbench.roles import (
+    PERSON_ROLES,
+    Role,
+    RoleSuggestion,
+    load_roles,
+    suggest_roles,
+    validate_roles,
+)
 from workbench.sql import quote_ident, suggest_dataset_name
 from workbench.standardise import detect_value_formats, standardise_sql
 from workbench.workspace import DATA_SCHEMA, Workspace
@@ -40,6 +47,8 @@ class LinkInput:
         roles: The role of each column used.
         standardised: The standardised person table.
         id_column: The column giving ``unique_id``, or ``None`` for the row number.
+        notes: What the values showed (date formats, name order), in plain words.
+        suggestions: The role suggested for each column and why (none for stored roles).
     """
 
     name: str
@@ -48,6 +57,7 @@ class LinkInput:
     standardised: pd.DataFrame
     id_column: str | None = None
     notes: list[str] = field(default_factory=list)
+    suggestions: dict[str, RoleSuggestion] = field(default_factory=dict)
 
 
 def parse_role_overrides(items: Sequence[str]) -> dict[str, str]:
@@ -155,11 +165,14 @@ def prepare_input(
             f"Input {name!r} has no records.", hint="Give a file with at least one record."
         )
     columns = [str(c) for c in frame.columns]
+    suggestions: dict[str, RoleSuggestion] = {}
     if stored_roles:
         roles: dict[str, Role] = dict(stored_roles)
     else:
         sample = frame.head(2000)
-        roles = {s.column: s.role for s in suggest_roles(columns, sample)}
+        candidates = [c for c in columns if c not in set(exclude)]
+        suggestions = {s.column: s for s in suggest_roles(candidates, sample)}
+        roles = {c: s.role for c, s in suggestions.items()}
     id_col = _id_column(frame, unique_id, name)
     stored_id = next((c for c, r in roles.items() if r is Role.RECORD_ID), None)
     if id_col is None and stored_roles and stored_id is not None:
@@ -217,7 +230,9 @@ def prepare_input(
     raw = raw.drop(columns=[c for c in _OUTPUT_COLUMNS if c in raw.columns])
     raw.insert(0, "unique_id", pd.Series(ids, index=raw.index, dtype=object))
     raw.insert(0, "source_dataset", name)
-    return LinkInput(name, raw, roles, standardised, id_col, notes=list(formats.notes))
+    return LinkInput(
+        name, raw, roles, standardised, id_col, notes=list(formats.notes), suggestions=suggestions
+    )
 
 
 def check_common_columns(inputs: Sequence[LinkInput]) -> list[str]:

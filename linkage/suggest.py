@@ -708,6 +708,18 @@ def suggest_model(
             if p.column == "urn":
                 notes.append("URN left out of person linkage: it identifies a case, not a person.")
                 continue
+            filled = p.completeness * n
+            if (
+                p.column.startswith("other_")
+                and not p.column.startswith("other_id_")
+                and filled >= 20
+                and p.distinct >= 0.99 * filled
+            ):
+                notes.append(
+                    f"Column {p.column} left out: almost every record has its own value, so it "
+                    "tells records apart rather than people (a record reference, say)."
+                )
+                continue
             if p.column in derived:
                 usable.add(p.column)
                 notes.append(

@@ -392,3 +392,42 @@ def test_standardised_records_keep_the_input_order_at_scale(with_id):
     assert (std["first_name"].to_numpy() == frame["forename"].to_numpy()).all()
     assert (std["dob"].dt.strftime("%Y-%m-%d").to_numpy() == frame["dob"].to_numpy()).all()
     assert (std["unique_id"].to_numpy() == linked.raw["unique_id"].to_numpy()).all()
+
+
+def test_names_over_several_numbered_columns_are_joined():
+    sample = pd.DataFrame(
+        {
+            "forename_1": ["John", "Mary", "Ali"] * 10,
+            "forename_2": ["Paul", None, "Reza"] * 10,
+            "surname_1": ["Mc", "Brown", "Khan"] * 10,
+            "surname_2": ["Gregor", "Smith", None] * 10,
+        }
+    )
+    roles = {s.column: s.role for s in suggest_roles(list(sample.columns), sample)}
+    assert roles == {
+        "forename_1": Role.FIRST_NAME,
+        "forename_2": Role.MIDDLE_NAMES,
+        "surname_1": Role.SURNAME,
+        "surname_2": Role.SURNAME,
+    }
+    out = standardise(sample.head(3), roles)
+    assert out["surname"].tolist() == ["MCGREGOR", "BROWN SMITH", "KHAN"]
+    assert out["middle_names"].iloc[0] == "PAUL"
+
+
+def test_record_references_and_the_truth_column_are_never_compared():
+    frame = pd.DataFrame(
+        {
+            "AId": [str(i) for i in range(200)],
+            "FirstName": ["John", "Mary", "Ali", "Zoe"] * 50,
+            "LastName": [f"Smith{i % 37}" for i in range(200)],
+            "DOB": ["03/25/1980", "12/01/1975"] * 100,
+            "person_id": [f"P{i // 2}" for i in range(200)],
+        }
+    )
+    linked = prepare_input("a", frame, exclude=("person_id",))
+    assert linked.roles["person_id"] is Role.IGNORE
+    assert linked.roles["AId"] is Role.IGNORE
+    assert "record id" in linked.suggestions["AId"].reason
+    spec = suggest_model(linked.standardised)
+    assert not any(c.column.startswith("other_") for c in spec.comparisons)

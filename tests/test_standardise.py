@@ -207,6 +207,6 @@ def test_invalid_roles_are_refused(ws: Workspace) -> None:
     with pytest.raises(RoleError, match="person role"):
         standardise_dataset(ws, "people", {"a": Role.OTHER, "b": Role.IGNORE})
     with pytest.raises(RoleError, match="only one column"):
-        standardise_dataset(ws, "people", {"a": Role.SURNAME, "b": Role.SURNAME})
+        standardise_dataset(ws, "people", {"a": Role.DOB, "b": Role.DOB})
     with pytest.raises(RoleError, match="'zz'"):
         standardise_dataset(ws, "people", {"zz": Role.SURNAME})

@@ -467,12 +467,9 @@ def _role_lines(
     unique_id: str | None,
 ) -> list[str]:
     """The role of each column of one input, and why."""
-    from workbench.roles import Role, suggest_roles
+    from workbench.roles import Role
 
-    suggested = {}
-    if not stored:
-        columns = [str(c) for c in frame.columns]
-        suggested = {s.column: s for s in suggest_roles(columns, frame.head(2000))}
+    suggested = {} if stored else dict(getattr(item, "suggestions", None) or {})
     lines = [f"Input {item.name}: {len(frame):,} records, {len(frame.columns)} columns"]
     width = max((len(str(c)) for c in frame.columns), default=0)
     for column in [str(c) for c in frame.columns]:

@@ -75,9 +75,12 @@ ROLE_LABELS: dict[Role, str] = {
 
 
 MULTI_VALUED_ROLES: frozenset[Role] = frozenset(
-    {Role.ADDRESS, Role.OTHER_ID, Role.OTHER, Role.IGNORE}
+    {Role.ADDRESS, Role.OTHER_ID, Role.OTHER, Role.IGNORE, Role.MIDDLE_NAMES, Role.SURNAME}
 )
-"""Roles that several columns of one dataset may share; every other role fits one column only."""
+"""Roles that several columns of one dataset may share; every other role fits one column only.
+
+Several address lines are joined; so are surname parts (``surname_1``, ``surname_2``) and
+middle names written over several columns."""
 
 SINGLE_VALUED_ROLES: frozenset[Role] = frozenset(set(Role) - MULTI_VALUED_ROLES)
 """Roles that at most one column of a dataset may have."""
@@ -800,6 +803,11 @@ def _candidates(
     return out
 
 
+#: Roles a suggestion gives to one column only: besides the single-valued roles, surname and
+#: middle names go to a second column only when it is a numbered part of the first.
+_SUGGESTED_ONCE: frozenset[Role] = SINGLE_VALUED_ROLES | {Role.SURNAME, Role.MIDDLE_NAMES}
+
+
 def suggest_roles(
     columns: Sequence[str],
     sample: pd.DataFrame | None = None,
@@ -836,11 +844,24 @@ def suggest_roles(
     for neg, index, _, role, reason in scored:
         if index in chosen:
             continue
-        if role in SINGLE_VALUED_ROLES and role in taken:
-            if role in PERSON_ROLES and -neg >= 0.5:
+        if role in _SUGGESTED_ONCE and role in taken:
+            if (role in PERSON_ROLES or role is Role.RECORD_ID) and -neg >= 0.4:
                 wanted.setdefault(index, role)
             continue
         column = columns[index]
+        if index in wanted and role in _SUGGESTED_ONCE | {Role.OTHER} and -neg < 0.5:
+            part = _name_part_role(column, wanted[index], taken)
+            if part is not None:
+                holder = taken[wanted[index]]
+                taken.setdefault(part, column)
+                chosen[index] = RoleSuggestion(
+                    column,
+                    part,
+                    0.7,
+                    f"a further part of {holder!r} (the same name numbered): "
+                    f"read as {_ROLE_WORDS[part]}",
+                )
+                continue
         if index in wanted and role is Role.OTHER and -neg < 0.5:
             # The column looks like a role another column holds (a second full name, a
             # copy of the date of birth): comparing it as well would count the same evidence
@@ -854,10 +875,31 @@ def suggest_roles(
                 "left out so the same evidence is not counted twice",
             )
             continue
-        if role in SINGLE_VALUED_ROLES:
+        if role in _SUGGESTED_ONCE:
             taken[role] = column
         chosen[index] = RoleSuggestion(column, role, round(-neg, 2), reason)
     return [chosen[i] for i in range(len(columns))]
+
+
+_NUMBERED = re.compile(r"^(.*?)_?(\d+)$")
+
+
+def _name_part_role(column: str, wanted: Role, taken: Mapping[Role, str]) -> Role | None:
+    """The role of a numbered further part of a name (``forename_2`` beside ``forename_1``).
+
+    A second forename is a middle name; further surname or middle-name parts join the first.
+    """
+    holder = taken.get(wanted)
+    if holder is None or wanted not in (Role.FIRST_NAME, Role.SURNAME, Role.MIDDLE_NAMES):
+        return None
+    mine = _NUMBERED.match(normalise_column_name(column))
+    theirs = _NUMBERED.match(normalise_column_name(holder))
+    base = normalise_column_name(holder) if theirs is None else theirs.group(1)
+    if mine is None or mine.group(1) != base:
+        return None
+    if wanted is Role.FIRST_NAME:
+        return Role.MIDDLE_NAMES
+    return wanted
 
 
 def _mostly_unique(series: pd.Series) -> bool:

@@ -668,7 +668,11 @@ def standardise_sql(
         (Role.SURNAME, True),
     ):
         ref = one(role)
-        if ref:
+        if len(by_role.get(role, [])) > 1:
+            # A name written over several columns (surname_1, surname_2): its parts joined.
+            cols = ", ".join(f"CAST({quote_ident(c)} AS VARCHAR)" for c in by_role[role])
+            select.append((role.value, name_expr(f"concat_ws(' ', {cols})", join_mac=join_mac)))
+        elif ref:
             select.append((role.value, name_expr(ref, join_mac=join_mac)))
         elif parts and (role is not Role.MIDDLE_NAMES or not own_first):
             # Middle names come from the full name only when the forename does: beside a
