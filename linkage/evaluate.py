@@ -184,11 +184,11 @@ def expected_cluster_quality(pairs: pd.DataFrame, thresholds: Sequence[float]) -
 
     Each scored pair is a match with its match probability ``p``. Clustering at a threshold
     links every pair at or above it and, through chains, every pair of records in the same
-    cluster. The expected true links are ``sum(p)`` over the pairs at or above the threshold;
-    every record pair inside a cluster is a link, so precision is that sum over the number of
-    within-cluster pairs (a chain of weak links that joins two people makes many pairs that
-    were never scored, and each counts against it). Recall is over ``sum(p)`` of all scored
-    pairs.
+    cluster. The expected true links are ``sum(p)`` over the scored pairs that end up inside a
+    cluster; every record pair inside a cluster is a link, so precision is that sum over the
+    number of within-cluster pairs (a chain of weak links that joins two people makes many
+    pairs that were never scored, and each counts against it). Recall is over ``sum(p)`` of
+    all scored pairs.
 
     Args:
         pairs: Scored pairs with ``unique_id_l``, ``unique_id_r`` (and ``source_dataset_l``/
@@ -220,7 +220,8 @@ def expected_cluster_quality(pairs: pd.DataFrame, thresholds: Sequence[float]) -
             start = stop
         sizes = np.bincount(labels)
         links = float((sizes * (sizes - 1) / 2).sum())
-        tp = float(p[:stop].sum())
+        # Every scored pair inside a cluster is a link, whatever its own score.
+        tp = float(p[labels[left] == labels[right]].sum())
         precision = tp / links if links else 1.0
         recall = tp / total if total else 0.0
         f1 = 2 * tp / (links + total) if links + total else 0.0
