@@ -56,11 +56,13 @@ threshold = right.number_input(
     "Threshold",
     min_value=0.01,
     max_value=0.999,
-    value=0.9,
+    value=None,
     step=0.01,
+    placeholder="from the model",
     key="train_threshold",
-    help="Match probability at which two records are linked; change it later on the "
-    "Threshold and clusters page without retraining.",
+    help="Match probability at which two records are linked. Left empty, it is chosen from "
+    "the model: where it expects the best clusters. Change it later on the Threshold and "
+    "clusters page without retraining.",
 )
 if st.button("Train", key="train_start", type="primary", icon=":material/play_arrow:"):
     with user_errors():
@@ -69,7 +71,7 @@ if st.button("Train", key="train_start", type="primary", icon=":material/play_ar
             datasets,
             with_link_type(spec, link_type),
             name=name.strip() or "model",
-            threshold=float(threshold),
+            threshold=None if threshold is None else float(threshold),
             actor=current_user(),
             backend=backend,
         )
@@ -91,6 +93,8 @@ cols[0].metric("Records", f"{run.summary.n_records:,}")
 cols[1].metric("People (clusters)", f"{run.summary.n_clusters:,}")
 cols[2].metric("Records linked", f"{run.summary.records_linked:,}")
 cols[3].metric("Largest cluster", run.summary.largest)
+if run.metrics.get("threshold_reason"):
+    st.caption(run.metrics["threshold_reason"])
 if run.warnings:
     with st.expander(f"{len(run.warnings)} training warnings", icon=":material/warning:"):
         for warning in run.warnings:

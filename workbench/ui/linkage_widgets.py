@@ -324,7 +324,7 @@ def start_training(
     spec: ModelSpec,
     *,
     name: str,
-    threshold: float,
+    threshold: float | None,
     actor: str | None = None,
     backend: str = "duckdb",
 ) -> TrainingJob:
