@@ -125,6 +125,19 @@ def fill_untrained(linker: Any) -> list[str]:
     """
     notes: list[str] = []
     for name, refs in _levels(linker).items():
+        seen = [u for u in (_u(r.level) for r in refs if r.level._has_estimated_u_values) if u]
+        for ref in refs:
+            if not ref.level._has_estimated_u_values and seen:
+                # Rarer among random pairs than the rarest level seen there.
+                u = min(seen) / 2
+                ref.level.u_probability = u
+                ref.level._add_trained_u_probability(
+                    u, "set below the rarest level seen: not observed among random pairs"
+                )
+                notes.append(
+                    f"{name}: no random pair agreed at {ref.label!r}; its u was set below the "
+                    f"rarest level seen ({u:.2g})."
+                )
         missing = [r for r in refs if not _has_m(r.level)]
         if not missing:
             continue

@@ -691,6 +691,15 @@ def suggest_model(
         present = {q.column for q in profiles if q.completeness >= _MIN_COMPLETENESS}
         derived = find_derived_columns(con, [q.column for q in profiles if q.column in present])
         swaps = {"first_name", "surname"} if names_swapped(con, present) else set()
+        one_sided = (
+            {
+                c
+                for c in present
+                if not all(c in f.columns and f[c].notna().any() for f in data.frames)
+            }
+            if link_type == "link_only"
+            else set()
+        )
         for p in profiles:
             if p.completeness < _MIN_COMPLETENESS:
                 notes.append(f"Column {p.column} left out: it is empty or almost empty.")
@@ -707,6 +716,12 @@ def suggest_model(
                 continue
             if p.column == "urn":
                 notes.append("URN left out of person linkage: it identifies a case, not a person.")
+                continue
+            if p.column in one_sided:
+                notes.append(
+                    f"Column {p.column} left out: only some inputs hold it, and linking only "
+                    "across inputs never compares it."
+                )
                 continue
             filled = p.completeness * n
             if (

@@ -431,3 +431,31 @@ def test_record_references_and_the_truth_column_are_never_compared():
     assert "record id" in linked.suggestions["AId"].reason
     spec = suggest_model(linked.standardised)
     assert not any(c.column.startswith("other_") for c in spec.comparisons)
+
+
+def test_link_only_leaves_out_columns_one_input_lacks(people):
+    a, b = (f.drop(columns=["person_id"]) for f in people)
+    spec = suggest_model([a, b.drop(columns=["sex"])], link_type="link_only")
+    assert "sex" not in {c.column for c in spec.comparisons}
+    assert any("only some inputs" in n for n in spec.notes)
+    spec = suggest_model([a, b.drop(columns=["sex"])], link_type="link_and_dedupe")
+    assert "sex" in {c.column for c in spec.comparisons}
+
+
+def test_level_unseen_among_random_pairs_gets_a_u_below_the_rarest(people):
+    from linkage.parameters import fill_untrained
+
+    frames = [f.drop(columns=["person_id"]) for f in people]
+    model = train_model(frames, suggest_model(frames))
+    level = next(
+        lv
+        for c in model.linker._settings_obj.comparisons
+        if c.output_column_name == "dob"
+        for lv in c.comparison_levels
+        if not lv.is_null_level
+    )
+    level._u_probability = "level not observed"
+    level._trained_u_probabilities = []
+    notes = fill_untrained(model.linker)
+    assert isinstance(level.u_probability, float) and 0 < level.u_probability < 1e-3
+    assert any("no random pair" in n for n in notes)
