@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import altair as alt
 import duckdb
 import pandas as pd
 from splink import DuckDBAPI
@@ -20,6 +20,9 @@ from splink.blocking_analysis import count_comparisons_from_blocking_rules
 from linkage.data import PreparedInput
 from linkage.model_spec import BlockingRuleSpec, expression_sql
 from workbench.errors import LinkageError
+
+if TYPE_CHECKING:
+    import altair as alt
 
 log = logging.getLogger(__name__)
 
@@ -192,6 +195,8 @@ def blocking_chart(counts: pd.DataFrame, budget: int | None = None) -> alt.Chart
     Returns:
         An Altair chart.
     """
+    import altair as alt  # charts only: the command line never draws one
+
     df = counts.copy()
     df["order"] = range(1, len(df) + 1)
     bars = (

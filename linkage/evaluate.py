@@ -9,15 +9,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import altair as alt
 import numpy as np
 import pandas as pd
 
 from linkage.predict import edges_from_pairs
-from workbench.charts import accessible_palette
 from workbench.errors import LinkageError
+
+if TYPE_CHECKING:
+    import altair as alt
 
 log = logging.getLogger(__name__)
 
@@ -320,6 +321,10 @@ def threshold_chart(metrics: pd.DataFrame, threshold: float | None = None) -> al
         metrics: Output of :func:`pairwise_metrics`.
         threshold: The threshold in use, marked by a dashed rule.
     """
+    import altair as alt  # charts only: the command line never draws one
+
+    from workbench.charts import accessible_palette
+
     measures = ["precision", "recall", "f1"]
     long = metrics.melt(id_vars=["threshold"], value_vars=measures, var_name="measure")
     lines = (
