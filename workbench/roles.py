@@ -12,6 +12,7 @@ from enum import StrEnum
 import pandas as pd
 
 from workbench.config import current_user
+from workbench.dates import DATE_FORMATS, TIMESTAMP_FORMATS
 from workbench.errors import RoleError
 from workbench.headlines import missing
 from workbench.sql import quote_ident
@@ -543,23 +544,7 @@ _WORD_RE = re.compile(r"^[A-Za-z][A-Za-z'’\-]*$")
 _MULTIWORD_RE = re.compile(r"^[A-Za-z][A-Za-z'’\-.]*((,\s*|\s+)[A-Za-z][A-Za-z'’\-.]*){1,4}$")
 _ADDRESS_RE = re.compile(r"^(\d+[A-Za-z]?|flat|apartment)\b.*[A-Za-z]{3}", re.IGNORECASE)
 _SEX_VALUES = frozenset({"M", "F", "MALE", "FEMALE", "U", "UNKNOWN", "X", "NOT KNOWN"})
-_DATE_FORMATS = (
-    "%Y-%m-%d",
-    "%d/%m/%Y",
-    "%d-%m-%Y",
-    "%d.%m.%Y",
-    "%Y%m%d",
-    "%Y/%m/%d",
-    "%d/%m/%y",
-    "%d-%m-%y",
-    "%m/%d/%Y",
-    "%m-%d-%Y",
-    "%d %b %Y",
-    "%d-%b-%Y",
-    "%d %B %Y",
-    "%Y-%m-%d %H:%M:%S",
-    "%Y-%m-%dT%H:%M:%S",
-)
+_DATE_FORMATS = (*DATE_FORMATS, *TIMESTAMP_FORMATS)
 
 
 #: Text that could be a date: digits and separators, or a day, a month name and a year.

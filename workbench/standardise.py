@@ -16,11 +16,19 @@ import logging
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 import pandas as pd
 
+from workbench.dates import (
+    DATE_FORMATS,
+    DAY_FIRST,
+    MONTH_FIRST,
+    UK_DEFAULT,
+    infer_date_format,
+    parse_date_text,
+)
 from workbench.errors import RoleError
 from workbench.roles import MULTI_VALUED_ROLES, PERSON_ROLES, Role, load_roles
 from workbench.sql import qualified, quote_ident
@@ -151,38 +159,6 @@ def _guard_year(expr: str, min_year: int = 1800) -> str:
     return f"CASE WHEN year({expr}) >= {int(min_year)} THEN {expr} END"
 
 
-#: Date formats recognised in text columns, in the order tried when a column's own format is not
-#: known. Day-first (UK) orders come before month-first (US) ones.
-DATE_FORMATS: tuple[str, ...] = (
-    "%Y-%m-%d",
-    "%d/%m/%Y",
-    "%d-%m-%Y",
-    "%d.%m.%Y",
-    "%Y%m%d",
-    "%Y/%m/%d",
-    "%m/%d/%Y",
-    "%m-%d-%Y",
-    "%d %b %Y",
-    "%d-%b-%Y",
-    "%d %B %Y",
-    "%b %d %Y",
-    "%B %d %Y",
-    "%d/%m/%y",
-    "%d-%m-%y",
-    "%m/%d/%y",
-)
-_MONTH_FIRST = frozenset({"%m/%d/%Y", "%m-%d-%Y", "%m/%d/%y", "%b %d %Y", "%B %d %Y"})
-_DAY_FIRST = frozenset({"%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%d/%m/%y", "%d-%m-%y"})
-_UK_DEFAULT = (
-    "%d/%m/%Y",
-    "%d-%m-%Y",
-    "%d.%m.%Y",
-    "%Y%m%d",
-    "%Y/%m/%d",
-    "%d %b %Y",
-    "%d-%b-%Y",
-    "%d %B %Y",
-)
 _NUMERIC_PREFIXES = ("INT", "BIGINT", "SMALLINT", "TINYINT", "HUGEINT", "UBIGINT", "UINTEGER")
 _FLOAT_PREFIXES = ("DOUBLE", "FLOAT", "DECIMAL", "REAL")
 
@@ -190,8 +166,8 @@ _FLOAT_PREFIXES = ("DOUBLE", "FLOAT", "DECIMAL", "REAL")
 def _formats_to_try(fmt: str | None) -> list[str]:
     """The formats tried for a column: its own first, then those that cannot contradict it."""
     if fmt is None:
-        return [*_UK_DEFAULT, *(f for f in DATE_FORMATS if f.endswith("%y") and f in _DAY_FIRST)]
-    clash = _DAY_FIRST if fmt in _MONTH_FIRST else _MONTH_FIRST
+        return [*UK_DEFAULT, *(f for f in DATE_FORMATS if f.endswith("%y") and f in DAY_FIRST)]
+    clash = DAY_FIRST if fmt in MONTH_FIRST else MONTH_FIRST
     return [fmt, *(f for f in DATE_FORMATS if f != fmt and f not in clash and f != "%Y-%m-%d")]
 
 
@@ -237,60 +213,6 @@ def parse_date_expr(ref: str, dtype: str, fmt: str | None = None, min_year: int 
     # A CASE rather than coalesce(): DuckDB then tries a later format only on the rows every
     # earlier one failed to read (twenty-five times quicker on a million dates of one format).
     return "CASE " + " ".join(f"WHEN ({t}) IS NOT NULL THEN ({t})" for t in tries) + " END"
-
-
-def _parse_one(text: str, fmt: str) -> date | None:
-    try:
-        if fmt == "%Y-%m-%d":
-            return datetime.fromisoformat(text[:10]).date() if len(text) >= 10 else None
-        return datetime.strptime(text, fmt).date()
-    except ValueError:
-        return None
-
-
-def infer_date_format(values: Sequence[Any]) -> str | None:
-    """The format a column of dates was recorded in, from a sample of its values.
-
-    Every format of :data:`DATE_FORMATS` is tried on every value; the one that reads the most
-    values wins. When day-first and month-first read the same share (every day and month is 12
-    or less), day-first is chosen, as UK systems record; one value whose second field exceeds
-    12 and none whose first does makes the column month-first.
-
-    Args:
-        values: Sample values (text or numbers); missing values are skipped.
-
-    Returns:
-        A ``strptime`` format, or ``None`` when no format reads at least half the values (or
-        the values are already dates).
-    """
-    texts: list[str] = []
-    for v in list(values)[:2000]:
-        if v is None or (isinstance(v, float) and v != v):
-            continue
-        if isinstance(v, date | datetime):
-            return None
-        if isinstance(v, int | float) and not isinstance(v, bool):
-            v = str(int(v))
-        t = re.sub(r"\s+", " ", str(v).replace(",", " ")).strip()
-        if t:
-            texts.append(t)
-    if not texts:
-        return None
-    today = date.today()
-    best: tuple[float, int, str] | None = None
-    for rank, fmt in enumerate(DATE_FORMATS):
-        ok = 0
-        for t in texts:
-            d = _parse_one(t, fmt)
-            if d is not None and d.year >= 1000 and d <= today:
-                ok += 1
-        share = ok / len(texts)
-        key = (share, -rank, fmt)
-        if best is None or key[:2] > best[:2]:
-            best = key
-    if best is None or best[0] < 0.5:
-        return None
-    return best[2]
 
 
 def name_order(values: Sequence[Any]) -> str:
@@ -417,7 +339,7 @@ def detect_value_formats(
                 if fmt != "%Y-%m-%d":
                     out.notes.append(f"{column}: dates read as {describe_date_format(fmt)}.")
             texts = [str(int(v)) if isinstance(v, int | float) and v == v else v for v in values]
-            dates = [d for d in (_parse_one(str(t).strip(), fmt) for t in texts if t) if d]
+            dates = [d for d in (parse_date_text(str(t).strip(), fmt) for t in texts if t) if d]
         if role is Role.DOB and dates:
             early = sum(1 for d in dates if d.year < 1900) / len(dates)
             if early >= 0.05:
