@@ -285,7 +285,23 @@ class SwappedColumnsLevel(ComparisonLevelCreator):
         return f"Matches the other record's {self.other.raw_sql_expression}"
 
 
-class InitialLevel(ComparisonLevelCreator):
+class _OneColumnLevel(ComparisonLevelCreator):
+    """A custom level on one column, its SQL written by :meth:`condition` from both sides."""
+
+    def __init__(self, col_expression: ColumnExpression) -> None:
+        self.col_expression = col_expression
+
+    def condition(self, left: str, right: str) -> str:
+        """The SQL condition on the two sides' quoted column expressions."""
+        raise NotImplementedError
+
+    def create_sql(self, sql_dialect: SplinkDialect) -> str:
+        """The level's SQL condition, in the dialect's quoting."""
+        self.col_expression.sql_dialect = sql_dialect
+        return self.condition(self.col_expression.name_l, self.col_expression.name_r)
+
+
+class InitialLevel(_OneColumnLevel):
     """One record holds only an initial and it is the other record's initial.
 
     "D" against "DAVID" (or "D" against "D") is weak evidence: it sits at its own level, before
@@ -293,14 +309,8 @@ class InitialLevel(ComparisonLevelCreator):
     different people who share a surname into one cluster.
     """
 
-    def __init__(self, col_expression: ColumnExpression) -> None:
-        self.col_expression = col_expression
-
-    def create_sql(self, sql_dialect: SplinkDialect) -> str:
+    def condition(self, left: str, right: str) -> str:
         """The level's SQL condition."""
-        self.col_expression.sql_dialect = sql_dialect
-        left = self.col_expression.name_l
-        right = self.col_expression.name_r
         return (
             f"(length({left}) = 1 OR length({right}) = 1) "
             f"AND substr({left}, 1, 1) = substr({right}, 1, 1)"
@@ -311,17 +321,11 @@ class InitialLevel(ComparisonLevelCreator):
         return "Initial agrees"
 
 
-class DayMonthSwapLevel(ComparisonLevelCreator):
+class DayMonthSwapLevel(_OneColumnLevel):
     """Dates agree on the year with day and month exchanged (07/03 against 03/07)."""
 
-    def __init__(self, col_expression: ColumnExpression) -> None:
-        self.col_expression = col_expression
-
-    def create_sql(self, sql_dialect: SplinkDialect) -> str:
+    def condition(self, left: str, right: str) -> str:
         """The level's SQL condition."""
-        self.col_expression.sql_dialect = sql_dialect
-        left = self.col_expression.name_l
-        right = self.col_expression.name_r
         return (
             f"year({left}) = year({right}) AND month({left}) = day({right}) "
             f"AND day({left}) = month({right}) AND month({left}) <> day({left})"
