@@ -612,8 +612,8 @@ def _choose_em_rules(
     """
     compared = [c.column for c in comparisons]
     options: list[list[str]] = [
-        ["first_name", "surname"],
         ["dob"],
+        ["first_name", "surname"],
         ["full_name"],
         ["postcode"],
         ["surname"],

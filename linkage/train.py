@@ -416,6 +416,16 @@ def train_model(
             sessions.append(ran[0])
             session_objects.append(ran[1])
             timings[f"em_{len(sessions)}"] = ran[0].seconds
+    tried = {tuple(r.expressions) for r in plan.em_rules}
+    if plan.em_rules and not sessions:
+        # Every planned session failed (EM can break down on a small block): try the others.
+        for rule in _extra_em_rules(spec, data, {c.column: [] for c in spec.comparisons}, tried):
+            ran = _run_em_session(linker, rule, plan, warnings)
+            if ran is not None:
+                sessions.append(ran[0])
+                session_objects.append(ran[1])
+                timings[f"em_{len(sessions)}"] = ran[0].seconds
+                break
     if plan.em_rules and not sessions:
         raise LinkageError(
             "Every EM training session failed, so the model has no m probabilities.",
@@ -423,7 +433,6 @@ def train_model(
             "+ surname) on this data.",
         )
     # A level no session observed gets a further session that leaves its comparison free.
-    tried = {tuple(r.expressions) for r in plan.em_rules}
     for rule in _extra_em_rules(spec, data, untrained_levels(linker), tried):
         _report(
             progress, f"Estimating the remaining levels on pairs blocked by {rule.label()}", 0.95
@@ -462,11 +471,7 @@ def _run_em_session(
         kwargs: dict[str, Any] = {}
         if plan.em_max_pairs:
             kwargs["max_pairs"] = plan.em_max_pairs
-        # EM counts each comparison pattern once instead of iterating over every pair; term
-        # frequencies adjust weights when scoring, not the m estimates.
-        session = linker.training.estimate_parameters_using_expectation_maximisation(
-            rule.to_splink(), estimate_without_term_frequencies=True, **kwargs
-        )
+        session = _em_session(linker, rule, kwargs)
     except Exception as exc:
         message = _first_line(exc)
         warnings.append(
@@ -485,6 +490,41 @@ def _run_em_session(
             "the estimates may be unstable. Try another EM blocking rule or more iterations."
         )
     return EMSessionSummary(rule.label(), iterations, converged, seconds), session
+
+
+def _em_session(linker: Linker, rule: BlockingRuleSpec, kwargs: dict[str, Any]) -> Any:
+    """One EM session, counting comparison patterns once where that works.
+
+    Without term frequencies, EM iterates over the counts of each comparison pattern instead
+    of over every pair (term frequencies adjust weights when scoring, not the m estimates).
+    On small samples that path can drive an m to exactly zero, which Splink refuses; the
+    session then runs over the pairs.
+    """
+    saved = linker._settings_obj.core_model_settings.copy()
+    try:
+        return linker.training.estimate_parameters_using_expectation_maximisation(
+            rule.to_splink(), estimate_without_term_frequencies=True, **kwargs
+        )
+    except Exception as exc:
+        log.info("EM on %s over pattern counts failed (%s); over pairs", rule.label(), exc)
+        _restore(linker, saved)
+    try:
+        return linker.training.estimate_parameters_using_expectation_maximisation(
+            rule.to_splink(), **kwargs
+        )
+    except Exception:
+        _restore(linker, saved)
+        raise
+
+
+def _restore(linker: Linker, saved: Any) -> None:
+    """Put the model back as it was before a failed EM session.
+
+    Splink's session narrows the linker's own comparison list to those it estimates and only
+    puts the rest back when it succeeds; a failed session would leave the model without the
+    comparisons its blocking rule held fixed.
+    """
+    linker._settings_obj.core_model_settings = saved.copy()
 
 
 #: Rules tried, in order, for a further EM session when levels are left untrained.

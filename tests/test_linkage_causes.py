@@ -459,3 +459,16 @@ def test_level_unseen_among_random_pairs_gets_a_u_below_the_rarest(people):
     notes = fill_untrained(model.linker)
     assert isinstance(level.u_probability, float) and 0 < level.u_probability < 1e-3
     assert any("no random pair" in n for n in notes)
+
+
+def test_failed_em_session_leaves_every_comparison_in_the_model():
+    frames = make_people(300, seed=7)
+    data = prepare_frames([f.drop(columns="person_id") for f in frames], names=["a", "b"])
+    spec = suggest_model(data)
+    # On 300 records a session on the names drives an m to zero, which Splink refuses.
+    spec.training.em_rules = [BlockingRuleSpec(["first_name", "surname"])]
+    model = train_model(data, spec)
+    saved = model.linker.misc.save_model_to_json()
+    assert [c["output_column_name"] for c in saved["comparisons"]] == [
+        c.column for c in spec.comparisons
+    ]
