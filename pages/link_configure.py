@@ -49,7 +49,12 @@ with user_errors():
         st.rerun()
 
 with st.expander("What each level of each comparison means", icon=":material/list:"):
-    st.dataframe(levels_table(spec), hide_index=True, key="config_levels")
+    st.dataframe(
+        levels_table(spec),
+        hide_index=True,
+        key="config_levels",
+        column_config={"column": "Column", "level": "Level", "meaning": "What it means"},
+    )
 
 st.subheader("Blocking rules")
 st.caption(
