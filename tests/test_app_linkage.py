@@ -133,6 +133,9 @@ def test_configure_edits_rules_and_comparisons(app_env: Path) -> None:
     at = _app("pages/link_configure.py")
     datasets = at.multiselect(key="config_datasets").value
     assert set(datasets) == {"police", "courts"}
+    levels = next(d.value for d in at.dataframe if "meaning" in d.value.columns)
+    assert "Exact match on surname" in set(levels["level"])
+    assert levels["meaning"].str.len().gt(0).all()
     n_rules = int(at.metric[1].value)
     # A tight budget so that a loose rule is refused on this small data.
     at.session_state["link_spec::" + ",".join(datasets)].comparison_budget = 5_000
