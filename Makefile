@@ -46,8 +46,10 @@ browser:
 java:
 	@bash scripts/check-java.sh
 
+# The tests start many Python processes (test workers, app servers, the command line); they
+# share compiled bytecode under .venv/pycache, even where PYTHONDONTWRITEBYTECODE is set.
 test: $(SPARK_STAMP) browser java
-	.venv/bin/pytest
+	env -u PYTHONDONTWRITEBYTECODE PYTHONPYCACHEPREFIX=$(CURDIR)/.venv/pycache .venv/bin/pytest
 
 lint: $(VENV_STAMP)
 	.venv/bin/ruff check .
