@@ -16,7 +16,7 @@ def test_load_sample_and_see_it_in_the_catalogue(tmp_path: Path) -> None:
     require_chromium()
     with streamlit_server(tmp_path / "ws.duckdb") as base, browser_page() as page:
         page.goto(base)
-        page.get_by_role("heading", name="CJS Linkage Workbench").wait_for()
+        page.get_by_role("heading", name="CJS Linkage Workbench", exact=True).wait_for()
         wait_idle(page)
         page.get_by_role("button", name="Load the sample data").click()
         wait_idle(page)
