@@ -1,14 +1,27 @@
-"""Settings read from the environment, with defaults that suit one analyst on one machine."""
+"""Settings read from the environment, with defaults that suit one analyst on one machine.
+
+Also the name written to the audit log and lineage for each action (:func:`current_user`): in the
+shared app that is the logged-in person, set for each run by the login check
+(:func:`acting_as` / :func:`set_actor`), and otherwise the operating-system user.
+"""
 
 from __future__ import annotations
 
 import os
+import tomllib
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 
 ENV_WORKSPACE = "WORKBENCH_WORKSPACE"
 ENV_MAX_IMPORT_MB = "WORKBENCH_MAX_IMPORT_MB"
 ENV_USER = "WORKBENCH_USER"
+ENV_IMPORT_DIRS = "WORKBENCH_IMPORT_DIRS"
+ENV_MODE = "WORKBENCH_MODE"
+ENV_AUTH_CONFIG = "WORKBENCH_AUTH_CONFIG"
+MODE_SHARED = "shared"
 
 DEFAULT_WORKSPACE = Path("workspace") / "workbench.duckdb"
 DEFAULT_MAX_IMPORT_MB = 500.0
@@ -49,8 +62,57 @@ def load_settings(workspace: str | os.PathLike[str] | None = None) -> Settings:
     return Settings(workspace=path, max_import_mb=max_mb)
 
 
+_ACTOR: ContextVar[str | None] = ContextVar("workbench_actor", default=None)
+_ACTOR_SOURCES: list[Callable[[], str | None]] = []
+
+
+def set_actor(name: str | None) -> None:
+    """Record ``name`` as the person acting in this thread or task (None: nobody in particular).
+
+    The shared app calls this at the start of every run with the logged-in user, so that every
+    write and audit entry that does not name its actor is attributed to that person.
+    """
+    _ACTOR.set(name or None)
+
+
+@contextmanager
+def acting_as(name: str | None) -> Iterator[None]:
+    """Attribute everything done inside the block to ``name``; restore the previous actor after.
+
+    Args:
+        name: The user name to record; None leaves the fallback (the local user) in force.
+    """
+    token = _ACTOR.set(name or None)
+    try:
+        yield
+    finally:
+        _ACTOR.reset(token)
+
+
+def register_actor_source(source: Callable[[], str | None]) -> None:
+    """Add a function consulted when no actor is set in this context (once per function).
+
+    The app registers one that reads the logged-in user of the Streamlit session running in this
+    thread, which covers widget callbacks that run before the login check of a run.
+    """
+    if source not in _ACTOR_SOURCES:
+        _ACTOR_SOURCES.append(source)
+
+
 def current_user() -> str:
-    """The name recorded in the audit log and lineage for local use."""
+    """The name recorded in the audit log and lineage for the action being done now.
+
+    In order: the actor set for this context (:func:`acting_as`, :func:`set_actor`; the
+    logged-in user in the shared app), a registered actor source, ``WORKBENCH_USER``, the
+    operating-system user.
+    """
+    name = _ACTOR.get()
+    if name:
+        return name
+    for source in _ACTOR_SOURCES:
+        found = source()
+        if found:
+            return found
     name = os.environ.get(ENV_USER)
     if name:
         return name
@@ -60,3 +122,29 @@ def current_user() -> str:
         return getpass.getuser()
     except Exception:
         return "analyst"
+
+
+def shared_mode(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether the app runs as the shared deployment (``WORKBENCH_MODE=shared``)."""
+    env = os.environ if environ is None else environ
+    return (env.get(ENV_MODE) or "").strip().lower() == MODE_SHARED
+
+
+def import_folders(environ: Mapping[str, str] | None = None) -> tuple[Path, ...]:
+    """The folders "import from a path" may read, resolved; empty when none are configured.
+
+    Read from ``WORKBENCH_IMPORT_DIRS`` (folders separated by ``os.pathsep``) and from the
+    ``folders`` list of the ``[import]`` table of the login configuration
+    (``WORKBENCH_AUTH_CONFIG``). An unreadable configuration adds no folder.
+    """
+    env = os.environ if environ is None else environ
+    raw = [p for p in (env.get(ENV_IMPORT_DIRS) or "").split(os.pathsep) if p.strip()]
+    config = env.get(ENV_AUTH_CONFIG)
+    if config:
+        try:
+            table = tomllib.loads(Path(config).read_text(encoding="utf-8")).get("import", {})
+        except (OSError, tomllib.TOMLDecodeError):
+            table = {}
+        folders = table.get("folders", []) if isinstance(table, dict) else []
+        raw += [str(f) for f in folders if isinstance(f, str) and f.strip()]
+    return tuple(dict.fromkeys(Path(p.strip()).expanduser().resolve() for p in raw))

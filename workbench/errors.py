@@ -92,6 +92,10 @@ class WorkspaceError(WorkbenchError):
     """The workspace file cannot be opened or used (locked, newer schema, unreadable)."""
 
 
+class WorkspaceBusyError(WorkspaceError):
+    """Another program (such as a second server) holds the workspace file's lock."""
+
+
 class RoleError(WorkbenchError):
     """Column roles are invalid (unknown role, unknown column, conflicting assignment)."""
 

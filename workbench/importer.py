@@ -31,8 +31,16 @@ import pandas as pd
 import pyarrow as pa
 
 from workbench.catalogue import DatasetInfo, get_dataset, normalise_metadata
-from workbench.config import ENV_MAX_IMPORT_MB, current_user, load_settings
+from workbench.config import (
+    ENV_IMPORT_DIRS,
+    ENV_MAX_IMPORT_MB,
+    current_user,
+    import_folders,
+    load_settings,
+    shared_mode,
+)
 from workbench.errors import (
+    AccessDeniedError,
     DataImportError,
     DatasetExistsError,
     Problem,
@@ -631,6 +639,48 @@ def _json_kind(value: Any) -> str:
 # ------------------------------------------------------------------- public API
 
 
+def check_import_path(
+    source: Path | str,
+    folders: Sequence[Path] | None = None,
+    restricted: bool | None = None,
+) -> Path:
+    """Refuse a path outside the folders this server may import from.
+
+    Paths are resolved (``..`` and symbolic links followed) before they are compared, so a link
+    inside an allowed folder that points elsewhere is refused too.
+
+    Args:
+        source: The path asked for.
+        folders: The allowed folders; default :func:`workbench.config.import_folders`.
+        restricted: Whether to check at all; default: when folders are configured or the app
+            runs in shared mode (where no folder configured means no path import at all).
+
+    Returns:
+        The resolved path.
+
+    Raises:
+        AccessDeniedError: When the path is not inside an allowed folder.
+    """
+    allowed = tuple(import_folders() if folders is None else folders)
+    if restricted is None:
+        restricted = bool(allowed) or shared_mode()
+    resolved = Path(source).expanduser().resolve()
+    if not restricted:
+        return resolved
+    if not allowed:
+        raise AccessDeniedError(
+            "Importing from a path on the server is switched off here.",
+            hint=f"Upload the file instead, or ask the administrator to set {ENV_IMPORT_DIRS} or "
+            "the [import] folders of the configuration.",
+        )
+    if not any(resolved.is_relative_to(Path(folder).resolve()) for folder in allowed):
+        raise AccessDeniedError(
+            f"{source} is outside the folders this server imports from.",
+            hint="Use a file in " + ", ".join(str(f) for f in allowed) + ", or upload it.",
+        )
+    return resolved
+
+
 def _load_source(
     source: Path | str | bytes, filename: str | None, max_bytes: int
 ) -> tuple[bytes, str]:
@@ -640,8 +690,8 @@ def _load_source(
         data = bytes(source)
         size = len(data)
     else:
-        path = Path(source)
-        name = filename or path.name
+        path = check_import_path(source)
+        name = filename or Path(source).name
         if not path.is_file():
             what = "is a folder, not a file" if path.is_dir() else "does not exist"
             raise DataImportError(
@@ -788,6 +838,8 @@ def import_file(
     Raises:
         DataImportError: Listing every problem found; nothing was written.
         DatasetExistsError: When the name is taken and ``on_conflict`` is ``"error"``.
+        AccessDeniedError: When a path lies outside the folders configured for imports
+            (:func:`check_import_path`); the refusal is logged.
     """
     display = _source_name(source, filename)
     problems: list[Problem] = []
@@ -806,6 +858,9 @@ def import_file(
         try:
             data, display = _load_source(source, filename, limit)
             frame = _parse(data, display, fmt, sheet)
+        except AccessDeniedError:
+            ws.audit("access.denied", target=str(source), detail={"route": "import.path"})
+            raise
         except DataImportError as exc:
             if not problems:
                 raise

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import threading
 from collections.abc import Iterator
@@ -20,7 +21,7 @@ from typing import Any
 import duckdb
 
 from workbench.config import current_user, load_settings
-from workbench.errors import DatasetNotFoundError, WorkspaceError
+from workbench.errors import DatasetNotFoundError, WorkspaceBusyError, WorkspaceError
 from workbench.sql import qualified
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,11 @@ DATA_SCHEMA = "data"
 META_SCHEMA = "wb"
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+# A new workspace file (and a folder made for it) is readable by its owner only: it holds
+# record-level data, password hashes and the audit log.
+FILE_MODE = 0o600
+FOLDER_MODE = 0o700
 
 
 def load_migrations(folder: Path = MIGRATIONS_DIR) -> list[list[str]]:
@@ -100,18 +106,20 @@ class Workspace:
                     hint="Run `workbench init` first, or give the right --workspace path.",
                 )
             try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
+                if not self.path.parent.exists():
+                    self.path.parent.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
             except OSError as exc:
                 raise WorkspaceError(
                     f"Cannot create the workspace folder {self.path.parent}: {exc.strerror}.",
                     hint="Choose a writable folder with --workspace or WORKBENCH_WORKSPACE.",
                 ) from exc
+        created = target != ":memory:" and not self.path.exists()
         try:
             self.con = duckdb.connect(target, read_only=read_only)
         except duckdb.IOException as exc:
             text = str(exc)
             if "lock" in text.lower():
-                raise WorkspaceError(
+                raise WorkspaceBusyError(
                     f"The workspace {self.path} is open in another program.",
                     hint="Close the other workbench (for example the running app) or use "
                     "--workspace to choose another file.",
@@ -125,10 +133,23 @@ class Workspace:
                 f"The workspace {self.path} cannot be opened: {str(exc).splitlines()[0]}",
                 hint="Check that it is a workbench workspace (a DuckDB file) and not damaged.",
             ) from exc
+        if created:
+            self._restrict_file_mode()
         if not read_only:
             self._migrate()
         else:
             self._check_version()
+        if created:
+            self._restrict_file_mode()
+
+    def _restrict_file_mode(self) -> None:
+        """Make a newly created workspace file (and its write-ahead log) owner-only."""
+        for path in (self.path, self.path.with_name(self.path.name + ".wal")):
+            try:
+                if path.exists():
+                    os.chmod(path, FILE_MODE)
+            except OSError as exc:  # e.g. a file system without permissions
+                log.warning("cannot restrict the permissions of %s: %s", path, exc.strerror)
 
     # ------------------------------------------------------------------ schema
     def schema_version(self) -> int:
@@ -262,7 +283,8 @@ class Workspace:
             action: What happened, as a short dotted verb (``dataset.import``).
             target: What it happened to (a dataset name, a user).
             detail: Anything else worth keeping, stored as JSON.
-            actor: Who did it; defaults to the local user.
+            actor: Who did it; defaults to :func:`workbench.config.current_user`: the logged-in
+                user in the shared app, else the local user.
             data_version: The version of the data concerned, where one applies.
             cur: Write inside this transaction's cursor instead of a fresh one.
         """
