@@ -12,16 +12,23 @@ Everything that decides who may do what lives in the workspace (``wb.users``, ``
 ``wb.login_failures``) and is checked on the server on every run; nothing the browser sends can
 widen it. Sessions are stored server-side as the SHA-256 of a random token, so logging out
 revokes the session and a copied token or cookie is refused afterwards. No password or token is
-ever logged or written to the audit log.
+ever logged or written to the audit log, and a name typed at the login that is not a user's is
+kept only as a keyed hash ("unknown user (…)"), so a password typed into the name box is not
+stored either.
+
+Lockout is counted before a password is checked: each attempt records its failure under a lock
+first, so parallel guesses for one name can check at most ``max_failures`` passwords.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import logging
 import os
 import secrets
+import threading
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -32,14 +39,11 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from workbench.config import current_user
+from workbench.config import ENV_AUTH_CONFIG, ENV_MODE, current_user
 from workbench.errors import AccessDeniedError, AuthError, ValidationError
 from workbench.workspace import Workspace, utcnow
 
 log = logging.getLogger(__name__)
-
-ENV_MODE = "WORKBENCH_MODE"
-ENV_AUTH_CONFIG = "WORKBENCH_AUTH_CONFIG"
 
 MODE_LOCAL = "local"
 MODE_SHARED = "shared"
@@ -59,6 +63,12 @@ _HASHER = PasswordHasher()
 _DUMMY_HASH = _HASHER.hash(secrets.token_urlsafe(16))
 
 _FAILED = "Unknown user name or wrong password."
+
+# Held while a login attempt is counted (and while admins are changed), so that parallel
+# requests see each other's writes: DuckDB's snapshot isolation alone would let them all pass.
+_ATTEMPT_LOCK = threading.Lock()
+_USERS_LOCK = threading.Lock()
+NAME_KEY_SETTING = "auth.name_key"
 
 
 @dataclass(frozen=True)
@@ -319,7 +329,8 @@ def save_user(
 
     Raises:
         AccessDeniedError: When ``actor`` is not an admin.
-        ValidationError: For an empty name, unknown roles or areas, or a short password.
+        ValidationError: For an empty name, unknown roles or areas, or a short password, and
+            when the change would leave no active admin.
     """
     require_admin(ws, actor, "user.save")
     username = username.strip()
@@ -328,11 +339,13 @@ def save_user(
     roles_list, areas_list = _check_roles_areas(roles, areas)
     if password is not None:
         check_password_strength(password)
-    before = get_user(ws, username)
     now = utcnow()
     new_hash = hash_password(password) if password is not None else None
     email = email.strip() or None if email else None
-    with ws.transaction() as cur:
+    with _USERS_LOCK, ws.transaction() as cur:
+        before = get_user(ws, username)
+        if before is not None and not ("admin" in roles_list and active):
+            _keep_an_admin(cur, username, "remove the admin role from" if active else "disable")
         if before is None:
             cur.execute(
                 "INSERT INTO wb.users (username, email, display_name, roles, areas, "
@@ -396,12 +409,14 @@ def delete_user(ws: Workspace, actor: User, username: str) -> None:
 
     Raises:
         AccessDeniedError: When ``actor`` is not an admin.
-        ValidationError: When an admin tries to delete their own account.
+        ValidationError: When an admin tries to delete their own account, or the last active
+            admin.
     """
     require_admin(ws, actor, "user.delete")
     if username == actor.username:
         raise ValidationError("You cannot delete your own account.")
-    with ws.transaction() as cur:
+    with _USERS_LOCK, ws.transaction() as cur:
+        _keep_an_admin(cur, username, "delete")
         cur.execute(
             "UPDATE wb.sessions SET revoked_at = ? WHERE username = ? AND revoked_at IS NULL",
             [utcnow(), username],
@@ -410,12 +425,54 @@ def delete_user(ws: Workspace, actor: User, username: str) -> None:
         ws.audit("user.delete", target=username, actor=actor.username, cur=cur)
 
 
+def _keep_an_admin(cur: Any, username: str, change: str) -> None:
+    """Refuse a change that would leave the workspace without an active admin."""
+    rows = cur.execute("SELECT username, roles FROM wb.users WHERE active").fetchall()
+    admins = {name for name, roles in rows if "admin" in json.loads(roles)}
+    if username in admins and not admins - {username}:
+        raise ValidationError(
+            f"You cannot {change} {username}: they are the last active admin.",
+            hint="Make another user an admin first.",
+        )
+
+
 # ------------------------------------------------------------------- password logins
-def _recent_failures(ws: Workspace, username: str, settings: AuthSettings, now: datetime) -> int:
+def _name_key(ws: Workspace) -> bytes:
+    """The workspace's secret key for hashing unknown user names (made on first use)."""
+    key = ws.get_setting(NAME_KEY_SETTING)
+    if not key:
+        key = secrets.token_hex(32)
+        ws.set_setting(NAME_KEY_SETTING, key)
+    return bytes.fromhex(str(key))
+
+
+def unknown_name_label(ws: Workspace, typed: str) -> str:
+    """How a typed user name that is no user's is recorded: a keyed hash, never the text.
+
+    The same text always gives the same label in one workspace (so repeated attempts can be
+    counted and seen together), but the label does not reveal the text: people sometimes type
+    their password into the name box.
+    """
+    digest = hmac.new(_name_key(ws), typed.encode("utf-8"), hashlib.sha256).hexdigest()
+    return f"unknown user ({digest[:12]})"
+
+
+def login_subject(ws: Workspace, typed: str) -> str:
+    """The name under which a login attempt is counted and logged.
+
+    A known user's name as typed; anything else as :func:`unknown_name_label`.
+    """
+    typed = typed.strip()
+    if typed and get_user(ws, typed) is not None:
+        return typed
+    return unknown_name_label(ws, typed)
+
+
+def _recent_failures(ws: Workspace, subject: str, settings: AuthSettings, now: datetime) -> int:
     since = now - timedelta(minutes=settings.lockout_minutes)
     rows = ws.query(
         "SELECT count(*) FROM wb.login_failures WHERE username = ? AND failed_at > ?",
-        [username, since],
+        [subject, since],
     )
     return int(rows[0][0])
 
@@ -424,7 +481,8 @@ def is_locked(
     ws: Workspace, username: str, settings: AuthSettings, now: datetime | None = None
 ) -> bool:
     """Whether too many recent failed logins lock this user name."""
-    return _recent_failures(ws, username, settings, now or utcnow()) >= settings.max_failures
+    subject = login_subject(ws, username)
+    return _recent_failures(ws, subject, settings, now or utcnow()) >= settings.max_failures
 
 
 def login_with_password(
@@ -437,8 +495,11 @@ def login_with_password(
     """Check a user name and password; start a server-side session.
 
     A name that has failed ``max_failures`` times within ``lockout_minutes`` is locked until the
-    oldest of those failures leaves the window, even for the right password. Unknown names are
-    treated like wrong passwords (same message, same work), and every outcome is logged.
+    oldest of those failures leaves the window, even for the right password. Each attempt is
+    counted as a failure *before* its password is checked (under a lock), and the count is
+    cleared only by a success, so parallel guesses check at most ``max_failures`` passwords.
+    Unknown names and disabled accounts are treated like wrong passwords (same message, same
+    work), and every outcome is logged; a name that is no user's is logged only as a keyed hash.
 
     Args:
         ws: The workspace.
@@ -455,35 +516,40 @@ def login_with_password(
     """
     now = now or utcnow()
     username = username.strip()
-    if is_locked(ws, username, settings, now):
-        ws.audit(
-            "login.locked", target=username, detail={"method": METHOD_PASSWORD}, actor=username
+    with _ATTEMPT_LOCK:
+        rows = ws.query(
+            "SELECT password_hash, active FROM wb.users WHERE username = ?", [username or "\x00"]
         )
+        subject = username if rows else unknown_name_label(ws, username)
+        locked = _recent_failures(ws, subject, settings, now) >= settings.max_failures
+        if not locked:
+            with ws.cursor() as cur:
+                cur.execute("INSERT INTO wb.login_failures VALUES (?, ?)", [subject, now])
+    if locked:
+        ws.audit("login.locked", target=subject, detail={"method": METHOD_PASSWORD}, actor=subject)
         raise AuthError(
             "Too many failed logins: this account is locked for now.",
             hint=f"Try again in {settings.lockout_minutes} minutes or ask an admin.",
         )
-    rows = ws.query(
-        "SELECT password_hash, active FROM wb.users WHERE username = ?", [username or "\x00"]
-    )
     stored = rows[0][0] if rows and rows[0][0] else None
+    active = bool(rows[0][1]) if rows else False
     ok = False
     try:
         ok = _HASHER.verify(stored or _DUMMY_HASH, password) and stored is not None
     except (VerificationError, InvalidHashError):
         ok = False
-    if not ok or not rows[0][1]:
-        with ws.cursor() as cur:
-            cur.execute("INSERT INTO wb.login_failures VALUES (?, ?)", [username, now])
-        reason = "disabled" if ok else "bad credentials"
+    if not (ok and active):
+        # A disabled account gets the same answer whether or not the password was right.
+        reason = "disabled" if rows and not active else "bad credentials"
         ws.audit(
             "login.failure",
-            target=username,
+            target=subject,
             detail={"method": METHOD_PASSWORD, "reason": reason},
-            actor=username or "anonymous",
+            actor=subject,
         )
-        log.info("password login refused for %r", username)
-        raise AuthError(_FAILED if reason != "disabled" else "This account is disabled.")
+        log.info("password login refused for %s", subject)
+        raise AuthError(_FAILED)
+    assert stored is not None
     with ws.cursor() as cur:
         cur.execute("DELETE FROM wb.login_failures WHERE username = ?", [username])
         if _HASHER.check_needs_rehash(stored):
