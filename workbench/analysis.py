@@ -255,7 +255,7 @@ def _readable(
 # ------------------------------------------------------------------------------ attrition
 def funnel_view(ws: Workspace, where: m.JourneyFilter, protect: bool) -> View:
     """The attrition funnel for the filter."""
-    funnel = m.attrition_funnel(ws, where=where)
+    funnel = m.attrition_funnel(ws, where=where, keys=protect)
     note, hidden = None, None
     if protect:
         result = sdc.protect_funnel(funnel)
@@ -270,14 +270,21 @@ def funnel_view(ws: Workspace, where: m.JourneyFilter, protect: bool) -> View:
 
 def reasons_view(ws: Workspace, where: m.JourneyFilter, protect: bool) -> View:
     """Why recorded crimes leave before a conviction, summed over the filter."""
-    reasons = m.attrition_reasons(ws, where=where)
-    recorded = int(m.attrition_funnel(ws, where=where)["cases"].iloc[0]) if len(reasons) else 0
-    reasons = reasons.assign(recorded=recorded)
+    reasons = m.attrition_reasons(ws, where=where, keys=protect)
+    funnel = m.attrition_funnel(ws, where=where, keys=protect)
+    first = funnel.iloc[0] if len(reasons) and len(funnel) else None
+    reasons = reasons.assign(recorded=int(first["cases"]) if first is not None else 0)
+    if protect:
+        key = f"cases{sdc.KEY_SUFFIX}"
+        reasons[f"recorded{sdc.KEY_SUFFIX}"] = first[key] if first is not None else None
     reasons["victim_not_support"] = reasons["reason"] == VICTIM_NOT_SUPPORT
     note, hidden = None, None
     if protect:
         result = sdc.protect_frame(
-            reasons, counts=["cases"], rates={"share_of_recorded": ("cases", "recorded")}
+            reasons,
+            counts=["cases"],
+            rates={"share_of_recorded": ("cases", "recorded")},
+            bases=["recorded"],
         )
         reasons, note, hidden = result.table, result.note, result.hidden
     table = _readable(
@@ -289,71 +296,83 @@ def reasons_view(ws: Workspace, where: m.JourneyFilter, protect: bool) -> View:
 
 
 # ------------------------------------------------------------------------------ series
-def measure_series(
-    ws: Workspace, where: m.JourneyFilter, period: str, measures: Sequence[str] = DASHBOARD_MEASURES
+def _rate_frame(
+    measure: str, periods: pd.Series, numerator: pd.DataFrame, base: pd.DataFrame, keys: bool
 ) -> pd.DataFrame:
-    """Measures per period: ``measure``, ``period``, ``value`` and ``base`` (cases behind it).
+    """One rate measure per period; ``numerator`` and ``base`` hold ``cases`` (and keys)."""
+    key = f"cases{sdc.KEY_SUFFIX}"
+    denominator = base["cases"].where(base["cases"] > 0)
+    frame = pd.DataFrame(
+        {
+            "measure": measure,
+            "period": periods,
+            "value": numerator["cases"].fillna(0) / denominator,
+            "base": base["cases"],
+            "numerator": numerator["cases"].fillna(0),
+        }
+    )
+    if keys:
+        frame[f"base{sdc.KEY_SUFFIX}"] = base[key]
+        frame[f"numerator{sdc.KEY_SUFFIX}"] = numerator[key]
+    return frame
 
-    Rates are by the period of the offence; medians by the period the interval ends in.
+
+def measure_series(
+    ws: Workspace,
+    where: m.JourneyFilter,
+    period: str,
+    measures: Sequence[str] = DASHBOARD_MEASURES,
+    keys: bool = False,
+) -> pd.DataFrame:
+    """Measures per period: ``measure``, ``period``, ``value``, ``base`` (cases behind it) and
+    ``numerator`` (the cases counted by a rate; missing for medians).
+
+    Rates are by the period of the offence; medians by the period the interval ends in. With
+    ``keys``, ``base__key`` and ``numerator__key`` hold the cell keys for disclosure control.
     """
     frames = []
-    if {"charge_rate", "conviction_rate"} & set(measures):
-        funnel = m.attrition_funnel(ws, by=["period"], period=period, where=where)
-        wide = funnel.pivot_table(index="period", columns="stage", values="cases").reset_index()
-        if "charge_rate" in measures and len(wide):
+    if {"charge_rate", "conviction_rate", "victim_not_support_share"} & set(measures):
+        funnel = m.attrition_funnel(ws, by=["period"], period=period, where=where, keys=keys)
+        step = {s: funnel[funnel["stage"] == s].set_index("period") for s in funnel["stage"]}
+        if "charge_rate" in measures and len(funnel):
+            rec = step["recorded"]
             frames.append(
-                pd.DataFrame(
-                    {
-                        "measure": "charge_rate",
-                        "period": wide["period"],
-                        "value": wide["charged"] / wide["recorded"],
-                        "base": wide["recorded"],
-                    }
+                _rate_frame("charge_rate", rec.index.to_series(), step["charged"], rec, keys)
+            )
+        if "conviction_rate" in measures and len(funnel):
+            done = step["completed"]
+            frames.append(
+                _rate_frame(
+                    "conviction_rate", done.index.to_series(), step["convicted"], done, keys
                 )
             )
-        if "conviction_rate" in measures and len(wide):
-            base = wide["completed"].where(wide["completed"] > 0)
+        if "victim_not_support_share" in measures and len(funnel):
+            reasons = m.attrition_reasons(ws, by=["period"], period=period, where=where, keys=keys)
+            vns = reasons[reasons["reason"] == VICTIM_NOT_SUPPORT].set_index("period")
+            rec = step["recorded"]
+            vns = vns.reindex(rec.index)
             frames.append(
-                pd.DataFrame(
-                    {
-                        "measure": "conviction_rate",
-                        "period": wide["period"],
-                        "value": wide["convicted"] / base,
-                        "base": wide["completed"],
-                    }
-                )
+                _rate_frame("victim_not_support_share", rec.index.to_series(), vns, rec, keys)
             )
-    if "victim_not_support_share" in measures:
-        reasons = m.attrition_reasons(ws, by=["period"], period=period, where=where)
-        funnel = m.attrition_funnel(ws, by=["period"], period=period, where=where)
-        recorded = funnel[funnel["stage"] == "recorded"][["period", "cases"]]
-        vns = reasons[reasons["reason"] == VICTIM_NOT_SUPPORT][["period", "cases"]]
-        joined = recorded.merge(vns, on="period", how="left", suffixes=("_all", "_vns"))
-        frames.append(
-            pd.DataFrame(
-                {
-                    "measure": "victim_not_support_share",
-                    "period": joined["period"],
-                    "value": joined["cases_vns"].fillna(0) / joined["cases_all"],
-                    "base": joined["cases_all"],
-                }
-            )
-        )
     intervals = [k.removeprefix("median_") for k in measures if k.startswith("median_")]
     if intervals:
-        times = m.timeliness(ws, intervals=intervals, by=["period"], period=period, where=where)
-        frames.append(
-            pd.DataFrame(
-                {
-                    "measure": "median_" + times["interval"],
-                    "period": times["period"],
-                    "value": times["median"],
-                    "base": times["n"],
-                }
-            )
+        times = m.timeliness(
+            ws, intervals=intervals, by=["period"], period=period, where=where, keys=keys
         )
+        frame = pd.DataFrame(
+            {
+                "measure": "median_" + times["interval"],
+                "period": times["period"],
+                "value": times["median"],
+                "base": times["n"],
+                "numerator": pd.NA,
+            }
+        )
+        if keys:
+            frame[f"base{sdc.KEY_SUFFIX}"] = times[f"n{sdc.KEY_SUFFIX}"]
+        frames.append(frame)
     if not frames:
-        return pd.DataFrame(columns=["measure", "period", "value", "base"])
+        return pd.DataFrame(columns=["measure", "period", "value", "base", "numerator"])
     out = pd.concat(frames, ignore_index=True)
     out["period"] = pd.to_datetime(out["period"])
     out["base"] = out["base"].astype("int64")
@@ -363,10 +382,34 @@ def measure_series(
 def _protect_series(
     series: pd.DataFrame, protect: bool
 ) -> tuple[pd.DataFrame, str | None, pd.DataFrame | None]:
+    """Disclosure control of a measure series: rates from adjusted counts, hidden when their
+    numerator or base is small; medians hidden when their base is small."""
     if not protect:
-        return series, None, None
-    result = sdc.protect_frame(series, counts=["base"], statistics={"value": "base"})
-    return result.table, result.note, result.hidden
+        return series.drop(columns="numerator", errors="ignore"), None, None
+    is_rate = series["measure"].map(lambda k: MEASURES[k][1] == "rate").astype(bool)
+    parts, hiddens, notes = [], [], []
+    for mask, kind in ((is_rate, "rate"), (~is_rate, "days")):
+        part = series[mask]
+        if part.empty:
+            continue
+        if kind == "rate":
+            part = part.assign(numerator=pd.to_numeric(part["numerator"]).astype("int64"))
+            result = sdc.protect_frame(
+                part, counts=["base", "numerator"], rates={"value": ("numerator", "base")}
+            )
+        else:
+            part = part.drop(columns=["numerator", f"numerator{sdc.KEY_SUFFIX}"], errors="ignore")
+            result = sdc.protect_frame(part, counts=["base"], statistics={"value": "base"})
+        parts.append(result.table.drop(columns="numerator", errors="ignore"))
+        hiddens.append(result.hidden.drop(columns="numerator", errors="ignore"))
+        notes.append(result.note)
+    if not parts:
+        empty = series.drop(columns=["numerator"], errors="ignore")
+        empty = empty.drop(columns=[c for c in empty if c.endswith(sdc.KEY_SUFFIX)])
+        return empty, None, None
+    table = pd.concat(parts).sort_index()
+    hidden = pd.concat(hiddens).sort_index().fillna(False).astype(bool)
+    return table, notes[0], hidden
 
 
 def trend_view(
@@ -386,7 +429,7 @@ def trend_view(
     end = latest_complete_period(data_end(ws), period)
     parts = []
     for name, flt in ((label, where), (NATIONAL, replace(where, areas=()))):
-        s = measure_series(ws, flt, period, [measure]).assign(series=name)
+        s = measure_series(ws, flt, period, [measure], keys=protect).assign(series=name)
         parts.append(s[(s["period"] <= end) & (s["period"] > _span_start(end, period))])
     series = pd.concat(parts, ignore_index=True)
     series, note, hidden = _protect_series(series, protect)
@@ -402,7 +445,7 @@ def trend_view(
 # ------------------------------------------------------------------------------ timeliness
 def timeliness_view(ws: Workspace, where: m.JourneyFilter, protect: bool) -> View:
     """Median, mean and percentiles of each stage interval."""
-    summary = m.timeliness(ws, where=where)
+    summary = m.timeliness(ws, where=where, keys=protect)
     note, hidden = None, None
     if protect:
         result = sdc.protect_timeliness(summary)
@@ -416,16 +459,21 @@ def distribution_view(
     ws: Workspace, interval: str, where: m.JourneyFilter, protect: bool
 ) -> tuple[View, float | None]:
     """The histogram of one interval and its median (None when hidden or empty)."""
-    dist = m.timeliness_distribution(ws, interval, where=where)
-    summary = m.timeliness(ws, intervals=[interval], where=where)
+    dist = m.timeliness_distribution(ws, interval, where=where, keys=protect)
+    summary = m.timeliness(ws, intervals=[interval], where=where, keys=protect)
     median = float(summary["median"].iloc[0]) if len(summary) else None
     n = int(summary["n"].iloc[0]) if len(summary) else 0
     note, hidden = None, None
     if protect:
-        dist = dist.assign(total=n)
-        result = sdc.protect_frame(dist, counts=["cases"], rates={"share": ("cases", "total")})
+        key = f"n{sdc.KEY_SUFFIX}"
+        total_key = summary[key].iloc[0] if len(summary) else None
+        dist = dist.assign(total=n, **{f"total{sdc.KEY_SUFFIX}": total_key})
+        result = sdc.protect_frame(
+            dist, counts=["cases"], rates={"share": ("cases", "total")}, bases=["total"]
+        )
         dist, note, hidden = result.table.drop(columns="total"), result.note, result.hidden
-        if n < sdc.DEFAULT_THRESHOLD:
+        shown_n = sdc.protect_timeliness(summary).table["n"] if len(summary) else None
+        if n < sdc.DEFAULT_THRESHOLD or shown_n is None or pd.isna(shown_n.iloc[0]):
             median = None
     table = _readable(dist[["bin_start", "bin_end", "cases", "share"]], hidden, rates=("share",))
     return View(dist, table, note), median
@@ -433,7 +481,7 @@ def distribution_view(
 
 def caseload_view(ws: Workspace, at: date, where: m.JourneyFilter, protect: bool) -> View:
     """Cases open at court at a date, by how long they have been open."""
-    load = m.outstanding_caseload(ws, at, where=where)
+    load = m.outstanding_caseload(ws, at, where=where, keys=protect)
     note, hidden = None, None
     if protect:
         result = sdc.protect_frame(load, counts=["cases"], statistics={"mean_age_days": "cases"})
@@ -462,7 +510,7 @@ def dashboard_kpis(
     where = m.JourneyFilter(areas=(area,))
     parts = []
     for name, flt in ((area, where), (NATIONAL, m.JourneyFilter())):
-        s = measure_series(ws, flt, period, measures).assign(series=name)
+        s = measure_series(ws, flt, period, measures, keys=protect).assign(series=name)
         parts.append(s[(s["period"] <= end) & (s["period"] > _span_start(end, period))])
     series, note, _hidden = _protect_series(pd.concat(parts, ignore_index=True), protect)
     series["label"] = series["measure"].map(lambda k: MEASURES[k][0])

@@ -1,21 +1,27 @@
 """Statistical disclosure control for every aggregate that leaves the analyst's own view.
 
-Small counts can identify people, so before a table reaches a leader, a chart or an export:
+Small counts can identify people, and tables built from the same cases with different filters can
+be subtracted from one another. So before a figure reaches a leader, a chart or an export:
 
-- **Primary suppression**: counts from 1 to ``threshold - 1`` (default 10) are hidden. Zeros are
-  shown (pass ``hide_zeros=True`` to hide them too).
-- **Secondary suppression** (two-way tables with totals, :func:`protect_table`): wherever a row or
-  a column holds exactly one hidden cell, the next-smallest visible cell in it is hidden too,
-  repeated until nothing changes, so no hidden cell equals a shown total minus shown cells. The
-  totals shown are the true totals. When a row or column has no other cell to hide, its total is
-  hidden instead.
-- **Derived values**: a rate is hidden when its base or its numerator is under the threshold or
-  hidden; a median, mean or percentile when the number of cases it summarises is.
+- **Cell-key perturbation** (the method of the ONS flexible table builders): every case has a
+  secret record key; a cell's key is the sum of the keys of the cases it counts, so the same set
+  of cases always gets the same key, whatever filter or page produced it. Each count is adjusted
+  by a small amount looked up from its key (:func:`cell_noise`: two-sided geometric, two-thirds
+  of counts move by at most one). Subtracting one table from another therefore gives a figure
+  with two independent adjustments in it, never the exact count, and asking for the same cases
+  again returns the same figure, so repeated queries cannot be averaged. Zeros stay zero.
+- **Suppression**: an adjusted count under ``threshold`` (default 10) is hidden, and a rate, a
+  median, a mean or a percentile is hidden when the cases behind it (true or adjusted) number
+  fewer than ``threshold``. Rates are computed from the adjusted counts, so a rate times its base
+  gives back only an adjusted count.
+- **Secondary suppression** (two-way tables with true totals, :func:`protect_table`): wherever a
+  row or a column holds exactly one hidden cell, the next-smallest visible non-zero cell in it
+  is hidden too, repeated until nothing changes.
 
 Each function returns a :class:`Protected` result holding the table to show (hidden values are
-missing), a mask of what was hidden, and a note to print beneath the table. This protects each
-table on its own; tables published side by side from the same cases (a funnel and its reasons)
-can still be differenced, so publish the protected forms of both and prefer coarser groupings.
+missing), a mask of what was hidden, and a note to print beneath the table. A table gets
+perturbed when its counts come with key columns (``<count>__key``, from the ``keys=True`` option
+of :mod:`workbench.measures`); without them only suppression applies.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -33,6 +40,15 @@ log = logging.getLogger(__name__)
 
 DEFAULT_THRESHOLD = 10
 TOTAL = "Total"
+KEY_SUFFIX = "__key"
+# Cell keys are sums of record keys modulo KEY_SPACE; the noise is looked up from key / KEY_SPACE.
+KEY_SPACE = 2**32
+# The ratio of the two-sided geometric noise: P(n) is proportional to NOISE_RATIO ** abs(n).
+NOISE_RATIO = 0.5
+METHOD_NOTE = (
+    "Counts are adjusted by a small random amount (the same cases always get the same "
+    "adjustment, so figures may not add up exactly)"
+)
 
 
 @dataclass(frozen=True)
@@ -54,15 +70,22 @@ class Protected:
     secondary: int
     derived: int
     threshold: int
+    perturbed: bool = False
 
     @property
     def applied(self) -> bool:
-        """Whether anything was hidden."""
-        return bool(self.primary or self.secondary or self.derived)
+        """Whether anything was hidden or adjusted."""
+        return bool(self.primary or self.secondary or self.derived or self.perturbed)
 
     @property
     def note(self) -> str:
         """A sentence to print beneath the table."""
+        if self.perturbed:
+            return (
+                f"Disclosure control applied: {METHOD_NOTE[0].lower()}{METHOD_NOTE[1:]}; "
+                f"counts under {self.threshold} are hidden, and so are rates and averages based "
+                f"on fewer than {self.threshold} cases."
+            )
         if not self.applied:
             return f"Disclosure control checked: no count under {self.threshold}, nothing hidden."
         return (
@@ -84,6 +107,58 @@ def _small(values: pd.Series, threshold: int, hide_zeros: bool) -> pd.Series:
     return (numbers >= low) & (numbers < threshold) & numbers.notna()
 
 
+def cell_noise(keys: Sequence[Any] | np.ndarray | pd.Series) -> np.ndarray:
+    """The adjustment of each cell, looked up from its cell key.
+
+    The key (0 to :data:`KEY_SPACE` - 1) is read as a point of the cumulative distribution of a
+    two-sided geometric variable with ratio :data:`NOISE_RATIO`: a third of cells stay as they
+    are, a third move by one, and larger moves get rarer by half each step (standard deviation
+    2). The same key always gives the same adjustment.
+
+    Args:
+        keys: Cell keys; missing keys (empty cells) get no adjustment.
+
+    Returns:
+        Whole-number adjustments, as int64.
+    """
+    raw = pd.to_numeric(pd.Series(keys, dtype="object"), errors="coerce").to_numpy(dtype=float)
+    missing = np.isnan(raw)
+    u = (np.where(missing, 0.0, raw) % KEY_SPACE + 0.5) / KEY_SPACE
+    a = NOISE_RATIO
+    low = a / (1 + a)  # P(noise < 0)
+    out = np.zeros(len(u), dtype=np.int64)
+    neg = u <= low
+    pos = u > 1 - low
+    with np.errstate(divide="ignore"):
+        # P(noise <= -k) = a**k / (1 + a): the first k whose tail holds u
+        out[neg] = -np.floor(np.log(u[neg] * (1 + a)) / np.log(a)).astype(np.int64)
+        out[pos] = np.floor(np.log((1 - u[pos]) * (1 + a)) / np.log(a)).astype(np.int64)
+    out[missing] = 0
+    return out
+
+
+def max_noise() -> int:
+    """The largest adjustment any cell key can give (what an attacker may assume)."""
+    return int(abs(cell_noise([0])[0]))
+
+
+def perturb_counts(values: pd.Series, keys: pd.Series) -> pd.Series:
+    """Counts adjusted by their cell keys; zeros stay zero and nothing goes below zero.
+
+    Args:
+        values: True counts.
+        keys: The cell key of each count (sum of its cases' record keys modulo
+            :data:`KEY_SPACE`).
+
+    Returns:
+        Adjusted counts (nullable integers, missing where the count is missing).
+    """
+    true = pd.to_numeric(values, errors="coerce")
+    noise = cell_noise(keys.to_numpy() if isinstance(keys, pd.Series) else keys)
+    adjusted = (true + noise).clip(lower=0).where(true > 0, true)
+    return pd.Series(pd.array(adjusted.round(), dtype="Int64"), index=values.index)
+
+
 def protect_frame(
     frame: pd.DataFrame,
     counts: Sequence[str],
@@ -91,22 +166,25 @@ def protect_frame(
     statistics: Mapping[str, str] | None = None,
     threshold: int = DEFAULT_THRESHOLD,
     hide_zeros: bool = False,
+    bases: Sequence[str] = (),
 ) -> Protected:
-    """Primary suppression of a tidy table, and suppression of the values derived from it.
+    """Perturbation and suppression of a tidy table, and suppression of values derived from it.
 
     Use for tables without additive totals (a funnel, a timeliness summary, a series). For a
-    two-way table with totals, use :func:`protect_table`.
+    two-way table with totals, use :func:`protect_table`. A count column ``c`` with a key column
+    ``c__key`` beside it is perturbed (see the module); key columns are dropped from the result.
 
     Args:
         frame: The aggregate.
         counts: Count columns.
-        rates: Rate column -> (numerator count column or None, base count column). A column of
-            the frame, or a count column of the previous row is not supported: compute bases
-            as columns first.
+        rates: Rate column -> (numerator count column or None, base count column). A rate whose
+            numerator and base are both perturbed counts is recomputed from the adjusted counts.
         statistics: Statistic column (median, mean, percentile) -> the count column it
             summarises.
         threshold: Smallest count that may be shown.
         hide_zeros: Hide zeros too.
+        bases: Further count columns used only as bases of rates: adjusted like the counts,
+            but not counted as hidden cells (drop them from the table when done).
 
     Returns:
         The protected table, with counts as nullable integers and hidden values missing.
@@ -114,32 +192,49 @@ def protect_frame(
     threshold = _check_threshold(threshold)
     rates = dict(rates or {})
     statistics = dict(statistics or {})
-    needed = set(counts) | set(rates) | set(statistics)
+    all_counts = [*counts, *(b for b in bases if b not in counts)]
+    needed = set(all_counts) | set(rates) | set(statistics)
     needed |= {c for pair in rates.values() for c in pair if c} | set(statistics.values())
     missing = sorted(needed - set(frame.columns))
     if missing:
         raise ValidationError(f"The table has no column {missing[0]!r} to protect.")
-    table = frame.copy()
+    keyed = [c for c in all_counts if f"{c}{KEY_SUFFIX}" in frame.columns]
+    table = frame.drop(columns=[c for c in frame.columns if c.endswith(KEY_SUFFIX)])
     hidden = pd.DataFrame(False, index=frame.index, columns=list(needed))
-    for col in counts:
-        hidden[col] = _small(frame[col], threshold, hide_zeros)
+    shown: dict[str, pd.Series] = {}
+    small_true: dict[str, pd.Series] = {}
+    for col in all_counts:
+        true = pd.to_numeric(frame[col], errors="coerce")
+        small_true[col] = _small(true, threshold, True)
+        if col in keyed:
+            shown[col] = perturb_counts(frame[col], frame[f"{col}{KEY_SUFFIX}"])
+            low = 0 if hide_zeros else 1
+            hidden[col] = ((true >= low) & (shown[col].astype("Float64") < threshold)).fillna(
+                False
+            ).astype(bool) & true.notna()
+        else:
+            shown[col] = pd.Series(pd.array(true, dtype="Int64"), index=frame.index)
+            hidden[col] = _small(true, threshold, hide_zeros)
     primary = int(hidden[list(counts)].to_numpy().sum()) if counts else 0
 
     def base_small(col: str) -> pd.Series:
-        if col in hidden.columns and col in counts:
-            return hidden[col] | _small(frame[col], threshold, True)
+        if col in shown:
+            return hidden[col] | small_true[col] | _small(shown[col], threshold, True)
         return _small(frame[col], threshold, True)
 
     derived = 0
     for col, (numerator, base) in rates.items():
         mask = base_small(base)
         if numerator:
-            shown_small = (
+            mask = mask | (
                 hidden[numerator]
-                if numerator in counts
+                if numerator in shown
                 else _small(frame[numerator], threshold, hide_zeros)
             )
-            mask = mask | shown_small
+        if numerator in keyed and base in keyed:
+            denominator = shown[base].astype("Float64")
+            value = shown[numerator].astype("Float64") / denominator.where(denominator > 0)
+            table[col] = value.clip(upper=1.0).where(frame[col].notna())
         mask = mask & frame[col].notna()
         hidden[col] = mask
         derived += int(mask.sum())
@@ -148,12 +243,12 @@ def protect_frame(
         hidden[col] = mask
         derived += int(mask.sum())
     for col in hidden.columns:
-        if col in counts:
-            table[col] = pd.array(pd.to_numeric(frame[col]), dtype="Int64")
-        elif pd.api.types.is_numeric_dtype(frame[col]):
-            table[col] = pd.array(pd.to_numeric(frame[col]), dtype="Float64")
+        if col in shown:
+            table[col] = shown[col]
+        elif pd.api.types.is_numeric_dtype(table[col]):
+            table[col] = pd.array(pd.to_numeric(table[col]), dtype="Float64")
         table.loc[hidden[col], col] = pd.NA
-    return Protected(table, hidden, primary, 0, derived, threshold)
+    return Protected(table, hidden, primary, 0, derived, threshold, perturbed=bool(keyed))
 
 
 def secondary_mask(
@@ -182,7 +277,8 @@ def secondary_mask(
             for i in range(lines.shape[0]):
                 if lines[i].sum() != 1 or total_hidden[i]:
                     continue
-                open_cells = np.flatnonzero(~lines[i])
+                # a zero cell as the complement would still pin the hidden one
+                open_cells = np.flatnonzero(~lines[i] & (values[i] > 0))
                 if open_cells.size == 0:
                     total_hidden[i] = True
                     changed = True
@@ -278,22 +374,28 @@ def protect_long(
 def protect_funnel(funnel: pd.DataFrame, threshold: int = DEFAULT_THRESHOLD) -> Protected:
     """Protect an attrition funnel (from :func:`workbench.measures.attrition_funnel`).
 
-    Counts under the threshold are hidden; a rate is hidden when its count or its base (the
-    previous step, or the recorded crimes) is under the threshold.
+    Counts are adjusted when the funnel carries cell keys (``keys=True``) and hidden under the
+    threshold; rates are recomputed from the adjusted counts and hidden when their count or
+    their base (the previous step, or the recorded crimes) is hidden or under the threshold.
     """
     groups = [
         c
         for c in funnel.columns
         if c not in ("step", "stage", "label", "cases", "rate_of_previous", "rate_of_recorded")
+        and not c.endswith(KEY_SUFFIX)
     ]
     frame = funnel.copy()
+    key = f"cases{KEY_SUFFIX}"
+    shifted = ["cases", key] if key in frame.columns else ["cases"]
     if groups:
-        grouped = frame.groupby(groups, dropna=False, sort=False)["cases"]
-        frame["_previous"] = grouped.shift(1)
-        frame["_recorded"] = grouped.transform("first")
+        grouped = frame.groupby(groups, dropna=False, sort=False)
+        for col in shifted:
+            frame[f"_previous{col.removeprefix('cases')}"] = grouped[col].shift(1)
+            frame[f"_recorded{col.removeprefix('cases')}"] = grouped[col].transform("first")
     else:
-        frame["_previous"] = frame["cases"].shift(1)
-        frame["_recorded"] = frame["cases"].iloc[0] if len(frame) else 0
+        for col in shifted:
+            frame[f"_previous{col.removeprefix('cases')}"] = frame[col].shift(1)
+            frame[f"_recorded{col.removeprefix('cases')}"] = frame[col].iloc[0] if len(frame) else 0
     result = protect_frame(
         frame,
         counts=["cases"],
@@ -302,10 +404,13 @@ def protect_funnel(funnel: pd.DataFrame, threshold: int = DEFAULT_THRESHOLD) -> 
             "rate_of_recorded": ("cases", "_recorded"),
         },
         threshold=threshold,
+        bases=["_previous", "_recorded"],
     )
     table = result.table.drop(columns=["_previous", "_recorded"])
     hidden = result.hidden.drop(columns=["_previous", "_recorded"], errors="ignore")
-    return Protected(table, hidden, result.primary, 0, result.derived, threshold)
+    return Protected(
+        table, hidden, result.primary, 0, result.derived, threshold, perturbed=result.perturbed
+    )
 
 
 def protect_timeliness(summary: pd.DataFrame, threshold: int = DEFAULT_THRESHOLD) -> Protected:

@@ -23,6 +23,7 @@ Definitions:
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -30,6 +31,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from workbench.disclosure import KEY_SPACE, KEY_SUFFIX
 from workbench.errors import MeasureError
 from workbench.journeys import LINKED, VICTIM_NOT_SUPPORT, journey_table
 from workbench.sql import quote_ident
@@ -64,6 +66,8 @@ DEMAND_STAGES: dict[str, tuple[str, str]] = {
     "referral": ("referral_date", "CPS referrals"),
     "first_hearing": ("first_hearing_date", "Court receipts (first hearings)"),
 }
+
+KEY_SALT_SETTING = "disclosure.record_key_salt"
 
 AGE_BANDS: tuple[tuple[str, int, int], ...] = (
     ("under 3 months", 0, 91),
@@ -153,13 +157,48 @@ def _groups(
     return exprs, names, params
 
 
-def _table(ws: Workspace, table: str) -> str:
+def _table(ws: Workspace, table: str, keys: bool = False) -> str:
+    """The journey table to read; with ``keys``, a subquery adding each journey's record key."""
     if not ws.table_exists("journeys", table):
         raise MeasureError(
             f"There is no journey table {table!r}.",
             hint="Build the journeys (from the active linkage model) first.",
         )
-    return journey_table(table)
+    if not keys:
+        return journey_table(table)
+    return keyed_source(ws, journey_table(table))
+
+
+def keyed_source(ws: Workspace, source: str) -> str:
+    """``source`` with a ``_rk`` column: each journey's secret record key (0 to 2**32 - 1).
+
+    The key is the MD5 of the journey id and the workspace's own secret salt (made on first
+    use), so it stays the same across rebuilds and cannot be worked out from the journey id.
+    Cell keys are sums of record keys (see :mod:`workbench.disclosure`).
+    """
+    ensure_key_salt(ws)
+    return (
+        f"(SELECT j.*, md5_number_lower(j.journey_id || s.salt) % {KEY_SPACE} AS _rk "  # noqa: S608 - constants and a quoted table name
+        f"FROM {source} AS j CROSS JOIN (SELECT json_extract_string(value, '$') AS salt "
+        f"FROM wb.settings WHERE key = '{KEY_SALT_SETTING}') AS s)"
+    )
+
+
+def ensure_key_salt(ws: Workspace) -> None:
+    """Make the workspace's record-key salt if it has none yet."""
+    if ws.get_setting(KEY_SALT_SETTING):
+        return
+    if ws.read_only:
+        raise MeasureError(
+            "This workspace has no disclosure-control key yet and is open read-only.",
+            hint="Open it once with write access (for example `workbench init`).",
+        )
+    ws.set_setting(KEY_SALT_SETTING, secrets.token_hex(16))
+
+
+def _key(expr: str = "") -> str:
+    """The SQL of a cell key: the sum of record keys, optionally under a FILTER."""
+    return f"CAST(sum(_rk){expr} % {KEY_SPACE} AS BIGINT)"
 
 
 def _select(exprs: list[str]) -> str:
@@ -173,6 +212,7 @@ def attrition_funnel(
     by: Sequence[str] = (),
     period: Period = "year",
     where: JourneyFilter = ALL,
+    keys: bool = False,
 ) -> pd.DataFrame:
     """The attrition funnel from crime recorded to conviction.
 
@@ -182,12 +222,13 @@ def attrition_funnel(
         by: Groupings from :data:`GROUPINGS` (``period`` is the period of the offence).
         period: week, month, quarter or year, for the ``period`` grouping.
         where: Which journeys to count.
+        keys: Add ``cases__key``, the cell key of each count, for disclosure control.
 
     Returns:
         One row per group and step: the groupings, ``step`` (order 1 to 6), ``stage``, ``label``,
         ``cases``, ``rate_of_previous`` and ``rate_of_recorded`` (fractions; None on a zero base).
     """
-    source = _table(ws, table)
+    source = _table(ws, table, keys)
     exprs, names, params = _groups(by, period, "start_date")
     cond, fparams = where.sql()
     running = "true"
@@ -195,6 +236,8 @@ def attrition_funnel(
     for stage, _label, condition in FUNNEL_STEPS:
         running = f"{running} AND {condition}" if stage != "recorded" else "true"
         counts.append(f"count(*) FILTER (WHERE {running}) AS {stage}")
+        if keys:
+            counts.append(f"{_key(f' FILTER (WHERE {running})')} AS {stage}{KEY_SUFFIX}")
     sql = (
         f"SELECT {_select(exprs)}{', '.join(counts)} FROM {source} "  # noqa: S608 - identifiers quoted, values bound
         f"WHERE recorded_date IS NOT NULL AND {cond} GROUP BY ALL"
@@ -202,24 +245,26 @@ def attrition_funnel(
     wide = ws.query_df(sql, params + fparams)
     rows = []
     for record in wide.to_dict("records"):
-        keys = {n: record[n] for n in names}
+        group_values = {n: record[n] for n in names}
         previous = None
         recorded = record["recorded"]
         for step, (stage, label, _) in enumerate(FUNNEL_STEPS, start=1):
             cases = int(record[stage])
             rows.append(
                 {
-                    **keys,
+                    **group_values,
                     "step": step,
                     "stage": stage,
                     "label": label,
                     "cases": cases,
                     "rate_of_previous": cases / previous if previous else None,
                     "rate_of_recorded": cases / recorded if recorded else None,
+                    **({f"cases{KEY_SUFFIX}": record[f"{stage}{KEY_SUFFIX}"]} if keys else {}),
                 }
             )
             previous = cases
     columns = [*names, "step", "stage", "label", "cases", "rate_of_previous", "rate_of_recorded"]
+    columns += [f"cases{KEY_SUFFIX}"] if keys else []
     out = pd.DataFrame(rows, columns=columns)
     return out.sort_values([*names, "step"], ignore_index=True)
 
@@ -230,6 +275,7 @@ def attrition_reasons(
     by: Sequence[str] = (),
     period: Period = "year",
     where: JourneyFilter = ALL,
+    keys: bool = False,
 ) -> pd.DataFrame:
     """Why recorded crimes leave the journey before a conviction.
 
@@ -242,9 +288,9 @@ def attrition_reasons(
     Returns:
         The groupings, ``left_at`` (``before charge``, ``after charge``, ``at court``),
         ``reason``, ``cases`` and ``share_of_recorded`` (fraction of recorded crimes in the
-        group), largest first.
+        group), largest first; with ``keys``, ``cases__key`` too.
     """
-    source = _table(ws, table)
+    source = _table(ws, table, keys)
     exprs, names, params = _groups(by, period, "start_date")
     cond, fparams = where.sql()
     sql = f"""
@@ -258,7 +304,7 @@ def attrition_reasons(
                      WHEN first_hearing_date IS NULL THEN 'charged, not yet at court'
                      WHEN completion_date IS NULL THEN 'case outstanding at court'
                      ELSE coalesce(verdict, 'completed, verdict not recorded') END AS reason,
-                convicted
+                convicted{", _rk" if keys else ""}
             FROM {source} WHERE recorded_date IS NOT NULL AND {cond}
         ), totals AS (
             SELECT {_select([quote_ident(n) for n in names])}count(*) AS recorded
@@ -266,6 +312,7 @@ def attrition_reasons(
         )
         SELECT {_select([f"j.{quote_ident(n)}" for n in names])}j.left_at, j.reason,
                count(*) AS cases, count(*) / any_value(t.recorded) AS share_of_recorded
+               {f", {_key()} AS cases{KEY_SUFFIX}" if keys else ""}
         FROM j {
         "JOIN totals AS t USING (" + ", ".join(quote_ident(n) for n in names) + ")"
         if names
@@ -310,6 +357,7 @@ def _interval_rows(
     period: str,
     cond: str,
     fparams: list[Any],
+    keys: bool = False,
 ) -> tuple[str, list[str], list[Any]]:
     """A UNION ALL of (interval, groupings, days) rows, one part per interval."""
     parts: list[str] = []
@@ -320,7 +368,8 @@ def _interval_rows(
         exprs, names, gparams = _groups(by, period, end)
         a, b = quote_ident(start), quote_ident(end)
         parts.append(
-            f"SELECT ? AS interval, {_select(exprs)}date_diff('day', {a}, {b}) AS days "  # noqa: S608
+            f"SELECT ? AS interval, {_select(exprs)}date_diff('day', {a}, {b}) AS days"  # noqa: S608
+            f"{', _rk' if keys else ''} "
             f"FROM {source} WHERE {a} IS NOT NULL AND {b} IS NOT NULL AND {b} >= {a} AND {cond}"
         )
         params.extend([interval, *gparams, *fparams])
@@ -334,6 +383,7 @@ def timeliness(
     by: Sequence[str] = (),
     period: Period = "quarter",
     where: JourneyFilter = ALL,
+    keys: bool = False,
 ) -> pd.DataFrame:
     """Days taken by each stage: n, mean, median, 25th, 75th and 90th percentiles.
 
@@ -347,14 +397,17 @@ def timeliness(
 
     Returns:
         ``interval``, ``label``, the groupings, ``n``, ``mean``, ``median``, ``p25``, ``p75``,
-        ``p90`` (days; percentiles interpolated).
+        ``p90`` (days; percentiles interpolated); with ``keys``, ``n__key`` too.
     """
-    source = _table(ws, table)
+    source = _table(ws, table, keys)
     cond, fparams = where.sql()
-    union, names, params = _interval_rows(source, _intervals(intervals), by, period, cond, fparams)
+    union, names, params = _interval_rows(
+        source, _intervals(intervals), by, period, cond, fparams, keys
+    )
     group_cols = _select([quote_ident(n) for n in names])
+    key = f"{_key()} AS n{KEY_SUFFIX}, " if keys else ""
     sql = f"""
-        SELECT interval, {group_cols}count(*) AS n, avg(days) AS mean,
+        SELECT interval, {group_cols}count(*) AS n, {key}avg(days) AS mean,
                quantile_cont(days, 0.5) AS median, quantile_cont(days, 0.25) AS p25,
                quantile_cont(days, 0.75) AS p75, quantile_cont(days, 0.9) AS p90
         FROM ({union}) GROUP BY ALL ORDER BY interval, {group_cols}n
@@ -372,6 +425,7 @@ def timeliness_distribution(
     max_days: int = 1095,
     by: Sequence[str] = (),
     where: JourneyFilter = ALL,
+    keys: bool = False,
 ) -> pd.DataFrame:
     """A histogram of the days one stage takes.
 
@@ -386,23 +440,28 @@ def timeliness_distribution(
 
     Returns:
         The groupings, ``bin_start``, ``bin_end`` (None for the open last bin), ``cases`` and
-        ``share`` (of the group's intervals). Empty bins are left out.
+        ``share`` (of the group's intervals). Empty bins are left out. With ``keys``,
+        ``cases__key`` too.
     """
     if bin_days < 1 or max_days < bin_days:
         raise MeasureError("Bins need a width of at least a day and at most max_days.")
-    source = _table(ws, table)
+    source = _table(ws, table, keys)
     cond, fparams = where.sql()
     union, names, params = _interval_rows(
-        source, _intervals([interval]), by, "month", cond, fparams
+        source, _intervals([interval]), by, "month", cond, fparams, keys
     )
     group_cols = _select([quote_ident(n) for n in names])
     partition = f"PARTITION BY {', '.join(quote_ident(n) for n in names)}" if names else ""
+    rk = ", _rk" if keys else ""
+    key = f", {_key()} AS cases{KEY_SUFFIX}" if keys else ""
     sql = f"""
-        WITH d AS (SELECT {group_cols}least(days, ?) // ? * ? AS bin_start FROM ({union})),
-        c AS (SELECT {group_cols}bin_start, count(*) AS cases FROM d GROUP BY ALL)
+        WITH d AS (SELECT {group_cols}least(days, ?) // ? * ? AS bin_start{rk} FROM ({union})),
+        c AS (SELECT {group_cols}bin_start, count(*) AS cases{key} FROM d GROUP BY ALL)
         SELECT {group_cols}bin_start,
                CASE WHEN bin_start + ? > ? THEN NULL ELSE bin_start + ? END AS bin_end,
-               cases, cases / sum(cases) OVER ({partition}) AS share
+               cases, cases / sum(cases) OVER ({partition}) AS share{
+        f", cases{KEY_SUFFIX}" if keys else ""
+    }
         FROM c ORDER BY {group_cols}bin_start
     """  # noqa: S608 - identifiers quoted, values bound
     bins = [int(max_days), int(bin_days), int(bin_days)]
@@ -416,6 +475,7 @@ def outstanding_caseload(
     by: Sequence[str] = (),
     include_awaiting_hearing: bool = False,
     where: JourneyFilter = ALL,
+    keys: bool = False,
 ) -> pd.DataFrame:
     """Open cases at a date and their age profile.
 
@@ -430,8 +490,9 @@ def outstanding_caseload(
     Returns:
         The groupings, ``age_band`` (age since first hearing, or since charge while awaiting
         it), ``band_order``, ``cases``, ``mean_age_days``; bands with no cases are left out.
+        With ``keys``, ``cases__key`` too.
     """
-    source = _table(ws, table)
+    source = _table(ws, table, keys)
     if "period" in by:
         raise MeasureError("The outstanding caseload is at one date; group by area or court.")
     exprs, names, gparams = _groups(by, "month", "start_date")
@@ -449,14 +510,16 @@ def outstanding_caseload(
             SELECT {_select(exprs)}
                    date_diff('day', coalesce(CASE WHEN first_hearing_date <= ?
                                                   THEN first_hearing_date END, charge_date),
-                             CAST(? AS DATE)) AS age
+                             CAST(? AS DATE)) AS age{", _rk" if keys else ""}
             FROM {source}
             WHERE ((first_hearing_date <= ?
                     AND (completion_date IS NULL OR completion_date > ?)) {awaiting})
               AND {cond}
         )
         SELECT {group_cols}CASE {bands} END AS age_band, CASE {orders} END AS band_order,
-               count(*) AS cases, avg(age) AS mean_age_days
+               count(*) AS cases, avg(age) AS mean_age_days{
+        f", {_key()} AS cases{KEY_SUFFIX}" if keys else ""
+    }
         FROM o GROUP BY ALL ORDER BY {group_cols}band_order
     """  # noqa: S608 - identifiers quoted, constants inlined, values bound
     params = [at, at, *gparams, at, at, bool(include_awaiting_hearing), at, *fparams]
@@ -471,6 +534,7 @@ def receipts(
     by: Sequence[str] = ("lcjb_area",),
     stages: Sequence[str] | None = None,
     where: JourneyFilter = ALL,
+    keys: bool = False,
 ) -> pd.DataFrame:
     """Receipts at each stage per week or month: continuous series ready for forecasting.
 
@@ -486,7 +550,8 @@ def receipts(
         where: Which journeys to include.
 
     Returns:
-        ``stage``, the groupings, ``period`` (first day) and ``receipts``.
+        ``stage``, the groupings, ``period`` (first day) and ``receipts``; with ``keys``,
+        ``receipts__key`` too (missing where nothing arrived).
     """
     if freq not in ("week", "month"):
         raise MeasureError(f"Unknown frequency {freq!r}.", hint="Use week or month.")
@@ -499,7 +564,7 @@ def receipts(
             hint=f"Stages: {', '.join(DEMAND_STAGES)}; groupings: lcjb_area, offence_group, "
             "court_type.",
         )
-    source = _table(ws, table)
+    source = _table(ws, table, keys)
     cond, fparams = where.sql()
     names = list(by)
     parts: list[str] = []
@@ -513,24 +578,27 @@ def receipts(
             else:
                 exprs.append(f"coalesce({quote_ident(g)}, 'unknown') AS {quote_ident(g)}")
         parts.append(
-            f"SELECT ? AS stage, {_select(exprs)}CAST(date_trunc(?, {column}) AS DATE) AS period "  # noqa: S608
+            f"SELECT ? AS stage, {_select(exprs)}CAST(date_trunc(?, {column}) AS DATE) AS period"  # noqa: S608
+            f"{', _rk' if keys else ''} "
             f"FROM {source} WHERE {column} IS NOT NULL AND {cond}"
         )
         params.extend([stage, freq, *fparams])
-    keys = _select([quote_ident(n) for n in names])
+    group_keys = _select([quote_ident(n) for n in names])
+    key = f", {_key()} AS receipts{KEY_SUFFIX}" if keys else ""
     using = ", ".join(["stage", *(quote_ident(n) for n in names), "period"])
     sql = f"""
         WITH ev AS ({" UNION ALL ".join(parts)}),
-        counts AS (SELECT stage, {keys}period, count(*) AS receipts FROM ev GROUP BY ALL),
+        counts AS (SELECT stage, {group_keys}period, count(*) AS receipts{key}
+                   FROM ev GROUP BY ALL),
         bounds AS (SELECT stage, min(period) AS lo, max(period) AS hi FROM counts GROUP BY 1),
         periods AS (
             SELECT stage, CAST(unnest(generate_series(lo, hi, CAST(? AS INTERVAL))) AS DATE)
                    AS period
             FROM bounds
         ),
-        series AS (SELECT DISTINCT stage, {keys.rstrip(", ") or "NULL AS none_"} FROM counts)
+        series AS (SELECT DISTINCT stage, {group_keys.rstrip(", ") or "NULL AS none_"} FROM counts)
         SELECT s.stage, {_select([f"s.{quote_ident(n)}" for n in names])}p.period,
-               coalesce(c.receipts, 0) AS receipts
+               coalesce(c.receipts, 0) AS receipts{f", c.receipts{KEY_SUFFIX}" if keys else ""}
         FROM series AS s JOIN periods AS p USING (stage)
         LEFT JOIN counts AS c USING ({using})
         ORDER BY s.stage, {_select([f"s.{quote_ident(n)}" for n in names])}p.period
