@@ -48,7 +48,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from workbench.disclosure import DEFAULT_THRESHOLD
+from workbench.disclosure import DEFAULT_THRESHOLD, KEY_SPACE, KEY_SUFFIX, perturb_counts
 from workbench.errors import ForecastError
 from workbench.journeys import JOURNEY_SCHEMA, LINKED, TRUTH
 from workbench.measures import JourneyFilter, receipts
@@ -138,6 +138,8 @@ class SeriesForecast:
         folds: Backtest blocks run.
         reason: Why there is no forecast (None when there is one).
         cached: Whether the result was read from the cache.
+        history_keys: ``period`` and ``key``: the cell key of each period's receipts, for
+            disclosure control (None when the series was not read from journeys).
     """
 
     area: str
@@ -152,6 +154,7 @@ class SeriesForecast:
     folds: int = 0
     reason: str | None = None
     cached: bool = False
+    history_keys: pd.DataFrame | None = None
 
     @property
     def ok(self) -> bool:
@@ -760,6 +763,12 @@ def forecast_series_set(
         done += 1
         if progress:
             progress(f"Fitted {result.area} ({result.court_type})", done / max(total, 1))
+    key_column = f"receipts{KEY_SUFFIX}"
+    if key_column in series.columns:
+        for group_key, group in groups.items():
+            keys = group[["period", key_column]].rename(columns={key_column: "key"})
+            keys = keys.assign(period=_align(keys["period"], settings.freq))
+            results[group_key].history_keys = keys.reset_index(drop=True)
     return [results[k] for k in sorted(results)]
 
 
@@ -805,6 +814,7 @@ def demand_series(
     areas: Sequence[str] | None = None,
     court_types: Sequence[str] = COURT_TYPES,
     combine: str | None = None,
+    keys: bool = False,
 ) -> pd.DataFrame:
     """Court receipts (first hearings) per area, court type and period, ready to forecast.
 
@@ -816,21 +826,34 @@ def demand_series(
         court_types: ``magistrates`` and/or ``Crown``.
         combine: When given, the areas are summed into one series with this label (for
             example :data:`NATIONAL`).
+        keys: Add ``receipts__key``, each count's cell key (a sum of record keys, so areas
+            summed together get the key of all their cases).
 
     Returns:
-        ``area``, ``court_type``, ``period``, ``receipts``.
+        ``area``, ``court_type``, ``period``, ``receipts`` (and ``receipts__key``).
     """
     courts = tuple(c for c in court_types)
     where = JourneyFilter(areas=tuple(areas or ()), court_types=courts)
+    key = f"receipts{KEY_SUFFIX}"
+    columns = ["area", "court_type", "period", "receipts", *([key] if keys else [])]
     if areas is not None and not areas:
-        return pd.DataFrame(columns=["area", "court_type", "period", "receipts"])
+        return pd.DataFrame(columns=columns)
     raw = receipts(
-        ws, table, freq=freq, by=("lcjb_area", "court_type"), stages=["first_hearing"], where=where
+        ws,
+        table,
+        freq=freq,
+        by=("lcjb_area", "court_type"),
+        stages=["first_hearing"],
+        where=where,
+        keys=keys,
     )
-    out = raw.rename(columns={"lcjb_area": "area"})[["area", "court_type", "period", "receipts"]]
+    out = raw.rename(columns={"lcjb_area": "area"})[columns]
     out["period"] = pd.to_datetime(out["period"])
     if combine:
-        out = out.groupby(["court_type", "period"], as_index=False)["receipts"].sum()
+        sums = {"receipts": "sum", **({key: "sum"} if keys else {})}
+        out = out.groupby(["court_type", "period"], as_index=False).agg(sums)
+        if keys:
+            out[key] = (out[key].fillna(0).astype("int64") % KEY_SPACE).where(out["receipts"] > 0)
         out.insert(0, "area", combine)
     return out.reset_index(drop=True)
 
@@ -875,7 +898,7 @@ def forecast_demand(
             "There is no journey table to forecast from.",
             hint="Build the journeys first (Explore page, or `workbench forecast` builds them).",
         )
-    series = demand_series(ws, table, settings.freq, areas, court_types, combine)
+    series = demand_series(ws, table, settings.freq, areas, court_types, combine, keys=True)
     labels = [combine] if combine else list(areas or ())
     expect = [(a, c) for a in labels for c in court_types]
     return forecast_series_set(series, settings, ws, progress, workers, expect)
@@ -967,11 +990,13 @@ def accuracy_sentence(results: Sequence[SeriesForecast]) -> str:
 
 
 def protect_series(result: SeriesForecast, threshold: int = DEFAULT_THRESHOLD) -> SeriesForecast:
-    """A copy of a forecast fit to show a leader: observed counts from 1 to ``threshold - 1``
-    are hidden (as missing) in the history and the backtest actuals.
+    """A copy of a forecast fit to show a leader.
 
-    Forecasts, intervals and accuracy measures are model outputs and stay as they are; the
-    observed small counts behind them are what disclosure control protects.
+    Observed counts are adjusted by their cell keys (when the series has them, see
+    :mod:`workbench.disclosure`) and hidden under ``threshold`` in the history and the backtest
+    actuals. The seasonal naive baseline repeats observed counts a season earlier, so it is
+    rebuilt from the protected history: a baseline period is hidden where the count it repeats
+    is. Forecasts, intervals and accuracy measures are model outputs and stay as they are.
 
     Args:
         result: The forecast as computed.
@@ -980,17 +1005,43 @@ def protect_series(result: SeriesForecast, threshold: int = DEFAULT_THRESHOLD) -
     Returns:
         A new :class:`SeriesForecast`; ``result`` is not changed.
     """
+    history = result.history
+    if history.empty or "receipts" not in history:
+        return result
+    true = pd.to_numeric(history["receipts"], errors="coerce").astype("Float64")
+    if result.history_keys is not None and len(result.history_keys):
+        keys = result.history_keys.set_index("period")["key"]
+        aligned = pd.Series(keys.reindex(pd.DatetimeIndex(history["period"])).to_numpy())
+        shown = perturb_counts(true.reset_index(drop=True), aligned).astype("Float64")
+        shown.index = history.index
+    else:
+        shown = true
+    hide = (true > 0) & (shown < threshold)
+    protected = shown.mask(hide.fillna(False))
+    new_history = history.assign(receipts=protected)
+    by_period = pd.Series(protected.to_numpy(), index=pd.DatetimeIndex(history["period"]))
+    season = result.settings.season
+    values = protected.to_numpy(dtype=float, na_value=np.nan)
 
-    def hide(frame: pd.DataFrame, column: str) -> pd.DataFrame:
-        if frame.empty or column not in frame:
-            return frame
-        out = frame.copy()
-        values = pd.to_numeric(out[column], errors="coerce").astype("Float64")
-        out[column] = values.mask((values > 0) & (values < threshold))
-        return out
+    def baseline(origin: int, horizon: int) -> np.ndarray:
+        """The seasonal naive forecast from the protected history up to ``origin``."""
+        if origin < season:
+            return np.full(horizon, np.nan)
+        last = values[origin - season : origin]
+        return np.array([last[i % season] for i in range(horizon)], dtype=float)
 
-    return replace(
-        result,
-        history=hide(result.history, "receipts"),
-        backtest=hide(result.backtest, "actual"),
-    )
+    backtest = result.backtest
+    if not backtest.empty and "period" in backtest:
+        backtest = backtest.copy()
+        periods = pd.DatetimeIndex(backtest["period"])
+        backtest["actual"] = by_period.reindex(periods).to_numpy(dtype=float, na_value=np.nan)
+        if "baseline" in backtest and "fold" in backtest:
+            position = {p: i for i, p in enumerate(pd.DatetimeIndex(history["period"]))}
+            for _fold, rows in backtest.groupby("fold"):
+                origin = position.get(pd.Timestamp(rows["period"].min()))
+                if origin is not None:
+                    backtest.loc[rows.index, "baseline"] = baseline(origin, len(rows))
+    forecast = result.forecast
+    if not forecast.empty and "baseline" in forecast:
+        forecast = forecast.assign(baseline=baseline(len(values), len(forecast)))
+    return replace(result, history=new_history, backtest=backtest, forecast=forecast)
