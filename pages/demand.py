@@ -21,6 +21,7 @@ from workbench.ui.demand_widgets import (
     show_tables,
     table_menu,
 )
+from workbench.ui.login import acting_user
 
 st.title("Demand forecasts")
 st.caption(
@@ -115,6 +116,8 @@ else:
     target = usable[0]
     areas = [a for a in selection if a != NATIONAL]
     st.caption(f"What if, for {target.area} ({target.court_type})?")
-    scenario_panel(ws, target, table, areas if target.area not in areas else [target.area])
+    scenario_panel(
+        ws, acting_user(), target, table, areas if target.area not in areas else [target.area]
+    )
 st.subheader("Saved scenarios")
-compare_panel(ws)
+compare_panel(ws, acting_user())

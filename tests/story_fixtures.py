@@ -1,4 +1,4 @@
-"""A small workspace for the publishing tests: hand-made journeys and a tiny dataset (fast)."""
+"""A small workspace for the publishing tests: hand-made journeys, a tiny dataset, two leaders."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from workbench.auth import User, local_user
 from workbench.datasets import add_file
 from workbench.journeys import write_journeys
-from workbench.stories import Annotation, Block, Story, save_story
+from workbench.stories import Annotation, Block, Story, create_story
 from workbench.workspace import Workspace
 
 
@@ -24,7 +25,7 @@ def journeys_frame(months: int = 6, per_month: int = 30, last: int = 36) -> pd.D
             rows.append(
                 {
                     "journey_id": f"J{m}-{i}",
-                    "lcjb_area": "Kent" if i % 2 else "London",
+                    "lcjb_area": "Kent" if i % 2 else "Cumbria",
                     "start_stage": "recorded",
                     "offence_group": "theft offences",
                     "victim_based": True,
@@ -71,8 +72,13 @@ def small_workspace(folder: Path) -> Path:
             + "".join(f"{i},2024-0{1 + i % 3}-0{1 + i % 9},Kent\n" for i in range(45))
         )
         add_file(ws, csv, "events")
-        save_story(ws, demo_story())
+        create_story(ws, local_user(), demo_story())
     return path
+
+
+def leader(area: str) -> User:
+    """A leader of one LCJB area, named after it (``kent_leader``)."""
+    return User(f"{area.lower()}_leader", roles=("leader",), areas=(area,))
 
 
 def demo_story() -> Story:

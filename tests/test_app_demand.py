@@ -8,6 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.forecast_data import write_demand_journeys
+from workbench.auth import local_user
 from workbench.scenarios import list_scenarios
 from workbench.workspace import Workspace
 
@@ -57,7 +58,7 @@ def test_forecast_with_accuracy_and_saved_scenario(monkeypatch, demand_workspace
     at.button(key="demand_save").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]
     with Workspace(demand_workspace) as ws:  # the app holds it open read-write
-        saved = list_scenarios(ws)
+        saved = list_scenarios(ws, local_user())
     assert list(saved["name"]) == ["ten percent more"]
     at.multiselect(key="demand_compare").set_value(["ten percent more"])
     at.run()

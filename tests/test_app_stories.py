@@ -8,6 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.story_fixtures import small_workspace
+from workbench.auth import local_user
 from workbench.stories import load_story
 from workbench.workspace import Workspace
 
@@ -46,19 +47,19 @@ def test_create_story_add_blocks_reorder(monkeypatch, workspace_path: Path) -> N
     at.button(key="stories_add_button").click().run()
     assert not at.exception, [e.message for e in at.exception]
     with Workspace(workspace_path) as ws:
-        story = load_story(ws, "weekly")
+        story = load_story(ws, local_user(), "weekly")
     assert [b.kind for b in story.blocks] == ["text", "chart"]
     chart_id = story.blocks[1].id
     at.button(key=f"blk_{chart_id}_up").click().run()
     at.text_input(key=f"blk_{chart_id}_headline").set_value("Few crimes are charged").run()
     assert not at.exception, [e.message for e in at.exception]
     with Workspace(workspace_path) as ws:
-        story = load_story(ws, "weekly")
+        story = load_story(ws, local_user(), "weekly")
     assert [b.kind for b in story.blocks] == ["chart", "text"]
     assert story.blocks[0].headline == "Few crimes are charged"
     at.button(key=f"blk_{story.blocks[1].id}_delete").click().run()
     with Workspace(workspace_path) as ws:
-        assert len(load_story(ws, "weekly").blocks) == 1
+        assert len(load_story(ws, local_user(), "weekly").blocks) == 1
 
 
 def test_saved_story_shows_blocks_and_downloads(monkeypatch, workspace_path: Path) -> None:

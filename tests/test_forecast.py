@@ -10,6 +10,7 @@ import pytest
 
 from tests.forecast_data import seasonal_series, write_demand_journeys
 from workbench import forecast as fc
+from workbench.auth import User
 from workbench.errors import ForecastError
 from workbench.forecast import ForecastSettings, SeriesForecast
 from workbench.scenarios import (
@@ -27,6 +28,7 @@ from workbench.scenarios import (
     scenarios_csv,
 )
 
+TESTER = User("tester", roles=("analyst",), areas=("all",))
 MONTHLY = ForecastSettings(freq="month", horizon=6, folds=2, uncertainty_samples=100)
 
 
@@ -327,14 +329,14 @@ def test_saved_scenarios_round_trip_compare_and_export(demand_ws) -> None:
         scenario = Scenario(name, "Kent", "magistrates", "week", 4, pct, None, 12.0)
         projection = project_with_baseline(result, state, scenario)
         assert set(projection["scenario"]) == {"baseline", name}
-        save_scenario(demand_ws, scenario, projection, actor="tester")
+        save_scenario(demand_ws, TESTER, scenario, projection, ["Kent"])
         names.append(name)
-    saved = list_scenarios(demand_ws)
+    saved = list_scenarios(demand_ws, TESTER)
     assert set(saved["name"]) == set(names)
-    loaded, frame = load_scenario(demand_ws, "more charges")
+    loaded, frame = load_scenario(demand_ws, TESTER, "more charges")
     assert loaded.charge_change_pct == 20.0 and loaded.capacity_per_week == 12.0
     assert list(frame["receipts"]) == pytest.approx([12.0] * 4)
-    both = compare_scenarios(demand_ws, names)
+    both = compare_scenarios(demand_ws, TESTER, names)
     summary = scenario_summary(both).set_index("scenario")
     assert summary.loc["more charges", "receipts"] == pytest.approx(48)
     assert (
@@ -343,10 +345,12 @@ def test_saved_scenarios_round_trip_compare_and_export(demand_ws) -> None:
     )
     assert scenarios_csv(both).decode().startswith("scenario,period,receipts")
     with pytest.raises(ForecastError, match="name"):
-        save_scenario(demand_ws, Scenario(" ", "Kent", "magistrates"), projection)
-    delete_scenario(demand_ws, "more charges")
+        save_scenario(demand_ws, TESTER, Scenario(" ", "Kent", "magistrates"), projection)
+    with pytest.raises(ForecastError, match="You already have a scenario called 'fewer charges'"):
+        save_scenario(demand_ws, TESTER, scenario, projection, ["Kent"])
+    delete_scenario(demand_ws, TESTER, "more charges")
     with pytest.raises(ForecastError, match="no saved scenario"):
-        load_scenario(demand_ws, "more charges")
+        load_scenario(demand_ws, TESTER, "more charges")
 
 
 def test_a_dead_worker_does_not_lose_the_forecasts(monkeypatch) -> None:

@@ -11,6 +11,7 @@ import pytest
 
 from tests.story_fixtures import demo_story, journeys_frame, small_workspace
 from tests.test_export import Links, external_urls
+from workbench.auth import local_user
 from workbench.browser import chromium_available
 from workbench.cli import run
 from workbench.errors import ValidationError
@@ -30,6 +31,8 @@ from workbench.stories import (
 )
 from workbench.workspace import Workspace
 
+ME = local_user()
+
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -45,45 +48,47 @@ def ws(template: Path, tmp_path: Path):
 
 
 def test_save_reopen_reorder_delete(ws: Workspace) -> None:
-    story = load_story(ws, "demo")
+    story = load_story(ws, ME, "demo")
     assert [b.kind for b in story.blocks] == ["text", "chart", "chart", "table"]
     assert story.blocks[1].annotations[0] == Annotation(
         "range", "2024-02-01", "Pilot", "2024-03-01"
     )
     moved = move_block(story, story.blocks[3].id, -10)
-    saved = save_story(ws, remove_block(moved, moved.blocks[1].id))
+    saved = save_story(ws, ME, remove_block(moved, moved.blocks[1].id))
     assert saved.revision == story.revision + 1
-    again = load_story(ws, "demo")
+    again = load_story(ws, ME, "demo")
     assert [b.kind for b in again.blocks] == ["table", "chart", "chart"]
-    assert list(list_stories(ws)["name"]) == ["demo"]
+    assert list(list_stories(ws, ME)["name"]) == ["demo"]
 
 
 def test_bad_names_and_unknown_stories_are_user_errors(ws: Workspace) -> None:
     with pytest.raises(ValidationError, match="valid story name"):
-        save_story(ws, demo_story().__class__("Bad Name!", "T"))
+        save_story(ws, ME, demo_story().__class__("Bad Name!", "T"))
     with pytest.raises(ValidationError, match="No story named 'nope'"):
-        load_story(ws, "nope")
+        load_story(ws, ME, "nope")
 
 
 def test_headlines_from_data_and_editable(ws: Workspace) -> None:
-    story = load_story(ws, "demo")
-    receipts = render_block(ws, story.blocks[1])
+    story = load_story(ws, ME, "demo")
+    receipts = render_block(ws, ME, story.blocks[1])
     assert receipts.headline == (
         "Court receipts (first hearings) rose by 20% to 36 in June 2024 (from 30 in May 2024)."
     )
-    funnel = render_block(ws, story.blocks[2])
+    funnel = render_block(ws, ME, story.blocks[2])
     assert "of recorded crimes led to a charge" in funnel.headline
     story.blocks[1].headline = "Receipts up in June"
-    save_story(ws, story)
-    assert render_block(ws, load_story(ws, "demo").blocks[1]).headline == "Receipts up in June"
+    save_story(ws, ME, story)
+    assert (
+        render_block(ws, ME, load_story(ws, ME, "demo").blocks[1]).headline == "Receipts up in June"
+    )
 
 
 def test_rerender_picks_up_refreshed_data(ws: Workspace) -> None:
-    story = load_story(ws, "demo")
-    before = story_html(ws, story)
+    story = load_story(ws, ME, "demo")
+    before = story_html(ws, ME, story)
     assert "rose by 20% to 36 in June 2024" in before
     write_journeys(ws, journeys_frame(last=15), "linked")  # the data is refreshed
-    after = story_html(ws, load_story(ws, "demo"))
+    after = story_html(ws, ME, load_story(ws, ME, "demo"))
     assert "fell by 50% to 15 in June 2024" in after
 
 
@@ -107,7 +112,7 @@ def test_annotations_are_layers() -> None:
 
 
 def test_story_html_is_self_contained(ws: Workspace) -> None:
-    page = story_html(ws, load_story(ws, "demo"))
+    page = story_html(ws, ME, load_story(ws, ME, "demo"))
     parser = Links()
     parser.feed(page)
     assert parser.tags.count("svg") == 2 and "table" in parser.tags
@@ -119,26 +124,26 @@ def test_story_html_is_self_contained(ws: Workspace) -> None:
 
 
 def test_suppressed_counts_stay_hidden_in_stories(ws: Workspace) -> None:
-    story = load_story(ws, "demo")
+    story = load_story(ws, ME, "demo")
     story.blocks.append(
         Block("table", "period_counts", {"dataset": "events", "date_column": "event_date"})
     )
-    save_story(ws, story)
-    block = render_block(ws, load_story(ws, "demo").blocks[-1])
+    save_story(ws, ME, story)
+    block = render_block(ws, ME, load_story(ws, ME, "demo").blocks[-1])
     assert block.protected is not None and block.protected.applied is False
     write_journeys(ws, journeys_frame(last=5), "linked")
-    receipts = render_block(ws, story.blocks[1])
+    receipts = render_block(ws, ME, story.blocks[1])
     assert (
         receipts.headline.endswith("(numbers too small to show).")
         or "5" not in (receipts.headline.split(" in June")[0][-3:])
     )
-    page = story_html(ws, load_story(ws, "demo"))
+    page = story_html(ws, ME, load_story(ws, ME, "demo"))
     assert "to 5 in June" not in page
 
 
 @pytest.mark.skipif(not chromium_available(), reason="Debian's chromium is not installed")
 def test_story_pdf_and_cli_export(ws: Workspace, tmp_path: Path) -> None:
-    reader = pypdf.PdfReader(io.BytesIO(story_pdf(ws, load_story(ws, "demo"))))
+    reader = pypdf.PdfReader(io.BytesIO(story_pdf(ws, ME, load_story(ws, ME, "demo"))))
     assert 1 <= len(reader.pages) <= 4
     text = " ".join(page.extract_text() for page in reader.pages)
     assert "Courts in 2024" in text and "rose by 20%" in text

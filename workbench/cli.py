@@ -648,12 +648,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    """Render a saved story (headless) to an HTML or PDF file."""
+    """Render a saved story (headless) to an HTML or PDF file; NAME may be ``owner/name``."""
+    from workbench.auth import local_user
     from workbench.stories import load_story, render_story
 
     out = Path(args.out)
+    user = local_user()
     with _open(args, read_only=True) as ws:
-        data = render_story(ws, load_story(ws, args.name), args.format)
+        data = render_story(ws, user, load_story(ws, user, args.name), args.format)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(data)
@@ -876,7 +878,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("export", help="render a saved story to an HTML or PDF file")
     p.add_argument("what", choices=["story"], help="what to export")
-    p.add_argument("name", help="the story's name")
+    p.add_argument("name", help="the story's name, or owner/name for another owner's")
     p.add_argument(
         "--format", choices=["html", "interactive", "pdf"], default="html", help="default html"
     )

@@ -21,22 +21,28 @@ Intervals: the receipts interval of each period gives a standard deviation
 square root of the summed variances, and the caseload bounds are the same recursion run on the
 lower and upper cumulative receipts. The **baseline** is the same projection with no change.
 
-Scenarios are saved by name in ``wb.forecast_scenarios`` with their projection, compared side
-by side and exported as CSV.
+Scenarios are saved in ``wb.forecast_scenarios`` with their projection, compared side by side
+and exported as CSV. Each has an owner (names are unique per owner; saving never replaces one),
+the areas it covers and the areas it is published to. A user lists, compares and downloads their
+own scenarios and those published to their areas; analysts and admins with every area see every
+scenario; a user with some areas never sees a scenario covering an area outside them.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from io import StringIO
 from statistics import NormalDist
+from typing import NoReturn
 
 import numpy as np
 import pandas as pd
 
-from workbench.errors import ForecastError
+from workbench.auth import ALL_AREAS, User
+from workbench.errors import AccessDeniedError, ForecastError, ValidationError
 from workbench.forecast import SeriesForecast
 from workbench.journeys import JOURNEY_SCHEMA
 from workbench.measures import JourneyFilter, outstanding_caseload
@@ -44,6 +50,8 @@ from workbench.sql import qualified
 from workbench.workspace import Workspace, utcnow
 
 BASELINE = "baseline"
+SCENARIO_REFUSED = "forecast.scenario.refused"
+SCENARIO_READ_OTHER = "forecast.scenario.read_other"
 PROJECTION_COLUMNS = [
     "scenario",
     "period",
@@ -62,7 +70,7 @@ class Scenario:
     """A what-if: what changes, from when, for which series.
 
     Attributes:
-        name: The scenario's name (unique in the workspace).
+        name: The scenario's name (unique among its owner's scenarios).
         area: The series' area label.
         court_type: The series' court type.
         freq: ``week`` or ``month``.
@@ -223,28 +231,111 @@ def project_with_baseline(
 
 
 # ------------------------------------------------------------------------------ storage
+_SETTINGS = (
+    "name, area, court_type, freq, horizon, charge_change_pct, change_from, capacity_per_week"
+)
+
+
+def _sees_all(user: User) -> bool:
+    return user.allowed_areas is None and bool({"admin", "analyst"} & set(user.roles))
+
+
+def _published_to(user: User, audience: Sequence[str]) -> bool:
+    allowed = user.allowed_areas
+    if not audience:
+        return False
+    return ALL_AREAS in audience or allowed is None or bool(set(audience) & set(allowed))
+
+
+def can_read_scenario(
+    user: User, owner: str, areas: Sequence[str], audience: Sequence[str]
+) -> bool:
+    """Whether the user may see a saved scenario covering ``areas`` and published to ``audience``.
+
+    A user with some areas sees a scenario only when it covers none but theirs; then they see
+    their own, and those published to one of their areas. Analysts and admins with every area
+    see every scenario.
+    """
+    allowed = user.allowed_areas
+    if allowed is not None and (not areas or ALL_AREAS in areas or not set(areas) <= set(allowed)):
+        return False
+    return owner == user.username or _sees_all(user) or _published_to(user, audience)
+
+
+def _refuse(ws: Workspace, user: User, action: str, target: str, message: str) -> NoReturn:
+    ws.audit(SCENARIO_REFUSED, target, {"action": action}, actor=user.username)
+    raise AccessDeniedError(message)
+
+
+def _fetch(ws: Workspace, owner: str, name: str) -> tuple[list[str], list[str]] | None:
+    rows = ws.query(
+        "SELECT areas, audience FROM wb.forecast_scenarios WHERE owner = ? AND name = ?",
+        [owner, name],
+    )
+    return (json.loads(rows[0][0]), json.loads(rows[0][1])) if rows else None
+
+
+def _check_areas(areas: Sequence[str]) -> list[str]:
+    from workbench.sample_names import AREAS
+
+    names = sorted({a.strip() for a in areas if a.strip()})
+    known = {a.name for a in AREAS} | {ALL_AREAS}
+    if unknown := [a for a in names if a not in known]:
+        raise ValidationError(f"{', '.join(map(repr, unknown))} is not an LCJB area.")
+    return names
+
+
 def save_scenario(
-    ws: Workspace, scenario: Scenario, projection: pd.DataFrame, actor: str | None = None
+    ws: Workspace,
+    user: User,
+    scenario: Scenario,
+    projection: pd.DataFrame,
+    areas: Sequence[str] | None = None,
 ) -> None:
-    """Save (or replace) a scenario and its projection under its name.
+    """Save a new scenario and its projection, owned by the user; it never replaces one.
+
+    Args:
+        ws: The workspace.
+        user: Who saves (the owner).
+        scenario: The settings.
+        projection: The projection (its rows for ``scenario.name`` are kept).
+        areas: The LCJB areas the scenario's series covers (None or empty: every area).
 
     Raises:
-        ForecastError: When the name is empty or the name is reserved.
+        ForecastError: When the name is empty or reserved, or the user already has a scenario
+            of that name.
+        AccessDeniedError: (audited) When the scenario covers an area outside the user's.
     """
     name = scenario.name.strip()
     if not name or name == BASELINE:
         raise ForecastError(
             "A scenario needs a name other than 'baseline'.", hint="Type a name and save again."
         )
+    covered = _check_areas(areas or ()) or [ALL_AREAS]
+    target = f"{user.username}/{name}"
+    allowed = user.allowed_areas
+    if allowed is not None and (ALL_AREAS in covered or not set(covered) <= set(allowed)):
+        _refuse(ws, user, "save", target, "You can only save scenarios for your own areas.")
+    exists = ForecastError(
+        f"You already have a scenario called {name!r}.",
+        hint="Pick another name, or delete the saved one first.",
+    )
+    if _fetch(ws, user.username, name) is not None:
+        raise exists
     rows = projection[projection["scenario"] == scenario.name]
     payload = rows.to_json(orient="split", date_format="iso", index=False)
     with ws.transaction() as cur:
-        cur.execute("DELETE FROM wb.forecast_scenarios WHERE name = ?", [name])
+        if cur.execute(
+            "SELECT 1 FROM wb.forecast_scenarios WHERE owner = ? AND name = ?",
+            [user.username, name],
+        ).fetchone():
+            raise exists
         cur.execute(
-            "INSERT INTO wb.forecast_scenarios (name, area, court_type, freq, horizon, "
-            "charge_change_pct, change_from, capacity_per_week, created_at, created_by, "
-            "projection) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO wb.forecast_scenarios (owner, name, area, court_type, freq, horizon, "
+            "charge_change_pct, change_from, capacity_per_week, areas, audience, created_at, "
+            "created_by, projection) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
+                user.username,
                 name,
                 scenario.area,
                 scenario.court_type,
@@ -253,36 +344,74 @@ def save_scenario(
                 float(scenario.charge_change_pct),
                 scenario.change_from,
                 scenario.capacity_per_week,
+                json.dumps(covered),
+                "[]",
                 utcnow(),
-                actor,
+                user.username,
                 payload,
             ],
         )
-        ws.audit("forecast.scenario.save", name, asdict(scenario), actor=actor, cur=cur)
+        detail = {**asdict(scenario), "areas": covered}
+        ws.audit("forecast.scenario.save", target, detail, actor=user.username, cur=cur)
 
 
-def list_scenarios(ws: Workspace) -> pd.DataFrame:
-    """The saved scenarios' settings, newest first (without their projections)."""
-    return ws.query_df(
-        "SELECT name, area, court_type, freq, horizon, charge_change_pct, change_from, "
-        "capacity_per_week, created_at, created_by FROM wb.forecast_scenarios "
-        "ORDER BY created_at DESC, name"
+def list_scenarios(ws: Workspace, user: User) -> pd.DataFrame:
+    """The saved scenarios the user may see, newest first (without their projections).
+
+    Returns:
+        The settings plus ``owner``, ``created_at``, ``created_by``, ``areas`` (what the series
+        covers), ``published_to`` and ``editable`` (whether the user may delete or publish it).
+    """
+    frame = ws.query_df(
+        f"SELECT owner, {_SETTINGS}, created_at, created_by, areas, audience "  # noqa: S608
+        "FROM wb.forecast_scenarios ORDER BY created_at DESC, owner, name"
     )
+    areas = frame["areas"].map(json.loads)
+    audience = frame["audience"].map(json.loads)
+    keep = [
+        can_read_scenario(user, owner, a, b)
+        for owner, a, b in zip(frame["owner"], areas, audience, strict=True)
+    ]
+    out = frame.assign(
+        areas=areas.map(", ".join),
+        published_to=audience.map(", ".join),
+        editable=[o == user.username or user.is_admin for o in frame["owner"]],
+    ).drop(columns=["audience"])
+    first = ["name", "owner"]
+    out = out[first + [c for c in out.columns if c not in first]]
+    return out[keep].reset_index(drop=True)
 
 
-def load_scenario(ws: Workspace, name: str) -> tuple[Scenario, pd.DataFrame]:
-    """A saved scenario and its projection.
+def load_scenario(
+    ws: Workspace, user: User, name: str, owner: str | None = None
+) -> tuple[Scenario, pd.DataFrame]:
+    """A saved scenario the user may see, and its projection.
+
+    Args:
+        ws: The workspace.
+        user: Who opens it.
+        name: The scenario's name.
+        owner: Whose scenario (default: the user's own).
 
     Raises:
-        ForecastError: When there is no scenario of that name.
+        ForecastError: When the user has no scenario of that name.
+        AccessDeniedError: (audited) When another owner's scenario is not the user's to see
+            (whether it exists or not).
     """
-    rows = ws.query(
-        "SELECT name, area, court_type, freq, horizon, charge_change_pct, change_from, "
-        "capacity_per_week, projection FROM wb.forecast_scenarios WHERE name = ?",
-        [name],
-    )
-    if not rows:
+    owner = owner or user.username
+    target = f"{owner}/{name}"
+    found = _fetch(ws, owner, name)
+    if owner == user.username and found is None:
         raise ForecastError(f"There is no saved scenario called {name!r}.")
+    if found is None or not can_read_scenario(user, owner, *found):
+        _refuse(ws, user, "open", target, f"You cannot see the scenario {target}.")
+    if owner != user.username:
+        ws.audit(SCENARIO_READ_OTHER, target, {}, actor=user.username)
+    rows = ws.query(
+        f"SELECT {_SETTINGS}, projection FROM wb.forecast_scenarios "  # noqa: S608 - constant
+        "WHERE owner = ? AND name = ?",
+        [owner, name],
+    )
     *fields, payload = rows[0]
     scenario = Scenario(*fields)
     frame = pd.read_json(StringIO(payload), orient="split")
@@ -291,28 +420,89 @@ def load_scenario(ws: Workspace, name: str) -> tuple[Scenario, pd.DataFrame]:
     return scenario, frame[PROJECTION_COLUMNS]
 
 
-def delete_scenario(ws: Workspace, name: str) -> None:
-    """Delete a saved scenario (nothing happens when there is none)."""
+def _may_change(ws: Workspace, user: User, owner: str, name: str, action: str) -> bool:
+    """Whether the scenario exists and the user may change it; refuses another owner's."""
+    found = _fetch(ws, owner, name)
+    if owner == user.username:
+        return found is not None
+    if found is None or not (user.is_admin and can_read_scenario(user, owner, *found)):
+        _refuse(ws, user, action, f"{owner}/{name}", f"You cannot {action} {owner}'s scenario.")
+    return True
+
+
+def delete_scenario(ws: Workspace, user: User, name: str, owner: str | None = None) -> None:
+    """Delete a saved scenario: the user's own (nothing happens when there is none), or as admin.
+
+    Raises:
+        AccessDeniedError: (audited) When it is another owner's and the user is not an admin
+            who can see it.
+    """
+    owner = owner or user.username
+    if not _may_change(ws, user, owner, name, "delete"):
+        return
     with ws.transaction() as cur:
-        cur.execute("DELETE FROM wb.forecast_scenarios WHERE name = ?", [name])
+        cur.execute("DELETE FROM wb.forecast_scenarios WHERE owner = ? AND name = ?", [owner, name])
+        ws.audit("forecast.scenario.delete", f"{owner}/{name}", {}, actor=user.username, cur=cur)
 
 
-def compare_scenarios(ws: Workspace, names: Sequence[str]) -> pd.DataFrame:
+def publish_scenario(
+    ws: Workspace, user: User, name: str, audience: Sequence[str], owner: str | None = None
+) -> None:
+    """Let the users of some areas see a scenario (an empty list withdraws it).
+
+    Users with some areas still see it only when it covers none but theirs.
+
+    Raises:
+        ForecastError: When the user has no scenario of that name.
+        ValidationError: When an area is not an LCJB area.
+        AccessDeniedError: (audited) When the user may not publish it, or not to those areas.
+    """
+    owner = owner or user.username
+    target = f"{owner}/{name}"
+    areas = _check_areas(audience)
+    if not _may_change(ws, user, owner, name, "publish"):
+        raise ForecastError(f"There is no saved scenario called {name!r}.")
+    allowed = user.allowed_areas
+    if allowed is not None and not set(areas) <= set(allowed):
+        _refuse(ws, user, "publish", target, "You can only publish to your own areas.")
+    with ws.transaction() as cur:
+        cur.execute(
+            "UPDATE wb.forecast_scenarios SET audience = ? WHERE owner = ? AND name = ?",
+            [json.dumps(areas), owner, name],
+        )
+        detail = {"audience": areas}
+        ws.audit("forecast.scenario.publish", target, detail, actor=user.username, cur=cur)
+
+
+def compare_scenarios(
+    ws: Workspace, user: User, refs: Sequence[str | tuple[str, str]]
+) -> pd.DataFrame:
     """Saved scenarios side by side: their settings and projections in one long frame.
 
+    Args:
+        ws: The workspace.
+        user: Who compares: every scenario must be one they may see.
+        refs: The user's own scenarios by name, others' as ``(owner, name)``.
+
     Returns:
-        :data:`PROJECTION_COLUMNS` plus ``area``, ``court_type``, ``charge_change_pct``,
-        ``change_from`` and ``capacity_per_week``.
+        :data:`PROJECTION_COLUMNS` plus ``owner``, ``area``, ``court_type``,
+        ``charge_change_pct``, ``change_from`` and ``capacity_per_week``.
+
+    Raises:
+        AccessDeniedError: (audited) When one of them is not the user's to see.
     """
     frames = []
-    for name in names:
-        scenario, frame = load_scenario(ws, name)
+    for ref in refs:
+        owner, name = (None, ref) if isinstance(ref, str) else ref
+        scenario, frame = load_scenario(ws, user, name, owner)
         settings = {
             k: v
             for k, v in asdict(scenario).items()
             if k in ("area", "court_type", "charge_change_pct", "change_from", "capacity_per_week")
         }
-        frames.append(frame.assign(**settings))
+        if owner not in (None, user.username):
+            frame = frame.assign(scenario=f"{name} ({owner})")
+        frames.append(frame.assign(owner=owner or user.username, **settings))
     if not frames:
         return pd.DataFrame(columns=PROJECTION_COLUMNS)
     return pd.concat(frames, ignore_index=True)

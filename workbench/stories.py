@@ -6,7 +6,12 @@ the data is refreshed draws it from the new data. Every chart and table of a sto
 disclosure control before it is drawn. Headlines are generated from the data ("Court receipts fell
 by 12% to 1,234 in March 2024") unless the analyst has written their own.
 
-Stories are saved in the workspace (``wb.stories``; migration 5) as JSON.
+Stories are saved in the workspace (``wb.stories``; migrations 5 and 7) as JSON. Each story has
+an owner; names are unique per owner. A user lists, opens, edits, downloads and deletes only the
+stories they own, and reads (never edits) the stories their owners published to their areas.
+Analysts and admins with every area read every story; only admins change another owner's story.
+A leader's blocks draw only the linked journeys of the leader's own areas, whatever the saved
+block says: the areas are checked again on every save and every render.
 """
 
 from __future__ import annotations
@@ -19,15 +24,16 @@ import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
 
 import altair as alt
 import pandas as pd
 
+from workbench.auth import ALL_AREAS, User
 from workbench.browser import html_to_pdf
 from workbench.charts import SOURCE_NOTE, accessible_palette, period_axis
 from workbench.disclosure import Protected, protect_frame, protect_funnel, protect_timeliness
-from workbench.errors import ExportError, ValidationError
+from workbench.errors import AccessDeniedError, ExportError, ValidationError
 from workbench.explore import period_counts
 from workbench.export import (
     PAGE_CSS,
@@ -39,7 +45,7 @@ from workbench.export import (
     prepare_table,
     vega_bundle,
 )
-from workbench.journeys import LINKED
+from workbench.journeys import JOURNEY_SCHEMA, LINKED
 from workbench.measures import (
     DEMAND_STAGES,
     INTERVALS,
@@ -48,6 +54,7 @@ from workbench.measures import (
     receipts,
     timeliness,
 )
+from workbench.sql import qualified
 from workbench.workspace import Workspace, utcnow
 
 log = logging.getLogger(__name__)
@@ -109,7 +116,18 @@ class Block:
 
 @dataclass
 class Story:
-    """A titled, ordered list of blocks, saved by name in the workspace."""
+    """A titled, ordered list of blocks, saved in the workspace under its owner and name.
+
+    Attributes:
+        name: The name, unique among its owner's stories.
+        title: The title.
+        summary: A lead paragraph.
+        blocks: The blocks, in order.
+        revision: The saved revision this copy was read at (0: not saved yet).
+        updated_at: When it was last saved.
+        owner: The user who created it (empty until it is saved).
+        audience: The areas it is published to, read-only (``all`` for every area).
+    """
 
     name: str
     title: str
@@ -117,6 +135,13 @@ class Story:
     blocks: list[Block] = field(default_factory=list)
     revision: int = 0
     updated_at: datetime | None = None
+    owner: str = ""
+    audience: list[str] = field(default_factory=list)
+
+    @property
+    def ref(self) -> str:
+        """``owner/name``: how the story is named across owners (the CLI accepts it)."""
+        return f"{self.owner}/{self.name}"
 
 
 # ------------------------------------------------------------------------------ sources
@@ -133,6 +158,8 @@ class Source:
         headline: Protected table, parameters -> a plain-language headline.
         subtitle: Parameters -> the statistical subtitle.
         version: Workspace, parameters -> the data version line.
+        leaders: Whether a leader's story may use it (only the published aggregate views of
+            the linked journeys, confined to the leader's areas).
     """
 
     label: str
@@ -143,6 +170,7 @@ class Source:
     headline: Callable[[pd.DataFrame, dict[str, Any]], str]
     subtitle: Callable[[dict[str, Any]], str]
     version: Callable[[Workspace, dict[str, Any]], str]
+    leaders: bool = True
 
 
 def _dataset_version(ws: Workspace, params: dict[str, Any]) -> str:
@@ -256,12 +284,35 @@ def _where(p: dict[str, Any]) -> JourneyFilter:
     return JourneyFilter(areas=tuple(p.get("areas") or ()))
 
 
+def area_phrase(areas: list[str] | tuple[str, ...] | None) -> str:
+    """The areas a block covers, for its subtitle ("Kent", "Kent and Cumbria", "all LCJB areas")."""
+    names = [a for a in areas or () if a != ALL_AREAS]
+    if not names:
+        return "all LCJB areas, England and Wales"
+    if len(names) == 1:
+        return names[0]
+    if len(names) <= 4:
+        return f"{', '.join(names[:-1])} and {names[-1]}"
+    return f"{len(names)} LCJB areas"
+
+
 def journey_tables(ws: Workspace) -> list[str]:
     """Names of the journey tables in the workspace (``linked`` first when present)."""
     rows = ws.query(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = 'journeys' "
         "ORDER BY table_name <> ?, table_name",
         [LINKED],
+    )
+    return [r[0] for r in rows]
+
+
+def journey_areas(ws: Workspace, table: str = LINKED) -> list[str]:
+    """The LCJB areas in a journey table, sorted (none when there is no such table)."""
+    if table not in journey_tables(ws):
+        return []
+    rows = ws.query(
+        f"SELECT DISTINCT lcjb_area FROM {qualified(JOURNEY_SCHEMA, table)} "  # noqa: S608 - quoted name
+        "WHERE lcjb_area IS NOT NULL ORDER BY 1"
     )
     return [r[0] for r in rows]
 
@@ -299,6 +350,7 @@ SOURCES: dict[str, Source] = {
             f"Records per {p.get('period', 'month')} by {p['date_column']}, {p['dataset']}"
         ),
         version=_dataset_version,
+        leaders=False,
     ),
     "receipts": Source(
         label="Demand: receipts per month (journeys)",
@@ -313,7 +365,7 @@ SOURCES: dict[str, Source] = {
         ),
         subtitle=lambda p: (
             f"{DEMAND_STAGES[p['stage']][1]} per {p.get('freq', 'month')}, "
-            "all LCJB areas, England and Wales"
+            f"{area_phrase(p.get('areas'))}"
         ),
         version=_journey_version,
     ),
@@ -326,7 +378,9 @@ SOURCES: dict[str, Source] = {
         chart=lambda f, p: _bar_chart(f, "label", "cases", "Stage reached", "Cases"),
         x_type="nominal",
         headline=_funnel_headline,
-        subtitle=lambda p: "Crimes recorded and the stages they reached, all LCJB areas",
+        subtitle=lambda p: (
+            f"Crimes recorded and the stages they reached, {area_phrase(p.get('areas'))}"
+        ),
         version=_journey_version,
     ),
     "timeliness": Source(
@@ -338,10 +392,17 @@ SOURCES: dict[str, Source] = {
         chart=lambda f, p: _bar_chart(f, "label", "median", "Stage", "Median days"),
         x_type="nominal",
         headline=_timeliness_headline,
-        subtitle=lambda p: "Median days between stages of a case, all LCJB areas",
+        subtitle=lambda p: f"Median days between stages of a case, {area_phrase(p.get('areas'))}",
         version=_journey_version,
     ),
 }
+
+
+def sources_for(user: User) -> dict[str, Source]:
+    """The sources a user's story blocks may draw from: leaders get no dataset counts."""
+    if user.leader_view:
+        return {key: src for key, src in SOURCES.items() if src.leaders}
+    return dict(SOURCES)
 
 
 def _source(block: Block) -> Source:
@@ -351,6 +412,136 @@ def _source(block: Block) -> Source:
             hint=f"Use one of {', '.join(SOURCES)}.",
         )
     return SOURCES[block.source]
+
+
+# ------------------------------------------------------------------------------ access
+REFUSED = "story.refused"
+READ_OTHER = "story.read_other"
+
+
+def sees_every_story(user: User) -> bool:
+    """Whether the user reads every saved story: an analyst or admin with every area."""
+    return user.allowed_areas is None and bool({"admin", "analyst"} & set(user.roles))
+
+
+def published_to(user: User, audience: list[str] | tuple[str, ...]) -> bool:
+    """Whether something published to ``audience`` (areas, or ``all``) reaches the user's areas."""
+    if not audience:
+        return False
+    allowed = user.allowed_areas
+    return ALL_AREAS in audience or allowed is None or bool(set(audience) & set(allowed))
+
+
+def can_read_story(user: User, story: Story) -> bool:
+    """Whether the user may open (and download) the story."""
+    return (
+        story.owner == user.username or sees_every_story(user) or published_to(user, story.audience)
+    )
+
+
+def can_edit_story(user: User, story: Story) -> bool:
+    """Whether the user may change, publish or delete the story: its owner, or an admin."""
+    return story.owner == user.username or (user.is_admin and can_read_story(user, story))
+
+
+def _refuse(ws: Workspace, user: User, action: str, target: str, message: str) -> NoReturn:
+    """Write the refusal to the audit log under the user's name, then raise it."""
+    ws.audit(REFUSED, target, {"action": action, "reason": message}, actor=user.username)
+    raise AccessDeniedError(message)
+
+
+def _journey_source(src: Source) -> bool:
+    return "table" in src.defaults
+
+
+def block_params(ws: Workspace, user: User, block: Block, action: str = "render") -> dict[str, Any]:
+    """The parameters a chart or table block is drawn with for this user.
+
+    The block's own parameters over the source's defaults, then confined to the user: a leader
+    draws only from the linked journeys; a user with some areas sees only those areas (a block
+    naming none gets all of the user's areas; one naming others is cut down to the user's).
+
+    Args:
+        ws: The workspace (for the audit log).
+        user: Who the block is drawn or saved for.
+        block: A chart or table block.
+        action: What was tried, for the audit log (``render`` or ``save``).
+
+    Raises:
+        AccessDeniedError: (audited) When a leader's block counts a dataset, or the block covers
+            none of the user's areas.
+    """
+    src = _source(block)
+    if user.leader_view and not src.leaders:
+        _refuse(
+            ws,
+            user,
+            action,
+            str(block.source),
+            f"Leaders' stories cannot show “{src.label}”: it counts the records of a dataset.",
+        )
+    params = {**src.defaults, **block.params}
+    if not _journey_source(src):
+        return params
+    if user.leader_view:
+        params["table"] = LINKED
+    allowed = user.allowed_areas
+    if allowed is not None:
+        asked = [a for a in params.get("areas") or () if a != ALL_AREAS]
+        kept = [a for a in asked if a in allowed] if asked else list(allowed)
+        if not kept:
+            _refuse(
+                ws,
+                user,
+                action,
+                str(block.source),
+                f"This block covers {area_phrase(asked)}, which you cannot see.",
+            )
+        params["areas"] = kept
+    return params
+
+
+def _check_blocks(ws: Workspace, user: User, blocks: list[Block]) -> list[Block]:
+    """The blocks as saved by this user: valid kinds and sources, areas within the user's."""
+    checked = []
+    for block in blocks:
+        if block.kind not in BLOCK_KINDS:
+            raise ValidationError(f"Unknown block kind {block.kind!r}.")
+        if block.kind == "text":
+            checked.append(block)
+            continue
+        src = _source(block)
+        params = dict(block.params)
+        allowed = user.allowed_areas
+        if _journey_source(src) and allowed is not None:
+            asked = [a for a in params.get("areas") or () if a != ALL_AREAS]
+            if outside := [a for a in asked if a not in allowed]:
+                _refuse(
+                    ws,
+                    user,
+                    "save",
+                    str(block.source),
+                    f"A block of your story covers {area_phrase(outside)}, which you cannot see.",
+                )
+            params["areas"] = asked or list(allowed)
+        block_params(ws, user, replace(block, params=params), "save")  # what a leader may not use
+        if user.leader_view and _journey_source(src):
+            params["table"] = LINKED
+        checked.append(replace(block, params=params))
+    return checked
+
+
+def story_areas(blocks: list[Block]) -> list[str]:
+    """The areas a story's charts and tables cover (``all`` when one covers every area)."""
+    areas: set[str] = set()
+    for block in blocks:
+        if block.kind == "text":
+            continue
+        named = [a for a in block.params.get("areas") or () if a != ALL_AREAS]
+        if not named:
+            return [ALL_AREAS]
+        areas.update(named)
+    return sorted(areas)
 
 
 # ------------------------------------------------------------------------------ annotations
@@ -411,12 +602,22 @@ class RenderedBlock:
     table_meta: TableMeta | None = None
 
 
-def render_block(ws: Workspace, block: Block) -> RenderedBlock:
-    """Compute a block from the workspace's current data, with disclosure control applied."""
+def render_block(ws: Workspace, user: User, block: Block) -> RenderedBlock:
+    """Compute a block from the workspace's current data, with disclosure control applied.
+
+    Args:
+        ws: The workspace.
+        user: Who it is drawn for: their areas and role confine what it shows
+            (:func:`block_params`), whatever the saved block says.
+        block: The block.
+
+    Raises:
+        AccessDeniedError: (audited) When the block shows nothing this user may see.
+    """
     if block.kind == "text":
         return RenderedBlock(block, block.headline)
     src = _source(block)
-    params = {**src.defaults, **block.params}
+    params = block_params(ws, user, block)
     result = src.compute(ws, params)
     generated = src.headline(result.table, params)
     headline = block.headline or generated
@@ -513,11 +714,13 @@ def _show(value: Any) -> str:
     return str(value)
 
 
-def story_html(ws: Workspace, story: Story, interactive: bool = False) -> str:
+def story_html(ws: Workspace, user: User, story: Story, interactive: bool = False) -> str:
     """The story as one self-contained HTML page, drawn from the current data.
 
     Args:
         ws: The workspace.
+        user: Who it is drawn for (see :func:`render_block`); a block covering none of their
+            areas is left out with a note.
         story: The story.
         interactive: Draw charts with Vega (the library inlined once, about 0.9 MB) instead of
             static SVG.
@@ -527,7 +730,11 @@ def story_html(ws: Workspace, story: Story, interactive: bool = False) -> str:
     """
     parts: list[str] = []
     for i, block in enumerate(story.blocks, start=1):
-        r = render_block(ws, block)
+        try:
+            r = render_block(ws, user, block)
+        except AccessDeniedError as exc:
+            parts.append(f'<section><p class="meta">{html.escape(exc.message)}</p></section>')
+            continue
         if block.kind == "text":
             heading = f"<h2>{html.escape(r.headline)}</h2>" if r.headline else ""
             parts.append(f"<section>{heading}{markdown_to_html(block.text)}</section>")
@@ -561,25 +768,27 @@ def story_html(ws: Workspace, story: Story, interactive: bool = False) -> str:
     )
 
 
-def story_pdf(ws: Workspace, story: Story) -> bytes:
+def story_pdf(ws: Workspace, user: User, story: Story) -> bytes:
     """The story as an A4 PDF printed by headless Chromium (static SVG charts)."""
-    return html_to_pdf(story_html(ws, story, interactive=False))
+    return html_to_pdf(story_html(ws, user, story, interactive=False))
 
 
-def render_story(ws: Workspace, story: Story, fmt: str) -> bytes:
+def render_story(ws: Workspace, user: User, story: Story, fmt: str) -> bytes:
     """Render a story as ``html`` (static), ``interactive`` HTML or ``pdf``; the file's bytes."""
     if fmt == "html":
-        return story_html(ws, story).encode("utf-8")
+        return story_html(ws, user, story).encode("utf-8")
     if fmt == "interactive":
-        return story_html(ws, story, interactive=True).encode("utf-8")
+        return story_html(ws, user, story, interactive=True).encode("utf-8")
     if fmt == "pdf":
-        return story_pdf(ws, story)
+        return story_pdf(ws, user, story)
     raise ExportError(f"Unknown story format {fmt!r}.", hint="Use html, interactive or pdf.")
 
 
 # ------------------------------------------------------------------------------ storage
-def save_story(ws: Workspace, story: Story, actor: str | None = None) -> Story:
-    """Save (create or replace) a story in the workspace; returns it with its new revision."""
+_COLUMNS = "owner, name, title, summary, blocks, revision, updated_at, audience"
+
+
+def _check_story(story: Story) -> None:
     if not STORY_NAME.match(story.name or ""):
         raise ValidationError(
             f"{story.name!r} is not a valid story name.",
@@ -588,47 +797,14 @@ def save_story(ws: Workspace, story: Story, actor: str | None = None) -> Story:
         )
     if not story.title.strip():
         raise ValidationError("A story needs a title.")
-    for block in story.blocks:
-        if block.kind not in BLOCK_KINDS:
-            raise ValidationError(f"Unknown block kind {block.kind!r}.")
-        if block.kind != "text":
-            _source(block)
-    payload = json.dumps([asdict(b) for b in story.blocks], default=str)
-    now = utcnow()
-    with ws.transaction() as cur:
-        row = cur.execute("SELECT revision FROM wb.stories WHERE name = ?", [story.name]).fetchone()
-        if row is None:
-            revision = 1
-            cur.execute(
-                "INSERT INTO wb.stories (name, title, summary, blocks, created_at, created_by, "
-                "updated_at, updated_by, revision) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [story.name, story.title, story.summary, payload, now, actor, now, actor, 1],
-            )
-        else:
-            revision = int(row[0]) + 1
-            cur.execute(
-                "UPDATE wb.stories SET title = ?, summary = ?, blocks = ?, updated_at = ?, "
-                "updated_by = ?, revision = ? WHERE name = ?",
-                [story.title, story.summary, payload, now, actor, revision, story.name],
-            )
-    ws.audit("story.save", story.name, {"revision": revision, "blocks": len(story.blocks)})
-    return replace(story, revision=revision, updated_at=now)
 
 
-def load_story(ws: Workspace, name: str) -> Story:
-    """Open a saved story.
+def _payload(blocks: list[Block]) -> str:
+    return json.dumps([asdict(b) for b in blocks], default=str)
 
-    Raises:
-        ValidationError: When no story of that name is saved.
-    """
-    rows = ws.query(
-        "SELECT name, title, summary, blocks, revision, updated_at FROM wb.stories WHERE name = ?",
-        [name],
-    )
-    if not rows:
-        known = ", ".join(list_stories(ws)["name"]) or "none yet"
-        raise ValidationError(f"No story named {name!r} is saved.", hint=f"Stories: {known}.")
-    name, title, summary, blocks, revision, updated = rows[0]
+
+def _row_to_story(row: tuple[Any, ...]) -> Story:
+    owner, name, title, summary, blocks, revision, updated, audience = row
     return Story(
         name,
         title,
@@ -636,22 +812,311 @@ def load_story(ws: Workspace, name: str) -> Story:
         [Block.from_dict(b) for b in json.loads(blocks)],
         int(revision),
         updated,
+        owner,
+        list(json.loads(audience or "[]")),
     )
 
 
-def list_stories(ws: Workspace) -> pd.DataFrame:
-    """Saved stories: name, title, blocks, revision, updated_at, updated_by (newest first)."""
-    return ws.query_df(
-        "SELECT name, title, json_array_length(blocks) AS blocks, revision, updated_at, "
-        "updated_by FROM wb.stories ORDER BY updated_at DESC"
+def _fetch(ws: Workspace, owner: str, name: str) -> Story | None:
+    rows = ws.query(
+        f"SELECT {_COLUMNS} FROM wb.stories WHERE owner = ? AND name = ?",  # noqa: S608 - constant
+        [owner, name],
     )
+    return _row_to_story(rows[0]) if rows else None
 
 
-def delete_story(ws: Workspace, name: str) -> None:
-    """Delete a saved story (no error when there is none)."""
+def split_ref(ref: str) -> tuple[str | None, str]:
+    """``owner/name`` -> (owner, name); a bare name -> (None, name)."""
+    owner, slash, name = ref.rpartition("/")
+    return (owner or None, name) if slash else (None, ref)
+
+
+def create_story(ws: Workspace, user: User, story: Story) -> Story:
+    """Save a new story owned by the user; it never replaces one.
+
+    Returns:
+        The story at revision 1, with its owner.
+
+    Raises:
+        ValidationError: When the name or title is not valid, or the user already has a story
+            of that name.
+        AccessDeniedError: (audited) When a block shows what the user may not see.
+    """
+    _check_story(story)
+    blocks = _check_blocks(ws, user, story.blocks)
+    now = utcnow()
+    exists = f"You already have a story called {story.name!r}."
+    hint = "Open it to change it, or pick another name."
+    if _fetch(ws, user.username, story.name) is not None:
+        raise ValidationError(exists, hint=hint)
     with ws.transaction() as cur:
-        cur.execute("DELETE FROM wb.stories WHERE name = ?", [name])
-    ws.audit("story.delete", name, {})
+        if cur.execute(
+            "SELECT 1 FROM wb.stories WHERE owner = ? AND name = ?", [user.username, story.name]
+        ).fetchone():
+            raise ValidationError(exists, hint=hint)
+        cur.execute(
+            "INSERT INTO wb.stories (owner, name, title, summary, blocks, areas, audience, "
+            "created_at, created_by, updated_at, updated_by, revision) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
+            [
+                user.username,
+                story.name,
+                story.title,
+                story.summary,
+                _payload(blocks),
+                json.dumps(story_areas(blocks)),
+                "[]",
+                now,
+                user.username,
+                now,
+                user.username,
+            ],
+        )
+        ws.audit(
+            "story.create",
+            f"{user.username}/{story.name}",
+            {"revision": 1, "blocks": len(blocks)},
+            actor=user.username,
+            cur=cur,
+        )
+    return replace(
+        story, blocks=blocks, revision=1, updated_at=now, owner=user.username, audience=[]
+    )
+
+
+def save_story(ws: Workspace, user: User, story: Story) -> Story:
+    """Save changes to an existing story (its owner's, or any an admin may read).
+
+    The story must be at the revision last saved: a copy opened before somebody else saved is
+    refused rather than overwriting their changes. Publishing is :func:`publish_story`.
+
+    Args:
+        ws: The workspace.
+        user: Who saves.
+        story: The changed story; ``owner`` names whose it is (empty: the user's own).
+
+    Returns:
+        The story at its new revision.
+
+    Raises:
+        ValidationError: When the story is not valid, not saved yet, or changed since it was read.
+        AccessDeniedError: (audited) When the user may not change it, or a block shows what the
+            user may not see.
+    """
+    _check_story(story)
+    owner = story.owner or user.username
+    target = f"{owner}/{story.name}"
+    saved = _fetch(ws, owner, story.name)
+    if saved is None or not can_edit_story(user, saved):
+        if owner != user.username:
+            _refuse(ws, user, "save", target, f"You cannot change the story {target}.")
+        raise ValidationError(
+            f"You have no story called {story.name!r} to save.",
+            hint="Create it first.",
+        )
+    blocks = _check_blocks(ws, user, story.blocks)
+    changed = ValidationError(
+        f"The story {story.name!r} was saved by somebody else since you opened it.",
+        hint="Open it again to see their changes, then make yours.",
+    )
+    if saved.revision != story.revision:
+        raise changed
+    now = utcnow()
+    revision = saved.revision + 1
+    with ws.transaction() as cur:
+        row = cur.execute(
+            "SELECT revision FROM wb.stories WHERE owner = ? AND name = ?", [owner, story.name]
+        ).fetchone()
+        if row is None or int(row[0]) != story.revision:
+            raise changed
+        cur.execute(
+            "UPDATE wb.stories SET title = ?, summary = ?, blocks = ?, areas = ?, "
+            "updated_at = ?, updated_by = ?, revision = ? WHERE owner = ? AND name = ?",
+            [
+                story.title,
+                story.summary,
+                _payload(blocks),
+                json.dumps(story_areas(blocks)),
+                now,
+                user.username,
+                revision,
+                owner,
+                story.name,
+            ],
+        )
+        ws.audit(
+            "story.save",
+            target,
+            {"revision": revision, "blocks": len(blocks)},
+            actor=user.username,
+            cur=cur,
+        )
+    return replace(
+        story,
+        blocks=blocks,
+        revision=revision,
+        updated_at=now,
+        owner=owner,
+        audience=saved.audience,
+    )
+
+
+def publish_story(
+    ws: Workspace, user: User, name: str, audience: list[str], owner: str | None = None
+) -> Story:
+    """Publish a story, read-only, to the users of some areas (an empty list withdraws it).
+
+    Args:
+        ws: The workspace.
+        user: Who publishes: the owner, or an admin.
+        name: The story's name.
+        audience: LCJB areas, or ``["all"]``. A user with some areas publishes only to those.
+        owner: Whose story (default: the user's).
+
+    Returns:
+        The story as published.
+
+    Raises:
+        ValidationError: When an area is not an LCJB area, or there is no such story.
+        AccessDeniedError: (audited) When the user may not publish it, or not to those areas.
+    """
+    from workbench.sample_names import AREAS
+
+    owner = owner or user.username
+    target = f"{owner}/{name}"
+    areas = sorted({a.strip() for a in audience if a.strip()})
+    known = {a.name for a in AREAS} | {ALL_AREAS}
+    if unknown := [a for a in areas if a not in known]:
+        raise ValidationError(f"{', '.join(map(repr, unknown))} is not an LCJB area.")
+    story = _fetch(ws, owner, name)
+    if story is None or not can_edit_story(user, story):
+        if owner != user.username:
+            _refuse(ws, user, "publish", target, f"You cannot publish the story {target}.")
+        raise ValidationError(f"You have no story called {name!r}.")
+    allowed = user.allowed_areas
+    if allowed is not None and (outside := [a for a in areas if a not in allowed]):
+        _refuse(ws, user, "publish", target, f"You cannot publish to {area_phrase(outside)}.")
+    with ws.transaction() as cur:
+        cur.execute(
+            "UPDATE wb.stories SET audience = ? WHERE owner = ? AND name = ?",
+            [json.dumps(areas), owner, name],
+        )
+        ws.audit("story.publish", target, {"audience": areas}, actor=user.username, cur=cur)
+    return replace(story, audience=areas)
+
+
+def load_story(ws: Workspace, user: User, name: str, owner: str | None = None) -> Story:
+    """Open a saved story the user may read.
+
+    Args:
+        ws: The workspace.
+        user: Who opens it.
+        name: The story's name, or ``owner/name``.
+        owner: Whose story. None: the user's own of that name, else the one other story of that
+            name the user may read.
+
+    Raises:
+        ValidationError: When the user has no story of that name and can read none.
+        AccessDeniedError: (audited) When the story named with its owner is not the user's to
+            read (whether it exists or not).
+    """
+    if owner is None:
+        owner, name = split_ref(name)
+    if owner is None:
+        own = _fetch(ws, user.username, name)
+        if own is not None:
+            return own
+        readable = [s for s in _readable(ws, user) if s.name == name]
+        if len(readable) > 1:
+            refs = ", ".join(s.ref for s in readable)
+            raise ValidationError(
+                f"Several stories are called {name!r}: {refs}.", hint="Name one as owner/name."
+            )
+        if not readable:
+            known = ", ".join(list_stories(ws, user)["ref"]) or "none yet"
+            raise ValidationError(f"No story named {name!r} is saved.", hint=f"Stories: {known}.")
+        owner = readable[0].owner
+    story = _fetch(ws, owner, name)
+    if owner == user.username:
+        if story is None:
+            raise ValidationError(f"You have no story called {name!r}.")
+        return story
+    target = f"{owner}/{name}"
+    if story is None or not can_read_story(user, story):
+        _refuse(ws, user, "open", target, f"You cannot open the story {target}.")
+    ws.audit(READ_OTHER, target, {"revision": story.revision}, actor=user.username)
+    return story
+
+
+def _readable(ws: Workspace, user: User) -> list[Story]:
+    rows = ws.query(
+        f"SELECT {_COLUMNS} FROM wb.stories ORDER BY updated_at DESC, owner, name"  # noqa: S608
+    )
+    return [s for s in map(_row_to_story, rows) if can_read_story(user, s)]
+
+
+def list_stories(ws: Workspace, user: User) -> pd.DataFrame:
+    """The stories the user may open, newest first.
+
+    Returns:
+        ``name``, ``owner``, ``ref`` (``owner/name``), ``title``, ``blocks``, ``revision``,
+        ``updated_at``, ``updated_by``, ``areas`` (what the charts cover), ``published_to`` and
+        ``editable`` (whether the user may change it).
+    """
+    rows = ws.query(
+        "SELECT owner, name, updated_by, areas FROM wb.stories "
+        "ORDER BY updated_at DESC, owner, name"
+    )
+    extra = {(owner, name): (by, areas) for owner, name, by, areas in rows}
+    records = []
+    for story in _readable(ws, user):
+        by, areas = extra.get((story.owner, story.name), (None, "[]"))
+        records.append(
+            {
+                "name": story.name,
+                "owner": story.owner,
+                "ref": story.ref,
+                "title": story.title,
+                "blocks": len(story.blocks),
+                "revision": story.revision,
+                "updated_at": story.updated_at,
+                "updated_by": by,
+                "areas": ", ".join(json.loads(areas or "[]")),
+                "published_to": ", ".join(story.audience),
+                "editable": can_edit_story(user, story),
+            }
+        )
+    columns = [
+        "name",
+        "owner",
+        "ref",
+        "title",
+        "blocks",
+        "revision",
+        "updated_at",
+        "updated_by",
+        "areas",
+        "published_to",
+        "editable",
+    ]
+    return pd.DataFrame(records, columns=columns)
+
+
+def delete_story(ws: Workspace, user: User, name: str, owner: str | None = None) -> None:
+    """Delete a story the user may change (no error when the user has none of that name).
+
+    Raises:
+        AccessDeniedError: (audited) When the story is another owner's and the user is not an
+            admin who can read it.
+    """
+    owner = owner or user.username
+    target = f"{owner}/{name}"
+    story = _fetch(ws, owner, name)
+    if owner != user.username and (story is None or not can_edit_story(user, story)):
+        _refuse(ws, user, "delete", target, f"You cannot delete the story {target}.")
+    with ws.transaction() as cur:
+        cur.execute("DELETE FROM wb.stories WHERE owner = ? AND name = ?", [owner, name])
+        ws.audit("story.delete", target, {}, actor=user.username, cur=cur)
 
 
 def move_block(story: Story, block_id: str, offset: int) -> Story:

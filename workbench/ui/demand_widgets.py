@@ -8,6 +8,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from workbench.auth import ALL_AREAS, User
 from workbench.export import ProtectArg, TableMeta, journey_version, meta_from_chart
 from workbench.forecast import (
     NATIONAL,
@@ -17,12 +18,15 @@ from workbench.forecast import (
     protect_series,
 )
 from workbench.forecast_charts import forecast_chart, scenario_chart
+from workbench.sample_names import AREAS
 from workbench.scenarios import (
     Scenario,
     compare_scenarios,
     court_state,
+    delete_scenario,
     list_scenarios,
     project_with_baseline,
+    publish_scenario,
     save_scenario,
     scenario_summary,
 )
@@ -113,8 +117,18 @@ def show_tables(results: list[SeriesForecast], key: str, version: str = "") -> N
         table_menu(table, "Court receipts: history and forecast", key, version)
 
 
-def scenario_panel(ws: Workspace, result: SeriesForecast, table: str, areas: list[str]) -> None:
-    """What-if controls for one forecast, the projection against the baseline, and saving."""
+def scenario_panel(
+    ws: Workspace, user: User, result: SeriesForecast, table: str, areas: list[str]
+) -> None:
+    """What-if controls for one forecast, the projection against the baseline, and saving.
+
+    Args:
+        ws: The workspace.
+        user: Who saves: the scenario is theirs, and covers ``areas``.
+        result: The forecast to project from.
+        table: The journey table.
+        areas: The LCJB areas of the forecast's series (ignored for England and Wales).
+    """
     last = pd.Timestamp(result.history["period"].iloc[-1]).date()
     state = court_state(
         ws, table, last, None if result.area == NATIONAL else areas, result.court_type
@@ -155,23 +169,52 @@ def scenario_panel(ws: Workspace, result: SeriesForecast, table: str, areas: lis
         name_col, save_col = st.columns([3, 1])
         name_col.text_input("Scenario name", key="demand_name", placeholder="e.g. 10% more charges")
         if save_col.button("Save scenario", key="demand_save", icon=":material/save:"):
-            save_scenario(ws, scenario, projection)
+            covered = None if result.area == NATIONAL else areas
+            save_scenario(ws, user, scenario, projection, covered)
             st.toast(f"Saved scenario {scenario.name!r}.")
 
 
-def compare_panel(ws: Workspace) -> None:
-    """Saved scenarios compared side by side, with a CSV download."""
-    saved = list_scenarios(ws)
+def compare_panel(ws: Workspace, user: User) -> None:
+    """The saved scenarios the user may see, compared side by side, with downloads."""
+    saved = list_scenarios(ws, user)
     if saved.empty:
         st.caption("No saved scenarios yet.")
         return
-    names = st.multiselect("Compare saved scenarios", saved["name"].tolist(), key="demand_compare")
-    st.dataframe(saved, hide_index=True, width="stretch")
+    refs: dict[str, str | tuple[str, str]] = {
+        (row.name if row.owner == user.username else f"{row.name} ({row.owner})"): (
+            row.name if row.owner == user.username else (row.owner, row.name)
+        )
+        for row in saved.itertuples()
+    }
+    names = st.multiselect("Compare saved scenarios", list(refs), key="demand_compare")
+    st.dataframe(saved.drop(columns=["editable"]), hide_index=True, width="stretch")
+    own = saved.loc[saved["owner"] == user.username, "name"].tolist()
+    if own:
+        manage_panel(ws, user, own)
     if not names:
         return
     with user_errors():
-        comparison = compare_scenarios(ws, names)
+        comparison = compare_scenarios(ws, user, [refs[n] for n in names])
         chart = scenario_chart(comparison, "Saved scenarios compared")
         st.altair_chart(chart, width="stretch")
         st.dataframe(scenario_summary(comparison), hide_index=True, width="stretch")
         chart_menu(chart, comparison, "demand_compare", f"saved scenarios: {', '.join(names)}")
+
+
+def manage_panel(ws: Workspace, user: User, own: list[str]) -> None:
+    """Publish one of the user's scenarios to some areas, or delete it."""
+    mine = user.allowed_areas
+    options = list(mine) if mine is not None else [ALL_AREAS, *(a.name for a in AREAS)]
+    with st.expander("Publish or delete your scenarios", icon=":material/share:"):
+        name = st.selectbox("Scenario", own, key="demand_manage")
+        audience = st.multiselect(
+            "Areas whose users may see it (empty: nobody)", options, key="demand_audience"
+        )
+        left, right = st.columns(2)
+        with user_errors():
+            if left.button("Publish", key="demand_publish", icon=":material/publish:"):
+                publish_scenario(ws, user, name, audience)
+                st.toast(f"Published {name!r} to {', '.join(audience) or 'nobody'}.")
+            if right.button("Delete", key="demand_delete", icon=":material/delete:"):
+                delete_scenario(ws, user, name)
+                st.rerun()
