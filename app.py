@@ -6,7 +6,7 @@ mode the login check comes first, and only the pages the user may open are regis
 
 import streamlit as st
 
-from workbench.ui.context import workspace
+from workbench.ui.context import open_workspace_or_stop
 from workbench.ui.login import audit_page_view, audit_refused_url, render_account, require_login
 from workbench.ui.navigation import build_pages, pages_for, render_sidebar
 
@@ -16,7 +16,7 @@ st.set_page_config(
     layout="wide",
     initial_sidebar_state="expanded",
 )
-ws = workspace()
+ws = open_workspace_or_stop()
 user = require_login(ws)
 allowed = pages_for(user)
 if not allowed:

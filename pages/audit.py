@@ -2,10 +2,16 @@
 
 import streamlit as st
 
+from workbench.auth import audit_csv
 from workbench.ui.context import workspace
+from workbench.ui.export_widgets import audited
+from workbench.ui.login import acting_user
 
 st.title("Audit log")
-st.caption("Imports, metadata and role changes and other actions, newest first. Append-only.")
+st.caption(
+    "Imports, metadata and role changes and other actions, newest first. Append-only. "
+    "Names typed at the login that are no user's appear only as “unknown user (…)”."
+)
 ws = workspace()
 limit = st.number_input("Entries", min_value=10, max_value=10_000, value=500, key="audit_limit")
 log_frame = ws.audit_log(limit=int(limit))
@@ -18,8 +24,17 @@ shown = log_frame[log_frame["action"].isin(chosen)]
 st.dataframe(shown, hide_index=True, width="stretch")
 st.download_button(
     "Download (CSV)",
-    shown.to_csv(index=False).encode("utf-8"),
+    data=audited(
+        ws,
+        lambda: audit_csv(shown),
+        title="audit log",
+        fmt="csv",
+        page="pages/audit.py",
+        rows=len(shown),
+        actor=acting_user().username,
+    ),
     file_name="audit_log.csv",
     mime="text/csv",
+    on_click="ignore",
     key="audit_download",
 )

@@ -3,15 +3,19 @@
 import streamlit as st
 
 from workbench.catalogue import SOURCE_SYSTEMS
-from workbench.config import load_settings
+from workbench.config import import_folders, load_settings, shared_mode
 from workbench.datasets import add_file, load_sample, sample_available
 from workbench.importer import SUPPORTED_FORMATS
 from workbench.sql import suggest_dataset_name
 from workbench.ui.context import user_errors, workspace
+from workbench.ui.login import acting_user
 
 st.title("Import data")
 ws = workspace()
 settings = load_settings()
+actor = acting_user().username
+folders = import_folders()
+path_allowed = bool(folders) or not shared_mode()
 extensions = sorted({ext.lstrip(".") for ext in SUPPORTED_FORMATS})
 
 
@@ -28,6 +32,7 @@ def details(prefix: str, default_name: str) -> dict:
         "title": title.strip() or None,
         "on_conflict": "version" if new_version else "error",
         "max_bytes": settings.max_import_bytes,
+        "actor": actor,
     }
 
 
@@ -49,9 +54,18 @@ with upload_tab:
             st.session_state["current_dataset"] = info.name
 
 with path_tab:
-    path = st.text_input("Path on this machine", key="path_file")
+    if folders:
+        st.caption("Files in " + ", ".join(f"`{f}`" for f in folders) + " only.")
+    elif not path_allowed:
+        st.info(
+            "Importing from a path on the server is switched off here: upload the file instead. "
+            "An administrator can allow folders with WORKBENCH_IMPORT_DIRS or [import] folders "
+            "in the configuration.",
+            icon=":material/info:",
+        )
+    path = st.text_input("Path on this machine", key="path_file", disabled=not path_allowed)
     options = details("path", suggest_dataset_name(path.rsplit("/", 1)[-1]) if path else "")
-    if st.button("Import", key="path_import", type="primary", disabled=not path):
+    if st.button("Import", key="path_import", type="primary", disabled=not (path and path_allowed)):
         with user_errors(), st.spinner("Importing…"):
             name = options.pop("name")
             info = add_file(ws, path.strip(), name, **options)

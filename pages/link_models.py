@@ -4,9 +4,9 @@ import streamlit as st
 
 from linkage.registry import compare_models, get_model, list_models, set_active_model
 from linkage.spec_table import metrics_table, model_label, models_table, settings_json
-from workbench.config import current_user
 from workbench.ui.context import user_errors, workspace
 from workbench.ui.linkage_widgets import no_model_yet
+from workbench.ui.login import acting_user
 
 st.title("Model versions")
 st.caption(
@@ -50,7 +50,7 @@ with right:
         st.success("This is the active model.", icon=":material/check_circle:")
     elif st.button("Make active", key="models_activate", type="primary", icon=":material/star:"):
         with user_errors():
-            set_active_model(ws, model_id, actor=current_user())
+            set_active_model(ws, model_id, actor=acting_user().username)
             st.rerun()
     st.download_button(
         "Download Splink settings (JSON)",

@@ -4,9 +4,11 @@ import streamlit as st
 
 from linkage.spec_table import pair_side_by_side
 from linkage.workflow import export_labels, import_labels, review_sample, save_label
-from workbench.config import current_user
+from workbench.config import shared_mode
 from workbench.ui.context import user_errors, workspace
+from workbench.ui.export_widgets import audited
 from workbench.ui.linkage_widgets import choose_model
+from workbench.ui.login import acting_user
 
 STRATEGIES = {
     "near_threshold": "Near the threshold (where the model is least sure)",
@@ -25,7 +27,10 @@ strategy = left.radio(
     "Pairs to review", list(STRATEGIES), format_func=STRATEGIES.__getitem__, key="review_strategy"
 )
 n = middle.number_input("How many", 1, 200, 20, key="review_n")
-reviewer = right.text_input("Your name", value=current_user(), key="review_reviewer")
+me = acting_user().username
+# In the shared app every label records the logged-in person; only a local analyst may type it.
+reviewer = right.text_input("Your name", value=me, key="review_reviewer", disabled=shared_mode())
+reviewer = me if shared_mode() else reviewer
 blind = right.toggle(
     "Blind mode", key="review_blind", help="Hide the model's score so it cannot sway you."
 )
@@ -88,7 +93,15 @@ down, up = st.columns(2)
 with down:
     st.download_button(
         "Download every label",
-        data=lambda: export_labels(ws),
+        data=audited(
+            ws,
+            lambda: export_labels(ws),
+            title="clerical labels",
+            fmt="csv",
+            page="pages/link_review.py",
+            rows=0,
+            actor=me,
+        ),
         file_name="clerical_labels.csv",
         mime="text/csv",
         on_click="ignore",
@@ -99,5 +112,5 @@ with up:
     upload = st.file_uploader("Import labels", type=["csv"], key="review_upload")
     if st.button("Import", key="review_import", disabled=upload is None):
         with user_errors():
-            count = import_labels(ws, upload.getvalue())
+            count = import_labels(ws, upload.getvalue(), actor=me)
             st.success(f"Imported {count:,} labels.", icon=":material/check_circle:")

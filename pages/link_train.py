@@ -9,7 +9,6 @@ from linkage.spec_table import (
     metrics_table,
     with_link_type,
 )
-from workbench.config import current_user
 from workbench.ui.context import user_errors, workspace
 from workbench.ui.linkage_widgets import (
     choose_backend,
@@ -21,6 +20,7 @@ from workbench.ui.linkage_widgets import (
     show_job_progress,
     start_training,
 )
+from workbench.ui.login import acting_user
 
 st.title("Train a linkage model")
 st.caption(
@@ -72,7 +72,7 @@ if st.button("Train", key="train_start", type="primary", icon=":material/play_ar
             with_link_type(spec, link_type),
             name=name.strip() or "model",
             threshold=None if threshold is None else float(threshold),
-            actor=current_user(),
+            actor=acting_user().username,
             backend=backend,
         )
         st.rerun()

@@ -119,9 +119,22 @@ with user_errors():
             st.session_state["users_flash"] = f"Unlocked {current.username}."
             st.rerun()
         if right.button("Delete user", key="users_delete", type="secondary"):
-            delete_user(ws, actor, current.username)
-            st.session_state["users_flash"] = f"Deleted {current.username}."
-            st.session_state.pop("users_pick", None)
-            st.rerun()
+            st.session_state["users_confirm_delete"] = current.username
+        if st.session_state.get("users_confirm_delete") == current.username:
+            st.warning(
+                f"Delete {current.username}? They can no longer log in, and their sessions end "
+                "at once. This cannot be undone.",
+                icon=":material/warning:",
+            )
+            yes, no = st.columns(2)
+            if yes.button(f"Yes, delete {current.username}", key="users_delete_confirm"):
+                st.session_state.pop("users_confirm_delete", None)
+                delete_user(ws, actor, current.username)
+                st.session_state["users_flash"] = f"Deleted {current.username}."
+                st.session_state.pop("users_pick", None)
+                st.rerun()
+            if no.button("Cancel", key="users_delete_cancel"):
+                st.session_state.pop("users_confirm_delete", None)
+                st.rerun()
 
 st.page_link("pages/audit.py", label="Read and export the audit log", icon=":material/history:")

@@ -663,6 +663,43 @@ def logout(ws: Workspace, token: str, actor: str) -> None:
     revoke_session(ws, _token_hash(token), actor)
 
 
+def refuse_session(ws: Workspace, token: str, reason: str) -> None:
+    """End a password session presented where it does not belong; logged as ``session.refused``.
+
+    Used when a session's token turns up on another browser connection than the one that
+    logged in: the session is revoked for both, and the attempt is logged under its user.
+    """
+    token_hash = _token_hash(token)
+    rows = ws.query("SELECT username FROM wb.sessions WHERE token_hash = ?", [token_hash])
+    username = rows[0][0] if rows else "anonymous"
+    with ws.cursor() as cur:
+        cur.execute(
+            "UPDATE wb.sessions SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL",
+            [utcnow(), token_hash],
+        )
+    ws.audit(
+        "session.refused",
+        target=username,
+        detail={"reason": reason, "kind": METHOD_PASSWORD},
+        actor=username,
+    )
+    log.warning("session of %s refused: %s", username, reason)
+
+
+def audit_csv(frame: Any) -> bytes:
+    """The audit log (or any table) as UTF-8 CSV with every text cell formula-escaped.
+
+    Cells and headers starting with ``= + - @``, a tab or a carriage return get a leading
+    apostrophe (:func:`workbench.export.escape_cell`), so a user name such as
+    ``=HYPERLINK(...)`` stays text when the file is opened in a spreadsheet.
+    """
+    from workbench.export import escape_cell
+
+    safe = frame.rename(columns=lambda c: escape_cell(str(c)))
+    safe = safe.apply(lambda column: column.map(escape_cell))
+    return safe.to_csv(index=False).encode("utf-8")
+
+
 # ---------------------------------------------------------------------- OIDC logins
 def oidc_login_id(claims: Mapping[str, Any]) -> str:
     """A stable id of one OIDC login, from the ID token's issuer, subject, issue time and nonce.

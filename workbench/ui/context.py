@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import streamlit as st
 
 from workbench.catalogue import DatasetInfo, list_datasets
-from workbench.config import load_settings
-from workbench.errors import WorkbenchError
+from workbench.config import load_settings, shared_mode
+from workbench.errors import WorkbenchError, WorkspaceBusyError, WorkspaceError
 from workbench.workspace import Workspace
+
+log = logging.getLogger(__name__)
 
 
 @st.cache_resource(show_spinner=False)
@@ -21,6 +24,35 @@ def _open_workspace(path: str) -> Workspace:
 def workspace() -> Workspace:
     """The workspace this app serves, opened once per server process."""
     return _open_workspace(str(load_settings().workspace.resolve()))
+
+
+BUSY_MESSAGE = (
+    "The workbench is busy: its workspace is in use by another program. "
+    "Try again in a few minutes; if this lasts, tell the administrator."
+)
+UNAVAILABLE_MESSAGE = (
+    "The workbench cannot open its workspace just now. Tell the administrator; "
+    "the server's log says why."
+)
+
+
+def open_workspace_or_stop() -> Workspace:
+    """The workspace, or one plain message and the end of the run when it cannot be opened.
+
+    In shared mode the message names no file or path (visitors are not logged in yet); the
+    details go to the server's log. In local mode the analyst sees the full reason.
+    """
+    try:
+        return workspace()
+    except WorkspaceError as exc:
+        log.error("cannot open the workspace: %s", exc)
+        if not shared_mode():
+            st.error(str(exc), icon=":material/error:")
+        elif isinstance(exc, WorkspaceBusyError):
+            st.error(BUSY_MESSAGE, icon=":material/hourglass_top:")
+        else:
+            st.error(UNAVAILABLE_MESSAGE, icon=":material/error:")
+        st.stop()
 
 
 @contextmanager

@@ -6,16 +6,28 @@ Streamlit's OIDC login matched to a workbench user by email, refuses ended or re
 and sets ``_allowed_areas`` and ``_leader_view`` in session state from the user record in the
 workspace, overwriting anything else. Without a user it draws the login screen and stops the run,
 so nothing else renders.
+
+Each run also records who is acting (:func:`workbench.config.set_actor`), so every write and
+audit entry names the logged-in person, and which Streamlit sessions are logged in (for the
+server's checks of uploads and cache clearing, :func:`is_logged_in_session`).
+
+A password login is bound to the browser connection that made it (a hash of the WebSocket
+handshake key, which Streamlit reports in ``st.context.headers``). Streamlit lets any client
+resume a session by presenting its id; a session resumed over another connection is refused,
+revoked and logged, so a leaked session id does not log anyone in.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import threading
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlparse
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from workbench.auth import (
     METHOD_OIDC,
@@ -29,7 +41,9 @@ from workbench.auth import (
     login_with_password,
     logout,
     logout_oidc,
+    refuse_session,
 )
+from workbench.config import register_actor_source, set_actor, shared_mode
 from workbench.errors import AccessDeniedError, AuthError
 from workbench.ui.navigation import PageSpec, is_sensitive
 from workbench.workspace import Workspace
@@ -41,6 +55,59 @@ USER_KEY = "_auth_user"
 NOTICE_KEY = "_auth_notice"
 LAST_PAGE_KEY = "_auth_last_page"
 REFUSED_KEY = "_auth_refused_urls"
+CONNECTION_KEY = "_auth_connection"
+ANONYMOUS = "anonymous"
+
+_LIVE_LOCK = threading.Lock()
+_LIVE_SESSIONS: dict[str, str] = {}
+
+
+def _session_id() -> str | None:
+    ctx = get_script_run_ctx(suppress_warning=True)
+    return ctx.session_id if ctx is not None else None
+
+
+def _mark_session(username: str | None) -> None:
+    """Record (or forget) that the Streamlit session of this run is logged in."""
+    session_id = _session_id()
+    if session_id is None:
+        return
+    with _LIVE_LOCK:
+        if username:
+            _LIVE_SESSIONS[session_id] = username
+        else:
+            _LIVE_SESSIONS.pop(session_id, None)
+
+
+def is_logged_in_session(session_id: str) -> bool:
+    """Whether the Streamlit session of that id had a logged-in user at its latest run."""
+    with _LIVE_LOCK:
+        return session_id in _LIVE_SESSIONS
+
+
+def _session_actor() -> str | None:
+    """The logged-in user of the Streamlit session running in this thread, if any.
+
+    Covers widget callbacks, which run before ``app.py`` sets the actor of a run.
+    """
+    if get_script_run_ctx(suppress_warning=True) is None:
+        return None
+    user = st.session_state.get(USER_KEY)
+    if isinstance(user, User):
+        return user.username
+    return ANONYMOUS if shared_mode() else None
+
+
+register_actor_source(_session_actor)
+
+
+def _connection_id() -> str | None:
+    """A hash identifying the browser connection of this run (None without one, as in tests)."""
+    try:
+        key = st.context.headers.get("Sec-Websocket-Key")
+    except Exception:  # no browser context
+        return None
+    return hashlib.sha256(key.encode("utf-8")).hexdigest() if key else None
 
 
 def _oidc_claims() -> dict[str, Any] | None:
@@ -70,10 +137,18 @@ def require_login(ws: Workspace, settings: AuthSettings | None = None) -> User |
     """
     settings = settings or load_auth_settings()
     if not settings.shared:
+        set_actor(None)
         return None
+    set_actor(ANONYMOUS)
+    _mark_session(None)
     _restrict_to_nothing()
     user: User | None = None
     token = st.session_state.get(TOKEN_KEY)
+    if token and st.session_state.get(CONNECTION_KEY) != _connection_id():
+        refuse_session(ws, token, "presented over another connection")
+        st.session_state.pop(TOKEN_KEY, None)
+        st.session_state[NOTICE_KEY] = "Your session has ended. Log in again."
+        token = None
     if token:
         user = check_session(ws, token)
         if user is None:
@@ -93,6 +168,8 @@ def require_login(ws: Workspace, settings: AuthSettings | None = None) -> User |
     st.session_state["_allowed_areas"] = user.allowed_areas
     st.session_state["_leader_view"] = user.leader_view
     st.session_state[USER_KEY] = user
+    set_actor(user.username)
+    _mark_session(user.username)
     return user
 
 
@@ -142,6 +219,7 @@ def _render_login(ws: Workspace, settings: AuthSettings) -> None:
                 st.error(str(exc), icon=":material/lock:")
                 return
             st.session_state[TOKEN_KEY] = token
+            st.session_state[CONNECTION_KEY] = _connection_id()
             st.rerun()
 
 
@@ -167,6 +245,8 @@ def end_session(ws: Workspace, user: User) -> None:
         logout_oidc(ws, claims, user.username)
     for key in list(st.session_state.keys()):
         del st.session_state[key]
+    _mark_session(None)
+    set_actor(ANONYMOUS)
     _restrict_to_nothing()
     st.session_state[NOTICE_KEY] = "You have logged out."
     if claims is not None:
