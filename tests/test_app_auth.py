@@ -196,3 +196,93 @@ def test_oidc_user_matched_by_email(shared: Path, monkeypatch: pytest.MonkeyPatc
     at.run()
     assert "has no access" in at.error[0].value
     assert not page_links(at)
+
+
+def test_a_session_resumed_over_another_connection_is_refused(
+    shared: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from workbench.ui import login
+
+    connection = ["first browser"]
+    monkeypatch.setattr(login, "_connection_id", lambda: connection[0])
+    at = log_in(start(), "kent")
+    token = at.session_state["_auth_token"]
+    assert "Area probe" in page_links(at)
+    at.run()
+    assert "Area probe" in page_links(at)
+    # Another client presents this Streamlit session's id: same session state, new connection.
+    connection[0] = "second browser"
+    at.run()
+    assert not page_links(at)
+    assert "Your session has ended. Log in again." in [i.value for i in at.info]
+    with Workspace(shared) as ws:
+        assert auth.check_session(ws, token) is None  # revoked for the first browser too
+        refused = ws.query(
+            "SELECT actor, detail FROM wb.audit_log WHERE action = 'session.refused' ORDER BY id"
+        )
+    assert refused[0][0] == "kent" and "another connection" in refused[0][1]
+
+
+def test_an_import_is_recorded_as_the_logged_in_user(shared: Path) -> None:
+    at = log_in(start(), "ana")
+    at.switch_page("pages/import_data.py").run()
+    at.file_uploader(key="upload_file").set_value(("people.csv", b"name,age\nAnn,3\n", "text/csv"))
+    at.run()
+    at.text_input(key="upload_name").input("people")
+    at.button(key="upload_import").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    with Workspace(shared) as ws:
+        imported_by = ws.query("SELECT imported_by FROM wb.datasets WHERE name = 'people'")
+        actors = {r[0] for r in ws.query("SELECT actor FROM wb.audit_log WHERE target = 'people'")}
+    assert imported_by == [("ana",)]
+    assert actors == {"ana"}
+
+
+def test_path_import_is_off_in_shared_mode_without_folders(shared: Path) -> None:
+    at = log_in(start(), "ana")
+    at.switch_page("pages/import_data.py").run()
+    assert at.text_input(key="path_file").disabled
+    assert any("switched off" in i.value for i in at.info)
+
+
+def test_deleting_a_user_asks_first(shared: Path) -> None:
+    at = log_in(start(), "root")
+    at.switch_page("pages/users.py").run()
+    at.selectbox(key="users_pick").select("ana").run()
+    at.button(key="users_delete").click().run()
+    with Workspace(shared) as ws:
+        assert auth.get_user(ws, "ana") is not None  # one click deletes nothing
+    assert any("Delete ana?" in w.value for w in at.warning)
+    at.button(key="users_delete_confirm").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    with Workspace(shared) as ws:
+        assert auth.get_user(ws, "ana") is None
+    assert ("user.delete", "root") in actions(shared)
+
+
+def test_a_busy_workspace_gets_one_plain_message(shared: Path) -> None:
+    import subprocess
+    import sys
+
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, time; c = duckdb.connect({str(shared)!r}); "
+            "print('ready', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+        at = AppTest.from_file(APP, default_timeout=60)
+        at.run()
+    finally:
+        holder.kill()
+        holder.wait()
+    assert not at.exception, [e.message for e in at.exception]
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and "busy" in errors[0]
+    assert str(shared.parent) not in errors[0] and ".duckdb" not in errors[0]
+    assert not at.text_input  # no login form either
