@@ -317,3 +317,28 @@ def test_shared_server_hides_error_details_and_caps_uploads(
     assert "--client.showErrorDetails=none" in options
     assert "--server.maxUploadSize=51" in options
     assert os.environ["WORKBENCH_MAX_IMPORT_MB"] == "50.5"
+
+
+def test_migration_removes_names_typed_in_clear(tmp_path: Path) -> None:
+    from workbench.workspace import MIGRATIONS, utcnow
+
+    path = tmp_path / "old.duckdb"
+    with Workspace(path) as ws:
+        ws.query("DELETE FROM wb.schema_version WHERE version = 8")
+        auth.save_user(ws, ADMIN, "kent", ["leader"], ["Kent"], password=SECRET)
+        auth.save_user(ws, ADMIN, "gone", ["leader"], ["Kent"])
+        auth.delete_user(ws, ADMIN, "gone")
+        now = utcnow()
+        for name in ("kent", "gone", "hunter2 my password"):
+            ws.query("INSERT INTO wb.login_failures VALUES (?, ?)", [name, now])
+            ws.audit("login.failure", target=name, detail={"method": "password"}, actor=name or "x")
+        ws.audit("login.failure", target="lead@idp.example", detail={"method": "oidc"})
+    assert MIGRATIONS[7]  # 0008 is the migration under test
+    with Workspace(path) as ws:
+        failures = {r[0] for r in ws.query("SELECT username FROM wb.login_failures")}
+        logged = ws.query("SELECT target, actor FROM wb.audit_log WHERE action = 'login.failure'")
+        stored = everything_stored(ws)
+    assert failures == {"kent"}
+    targets = [t for t, _ in logged]
+    assert "hunter2 my password" not in stored
+    assert targets == ["kent", "gone", "unknown user (name removed)", "lead@idp.example"]
