@@ -122,3 +122,46 @@ def test_long_tables_are_protected_as_two_way() -> None:
     result = protect_long(long, "area", "court", "cases")
     assert result.table["cases"].isna().sum() == 4  # a 2x2 with one small cell hides all
     assert result.primary == 1 and result.secondary == 3
+
+
+def test_cell_noise_is_fixed_by_the_key_and_mostly_small() -> None:
+    from workbench.disclosure import KEY_SPACE, cell_noise, max_noise
+
+    keys = np.random.default_rng(1).integers(0, KEY_SPACE, 50_000)
+    noise = cell_noise(keys)
+    assert (cell_noise(keys) == noise).all()
+    assert abs(noise.mean()) < 0.05 and 1.8 < noise.std() < 2.2
+    assert 0.3 < (noise == 0).mean() < 0.37 and (abs(noise) <= 1).mean() > 0.64
+    assert max_noise() >= abs(noise).max() and max_noise() >= 30
+    assert cell_noise([None])[0] == 0
+
+
+def test_perturbed_counts_keep_zeros_hide_small_and_recompute_rates() -> None:
+    frame = pd.DataFrame(
+        {
+            "cases": [0, 4, 200, 120],
+            "cases__key": [None, 17, 2**31, 3_000_000_000],
+            "base": [50, 50, 400, 150],
+            "base__key": [11, 11, 99, 1_000_000],
+            "rate": [0.0, 0.08, 0.5, 0.8],
+        }
+    )
+    result = protect_frame(
+        frame, counts=["cases"], rates={"rate": ("cases", "base")}, bases=["base"]
+    )
+    table = result.table
+    assert "cases__key" not in table.columns and result.perturbed
+    assert table["cases"].iloc[0] == 0 and pd.isna(table["cases"].iloc[1])
+    assert pd.isna(table["rate"].iloc[1])  # small numerator
+    for i in (2, 3):
+        assert table["rate"].iloc[i] == pytest.approx(
+            table["cases"].iloc[i] / table["base"].iloc[i]
+        )
+    assert "adjusted" in result.note
+
+
+def test_a_zero_cell_is_never_the_complement() -> None:
+    table = pd.DataFrame({"a": [5, 40], "b": [0, 30], "c": [25, 12]}, index=["x", "y"])
+    result = protect_table(table)
+    assert not result.hidden.loc["x", "b"]
+    assert result.hidden.loc["x", "c"]

@@ -10,10 +10,10 @@ be subtracted from one another. So before a figure reaches a leader, a chart or 
   of counts move by at most one). Subtracting one table from another therefore gives a figure
   with two independent adjustments in it, never the exact count, and asking for the same cases
   again returns the same figure, so repeated queries cannot be averaged. Zeros stay zero.
-- **Suppression**: an adjusted count under ``threshold`` (default 10) is hidden, and a rate, a
-  median, a mean or a percentile is hidden when the cases behind it (true or adjusted) number
-  fewer than ``threshold``. Rates are computed from the adjusted counts, so a rate times its base
-  gives back only an adjusted count.
+- **Suppression**: a count under ``threshold`` (default 10), true or adjusted, is hidden, and a
+  rate, a median, a mean or a percentile is hidden when the cases behind it (true or adjusted)
+  number fewer than ``threshold``. Rates are computed from the adjusted counts, so a rate times
+  its base gives back only an adjusted count.
 - **Secondary suppression** (two-way tables with true totals, :func:`protect_table`): wherever a
   row or a column holds exactly one hidden cell, the next-smallest visible non-zero cell in it
   is hidden too, repeated until nothing changes.
@@ -209,9 +209,10 @@ def protect_frame(
         if col in keyed:
             shown[col] = perturb_counts(frame[col], frame[f"{col}{KEY_SUFFIX}"])
             low = 0 if hide_zeros else 1
-            hidden[col] = ((true >= low) & (shown[col].astype("Float64") < threshold)).fillna(
-                False
-            ).astype(bool) & true.notna()
+            adjusted_small = (true >= low) & (shown[col].astype("Float64") < threshold)
+            hidden[col] = (adjusted_small.fillna(False).astype(bool) & true.notna()) | _small(
+                true, threshold, hide_zeros
+            )
         else:
             shown[col] = pd.Series(pd.array(true, dtype="Int64"), index=frame.index)
             hidden[col] = _small(true, threshold, hide_zeros)
