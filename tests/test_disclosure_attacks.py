@@ -82,11 +82,11 @@ def _cases(view: an.View, stage: str) -> object:
     return row["cases"].iloc[0] if len(row) else 0
 
 
-def _complements(ws: Workspace) -> Tally:
+def _complements(ws: Workspace, areas: tuple[str, ...] = AREAS) -> Tally:
     """A group's funnel as the funnel of all groups minus the funnel of all the others."""
     tally = Tally("complements across filters")
     options = an.filter_options(ws, None)
-    for area in AREAS:
+    for area in areas:
         everything = an.funnel_view(ws, an.scoped_filter([area]), protect=True)
         perturbed = _perturbed(everything.note)
         for field_name, values in (
@@ -292,8 +292,8 @@ def test_exact_counts_would_be_recovered(
 ) -> None:
     """Control: with the adjustment switched off, the same attack recovers hidden counts."""
     monkeypatch.setattr(sdc, "cell_noise", lambda keys: [0] * len(keys))
-    tally = _complements(attack_ws)
-    assert tally.attempts > 20 and tally.hit_rate == 1.0
+    tally = _complements(attack_ws, AREAS[:1])
+    assert tally.attempts > 10 and tally.hit_rate == 1.0
     # an attacker who knows the counts are exact is certain of every one
     exact = Tally("exact", **{})
     for _ in range(1):
