@@ -3,6 +3,7 @@ logout, and an old cookie refused after logout."""
 
 from __future__ import annotations
 
+import json
 import secrets
 from pathlib import Path
 
@@ -117,3 +118,90 @@ def test_oidc_login_leader_view_logout_and_old_cookie(tmp_path: Path) -> None:
     refused = [d for a, who, d in rows if a == "access.denied" and who == "kent"]
     assert any('"link-train"' in d or "link-train" in d for d in refused), rows
     assert actions.index(("logout", "kent")) < actions.index(("session.refused", "kent"))
+
+
+# Records the protocols of every WebSocket the page opens; with a session id, presents that id
+# (as Streamlit's client does when it reconnects) instead of this page's own.
+WEBSOCKET_SPY = """
+(() => {
+  const Native = window.WebSocket;
+  const target = %s;
+  window.__wbProtocols = [];
+  window.__wbSockets = [];
+  window.WebSocket = class extends Native {
+    constructor(url, protocols) {
+      const chosen = protocols ? Array.from(protocols) : [];
+      if (target && String(url).includes("_stcore/stream")) {
+        while (chosen.length < 2) chosen.push("none");
+        chosen[2] = target;
+      }
+      super(url, chosen);
+      window.__wbProtocols.push(chosen);
+      window.__wbSockets.push(this);
+    }
+  };
+})();
+"""
+
+
+def test_a_live_session_id_from_another_browser_does_not_log_it_in(tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser import CHROMIUM, CHROMIUM_ARGS
+
+    require_chromium()
+    secret = "correct horse battery staple"
+    workspace = tmp_path / "ws.duckdb"
+    with Workspace(workspace) as ws:
+        auth.save_user(ws, ADMIN, "root", ["admin"], ["all"], password=secret)
+        auth.save_user(ws, ADMIN, "kent", ["leader"], ["Kent"], password=secret)
+    config = tmp_path / "shared.toml"
+    config.write_text('[workbench]\nlogin = ["password"]\n', encoding="utf-8")
+    env = {"WORKBENCH_MODE": "shared", "WORKBENCH_AUTH_CONFIG": str(config)}
+    with streamlit_server(workspace, extra_env=env) as base, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            victim = browser.new_context(viewport={"width": 1400, "height": 1000})
+            victim.add_init_script(WEBSOCKET_SPY % "null")
+            page = victim.new_page()
+            page.set_default_timeout(60_000)
+            page.goto(base)
+            page.get_by_text("Log in to see the dashboards").wait_for()
+            wait_idle(page)
+            # Before logging in, let the client reconnect once: it then presents its session id.
+            page.evaluate("window.__wbSockets.at(-1).close()")
+            page.wait_for_function("window.__wbProtocols.length >= 2", timeout=30_000)
+            session_id = page.evaluate("window.__wbProtocols.at(-1)[2]")
+            assert session_id, page.evaluate("window.__wbProtocols")
+            wait_idle(page)
+            page.get_by_role("textbox", name="User name").fill("kent")
+            page.get_by_role("textbox", name="Password").fill(secret)
+            page.get_by_role("button", name="Log in").click()
+            page.get_by_text("Logged in as").wait_for()
+            wait_idle(page)
+            # The victim keeps working: later runs on the same connection stay logged in.
+            page.locator('[data-testid="stSidebar"] [data-testid="stPageLink"]').first.click()
+            wait_idle(page)
+            page.get_by_text("Logged in as").wait_for()
+            assert sidebar_links(page)
+            victim.close()  # the session waits to be resumed
+
+            thief = browser.new_context(viewport={"width": 1400, "height": 1000})
+            thief.add_init_script(WEBSOCKET_SPY % json.dumps(session_id))
+            other = thief.new_page()
+            other.set_default_timeout(60_000)
+            other.goto(base)
+            other.get_by_text("Log in to see the dashboards").wait_for()
+            wait_idle(other)
+            assert other.evaluate("window.__wbProtocols.at(-1)[2]") == session_id
+            expect(other.get_by_text("Logged in as")).to_have_count(0)
+            assert not sidebar_links(other)
+            screenshot(other, "auth-session-id-refused")
+        finally:
+            browser.close()
+    with Workspace(workspace) as ws:
+        refused = ws.query(
+            "SELECT actor, detail FROM wb.audit_log WHERE action = 'session.refused'"
+        )
+    assert [r[0] for r in refused] == ["kent"], refused
+    assert "another connection" in refused[0][1]
