@@ -342,3 +342,27 @@ def test_migration_removes_names_typed_in_clear(tmp_path: Path) -> None:
     targets = [t for t, _ in logged]
     assert "hunter2 my password" not in stored
     assert targets == ["kent", "gone", "unknown user (name removed)", "lead@idp.example"]
+
+
+def test_cache_clearing_needs_a_logged_in_session(monkeypatch: pytest.MonkeyPatch) -> None:
+    from types import SimpleNamespace
+
+    from streamlit.runtime.app_session import AppSession
+    from streamlit.web.server.starlette import starlette_app
+
+    from workbench.ui import login, server
+
+    cleared: list[str] = []
+    # Both patches are undone after the test (monkeypatch restores the values it set).
+    monkeypatch.setattr(AppSession, "_handle_clear_cache_request", lambda s: cleared.append(s.id))
+    monkeypatch.setattr(
+        starlette_app, "create_streamlit_middleware", starlette_app.create_streamlit_middleware
+    )
+    server.install_shared_gate()
+    AppSession._handle_clear_cache_request(SimpleNamespace(id="s-anonymous"))
+    assert cleared == []
+    monkeypatch.setitem(login._LIVE_SESSIONS, "s-in", "kent")
+    AppSession._handle_clear_cache_request(SimpleNamespace(id="s-in"))
+    assert cleared == ["s-in"]
+    middleware = starlette_app.create_streamlit_middleware()
+    assert middleware[0].cls is server.SharedGate
