@@ -62,6 +62,8 @@ class Protected:
         secondary: Cells hidden so a small cell cannot be worked out from totals.
         derived: Rates and statistics hidden because their base is small or hidden.
         threshold: The threshold used.
+        perturbed: Whether counts were adjusted by their cell keys.
+        remark: A note that replaces the standard one (for model outputs).
     """
 
     table: pd.DataFrame
@@ -71,6 +73,7 @@ class Protected:
     derived: int
     threshold: int
     perturbed: bool = False
+    remark: str = ""
 
     @property
     def applied(self) -> bool:
@@ -80,6 +83,8 @@ class Protected:
     @property
     def note(self) -> str:
         """A sentence to print beneath the table."""
+        if self.remark:
+            return self.remark
         if self.perturbed:
             return (
                 f"Disclosure control applied: {METHOD_NOTE[0].lower()}{METHOD_NOTE[1:]}; "
@@ -420,3 +425,18 @@ def protect_timeliness(summary: pd.DataFrame, threshold: int = DEFAULT_THRESHOLD
     return protect_frame(
         summary, counts=["n"], statistics=dict.fromkeys(stats, "n"), threshold=threshold
     )
+
+
+def modelled(frame: pd.DataFrame, threshold: int = DEFAULT_THRESHOLD) -> Protected:
+    """A table of model outputs (forecasts, projections) computed from protected counts.
+
+    Nothing in it is a count of cases, so nothing is hidden; the note says where its inputs
+    came from instead of claiming that no count is under the threshold.
+    """
+    hidden = pd.DataFrame(False, index=frame.index, columns=frame.columns)
+    remark = (
+        "Disclosure control applied: these are model projections, computed from counts that "
+        f"were adjusted by a small random amount, with counts under {threshold} hidden; they "
+        "are not counts of cases."
+    )
+    return Protected(frame, hidden, 0, 0, 0, threshold, perturbed=True, remark=remark)
