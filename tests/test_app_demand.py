@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.forecast_data import write_demand_journeys
-from workbench.auth import local_user
-from workbench.scenarios import list_scenarios
+from workbench.auth import User, local_user
+from workbench.scenarios import (
+    CourtState,
+    Scenario,
+    list_scenarios,
+    project,
+    publish_scenario,
+    save_scenario,
+)
+from workbench.ui.login import USER_KEY
 from workbench.workspace import Workspace
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -59,18 +69,43 @@ def test_forecast_with_accuracy_and_saved_scenario(monkeypatch, demand_workspace
     assert not at.exception and not at.error, [e.value for e in at.error]
     with Workspace(demand_workspace) as ws:  # the app holds it open read-write
         saved = list_scenarios(ws, local_user())
-    assert list(saved["name"]) == ["ten percent more"]
+    assert list(saved.loc[saved["owner"] == local_user().username, "name"]) == ["ten percent more"]
     at.multiselect(key="demand_compare").set_value(["ten percent more"])
     at.run()
     assert not at.exception and not at.error
 
 
+def _save(ws: Workspace, user: User, name: str, areas: list[str]) -> None:
+    forecast = pd.DataFrame(
+        {
+            "period": pd.date_range("2030-01-06", periods=4, freq="W-SUN"),
+            "forecast": 10.0,
+            "lower": 8.0,
+            "upper": 12.0,
+        }
+    )
+    scenario = Scenario(name, " + ".join(areas), "magistrates", "week", 4, 10.0)
+    projection = project(forecast, CourtState(date(2030, 1, 5), 40, 10), scenario)
+    save_scenario(ws, user, scenario, projection, areas)
+    publish_scenario(ws, user, name, ["Surrey"])
+
+
 def test_leader_sees_only_their_areas(monkeypatch, demand_workspace: Path) -> None:
+    analyst = User("ann", roles=("analyst",), areas=("all",))
+    with Workspace(demand_workspace) as ws:
+        _save(ws, analyst, "surrey plan", ["Surrey"])
+        _save(ws, analyst, "kent plan", ["Kent"])
+        _save(ws, analyst, "both plan", ["Kent", "Surrey"])
     at = open_page(monkeypatch, demand_workspace)
     at.session_state["_allowed_areas"] = ["Surrey"]
+    at.session_state["_leader_view"] = True
+    at.session_state[USER_KEY] = User("surrey_leader", roles=("leader",), areas=("Surrey",))
     at.run()
     areas = at.multiselect(key="demand_areas")
     assert areas.options == ["Surrey"]
+    assert at.multiselect(key="demand_compare").options == ["surrey plan (ann)"]
+    at.multiselect(key="demand_compare").set_value(["surrey plan (ann)"]).run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
 
 
 def test_short_history_is_explained(monkeypatch, demand_workspace: Path) -> None:

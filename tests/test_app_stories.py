@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.story_fixtures import small_workspace
+from tests.story_fixtures import leader, small_workspace
 from workbench.auth import local_user
-from workbench.stories import load_story
+from workbench.stories import Story, create_story, load_story
+from workbench.ui.login import USER_KEY
 from workbench.workspace import Workspace
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -68,3 +69,39 @@ def test_saved_story_shows_blocks_and_downloads(monkeypatch, workspace_path: Pat
     assert any("rose by 20%" in t.placeholder for t in at.text_input if t.placeholder)
     assert len(at.get("download_button")) >= 3
     assert not at.error
+
+
+def test_a_leader_sees_only_their_stories_and_journey_sources(
+    monkeypatch, workspace_path: Path
+) -> None:
+    kent, cumbria = leader("Kent"), leader("Cumbria")
+    with Workspace(workspace_path) as ws:
+        create_story(ws, cumbria, Story("cumbria_pack", "Cumbria pack"))
+    monkeypatch.setenv("WORKBENCH_WORKSPACE", str(workspace_path))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state[USER_KEY] = kent
+    at.session_state["_allowed_areas"] = kent.allowed_areas
+    at.session_state["_leader_view"] = True
+    at.run()
+    at.switch_page("pages/stories.py")
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert at.selectbox(key="stories_pick").options == ["➕ New story"]
+    at.text_input(key="stories_new_name").set_value("cumbria_pack")
+    at.text_input(key="stories_new_title").set_value("Kent pack")
+    at.button(key="stories_create").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    with Workspace(workspace_path) as ws:
+        assert load_story(ws, cumbria, "cumbria_pack").title == "Cumbria pack"
+        assert load_story(ws, kent, "cumbria_pack").title == "Kent pack"
+    at.radio(key="stories_add_kind").set_value("chart").run()
+    sources = at.selectbox(key="stories_add_source").options
+    assert "Records over time (a dataset)" not in sources and len(sources) == 3
+    assert at.multiselect(key="stories_add_areas").options == ["Kent"]
+    at.selectbox(key="stories_add_source").set_value("attrition_funnel").run()
+    at.button(key="stories_add_button").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    with Workspace(workspace_path) as ws:
+        block = load_story(ws, kent, "cumbria_pack").blocks[0]
+    assert block.params == {"table": "linked", "areas": ["Kent"]}
+    assert any("reached, Kent" in c.value for c in at.caption)

@@ -320,8 +320,6 @@ def save_scenario(
         f"You already have a scenario called {name!r}.",
         hint="Pick another name, or delete the saved one first.",
     )
-    if _fetch(ws, user.username, name) is not None:
-        raise exists
     rows = projection[projection["scenario"] == scenario.name]
     payload = rows.to_json(orient="split", date_format="iso", index=False)
     with ws.transaction() as cur:

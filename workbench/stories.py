@@ -847,8 +847,6 @@ def create_story(ws: Workspace, user: User, story: Story) -> Story:
     now = utcnow()
     exists = f"You already have a story called {story.name!r}."
     hint = "Open it to change it, or pick another name."
-    if _fetch(ws, user.username, story.name) is not None:
-        raise ValidationError(exists, hint=hint)
     with ws.transaction() as cur:
         if cur.execute(
             "SELECT 1 FROM wb.stories WHERE owner = ? AND name = ?", [user.username, story.name]
@@ -919,8 +917,6 @@ def save_story(ws: Workspace, user: User, story: Story) -> Story:
         f"The story {story.name!r} was saved by somebody else since you opened it.",
         hint="Open it again to see their changes, then make yours.",
     )
-    if saved.revision != story.revision:
-        raise changed
     now = utcnow()
     revision = saved.revision + 1
     with ws.transaction() as cur:
