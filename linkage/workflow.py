@@ -80,6 +80,7 @@ from linkage.train import (
 )
 from workbench.errors import LinkageError, Problem, RoleError, ValidationError, WorkbenchError
 from workbench.roles import PERSON_ROLES, Role, load_roles
+from workbench.safe_csv import frame_to_csv, unescape_cell
 from workbench.sql import qualified, quote_ident
 from workbench.standardise import standardise_dataset
 from workbench.workspace import DATA_SCHEMA, Workspace, utcnow
@@ -1310,9 +1311,7 @@ def export_labels(ws: Workspace) -> bytes:
     labels = load_labels(ws)
     labels = labels.reindex(columns=_LABEL_COLUMNS)
     labels["label"] = labels["label"].astype("Int64")
-    buffer = io.StringIO()
-    labels.to_csv(buffer, index=False)
-    return buffer.getvalue().encode("utf-8")
+    return frame_to_csv(labels)
 
 
 _LABEL_VALUES = {"1": 1, "1.0": 1, "0": 0, "0.0": 0, "": None}
@@ -1414,6 +1413,7 @@ def import_labels(ws: Workspace, csv_bytes: bytes, actor: str | None = None) -> 
     try:
         text = csv_bytes.decode("utf-8-sig")
         frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+        frame = frame.apply(lambda column: column.map(unescape_cell))
     except UnicodeDecodeError as exc:
         raise ValidationError(
             "The labels file is not UTF-8 text.", hint="Save it as CSV (UTF-8) and try again."

@@ -41,6 +41,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from workbench.config import ENV_AUTH_CONFIG, ENV_MODE, current_user
 from workbench.errors import AccessDeniedError, AuthError, ValidationError
+from workbench.safe_csv import frame_to_csv
 from workbench.workspace import Workspace, utcnow
 
 log = logging.getLogger(__name__)
@@ -690,14 +691,10 @@ def audit_csv(frame: Any) -> bytes:
     """The audit log (or any table) as UTF-8 CSV with every text cell formula-escaped.
 
     Cells and headers starting with ``= + - @``, a tab or a carriage return get a leading
-    apostrophe (:func:`workbench.export.escape_cell`), so a user name such as
+    apostrophe (:func:`workbench.safe_csv.escape_cell`), so a user name such as
     ``=HYPERLINK(...)`` stays text when the file is opened in a spreadsheet.
     """
-    from workbench.export import escape_cell
-
-    safe = frame.rename(columns=lambda c: escape_cell(str(c)))
-    safe = safe.apply(lambda column: column.map(escape_cell))
-    return safe.to_csv(index=False).encode("utf-8")
+    return frame_to_csv(frame)
 
 
 # ---------------------------------------------------------------------- OIDC logins

@@ -42,6 +42,7 @@ import pandas as pd
 from workbench.charts import SOURCE_NOTE
 from workbench.disclosure import Protected, protect_frame
 from workbench.errors import ExportError
+from workbench.safe_csv import escape_cell
 
 if TYPE_CHECKING:
     from workbench.workspace import Workspace
@@ -49,7 +50,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FONT_DIRS: tuple[str, ...] = ("/usr/share/fonts",)
-DANGEROUS_PREFIXES: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
 SUPPRESSED = "[c]"
 EXPORT_WIDTH = 720
 NOT_AVAILABLE = "[x]"
@@ -397,13 +397,6 @@ def export_chart(chart: alt.TopLevelMixin, meta: ChartMeta, fmt: str, scale: flo
 
 
 # ------------------------------------------------------------------------------ tables
-def escape_cell(value: Any) -> Any:
-    """Neutralise formula injection: text starting with = + - @ tab or CR gets a leading '."""
-    if isinstance(value, str) and value.startswith(DANGEROUS_PREFIXES):
-        return "'" + value
-    return value
-
-
 def apply_protection(frame: pd.DataFrame, protect: ProtectArg) -> Protected | None:
     """Apply disclosure control as asked; None when ``protect`` is falsy.
 
