@@ -276,6 +276,7 @@ def _receipts_compute(ws: Workspace, p: dict[str, Any]) -> Protected:
         by=(),
         stages=[p["stage"]],
         where=_where(p),
+        keys=bool(p.get("cell_keys")),
     )
     return protect_frame(frame, counts=["receipts"])
 
@@ -373,7 +374,9 @@ SOURCES: dict[str, Source] = {
         label="Victim attrition funnel (journeys)",
         defaults={"table": LINKED},
         compute=lambda ws, p: protect_funnel(
-            attrition_funnel(ws, p.get("table", LINKED), where=_where(p))
+            attrition_funnel(
+                ws, p.get("table", LINKED), where=_where(p), keys=bool(p.get("cell_keys"))
+            )
         ),
         chart=lambda f, p: _bar_chart(f, "label", "cases", "Stage reached", "Cases"),
         x_type="nominal",
@@ -387,7 +390,13 @@ SOURCES: dict[str, Source] = {
         label="Case timeliness: median days per stage (journeys)",
         defaults={"table": LINKED},
         compute=lambda ws, p: protect_timeliness(
-            timeliness(ws, p.get("table", LINKED), intervals=list(INTERVALS), where=_where(p))
+            timeliness(
+                ws,
+                p.get("table", LINKED),
+                intervals=list(INTERVALS),
+                where=_where(p),
+                keys=bool(p.get("cell_keys")),
+            )
         ),
         chart=lambda f, p: _bar_chart(f, "label", "median", "Stage", "Median days"),
         x_type="nominal",
@@ -458,8 +467,9 @@ def block_params(ws: Workspace, user: User, block: Block, action: str = "render"
     """The parameters a chart or table block is drawn with for this user.
 
     The block's own parameters over the source's defaults, then confined to the user: a leader
-    draws only from the linked journeys; a user with some areas sees only those areas (a block
-    naming none gets all of the user's areas; one naming others is cut down to the user's).
+    draws only from the linked journeys, with counts adjusted by their cell keys (as on the
+    leaders' pages); a user with some areas sees only those areas (a block naming none gets all
+    of the user's areas; one naming others is cut down to the user's).
 
     Args:
         ws: The workspace (for the audit log).
@@ -485,6 +495,7 @@ def block_params(ws: Workspace, user: User, block: Block, action: str = "render"
         return params
     if user.leader_view:
         params["table"] = LINKED
+        params["cell_keys"] = True
     allowed = user.allowed_areas
     if allowed is not None:
         asked = [a for a in params.get("areas") or () if a != ALL_AREAS]
@@ -623,7 +634,9 @@ def render_block(ws: Workspace, user: User, block: Block) -> RenderedBlock:
     headline = block.headline or generated
     version = src.version(ws, params)
     short = (
-        f"Disclosure control applied: counts under {result.threshold} are hidden."
+        result.note
+        if result.perturbed
+        else f"Disclosure control applied: counts under {result.threshold} are hidden."
         if result.applied
         else "Disclosure control checked: nothing hidden."
     )
