@@ -484,7 +484,8 @@ def compare_scenarios(
 
     Returns:
         :data:`PROJECTION_COLUMNS` plus ``owner``, ``area``, ``court_type``,
-        ``charge_change_pct``, ``change_from`` and ``capacity_per_week``.
+        ``charge_change_pct``, ``change_from`` and ``capacity_per_week``; another owner's
+        scenario is labelled ``name (owner)`` in ``scenario``.
 
     Raises:
         AccessDeniedError: (audited) When one of them is not the user's to see.
