@@ -316,3 +316,22 @@ def test_same_cases_same_figure_whatever_the_filter(attack_ws: Workspace) -> Non
     assert _cases(an.funnel_view(attack_ws, dated, protect=True), "charged") == _cases(
         plain, "charged"
     )
+
+
+def test_scenario_starting_state_never_shows_a_small_count(attack_ws: Workspace) -> None:
+    """The outstanding caseload a leader's scenario starts from is adjusted, or withheld."""
+    from workbench.scenarios import court_state
+
+    at = an.data_end(attack_ws)
+    seen = 0
+    for areas in ([a] for a in AREAS):
+        for court in fc.COURT_TYPES:
+            true = court_state(attack_ws, "linked", at, areas, court)
+            shown = court_state(attack_ws, "linked", at, areas, court, protect=True)
+            small = 0 < true.outstanding < THRESHOLD or 0 < true.disposals_per_week * 13 < THRESHOLD
+            if small:
+                seen += 1
+                assert shown.hidden
+            if not shown.hidden:
+                assert shown.outstanding >= THRESHOLD or shown.outstanding == 0
+    assert seen > 0

@@ -48,7 +48,13 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from workbench.disclosure import DEFAULT_THRESHOLD, KEY_SPACE, KEY_SUFFIX, perturb_counts
+from workbench.disclosure import (
+    DEFAULT_THRESHOLD,
+    KEY_SPACE,
+    KEY_SUFFIX,
+    Protected,
+    perturb_counts,
+)
 from workbench.errors import ForecastError
 from workbench.journeys import JOURNEY_SCHEMA, LINKED, TRUTH
 from workbench.measures import JourneyFilter, receipts
@@ -1045,3 +1051,26 @@ def protect_series(result: SeriesForecast, threshold: int = DEFAULT_THRESHOLD) -
     if not forecast.empty and "baseline" in forecast:
         forecast = forecast.assign(baseline=baseline(len(values), len(forecast)))
     return replace(result, history=new_history, backtest=backtest, forecast=forecast)
+
+
+def adjusted_table(frame: pd.DataFrame, threshold: int = DEFAULT_THRESHOLD) -> Protected:
+    """A table of protected forecasts (from :func:`protect_series`) with its hidden cells marked.
+
+    Observed counts (``receipts`` of history rows, backtest ``actual``) that are missing were
+    hidden by disclosure control and are marked so an export writes ``[c]``; forecasts,
+    intervals and baselines are model outputs or repeat already protected counts.
+    """
+    hidden = pd.DataFrame(False, index=frame.index, columns=frame.columns)
+    if "receipts" in frame:
+        history = frame["kind"] == "history" if "kind" in frame else True
+        hidden["receipts"] = frame["receipts"].isna() & history
+    if "actual" in frame:
+        hidden["actual"] = frame["actual"].isna()
+    remark = (
+        "Disclosure control applied: observed counts are adjusted by a small random amount (the "
+        f"same cases always get the same adjustment) and counts under {threshold} are hidden; "
+        "the seasonal baseline repeats the protected counts; forecasts and intervals are model "
+        "outputs."
+    )
+    count = int(hidden.to_numpy().sum())
+    return Protected(frame, hidden, count, 0, 0, threshold, perturbed=True, remark=remark)

@@ -42,10 +42,12 @@ import numpy as np
 import pandas as pd
 
 from workbench.auth import ALL_AREAS, User
+from workbench.disclosure import KEY_SPACE, KEY_SUFFIX, protect_frame
 from workbench.errors import AccessDeniedError, ForecastError, ValidationError
 from workbench.forecast import SeriesForecast
 from workbench.journeys import JOURNEY_SCHEMA
-from workbench.measures import JourneyFilter, outstanding_caseload
+from workbench.measures import JourneyFilter, keyed_source, outstanding_caseload
+from workbench.safe_csv import frame_to_csv
 from workbench.sql import qualified
 from workbench.workspace import Workspace, utcnow
 
@@ -98,15 +100,23 @@ class CourtState:
         at: The date of the state.
         outstanding: Open cases (first hearing held, not completed).
         disposals_per_week: Mean completions a week over the 13 weeks to ``at``.
+        hidden: True when disclosure control hides either count (fewer than 10 cases): the
+            state must not be shown or projected from.
     """
 
     at: date
     outstanding: float
     disposals_per_week: float
+    hidden: bool = False
 
 
 def court_state(
-    ws: Workspace, table: str, at: date, areas: Sequence[str] | None, court_type: str
+    ws: Workspace,
+    table: str,
+    at: date,
+    areas: Sequence[str] | None,
+    court_type: str,
+    protect: bool = False,
 ) -> CourtState:
     """The outstanding caseload and recent disposal rate of areas at one court type.
 
@@ -116,20 +126,42 @@ def court_state(
         at: The date (usually the last day of the history).
         areas: LCJB areas (None: all).
         court_type: ``magistrates`` or ``Crown``.
+        protect: Apply disclosure control (for a leader): both counts are adjusted by their
+            cell keys, and the state is marked hidden when either is under the threshold.
 
     Returns:
         The state at ``at``.
     """
     where = JourneyFilter(areas=tuple(areas or ()), court_types=(court_type,))
-    open_cases = outstanding_caseload(ws, at, table=table, where=where)
+    open_cases = outstanding_caseload(ws, at, table=table, where=where, keys=protect)
     cond, params = where.sql()
     start = at - timedelta(days=91)
-    done = ws.query(
-        f"SELECT count(*) FROM {qualified(JOURNEY_SCHEMA, table)} "  # noqa: S608 - quoted name
+    source = (
+        keyed_source(ws, qualified(JOURNEY_SCHEMA, table))
+        if protect
+        else qualified(JOURNEY_SCHEMA, table)
+    )
+    key_sql = f", CAST(sum(_rk) % {KEY_SPACE} AS BIGINT)" if protect else ""
+    done_row = ws.query(
+        f"SELECT count(*){key_sql} FROM {source} "  # noqa: S608 - quoted name, constants
         f"WHERE completion_date > ? AND completion_date <= ? AND {cond}",
         [start, at, *params],
-    )[0][0]
-    return CourtState(at, float(open_cases["cases"].sum()), float(done) / 13.0)
+    )[0]
+    outstanding, done = float(open_cases["cases"].sum()), float(done_row[0])
+    if not protect:
+        return CourtState(at, outstanding, done / 13.0)
+    open_key = int(open_cases[f"cases{KEY_SUFFIX}"].fillna(0).astype("int64").sum()) % KEY_SPACE
+    counts = pd.DataFrame(
+        {
+            "cases": [outstanding, done],
+            f"cases{KEY_SUFFIX}": [open_key if outstanding else None, done_row[1]],
+        }
+    )
+    shown = protect_frame(counts, counts=["cases"])
+    values = shown.table["cases"]
+    hidden = bool(shown.hidden["cases"].any())
+    adjusted = [0.0 if pd.isna(v) else float(v) for v in values]
+    return CourtState(at, adjusted[0], adjusted[1] / 13.0, hidden=hidden)
 
 
 def _weeks(periods: pd.Series, freq: str) -> np.ndarray:
@@ -518,5 +550,5 @@ def scenario_summary(comparison: pd.DataFrame) -> pd.DataFrame:
 
 
 def scenarios_csv(comparison: pd.DataFrame) -> bytes:
-    """A comparison as CSV bytes (UTF-8), for downloads."""
-    return comparison.to_csv(index=False).encode("utf-8")
+    """A comparison as CSV bytes (UTF-8, formula-escaped), for downloads."""
+    return frame_to_csv(comparison)

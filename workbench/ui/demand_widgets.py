@@ -9,10 +9,12 @@ import pandas as pd
 import streamlit as st
 
 from workbench.auth import ALL_AREAS, User
+from workbench.disclosure import modelled
 from workbench.export import ProtectArg, TableMeta, journey_version, meta_from_chart
 from workbench.forecast import (
     NATIONAL,
     SeriesForecast,
+    adjusted_table,
     forecasts_frame,
     metrics_frame,
     protect_series,
@@ -36,9 +38,16 @@ from workbench.ui.export_widgets import download_menu
 from workbench.workspace import Workspace
 
 
-def _protect() -> ProtectArg:
-    """Disclosure control for a leader's table export (primary suppression of counts)."""
-    return True if leader_view() else None
+def _protect(projection: bool = False) -> ProtectArg:
+    """Disclosure control for a leader's Demand export: what the figures already went through.
+
+    Observed counts were adjusted and small ones hidden before they were drawn
+    (:func:`workbench.forecast.protect_series`); their hidden cells are written as ``[c]``.
+    Projections are model outputs from adjusted counts and are labelled as such.
+    """
+    if not leader_view():
+        return None
+    return modelled if projection else adjusted_table
 
 
 def table_menu(frame: pd.DataFrame, title: str, key: str, version: str = "") -> None:
@@ -52,7 +61,13 @@ def table_menu(frame: pd.DataFrame, title: str, key: str, version: str = "") -> 
     )
 
 
-def chart_menu(chart: alt.TopLevelMixin, frame: pd.DataFrame, key: str, version: str = "") -> None:
+def chart_menu(
+    chart: alt.TopLevelMixin,
+    frame: pd.DataFrame,
+    key: str,
+    version: str = "",
+    projection: bool = False,
+) -> None:
     """The Download popover of a Demand chart and the table it is drawn from."""
     meta = meta_from_chart(chart, version)
     download_menu(
@@ -61,7 +76,7 @@ def chart_menu(chart: alt.TopLevelMixin, frame: pd.DataFrame, key: str, version:
         chart_meta=meta,
         frame=frame,
         table_meta=TableMeta(meta.title, source=meta.source, data_version=version),
-        protect=_protect(),
+        protect=_protect(projection),
         page="demand",
     )
 
@@ -131,8 +146,20 @@ def scenario_panel(
     """
     last = pd.Timestamp(result.history["period"].iloc[-1]).date()
     state = court_state(
-        ws, table, last, None if result.area == NATIONAL else areas, result.court_type
+        ws,
+        table,
+        last,
+        None if result.area == NATIONAL else areas,
+        result.court_type,
+        protect=leader_view(),
     )
+    if state.hidden:
+        st.info(
+            "Too few cases are outstanding or were completed recently to project a scenario "
+            "without revealing them (disclosure control). Choose more areas combined.",
+            icon=":material/visibility_off:",
+        )
+        return
     st.caption(
         f"On {last:%d %b %Y}: {state.outstanding:,.0f} cases outstanding; "
         f"{state.disposals_per_week:.1f} disposals a week over the last 13 weeks."
@@ -165,7 +192,9 @@ def scenario_panel(
         )
         st.altair_chart(chart, width="stretch")
         st.dataframe(scenario_summary(projection), hide_index=True, width="stretch")
-        chart_menu(chart, projection, "demand_scenario", journey_version(ws, table))
+        chart_menu(
+            chart, projection, "demand_scenario", journey_version(ws, table), projection=True
+        )
         name_col, save_col = st.columns([3, 1])
         name_col.text_input("Scenario name", key="demand_name", placeholder="e.g. 10% more charges")
         if save_col.button("Save scenario", key="demand_save", icon=":material/save:"):
@@ -198,7 +227,13 @@ def compare_panel(ws: Workspace, user: User) -> None:
         chart = scenario_chart(comparison, "Saved scenarios compared")
         st.altair_chart(chart, width="stretch")
         st.dataframe(scenario_summary(comparison), hide_index=True, width="stretch")
-        chart_menu(chart, comparison, "demand_compare", f"saved scenarios: {', '.join(names)}")
+        chart_menu(
+            chart,
+            comparison,
+            "demand_compare",
+            f"saved scenarios: {', '.join(names)}",
+            projection=True,
+        )
 
 
 def manage_panel(ws: Workspace, user: User, own: list[str]) -> None:
