@@ -66,7 +66,7 @@ def test_create_story_add_blocks_reorder(monkeypatch, workspace_path: Path) -> N
 def test_saved_story_shows_blocks_and_downloads(monkeypatch, workspace_path: Path) -> None:
     at = open_stories(monkeypatch, workspace_path)
     assert at.selectbox(key="stories_pick").value == "demo"
-    assert any("rose by 20%" in t.placeholder for t in at.text_input if t.placeholder)
+    assert any("rose by 27%" in t.placeholder for t in at.text_input if t.placeholder)
     assert len(at.get("download_button")) >= 3
     assert not at.error
 

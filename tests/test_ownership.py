@@ -327,12 +327,12 @@ def test_published_scenarios_reach_only_leaders_of_every_area_they_cover(ws: Wor
         _save(ws, KENT, "k", ["Kent"]) or publish_scenario(ws, KENT, "k", ["Cumbria"])
 
 
-def test_a_leaders_blocks_always_have_their_counts_adjusted(ws: Workspace) -> None:
+def test_story_blocks_always_have_their_counts_adjusted(ws: Workspace) -> None:
     forged = Block("table", "attrition_funnel", {"cell_keys": False, "areas": ["Kent"]})
     assert block_params(ws, KENT, forged)["cell_keys"] is True
     leaders = render_block(ws, KENT, forged).protected
     assert leaders is not None and leaders.perturbed
     analysts = render_block(ws, ANALYST, forged).protected
-    assert analysts is not None and not analysts.perturbed
+    assert analysts is not None and analysts.perturbed  # stories are made to be published
     chart = render_block(ws, KENT, Block("chart", "receipts", {"stage": "first_hearing"}))
     assert "adjusted" in chart.meta.notes[-1]

@@ -17,9 +17,11 @@ from workbench.cli import run
 from workbench.errors import ValidationError
 from workbench.journeys import write_journeys
 from workbench.stories import (
+    SOURCES,
     Annotation,
     Block,
     annotate,
+    block_params,
     list_stories,
     load_story,
     move_block,
@@ -71,9 +73,16 @@ def test_bad_names_and_unknown_stories_are_user_errors(ws: Workspace) -> None:
 def test_headlines_from_data_and_editable(ws: Workspace) -> None:
     story = load_story(ws, ME, "demo")
     receipts = render_block(ws, ME, story.blocks[1])
+    # the story's counts are adjusted (true: 30 in May, 36 in June); the headline reads the
+    # adjusted figures the chart shows
+    computed = SOURCES["receipts"].compute(ws, block_params(ws, ME, story.blocks[1]))
+    shown = computed.table.set_index("period")["receipts"]
+    assert computed.perturbed and "adjusted" in receipts.meta.notes[-1]
     assert receipts.headline == (
-        "Court receipts (first hearings) rose by 20% to 36 in June 2024 (from 30 in May 2024)."
+        f"Court receipts (first hearings) rose by {shown.iloc[-1] / shown.iloc[-2] - 1:.0%} to "
+        f"{shown.iloc[-1]} in June 2024 (from {shown.iloc[-2]} in May 2024)."
     )
+    assert abs(shown.iloc[-1] - 36) <= 6 and abs(shown.iloc[-2] - 30) <= 6
     funnel = render_block(ws, ME, story.blocks[2])
     assert "of recorded crimes led to a charge" in funnel.headline
     story.blocks[1].headline = "Receipts up in June"
@@ -86,10 +95,10 @@ def test_headlines_from_data_and_editable(ws: Workspace) -> None:
 def test_rerender_picks_up_refreshed_data(ws: Workspace) -> None:
     story = load_story(ws, ME, "demo")
     before = story_html(ws, ME, story)
-    assert "rose by 20% to 36 in June 2024" in before
+    assert "rose by 27% to 38 in June 2024" in before  # 36 adjusted (fixed salt)
     write_journeys(ws, journeys_frame(last=15), "linked")  # the data is refreshed
     after = story_html(ws, ME, load_story(ws, ME, "demo"))
-    assert "fell by 50% to 15 in June 2024" in after
+    assert "fell by 47% to 16 in June 2024" in after  # 15 adjusted
 
 
 def test_annotations_are_layers() -> None:
@@ -146,7 +155,7 @@ def test_story_pdf_and_cli_export(ws: Workspace, tmp_path: Path) -> None:
     reader = pypdf.PdfReader(io.BytesIO(story_pdf(ws, ME, load_story(ws, ME, "demo"))))
     assert 1 <= len(reader.pages) <= 4
     text = " ".join(page.extract_text() for page in reader.pages)
-    assert "Courts in 2024" in text and "rose by 20%" in text
+    assert "Courts in 2024" in text and "rose by 27%" in text
     ws.close()
     out = tmp_path / "out" / "demo.pdf"
     assert (

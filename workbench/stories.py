@@ -495,7 +495,9 @@ def block_params(ws: Workspace, user: User, block: Block, action: str = "render"
         return params
     if user.leader_view:
         params["table"] = LINKED
-        params["cell_keys"] = True
+    # a story is made to be published: whoever renders it, its counts are adjusted by their
+    # cell keys, so no two stories (or a story and a leader's page) can be differenced
+    params["cell_keys"] = True
     allowed = user.allowed_areas
     if allowed is not None:
         asked = [a for a in params.get("areas") or () if a != ALL_AREAS]
