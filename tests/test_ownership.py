@@ -207,7 +207,8 @@ def test_published_stories_are_read_only_and_drawn_for_the_reader(two_boards: Wo
     assert "ann/national" in set(list_stories(ws, KENT)["ref"])
     assert "ann/national" not in set(list_stories(ws, CUMBRIA)["ref"])
     shared = load_story(ws, KENT, "national")
-    assert ("kent_leader", "ann/national") in audit(ws, "story.read_other")
+    load_story(ws, KENT, "national")  # the page reloads it on every click: logged once
+    assert audit(ws, "story.read_other").count(("kent_leader", "ann/national")) == 1
     with pytest.raises(AccessDeniedError):
         save_story(ws, KENT, replace(shared, title="Mine now"))
     with pytest.raises(AccessDeniedError):

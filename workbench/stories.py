@@ -1055,7 +1055,8 @@ def load_story(ws: Workspace, user: User, name: str, owner: str | None = None) -
     target = f"{owner}/{name}"
     if story is None or not can_read_story(user, story):
         _refuse(ws, user, "open", target, f"You cannot open the story {target}.")
-    ws.audit(READ_OTHER, target, {"revision": story.revision}, actor=user.username)
+    # one entry per reading session: the page reloads the story on every click
+    ws.audit_once(READ_OTHER, target, user.username, {"revision": story.revision})
     return story
 
 

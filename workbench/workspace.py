@@ -14,7 +14,7 @@ import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -307,6 +307,33 @@ class Workspace:
         else:
             with self.cursor() as own:
                 own.execute(sql, params)
+
+    def audit_once(
+        self,
+        action: str,
+        target: str | None,
+        actor: str,
+        detail: dict[str, Any] | None = None,
+        within_minutes: int = 30,
+    ) -> bool:
+        """Append an audit entry unless the same actor, action and target was logged recently.
+
+        For reads that a page repeats on every interaction (opening another owner's story):
+        one entry per reading session, not one per click.
+
+        Returns:
+            Whether an entry was written.
+        """
+        since = utcnow() - timedelta(minutes=within_minutes)
+        seen = self.query(
+            "SELECT 1 FROM wb.audit_log WHERE actor = ? AND action = ? "
+            "AND target IS NOT DISTINCT FROM ? AND occurred_at >= ? LIMIT 1",
+            [actor, action, target, since],
+        )
+        if seen:
+            return False
+        self.audit(action, target, detail, actor=actor)
+        return True
 
     def audit_log(self, limit: int = 500):
         """The most recent audit entries, newest first, as a DataFrame."""
