@@ -15,10 +15,14 @@ from workbench.measures import (
     attrition_funnel,
     attrition_reasons,
     headline_measures,
+    maturity,
+    median_interval,
+    median_rank_interval,
     outstanding_caseload,
     receipts,
     timeliness,
     timeliness_distribution,
+    wilson_interval,
 )
 from workbench.workspace import Workspace
 
@@ -241,3 +245,45 @@ def test_headlines(ws: Workspace) -> None:
 def test_missing_table_is_reported(ws: Workspace) -> None:
     with pytest.raises(MeasureError, match="no journey table"):
         attrition_funnel(ws, "nothing")
+
+
+@pytest.mark.parametrize(
+    ("k", "n", "low", "high"),
+    [
+        (7, 100, 0.03432, 0.13750),  # published Wilson interval for 7/100
+        (0, 20, 0.0, 0.16113),
+        (20, 20, 0.83887, 1.0),
+        (84, 100, 0.75580, 0.89905),
+    ],
+)
+def test_wilson_interval_values(k: int, n: int, low: float, high: float) -> None:
+    got = wilson_interval(k, n)
+    assert got == pytest.approx((low, high), abs=1e-5)
+    assert wilson_interval(1, 0) is None
+
+
+def test_median_interval_ranks_are_binomial() -> None:
+    assert median_rank_interval(5) is None  # 1 - 2/32 < 95%: no interval possible
+    assert median_rank_interval(6) == (1, 6)
+    assert median_rank_interval(10) == (2, 9)
+    assert median_rank_interval(100) == (40, 61)
+    assert median_interval([5, 1, 4, 2, 3, 9, 7, 8, 6, 10]) == (2.0, 9.0)
+    assert median_interval([1, 2, 3]) == (None, None)
+
+
+def test_timeliness_median_interval_on_request(ws: Workspace) -> None:
+    plain = timeliness(ws, "hand")
+    assert "median_low" not in plain.columns  # only when asked, so it is protected
+    t = timeliness(ws, "hand", median_ci=True).set_index("interval")
+    assert pd.isna(t.loc["offence_to_charge", "median_low"])  # 5 cases: too few
+    ended = timeliness(ws, "hand", ended=(D("2024-03-01"), D("2024-12-31")))
+    assert ended.set_index("interval").loc["offence_to_completion", "n"] == 1  # K3 only
+
+
+def test_maturity_windows_from_the_journeys(ws: Workspace) -> None:
+    every = maturity(ws, "hand")  # no offence is 3 years old: every offence is used
+    assert every.charge_days == pytest.approx(30)  # 90th of 10, 20, 20, 30, 30
+    assert every.completion_days == pytest.approx(202)  # 90th of 30, 90, 230
+    old = maturity(ws, "hand", lookback_days=100)  # offences up to 23 March 2024
+    assert old.charge_days == pytest.approx(19) and old.cases_charged == 2
+    assert old.completion_days == pytest.approx(84) and old.cases_completed == 2

@@ -19,10 +19,17 @@ Definitions:
 - Outstanding caseload at a date: cases that had their first hearing on or before the date and
   were not completed by then (with ``include_awaiting_hearing``, charged cases awaiting their
   first hearing too).
+- Uncertainty: rates carry Wilson 95% intervals (:func:`wilson_interval`); medians carry a
+  95% order-statistic interval, the ranks chosen from the binomial distribution
+  (:func:`median_rank_interval`).
+- Cohort maturity (:func:`maturity`): the days within which 90% of eventually-charged cases
+  were charged and 90% of completed cases were completed, counted from the offence; a cohort of
+  offences is provisional until that long after its period ends.
 """
 
 from __future__ import annotations
 
+import math
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,6 +37,7 @@ from datetime import date
 from typing import Any, Literal
 
 import pandas as pd
+from scipy.stats import binom
 
 from workbench.disclosure import KEY_SPACE, KEY_SUFFIX
 from workbench.errors import MeasureError
@@ -68,6 +76,12 @@ DEMAND_STAGES: dict[str, tuple[str, str]] = {
 }
 
 KEY_SALT_SETTING = "disclosure.record_key_salt"
+# The two-sided 95% normal quantile, for Wilson intervals and rank intervals.
+Z95 = 1.959963984540054
+# Share of eventually-finished cases that defines the maturity window of a cohort.
+MATURITY_SHARE = 0.9
+# Cohorts used to measure maturity: offences at least this many days before the data end.
+MATURITY_LOOKBACK_DAYS = 3 * 365
 
 AGE_BANDS: tuple[tuple[str, int, int], ...] = (
     ("under 3 months", 0, 91),
@@ -203,6 +217,120 @@ def _key(expr: str = "") -> str:
 
 def _select(exprs: list[str]) -> str:
     return "".join(f"{e}, " for e in exprs)
+
+
+# ------------------------------------------------------------------------------ uncertainty
+def wilson_interval(successes: float, trials: float, z: float = Z95) -> tuple[float, float] | None:
+    """The Wilson score interval of a proportion (95% by default).
+
+    Args:
+        successes: Cases counted by the rate (the numerator).
+        trials: Cases the rate is taken over (the base).
+        z: The normal quantile of the confidence level.
+
+    Returns:
+        ``(low, high)`` as fractions, or None when the base is zero or unknown.
+    """
+    if trials is None or successes is None or pd.isna(trials) or pd.isna(successes):
+        return None
+    n, k = float(trials), float(successes)
+    if n <= 0:
+        return None
+    p = min(max(k / n, 0.0), 1.0)
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def median_rank_interval(n: int, confidence: float = 0.95) -> tuple[int, int] | None:
+    """The ranks (1-based, of the sorted values) bounding a distribution-free median interval.
+
+    The number of values below the true median is Binomial(n, 1/2), so the ``j``-th and
+    ``(n - j + 1)``-th smallest values cover the median with probability
+    ``1 - 2 P(B <= j - 1)``; ``j`` is the largest rank keeping that at least ``confidence``.
+
+    Returns:
+        ``(j, n - j + 1)``, or None when ``n`` is too small for any interval at that level.
+    """
+    if n < 1:
+        return None
+    alpha = (1 - confidence) / 2
+    j = int(binom.ppf(alpha, n, 0.5))  # smallest j with P(B <= j) >= alpha
+    while j >= 1 and binom.cdf(j - 1, n, 0.5) > alpha:
+        j -= 1
+    while binom.cdf(j, n, 0.5) <= alpha:
+        j += 1
+    if j < 1:
+        return None
+    return j, n - j + 1
+
+
+def median_interval(values: Sequence[float], confidence: float = 0.95) -> tuple[Any, Any]:
+    """The order-statistic interval of the median of ``values`` ((None, None) when too few)."""
+    ordered = sorted(float(v) for v in values)
+    ranks = median_rank_interval(len(ordered), confidence)
+    if ranks is None:
+        return None, None
+    return ordered[ranks[0] - 1], ordered[ranks[1] - 1]
+
+
+@dataclass(frozen=True)
+class Maturity:
+    """How long a cohort of offences needs before its outcomes are (mostly) known.
+
+    Attributes:
+        charge_days: Days from offence within which ``share`` of eventually-charged cases
+            were charged.
+        completion_days: Days from offence within which ``share`` of completed cases were
+            completed.
+        share: The share used (0.9 by default).
+        cases_charged: Charged cases the charge window is measured on.
+        cases_completed: Completed cases the completion window is measured on.
+    """
+
+    charge_days: float | None
+    completion_days: float | None
+    share: float = MATURITY_SHARE
+    cases_charged: int = 0
+    cases_completed: int = 0
+
+
+def maturity(
+    ws: Workspace,
+    table: str = LINKED,
+    where: JourneyFilter = ALL,
+    share: float = MATURITY_SHARE,
+    lookback_days: int = MATURITY_LOOKBACK_DAYS,
+) -> Maturity:
+    """Measure from the journeys how long cohorts need to finish (see :class:`Maturity`).
+
+    Only offences at least ``lookback_days`` before the last offence in the table are used,
+    so slow cases have had time to finish; when there are none, every offence is used.
+    """
+    source = _table(ws, table)
+    cond, params = where.sql()
+    sql = f"""
+        WITH j AS (SELECT * FROM {source} WHERE offence_date IS NOT NULL AND {cond}),
+        cut AS (SELECT max(offence_date) - CAST(? AS INTEGER) AS before FROM j),
+        old AS (SELECT j.* FROM j, cut
+                WHERE j.offence_date <= cut.before
+                   OR (SELECT count(*) FROM j, cut AS c WHERE j.offence_date <= c.before) = 0)
+        SELECT quantile_cont(date_diff('day', offence_date, charge_date), ?)
+                   FILTER (WHERE charge_date >= offence_date),
+               count(*) FILTER (WHERE charge_date >= offence_date),
+               quantile_cont(date_diff('day', offence_date, completion_date), ?)
+                   FILTER (WHERE completion_date >= offence_date),
+               count(*) FILTER (WHERE completion_date >= offence_date)
+        FROM old
+    """  # noqa: S608 - identifiers quoted, values bound
+    row = ws.query(sql, [*params, int(lookback_days), float(share), float(share)])[0]
+    return Maturity(
+        charge_days=None if row[0] is None else float(row[0]),
+        completion_days=None if row[2] is None else float(row[2]),
+        share=share,
+        cases_charged=int(row[1] or 0),
+        cases_completed=int(row[3] or 0),
+    )
 
 
 # ------------------------------------------------------------------------------ attrition
@@ -358,6 +486,7 @@ def _interval_rows(
     cond: str,
     fparams: list[Any],
     keys: bool = False,
+    ended: tuple[date, date] | None = None,
 ) -> tuple[str, list[str], list[Any]]:
     """A UNION ALL of (interval, groupings, days) rows, one part per interval."""
     parts: list[str] = []
@@ -367,12 +496,14 @@ def _interval_rows(
         start, end, _label = INTERVALS[interval]
         exprs, names, gparams = _groups(by, period, end)
         a, b = quote_ident(start), quote_ident(end)
+        within = f" AND {b} BETWEEN ? AND ?" if ended else ""
         parts.append(
             f"SELECT ? AS interval, {_select(exprs)}date_diff('day', {a}, {b}) AS days"  # noqa: S608
             f"{', _rk' if keys else ''} "
             f"FROM {source} WHERE {a} IS NOT NULL AND {b} IS NOT NULL AND {b} >= {a} AND {cond}"
+            f"{within}"
         )
-        params.extend([interval, *gparams, *fparams])
+        params.extend([interval, *gparams, *fparams, *(ended or ())])
     return " UNION ALL ".join(parts), names, params
 
 
@@ -384,8 +515,10 @@ def timeliness(
     period: Period = "quarter",
     where: JourneyFilter = ALL,
     keys: bool = False,
+    ended: tuple[date, date] | None = None,
+    median_ci: bool = False,
 ) -> pd.DataFrame:
-    """Days taken by each stage: n, mean, median, 25th, 75th and 90th percentiles.
+    """Days taken by each stage: n, mean, median (optionally with its 95% interval), percentiles.
 
     Args:
         ws: The workspace.
@@ -394,25 +527,38 @@ def timeliness(
         by: Groupings (``period`` is the period each interval ends in), for trends.
         period: week, month, quarter or year.
         where: Which journeys to include.
+        keys: Add ``n__key``, the cell key of each count, for disclosure control.
+        ended: Only intervals that ended between these two dates (inclusive), for example a
+            rolling 12 months.
+        median_ci: Add ``median_low`` and ``median_high``, the order-statistic 95% interval of
+            the median (missing under 6 cases). Protect them as statistics of ``n``.
 
     Returns:
-        ``interval``, ``label``, the groupings, ``n``, ``mean``, ``median``, ``p25``, ``p75``,
-        ``p90`` (days; percentiles interpolated); with ``keys``, ``n__key`` too.
+        ``interval``, ``label``, the groupings, ``n``, ``mean``, ``median``, (``median_low``,
+        ``median_high``), ``p25``, ``p75``, ``p90`` (days; percentiles interpolated); with
+        ``keys``, ``n__key`` too.
     """
     source = _table(ws, table, keys)
     cond, fparams = where.sql()
     union, names, params = _interval_rows(
-        source, _intervals(intervals), by, period, cond, fparams, keys
+        source, _intervals(intervals), by, period, cond, fparams, keys, ended
     )
     group_cols = _select([quote_ident(n) for n in names])
     key = f"{_key()} AS n{KEY_SUFFIX}, " if keys else ""
     sql = f"""
         SELECT interval, {group_cols}count(*) AS n, {key}avg(days) AS mean,
                quantile_cont(days, 0.5) AS median, quantile_cont(days, 0.25) AS p25,
-               quantile_cont(days, 0.75) AS p75, quantile_cont(days, 0.9) AS p90
+               quantile_cont(days, 0.75) AS p75, quantile_cont(days, 0.9) AS p90,
+               {"list(days)" if median_ci else "NULL"} AS _days
         FROM ({union}) GROUP BY ALL ORDER BY interval, {group_cols}n
     """  # noqa: S608 - identifiers quoted, values bound
     out = ws.query_df(sql, params)
+    if median_ci:
+        bounds = [median_interval(list(days)) for days in out["_days"]]
+        at = list(out.columns).index("median") + 1
+        out.insert(at, "median_low", pd.array([b[0] for b in bounds], dtype="Float64"))
+        out.insert(at + 1, "median_high", pd.array([b[1] for b in bounds], dtype="Float64"))
+    out = out.drop(columns="_days")
     out.insert(1, "label", out["interval"].map(lambda i: INTERVALS[i][2]))
     return out
 
