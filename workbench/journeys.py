@@ -5,19 +5,25 @@ suspect identified, referral to the CPS, charging decision, first hearing, compl
 The police, CPS and court extracts share no person identifier, so the journey table is built from
 the clusters of a linkage model (which records belong to the same person) plus case evidence:
 
-1. A CPS record joins a police record with the same URN (``urn``; the same person or the same
-   LCJB area), a URN one character away when both belong to the same person (``urn_fuzzy``), or,
-   failing that, the same person and a referral 0 to :data:`REFERRAL_WINDOW_DAYS` days after the
-   crime was recorded (``person_dates``), unless both URNs are present and clearly differ.
-2. A court record joins a CPS record by the same rules, with a first hearing 0 to
-   :data:`HEARING_WINDOW_DAYS` days after the charging decision and the same offence group where
-   both are known.
+1. A CPS record joins a police record with the same URN (``urn``; the same person, or the same
+   LCJB area unless both records belong to different known persons — persons the model linked to
+   other records), or a URN one character away when both belong to the same person
+   (``urn_fuzzy``). These URN joins are made first.
+2. Only then, among the records still unjoined, a CPS record joins a police record of the same
+   person on dates alone (``person_dates``): referral 0 to :data:`REFERRAL_WINDOW_DAYS` days
+   after the crime was recorded, the same LCJB area where both are known, no clearly different
+   URNs, a police outcome that involves the CPS (not one of :data:`POLICE_ONLY_OUTCOMES`), and a
+   charge decision exactly when the police outcome is charged/summonsed, where both are known.
+   A CPS record with two or more such candidates is ambiguous and stays unjoined.
+3. A court record joins a CPS record by the same rules, with a first hearing 0 to
+   :data:`HEARING_WINDOW_DAYS` days after the charging decision, a charge decision, and the same
+   LCJB area and offence group where known (the offence group also for ``urn_fuzzy``).
 
 Each record joins at most one other: per rule strength, then closeness of dates, then record key,
 mutually best candidates are paired first, round by round, so the result is deterministic. A
 record that joins nothing stays visible as its own partial journey starting at its stage; every
 source record appears in exactly one journey, and :class:`JourneyBuild` reports the counts in and
-out per source.
+out per source. :func:`join_accuracy` measures the joins against the truth files.
 
 The active journeys live in ``journeys.linked``; ``journeys.truth`` holds the journeys of the true
 links (from the truth files) for comparison. ``wb.journey_builds`` records which model and
@@ -52,12 +58,25 @@ TRUTH_DATASETS: dict[str, str] = {
     "cps": "cps_truth",
     "courts": "courts_truth",
 }
-REFERRAL_WINDOW_DAYS = 730
-HEARING_WINDOW_DAYS = 400
+# Person-and-dates windows: about the 99th percentile of the true delays in the sample (recorded
+# to referral 475 days, charging decision to first hearing 106 days), so a person's other cases
+# rarely fall inside them.
+REFERRAL_WINDOW_DAYS = 480
+HEARING_WINDOW_DAYS = 120
 MAX_ROUNDS = 12
 NO_SUSPECT = "investigation complete — no suspect identified"
 VICTIM_NOT_SUPPORT = "evidential difficulties — victim does not support action"
 CHARGED_OUTCOME = "charged/summonsed"
+# Police outcomes reached without a CPS charging decision: a crime closed this way was not
+# referred, so a CPS file never joins it on person and dates alone.
+POLICE_ONLY_OUTCOMES: tuple[str, ...] = (
+    NO_SUSPECT,
+    VICTIM_NOT_SUPPORT,
+    "out-of-court (informal)",
+    "diversionary",
+    "transferred to another body",
+    "further investigation not in the public interest",
+)
 
 # Column name -> DuckDB type: the journey table, in order.
 JOURNEY_COLUMNS: dict[str, str] = {
@@ -164,11 +183,17 @@ def _active_model(ws: Workspace) -> tuple[str, float]:
 def _stage_inputs(cur: duckdb.DuckDBPyConnection, clusters_sql: str, params: list[Any]) -> None:
     """Temp tables of the three sources with a person id each (cluster, or the record's own)."""
     police, cps, courts = (qualified("data", n) for n in SOURCES)
-    cur.execute(f"CREATE OR REPLACE TEMP TABLE _jw_cl AS {clusters_sql}", params)
+    cur.execute(
+        f"""CREATE OR REPLACE TEMP TABLE _jw_cl AS
+        SELECT *, count(*) OVER (PARTITION BY cluster_id) > 1 AS person_known
+        FROM ({clusters_sql})""",  # noqa: S608 - built from constants and quoted names
+        params,
+    )
     cur.execute(
         f"""CREATE OR REPLACE TEMP TABLE _jw_p AS
         SELECT CAST(p.crime_ref AS VARCHAR) AS crime_ref,
                coalesce(cl.cluster_id, 'police:' || p.crime_ref) AS person_id,
+               coalesce(cl.person_known, false) AS person_known,
                nullif(upper(trim(p.urn)), '') AS urn, p.lcjb_area, p.offence_group,
                p.victim_based, p.offence_date, p.recorded_date,
                (p.suspect_surname IS NOT NULL OR p.suspect_forename IS NOT NULL
@@ -183,6 +208,7 @@ def _stage_inputs(cur: duckdb.DuckDBPyConnection, clusters_sql: str, params: lis
         f"""CREATE OR REPLACE TEMP TABLE _jw_c AS
         SELECT CAST(c.cps_id AS VARCHAR) AS cps_id,
                coalesce(cl.cluster_id, 'cps:' || c.cps_id) AS person_id,
+               coalesce(cl.person_known, false) AS person_known,
                nullif(upper(trim(c.urn)), '') AS urn, c.lcjb_area, c.referral_date,
                c.decision, c.decision_date, c.finalisation_reason
         FROM {cps} AS c
@@ -193,6 +219,7 @@ def _stage_inputs(cur: duckdb.DuckDBPyConnection, clusters_sql: str, params: lis
         f"""CREATE OR REPLACE TEMP TABLE _jw_k AS
         SELECT CAST(k.case_number AS VARCHAR) AS case_number,
                coalesce(cl.cluster_id, 'courts:' || k.case_number) AS person_id,
+               coalesce(cl.person_known, false) AS person_known,
                nullif(upper(trim(k.urn)), '') AS urn, k.lcjb_area, k.offence_group,
                k.court_type, k.first_hearing_date, k.plea, k.verdict, k.completion_date,
                k.outcome
@@ -202,13 +229,10 @@ def _stage_inputs(cur: duckdb.DuckDBPyConnection, clusters_sql: str, params: lis
     )
 
 
-def _assign(cur: duckdb.DuckDBPyConnection, candidates: str, left: str, right: str) -> str:
-    """Pair mutually best candidates round by round; returns the temp table of pairs."""
-    pairs = f"{candidates}_m"
-    cur.execute(
-        f"CREATE OR REPLACE TEMP TABLE {pairs} AS "  # noqa: S608 - internal temp table names
-        f"SELECT {left}, {right}, rule FROM {candidates} WHERE false"
-    )
+def _assign(
+    cur: duckdb.DuckDBPyConnection, candidates: str, left: str, right: str, pairs: str
+) -> None:
+    """Pair mutually best candidates round by round into ``pairs``, skipping paired records."""
     for _ in range(MAX_ROUNDS):
         added = cur.execute(
             f"""INSERT INTO {pairs}
@@ -224,74 +248,117 @@ def _assign(cur: duckdb.DuckDBPyConnection, candidates: str, left: str, right: s
         ).fetchall()[0][0]
         if not added:
             break
-    return pairs
+
+
+def _join_in_two_passes(
+    cur: duckdb.DuckDBPyConnection,
+    name: str,
+    left: str,
+    right: str,
+    urn_sql: str,
+    dates_sql: str,
+    params: list[Any],
+) -> None:
+    """Pair ``left`` records with ``right`` ones: URN evidence first, then person and dates.
+
+    ``urn_sql`` selects ``(left, right, rule, priority, gap)`` candidates by URN; they are paired
+    first. ``dates_sql`` selects person-and-dates candidates (``left``, ``right``, ``gap``); only
+    records still unpaired take part, and a ``left`` record with more than one such candidate is
+    ambiguous and left unjoined. The pairs land in ``{name}_m``.
+    """
+    pairs = f"{name}_m"
+    cur.execute(
+        f"CREATE OR REPLACE TEMP TABLE {pairs} ({left} VARCHAR, {right} VARCHAR, rule VARCHAR)"
+    )
+    cur.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {name} AS
+        SELECT {left}, {right}, arg_min(rule, priority) AS rule, min(priority) AS priority,
+               coalesce(min(gap), 100000) AS gap
+        FROM ({urn_sql}) GROUP BY ALL"""  # noqa: S608 - internal temp table names
+    )
+    _assign(cur, name, left, right, pairs)
+    cur.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {name}_d AS
+        WITH free AS (
+            SELECT d.* FROM ({dates_sql}) AS d
+            WHERE NOT EXISTS (SELECT 1 FROM {pairs} AS m WHERE m.{left} = d.{left})
+              AND NOT EXISTS (SELECT 1 FROM {pairs} AS m WHERE m.{right} = d.{right})
+        )
+        SELECT {left}, {right}, 'person_dates' AS rule, 3 AS priority, gap
+        FROM free QUALIFY count(*) OVER (PARTITION BY {left}) = 1""",  # noqa: S608 - internal
+        params,
+    )
+    _assign(cur, f"{name}_d", left, right, pairs)
 
 
 def _match_linked(cur: duckdb.DuckDBPyConnection) -> None:
     """CPS to police and court to CPS pairs from person links plus case evidence."""
-    cur.execute(
-        """CREATE OR REPLACE TEMP TABLE _jw_cand_cp AS
-        WITH cand AS (
-            SELECT c.cps_id, p.crime_ref, 'urn' AS rule, 1 AS priority,
-                   abs(date_diff('day', p.recorded_date, c.referral_date)) AS gap
-            FROM _jw_c AS c JOIN _jw_p AS p ON c.urn = p.urn
-            WHERE c.person_id = p.person_id OR c.lcjb_area IS NOT DISTINCT FROM p.lcjb_area
-            UNION ALL
-            SELECT c.cps_id, p.crime_ref, 'urn_fuzzy', 2,
-                   abs(date_diff('day', p.recorded_date, c.referral_date))
-            FROM _jw_c AS c JOIN _jw_p AS p ON c.person_id = p.person_id
-            WHERE c.urn <> p.urn AND levenshtein(c.urn, p.urn) = 1
-            UNION ALL
-            SELECT c.cps_id, p.crime_ref, 'person_dates', 3,
+    outcomes = ", ".join("?" for _ in POLICE_ONLY_OUTCOMES)
+    _join_in_two_passes(
+        cur,
+        "_jw_cand_cp",
+        "cps_id",
+        "crime_ref",
+        """SELECT c.cps_id, p.crime_ref, 'urn' AS rule, 1 AS priority,
+                  abs(date_diff('day', p.recorded_date, c.referral_date)) AS gap
+           FROM _jw_c AS c JOIN _jw_p AS p ON c.urn = p.urn
+           WHERE c.person_id = p.person_id
+              OR (c.lcjb_area IS NOT DISTINCT FROM p.lcjb_area
+                  AND NOT (c.person_known AND p.person_known))
+           UNION ALL
+           SELECT c.cps_id, p.crime_ref, 'urn_fuzzy', 2,
+                  abs(date_diff('day', p.recorded_date, c.referral_date))
+           FROM _jw_c AS c JOIN _jw_p AS p ON c.person_id = p.person_id
+           WHERE c.urn <> p.urn AND levenshtein(c.urn, p.urn) = 1""",
+        f"""SELECT c.cps_id, p.crime_ref,
                    date_diff('day', coalesce(p.recorded_date, p.offence_date), c.referral_date)
+                       AS gap
             FROM _jw_c AS c JOIN _jw_p AS p ON c.person_id = p.person_id
             WHERE date_diff('day', coalesce(p.recorded_date, p.offence_date), c.referral_date)
                   BETWEEN 0 AND ?
               AND NOT coalesce(levenshtein(c.urn, p.urn) > 1, false)
-        )
-        SELECT cps_id, crime_ref, arg_min(rule, priority) AS rule, min(priority) AS priority,
-               coalesce(min(gap), 100000) AS gap
-        FROM cand GROUP BY cps_id, crime_ref""",
-        [REFERRAL_WINDOW_DAYS],
+              AND coalesce(c.lcjb_area = p.lcjb_area, true)
+              AND coalesce(p.outcome_type NOT IN ({outcomes}), true)
+              AND coalesce((c.decision = 'charge') = (p.outcome_type = ?), true)""",  # noqa: S608 - placeholders only
+        [REFERRAL_WINDOW_DAYS, *POLICE_ONLY_OUTCOMES, CHARGED_OUTCOME],
     )
-    _assign(cur, "_jw_cand_cp", "cps_id", "crime_ref")
     cur.execute(
         """CREATE OR REPLACE TEMP TABLE _jw_cg AS
         SELECT c.*, p.offence_group AS police_offence_group
         FROM _jw_c AS c LEFT JOIN _jw_cand_cp_m AS m USING (cps_id)
         LEFT JOIN _jw_p AS p ON p.crime_ref = m.crime_ref"""
     )
-    cur.execute(
-        """CREATE OR REPLACE TEMP TABLE _jw_cand_kc AS
-        WITH cand AS (
-            SELECT k.case_number, c.cps_id, 'urn' AS rule, 1 AS priority,
-                   abs(date_diff('day', coalesce(c.decision_date, c.referral_date),
-                                 k.first_hearing_date)) AS gap
-            FROM _jw_k AS k JOIN _jw_cg AS c ON k.urn = c.urn
-            WHERE k.person_id = c.person_id OR k.lcjb_area IS NOT DISTINCT FROM c.lcjb_area
-            UNION ALL
-            SELECT k.case_number, c.cps_id, 'urn_fuzzy', 2,
-                   abs(date_diff('day', coalesce(c.decision_date, c.referral_date),
-                                 k.first_hearing_date))
-            FROM _jw_k AS k JOIN _jw_cg AS c ON k.person_id = c.person_id
-            WHERE k.urn <> c.urn AND levenshtein(k.urn, c.urn) = 1
-            UNION ALL
-            SELECT k.case_number, c.cps_id, 'person_dates', 3,
-                   date_diff('day', coalesce(c.decision_date, c.referral_date),
-                             k.first_hearing_date)
-            FROM _jw_k AS k JOIN _jw_cg AS c ON k.person_id = c.person_id
-            WHERE date_diff('day', coalesce(c.decision_date, c.referral_date),
-                            k.first_hearing_date) BETWEEN 0 AND ?
-              AND coalesce(c.decision, 'charge') = 'charge'
-              AND NOT coalesce(levenshtein(k.urn, c.urn) > 1, false)
-              AND coalesce(k.offence_group = c.police_offence_group, true)
-        )
-        SELECT case_number, cps_id, arg_min(rule, priority) AS rule, min(priority) AS priority,
-               coalesce(min(gap), 100000) AS gap
-        FROM cand GROUP BY case_number, cps_id""",
+    _join_in_two_passes(
+        cur,
+        "_jw_cand_kc",
+        "case_number",
+        "cps_id",
+        """SELECT k.case_number, c.cps_id, 'urn' AS rule, 1 AS priority,
+                  abs(date_diff('day', coalesce(c.decision_date, c.referral_date),
+                                k.first_hearing_date)) AS gap
+           FROM _jw_k AS k JOIN _jw_cg AS c ON k.urn = c.urn
+           WHERE k.person_id = c.person_id
+              OR (k.lcjb_area IS NOT DISTINCT FROM c.lcjb_area
+                  AND NOT (k.person_known AND c.person_known))
+           UNION ALL
+           SELECT k.case_number, c.cps_id, 'urn_fuzzy', 2,
+                  abs(date_diff('day', coalesce(c.decision_date, c.referral_date),
+                                k.first_hearing_date))
+           FROM _jw_k AS k JOIN _jw_cg AS c ON k.person_id = c.person_id
+           WHERE k.urn <> c.urn AND levenshtein(k.urn, c.urn) = 1
+             AND coalesce(k.offence_group = c.police_offence_group, true)""",
+        """SELECT k.case_number, c.cps_id,
+                  date_diff('day', coalesce(c.decision_date, c.referral_date),
+                            k.first_hearing_date) AS gap
+           FROM _jw_k AS k JOIN _jw_cg AS c ON k.person_id = c.person_id
+           WHERE date_diff('day', coalesce(c.decision_date, c.referral_date),
+                           k.first_hearing_date) BETWEEN 0 AND ?
+             AND coalesce(c.decision, 'charge') = 'charge'
+             AND NOT coalesce(levenshtein(k.urn, c.urn) > 1, false)
+             AND coalesce(k.lcjb_area = c.lcjb_area, true)
+             AND coalesce(k.offence_group = c.police_offence_group, true)""",
         [HEARING_WINDOW_DAYS],
     )
-    _assign(cur, "_jw_cand_kc", "case_number", "cps_id")
 
 
 def _match_truth(cur: duckdb.DuckDBPyConnection) -> None:
