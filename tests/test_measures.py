@@ -276,7 +276,7 @@ def test_timeliness_median_interval_on_request(ws: Workspace) -> None:
     assert "median_low" not in plain.columns  # only when asked, so it is protected
     t = timeliness(ws, "hand", median_ci=True).set_index("interval")
     assert pd.isna(t.loc["offence_to_charge", "median_low"])  # 5 cases: too few
-    ended = timeliness(ws, "hand", ended=(D("2024-03-01"), D("2024-12-31")))
+    ended = timeliness(ws, "hand", ended=(D("2024-03-01"), D("2024-03-31")))
     assert ended.set_index("interval").loc["offence_to_completion", "n"] == 1  # K3 only
 
 
