@@ -76,10 +76,21 @@ def test_verdict_says_when_the_baseline_wins() -> None:
 # ------------------------------------------------------------------------------ calendar
 def test_bank_holidays_per_week_and_month() -> None:
     weeks = pd.to_datetime(["2020-04-06", "2020-04-13", "2020-04-20", "2020-12-21", "2020-12-28"])
-    # Christmas Day (Friday) and Boxing Day (Saturday), then Boxing Day observed and New Year.
-    assert list(fc.bank_holidays(weeks, "week")) == [1, 1, 0, 2, 2]
+    # Christmas Day (Friday) only: Boxing Day falls on Saturday and counts on its substitute
+    # Monday, the 28th, in the next week with New Year's Day.
+    assert list(fc.bank_holidays(weeks, "week")) == [1, 1, 0, 1, 2]
     months = pd.to_datetime(["2020-12-01", "2020-02-01", "2020-05-01"])
-    assert list(fc.bank_holidays(months, "month")) == [3, 0, 2]
+    assert list(fc.bank_holidays(months, "month")) == [2, 0, 2]
+
+
+def test_weekend_bank_holidays_count_once_on_their_substitute_weekday() -> None:
+    # 2021: Christmas Day (Saturday) and Boxing Day (Sunday) are observed on Monday 27 and
+    # Tuesday 28 December; 2022: New Year's Day (Saturday) on Monday 3 January.
+    weeks = pd.to_datetime(["2021-12-20", "2021-12-27", "2022-01-03"])
+    assert list(fc.bank_holidays(weeks, "week")) == [0, 2, 1]
+    assert fc.bank_holidays(pd.to_datetime(["2021-12-01"]), "month")[0] == 2
+    counts = fc.holiday_counts(2021, 2021, "month")
+    assert counts.sum() == 8  # eight bank holidays, two of them on substitute days
 
 
 def test_holiday_counts_are_cached_and_the_same_for_every_caller() -> None:

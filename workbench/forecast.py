@@ -5,13 +5,34 @@ One series is the weekly or monthly count of first hearings (court receipts) of 
 
 - a **Prophet** model with yearly seasonality, an England and Wales bank-holiday regressor (the
   number of bank holidays in the period, from the offline ``holidays`` package, subdivisions
-  ``ENG`` and ``WLS``), a piecewise-linear trend and prediction intervals (80% by default);
+  ``ENG`` and ``WLS``, each counted on the weekday it is observed: a holiday falling on a
+  weekend counts only as its substitute day), a piecewise-linear trend and prediction intervals
+  (80% by default);
 - the **seasonal naive** baseline (the value 52 weeks or 12 months earlier), always computed;
 - **rolling-origin backtests**: the last ``folds`` blocks of ``horizon`` periods are each
   forecast from the history before them. Accuracy is the MASE, the mean absolute error scaled
   by the mean absolute in-sample error of the seasonal naive forecast on the training part, for
   the model and for the baseline, and the share of actual values inside the model's interval.
   A model whose MASE is not below the baseline's says so (:attr:`SeriesForecast.verdict`).
+
+**Where a series starts and ends.** Series read from the journeys share one grid: from the
+period of the first court receipt in the table (any area) to the last *complete* period on or
+before the data end (the last date any stage was recorded), with zeros where an area had no
+receipts, so a single area's forecast starts where the data ends, not after its own last
+receipt, and an area gets the same series whether it is requested alone or with others.
+
+**Sparse series.** A weekly series with more than half its weeks at zero, or under two receipts a
+week on average, is modelled monthly instead (:func:`sparse_reason`); the result says so in
+:attr:`SeriesForecast.freq_reason` and its settings are the monthly ones.
+
+**Calibrated intervals.** Prophet's intervals are usually too narrow for court receipts. Each is
+widened (or narrowed) by one factor per series, found on the backtests by split-conformal
+calibration: the factor is the conformal quantile of each backtest actual's distance from the
+forecast in units of the interval's half-width on its side. The forecast uses the factor from
+every backtest fold; the backtest coverage reported as calibrated uses, for each fold, the factor
+from the other folds only (the fold's own actuals would flatter it). Both the raw and the
+calibrated coverage are kept, and a model whose calibrated coverage is far from the aim
+(:data:`COVERAGE_TOLERANCE`) is not called better than the baseline.
 
 **The spring-2020 disruption.** Periods overlapping 16 March to 30 June 2020 (the first
 lockdown, when courts all but stopped listing) are *excluded from fitting*: their values are set
@@ -66,12 +87,17 @@ log = logging.getLogger(__name__)
 Freq = Literal["week", "month"]
 ProgressFn = Callable[[str, float], None]
 
-MODEL_VERSION = "prophet-1"
+MODEL_VERSION = "prophet-2"
 NATIONAL = "England and Wales"
 COURT_TYPES: tuple[str, ...] = ("magistrates", "Crown")
 SEASON: dict[str, int] = {"week": 52, "month": 12}
 DISRUPTION: tuple[date, date] = (date(2020, 3, 16), date(2020, 6, 30))
 MAX_GAP_SHARE = 0.1
+SPARSE_ZERO_SHARE = 0.5  # a weekly series with more zero weeks than this is modelled monthly
+SPARSE_MEAN = 2.0  # ... and so is one with fewer receipts a week on average
+COVERAGE_TOLERANCE = 0.1  # calibrated coverage further than this from the aim is "badly off"
+MAX_INTERVAL_SCALE = 10.0
+PREDICT_SEED = 20240101  # Prophet's interval simulation: the same series gives the same interval
 POOL_MIN_SERIES = 6  # fewer series fit faster here than a new pool starts (~2 s)
 FORECAST_COLUMNS = ["period", "forecast", "lower", "upper", "baseline"]
 
@@ -133,19 +159,25 @@ class SeriesForecast:
     Attributes:
         area: LCJB area, ``England and Wales``, or a label for areas combined.
         court_type: ``magistrates`` or ``Crown``.
-        settings: The settings used.
+        settings: The settings used (monthly when a sparse weekly series was aggregated).
         history: ``period``, ``receipts`` and ``excluded`` (True when left out of fitting).
-        forecast: :data:`FORECAST_COLUMNS` for the future periods (empty when no forecast).
+        forecast: :data:`FORECAST_COLUMNS` for the future periods (empty when no forecast);
+            ``lower`` and ``upper`` are the calibrated interval.
         backtest: Per fold and period: ``fold``, ``period``, ``actual``, ``forecast``,
-            ``lower``, ``upper``, ``baseline``.
+            ``lower``, ``upper`` (calibrated from the other folds), ``lower_raw``,
+            ``upper_raw`` (Prophet's) and ``baseline``.
         mase: The model's MASE over the backtests (None without a forecast).
         baseline_mase: The seasonal naive MASE over the same backtests.
-        coverage: Share of backtest actuals inside the model's interval.
+        coverage: Share of backtest actuals inside the calibrated interval.
         folds: Backtest blocks run.
         reason: Why there is no forecast (None when there is one).
         cached: Whether the result was read from the cache.
         history_keys: ``period`` and ``key``: the cell key of each period's receipts, for
             disclosure control (None when the series was not read from journeys).
+        raw_coverage: Share of backtest actuals inside Prophet's own (uncalibrated) interval.
+        interval_scale: The calibration factor applied to the forecast's interval half-widths.
+        freq_reason: Why the series was modelled at another frequency than asked (None: it
+            was modelled as asked), e.g. "Kent Crown is too sparse to model weekly ...".
     """
 
     area: str
@@ -161,11 +193,26 @@ class SeriesForecast:
     reason: str | None = None
     cached: bool = False
     history_keys: pd.DataFrame | None = None
+    raw_coverage: float | None = None
+    interval_scale: float | None = None
+    freq_reason: str | None = None
 
     @property
     def ok(self) -> bool:
         """Whether a forecast was made."""
         return self.reason is None
+
+    @property
+    def coverage_ok(self) -> bool | None:
+        """Whether the calibrated backtest coverage is near the aim (None: not measured)."""
+        if self.coverage is None or math.isnan(self.coverage):
+            return None
+        return abs(self.coverage - self.settings.interval_width) <= COVERAGE_TOLERANCE
+
+    @property
+    def trustworthy(self) -> bool:
+        """Whether the model beats the baseline *and* its intervals cover about as aimed."""
+        return bool(self.beats_baseline) and bool(self.coverage_ok)
 
     @property
     def beats_baseline(self) -> bool | None:
@@ -179,16 +226,28 @@ class SeriesForecast:
         """One sentence on accuracy, saying plainly when the baseline is as good or better."""
         if not self.ok:
             return f"No forecast: {self.reason}"
-        cover = f"{self.coverage:.0%}" if self.coverage is not None else "n/a"
+        aim = f"{self.settings.interval_width:.0%}"
+        cover = _share(self.coverage)
+        raw = ""
+        if self.raw_coverage is not None:
+            raw = f" ({_share(self.raw_coverage)} before calibration)"
         head = (
             f"Backtests ({self.folds} × {self.settings.horizon} {self.settings.freq}s): "
             f"MASE {self.mase:.2f} against {self.baseline_mase:.2f} for the seasonal naive "
-            f"baseline; {cover} of actuals inside the "
-            f"{self.settings.interval_width:.0%} interval."
+            f"baseline; {cover} of actuals inside the calibrated {aim} interval{raw}."
         )
-        if self.beats_baseline:
-            return head + " The model beats the baseline."
-        return head + " The model does NOT beat the seasonal naive baseline: prefer the baseline."
+        if self.freq_reason:
+            head = f"{self.freq_reason} {head}"
+        if not self.beats_baseline:
+            return head + (
+                " The model does NOT beat the seasonal naive baseline: prefer the baseline."
+            )
+        if not self.coverage_ok:
+            return head + (
+                f" The model beats the baseline on MASE, but its intervals cover {cover} of "
+                f"backtest actuals against the {aim} aimed at: do not rely on the intervals."
+            )
+        return head + " The model beats the baseline."
 
     def metrics_row(self) -> dict[str, Any]:
         """One row of accuracy figures for tables and exports."""
@@ -201,8 +260,12 @@ class SeriesForecast:
             "mase": self.mase,
             "baseline_mase": self.baseline_mase,
             "coverage": self.coverage,
+            "raw_coverage": self.raw_coverage,
+            "interval_scale": self.interval_scale,
             "interval_width": self.settings.interval_width,
             "beats_baseline": self.beats_baseline,
+            "coverage_ok": self.coverage_ok,
+            "freq_reason": self.freq_reason,
             "reason": self.reason,
         }
 
@@ -221,10 +284,19 @@ class SeriesForecast:
         ]
 
 
+def _share(value: float | None) -> str:
+    if value is None or math.isnan(value):
+        return "n/a"
+    return f"{value:.0%}"
+
+
 # ------------------------------------------------------------------------- series preparation
 @functools.lru_cache(maxsize=64)
 def holiday_counts(first_year: int, last_year: int, freq: str) -> pd.Series:
     """England and Wales bank holidays per period start, for whole years (cached).
+
+    Each holiday is counted on the weekday it is observed: one falling on a weekend counts only
+    as its substitute day (Boxing Day on Saturday 26 December 2020 counts on Monday the 28th).
 
     The ``holidays`` package is slow to query (about 10 ms for a few years), and every fit of
     every series asks for the same years, so the counts are computed once per year range and
@@ -243,7 +315,9 @@ def holiday_counts(first_year: int, last_year: int, freq: str) -> pd.Series:
     years = list(range(first_year, last_year + 1))
     days = set(holidays.country_holidays("GB", subdiv="ENG", years=years))
     days |= set(holidays.country_holidays("GB", subdiv="WLS", years=years))
-    hol = pd.DatetimeIndex(sorted(pd.Timestamp(d) for d in days))
+    # A holiday on a Saturday or Sunday is observed on a substitute weekday (listed as
+    # "(observed)"); courts are closed only on that weekday, so the weekend date is dropped.
+    hol = pd.DatetimeIndex(sorted(pd.Timestamp(d) for d in days if d.weekday() < 5))
     if freq == "week":
         keys = hol - pd.to_timedelta(hol.dayofweek, unit="D")
     else:
@@ -326,6 +400,115 @@ def prepare_history(frame: pd.DataFrame, freq: str) -> tuple[pd.DataFrame, str |
     if float(np.nansum(hist["receipts"].to_numpy())) == 0:
         return hist, "every period has zero receipts."
     return hist, None
+
+
+def sparse_reason(frame: pd.DataFrame, area: str, court_type: str) -> str | None:
+    """Why a weekly series is too sparse to model weekly, or None when it is not.
+
+    Sparse means more than :data:`SPARSE_ZERO_SHARE` of its weeks have no receipts, or fewer
+    than :data:`SPARSE_MEAN` receipts a week on average (gaps are ignored).
+
+    Args:
+        frame: ``period`` and ``receipts`` of a weekly series (zeros where nothing arrived).
+        area: The series' area, for the sentence.
+        court_type: The series' court type, for the sentence.
+
+    Returns:
+        A sentence such as "Kent Crown is too sparse to model weekly (...): forecast monthly.",
+        or None.
+    """
+    values = pd.to_numeric(frame["receipts"], errors="coerce").dropna()
+    if values.empty or float(values.sum()) == 0:
+        return None
+    zero, mean = float((values == 0).mean()), float(values.mean())
+    if zero <= SPARSE_ZERO_SHARE and mean >= SPARSE_MEAN:
+        return None
+    return (
+        f"{area} {court_type} is too sparse to model weekly ({zero:.0%} of weeks without "
+        f"receipts, {mean:.1f} a week on average): forecast monthly."
+    )
+
+
+def monthly_settings(settings: ForecastSettings) -> ForecastSettings:
+    """The monthly settings covering about the same time ahead as weekly ones."""
+    months = max(1, math.ceil(int(settings.horizon) * 7 / 30.44 - 1e-9))
+    return replace(settings, freq="month", horizon=min(months, 3 * SEASON["month"]))
+
+
+def weeks_to_months(frame: pd.DataFrame) -> pd.DataFrame:
+    """Sum a weekly series into months (each week counts in the month of its Monday)."""
+    data = frame.assign(period=_align(frame["period"], "month"))
+    values = pd.to_numeric(data["receipts"], errors="coerce")
+    sums = values.groupby(data["period"]).sum(min_count=1)
+    return pd.DataFrame({"period": sums.index, "receipts": sums.to_numpy()})
+
+
+def choose_frequency(
+    frame: pd.DataFrame,
+    settings: ForecastSettings,
+    area: str,
+    court_type: str,
+    monthly: pd.DataFrame | None = None,
+) -> tuple[pd.DataFrame, ForecastSettings, str | None]:
+    """The series and settings to model: monthly instead of weekly when the weeks are sparse.
+
+    Args:
+        frame: ``period`` and ``receipts`` at ``settings.freq``.
+        settings: The settings asked for.
+        area: The series' area.
+        court_type: The series' court type.
+        monthly: The same series counted by calendar month (None: weeks are summed into the
+            month of their Monday).
+
+    Returns:
+        The frame, the settings and the reason (None when modelled as asked).
+    """
+    if settings.freq != "week":
+        return frame, settings, None
+    reason = sparse_reason(frame, area, court_type)
+    if reason is None:
+        return frame, settings, None
+    months = weeks_to_months(frame) if monthly is None else monthly
+    return months[["period", "receipts"]].reset_index(drop=True), monthly_settings(settings), reason
+
+
+def interval_scale(
+    actual: np.ndarray,
+    forecast: np.ndarray,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    width: float,
+) -> float:
+    """The split-conformal factor for interval half-widths, from backtest actuals.
+
+    Each actual's distance from the forecast is measured in half-widths of the interval on
+    its side (below the forecast: ``forecast - lower``; above: ``upper - forecast``); the
+    factor is the ``ceil((n + 1) × width) / n`` quantile of these ``n`` scores, so the widened
+    intervals would hold a share ``width`` of such actuals.
+
+    Returns:
+        The factor (1 when there are no actuals; at most :data:`MAX_INTERVAL_SCALE`).
+    """
+    a = np.asarray(actual, dtype=float)
+    f = np.asarray(forecast, dtype=float)
+    half = np.where(a < f, f - np.asarray(lower, dtype=float), np.asarray(upper, dtype=float) - f)
+    keep = ~np.isnan(a)
+    dist, half = np.abs(a - f)[keep], half[keep]
+    if not dist.size:
+        return 1.0
+    scores = np.divide(dist, half, out=np.full_like(dist, np.inf), where=half > 0)
+    scores[dist == 0] = 0.0
+    level = min(1.0, math.ceil((dist.size + 1) * width) / dist.size)
+    factor = float(np.quantile(scores, level, method="higher"))
+    return min(factor, MAX_INTERVAL_SCALE)
+
+
+def widen(frame: pd.DataFrame, factor: float) -> pd.DataFrame:
+    """``lower`` and ``upper`` of a forecast frame scaled about ``forecast`` (lower kept >= 0)."""
+    f = frame["forecast"].to_numpy(dtype=float)
+    lower = f - factor * (f - frame["lower"].to_numpy(dtype=float))
+    upper = f + factor * (frame["upper"].to_numpy(dtype=float) - f)
+    return frame.assign(lower=np.maximum(lower, 0.0), upper=upper)
 
 
 # ------------------------------------------------------------------------------ the models
@@ -520,7 +703,12 @@ def _prophet_fit_predict(
     model.fit(fit)
     ahead = pd.DataFrame({"ds": future})
     ahead["bank_holidays"] = bank_holidays(ahead["ds"], freq)
-    pred = model.predict(ahead)
+    state = np.random.get_state()
+    np.random.seed(PREDICT_SEED)  # the simulated interval: the same series, the same interval
+    try:
+        pred = model.predict(ahead)
+    finally:
+        np.random.set_state(state)
     return pd.DataFrame(
         {
             "period": future,
@@ -572,17 +760,35 @@ def _run_series(
             "accuracy cannot be scaled."
         )
     backtest = pd.concat(rows, ignore_index=True)
-    cover = coverage(backtest["actual"], backtest["lower"], backtest["upper"])
+    backtest, scale = _calibrate(backtest, settings.interval_width)
     future = _future(periods[-1], h, settings.freq)
-    final = _prophet_fit_predict(periods, y, excl, future, settings)
+    final = widen(_prophet_fit_predict(periods, y, excl, future, settings), scale)
     final["baseline"] = seasonal_naive(y, h, m)
     metrics = {
         "mase": float(np.nanmean(model_scores)),
         "baseline_mase": float(np.nanmean(base_scores)),
-        "coverage": cover,
+        "coverage": coverage(backtest["actual"], backtest["lower"], backtest["upper"]),
+        "raw_coverage": coverage(backtest["actual"], backtest["lower_raw"], backtest["upper_raw"]),
+        "interval_scale": scale,
         "folds": len(rows),
     }
     return final[FORECAST_COLUMNS], backtest, metrics
+
+
+def _calibrate(backtest: pd.DataFrame, width: float) -> tuple[pd.DataFrame, float]:
+    """Calibrated backtest intervals (each fold from the other folds) and the overall factor."""
+    out = backtest.assign(lower_raw=backtest["lower"], upper_raw=backtest["upper"])
+
+    def factor(rows: pd.DataFrame) -> float:
+        return interval_scale(rows["actual"], rows["forecast"], rows["lower"], rows["upper"], width)
+
+    overall = factor(backtest)
+    for fold in backtest["fold"].unique():
+        mine = backtest["fold"] == fold
+        others = backtest[~mine]
+        scale = factor(others) if others["actual"].notna().any() else overall
+        out.loc[mine, ["lower", "upper"]] = widen(backtest[mine], scale)[["lower", "upper"]]
+    return out, overall
 
 
 def forecast_one(
@@ -605,7 +811,11 @@ def forecast_one(
     Raises:
         ForecastError: When the series cannot be forecast (the message says why).
     """
-    result = _forecast_prepared(frame, settings or ForecastSettings(), area, court_type)
+    settings = settings or ForecastSettings()
+    settings.check()
+    frame, used, note = choose_frequency(frame, settings, area, court_type)
+    result = _forecast_prepared(frame, used, area, court_type)
+    result.freq_reason = note
     if result.reason:
         raise ForecastError(
             f"No forecast for {area} ({court_type}): {result.reason}",
@@ -631,6 +841,8 @@ def _forecast_prepared(
     result.mase = metrics["mase"]
     result.baseline_mase = metrics["baseline_mase"]
     result.coverage = metrics["coverage"]
+    result.raw_coverage = metrics["raw_coverage"]
+    result.interval_scale = metrics["interval_scale"]
     result.folds = metrics["folds"]
     return result
 
@@ -671,6 +883,17 @@ def _from_json(text: str, dates: Sequence[str] = ("period",)) -> pd.DataFrame:
     return frame
 
 
+_CACHED_METRICS = (
+    "mase",
+    "baseline_mase",
+    "coverage",
+    "raw_coverage",
+    "interval_scale",
+    "folds",
+    "reason",
+)
+
+
 def _cache_get(ws: Workspace | None, key: str, result: SeriesForecast) -> bool:
     if ws is None:
         return False
@@ -681,7 +904,7 @@ def _cache_get(ws: Workspace | None, key: str, result: SeriesForecast) -> bool:
     metrics = json.loads(rows[0][1])
     result.forecast = _from_json(stored["forecast"])
     result.backtest = _from_json(stored["backtest"])
-    for name in ("mase", "baseline_mase", "coverage", "folds", "reason"):
+    for name in _CACHED_METRICS:
         setattr(result, name, metrics.get(name))
     result.folds = int(result.folds or 0)
     result.cached = True
@@ -692,13 +915,7 @@ def _cache_put(ws: Workspace | None, key: str, result: SeriesForecast) -> None:
     if ws is None or ws.read_only:
         return
     stored = {"forecast": _to_json(result.forecast), "backtest": _to_json(result.backtest)}
-    metrics = {
-        "mase": result.mase,
-        "baseline_mase": result.baseline_mase,
-        "coverage": result.coverage,
-        "folds": result.folds,
-        "reason": result.reason,
-    }
+    metrics = {name: getattr(result, name) for name in _CACHED_METRICS}
     with ws.cursor() as cur:
         cur.execute(
             "INSERT OR REPLACE INTO wb.forecast_cache (key, created_at, forecasts, metrics) "
@@ -715,6 +932,18 @@ def clear_cache(ws: Workspace) -> int:
     return count
 
 
+def _month_keys(group: pd.DataFrame) -> pd.DataFrame:
+    """Weekly cell keys summed into the month of each week's Monday (keys add up, mod the space)."""
+    column = f"receipts{KEY_SUFFIX}"
+    if column not in group.columns:
+        return group
+    data = group.assign(period=_align(group["period"], "month"))
+    keys = data.groupby("period")[column].sum(min_count=1)
+    counts = data.groupby("period")["receipts"].sum()
+    keys = (keys.fillna(0).astype("int64") % KEY_SPACE).where(counts > 0)
+    return pd.DataFrame({"period": keys.index, column: keys.to_numpy()})
+
+
 def _worker(task: tuple[pd.DataFrame, ForecastSettings, str, str]) -> SeriesForecast:
     silence_prophet()
     return _forecast_prepared(*task)
@@ -727,8 +956,12 @@ def forecast_series_set(
     progress: ProgressFn | None = None,
     workers: int = 2,
     expect: Sequence[tuple[str, str]] = (),
+    monthly: pd.DataFrame | None = None,
 ) -> list[SeriesForecast]:
     """Forecast many series in parallel, reading and filling the workspace cache.
+
+    A weekly series too sparse to model weekly (:func:`sparse_reason`) is modelled monthly,
+    from ``monthly`` when given, and says so in ``freq_reason``.
 
     Args:
         series: ``area``, ``court_type``, ``period``, ``receipts``.
@@ -738,6 +971,8 @@ def forecast_series_set(
         workers: Processes to fit in (1: in this process).
         expect: (area, court type) pairs that must appear in the result; those absent from
             ``series`` come back with a reason ("no receipts recorded").
+        monthly: The same series counted by calendar month (same columns), used for the
+            sparse weekly series (None: their weeks are summed into months).
 
     Returns:
         One :class:`SeriesForecast` per series, sorted by area and court type.
@@ -747,18 +982,38 @@ def forecast_series_set(
     results: dict[tuple[str, str], SeriesForecast] = {}
     todo: list[tuple[str, tuple[pd.DataFrame, ForecastSettings, str, str]]] = []
     groups = {key: g for key, g in series.groupby(["area", "court_type"], sort=True)}
+    by_month = (
+        {key: g for key, g in monthly.groupby(["area", "court_type"], sort=True)}
+        if monthly is not None
+        else {}
+    )
     for key in expect:
         if key not in groups:
             empty = pd.DataFrame({"period": pd.to_datetime([]), "receipts": []})
             results[key] = _forecast_prepared(empty, settings, *key)
+    notes: dict[tuple[str, str], str | None] = {}
+    used_groups: dict[tuple[str, str], pd.DataFrame] = {}
     for (area, court), group in groups.items():
-        frame = group[["period", "receipts"]].reset_index(drop=True)
-        key = fingerprint(frame, settings, area, court)
-        result = SeriesForecast(area, court, settings, prepare_history(frame, settings.freq)[0])
+        months = by_month.get((area, court))
+        frame, used, note = choose_frequency(
+            group[["period", "receipts"]].reset_index(drop=True),
+            settings,
+            area,
+            court,
+            None if months is None else months[["period", "receipts"]],
+        )
+        frame = frame.reset_index(drop=True)
+        notes[(area, court)] = note
+        if note is None:
+            used_groups[(area, court)] = group
+        else:
+            used_groups[(area, court)] = _month_keys(group) if months is None else months
+        key = fingerprint(frame, used, area, court)
+        result = SeriesForecast(area, court, used, prepare_history(frame, used.freq)[0])
         if _cache_get(ws, key, result):
             results[(area, court)] = result
         else:
-            todo.append((key, (frame, settings, area, court)))
+            todo.append((key, (frame, used, area, court)))
     total = len(groups)
     done = total - len(todo)
     if progress and done:
@@ -770,11 +1025,13 @@ def forecast_series_set(
         if progress:
             progress(f"Fitted {result.area} ({result.court_type})", done / max(total, 1))
     key_column = f"receipts{KEY_SUFFIX}"
-    if key_column in series.columns:
-        for group_key, group in groups.items():
+    for group_key, group in used_groups.items():
+        result = results[group_key]
+        result.freq_reason = notes[group_key]
+        if key_column in group.columns:
             keys = group[["period", key_column]].rename(columns={key_column: "key"})
-            keys = keys.assign(period=_align(keys["period"], settings.freq))
-            results[group_key].history_keys = keys.reset_index(drop=True)
+            keys = keys.assign(period=_align(keys["period"], result.settings.freq))
+            result.history_keys = keys.reset_index(drop=True)
     return [results[k] for k in sorted(results)]
 
 
@@ -813,6 +1070,73 @@ def demand_table(ws: Workspace) -> str | None:
     return None
 
 
+def data_span(ws: Workspace, table: str) -> tuple[date, date] | None:
+    """Where the receipts data starts and where the data ends, in a journey table.
+
+    Returns:
+        The first first-hearing date (any area) and the data end: the last date any stage was
+        recorded (offence recorded, referral, first hearing or completion), as
+        :func:`workbench.analysis.data_end` reads it; None when there is no receipt.
+    """
+    stages = "recorded_date, referral_date, first_hearing_date, completion_date"
+    last = f"greatest({', '.join(f'max({c})' for c in stages.split(', '))})"
+    row = ws.query(
+        f"SELECT min(first_hearing_date), {last} "  # noqa: S608 - quoted name, constants
+        f"FROM {qualified(JOURNEY_SCHEMA, table)}"
+    )
+    if not row or row[0][0] is None or row[0][1] is None:
+        return None
+    return pd.Timestamp(row[0][0]).date(), pd.Timestamp(row[0][1]).date()
+
+
+def last_complete_period(end: date, freq: str) -> pd.Timestamp:
+    """The first day of the last whole week (Monday to Sunday) or month ending by ``end``."""
+    following = pd.Timestamp(end) + pd.Timedelta(days=1)
+    if freq == "week":
+        return following - pd.Timedelta(days=following.weekday() + 7)
+    return pd.Timestamp(following.year, following.month, 1) - pd.DateOffset(months=1)
+
+
+def fill_grid(
+    frame: pd.DataFrame, span: tuple[date, date], freq: str, keys: bool = False
+) -> pd.DataFrame:
+    """Every (area, court type) series on one grid from the data start to the data end.
+
+    Periods from the period holding ``span[0]`` to the last complete period by ``span[1]`` are
+    kept; periods with no receipts get zero (and a missing cell key); a partial last period is
+    dropped.
+
+    Args:
+        frame: ``area``, ``court_type``, ``period``, ``receipts`` (and ``receipts__key``).
+        span: The receipts data start and the data end (:func:`data_span`).
+        freq: ``week`` or ``month``.
+        keys: Whether ``frame`` carries cell keys.
+
+    Returns:
+        The same columns, one row per series and period of the grid.
+    """
+    first = _align(pd.Series([pd.Timestamp(span[0])]), freq).iloc[0]
+    grid = _period_index(first, last_complete_period(span[1], freq), freq)
+    key = f"receipts{KEY_SUFFIX}"
+    out = []
+    for (area, court), group in frame.groupby(["area", "court_type"], sort=True):
+        data = group.set_index("period").reindex(grid)
+        series = pd.DataFrame(
+            {
+                "area": area,
+                "court_type": court,
+                "period": grid,
+                "receipts": data["receipts"].fillna(0).to_numpy(dtype=float),
+            }
+        )
+        if keys:
+            series[key] = data[key].to_numpy()
+        out.append(series)
+    if not out:
+        return frame.iloc[:0]
+    return pd.concat(out, ignore_index=True)
+
+
 def demand_series(
     ws: Workspace,
     table: str = LINKED,
@@ -823,6 +1147,9 @@ def demand_series(
     keys: bool = False,
 ) -> pd.DataFrame:
     """Court receipts (first hearings) per area, court type and period, ready to forecast.
+
+    Every series runs on one grid (:func:`fill_grid`): from the first receipt in the table to
+    the last complete period by the data end, with zeros where an area had no receipts.
 
     Args:
         ws: The workspace.
@@ -861,6 +1188,9 @@ def demand_series(
         if keys:
             out[key] = (out[key].fillna(0).astype("int64") % KEY_SPACE).where(out["receipts"] > 0)
         out.insert(0, "area", combine)
+    span = data_span(ws, table)
+    if span is not None:
+        out = fill_grid(out, span, freq, keys)
     return out.reset_index(drop=True)
 
 
@@ -905,9 +1235,12 @@ def forecast_demand(
             hint="Build the journeys first (Explore page, or `workbench forecast` builds them).",
         )
     series = demand_series(ws, table, settings.freq, areas, court_types, combine, keys=True)
+    monthly = None
+    if settings.freq == "week":  # for the series too sparse to model weekly
+        monthly = demand_series(ws, table, "month", areas, court_types, combine, keys=True)
     labels = [combine] if combine else list(areas or ())
     expect = [(a, c) for a in labels for c in court_types]
-    return forecast_series_set(series, settings, ws, progress, workers, expect)
+    return forecast_series_set(series, settings, ws, progress, workers, expect, monthly)
 
 
 def forecasts_frame(results: Sequence[SeriesForecast]) -> pd.DataFrame:
