@@ -12,10 +12,19 @@ from workbench import headlines as hl
 
 def test_days_headline_with_change_and_national() -> None:
     text = hl.headline(
-        "Median time from charge to completion", "Kent", "Q3 2026", 182, "days", 168, 190
+        "Median time from charge to completion",
+        "Kent",
+        "Q3 2026",
+        182,
+        "days",
+        168,
+        190,
+        clear=True,
+        base=412,
     )
     assert text == (
-        "Median time from charge to completion in Kent was 182 days in Q3 2026, "
+        "Median time from charge to completion in Kent was 182 days in Q3 2026 (from 412 "
+        "cases), "
         "14 days longer than a year earlier and 8 days shorter than nationally (190 days)."
     )
 
@@ -39,7 +48,48 @@ def test_rate_headline_below_national() -> None:
     ],
 )
 def test_change_wording(current, previous, unit, expected) -> None:
-    assert hl.change_phrase(current, previous, unit) == expected
+    assert hl.change_phrase(current, previous, unit, clear=True) == expected
+
+
+def test_change_without_clear_evidence_has_no_direction() -> None:
+    text = hl.change_phrase(0.075, 0.071, "rate")
+    assert text == "no clear change on a year earlier (7.1%)"
+    assert hl.change_phrase(101, 100, "days") == "no clear change on a year earlier (100 days)"
+    for word in ("up", "down", "rose", "fell", "longer", "shorter"):
+        assert word not in text.split()
+
+
+def test_overlapping_intervals_give_no_clear_change() -> None:
+    # Kent: 16 of 19 convicted (84.2%) against 13 of 17 (76.5%): the intervals overlap.
+    now = {"low": 0.624, "high": 0.945, "numerator": 16, "base": 19}
+    before = {"low": 0.527, "high": 0.904, "numerator": 13, "base": 17}
+    clear = hl.clear_change(now, before, "rate")
+    assert clear is False
+    text = hl.headline("The conviction rate", "Kent", "2024", 16 / 19, "rate", 13 / 17, clear=clear)
+    assert "no clear change" in text and " up " not in text
+
+
+def test_clear_change_needs_separate_intervals_or_a_significant_test() -> None:
+    apart = hl.clear_change({"low": 0.30, "high": 0.40}, {"low": 0.10, "high": 0.20}, "days")
+    assert apart is True
+    touching = hl.clear_change({"low": 100, "high": 150}, {"low": 140, "high": 200}, "days")
+    assert touching is False
+    # 700/10,000 against 800/10,000: intervals nearly touch but the z-test finds a difference.
+    big = hl.clear_change(
+        {"low": 0.065, "high": 0.075, "numerator": 700, "base": 10_000},
+        {"low": 0.0749, "high": 0.0855, "numerator": 800, "base": 10_000},
+        "rate",
+    )
+    assert big is True
+    assert hl.rates_differ(7, 100, 8, 100) is False
+    assert hl.clear_change({}, {}, "rate") is False  # unknown uncertainty: never a direction
+
+
+def test_withheld_value_gives_its_reason() -> None:
+    text = hl.headline(
+        "The charge rate", "Kent", "2025", None, "rate", reason="withheld: fewer than 30 cases"
+    )
+    assert text == "The charge rate in Kent in 2025: withheld: fewer than 30 cases."
 
 
 def test_national_wording() -> None:

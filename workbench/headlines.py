@@ -1,9 +1,14 @@
 """Plain-language headlines generated from measure values.
 
 Each function takes numbers (or a KPI frame from :func:`workbench.analysis.dashboard_kpis`) and
-returns a sentence such as "Median time from offence to completion in Kent was 182 days in Q3
-2026, 14 days longer than a year earlier and 6 days shorter than nationally." Values hidden by
-disclosure control (missing) are reported as "too few cases to report", never guessed.
+returns a sentence such as "Median time from offence to completion at magistrates' courts in Kent
+was 182 days in Q3 2026 (from 412 cases), 14 days longer than a year earlier and 6 days shorter
+than nationally." Values hidden by disclosure control or withheld for a small base (missing) are
+reported as "too few cases to report", never guessed.
+
+A change is described by direction ("up", "down", "longer", "shorter") only when it is larger
+than its uncertainty (``clear``: the two 95% intervals do not overlap, or for rates a
+two-proportion z-test at 95%, see :func:`clear_change`); otherwise it is "no clear change".
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from typing import Any, Literal
 import pandas as pd
 
 Unit = Literal["rate", "days"]
+Z95 = 1.959963984540054
 SUPPRESSED = "too few cases to report"
 
 # Values are compared as shown (rounded); these absorb floating-point error only.
@@ -68,14 +74,76 @@ def _same(a: float, b: float, unit: Unit) -> bool:
     return math.isclose(a, b, abs_tol=RATE_TOLERANCE if unit == "rate" else DAYS_TOLERANCE)
 
 
-def change_phrase(current: Any, previous: Any, unit: Unit, earlier: str = "a year earlier") -> str:
+def intervals_overlap(low: Any, high: Any, other_low: Any, other_high: Any) -> bool | None:
+    """Whether two intervals overlap (None when a bound is missing)."""
+    if any(missing(v) for v in (low, high, other_low, other_high)):
+        return None
+    return float(low) <= float(other_high) and float(other_low) <= float(high)
+
+
+def rates_differ(
+    numerator: Any, base: Any, other_numerator: Any, other_base: Any, z: float = Z95
+) -> bool | None:
+    """A two-proportion z-test (pooled) at 95%: whether two rates differ (None if unknown)."""
+    if any(missing(v) for v in (numerator, base, other_numerator, other_base)):
+        return None
+    k1, n1, k2, n2 = float(numerator), float(base), float(other_numerator), float(other_base)
+    if n1 <= 0 or n2 <= 0:
+        return None
+    pooled = (k1 + k2) / (n1 + n2)
+    spread = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+    if spread == 0:
+        return k1 / n1 != k2 / n2
+    return abs(k1 / n1 - k2 / n2) / spread > z
+
+
+def clear_change(current: dict[str, Any], previous: dict[str, Any], unit: Unit) -> bool:
+    """Whether a change is larger than its uncertainty.
+
+    Args:
+        current: ``low`` and ``high`` (the 95% interval) and, for rates, ``numerator`` and
+            ``base``.
+        previous: The same for the earlier value.
+        unit: ``rate`` or ``days``.
+
+    Returns:
+        True when the intervals do not overlap, or (rates) a two-proportion z-test finds a
+        difference at 95%; False otherwise, including when the uncertainty is unknown.
+    """
+    overlap = intervals_overlap(
+        current.get("low"), current.get("high"), previous.get("low"), previous.get("high")
+    )
+    if overlap is False:
+        return True
+    if unit == "rate":
+        differ = rates_differ(
+            current.get("numerator"),
+            current.get("base"),
+            previous.get("numerator"),
+            previous.get("base"),
+        )
+        return bool(differ)
+    return False
+
+
+def change_phrase(
+    current: Any,
+    previous: Any,
+    unit: Unit,
+    earlier: str = "a year earlier",
+    clear: bool = False,
+) -> str:
     """How a value moved: ``"14 days longer than a year earlier"``, ``"up 0.4 percentage points
-    on a year earlier"``, ``"unchanged from a year earlier"``; empty when either is missing."""
+    on a year earlier"``, ``"unchanged from a year earlier"``, or ``"no clear change on a year
+    earlier (7.4%)"`` when the change is not ``clear`` (see :func:`clear_change`); empty when
+    either value is missing."""
     if missing(current) or missing(previous):
         return ""
     current, previous = _shown(current, unit), _shown(previous, unit)
     if _same(current, previous, unit):
         return f"unchanged from {earlier}" if unit == "rate" else f"the same as {earlier}"
+    if not clear:
+        return f"no clear change on {earlier} ({format_value(previous, unit)})"
     diff = current - previous
     if unit == "rate":
         points = abs(diff) * 100
@@ -109,6 +177,9 @@ def headline(
     unit: Unit,
     previous: Any = None,
     national: Any = None,
+    clear: bool = False,
+    base: Any = None,
+    reason: str | None = None,
 ) -> str:
     """One sentence about one measure in one area and period.
 
@@ -120,15 +191,21 @@ def headline(
         unit: ``rate`` or ``days``.
         previous: The value a year earlier, if known.
         national: The national value for the same period, if known.
+        clear: Whether the change on ``previous`` is larger than its uncertainty.
+        base: The cases the value is computed from (shown as "from N cases").
+        reason: Why a missing value is not shown (default: too few cases to report).
 
     Returns:
         The sentence, ending in a full stop.
     """
     if missing(value):
-        return f"{subject} in {area} in {period_label}: {SUPPRESSED}."
+        return f"{subject} in {area} in {period_label}: {reason or SUPPRESSED}."
     parts = [
         p
-        for p in (change_phrase(value, previous, unit), national_phrase(value, national, unit))
+        for p in (
+            change_phrase(value, previous, unit, clear=clear),
+            national_phrase(value, national, unit),
+        )
         if p
     ]
     tail = ""
@@ -136,7 +213,8 @@ def headline(
         tail = f", {parts[0]} and {parts[1]}"
     elif parts:
         tail = f", {parts[0]}"
-    return f"{subject} in {area} was {format_value(value, unit)} in {period_label}{tail}."
+    cases = "" if missing(base) else f" (from {plural(float(base), 'case')})"
+    return f"{subject} in {area} was {format_value(value, unit)} in {period_label}{cases}{tail}."
 
 
 def headlines_from_kpis(kpis: pd.DataFrame) -> list[str]:
@@ -144,7 +222,9 @@ def headlines_from_kpis(kpis: pd.DataFrame) -> list[str]:
 
     Args:
         kpis: Columns ``subject``, ``area``, ``period_label``, ``value``, ``unit``,
-            ``previous`` and ``national`` (as from :func:`workbench.analysis.dashboard_kpis`).
+            ``previous`` and ``national``, and optionally ``clear`` (the change is larger than
+            its uncertainty), ``base`` and ``reason`` (why a value is withheld), as from
+            :func:`workbench.analysis.dashboard_kpis`.
 
     Returns:
         The sentences, in the frame's order.
@@ -158,6 +238,9 @@ def headlines_from_kpis(kpis: pd.DataFrame) -> list[str]:
             r["unit"],
             r.get("previous"),
             r.get("national"),
+            clear=bool(r.get("clear")) if not missing(r.get("clear")) else False,
+            base=r.get("base"),
+            reason=None if missing(r.get("reason")) or not r.get("reason") else r["reason"],
         )
         for r in kpis.to_dict("records")
     ]
