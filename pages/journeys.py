@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from linkage.sensitivity import linkage_sensitivity
+from linkage.sensitivity import largest_area_gaps, linkage_sensitivity
 from workbench import analysis as an
 from workbench.journeys import build_journeys
 from workbench.ui.analysis_widgets import frame_downloads, journey_gate, leader_view
@@ -44,7 +44,8 @@ with user_errors():
     right.dataframe(rules, hide_index=True, width="stretch", key="journeys_rules")
     right.caption(
         "urn: same case reference; urn_fuzzy: one character apart, same person; "
-        "person_dates: same person, dates in order and close enough."
+        "person_dates: same person and area, dates in order and close enough, no other "
+        "candidate (ambiguous records stay unjoined)."
     )
     with right:
         frame_downloads(
@@ -53,19 +54,27 @@ with user_errors():
 
     st.subheader("Linkage sensitivity")
     st.write(
-        "The headline measures recomputed from clusters at a lower and a higher threshold, and "
-        "from the true links where the sample's truth files are loaded."
+        "The headline measures and the steps that depend on the record joins (first hearing of "
+        "charged, completed of first hearing) recomputed from clusters at a lower and a higher "
+        "threshold, and from the true links where the sample's truth files are loaded."
     )
     if st.button("Compute the sensitivity", key="journeys_sensitivity"):
         with st.spinner("Re-clustering and rebuilding the journeys at two more thresholds…"):
-            st.session_state["journeys_sensitivity_table"] = an.sensitivity_table(
-                linkage_sensitivity(ws)
-            )
+            frame = linkage_sensitivity(ws)
+            st.session_state["journeys_sensitivity_table"] = an.sensitivity_table(frame)
+            st.session_state["journeys_area_gaps"] = an.area_gap_table(largest_area_gaps(frame))
     table = st.session_state.get("journeys_sensitivity_table")
     if table is not None:
         st.dataframe(table, hide_index=True, width="stretch", key="journeys_sensitivity_view")
         frame_downloads(
             table, "Linkage sensitivity", "journeys_sensitivity", "linkage_sensitivity.csv"
+        )
+    gaps = st.session_state.get("journeys_area_gaps")
+    if gaps is not None and not gaps.empty:
+        st.markdown("**Largest gap to the truth per area** (charge rate and the join steps)")
+        st.dataframe(gaps, hide_index=True, width="stretch", key="journeys_area_gaps_view")
+        frame_downloads(
+            gaps, "Largest gap to the truth per area", "journeys_area_gaps", "area_gaps.csv"
         )
 
 with st.expander("Definitions"):
@@ -77,5 +86,7 @@ with st.expander("Definitions"):
   strongest rule available, then the closest dates; each record joins at most one other.
 - **Sensitivity**: *lower* and *higher* are thresholds halfway between the active one and 0.5
   and 0.999; *truth* uses the true links. Large differences mean the measure depends on linkage.
+  The per-area table shows, for each area, the charge rate or join step furthest from the truth;
+  small bases make large gaps likely.
 """
     )

@@ -9,6 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from linkage.sensitivity import largest_area_gaps
+from workbench import analysis as an
 from workbench import journeys as jn
 from workbench.workspace import Workspace
 
@@ -213,3 +215,50 @@ def test_join_accuracy_of_built_journeys_has_no_wrong_joins(ws: Workspace) -> No
     acc = jn.join_accuracy(ws).set_index(["join", "rule"])
     assert acc["wrong"].sum() == 0
     assert acc.loc[("cps", "all"), "joins"] == 2  # C-ONE on dates, C-SOLO by URN
+
+
+def test_sensitivity_table_shows_join_steps_and_largest_area_gap() -> None:
+    rows = []
+    values = {  # (measure, area) -> (active, truth)
+        ("charge_rate", "all"): (0.07, 0.07),
+        ("first_hearing_of_charged", "all"): (0.80, 0.82),
+        ("completed_of_first_hearing", "all"): (0.90, 0.90),
+        ("charge_rate", "Kent"): (0.07, 0.07),
+        ("first_hearing_of_charged", "Kent"): (0.70, 0.80),
+        ("completed_of_first_hearing", "Kent"): (0.90, 0.88),
+        ("charge_rate", "Dorset"): (0.08, 0.05),
+        ("first_hearing_of_charged", "Dorset"): (0.80, 0.81),
+        ("completed_of_first_hearing", "Dorset"): (0.90, 0.90),
+    }
+    for (measure, area), pair in values.items():
+        for scenario, value in zip(("active", "truth"), pair, strict=True):
+            rows.append(
+                {
+                    "measure": measure,
+                    "court_type": "all",
+                    "lcjb_area": area,
+                    "scenario": scenario,
+                    "value": value,
+                    "base": 100,
+                }
+            )
+    frame = pd.DataFrame(rows)
+    shown = an.sensitivity_table(frame)
+    assert shown["Measure"].tolist() == [
+        "Charge rate",
+        "First hearing of charged",
+        "Completed of first hearing",
+    ]
+    assert shown.set_index("Measure").loc["First hearing of charged", "truth"] == "82.0%"
+    gaps = largest_area_gaps(frame)
+    assert gaps["lcjb_area"].tolist() == ["Kent", "Dorset"]
+    assert gaps["measure"].tolist() == ["first_hearing_of_charged", "charge_rate"]
+    assert gaps["gap_points"].round(1).tolist() == [-10.0, 3.0]
+    readable = an.area_gap_table(gaps)
+    assert readable.iloc[0].to_dict() == {
+        "Area": "Kent",
+        "Measure": "First hearing of charged",
+        "Linked": "70.0% of 100",
+        "Truth": "80.0% of 100",
+        "Gap (points)": -10.0,
+    }

@@ -9,8 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from linkage.sensitivity import linkage_sensitivity
+from linkage.sensitivity import JOIN_DEPENDENT, largest_area_gaps, linkage_sensitivity
 from linkage.workflow import recluster, suggest_for_datasets, train_and_save
+from workbench import analysis as an
 from workbench import journeys as jn
 from workbench.datasets import SAMPLE_DIR, load_sample
 from workbench.errors import JourneyError
@@ -102,6 +103,14 @@ def test_linked_pairs_agree_with_truth(ws: Workspace) -> None:
     assert cps > 0.98 and court > 0.97, f"CPS joins right {cps:.2%}, court joins {court:.2%}"
 
 
+def test_person_dates_joins_are_rarely_wrong_with_a_trained_model(ws: Workspace) -> None:
+    acc = jn.join_accuracy(ws).set_index(["join", "rule"])
+    for join in ("cps", "court"):
+        dates = acc.loc[(join, "person_dates")]
+        assert dates["joins"] == 0 or dates["share_wrong"] <= 0.03, (join, dates.to_dict())
+        assert acc.loc[(join, "all"), "share_wrong"] <= 0.02, (join, acc.loc[(join, "all")])
+
+
 def test_attrition_and_timeliness_agree_with_truth(ws: Workspace) -> None:
     linked = attrition_funnel(ws, jn.LINKED).set_index("stage")["rate_of_recorded"]
     truth = attrition_funnel(ws, jn.TRUTH).set_index("stage")["rate_of_recorded"]
@@ -125,8 +134,16 @@ def test_sensitivity_leaves_active_journeys_alone(ws: Workspace) -> None:
     table = linkage_sensitivity(ws, lower=0.5, higher=0.99)
     assert set(table["scenario"]) == {"active", "lower", "higher", "truth"}
     assert set(table["measure"]) >= {"charge_rate", "conviction_rate", "victim_not_support_share"}
+    national = table[table["lcjb_area"] == "all"]
+    assert set(national["measure"]) >= {"first_hearing_of_charged", "completed_of_first_hearing"}
     active = table[table["scenario"] == "active"]
-    assert (active["difference"] == 0).all()
+    assert (active["difference"].dropna() == 0).all()
+    shown = an.sensitivity_table(table)
+    assert {"First hearing of charged", "Completed of first hearing"} <= set(shown["Measure"])
+    gaps = largest_area_gaps(table)
+    assert set(gaps["lcjb_area"]) == set(AREAS)  # one row per area, each with its worst measure
+    assert set(gaps["measure"]) <= set(JOIN_DEPENDENT)
+    assert gaps["gap_points"].abs().is_monotonic_decreasing
     assert ws.query("SELECT built_at FROM wb.journey_builds WHERE name = 'linked'") == before
     schemas = ws.query(
         "SELECT table_name FROM information_schema.tables "
