@@ -53,9 +53,11 @@ def activate_truth_model(ws: Workspace, threshold: float = 0.9) -> None:
         )
 
 
-def make_journey_workspace(root: Path, build: bool = True, model: bool = True) -> Path:
+def make_journey_workspace(
+    root: Path, build: bool = True, model: bool = True, areas: tuple[str, ...] = AREAS
+) -> Path:
     """A workspace file under ``root`` with the subset loaded, a model and (optionally) journeys."""
-    sample = write_sample_subset(root / "sample")
+    sample = write_sample_subset(root / "sample", areas)
     path = root / "workspace.duckdb"
     with Workspace(path) as ws:
         load_sample(ws, sample_dir=sample)

@@ -1,22 +1,7 @@
-"""Differencing attacks on what a leader sees: no hidden count can be worked out exactly.
-
-Each attack reads only outputs a leader can reach, through the functions the Attrition,
-Timeliness, LCJB dashboard and Demand pages call with disclosure control on, and combines them
-the way an attacker would: a total minus the total of every group but one, a funnel step minus
-the next against the reasons for leaving, the periods against their total, a rate times its
-base, and the seasonal baseline against the history it repeats. The truth is the same views
-without disclosure control.
-
-An attacker who knows the method knows that each adjusted count is within :func:`max_noise` of
-the true one and that a hidden count is between 1 and 9; a recovery is *certain* when only one
-value fits. The tests also count how often the plain difference happens to equal the truth: with
-the counts exact (no perturbation), that is every time, which a control test checks.
-"""
+"""Differencing attacks on a leader's outputs find no hidden count (workbench.disclosure_audit)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
 from dataclasses import replace as dc_replace
 
 import pandas as pd
@@ -26,47 +11,16 @@ from tests.journey_workspace import AREAS, make_journey_workspace
 from workbench import analysis as an
 from workbench import disclosure as sdc
 from workbench import forecast as fc
-from workbench import measures as m
+from workbench.disclosure_audit import (
+    THRESHOLD,
+    Tally,
+    baseline_vs_history,
+    complements,
+    funnel_vs_reasons,
+    periods_vs_total,
+    rate_times_base,
+)
 from workbench.workspace import Workspace
-
-THRESHOLD = sdc.DEFAULT_THRESHOLD
-
-
-@dataclass
-class Tally:
-    """Attempts on hidden counts, certain recoveries and lucky guesses of one attack."""
-
-    name: str
-    attempts: int = 0
-    certain: int = 0
-    hits: int = 0
-    examples: list[str] = field(default_factory=list)
-
-    def attempt(self, truth: int, terms: Iterable[tuple[int, object]], perturbed: bool) -> None:
-        """Work out a hidden count (1 to 9) from signed shown values, as an attacker would."""
-        values = list(terms)
-        if any(v is None or pd.isna(v) for _sign, v in values):
-            return  # a term the attacker needs is itself hidden
-        estimate = sum(sign * float(v) for sign, v in values)
-        slack = sdc.max_noise() * len(values) if perturbed else 0
-        feasible = [
-            x for x in range(1, THRESHOLD) if estimate - slack - 0.5 <= x <= estimate + slack + 0.5
-        ]
-        self.attempts += 1
-        if feasible == [truth]:
-            self.certain += 1
-            self.examples.append(f"{truth} from {values}")
-        if round(estimate) == truth:
-            self.hits += 1
-
-    @property
-    def hit_rate(self) -> float:
-        """Share of attempts whose plain estimate equals the hidden count."""
-        return self.hits / self.attempts if self.attempts else 0.0
-
-
-def _perturbed(note: str | None) -> bool:
-    return bool(note) and "adjusted" in note
 
 
 @pytest.fixture(scope="module")
@@ -82,184 +36,11 @@ def _cases(view: an.View, stage: str) -> object:
     return row["cases"].iloc[0] if len(row) else 0
 
 
-def _complements(ws: Workspace, areas: tuple[str, ...] = AREAS) -> Tally:
-    """A group's funnel as the funnel of all groups minus the funnel of all the others."""
-    tally = Tally("complements across filters")
-    options = an.filter_options(ws, None)
-    for area in areas:
-        everything = an.funnel_view(ws, an.scoped_filter([area]), protect=True)
-        perturbed = _perturbed(everything.note)
-        for field_name, values in (
-            ("offence_groups", options["offence_groups"]),
-            ("court_types", options["court_types"]),
-        ):
-            for value in values:
-                others = [v for v in values if v != value]
-                rest = an.funnel_view(
-                    ws, an.scoped_filter([area], **{field_name: others}), protect=True
-                )
-                truth = an.funnel_view(
-                    ws, an.scoped_filter([area], **{field_name: [value]}), protect=False
-                )
-                if field_name == "court_types":
-                    # "all court types" also counts cases that never reached court: compare
-                    # the court steps only
-                    stages = ["first_hearing", "completed", "convicted"]
-                else:
-                    stages = [s for s, _l, _c in m.FUNNEL_STEPS]
-                for stage in stages:
-                    true = int(_cases(truth, stage))
-                    if 0 < true < THRESHOLD:
-                        tally.attempt(
-                            true,
-                            [(1, _cases(everything, stage)), (-1, _cases(rest, stage))],
-                            perturbed,
-                        )
-        victim = an.funnel_view(ws, an.scoped_filter([area], victim_based=True), protect=True)
-        truth = an.funnel_view(ws, an.scoped_filter([area], victim_based=False), protect=False)
-        unknown = an.funnel_view(ws, an.scoped_filter([area]), protect=False)
-        known = an.funnel_view(ws, an.scoped_filter([area], victim_based=True), protect=False)
-        for stage, _label, _cond in m.FUNNEL_STEPS:
-            true = int(_cases(truth, stage))
-            exact_rest = int(_cases(unknown, stage)) - int(_cases(known, stage))
-            if 0 < true < THRESHOLD and exact_rest == true:
-                tally.attempt(
-                    true, [(1, _cases(everything, stage)), (-1, _cases(victim, stage))], perturbed
-                )
-    return tally
-
-
-def _reason(view: an.View, reason: str) -> object:
-    row = view.data[view.data["reason"] == reason]
-    return row["cases"].iloc[0] if len(row) else None
-
-
-def _funnel_vs_reasons(ws: Workspace) -> Tally:
-    """Reasons for leaving worked out from the gaps between funnel steps and other reasons."""
-    tally = Tally("funnel steps against reasons")
-    options = an.filter_options(ws, None)
-    filters = [an.scoped_filter([a]) for a in AREAS]
-    filters += [
-        an.scoped_filter([a], offence_groups=[g]) for a in AREAS for g in options["offence_groups"]
-    ]
-    for where in filters:
-        funnel = an.funnel_view(ws, where, protect=True)
-        reasons = an.reasons_view(ws, where, protect=True)
-        truth = an.reasons_view(ws, where, protect=False).data
-        perturbed = _perturbed(funnel.note)
-        gaps = {
-            "charged, not yet at court": ("charged", "first_hearing"),
-            "case outstanding at court": ("first_hearing", "completed"),
-        }
-        for reason, (upper, lower) in gaps.items():
-            true = _reason(an.View(truth, truth, None), reason)
-            if true is not None and 0 < int(true) < THRESHOLD:
-                tally.attempt(
-                    int(true), [(1, _cases(funnel, upper)), (-1, _cases(funnel, lower))], perturbed
-                )
-        # before charge: recorded - charged - every other reason for leaving before charge
-        before = truth[truth["left_at"] == "before charge"]
-        shown = reasons.data[reasons.data["left_at"] == "before charge"]
-        for _i, row in before.iterrows():
-            if 0 < int(row["cases"]) < THRESHOLD:
-                others = shown[shown["reason"] != row["reason"]]["cases"].tolist()
-                terms = [(1, _cases(funnel, "recorded")), (-1, _cases(funnel, "charged"))]
-                terms += [(-1, v) for v in others]
-                tally.attempt(int(row["cases"]), terms, perturbed)
-    return tally
-
-
-def _periods_vs_total(ws: Workspace) -> Tally:
-    """A period's recorded crimes as the total over the span minus the other periods."""
-    tally = Tally("periods against their total")
-    options = an.filter_options(ws, None)
-    for period, offset in (("year", pd.offsets.YearEnd(0)),):
-        end = an.latest_complete_period(an.data_end(ws), period)
-        for area in AREAS:
-            for group in [None, *options["offence_groups"]]:
-                groups = [group] if group else []
-                where = an.scoped_filter([area], offence_groups=groups)
-                trend = an.trend_view(ws, where, "charge_rate", period, protect=True, label=area)
-                truth = an.trend_view(ws, where, "charge_rate", period, protect=False, label=area)
-                mine = trend.data[trend.data["series"] == area].set_index("period")
-                true = truth.data[truth.data["series"] == area].set_index("period")
-                if mine.empty:
-                    continue
-                span = m.JourneyFilter(
-                    areas=(area,),
-                    offence_groups=tuple(groups),
-                    start=mine.index.min().date(),
-                    end=(end + offset).date(),
-                )
-                total = _cases(an.funnel_view(ws, span, protect=True), "recorded")
-                for when, row in true.iterrows():
-                    if 0 < int(row["base"]) < THRESHOLD:
-                        others = mine.drop(index=when)["base"].tolist()
-                        tally.attempt(
-                            int(row["base"]),
-                            [(1, total), *((-1, v) for v in others)],
-                            _perturbed(trend.note),
-                        )
-    return tally
-
-
-def _rate_times_base(ws: Workspace) -> tuple[Tally, int]:
-    """A rate's numerator as the rate times its base; also counts rates shown on small ones."""
-    tally = Tally("rate times base")
-    shown_small = 0
-    for area in AREAS:
-        where = an.scoped_filter([area])
-        for measure in ("charge_rate", "conviction_rate", "victim_not_support_share"):
-            trend = an.trend_view(ws, where, measure, "quarter", protect=True, label=area)
-            series = an.measure_series(ws, where, "quarter", [measure])
-            true = series.set_index("period")
-            mine = trend.data[trend.data["series"] == area].set_index("period")
-            for period, row in true.iterrows():
-                numerator = int(row["numerator"])
-                if period not in mine.index or not 0 < numerator < THRESHOLD:
-                    continue
-                value, base = mine.loc[period, "value"], mine.loc[period, "base"]
-                if not pd.isna(value):
-                    shown_small += 1
-                tally.attempt(
-                    numerator, [(1, None if pd.isna(value) else float(value) * float(base))], True
-                )
-    return tally, shown_small
-
-
-def _baseline_vs_history(ws: Workspace) -> Tally:
-    """A hidden week of history read back from the seasonal naive baseline a season later."""
-    tally = Tally("baseline against history")
-    settings = fc.ForecastSettings(freq="month", horizon=6, folds=2)
-    for area in AREAS:
-        for result in fc.forecast_demand(ws, [area], fc.COURT_TYPES, settings, workers=1):
-            if not result.ok:
-                continue
-            shown = fc.protect_series(result)
-            season = settings.season
-            history = result.history.reset_index(drop=True)
-            rows = pd.concat(
-                [
-                    shown.backtest[["period", "baseline"]],
-                    shown.forecast[["period", "baseline"]],
-                ]
-            )
-            baseline = rows.drop_duplicates("period").set_index("period")["baseline"]
-            for i, row in history.iterrows():
-                true = row["receipts"]
-                if pd.isna(true) or not 0 < int(true) < THRESHOLD:
-                    continue
-                later = history["period"].iloc[i] + pd.DateOffset(months=season)
-                if later in baseline.index:
-                    tally.attempt(int(true), [(1, baseline.loc[later])], True)
-    return tally
-
-
 def test_no_hidden_count_is_recovered_by_differencing(attack_ws: Workspace) -> None:
     tallies = [
-        _complements(attack_ws),
-        _funnel_vs_reasons(attack_ws),
-        _periods_vs_total(attack_ws),
+        complements(attack_ws, AREAS),
+        funnel_vs_reasons(attack_ws, AREAS),
+        periods_vs_total(attack_ws, AREAS),
     ]
     for tally in tallies:
         print(
@@ -275,14 +56,14 @@ def test_no_hidden_count_is_recovered_by_differencing(attack_ws: Workspace) -> N
 
 
 def test_rates_on_small_numerators_are_hidden(attack_ws: Workspace) -> None:
-    tally, shown_small = _rate_times_base(attack_ws)
+    tally, shown_small = rate_times_base(attack_ws, AREAS)
     print(f"{tally.name}: {shown_small} rates shown on a numerator under {THRESHOLD}")
     assert shown_small == 0
     assert tally.certain == 0 and tally.hits == 0
 
 
 def test_baseline_never_repeats_a_hidden_count(attack_ws: Workspace) -> None:
-    tally = _baseline_vs_history(attack_ws)
+    tally = baseline_vs_history(attack_ws, AREAS)
     print(f"{tally.name}: {tally.attempts} hidden months read back from the baseline")
     assert tally.attempts == 0 and tally.certain == 0
 
@@ -292,7 +73,7 @@ def test_exact_counts_would_be_recovered(
 ) -> None:
     """Control: with the adjustment switched off, the same attack recovers hidden counts."""
     monkeypatch.setattr(sdc, "cell_noise", lambda keys: [0] * len(keys))
-    tally = _complements(attack_ws, AREAS[:1])
+    tally = complements(attack_ws, AREAS[:1])
     assert tally.attempts > 10 and tally.hit_rate == 1.0
     # an attacker who knows the counts are exact is certain of every one
     exact = Tally("exact", **{})
