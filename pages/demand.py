@@ -12,6 +12,7 @@ from workbench.forecast import (
     demand_table,
     forecast_selection,
     metrics_frame,
+    scenario_forecast,
 )
 from workbench.ui.context import allowed_areas, user_errors, workspace
 from workbench.ui.demand_widgets import (
@@ -26,8 +27,10 @@ from workbench.ui.login import acting_user
 st.title("Demand forecasts")
 st.caption(
     "Court receipts (first hearings) forecast with Prophet: yearly seasonality, England and "
-    "Wales bank holidays, spring 2020 left out of fitting. Accuracy comes from rolling-origin "
-    "backtests against the seasonal naive baseline (the same period a year earlier)."
+    "Wales bank holidays, spring 2020 left out of fitting, from the first receipt to the data "
+    "end. Accuracy comes from rolling-origin backtests against the seasonal naive baseline (the "
+    "same period a year earlier); intervals are calibrated on those backtests. Series too "
+    "sparse to model weekly are forecast monthly."
 )
 ws = workspace()
 table = demand_table(ws)
@@ -109,15 +112,14 @@ if st.button("Forecast every area", key="demand_all", icon=":material/public:"):
         table_menu(everywhere, "Forecast accuracy in every area", "demand_all_metrics", version)
 
 st.subheader("Scenarios")
-usable = [r for r in results if r.ok]
-if not usable:
+target, covered = None, None
+with user_errors():
+    if results:
+        target, covered = scenario_forecast(ws, results, selection, court, settings, allowed, table)
+if target is None:
     st.info("Scenarios need a forecast: pick an area with one above.", icon=":material/info:")
 else:
-    target = usable[0]
-    areas = [a for a in selection if a != NATIONAL]
-    st.caption(f"What if, for {target.area} ({target.court_type})?")
-    scenario_panel(
-        ws, acting_user(), target, table, areas if target.area not in areas else [target.area]
-    )
+    st.caption(f"What if, for {target.area} ({target.court_type})? It covers every area picked.")
+    scenario_panel(ws, acting_user(), target, table, covered or [])
 st.subheader("Saved scenarios")
 compare_panel(ws, acting_user())

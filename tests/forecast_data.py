@@ -58,3 +58,35 @@ def write_demand_journeys(
     frame["start_date"] = frame["charge_date"]
     frame.loc[frame["completion_date"] > days[-1], "completion_date"] = pd.NaT
     write_journeys(ws, frame, TRUTH)
+
+
+def court_receipts_series(
+    weeks: int = 300,
+    level: float = 120.0,
+    dispersion: float = 0.12,
+    start: str = "2019-01-07",
+    seed: int = 11,
+) -> pd.DataFrame:
+    """Weekly receipts shaped like a large area's: season, August and bank-holiday dips, trend.
+
+    Counts are Poisson around a mean that itself wanders week to week (a gamma factor with
+    coefficient of variation ``dispersion``), as real listings do, so the noise is wider than
+    Poisson and a model's own intervals tend to be too narrow.
+    """
+    from workbench.forecast import bank_holidays
+
+    rng = np.random.default_rng(seed)
+    periods = pd.date_range(start, periods=weeks, freq="W-MON")
+    t = np.arange(weeks)
+    season = 1 + 0.08 * np.sin(2 * np.pi * t / 52.18) - 0.15 * (periods.month == 8)
+    mean = level * season * (1 - 0.15 * bank_holidays(periods, "week")) * (1 + 0.0008 * t)
+    shape = 1 / dispersion**2
+    wander = rng.gamma(shape, 1 / shape, weeks)
+    return pd.DataFrame({"period": periods, "receipts": rng.poisson(mean * wander).astype(float)})
+
+
+def sparse_series(weeks: int = 170, rate: float = 0.6, seed: int = 5) -> pd.DataFrame:
+    """Weekly receipts of a small Crown Court centre: mostly zero weeks."""
+    rng = np.random.default_rng(seed)
+    periods = pd.date_range("2021-01-04", periods=weeks, freq="W-MON")
+    return pd.DataFrame({"period": periods, "receipts": rng.poisson(rate, weeks).astype(float)})

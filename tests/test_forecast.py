@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from tests.forecast_data import seasonal_series, write_demand_journeys
+from tests.forecast_data import (
+    court_receipts_series,
+    seasonal_series,
+    sparse_series,
+    write_demand_journeys,
+)
 from workbench import forecast as fc
 from workbench.auth import User
 from workbench.errors import ForecastError
 from workbench.forecast import ForecastSettings, SeriesForecast
+from workbench.journeys import TRUTH, write_journeys
 from workbench.scenarios import (
     CourtState,
     Scenario,
+    charge_to_hearing_days,
     compare_scenarios,
     court_state,
     delete_scenario,
@@ -390,3 +398,132 @@ def test_a_dead_worker_does_not_lose_the_forecasts(monkeypatch) -> None:
     results = fc.forecast_series_set(series, settings, workers=2)
     assert [r.area for r in results] == ["A1", "A2"]
     assert all(r.forecast is not None and len(r.forecast) for r in results)
+
+
+# ------------------------------------------------------------------------------ honesty rules
+@pytest.fixture(scope="module")
+def dense_result() -> SeriesForecast:
+    """A large area's weekly receipts (wider than Poisson), six 13-week backtest blocks."""
+    settings = ForecastSettings(freq="week", horizon=13, folds=6, uncertainty_samples=200)
+    return fc.forecast_one(court_receipts_series(weeks=300, seed=13), settings, "Big", "Crown")
+
+
+def test_calibrated_intervals_cover_about_80_percent_of_backtest_actuals(dense_result) -> None:
+    result = dense_result
+    assert result.settings.freq == "week" and result.freq_reason is None
+    assert result.folds == 6
+    assert result.raw_coverage < result.coverage  # Prophet's own intervals are too narrow
+    assert 0.75 <= result.coverage <= 0.85
+    assert result.interval_scale > 1
+    bt = result.backtest
+    assert (bt["upper"] - bt["lower"] >= bt["upper_raw"] - bt["lower_raw"] - 1e-9).all()
+    assert f"{result.raw_coverage:.0%} before calibration" in result.verdict
+    assert result.metrics_row()["raw_coverage"] == result.raw_coverage
+
+
+def test_interval_scale_is_the_conformal_quantile() -> None:
+    forecast = np.full(9, 10.0)
+    actual = np.array([10.0, 11, 9, 12, 8, 13, 7, 14, 20])  # scores 0, .5 .. 2, 5 with ±2
+    scale = fc.interval_scale(actual, forecast, forecast - 2, forecast + 2, 0.8)
+    assert scale == pytest.approx(2.0)  # ceil(10 × 0.8) = 8: the 8th smallest of 9 scores
+    widened = fc.widen(pd.DataFrame({"forecast": [10.0], "lower": [8.0], "upper": [11.0]}), 2)
+    assert widened.loc[0, "lower"] == 6 and widened.loc[0, "upper"] == 12
+
+
+def test_no_tick_when_coverage_is_badly_off(dense_result) -> None:
+    off = replace(dense_result, coverage=0.62, mase=0.5, baseline_mase=1.0)
+    assert off.beats_baseline and off.coverage_ok is False and not off.trustworthy
+    assert "do not rely on the intervals" in off.verdict
+    assert "The model beats the baseline." not in off.verdict
+    good = replace(off, coverage=0.8)
+    assert good.trustworthy and good.verdict.endswith("The model beats the baseline.")
+
+
+def test_sparse_weekly_series_is_forecast_monthly() -> None:
+    settings = ForecastSettings(freq="week", horizon=13, folds=1, uncertainty_samples=50)
+    assert fc.sparse_reason(court_receipts_series(weeks=60), "Big", "Crown") is None
+    result = fc.forecast_one(sparse_series(), settings, "Kent", "Crown")
+    assert result.ok and result.settings.freq == "month" and result.settings.horizon == 3
+    assert result.freq_reason.startswith("Kent Crown is too sparse to model weekly")
+    assert "forecast monthly" in result.freq_reason and result.freq_reason in result.verdict
+    assert len(result.forecast) == 3
+    assert result.history["period"].dt.day.eq(1).all()
+    assert result.metrics_row()["freq"] == "month"
+
+
+def _journeys(ws, rows: list[tuple[str, str, str]], extra_completion: str | None = None) -> None:
+    """Journeys with first hearings on the given days (area, court, date)."""
+    frame = pd.DataFrame(rows, columns=["lcjb_area", "court_type", "first_hearing_date"])
+    frame["first_hearing_date"] = pd.to_datetime(frame["first_hearing_date"])
+    frame["charge_date"] = frame["first_hearing_date"] - pd.Timedelta(days=20)
+    frame["completion_date"] = pd.NaT
+    if extra_completion:
+        frame.loc[0, "completion_date"] = pd.Timestamp(extra_completion)
+    frame["journey_id"] = [f"j{i}" for i in range(len(frame))]
+    frame["start_date"] = frame["charge_date"]
+    write_journeys(ws, frame, TRUTH)
+
+
+def test_series_run_from_the_data_start_to_the_data_end_with_zeros(ws) -> None:
+    rows = [("Surrey", "Crown", "2021-01-06"), ("Kent", "Crown", "2021-03-03")]
+    rows += [("Kent", "Crown", "2021-06-02"), ("Surrey", "Crown", "2021-09-01")]
+    # The data ends on Wednesday 3 November 2021 (a completion): the last whole week is 25 Oct.
+    _journeys(ws, rows, extra_completion="2021-11-03")
+    assert fc.data_span(ws, TRUTH) == (date(2021, 1, 6), date(2021, 11, 3))
+    kent = fc.demand_series(ws, TRUTH, "week", ["Kent"], ["Crown"])
+    assert kent["period"].iloc[0] == pd.Timestamp("2021-01-04")  # the data's start, not Kent's
+    assert kent["period"].iloc[-1] == pd.Timestamp("2021-10-25")
+    assert kent["receipts"].sum() == 2 and kent["period"].diff().dropna().eq("7D").all()
+    assert (kent.loc[kent["period"] > "2021-06-02", "receipts"] == 0).all()
+    months = fc.demand_series(ws, TRUTH, "month", ["Kent"], ["Crown"])
+    assert months["period"].iloc[-1] == pd.Timestamp("2021-10-01")
+    alone = fc.demand_series(ws, TRUTH, "week", ["Kent"], ["Crown"])
+    both = fc.demand_series(ws, TRUTH, "week", None, ["Crown"])
+    pd.testing.assert_frame_equal(alone, both[both["area"] == "Kent"].reset_index(drop=True))
+
+
+def test_single_area_forecast_starts_at_the_data_end_and_matches_all_areas(ws) -> None:
+    write_demand_journeys(ws, areas=("Kent", "Surrey"), weeks=170)
+    end = fc.data_span(ws, TRUTH)[1]
+    settings = ForecastSettings(freq="week", horizon=2, folds=1, uncertainty_samples=50)
+    [alone] = fc.forecast_demand(ws, ["Kent"], ["magistrates"], settings, workers=1)
+    assert alone.ok and alone.freq_reason is None
+    first = pd.Timestamp(alone.forecast["period"].iloc[0])
+    assert abs(first - pd.Timestamp(end)) <= pd.Timedelta(days=7)
+    fc.clear_cache(ws)
+    every = fc.forecast_demand(ws, None, ["magistrates"], settings, workers=2)
+    [together] = [r for r in every if r.area == "Kent"]
+    assert not together.cached
+    pd.testing.assert_frame_equal(alone.history, together.history)
+    assert together.mase == pytest.approx(alone.mase)
+    assert together.coverage == alone.coverage and together.verdict == alone.verdict
+
+
+def test_scenario_change_reaches_receipts_after_the_charge_to_hearing_lag(demand_ws) -> None:
+    assert charge_to_hearing_days(demand_ws, TRUTH, ["Kent"], "Crown") == 20
+    assert charge_to_hearing_days(demand_ws, TRUTH, ["Dorset"], "Crown") is None
+    forecast = _flat_forecast([10.0] * 6)
+    scenario = Scenario("plus50", "A", "Crown", "week", 6, 50.0, date(2030, 1, 7), 12.0)
+    at_once = project(forecast, CourtState(date(2030, 1, 6), 5, 12), scenario)
+    lagged = project(forecast, CourtState(date(2030, 1, 6), 5, 12, charge_lag_days=21), scenario)
+    assert list(at_once["receipts"]) == [15.0] * 6
+    assert list(lagged["receipts"]) == [10, 10, 10, 15, 15, 15]
+    assert lagged["outstanding"].iloc[-1] < at_once["outstanding"].iloc[-1]
+    months = pd.DataFrame(
+        {"period": pd.to_datetime(["2030-01-01", "2030-02-01"]), "forecast": [31.0, 28.0]}
+    ).assign(lower=lambda f: f["forecast"], upper=lambda f: f["forecast"])
+    monthly = Scenario("m", "A", "Crown", "month", 2, 100.0, date(2030, 1, 1))
+    part = project(months, CourtState(date(2029, 12, 31), 0, 100, charge_lag_days=21), monthly)
+    assert list(part["receipts"]) == pytest.approx([31 + 10, 56])  # 10 of January's 31 days
+
+
+def test_scenario_covers_every_selected_area(demand_ws) -> None:
+    write_demand_journeys(demand_ws, areas=("Kent", "Surrey"), weeks=170)
+    settings = ForecastSettings(freq="month", horizon=2, folds=1, uncertainty_samples=50)
+    results = fc.forecast_selection(demand_ws, ["Kent", "Surrey"], "Crown", settings)
+    target, areas = fc.scenario_forecast(demand_ws, results, ["Kent", "Surrey"], "Crown", settings)
+    assert target.area == "Kent + Surrey" and areas == ["Kent", "Surrey"]
+    combined = target.history["receipts"].sum()
+    assert combined == sum(r.history["receipts"].sum() for r in results)
+    one, only = fc.scenario_forecast(demand_ws, results, ["Surrey"], "Crown", settings)
+    assert one.area == "Surrey" and only == ["Surrey"]

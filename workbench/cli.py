@@ -670,6 +670,7 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     from workbench.errors import ForecastError, JourneyError
     from workbench.forecast import (
         COURT_TYPES,
+        COVERAGE_TOLERANCE,
         ForecastSettings,
         demand_areas,
         forecast_demand,
@@ -732,13 +733,24 @@ def cmd_forecast(args: argparse.Namespace) -> int:
         raise ForecastError(f"Cannot write {out}: {exc.strerror}.") from exc
     made = [r for r in results if r.ok]
     beaten = sum(1 for r in made if r.beats_baseline)
+    calibrated = sum(1 for r in made if r.coverage_ok)
+    monthly = sum(1 for r in results if r.freq_reason)
     _out(
-        f"Forecast {len(made)} of {len(results)} series {args.horizon} weeks ahead; the model "
-        f"beats the seasonal naive baseline in {beaten}; wrote {out}."
+        f"Forecast {len(made)} of {len(results)} series {args.horizon} weeks ahead "
+        f"({monthly} too sparse for weeks, forecast monthly); the model beats the seasonal "
+        f"naive baseline in {beaten}; calibrated intervals cover within "
+        f"{COVERAGE_TOLERANCE:.0%} of the aim in {calibrated}; wrote {out}."
     )
     for r in results:
+        if r.freq_reason:
+            _out(f"  {r.freq_reason}")
         if not r.ok:
             _out(f"  no forecast for {r.area} ({r.court_type}): {r.reason}")
+        elif r.beats_baseline and not r.coverage_ok:
+            _out(
+                f"  {r.area} ({r.court_type}) beats the baseline, but its intervals cover "
+                f"{r.coverage:.0%} of backtest actuals against {settings.interval_width:.0%}."
+            )
     return EXIT_OK
 
 

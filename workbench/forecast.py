@@ -483,7 +483,7 @@ def interval_scale(
 
     Each actual's distance from the forecast is measured in half-widths of the interval on
     its side (below the forecast: ``forecast - lower``; above: ``upper - forecast``); the
-    factor is the ``ceil((n + 1) × width) / n`` quantile of these ``n`` scores, so the widened
+    factor is the ``ceil((n + 1) × width)``-th smallest of these ``n`` scores, so the widened
     intervals would hold a share ``width`` of such actuals.
 
     Returns:
@@ -498,8 +498,10 @@ def interval_scale(
         return 1.0
     scores = np.divide(dist, half, out=np.full_like(dist, np.inf), where=half > 0)
     scores[dist == 0] = 0.0
-    level = min(1.0, math.ceil((dist.size + 1) * width) / dist.size)
-    factor = float(np.quantile(scores, level, method="higher"))
+    rank = math.ceil((dist.size + 1) * width)  # the conformal order statistic, 1-based
+    if rank > dist.size:
+        return MAX_INTERVAL_SCALE
+    factor = float(np.sort(scores)[rank - 1])
     return min(factor, MAX_INTERVAL_SCALE)
 
 
@@ -1316,6 +1318,48 @@ def forecast_selection(
     elif areas:
         results += forecast_demand(ws, areas, [court_type], settings, table, None, progress)
     return results
+
+
+def scenario_forecast(
+    ws: Workspace,
+    results: Sequence[SeriesForecast],
+    selection: Sequence[str],
+    court_type: str,
+    settings: ForecastSettings,
+    allowed: Sequence[str] | None = None,
+    table: str | None = None,
+    progress: ProgressFn | None = None,
+) -> tuple[SeriesForecast | None, list[str] | None]:
+    """The forecast a scenario projects from: one series covering every selected area.
+
+    England and Wales when it is selected; the one area when one is; otherwise the selected
+    areas summed into one series (read from ``results`` when they were combined already, else
+    forecast now), so a scenario never covers only the first of several areas.
+
+    Args:
+        ws: The workspace.
+        results: The forecasts already made for the selection.
+        selection: The areas picked (may include :data:`NATIONAL`).
+        court_type: The court type.
+        settings: How to forecast.
+        allowed: The areas the user may see (None: all).
+        table: The journey table.
+        progress: Called with a message and the fraction done.
+
+    Returns:
+        The forecast (None when there is none usable) and the LCJB areas it covers (None for
+        England and Wales).
+    """
+    areas = [a for a in selection if a != NATIONAL]
+    if NATIONAL in selection or not areas:
+        found = [r for r in results if r.area == NATIONAL and r.ok]
+        return (found[0] if found else None), None
+    label = areas[0] if len(areas) == 1 else combined_label(areas)
+    found = [r for r in results if r.area == label and r.court_type == court_type]
+    if not found and len(areas) > 1:
+        found = forecast_selection(ws, areas, court_type, settings, allowed, True, table, progress)
+    usable = [r for r in found if r.ok]
+    return (usable[0] if usable else None), areas
 
 
 def accuracy_sentence(results: Sequence[SeriesForecast]) -> str:

@@ -4,15 +4,18 @@ A scenario starts from a receipts forecast (:mod:`workbench.forecast`) and the s
 courts at the last period of history (open cases, recent disposals per week), and applies two
 changes:
 
-- **charge volumes**: court receipts change by ``charge_change_pct`` percent for every period
-  starting on or after ``change_from`` (charges reach court about when they are made; the
-  median charge to first hearing interval is a few weeks, shorter than most horizons);
+- **charge volumes**: charges change by ``charge_change_pct`` percent from ``change_from``;
+  they reach court receipts after the measured median charge to first hearing interval of the
+  series' areas and court type (:func:`charge_to_hearing_days`, kept in
+  :attr:`CourtState.charge_lag_days`), so receipts change from ``change_from + lag``; a period
+  that the lagged change starts inside changes by the share of its days on or after it;
 - **disposal capacity**: the courts dispose of ``capacity_per_week`` cases a week (None keeps
   the recent rate).
 
 The projection, period by period ``t`` (a month holds ``days / 7`` weeks of capacity)::
 
-    receipts[t]    = forecast[t] × (1 + pct / 100 when period[t] >= change_from)
+    receipts[t]    = forecast[t] × (1 + pct / 100 × share of period[t] on or after
+                                     change_from + lag)
     disposals[t]   = min(capacity × weeks[t], outstanding[t-1] + receipts[t])
     outstanding[t] = outstanding[t-1] + receipts[t] - disposals[t]
 
@@ -102,12 +105,43 @@ class CourtState:
         disposals_per_week: Mean completions a week over the 13 weeks to ``at``.
         hidden: True when disclosure control hides either count (fewer than 10 cases): the
             state must not be shown or projected from.
+        charge_lag_days: Median days from charge to first hearing (0: a change in charges
+            reaches court receipts at once); see :func:`charge_to_hearing_days`.
     """
 
     at: date
     outstanding: float
     disposals_per_week: float
     hidden: bool = False
+    charge_lag_days: float = 0.0
+
+
+def charge_to_hearing_days(
+    ws: Workspace, table: str, areas: Sequence[str] | None, court_type: str
+) -> float | None:
+    """The median days from charge to first hearing of areas at one court type, whole days.
+
+    Args:
+        ws: The workspace.
+        table: The journey table.
+        areas: LCJB areas (None: all).
+        court_type: ``magistrates`` or ``Crown``.
+
+    Returns:
+        The median over journeys with both dates (first hearing not before charge), rounded to
+        whole days; None when there are none.
+    """
+    where = JourneyFilter(areas=tuple(areas or ()), court_types=(court_type,))
+    cond, params = where.sql()
+    row = ws.query(
+        "SELECT median(date_diff('day', charge_date, first_hearing_date)) "  # noqa: S608
+        f"FROM {qualified(JOURNEY_SCHEMA, table)} WHERE charge_date IS NOT NULL "
+        f"AND first_hearing_date >= charge_date AND {cond}",
+        params,
+    )
+    if not row or row[0][0] is None:
+        return None
+    return float(round(float(row[0][0])))
 
 
 def court_state(
@@ -170,6 +204,14 @@ def _weeks(periods: pd.Series, freq: str) -> np.ndarray:
     return pd.DatetimeIndex(periods).days_in_month.to_numpy(dtype=float) / 7.0
 
 
+def _share_after(periods: pd.Series, freq: str, start: pd.Timestamp) -> np.ndarray:
+    """The share of each period's days on or after ``start`` (0 to 1)."""
+    first = pd.DatetimeIndex(periods)
+    days = _weeks(periods, freq) * 7.0
+    after = (first + pd.to_timedelta(days, unit="D") - start) / pd.Timedelta(days=1)
+    return np.clip(np.asarray(after, dtype=float) / days, 0.0, 1.0)
+
+
 def _caseload(
     receipts: np.ndarray, capacity: np.ndarray, start: float
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -193,7 +235,8 @@ def project(
 
     Args:
         forecast: ``period``, ``forecast``, ``lower``, ``upper`` (a receipts forecast).
-        state: The outstanding caseload and disposal rate to start from.
+        state: The outstanding caseload, disposal rate and charge to first hearing lag to
+            start from (the change in charges reaches receipts ``charge_lag_days`` later).
         scenario: The changes; use ``charge_change_pct=0`` and no capacity for the baseline.
         interval_width: The coverage of the forecast's intervals.
 
@@ -213,7 +256,9 @@ def project(
     factor = np.ones(len(periods))
     if scenario.charge_change_pct:
         start = pd.Timestamp(scenario.change_from) if scenario.change_from else periods.iloc[0]
-        factor = np.where(periods >= start, 1 + scenario.charge_change_pct / 100.0, 1.0)
+        reaches = start + pd.Timedelta(days=float(state.charge_lag_days or 0.0))
+        share = _share_after(periods, scenario.freq, reaches)
+        factor = 1 + scenario.charge_change_pct / 100.0 * share
     mean = forecast["forecast"].to_numpy(dtype=float) * factor
     lower = forecast["lower"].to_numpy(dtype=float) * factor
     upper = forecast["upper"].to_numpy(dtype=float) * factor

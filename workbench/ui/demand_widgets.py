@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import altair as alt
@@ -23,6 +24,7 @@ from workbench.forecast_charts import forecast_chart, scenario_chart
 from workbench.sample_names import AREAS
 from workbench.scenarios import (
     Scenario,
+    charge_to_hearing_days,
     compare_scenarios,
     court_state,
     delete_scenario,
@@ -97,6 +99,8 @@ def show_forecast(result: SeriesForecast, version: str = "") -> None:
             icon=":material/info:",
         )
         return
+    if result.freq_reason:
+        st.info(result.freq_reason, icon=":material/calendar_month:")
     chart_col, metric_col = st.columns([3, 1])
     chart = forecast_chart(result)
     chart_col.altair_chart(chart, width="stretch")
@@ -110,10 +114,14 @@ def show_forecast(result: SeriesForecast, version: str = "") -> None:
         delta=f"{result.mase - result.baseline_mase:+.2f} model vs baseline",
         delta_color="inverse",
     )
+    raw = "n/a" if result.raw_coverage is None else f"{result.raw_coverage:.0%}"
     metric_col.metric(
-        f"Interval coverage (aim {result.settings.interval_width:.0%})", f"{result.coverage:.0%}"
+        f"Interval coverage (aim {result.settings.interval_width:.0%})",
+        f"{result.coverage:.0%}",
+        delta=f"{raw} before calibration",
+        delta_color="off",
     )
-    if result.beats_baseline:
+    if result.trustworthy:
         st.success(result.verdict, icon=":material/check_circle:")
     else:
         st.warning(result.verdict, icon=":material/warning:")
@@ -153,6 +161,10 @@ def scenario_panel(
         result.court_type,
         protect=leader_view(),
     )
+    lag = charge_to_hearing_days(
+        ws, table, None if result.area == NATIONAL else areas, result.court_type
+    )
+    state = replace(state, charge_lag_days=lag or 0.0)
     if state.hidden:
         st.info(
             "Too few cases are outstanding or were completed recently to project a scenario "
@@ -162,7 +174,14 @@ def scenario_panel(
         return
     st.caption(
         f"On {last:%d %b %Y}: {state.outstanding:,.0f} cases outstanding; "
-        f"{state.disposals_per_week:.1f} disposals a week over the last 13 weeks."
+        f"{state.disposals_per_week:.1f} disposals a week over the last 13 weeks. "
+        + (
+            f"A change in charges reaches court receipts {state.charge_lag_days:.0f} days "
+            "later (the median from charge to first hearing)."
+            if lag is not None
+            else "No charge to first hearing interval was measured: a change in charges "
+            "reaches court receipts at once."
+        )
     )
     a, b, c = st.columns(3)
     pct = a.number_input("Change in charge volumes (%)", -100.0, 200.0, 0.0, 5.0, key="demand_pct")
