@@ -9,8 +9,9 @@ three rolling-origin backtest blocks, two worker processes:
 
 Then a warm run of the sample to show the cache. Prints, for each run, the wall time, the CPU
 time (this process and its worker and Stan processes) and the machine's load, the ratio of the
-wall time to the 60 s target with a verdict, and MASE of the model against the seasonal naive
-baseline with the coverage of the 80% interval.
+wall time to the 60 s target with a verdict, MASE of the model against the seasonal naive
+baseline, the coverage of the 80% interval before and after calibration, and the series too
+sparse to model weekly (forecast monthly).
 
 The exit status is 1 only on errors (an exception, or a run that forecast no series at all); a
 slow machine gets the verdict "OVER TARGET" printed, not a failure.
@@ -103,12 +104,23 @@ def summarise(label: str, results: list[SeriesForecast], seconds: float, cpu: fl
         print("   ERROR: no series could be forecast")
         return False
     beats = int(made["beats_baseline"].astype(bool).sum())
+    monthly = m[m["freq_reason"].notna()]
     print(
         f"   forecast {len(made)}; median MASE {made['mase'].median():.2f} against "
         f"{made['baseline_mase'].median():.2f} for the seasonal naive; model better in "
         f"{beats} of {len(made)}; median coverage of the 80% interval "
-        f"{made['coverage'].median():.0%}"
+        f"{made['raw_coverage'].median():.0%} raw, {made['coverage'].median():.0%} calibrated; "
+        f"{int(made['coverage_ok'].astype(bool).sum())} within 10 points of 80%"
     )
+    dense = made[made["freq_reason"].isna()]
+    if not dense.empty:
+        print(
+            f"   {len(dense)} weekly: coverage {dense['raw_coverage'].median():.0%} raw, "
+            f"{dense['coverage'].median():.0%} calibrated (medians)"
+        )
+    print(f"   {len(monthly)} too sparse for weeks, forecast monthly")
+    for row in monthly.head(5).itertuples():
+        print(f"     {row.freq_reason}")
     reasons = m.loc[m["reason"].notna(), "reason"].value_counts()
     for reason, count in reasons.items():
         print(f"   no forecast ({count}): {reason}")

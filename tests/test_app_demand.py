@@ -122,3 +122,17 @@ def test_every_area_button_reports_accuracy(monkeypatch, demand_workspace: Path)
     at.button(key="demand_all").click().run()
     assert not at.exception and not at.error
     assert any("the model beats the seasonal naive" in m.value for m in at.markdown)
+
+
+def test_scenario_covers_every_selected_area_with_the_hearing_lag(
+    monkeypatch, demand_workspace: Path
+) -> None:
+    at = open_page(monkeypatch, demand_workspace)
+    at.multiselect(key="demand_areas").set_value(["Kent", "Surrey"])
+    at.radio(key="demand_freq").set_value("month")
+    at.slider(key="demand_horizon").set_value(2)
+    at.run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    captions = " ".join(c.value for c in at.caption)
+    assert "What if, for Kent + Surrey (magistrates)?" in captions
+    assert "reaches court receipts 20 days later" in captions

@@ -16,7 +16,8 @@ from workbench.workspace import Workspace
 def workspace_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("cli_forecast") / "ws.duckdb"
     with Workspace(path) as ws:
-        write_demand_journeys(ws, areas=("Kent",), weeks=150)
+        # About three magistrates' receipts a week and one Crown: the Crown series is sparse.
+        write_demand_journeys(ws, areas=("Kent",), weeks=150, per_week=3)
     return path
 
 
@@ -40,12 +41,14 @@ def test_forecast_writes_csv_with_metrics(workspace_path: Path, tmp_path: Path, 
     printed = capsys.readouterr().out
     assert code == 0, printed
     assert "truth journeys" in printed  # no linked model: the note says what was used
+    assert "Kent Crown is too sparse to model weekly" in printed
+    assert "(1 too sparse for weeks, forecast monthly)" in printed
     frame = pd.read_csv(out)
     future = frame[frame["kind"] == "forecast"]
-    assert len(future) == 4 and set(frame["court_type"]) == {"Crown"}
-    assert {"mase", "baseline_mase", "coverage", "beats_baseline", "lower", "upper"} <= set(
-        frame.columns
-    )
+    assert len(future) == 1 and set(frame["court_type"]) == {"Crown"}  # 4 weeks: one month
+    assert set(frame["freq"]) == {"month"} and frame["freq_reason"].notna().all()
+    columns = {"mase", "baseline_mase", "coverage", "raw_coverage", "beats_baseline", "lower"}
+    assert columns <= set(frame.columns)
     assert future["baseline"].notna().all()
 
 
@@ -69,6 +72,12 @@ def test_forecast_writes_parquet_for_all(workspace_path: Path, tmp_path: Path) -
     assert code == 0
     frame = pd.read_parquet(out)
     assert set(frame["court_type"]) == {"magistrates", "Crown"}
+    freq = frame.groupby("court_type")["freq"].first()
+    assert freq["magistrates"] == "week" and freq["Crown"] == "month"
+    # Every series ends at the last whole week (or month) before the data end.
+    history = frame[frame["kind"] == "history"]
+    last = pd.to_datetime(history.groupby("court_type")["period"].max())
+    assert last["magistrates"] > last["Crown"] - pd.Timedelta(days=31)
 
 
 @pytest.mark.parametrize(
