@@ -20,7 +20,7 @@ from workbench.workspace import Workspace
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 CHART = ("png", "svg", "pdf", "html")
-TABLE = ("csv", "xlsx", "ods")
+TABLE = ("csv", "xlsx", "ods", "metadata")
 EXPECTED = {
     "pages/attrition.py": {
         "attrition_funnel": CHART + TABLE,
@@ -101,12 +101,17 @@ def test_leader_table_export_is_suppressed_and_audited(
     assert "truth-model" in cover  # the data version: the journey build's model
     cells = [c.value for row in book["Table_1"].iter_rows() for c in row]
     assert "[c]" in cells and "suppressed" not in cells
-    shown = [v for v in cells[4:] if isinstance(v, int | float)]
+    header = [c.value for c in book["Table_1"][4]]
+    cases = [
+        row[header.index("Cases")] for row in book["Table_1"].iter_rows(min_row=5, values_only=True)
+    ]
+    shown = [v for v in cases if isinstance(v, int | float)]
     assert shown and min(shown) >= 10
 
     csv = deferred["attrition_reasons_csv"]()
-    comments = [line for line in csv.decode("utf-8-sig").splitlines() if line.startswith("#")]
-    assert any("Disclosure control applied" in line for line in comments)
+    assert not csv.startswith((b"#", b"\xef\xbb\xbf"))  # the header is the first line
+    side = deferred["attrition_reasons_metadata"]().decode("utf-8")
+    assert "Disclosure control applied" in side
     table = read_csv_export(csv)
     assert "[c]" in set(table["Cases"].astype(str))
 
@@ -116,13 +121,13 @@ def test_leader_table_export_is_suppressed_and_audited(
     with Workspace(built) as ws:  # the app holds it open read-write in this process
         log = ws.audit_log(20)
     downloads = log[log["action"] == "export.download"]
-    assert len(downloads) == 3
+    assert len(downloads) == 4
     assert set(downloads["actor"]) == {"kent_leader"}
     details = [json.loads(d) for d in downloads["detail"]]
-    assert {d["format"] for d in details} == {"xlsx", "csv", "png"}
+    assert {d["format"] for d in details} == {"xlsx", "csv", "metadata", "png"}
     assert {d["page"] for d in details} == {"attrition"}
     assert all(d["rows"] > 0 for d in details)
-    assert downloads["target"].str.startswith("Why recorded crimes").sum() == 2
+    assert downloads["target"].str.startswith("Why recorded crimes").sum() == 3
     assert downloads["data_version"].str.contains("model truth-model").all()
 
 
@@ -131,7 +136,7 @@ def test_analyst_export_states_no_disclosure_control(
 ) -> None:
     open_page(monkeypatch, built, "pages/attrition.py")
     csv = deferred["attrition_reasons_csv"]()
-    assert b"No disclosure control was applied" in csv
+    assert b"No disclosure control was applied" in deferred["attrition_reasons_metadata"]()
     assert "[c]" not in set(read_csv_export(csv)["Cases"].astype(str))
 
 

@@ -28,6 +28,7 @@ from workbench.export import (
     escape_cell,
     export_chart,
     read_csv_export,
+    table_metadata,
     table_to_csv,
     table_to_ods,
     table_to_xlsx,
@@ -171,9 +172,11 @@ def test_escape_cell() -> None:
 def test_csv_escapes_injection_and_states_disclosure(counts: pd.DataFrame) -> None:
     frame = pd.DataFrame({"name": DANGEROUS, "n": range(20, 26)})
     data = table_to_csv(frame, TABLE_META, protect=True)
-    text = data.decode("utf-8-sig")
-    assert text.startswith("# Cases by area and court\r\n")
-    assert "Disclosure control" in text.split("name,n")[0]
+    text = data.decode("utf-8")
+    assert text.startswith("name,n\r\n")  # the header first: no comment lines, no BOM
+    side = table_metadata(frame, TABLE_META, protect=True).decode("utf-8")
+    assert side.startswith("Cases by area and court\r\n")
+    assert "Disclosure control checked" in side and "[c] = confidential" in side
     back = read_csv_export(data)
     assert list(back["name"]) == ["'" + v for v in DANGEROUS]
     for line in text.splitlines():
@@ -214,6 +217,8 @@ def test_xlsx_accessible_layout(counts: pd.DataFrame) -> None:
     cover = [r[0] for r in book["Cover_sheet"].iter_rows(values_only=True)]
     assert cover[0] == "Cases by area and court"
     assert "Source: journeys" in cover
+    for heading in ("Period covered", "Statistical status", "Contact", "Methodology"):
+        assert heading in cover
     assert any(str(c).startswith("Disclosure control applied") for c in cover)
     assert any("Case: One journey" in str(c) for c in cover)
     assert "journeys.linked 2024-07-01" in cover

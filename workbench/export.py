@@ -5,18 +5,23 @@ headline title, a statistical subtitle, the source line, any notes, and the date
 (:class:`ChartMeta`); its alt text, generated from the data by :func:`describe_chart` and editable,
 is the chart's ``description`` (the ``aria-label`` of the SVG) and is printed beneath HTML charts.
 
-Tables follow the accessible layout UK government statistics use for published spreadsheets: a
-cover sheet, a contents sheet, a notes sheet, and one table per sheet with a title in A1, a
-description line, the column headers in one row and no blank rows or merged cells; notes are
-referred to as ``[note 1]``; hidden (suppressed) values are shown as ``[c]`` and values not
-available as ``[x]``.
+Tables follow the Analysis Function's guidance on releasing statistics in spreadsheets, ODS
+first: a cover sheet (title, period covered, statistical status, source systems, methodology,
+contact, disclosure method and symbols), a contents sheet, a notes sheet, and one table per sheet
+with a plain-language title in A1, the column headers in one bold, frozen row, columns fitted to
+their contents, no blank rows, blank cells or merged cells. Numbers are stored as numbers with
+number formats (rates as fractions shown as percentages, counts as whole numbers); notes are
+referred to as ``[note 1]``; hidden (suppressed) values are shown as ``[c]``, values not available
+as ``[x]`` and values that do not apply as ``[z]``.
+
+A CSV holds the header in its first line and the data below it, nothing else; its title,
+source, period, status, disclosure note and symbols are in a plain-text metadata file downloaded
+beside it (:func:`table_metadata`, ``<name>.metadata.txt``).
 
 Disclosure control: pass ``protect`` (a function returning a
 :class:`~workbench.disclosure.Protected`, or True for primary suppression of every integer
 column) and it is applied before anything is written. The export states what was done: on the
-cover sheet and as note 1 of a spreadsheet, and in the ``#`` comment lines at the top of a CSV
-(read such a CSV with ``pandas.read_csv(path, comment=None, skiprows=<number of # lines>)`` or
-:func:`read_csv_export`).
+cover sheet and as note 1 of a spreadsheet, and in the CSV's metadata file.
 
 Formula injection: any text cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
 return is written with a leading apostrophe, in every format including CSV.
@@ -30,6 +35,8 @@ import html
 import io
 import json
 import logging
+import os
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -53,6 +60,29 @@ FONT_DIRS: tuple[str, ...] = ("/usr/share/fonts",)
 SUPPRESSED = "[c]"
 EXPORT_WIDTH = 720
 NOT_AVAILABLE = "[x]"
+NOT_APPLICABLE = "[z]"
+SYMBOLS: dict[str, str] = {
+    SUPPRESSED: "confidential: the value is hidden to protect confidentiality (disclosure control)",
+    NOT_AVAILABLE: "not available",
+    NOT_APPLICABLE: "not applicable",
+}
+PERCENT_FORMAT = "0.0%"
+COVER_WIDTH = 100
+CONTACT_ENV = "WORKBENCH_PUBLISH_CONTACT"
+DEFAULT_CONTACT = "the publishing team"
+DEFAULT_STATUS = "management information"
+STATUSES: tuple[str, ...] = ("official statistics", "management information", "experimental")
+DATA_SOURCES = (
+    "Police recorded crime, Crown Prosecution Service (CPS) case management and court "
+    "(magistrates' and Crown Court) case records, linked into case journeys"
+)
+METHODOLOGY = (
+    "Records of the same case in police, CPS and court systems are linked by probabilistic "
+    "record linkage (Fellegi-Sunter) into one journey per case; the figures count linked "
+    "journeys. Links are estimates: a small share may join records of different cases or miss "
+    "a true match. Counts published to leaders are adjusted by a small random amount (cell key "
+    "perturbation) and small counts are hidden."
+)
 CHART_FORMATS: tuple[str, ...] = ("png", "svg", "pdf", "html")
 TABLE_FORMATS: tuple[str, ...] = ("csv", "xlsx", "ods")
 MIME: dict[str, str] = {
@@ -61,9 +91,12 @@ MIME: dict[str, str] = {
     "pdf": "application/pdf",
     "html": "text/html",
     "csv": "text/csv",
+    "metadata": "text/plain",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "ods": "application/vnd.oasis.opendocument.spreadsheet",
 }
+
+EXTENSIONS: dict[str, str] = {"metadata": "metadata.txt"}
 
 ProtectArg = Callable[[pd.DataFrame], Protected] | bool | None
 
@@ -128,22 +161,30 @@ class TableMeta:
     """What every published table says about itself (its cover sheet).
 
     Attributes:
-        title: The table's title.
-        source: The source line.
+        title: The table's title, in plain words.
+        source: The source line; the default names the police, CPS and court systems.
         notes: Notes, referred to as ``[note 1]``, ``[note 2]``, … in order.
         definitions: Term -> definition, for the cover sheet.
         data_version: Which data it was computed from.
         created: When it was produced.
         disclosure_note: What disclosure control did; filled in by the export.
+        period: The period covered; empty: read from the table's dates.
+        status: The statistical status: one of :data:`STATUSES`.
+        contact: Who to contact; empty: :func:`publish_contact`.
+        methodology: How the figures were made (text, or a link).
     """
 
     title: str
-    source: str = SOURCE_NOTE
+    source: str = f"Source: {DATA_SOURCES}"
     notes: tuple[str, ...] = ()
     definitions: tuple[tuple[str, str], ...] = ()
     data_version: str = ""
     created: datetime = field(default_factory=lambda: datetime.now().replace(microsecond=0))
     disclosure_note: str = ""
+    period: str = ""
+    status: str = DEFAULT_STATUS
+    contact: str = ""
+    methodology: str = METHODOLOGY
 
 
 # ------------------------------------------------------------------------------ charts
@@ -426,7 +467,130 @@ def _cell(value: Any) -> Any:
         value = value.item()
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, str) and not value.strip():
+        return NOT_AVAILABLE
     return escape_cell(value)
+
+
+_PERCENT_TEXT = re.compile(r"^\s*(-?\d[\d,]*(?:\.\d+)?)\s*%\s*$")
+_NUMBER_TEXT = re.compile(r"^\s*-?\d[\d,]*(?:\.\d+)?\s*$")
+_RATE_NAME = re.compile(r"(rate|share|proportion|percent|pct|%)", re.IGNORECASE)
+_YEAR_NAME = re.compile(r"\byear\b", re.IGNORECASE)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _decimals(values: list[float]) -> int:
+    """The fewest decimal places (up to 3) that show every value exactly, else 2."""
+    for places in range(4):
+        if all(abs(round(v, places) - v) < 1e-9 for v in values):
+            return places
+    return 2
+
+
+def _type_column(name: str, cells: list[Any]) -> tuple[str, list[Any]]:
+    """A column's kind (integer, decimal, percent, year or text) and its cells as stored.
+
+    Percentages written as text (``"61.2%"``) become fractions (0.612) shown with a percentage
+    format; numbers written as text become numbers; symbols stay as they are.
+    """
+    values = [c for c in cells if c not in SYMBOLS]
+    if not values:
+        return "text", cells
+    if all(isinstance(v, str) and _PERCENT_TEXT.match(v) for v in values):
+        out = [
+            c if c in SYMBOLS else float(_PERCENT_TEXT.match(c).group(1).replace(",", "")) / 100  # type: ignore[union-attr]
+            for c in cells
+        ]
+        return "percent", out
+    if all(isinstance(v, str) and _NUMBER_TEXT.match(v) for v in values):
+        cells = [c if c in SYMBOLS else float(c.replace(",", "").strip()) for c in cells]
+        values = [c for c in cells if c not in SYMBOLS]
+    if not all(_is_number(v) for v in values):
+        return "text", cells
+    if _RATE_NAME.search(name) and all(0 <= float(v) <= 1 for v in values):
+        return "percent", [c if c in SYMBOLS else float(c) for c in cells]
+    if all(float(v).is_integer() for v in values):
+        kind = "year" if _YEAR_NAME.search(name) else "integer"
+        return kind, [c if c in SYMBOLS else int(c) for c in cells]
+    return "decimal", [c if c in SYMBOLS else float(c) for c in cells]
+
+
+@dataclass(frozen=True)
+class PreparedTable:
+    """A table ready to write: its header, typed cells and how each column is shown.
+
+    Attributes:
+        header: The column labels.
+        kinds: Per column: ``integer``, ``year``, ``decimal``, ``percent`` or ``text``.
+        formats: Per column: the spreadsheet number format (``#,##0``, ``0.0%`` …; ``@`` text).
+        rows: The cells: numbers as numbers (percentages as fractions), text escaped, and
+            ``[c]``, ``[x]`` or ``[z]`` where there is no value.
+        meta: The completed :class:`TableMeta` (its disclosure note filled in).
+    """
+
+    header: list[str]
+    kinds: list[str]
+    formats: list[str]
+    rows: list[list[Any]]
+    meta: TableMeta
+
+    def shown(self, row: int, col: int) -> str:
+        """A cell as a reader sees it (``61.2%``, ``1,234``, ``[c]``)."""
+        return show_value(self.rows[row][col], self.kinds[col], self.formats[col])
+
+
+def show_value(value: Any, kind: str, fmt: str = "") -> str:
+    """A typed cell as text the way its number format shows it."""
+    if not _is_number(value):
+        return str(value)
+    if kind == "percent":
+        return f"{float(value):.1%}"
+    if kind == "year":
+        return str(int(value))
+    if kind == "integer":
+        return f"{int(value):,}"
+    places = fmt.count("0") - 1 if "." in fmt else 0
+    return f"{float(value):,.{max(places, 0)}f}"
+
+
+def _number_format(kind: str, values: list[Any]) -> str:
+    if kind == "percent":
+        return PERCENT_FORMAT
+    if kind == "integer":
+        return "#,##0"
+    if kind == "year":
+        return "0"
+    if kind == "decimal":
+        places = _decimals([float(v) for v in values if _is_number(v)])
+        return "#,##0" + ("." + "0" * places if places else "")
+    return "@"
+
+
+def typed_table(frame: pd.DataFrame, meta: TableMeta, protect: ProtectArg = None) -> PreparedTable:
+    """Apply disclosure control and type every column, for the spreadsheet and CSV writers.
+
+    Args:
+        frame: The table (an index is written as the first columns).
+        meta: Title, source and notes.
+        protect: Disclosure control to apply first (see :func:`apply_protection`).
+
+    Returns:
+        The :class:`PreparedTable`: hidden cells ``[c]``, missing ones ``[x]``, cells the
+        caller marked ``[z]`` kept; rates stored as fractions with a percentage format.
+    """
+    header, rows, meta = prepare_table(frame, meta, protect)
+    columns = [list(col) for col in zip(*rows, strict=True)] if rows else [[] for _ in header]
+    kinds, formats = [], []
+    for j, name in enumerate(header):
+        kind, cells = _type_column(name, columns[j])
+        columns[j] = cells
+        kinds.append(kind)
+        formats.append(_number_format(kind, cells))
+    typed = [list(r) for r in zip(*columns, strict=True)] if rows else []
+    return PreparedTable(header, kinds, formats, typed, meta)
 
 
 def prepare_table(
@@ -474,51 +638,169 @@ def _all_notes(meta: TableMeta) -> list[str]:
     return [meta.disclosure_note, *meta.notes]
 
 
+def _csv_value(value: Any, kind: str) -> Any:
+    if not _is_number(value):
+        return value
+    if kind == "percent":
+        return f"{float(value) * 100:.10g}"
+    return value
+
+
+def csv_header(table: PreparedTable) -> list[str]:
+    """The CSV's column names: a percentage column's name ends with ``(%)``."""
+    return [
+        f"{h} (%)" if kind == "percent" and "%" not in h else h
+        for h, kind in zip(table.header, table.kinds, strict=True)
+    ]
+
+
 def table_to_csv(frame: pd.DataFrame, meta: TableMeta, protect: ProtectArg = None) -> bytes:
-    """A CSV file: ``#`` comment lines (title, source, disclosure, notes), then the table.
+    """A CSV file whose first line is the header, then one line per row; nothing else.
 
-    Suppressed cells read ``[c]``, missing ones ``[x]``. UTF-8 with a byte-order mark so that
-    spreadsheet programs read accents correctly.
+    Numbers are plain numbers (no thousands separators); a percentage column holds percentages
+    (61.2, not 0.612 or ``61.2%``) and its name ends with ``(%)``. Suppressed cells read
+    ``[c]``, missing ones ``[x]``, not applicable ones ``[z]``. UTF-8 without a byte-order mark,
+    so that every CSV reader sees the first column's name as written.
+
+    The title, source, period, status, disclosure note, notes and symbols are not in the CSV
+    (comment lines above the header break most readers): they are in the metadata file that is
+    downloaded beside it (:func:`table_metadata`).
     """
-    header, rows, meta = prepare_table(frame, meta, protect)
+    table = typed_table(frame, meta, protect)
     buf = io.StringIO()
-    for line in _csv_comments(meta):
-        buf.write(f"# {line}\r\n")
     writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")
-
-
-def _csv_comments(meta: TableMeta) -> list[str]:
-    lines = [meta.title, meta.source, f"Produced {meta.created:%d %B %Y}"]
-    if meta.data_version:
-        lines.append(f"Data version: {meta.data_version}")
-    lines += [f"[note {i}] {n}" for i, n in enumerate(_all_notes(meta), start=1)]
-    lines.append(
-        f"{SUPPRESSED} = hidden to protect confidentiality; {NOT_AVAILABLE} = not available"
+    writer.writerow(csv_header(table))
+    writer.writerows(
+        [_csv_value(v, k) for v, k in zip(row, table.kinds, strict=True)] for row in table.rows
     )
-    return [" ".join(str(escape_cell(line)).split()) for line in lines]
+    return buf.getvalue().encode("utf-8")
+
+
+def table_metadata(frame: pd.DataFrame, meta: TableMeta, protect: ProtectArg = None) -> bytes:
+    """The plain-text metadata file downloaded beside a CSV (``<name>.metadata.txt``).
+
+    A government statistics CSV is one header row and the data; what it is, where it came from,
+    the period, its status, who to contact, how it was made, what disclosure control did and
+    what the symbols mean is published beside it. A separate plain-text file, named after the
+    CSV, opens in any program on any computer without unpacking (unlike a ZIP, which some
+    managed desktops block or which users must extract first) and the CSV stays a file that
+    every tool reads directly.
+
+    Args:
+        frame: The table.
+        meta: Title, source, notes and definitions.
+        protect: Disclosure control to apply first (the same as for the CSV).
+    """
+    table = typed_table(frame, meta, protect)
+    lines = [meta.title, "=" * min(len(meta.title), 80), ""]
+    for heading, text in _cover_sections(table.meta, frame):
+        lines += [heading, *text, ""]
+    lines.append("Columns")
+    for name, kind in zip(csv_header(table), table.kinds, strict=True):
+        lines.append(f"{name}: {_KIND_WORDS[kind]}")
+    lines.append("")
+    lines.append("Notes")
+    lines += [f"[note {i}] {n}" for i, n in enumerate(_all_notes(table.meta), start=1)]
+    return ("\r\n".join(" ".join(str(line).split()) if line else "" for line in lines)).encode(
+        "utf-8"
+    ) + b"\r\n"
+
+
+_KIND_WORDS = {
+    "integer": "whole numbers",
+    "year": "years",
+    "decimal": "numbers",
+    "percent": "percentages",
+    "text": "text",
+}
 
 
 def read_csv_export(data: bytes | str | Path) -> pd.DataFrame:
-    """Read a CSV written by :func:`table_to_csv` back, skipping its ``#`` comment lines."""
-    text = Path(data).read_bytes() if isinstance(data, Path) else data
-    text = text.decode("utf-8-sig") if isinstance(text, bytes) else text.lstrip("\ufeff")
-    lines = text.split("\r\n")
-    skip = next((i for i, line in enumerate(lines) if not line.startswith("# ")), len(lines))
-    body = "\r\n".join(lines[skip:])
-    return pd.read_csv(io.StringIO(body), dtype=str, keep_default_na=False)
+    """Read a CSV written by :func:`table_to_csv` back as text (every column as strings)."""
+    raw = Path(data).read_bytes() if isinstance(data, Path) else data
+    text = raw.decode("utf-8-sig") if isinstance(raw, bytes) else raw.lstrip("\ufeff")
+    return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+
+
+def publish_contact() -> str:
+    """Who readers contact about a published table: ``WORKBENCH_PUBLISH_CONTACT`` or a default."""
+    return os.environ.get(CONTACT_ENV, "").strip() or DEFAULT_CONTACT
+
+
+def period_covered(frame: pd.DataFrame) -> str:
+    """The period a table covers, from its date or ``period`` column ("January to June 2024")."""
+    table = frame.reset_index() if not isinstance(frame.index, pd.RangeIndex) else frame
+    for name in table.columns:
+        col = table[name]
+        if pd.api.types.is_datetime64_any_dtype(col) or str(name).lower() in (
+            "period",
+            "month",
+            "week",
+            "quarter",
+            "date",
+        ):
+            when = pd.to_datetime(col, errors="coerce").dropna()
+            if len(when):
+                first, last = when.min(), when.max()
+                if first == last:
+                    return f"{first:%B %Y}"
+                return f"{first:%B %Y} to {last:%B %Y}"
+    return ""
+
+
+def _source_line(meta: TableMeta) -> str:
+    source = meta.source if meta.source != SOURCE_NOTE else DATA_SOURCES
+    return source if source.lower().startswith("source") else f"Source: {source}"
+
+
+def _cover_sections(meta: TableMeta, frame: pd.DataFrame) -> list[tuple[str, list[str]]]:
+    """The headed sections of the cover sheet (and of a CSV's metadata file)."""
+    period = meta.period or period_covered(frame) or "All the records in the data version below."
+    sections: list[tuple[str, list[str]]] = [
+        ("Period covered", [period]),
+        ("Statistical status", [meta.status.capitalize()]),
+        ("Source", [_source_line(meta)]),
+        ("Methodology", [meta.methodology]),
+        ("Contact", [meta.contact or publish_contact()]),
+        ("Date produced", [f"{meta.created:%d %B %Y}"]),
+    ]
+    if meta.data_version:
+        sections.append(("Data version", [meta.data_version]))
+    sections.append(("Disclosure control", [meta.disclosure_note]))
+    sections.append(("Symbols used", [f"{s} = {text}" for s, text in SYMBOLS.items()]))
+    if meta.definitions:
+        sections.append(("Definitions", [f"{term}: {text}" for term, text in meta.definitions]))
+    return sections
 
 
 @dataclass(frozen=True)
 class Sheet:
-    """One worksheet: its name and rows (the first row is the sheet's title)."""
+    """One worksheet: its name and rows (the first row is the sheet's title).
+
+    Attributes:
+        name: The worksheet's name.
+        rows: The cells, row by row; the first row holds the title alone.
+        header_row: The index of the column header row (frozen), if the sheet is a table.
+        widths: Column widths in characters.
+        formats: Number formats of the table's columns (``#,##0``, ``0.0%``, ``@``).
+        headings: Rows (other than the title) written bold: the cover sheet's headings.
+    """
 
     name: str
     rows: list[list[Any]]
     header_row: int | None = None
     widths: Sequence[int] = ()
+    formats: Sequence[str] = ()
+    headings: frozenset[int] = frozenset()
+
+
+def _fit_widths(rows: list[list[str]], low: int = 8, high: int = 60) -> list[int]:
+    """Column widths in characters that fit every cell (between ``low`` and ``high``)."""
+    count = max((len(r) for r in rows), default=0)
+    return [
+        max(low, min(high, max((len(r[j]) for r in rows if j < len(r)), default=0) + 3))
+        for j in range(count)
+    ]
 
 
 def workbook_sheets(
@@ -526,36 +808,32 @@ def workbook_sheets(
 ) -> list[Sheet]:
     """The sheets of an accessible statistical workbook: cover, contents, notes and the table.
 
+    Built to the Analysis Function's guidance on releasing statistics in spreadsheets: one table
+    per sheet starting in A1 with a plain-language title, no merged cells, no blank cells
+    (``[c]``, ``[x]`` or ``[z]`` instead), numbers stored as numbers with number formats, bold
+    frozen column headers, columns wide enough for their contents.
+
     Args:
         frame: The table.
-        meta: Title, source, notes and definitions.
+        meta: Title, source, notes, definitions, period, status, contact and methodology.
         protect: Disclosure control to apply first (see :func:`apply_protection`).
 
     Returns:
         ``Cover_sheet``, ``Contents``, ``Notes`` and ``Table_1``, each starting with a title in A1.
     """
-    header, rows, meta = prepare_table(frame, meta, protect)
+    table = typed_table(frame, meta, protect)
+    meta = table.meta
     notes = _all_notes(meta)
     refs = " ".join(f"[note {i}]" for i in range(1, len(notes) + 1))
     cover: list[list[Any]] = [
         [meta.title],
         ["This spreadsheet contains one table, with its notes and definitions."],
-        ["Source"],
-        [meta.source],
-        ["Date produced"],
-        [f"{meta.created:%d %B %Y}"],
     ]
-    if meta.data_version:
-        cover += [["Data version"], [meta.data_version]]
-    cover += [["Disclosure control"], [meta.disclosure_note]]
-    cover += [
-        ["Symbols used"],
-        [f"{SUPPRESSED} = value hidden to protect confidentiality (disclosure control)"],
-        [f"{NOT_AVAILABLE} = not available"],
-    ]
-    if meta.definitions:
-        cover.append(["Definitions"])
-        cover += [[f"{term}: {text}"] for term, text in meta.definitions]
+    headings = set()
+    for heading, lines in _cover_sections(meta, frame):
+        headings.add(len(cover))
+        cover += [[heading], *[[line] for line in lines]]
+    headings.add(len(cover))
     cover += [["Notes"], ["Notes are listed on the Notes worksheet and referred to as [note 1]."]]
     contents = [
         ["Contents"],
@@ -574,23 +852,35 @@ def workbook_sheets(
         [f"Table 1: {meta.title} {refs}".strip()],
         [
             "This worksheet contains one table. Some cells refer to notes which can be found "
-            f"on the Notes worksheet. {SUPPRESSED} marks hidden values."
+            f"on the Notes worksheet. {SUPPRESSED} marks hidden values, {NOT_AVAILABLE} values "
+            f"not available and {NOT_APPLICABLE} values that do not apply."
         ],
-        [meta.source if meta.source.lower().startswith("source") else f"Source: {meta.source}"],
-        header,
-        *rows,
+        [_source_line(meta)],
+        table.header,
+        *table.rows,
     ]
-    widths = [max(12, min(50, len(str(h)) + 4)) for h in header]
+    shown = [table.header] + [
+        [table.shown(i, j) for j in range(len(table.header))] for i in range(len(table.rows))
+    ]
 
     def safe(rows: list[list[Any]]) -> list[list[Any]]:
         return [[escape_cell(c) for c in r] for r in rows]
 
+    def text(rows: list[list[Any]]) -> list[list[str]]:
+        return [[str(c) for c in r] for r in rows]
+
     return [
-        Sheet("Cover_sheet", safe(cover), None, [100]),
-        Sheet("Contents", safe(contents), 2, [16, 80]),
-        Sheet("Notes", safe(notes_sheet), 2, [14, 100]),
-        Sheet("Table_1", safe(table_sheet), 3, widths),
+        Sheet("Cover_sheet", safe(cover), None, [COVER_WIDTH], headings=frozenset(headings)),
+        Sheet("Contents", safe(contents), 2, _fit_widths(text(contents[2:]))),
+        Sheet("Notes", safe(notes_sheet), 2, [14, COVER_WIDTH]),
+        Sheet("Table_1", safe(table_sheet), 3, _fit_widths(shown), table.formats),
     ]
+
+
+def _lines_needed(value: Any, width: int) -> int:
+    """How many lines a wrapped text cell of ``width`` characters needs."""
+    text = str(value)
+    return max(1, -(-len(text) // max(width - 2, 10)))
 
 
 def table_to_xlsx(frame: pd.DataFrame, meta: TableMeta, protect: ProtectArg = None) -> bytes:
@@ -602,56 +892,224 @@ def table_to_xlsx(frame: pd.DataFrame, meta: TableMeta, protect: ProtectArg = No
         buf, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
     )
     title = book.add_format({"bold": True, "font_size": 15})
-    heading = book.add_format({"bold": True})
+    heading = book.add_format({"bold": True, "text_wrap": True, "valign": "top"})
     wrap = book.add_format({"text_wrap": True, "valign": "top"})
+    numbers: dict[str, Any] = {}
+
+    def number(fmt: str) -> Any:
+        if fmt not in numbers:
+            numbers[fmt] = book.add_format({"num_format": fmt, "align": "right"})
+        return numbers[fmt]
+
+    symbol = book.add_format({"align": "right"})
     for sheet in workbook_sheets(frame, meta, protect):
         ws = book.add_worksheet(sheet.name)
         for col, width in enumerate(sheet.widths):
-            ws.set_column(col, col, width, wrap if sheet.name == "Cover_sheet" else None)
+            ws.set_column(col, col, width)
         for r, row in enumerate(sheet.rows):
+            in_table = sheet.header_row is not None and r > sheet.header_row
+            if r == 0:
+                ws.set_row(r, 21)
+            elif sheet.widths and len(row) == 1 and r not in sheet.headings:
+                lines = _lines_needed(row[0], sheet.widths[0])
+                if lines > 1:
+                    ws.set_row(r, 15 * lines)
             for c, value in enumerate(row):
-                fmt = title if r == 0 else heading if r == sheet.header_row else None
-                if sheet.name == "Cover_sheet" and r > 0 and value in _COVER_HEADINGS:
+                if r == 0:
+                    fmt = title
+                elif r == sheet.header_row or r in sheet.headings:
                     fmt = heading
-                if isinstance(value, int | float) and not isinstance(value, bool):
+                elif in_table and sheet.formats and c < len(sheet.formats):
+                    fmt = number(sheet.formats[c]) if _is_number(value) else None
+                    if value in SYMBOLS:
+                        fmt = symbol
+                else:
+                    fmt = wrap if len(row) == 1 or c == len(row) - 1 else None
+                if _is_number(value):
                     ws.write_number(r, c, value, fmt)
                 else:
                     ws.write_string(r, c, str(value), fmt)
         if sheet.header_row is not None:
             ws.freeze_panes(sheet.header_row + 1, 0)
-    book.set_properties({"title": meta.title, "comments": meta.disclosure_note})
+    book.set_properties(
+        {"title": meta.title, "comments": meta.disclosure_note, "author": publish_contact()}
+    )
     book.close()
     return buf.getvalue()
 
 
-_COVER_HEADINGS = {
-    "Source",
-    "Date produced",
-    "Data version",
-    "Disclosure control",
-    "Symbols used",
-    "Definitions",
-    "Notes",
-}
+def _ods_number_style(name: str, fmt: str) -> Any:
+    """An ODF number or percentage data style for a spreadsheet format code."""
+    from odf.number import Number, NumberStyle, PercentageStyle, Text
+
+    places = fmt.split(".", 1)[1].count("0") if "." in fmt else 0
+    if fmt.endswith("%"):
+        style = PercentageStyle(name=name)
+        style.addElement(Number(decimalplaces=places, minintegerdigits=1))
+        style.addElement(Text(text="%"))
+        return style
+    style = NumberStyle(name=name)
+    style.addElement(Number(decimalplaces=places, minintegerdigits=1, grouping="," in fmt))
+    return style
+
+
+def _ods_settings(doc: Any, frozen: dict[str, int]) -> None:
+    """Freeze the header rows of each named sheet (LibreOffice's view settings)."""
+    from odf.config import (
+        ConfigItem,
+        ConfigItemMapEntry,
+        ConfigItemMapIndexed,
+        ConfigItemMapNamed,
+        ConfigItemSet,
+    )
+
+    view_settings = ConfigItemSet(name="ooo:view-settings")
+    views = ConfigItemMapIndexed(name="Views")
+    view = ConfigItemMapEntry()
+    view.addElement(ConfigItem(name="ViewId", type="string", text="view1"))
+    tables = ConfigItemMapNamed(name="Tables")
+    for name, rows in frozen.items():
+        entry = ConfigItemMapEntry(name=name)
+        for key, kind, value in (
+            ("HorizontalSplitMode", "short", 0),
+            ("VerticalSplitMode", "short", 2),
+            ("HorizontalSplitPosition", "int", 0),
+            ("VerticalSplitPosition", "int", rows),
+            ("ActiveSplitRange", "short", 2),
+            ("PositionLeft", "int", 0),
+            ("PositionRight", "int", 0),
+            ("PositionTop", "int", 0),
+            ("PositionBottom", "int", rows),
+        ):
+            entry.addElement(ConfigItem(name=key, type=kind, text=str(value)))
+        tables.addElement(entry)
+    view.addElement(tables)
+    views.addElement(view)
+    view_settings.addElement(views)
+    doc.settings.addElement(view_settings)
 
 
 def table_to_ods(frame: pd.DataFrame, meta: TableMeta, protect: ProtectArg = None) -> bytes:
-    """An OpenDocument spreadsheet with the same sheets as :func:`table_to_xlsx`."""
+    """An OpenDocument spreadsheet with the same sheets, types and formats as the XLSX.
+
+    Column widths fit the contents, headings are bold, the table's column headers are marked
+    as header rows (``table:table-header-rows``) and frozen, numbers are stored as floats or
+    percentages with number styles, and long cover-sheet lines wrap in rows tall enough.
+    """
+    from odf.opendocument import OpenDocumentSpreadsheet
+    from odf.style import (
+        ParagraphProperties,
+        Style,
+        TableCellProperties,
+        TableColumnProperties,
+        TableRowProperties,
+        TextProperties,
+    )
+    from odf.table import Table, TableCell, TableColumn, TableHeaderRows, TableRow
+    from odf.text import P
+
+    doc = OpenDocumentSpreadsheet()
+    title = Style(name="Title", family="table-cell")
+    title.addElement(TextProperties(fontweight="bold", fontsize="15pt"))
+    bold = Style(name="Heading", family="table-cell")
+    bold.addElement(TextProperties(fontweight="bold"))
+    bold.addElement(TableCellProperties(wrapoption="wrap", verticalalign="top"))
+    wrap = Style(name="Wrapped", family="table-cell")
+    wrap.addElement(TableCellProperties(wrapoption="wrap", verticalalign="top"))
+    right = Style(name="Symbol", family="table-cell")
+    right.addElement(ParagraphProperties(textalign="end"))
+    for style in (title, bold, wrap, right):
+        doc.automaticstyles.addElement(style)
+    cell_styles: dict[str, Any] = {}
+    col_styles: dict[int, Any] = {}
+    row_styles: dict[int, Any] = {}
+
+    def number_style(fmt: str) -> Any:
+        if fmt not in cell_styles:
+            data = _ods_number_style(f"N{len(cell_styles)}", fmt)
+            doc.automaticstyles.addElement(data)
+            style = Style(name=f"Num{len(cell_styles)}", family="table-cell", datastylename=data)
+            doc.automaticstyles.addElement(style)
+            cell_styles[fmt] = style
+        return cell_styles[fmt]
+
+    def column_style(width: int) -> Any:
+        if width not in col_styles:
+            style = Style(name=f"Col{width}", family="table-column")
+            style.addElement(TableColumnProperties(columnwidth=f"{width * 0.21:.2f}cm"))
+            doc.automaticstyles.addElement(style)
+            col_styles[width] = style
+        return col_styles[width]
+
+    def row_style(lines: int) -> Any:
+        if lines not in row_styles:
+            style = Style(name=f"Row{lines}", family="table-row")
+            style.addElement(
+                TableRowProperties(rowheight=f"{0.53 * lines:.2f}cm", useoptimalrowheight=False)
+            )
+            doc.automaticstyles.addElement(style)
+            row_styles[lines] = style
+        return row_styles[lines]
+
+    frozen: dict[str, int] = {}
+    for sheet in workbook_sheets(frame, meta, protect):
+        table = Table(name=sheet.name)
+        for width in sheet.widths:
+            table.addElement(TableColumn(stylename=column_style(width)))
+        header_rows = None
+        for r, row in enumerate(sheet.rows):
+            in_table = sheet.header_row is not None and r > sheet.header_row
+            lines = 1
+            if r and sheet.widths and len(row) == 1 and r not in sheet.headings:
+                lines = _lines_needed(row[0], sheet.widths[0])
+            tr = TableRow(stylename=row_style(lines)) if lines > 1 else TableRow()
+            for c, value in enumerate(row):
+                style = None
+                if r == 0:
+                    style = title
+                elif r == sheet.header_row or r in sheet.headings:
+                    style = bold
+                elif in_table and value in SYMBOLS:
+                    style = right
+                elif not in_table and (len(row) == 1 or c == len(row) - 1):
+                    style = wrap
+                if _is_number(value):
+                    fmt = sheet.formats[c] if in_table and c < len(sheet.formats) else "0"
+                    kind = "percentage" if fmt.endswith("%") else "float"
+                    shown = show_value(value, "percent" if kind == "percentage" else "", fmt)
+                    cell = TableCell(valuetype=kind, value=value, stylename=number_style(fmt))
+                    cell.addElement(P(text=shown))
+                else:
+                    attrs = {"stylename": style} if style is not None else {}
+                    cell = TableCell(valuetype="string", **attrs)
+                    cell.addElement(P(text=str(value)))
+                tr.addElement(cell)
+            if r == sheet.header_row:
+                header_rows = TableHeaderRows()
+                header_rows.addElement(tr)
+                table.addElement(header_rows)
+            else:
+                table.addElement(tr)
+        if sheet.header_row is not None:
+            frozen[sheet.name] = sheet.header_row + 1
+        doc.spreadsheet.addElement(table)
+    _ods_settings(doc, frozen)
+    from odf.dc import Title
+
+    doc.meta.addElement(Title(text=meta.title))
     buf = io.BytesIO()
-    with pd.ExcelWriter(buf, engine="odf") as writer:
-        for sheet in workbook_sheets(frame, meta, protect):
-            width = max(len(r) for r in sheet.rows)
-            grid = pd.DataFrame([[*r, *([None] * (width - len(r)))] for r in sheet.rows])
-            grid.to_excel(writer, sheet_name=sheet.name, header=False, index=False)
+    doc.write(buf)
     return buf.getvalue()
 
 
 def export_table(
     frame: pd.DataFrame, meta: TableMeta, fmt: str, protect: ProtectArg = None
 ) -> bytes:
-    """Export a table in one of :data:`TABLE_FORMATS` and return the file's bytes."""
+    """Export a table in one of :data:`TABLE_FORMATS` (or its CSV's ``metadata`` file)."""
     if fmt == "csv":
         return table_to_csv(frame, meta, protect)
+    if fmt == "metadata":
+        return table_metadata(frame, meta, protect)
     if fmt == "xlsx":
         return table_to_xlsx(frame, meta, protect)
     if fmt == "ods":
@@ -663,7 +1121,7 @@ def file_name(title: str, fmt: str) -> str:
     """A safe download file name from a title: ``victim-attrition-2024.xlsx``."""
     stem = "".join(ch.lower() if ch.isalnum() else "-" for ch in title).strip("-")
     stem = "-".join(part for part in stem.split("-") if part)[:60] or "export"
-    return f"{stem}.{fmt}"
+    return f"{stem}.{EXTENSIONS.get(fmt, fmt)}"
 
 
 # ------------------------------------------------------------------------------ app helpers

@@ -1,7 +1,8 @@
 """Download controls for any chart or table of the app, built only when clicked and audit-logged.
 
 The Analyse pages put :func:`download_menu` (a compact "Download" popover holding the chart's
-PNG, SVG, PDF and HTML buttons and the table's CSV, XLSX and ODS buttons) under each chart and
+PNG, SVG, PDF and HTML buttons and the table's CSV, XLSX and ODS buttons, with the CSV's
+metadata file) under each chart and
 table; the Stories page uses :func:`chart_downloads` and :func:`table_downloads`. The files carry
 the title, subtitle, source, notes, date and data version; the alt text is generated from the
 data and can be edited before downloading; disclosure control runs before a table is written
@@ -27,6 +28,7 @@ import streamlit as st
 from workbench.config import current_user
 from workbench.export import (
     CHART_FORMATS,
+    EXTENSIONS,
     MIME,
     TABLE_FORMATS,
     ChartMeta,
@@ -146,6 +148,9 @@ def _chart_buttons(
         )
 
 
+TABLE_LABELS: dict[str, str] = {"metadata": "Metadata (TXT)"}
+
+
 def _table_buttons(
     frame: pd.DataFrame,
     meta: TableMeta,
@@ -155,10 +160,12 @@ def _table_buttons(
     stem: str | None,
     prefix: str = "",
 ) -> None:
+    """One button per table format, and the CSV's metadata file beside them."""
     ws, actor = workspace(), download_actor()
-    for column, fmt in zip(st.columns(len(TABLE_FORMATS)), TABLE_FORMATS, strict=True):
+    formats = (*TABLE_FORMATS, "metadata")
+    for column, fmt in zip(st.columns(len(formats)), formats, strict=True):
         column.download_button(
-            f"{prefix}{fmt.upper()}",
+            f"{prefix}{TABLE_LABELS.get(fmt, fmt.upper())}",
             data=audited(
                 ws,
                 partial(export_table, frame, meta, fmt, protect),
@@ -169,12 +176,18 @@ def _table_buttons(
                 actor=actor,
                 data_version=meta.data_version,
             ),
-            file_name=f"{stem}.{fmt}" if stem else file_name(meta.title, fmt),
+            file_name=f"{stem}.{EXTENSIONS.get(fmt, fmt)}" if stem else file_name(meta.title, fmt),
             mime=MIME[fmt],
             on_click="ignore",
             key=f"{key}_{fmt}",
-            icon=":material/table:",
+            icon=":material/table:" if fmt != "metadata" else ":material/description:",
             width="stretch",
+            help=(
+                "What the CSV holds: title, period, status, source, contact, methodology, "
+                "disclosure control, symbols and notes. Keep it with the CSV."
+                if fmt == "metadata"
+                else None
+            ),
         )
 
 
@@ -201,7 +214,7 @@ def table_downloads(
     protect: ProtectArg = None,
     page: str = "stories",
 ) -> None:
-    """CSV, XLSX and ODS download buttons for a table, with its cover sheet and notes.
+    """CSV, XLSX and ODS download buttons for a table, with its cover sheet, notes and metadata.
 
     Args:
         frame: The table (disclosure-controlled already, or pass ``protect``).
@@ -226,6 +239,9 @@ def download_menu(
     stem: str | None = None,
 ) -> None:
     """A "Download" popover: the chart as PNG, SVG, PDF or HTML and the table as CSV, XLSX, ODS.
+
+    The CSV holds only the header and the data; its metadata (title, period, status, source,
+    contact, disclosure control, symbols and notes) is the ``<stem>.metadata.txt`` button beside it.
 
     Args:
         key: A key unique on the page; the buttons are ``{key}_png`` … ``{key}_ods``.
