@@ -172,6 +172,8 @@ class TableMeta:
         status: The statistical status: one of :data:`STATUSES`.
         contact: Who to contact; empty: :func:`publish_contact`.
         methodology: How the figures were made (text, or a link).
+        not_applicable: Cells that do not apply, as (row number, column label): written
+            ``[z]`` where they have no value.
     """
 
     title: str
@@ -185,6 +187,7 @@ class TableMeta:
     status: str = DEFAULT_STATUS
     contact: str = ""
     methodology: str = METHODOLOGY
+    not_applicable: tuple[tuple[int, str], ...] = ()
 
 
 # ------------------------------------------------------------------------------ charts
@@ -631,6 +634,10 @@ def prepare_table(
         ]
         for i, record in enumerate(table.itertuples(index=False, name=None))
     ]
+    for i, column in meta.not_applicable:
+        j = header.index(column) if column in header else -1
+        if 0 <= i < len(rows) and j >= 0 and rows[i][j] == NOT_AVAILABLE:
+            rows[i][j] = NOT_APPLICABLE
     return header, rows, meta
 
 

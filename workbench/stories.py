@@ -30,7 +30,6 @@ import altair as alt
 import pandas as pd
 
 from workbench.auth import ALL_AREAS, User
-from workbench.browser import html_to_pdf
 from workbench.charts import SOURCE_NOTE, accessible_palette, period_axis
 from workbench.disclosure import Protected, protect_frame, protect_funnel, protect_timeliness
 from workbench.errors import AccessDeniedError, ExportError, ValidationError
@@ -42,7 +41,8 @@ from workbench.export import (
     chart_spec,
     chart_to_svg,
     embed_script,
-    prepare_table,
+    period_covered,
+    typed_table,
     vega_bundle,
 )
 from workbench.journeys import JOURNEY_SCHEMA, LINKED
@@ -232,8 +232,21 @@ def _when(value: Any, period: str) -> str:
     return f"{ts:%B %Y}"
 
 
+_STEP: dict[str, pd.DateOffset] = {
+    "day": pd.DateOffset(days=1),
+    "week": pd.DateOffset(weeks=1),
+    "month": pd.DateOffset(months=1),
+    "quarter": pd.DateOffset(months=3),
+    "year": pd.DateOffset(years=1),
+}
+
+
 def series_headline(frame: pd.DataFrame, value: str, what: str, period: str) -> str:
-    """A headline comparing the last period of a series with the one before.
+    """A headline comparing the last period of a series with the period just before it.
+
+    Only two consecutive periods that are both shown are compared: a period with a hidden
+    (suppressed) value in any group, or missing from the table, is never compared, and
+    neither is an empty series; the headline then says there are too few cases to compare.
 
     Args:
         frame: Columns ``period`` and ``value`` (summed over any groups).
@@ -245,11 +258,23 @@ def series_headline(frame: pd.DataFrame, value: str, what: str, period: str) -> 
         For example "Court receipts rose by 12% to 1,234 in March 2024 (from 1,100 in
         February 2024)."
     """
-    totals = frame.groupby("period")[value].sum(min_count=1).dropna().sort_index()
+    if not len(frame) or "period" not in frame:
+        return f"{what}: too few cases to compare."
+    values = pd.to_numeric(frame[value], errors="coerce")
+    grouped = values.groupby(pd.to_datetime(frame["period"]))
+    complete = grouped.apply(lambda v: bool(v.notna().all()))
+    totals = grouped.sum(min_count=1).where(complete).sort_index()
     if len(totals) < 2:
         return f"{what}: not enough periods to compare."
+    last_at, prev_at = totals.index[-1], totals.index[-2]
+    when, before = _when(last_at, period), _when(prev_at, period)
+    step = _STEP.get(period)
+    consecutive = step is None or prev_at + step == last_at
     last, prev = totals.iloc[-1], totals.iloc[-2]
-    when, before = _when(totals.index[-1], period), _when(totals.index[-2], period)
+    if pd.isna(last) or pd.isna(prev) or not consecutive:
+        return f"{what}: too few cases to compare {when} with {before}."
+    if last == 0 and prev == 0:
+        return f"{what}: none in {when} or in {before}."
     if prev == 0 or last == prev:
         verb = "were unchanged at" if last == prev else "rose to"
         return f"{what} {verb} {last:,.0f} in {when} (from {prev:,.0f} in {before})."
@@ -615,6 +640,117 @@ class RenderedBlock:
     table_meta: TableMeta | None = None
 
 
+_DAYS = " (days)"
+# per source: column -> readable label, in the order shown; columns not named are left out
+TABLE_COLUMNS: dict[str, dict[str, str]] = {
+    "timeliness": {
+        "label": "Stage of the case",
+        "n": "Cases",
+        "median": "Median" + _DAYS,
+        "p25": "25th percentile" + _DAYS,
+        "p75": "75th percentile" + _DAYS,
+        "p90": "90th percentile" + _DAYS,
+        "mean": "Mean" + _DAYS,
+    },
+    "attrition_funnel": {
+        "label": "Stage reached",
+        "cases": "Cases",
+        "rate_of_previous": "Percentage of the previous stage",
+        "rate_of_recorded": "Percentage of recorded crimes",
+    },
+    "receipts": {"period": "Period", "receipts": "Receipts"},
+    "period_counts": {"period": "Period", "group": "Group", "records": "Records"},
+}
+
+
+def readable_table(source: str, result: Protected, params: dict[str, Any]) -> Protected:
+    """A block's table with readable column names in a sensible order, its rows in order.
+
+    Timeliness stages follow a case (offence to charge, charge to first hearing, …); the
+    funnel keeps its stages; series keep their periods. Hidden cells stay hidden.
+
+    Args:
+        source: The block's source key.
+        result: The disclosure-controlled table.
+        params: The block's parameters (for the period and stage names).
+    """
+    table, hidden = result.table, result.hidden
+    if source == "timeliness" and "interval" in table:
+        order = {name: i for i, name in enumerate(INTERVALS)}
+        rows = table["interval"].map(order).fillna(len(order)).sort_values(kind="stable").index
+        table, hidden = table.loc[rows], hidden.reindex(rows)
+    labels = dict(TABLE_COLUMNS.get(source, {}))
+    if "period" in labels:
+        labels["period"] = str(params.get("freq") or params.get("period") or "period").capitalize()
+    if source == "receipts" and params.get("stage") in DEMAND_STAGES:
+        labels["receipts"] = DEMAND_STAGES[params["stage"]][1]
+    if not labels:
+        return result
+    keep = [c for c in labels if c in table.columns]
+    table = table[keep].rename(columns=labels).reset_index(drop=True)
+    hidden = (
+        hidden.reindex(columns=keep, fill_value=False)
+        .rename(columns=labels)
+        .reset_index(drop=True)
+        .fillna(False)
+        .astype(bool)
+    )
+    return replace(result, table=table, hidden=hidden)
+
+
+def _not_applicable(table: pd.DataFrame) -> tuple[tuple[int, str], ...]:
+    """Cells that do not apply: the first funnel stage has no previous stage."""
+    column = TABLE_COLUMNS["attrition_funnel"]["rate_of_previous"]
+    if column in table and len(table) and pd.isna(table[column].iloc[0]):
+        return ((0, column),)
+    return ()
+
+
+def _journey_period(ws: Workspace, params: dict[str, Any]) -> str:
+    """The months of the journeys a block counts ("January 2024 to June 2024")."""
+    table = params.get("table", LINKED)
+    if table not in journey_tables(ws):
+        return ""
+    areas = [a for a in params.get("areas") or () if a != ALL_AREAS]
+    where = f"WHERE lcjb_area IN ({', '.join('?' * len(areas))})" if areas else ""
+    rows = ws.query(
+        f"SELECT min(start_date), max(start_date) FROM {qualified(JOURNEY_SCHEMA, table)} "  # noqa: S608 - quoted name
+        + where,
+        areas,
+    )
+    first, last = rows[0] if rows else (None, None)
+    if first is None or last is None:
+        return ""
+    first, last = pd.Timestamp(first), pd.Timestamp(last)
+    if (first.year, first.month) == (last.year, last.month):
+        return f"{first:%B %Y}"
+    return f"{first:%B %Y} to {last:%B %Y}"
+
+
+def block_period(ws: Workspace, source: str, table: pd.DataFrame, params: dict[str, Any]) -> str:
+    """The period a block covers: its series' first and last periods, or its journeys' months."""
+    if "period" in table and len(table):
+        return period_covered(table[["period"]])
+    if _journey_source(SOURCES[source]):
+        return _journey_period(ws, params)
+    return ""
+
+
+def block_subtitle(block: Block, params: dict[str, Any], period: str) -> str:
+    """A block's subtitle: what it shows, for which area(s) and which period.
+
+    The areas are the ones the block is drawn for (after confining them to the reader), so a
+    Kent-only block says Kent; an analyst's own subtitle is kept, with the period added when
+    it does not state one.
+    """
+    src = _source(block)
+    own = str(block.meta.get("subtitle") or "")
+    text = own or src.subtitle(params)
+    if period and period not in text:
+        text = f"{text}, {period}"
+    return text
+
+
 def render_block(ws: Workspace, user: User, block: Block) -> RenderedBlock:
     """Compute a block from the workspace's current data, with disclosure control applied.
 
@@ -635,6 +771,8 @@ def render_block(ws: Workspace, user: User, block: Block) -> RenderedBlock:
     generated = src.headline(result.table, params)
     headline = block.headline or generated
     version = src.version(ws, params)
+    period = block_period(ws, str(block.source), result.table, params)
+    subtitle = block_subtitle(block, params, period)
     short = (
         result.note
         if result.perturbed
@@ -645,13 +783,21 @@ def render_block(ws: Workspace, user: User, block: Block) -> RenderedBlock:
     notes = (*(block.meta.get("notes") or ()), short)
     source = block.meta.get("source") or SOURCE_NOTE
     if block.kind == "table":
-        tmeta = TableMeta(src.label, source=source, notes=tuple(notes[:-1]), data_version=version)
+        shown = readable_table(str(block.source), result, params)
+        tmeta = TableMeta(
+            subtitle,
+            source=source if block.meta.get("source") else TableMeta("").source,
+            notes=tuple(notes[:-1]),
+            data_version=version,
+            period=period,
+            not_applicable=_not_applicable(shown.table),
+        )
         return RenderedBlock(
-            block, headline, generated, table=result.table, protected=result, table_meta=tmeta
+            block, headline, generated, table=shown.table, protected=shown, table_meta=tmeta
         )
     meta = ChartMeta(
         title=headline,
-        subtitle=block.meta.get("subtitle") or src.subtitle(params),
+        subtitle=subtitle,
         source=source,
         notes=notes,
         alt_text=block.meta.get("alt_text", ""),
@@ -703,30 +849,44 @@ def markdown_to_html(text: str) -> str:
 
 
 def _table_html(rendered: RenderedBlock) -> str:
+    """A block's table as an accessible HTML table: caption, column and row headers, numbers
+    formatted as in the spreadsheet (percentages, thousands), ``[c]``/``[x]``/``[z]`` symbols."""
     assert rendered.table is not None and rendered.table_meta is not None
     protected = rendered.protected
-    header, rows, meta = prepare_table(
+    table = typed_table(
         rendered.table, rendered.table_meta, (lambda _f: protected) if protected else None
     )
-    head = "".join(f'<th scope="col">{html.escape(str(h))}</th>' for h in header)
+    meta = table.meta
+    head = "".join(f'<th scope="col">{html.escape(str(h))}</th>' for h in table.header)
     body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(_show(v))}</td>" for v in row) + "</tr>" for row in rows
+        "<tr>"
+        + "".join(
+            f'<th scope="row">{html.escape(table.shown(i, j))}</th>'
+            if j == 0
+            else f"<td>{html.escape(table.shown(i, j))}</td>"
+            for j in range(len(table.header))
+        )
+        + "</tr>"
+        for i in range(len(table.rows))
     )
     notes = "".join(f"<p>{html.escape(n)}</p>" for n in (meta.disclosure_note, *meta.notes))
     return (
-        f"<figure><table><caption>{html.escape(meta.title)}</caption><thead><tr>{head}</tr>"
-        f"</thead><tbody>{body}</tbody></table><figcaption><p>{html.escape(meta.source)}</p>"
-        f"{notes}<p>[c] = hidden to protect confidentiality; [x] = not available.</p>"
-        f"<p>Data version: {html.escape(meta.data_version)}</p></figcaption></figure>"
+        f'<div class="figure"><table><caption>{html.escape(meta.title)}</caption>'
+        f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        f'<div class="meta"><p>{html.escape(meta.source)}</p>'
+        f"{notes}<p>[c] = hidden to protect confidentiality; [x] = not available; "
+        "[z] = not applicable.</p>"
+        f"<p>Data version: {html.escape(meta.data_version)}</p></div></div>"
     )
 
 
-def _show(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:,.3f}".rstrip("0").rstrip(".") if abs(value) < 10 else f"{value:,.1f}"
-    if isinstance(value, int):
-        return f"{value:,}"
-    return str(value)
+STORY_CSS = """
+.visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden;
+                   clip: rect(0 0 0 0); clip-path: inset(50%); white-space: nowrap; }
+.figure { margin: 1.5rem 0; break-inside: avoid; page-break-inside: avoid; }
+caption { text-align: left; font-weight: bold; padding-bottom: 0.25rem; }
+th[scope="row"] { font-weight: normal; text-align: left; }
+"""
 
 
 def story_html(ws: Workspace, user: User, story: Story, interactive: bool = False) -> str:
@@ -767,15 +927,16 @@ def story_html(ws: Workspace, user: User, story: Story, interactive: bool = Fals
             else:
                 figure = f'<div class="chart">{chart_to_svg(r.chart, r.meta)}</div>'
             parts.append(
-                f"<section><figure>{figure}<figcaption><details open><summary>Description "
-                f"of the chart</summary><p>{html.escape(alt_text)}</p></details></figcaption>"
-                "</figure></section>"
+                f'<section><h2 class="visually-hidden">{html.escape(r.headline)}</h2>'
+                f'<div class="figure">{figure}<details open><summary>Description '
+                f"of the chart</summary><p>{html.escape(alt_text)}</p></details></div></section>"
             )
     bundle = f"<script>{vega_bundle()}</script>" if interactive else ""
     summary = f'<p class="lead">{html.escape(story.summary)}</p>' if story.summary else ""
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        f"<title>{html.escape(story.title)}</title><style>{PAGE_CSS}</style>{bundle}</head>"
+        f"<title>{html.escape(story.title)}</title><style>{PAGE_CSS}{STORY_CSS}</style>{bundle}"
+        "</head>"
         f"<body><header><h1>{html.escape(story.title)}</h1>{summary}"
         f'<p class="meta">Produced {date.today():%d %B %Y} from the CJS Linkage Workbench. '
         "Disclosure control applied: small numbers are hidden.</p></header>"
@@ -784,8 +945,67 @@ def story_html(ws: Workspace, user: User, story: Story, interactive: bool = Fals
 
 
 def story_pdf(ws: Workspace, user: User, story: Story) -> bytes:
-    """The story as an A4 PDF printed by headless Chromium (static SVG charts)."""
-    return html_to_pdf(story_html(ws, user, story, interactive=False))
+    """The story as a tagged (accessible) A4 PDF printed by headless Chromium.
+
+    The PDF is printed from the static HTML of :func:`story_html`: it carries a structure tree
+    (``StructTreeRoot``, ``MarkInfo`` marked) in the story's order, the story's title as the
+    document title, English as its language, headings as bookmarks, and every chart as a figure
+    whose alternative text is the chart's description.
+    """
+    return tagged_pdf(story_html(ws, user, story, interactive=False))
+
+
+def tagged_pdf(page_html: str, timeout_ms: int = 60_000) -> bytes:
+    """Print a self-contained HTML page to a tagged A4 PDF, offline.
+
+    Args:
+        page_html: The whole page (``lang`` and ``<title>`` set); network requests are refused.
+        timeout_ms: How long to wait for the page to load and print.
+
+    Raises:
+        ExportError: When Chromium or Playwright is missing or the page cannot be printed.
+    """
+    from workbench.browser import CHROMIUM, CHROMIUM_ARGS, chromium_available
+
+    if not chromium_available():
+        raise ExportError(
+            f"Cannot make a PDF: Chromium is not installed at {CHROMIUM}.",
+            hint="Install it with `make browser` (scripts/install-browser.sh), or export HTML.",
+        )
+    from playwright.sync_api import Error as PlaywrightError
+    from playwright.sync_api import sync_playwright
+
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(
+                executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, "--export-tagged-pdf"]
+            )
+            try:
+                page = browser.new_page()
+                page.set_default_timeout(timeout_ms)
+                page.route(
+                    "**/*",
+                    lambda route: (
+                        route.continue_()
+                        if route.request.url.startswith(("data:", "about:"))
+                        else route.abort()
+                    ),
+                )
+                page.set_content(page_html, wait_until="load")
+                page.emulate_media(media="print")
+                pdf = page.pdf(
+                    format="A4",
+                    print_background=True,
+                    margin={"top": "18mm", "bottom": "18mm", "left": "15mm", "right": "15mm"},
+                    tagged=True,
+                    outline=True,
+                )
+            finally:
+                browser.close()
+    except PlaywrightError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ExportError(f"Chromium could not print the PDF: {first}") from exc
+    return pdf
 
 
 def render_story(ws: Workspace, user: User, story: Story, fmt: str) -> bytes:
