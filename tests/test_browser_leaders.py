@@ -178,7 +178,7 @@ def test_two_leaders_share_a_deployment_but_not_their_work(tmp_path: Path) -> No
             kent.get_by_role("heading", name=kent_headline).wait_for()
             kent.get_by_text("counts are adjusted by a small random amount").wait_for()
             story_table = _download_csv(kent, kent.get_by_role("button", name="Table CSV"))
-            assert story_table["cases"].tolist() == kent_funnel["Cases"].astype(str).tolist()
+            assert story_table["Cases"].tolist() == kent_funnel["Cases"].astype(str).tolist()
             main = _main_text(kent)
             assert "Cumbria" not in main and cumbria_headline not in main
             kent.get_by_role("button", name="Table CSV").scroll_into_view_if_needed()
