@@ -373,6 +373,7 @@ def test_block_subtitles_state_their_own_area_and_period(ws: Workspace) -> None:
     assert kent.meta is not None
     assert "Kent" in kent.meta.subtitle and "all LCJB" not in kent.meta.subtitle
     assert "January 2024 to June 2024" in kent.meta.subtitle
+    assert kent.meta.source.startswith("Source: police, CPS and court")  # not the tool's name
     every = render_block(ws, ME, Block("chart", "attrition_funnel", {}))
     assert every.meta is not None and "all LCJB areas" in every.meta.subtitle
     assert " 2024" in every.meta.subtitle.split("all LCJB areas")[1]

@@ -125,7 +125,7 @@ def test_story_html_is_self_contained(ws: Workspace) -> None:
     parser = Links()
     parser.feed(page)
     assert parser.tags.count("svg") == 2 and "table" in parser.tags
-    assert "Courts in 2024" in page and "Source: CJS Linkage Workbench workspace" in page
+    assert "Courts in 2024" in page and "Source: police, CPS and court records" in page
     assert "Pilot" in page and "New listing rule" in page  # annotations drawn
     assert "<strong>rose</strong>" in page
     assert "Disclosure control" in page

@@ -76,6 +76,7 @@ DATA_SOURCES = (
     "Police recorded crime, Crown Prosecution Service (CPS) case management and court "
     "(magistrates' and Crown Court) case records, linked into case journeys"
 )
+CHART_SOURCE = "Source: police, CPS and court records, linked into case journeys"
 METHODOLOGY = (
     "Records of the same case in police, CPS and court systems are linked by probabilistic "
     "record linkage (Fellegi-Sunter) into one journey per case; the figures count linked "
@@ -1137,6 +1138,9 @@ def meta_from_chart(
 ) -> ChartMeta:
     """The :class:`ChartMeta` of a chart drawn with :func:`workbench.charts.titled`.
 
+    The app's own source line (naming the workbench) becomes the systems the data came from
+    (:data:`CHART_SOURCE`).
+
     Args:
         chart: A chart whose title holds the headline and whose subtitle lines are the
             statistical subtitle and the source line.
@@ -1150,10 +1154,11 @@ def meta_from_chart(
         text, lines = title, []
     lines = [lines] if isinstance(lines, str) else list(lines)
     text = " ".join(text) if isinstance(text, list) else str(text)
+    source = str(lines[1]) if len(lines) > 1 else SOURCE_NOTE
     return ChartMeta(
         title=text or "Chart",
         subtitle=str(lines[0]) if lines else "",
-        source=str(lines[1]) if len(lines) > 1 else SOURCE_NOTE,
+        source=CHART_SOURCE if source == SOURCE_NOTE else source,
         notes=tuple(n for n in notes if n),
         data_version=data_version,
     )

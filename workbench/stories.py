@@ -30,11 +30,12 @@ import altair as alt
 import pandas as pd
 
 from workbench.auth import ALL_AREAS, User
-from workbench.charts import SOURCE_NOTE, accessible_palette, period_axis
+from workbench.charts import accessible_palette, period_axis
 from workbench.disclosure import Protected, protect_frame, protect_funnel, protect_timeliness
 from workbench.errors import AccessDeniedError, ExportError, ValidationError
 from workbench.explore import period_counts
 from workbench.export import (
+    CHART_SOURCE,
     PAGE_CSS,
     ChartMeta,
     TableMeta,
@@ -781,12 +782,16 @@ def render_block(ws: Workspace, user: User, block: Block) -> RenderedBlock:
         else "Disclosure control checked: nothing hidden."
     )
     notes = (*(block.meta.get("notes") or ()), short)
-    source = block.meta.get("source") or SOURCE_NOTE
+    source = block.meta.get("source") or (
+        CHART_SOURCE
+        if _journey_source(src)
+        else f"Source: the {params.get('dataset') or 'imported'} dataset"
+    )
     if block.kind == "table":
         shown = readable_table(str(block.source), result, params)
         tmeta = TableMeta(
             subtitle,
-            source=source if block.meta.get("source") else TableMeta("").source,
+            source=block.meta.get("source") or TableMeta("").source,
             notes=tuple(notes[:-1]),
             data_version=version,
             period=period,
