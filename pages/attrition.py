@@ -50,21 +50,29 @@ with user_errors():
         filename="attrition_reasons.csv",
     )
 
-    st.subheader("Charge rate over time")
-    trend = an.trend_view(ws, where, "charge_rate", period, protect, label=name)
+    st.subheader("Rates over time, by period of offence")
+    measure = st.selectbox(
+        "Measure",
+        list(an.COHORT_WINDOW),
+        format_func=lambda k: an.MEASURES[k][0],
+        key="attrition_measure",
+    )
+    label = an.MEASURES[measure][0]
+    trend = an.trend_view(ws, where, measure, period, protect, label=name)
     show_view(
         trend,
         mc.trend_chart(
             trend.data,
-            f"Charge rate by {period} of offence: {name} against national",
-            "Share of recorded crimes charged or summonsed; dashed line: national (all areas, "
-            "same filters)",
+            f"{label} by {period} of offence: {name} against national",
+            "Shaded: 95% interval; dashed line: national (all areas, same filters); hollow "
+            "points: provisional or partial",
             "rate",
-            "Charge rate",
+            label,
         ),
         key="attrition_trend",
-        filename=f"charge_rate_by_{period}.csv",
+        filename=f"{measure}_by_{period}.csv",
     )
+    st.caption(an.maturity_note(ws, where, measure, period))
 
 with st.expander("Definitions"):
     st.markdown(
@@ -77,8 +85,13 @@ with st.expander("Definitions"):
 - **Why cases leave**: cases not charged leave with their police outcome type (the Home Office
   outcomes framework), so *evidential difficulties — victim does not support action* is its own
   line; charged cases leave while awaiting court, outstanding at court, or by their verdict.
-- **Period**: the period the offence was committed in. Recent periods look lower because their
-  cases have not yet had time to reach charge or court.
+- **Period**: the period the offence was committed in. A period is **provisional** until 90% of
+  its cases that will ever be charged (or completed, for the conviction rate) have been, as
+  measured from the journeys; provisional periods are drawn with hollow points and never used
+  in headlines or changes. A first period that began before the data starts is **partial**.
+- **Uncertainty**: each rate has a Wilson 95% interval (the shaded band), and its counts are in
+  the table and tooltips. Rates from fewer than the minimum base (30 cases unless changed) are
+  withheld for everyone.
 - **National**: every area in the journey table with the same offence, court and victim filters.
 - **Disclosure control** (always applied for leaders): counts under 10 and rates based on fewer
   than 10 cases are shown as *suppressed*.

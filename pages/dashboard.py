@@ -22,23 +22,35 @@ with user_errors():
     period = right.selectbox("Compare", ["year", "quarter"], key="dashboard_period")
     protect = leader_view()
     kpis, series, note = an.dashboard_kpis(ws, area, period, protect)
-    period_label = kpis["period_label"].iloc[0]
+    if kpis.empty:
+        st.info(f"There are no complete periods for {area} yet.", icon=":material/info:")
+        st.stop()
 
-    st.subheader(f"{area}, {period_label}")
-    cards = st.columns(len(kpis))
-    for card, kpi in zip(cards, an.kpi_cards(kpis), strict=True):
-        card.metric(
-            kpi.label,
-            kpi.value,
-            delta=kpi.delta,
-            delta_color=kpi.delta_color,
-            help=kpi.help,
-            border=True,
-        )
-        card.caption(kpi.national)
+    st.subheader(f"{area}, {kpis['period_label'].iloc[0]}")
     st.caption(
-        f"Arrows: change on {an.previous_label(period_label, period)} (pts: percentage points; "
-        f"median days for the stage times). {note or ''}"
+        f"Each card shows the latest complete {period} of its measure (offence cohorts still "
+        "open are provisional and left out)"
+        + ("; rolling 12 months beside each quarter." if period == "quarter" else ".")
+    )
+    for heading, group in an.card_groups(an.kpi_cards(kpis)):
+        st.markdown(f"**{heading}**")
+        for card, kpi in zip(st.columns(max(3, len(group))), group, strict=False):
+            card.metric(
+                kpi.label,
+                kpi.value,
+                delta=kpi.delta,
+                delta_color=kpi.delta_color,
+                help=kpi.help,
+                border=True,
+            )
+            card.caption(f"{kpi.base}. {kpi.national}")
+            if kpi.context:
+                card.caption(kpi.context)
+    st.caption(
+        f"Arrows: change on the same {period} a year earlier (pts: percentage points; median "
+        "days for the stage times), coloured only when larger than its 95% uncertainty. "
+        "Provisional periods (cases still open) are never used here. "
+        f"{note or ''}"
     )
 
     st.subheader("Headlines")
@@ -61,8 +73,15 @@ with user_errors():
 with st.expander("Definitions"):
     st.markdown(
         """
-- **Period**: the last whole year or quarter in the data; arrows compare it with the same period
-  a year earlier.
+- **Period**: for each measure, the last whole year or quarter that is not provisional (offence
+  cohorts need time for their cases to be charged and completed; the windows are measured from
+  the journeys); arrows compare it with the same period a year earlier, and say "no clear
+  change" unless the change is larger than its 95% uncertainty.
+- **Rank**: the area's place among all areas with a value for the same period (areas whose value
+  is suppressed or withheld are left out). **Rolling 12 months**: the four quarters ending with
+  the quarter shown.
+- **Court types apart**: timeliness is shown for magistrates' courts and the Crown Court
+  separately, never mixed.
 - **Charge rate**: recorded crimes charged or summonsed, by the period of the offence (recent
   periods are lower while their cases progress).
 - **Victim does not support action**: recorded crimes closed with that police outcome.
@@ -70,6 +89,7 @@ with st.expander("Definitions"):
 - **Median days**: the middle case's days between the two stages, by the period the stage ended.
 - **National**: every area in the journey table.
 - **Disclosure control** (always applied for leaders): values based on fewer than 10 cases are
-  reported as *too few cases to report*.
+  reported as *too few cases to report*. For everyone, rates and medians from fewer than the
+  minimum base (30 cases unless changed) are withheld, with the reason.
 """
     )

@@ -42,35 +42,42 @@ with user_errors():
         key="timeliness_interval",
     )
     label = INTERVALS[interval][2]
-    st.subheader(f"{label}: distribution")
-    dist, median = an.distribution_view(ws, interval, where, protect)
-    show_view(
-        dist,
-        mc.distribution_chart(
-            dist.data,
-            median,
-            f"{label}, days: {name}",
-            "Cases by days taken, in 30-day bins (the last bin holds 3 years or more); "
-            "dashed line: median",
-        ),
-        key="timeliness_distribution",
-        filename=f"{interval}_distribution.csv",
-    )
-
-    st.subheader(f"{label}: median over time")
-    trend = an.trend_view(ws, where, f"median_{interval}", period, protect, label=name)
-    show_view(
-        trend,
-        mc.trend_chart(
-            trend.data,
-            f"Median days, {label.lower()}, by {period}: {name} against national",
-            f"By the {period} the stage ended; dashed line: national (all areas, same filters)",
-            "days",
-            "Median days",
-        ),
-        key="timeliness_trend",
-        filename=f"median_{interval}_by_{period}.csv",
-    )
+    courts = an.court_types(ws, where)
+    tabs = st.tabs([an.court_title(c) for c in courts])
+    for i, (tab, court) in enumerate(zip(tabs, courts, strict=True)):
+        suffix = "" if i == 0 else f"_{court}"
+        with tab:
+            here = an.court_filter(where, court)
+            st.subheader(f"{label} at {an.court_name(court)}: distribution")
+            dist, median = an.distribution_view(ws, interval, here, protect)
+            show_view(
+                dist,
+                mc.distribution_chart(
+                    dist.data,
+                    median,
+                    f"{label}, days, {court} cases: {name}",
+                    "Cases by days taken, in 30-day bins (the last bin holds 3 years or more); "
+                    "dashed line: median",
+                ),
+                key=f"timeliness_distribution{suffix}",
+                filename=f"{interval}_{court}_distribution.csv",
+            )
+            st.subheader(f"{label} at {an.court_name(court)}: median over time")
+            trend = an.trend_view(ws, here, f"median_{interval}", period, protect, label=name)
+            show_view(
+                trend,
+                mc.trend_chart(
+                    trend.data,
+                    f"Median days, {label.lower()}, {court} cases, by {period}: {name}",
+                    f"By the {period} the stage ended; shaded: 95% interval; dashed line: "
+                    "national (all areas, same filters)",
+                    "days",
+                    "Median days",
+                ),
+                key=f"timeliness_trend{suffix}",
+                filename=f"median_{interval}_{court}_by_{period}.csv",
+            )
+            st.caption(an.maturity_note(ws, here, f"median_{interval}", period))
 
     at = an.data_end(ws)
     st.subheader(f"Outstanding caseload at {at:%d %B %Y}")
@@ -94,7 +101,13 @@ with st.expander("Definitions"):
   reversed date are left out of that interval.
 - **Median** is the middle case; **p25/p75/p90** are the 25th, 75th and 90th percentiles. Stage
   times have long right tails, so the mean is above the median.
-- **Period** of an interval is the period in which it ended.
+- **Court types apart**: every figure is for magistrates' courts or the Crown Court, never both
+  together (as in the Criminal Court Statistics Quarterly); offence to charge for cases not yet
+  at court is its own row.
+- **Period** of an interval is the period in which it ended. Periods starting so soon after the
+  data begins that slow cases (which started before it) are missing are marked **early**.
+- **Uncertainty**: each median has a 95% interval from the order statistics (binomial ranks);
+  medians from fewer than the minimum base (30 cases unless changed) are withheld for everyone.
 - **Outstanding caseload**: cases with a first hearing on or before the date and not completed by
   then, at the last date in the data.
 - **National**: every area in the journey table with the same offence, court and victim filters.

@@ -1,4 +1,4 @@
-"""KPI cards show the change between the values as displayed, as the headlines do."""
+"""KPI cards: the change between the values as displayed, coloured only when clear; bases."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ def _kpi(measure: str, unit: str, value: float, previous: float) -> dict:
         "national": value,
         "area": "Kent",
         "period_label": "2025",
+        "clear": True,
+        "base": 412,
     }
 
 
@@ -39,3 +41,27 @@ def test_unknown_change_has_no_delta() -> None:
     row = _kpi("charge_rate", "rate", 0.07, 0.06)
     row["change"] = None
     assert kpi_cards(pd.DataFrame([row]))[0].delta is None
+
+
+def test_unclear_change_is_uncoloured_and_says_so() -> None:
+    row = _kpi("conviction_rate", "rate", 16 / 19, 13 / 17)
+    row["clear"] = False
+    card = kpi_cards(pd.DataFrame([row]))[0]
+    assert card.delta == "+7.7 pts, no clear change"
+    assert card.delta_color == "off"
+
+
+def test_card_shows_its_base_and_court_type() -> None:
+    row = _kpi("median_offence_to_completion", "days", 372.5, 360.0)
+    row["court_type"] = "Crown"
+    card = kpi_cards(pd.DataFrame([row]))[0]
+    assert card.base == "2025, from 412 cases"
+    assert card.label == "Offence to completion, Crown"
+
+
+def test_withheld_value_shows_its_reason() -> None:
+    row = _kpi("charge_rate", "rate", 0.07, 0.06)
+    row.update(value=None, change=None, reason="withheld: fewer than 30 cases", base=19)
+    card = kpi_cards(pd.DataFrame([row]))[0]
+    assert card.value == "withheld"
+    assert card.base == "2025, from 19 cases (withheld: fewer than 30 cases)"

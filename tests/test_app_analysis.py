@@ -9,6 +9,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.journey_workspace import make_journey_workspace
+from workbench import analysis as an
+from workbench import measures as m
+from workbench.headlines import format_period
 from workbench.journeys import build_info
 from workbench.workspace import Workspace
 
@@ -78,25 +81,102 @@ def test_filters_change_the_numbers(monkeypatch, built: Path) -> None:
 def test_timeliness_stage_choice(monkeypatch, built: Path) -> None:
     at = open_page(monkeypatch, built, "pages/timeliness.py")
     summary = table_with(at, "Median")
-    assert list(summary["Label"]) == [
+    stages = [
         "Charge to first hearing",
         "First hearing to completion",
         "Offence to charge",
         "Offence to completion",
     ]
+    for court in ("Crown", "magistrates"):
+        assert list(summary[summary["Court type"] == court]["Label"]) == stages
+    assert set(summary["Court type"]) <= {"Crown", "magistrates", "not yet at court"}
+    assert [t.label for t in at.tabs if "ourt" in t.label] == ["Crown Court", "Magistrates' courts"]
     at.selectbox(key="timeliness_interval").select("offence_to_charge").run()
     assert not at.exception
-    assert any("Offence to charge: distribution" in s.value for s in at.subheader)
+    heads = [s.value for s in at.subheader]
+    assert "Offence to charge at the Crown Court: distribution" in heads
+    assert "Offence to charge at magistrates' courts: median over time" in heads
 
 
 def test_dashboard_kpis_and_headlines(monkeypatch, built: Path) -> None:
+    monkeypatch.setattr(an, "MIN_BASE", 10)
     at = open_page(monkeypatch, built, "pages/dashboard.py")
     at.selectbox(key="dashboard_area").select("Kent").run()
-    assert len(at.metric) == 5
-    assert at.metric[0].label == "Charge rate"
+    labels = [m.label for m in at.metric]
+    assert labels[0] == "Charge rate"
+    # timeliness: one card per court type, never one across both
+    assert "Offence to completion, magistrates" in labels
+    assert "Offence to completion, Crown" in labels
+    assert "Offence to completion" not in labels
     headlines = "\n".join(m.value for m in at.markdown)
     assert "The charge rate in Kent was" in headlines
-    assert "national" in headlines
+    assert "(from " in headlines and "national" in headlines
+    captions = "\n".join(c.value for c in at.caption)
+    assert "from " in captions and " cases" in captions
+    assert "of 3 areas" in captions  # rank among all areas
+    at.selectbox(key="dashboard_period").select("quarter").run()
+    assert not at.exception
+    assert "rolling 12 months" in "\n".join(c.value for c in at.caption)
+
+
+def test_provisional_periods_are_marked_and_left_out_of_headlines(built: Path) -> None:
+    with Workspace(built) as ws:
+        end = an.latest_complete_period(an.data_end(ws), "quarter")
+        trend = an.trend_view(
+            ws, an.scoped_filter(None, ["Kent"]), "charge_rate", "quarter", False, "Kent"
+        )
+        kpis, series, _note = an.dashboard_kpis(ws, "Kent", "quarter", False, minimum=1)
+    kent = trend.data[trend.data["series"] == "Kent"].set_index("period")
+    assert bool(kent.loc[end, "provisional"])  # its cases are still open
+    assert kent.loc[end, "status"] == "provisional"
+    assert not bool(kent["provisional"].all())
+    for row in kpis.to_dict("records"):
+        used = series[
+            (series["series"] == "Kent")
+            & (series["measure"] == row["measure"])
+            & (series["court_type"] == row["court_type"])
+        ]
+        used = used[[format_period(p, "quarter") == row["period_label"] for p in used["period"]]]
+        assert len(used) == 1 and not bool(used["provisional"].iloc[0]), row["measure"]
+    charge = kpis.set_index("measure").loc["charge_rate"]
+    assert charge["period_label"] != format_period(end, "quarter")
+    assert "Provisional" in trend.table["Status"].str.capitalize().tolist()
+
+
+def test_rates_and_medians_under_the_minimum_base_are_withheld(built: Path) -> None:
+    where = an.scoped_filter(None, ["Kent"])
+    with Workspace(built) as ws:
+        shown = an.trend_view(ws, where, "charge_rate", "year", False, minimum=1)
+        withheld = an.trend_view(ws, where, "charge_rate", "year", False, minimum=10_000)
+        times = an.timeliness_view(ws, where, False, minimum=10_000)
+    assert shown.data["value"].notna().any() and shown.data["low"].notna().any()
+    assert withheld.data["value"].isna().all() and withheld.data["high"].isna().all()
+    assert set(withheld.data["reason"]) == {"withheld: fewer than 10000 cases"}
+    assert (withheld.table["Charge rate"] == "withheld: fewer than 10000 cases").all()
+    assert times.data["median"].isna().all()
+    assert set(times.table["Reason"]) == {"withheld: fewer than 10000 cases"}
+
+
+def test_timeliness_never_mixes_court_types(built: Path) -> None:
+    where = an.scoped_filter(None, ["Kent"])
+    with Workspace(built) as ws:
+        summary = an.timeliness_view(ws, where, False, minimum=1)
+        series = an.measure_series(ws, where, "year", ["median_offence_to_completion"])
+        kpis, _series, _note = an.dashboard_kpis(ws, "Kent", "year", False, minimum=1)
+        crown = m.timeliness(
+            ws, intervals=["offence_to_completion"], where=an.court_filter(where, "Crown")
+        ).iloc[0]
+    assert set(summary.data["court_type"]) <= {"magistrates", "Crown", "not yet at court"}
+    row = summary.data[
+        (summary.data["court_type"] == "Crown")
+        & (summary.data["interval"] == "offence_to_completion")
+    ].iloc[0]
+    assert row["median"] == crown["median"] and row["n"] == crown["n"]
+    assert set(series["court_type"]) == {"magistrates", "Crown"}
+    medians = kpis[kpis["measure"].str.startswith("median_")]
+    assert set(medians["court_type"]) == {"magistrates", "Crown"}
+    for line in an.dashboard_headlines(medians):
+        assert "magistrates' courts" in line or "the Crown Court" in line
 
 
 def test_leader_sees_only_their_area_with_suppression(monkeypatch, built: Path) -> None:

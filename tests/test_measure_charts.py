@@ -102,7 +102,8 @@ def test_trend_has_dashed_national_and_direct_labels() -> None:
     )
     spec = spec_of(mc.trend_chart(series, "Trend", "Sub", "rate", "Charge rate"))
     assert_titled(spec, "Trend")
-    dash = spec["layer"][0]["encoding"]["strokeDash"]["scale"]
+    line = next(layer for layer in spec["layer"] if layer["mark"]["type"] == "line")
+    dash = line["encoding"]["strokeDash"]["scale"]
     assert dash["domain"] == ["Kent", "National"]
     assert dash["range"][1] == [6, 4] and dash["range"][0] == [1, 0]
     labelled = [r["text"] for d in datasets(spec) for r in d if "text" in r]
@@ -145,3 +146,60 @@ def test_small_multiples_facet_by_measure_with_percentages() -> None:
     rows = {(r["series"], r["label"]): r["value"] for r in datasets(spec)[0]}
     assert rows[("Kent", "Charge rate (%)")] == pytest.approx(7.1)
     assert rows[("Kent", "Median days")] == 182.0
+
+
+def _trend_series() -> pd.DataFrame:
+    periods = pd.to_datetime(["2024-01-01", "2024-04-01", "2024-07-01"])
+    return pd.DataFrame(
+        {
+            "series": ["Kent"] * 3 + ["National"] * 3,
+            "period": list(periods) * 2,
+            "value": [0.70, 0.72, 0.74, 0.71, 0.73, 0.75],
+            "low": [0.60, 0.62, 0.64, 0.69, 0.71, 0.73],
+            "high": [0.80, 0.82, 0.84, 0.73, 0.75, 0.77],
+            "base": [80, 90, 85, 3000, 3100, 2900],
+            "numerator": [56, 65, 63, 2130, 2263, 2175],
+            "status": ["complete", "complete", "provisional"] * 2,
+        }
+    )
+
+
+def _y_scales(spec: dict) -> list[dict]:
+    layers = spec.get("layer") or spec["spec"]["layer"]
+    return [layer["encoding"]["y"].get("scale", {}) for layer in layers if "y" in layer["encoding"]]
+
+
+def test_rate_axis_starts_at_zero() -> None:
+    # values between 70% and 77%: without a zero baseline the axis would start near 60%
+    spec = spec_of(mc.trend_chart(_trend_series(), "Trend", "Sub", "rate", "Rate"))
+    scales = [s for s in _y_scales(spec) if s]
+    assert scales and all(s.get("zero") is True and s.get("domainMin") == 0 for s in scales)
+    units = {"charge_rate": "rate"}
+    frame = _trend_series().assign(label="Charge rate", measure="charge_rate")
+    small = spec_of(mc.small_multiples(frame, "Kent", "Sub", units))
+    value_scales = [
+        layer["encoding"]["y"]["scale"]
+        for layer in small["spec"]["layer"]
+        if layer["encoding"]["y"]["field"] == "value"
+    ]
+    assert value_scales and all(s["zero"] is True and s["domainMin"] == 0 for s in value_scales)
+
+
+def test_trend_draws_interval_band_and_hollow_provisional_points() -> None:
+    spec = spec_of(mc.trend_chart(_trend_series(), "Trend", "Sub", "rate", "Rate"))
+    band = next(layer for layer in spec["layer"] if layer["mark"]["type"] == "area")
+    assert band["encoding"]["y"]["field"] == "low" and band["encoding"]["y2"]["field"] == "high"
+    points = [layer for layer in spec["layer"] if layer["mark"]["type"] == "point"]
+    hollow = [p for p in points if p["mark"].get("filled") is False]
+    assert len(hollow) == 1  # provisional periods are drawn hollow
+    shape = hollow[0]["encoding"]["shape"]
+    assert shape["scale"]["domain"] == ["provisional: cases still open"]
+    assert shape["legend"] is not None  # and named in the legend
+    assert "datum.state != 'complete'" in json.dumps(hollow[0]["transform"])
+    rows = [r for d in datasets(spec) for r in d if r.get("state")]
+    assert {r["state"] for r in rows if r["period"].startswith("2024-07")} == {
+        "provisional: cases still open"
+    }
+    line = next(layer for layer in spec["layer"] if layer["mark"]["type"] == "line")
+    titles = {t["title"] for t in line["encoding"]["tooltip"]}
+    assert {"Cases", "Counted", "95% interval from", "95% interval to"} <= titles

@@ -7,6 +7,12 @@ download (hidden values written as ``suppressed``) and the disclosure note.
 
 "National" means every area in the workspace's journey table, with the same filters apart from
 the area.
+
+Every series shows bases beside its values and 95% intervals (Wilson for rates, order-statistic
+for medians); values from fewer than :func:`min_base` cases are withheld for everyone, with the
+reason. Periods are whole periods inside the data; offence cohorts still within their maturity
+window are marked provisional, and headlines and changes use only complete periods. Timeliness
+is always by court type.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ import pandas as pd
 from workbench import disclosure as sdc
 from workbench import measures as m
 from workbench.errors import AccessDeniedError, JourneyError
-from workbench.headlines import format_period, headlines_from_kpis
+from workbench.headlines import clear_change, format_period, headlines_from_kpis, plural
 from workbench.journeys import (
     JOURNEY_SCHEMA,
     LINKED,
@@ -61,6 +67,39 @@ DASHBOARD_MEASURES = (
 )
 # How many periods a trend shows, ending with the last whole one.
 SPAN = {"year": 8, "quarter": 16, "month": 36, "week": 104}
+# Rates and medians from fewer cases than this are withheld for everyone (see min_base).
+MIN_BASE = 30
+MIN_BASE_SETTING = "analysis.min_base"
+# Offence-cohort rates -> the maturity window (an attribute of measures.Maturity) they need.
+COHORT_WINDOW = {
+    "charge_rate": "charge_days",
+    "victim_not_support_share": "charge_days",
+    "conviction_rate": "completion_days",
+}
+# What the numerator of each rate counts, for tables.
+NUMERATORS = {
+    "charge_rate": "Charged",
+    "victim_not_support_share": "Victim does not support",
+    "conviction_rate": "Convicted",
+}
+COURT_NAMES = {"magistrates": "magistrates' courts", "Crown": "the Crown Court"}
+
+
+def min_base(ws: Workspace) -> int:
+    """The smallest base a rate or median is shown from: the workspace setting
+    ``analysis.min_base``, or :data:`MIN_BASE`."""
+    value = ws.get_setting(MIN_BASE_SETTING, MIN_BASE)
+    try:
+        return max(1, int(value))
+    except (TypeError, ValueError):
+        return MIN_BASE
+
+
+def set_min_base(ws: Workspace, value: int) -> None:
+    """Store the smallest base a rate or median is shown from (at least 1)."""
+    if int(value) < 1:
+        raise JourneyError("The minimum base must be a whole number of at least 1.")
+    ws.set_setting(MIN_BASE_SETTING, int(value))
 
 
 @dataclass(frozen=True)
@@ -203,6 +242,39 @@ def data_end(ws: Workspace) -> date:
     return pd.Timestamp(row[0][0]).date()
 
 
+def data_span(ws: Workspace) -> tuple[date, date]:
+    """The first and last dates any stage was recorded in the journey table."""
+    cols = ("recorded_date", "referral_date", "first_hearing_date", "completion_date")
+    first = ", ".join(f"min({c})" for c in cols)
+    sql = f"SELECT least({first}) FROM {journey_table(LINKED)}"  # noqa: S608 - constants
+    row = ws.query(sql)
+    if not row or row[0][0] is None:
+        raise JourneyError("The journey table holds no dated stages.")
+    return pd.Timestamp(row[0][0]).date(), data_end(ws)
+
+
+def court_types(ws: Workspace, where: m.JourneyFilter) -> list[str]:
+    """The court types a filter covers: those chosen, or every one in the journeys."""
+    return list(where.court_types) or _distinct(ws, "court_type")
+
+
+def court_filter(where: m.JourneyFilter, court_type: str) -> m.JourneyFilter:
+    """The filter narrowed to one court type."""
+    return replace(where, court_types=(court_type,))
+
+
+def court_name(court_type: str) -> str:
+    """``magistrates' courts`` or ``the Crown Court``."""
+    return COURT_NAMES.get(court_type, court_type)
+
+
+def court_title(court_type: str) -> str:
+    """``Magistrates' courts`` or ``Crown Court``, for a heading or a tab."""
+    return {"magistrates": "Magistrates' courts", "Crown": "Crown Court"}.get(
+        court_type, court_type
+    )
+
+
 def latest_complete_period(end: date, period: str) -> pd.Timestamp:
     """The first day of the last whole period that ends on or before ``end``."""
     following = pd.Timestamp(end) + pd.Timedelta(days=1)
@@ -248,6 +320,10 @@ def _readable(
             out[col] = out[col].dt.date
         elif out[col].isna().any() and pd.api.types.is_numeric_dtype(out[col]):
             out[col] = show(col, int)
+    for col in out.columns:
+        kinds = {isinstance(v, str) for v in out[col]}
+        if kinds == {True, False}:
+            out[col] = ["" if v is None else str(v) for v in out[col]]
     out.columns = [str(c).replace("_", " ").capitalize() for c in out.columns]
     return out
 
@@ -297,23 +373,22 @@ def reasons_view(ws: Workspace, where: m.JourneyFilter, protect: bool) -> View:
 
 # ------------------------------------------------------------------------------ series
 def _rate_frame(
-    measure: str, periods: pd.Series, numerator: pd.DataFrame, base: pd.DataFrame, keys: bool
+    measure: str, index: pd.Index, numerator: pd.DataFrame, base: pd.DataFrame, keys: bool
 ) -> pd.DataFrame:
-    """One rate measure per period; ``numerator`` and ``base`` hold ``cases`` (and keys)."""
+    """One rate measure per group and period; ``numerator`` and ``base`` hold ``cases`` (and
+    keys), indexed like ``index`` (groupings and period)."""
     key = f"cases{sdc.KEY_SUFFIX}"
+    numerator = numerator.reindex(index)
     denominator = base["cases"].where(base["cases"] > 0)
-    frame = pd.DataFrame(
-        {
-            "measure": measure,
-            "period": periods,
-            "value": numerator["cases"].fillna(0) / denominator,
-            "base": base["cases"],
-            "numerator": numerator["cases"].fillna(0),
-        }
-    )
+    frame = index.to_frame(index=False)
+    frame.insert(0, "measure", measure)
+    frame["court_type"] = "all"
+    frame["value"] = (numerator["cases"].fillna(0) / denominator).to_numpy()
+    frame["base"] = base["cases"].to_numpy()
+    frame["numerator"] = numerator["cases"].fillna(0).to_numpy()
     if keys:
-        frame[f"base{sdc.KEY_SUFFIX}"] = base[key]
-        frame[f"numerator{sdc.KEY_SUFFIX}"] = numerator[key]
+        frame[f"base{sdc.KEY_SUFFIX}"] = base[key].to_numpy()
+        frame[f"numerator{sdc.KEY_SUFFIX}"] = numerator[key].to_numpy()
     return frame
 
 
@@ -323,69 +398,79 @@ def measure_series(
     period: str,
     measures: Sequence[str] = DASHBOARD_MEASURES,
     keys: bool = False,
+    groups: Sequence[str] = (),
 ) -> pd.DataFrame:
-    """Measures per period: ``measure``, ``period``, ``value``, ``base`` (cases behind it) and
-    ``numerator`` (the cases counted by a rate; missing for medians).
+    """Measures per period: ``measure``, ``court_type``, ``period``, ``value``, ``low`` and
+    ``high`` (medians: the order-statistic 95% interval; rates: filled by
+    :func:`annotate_series`), ``base`` (cases behind it) and ``numerator`` (the cases counted by
+    a rate; missing for medians).
 
-    Rates are by the period of the offence; medians by the period the interval ends in. With
-    ``keys``, ``base__key`` and ``numerator__key`` hold the cell keys for disclosure control.
+    Rates are by the period of the offence (``court_type`` is ``all``); medians by the period
+    the interval ends in, one row per court type, never across court types. ``groups`` adds
+    groupings (for example ``lcjb_area``). With ``keys``, ``base__key`` and ``numerator__key``
+    hold the cell keys for disclosure control.
     """
     frames = []
+    extra = list(groups)
+    idx = [*extra, "period"]
     if {"charge_rate", "conviction_rate", "victim_not_support_share"} & set(measures):
-        funnel = m.attrition_funnel(ws, by=["period"], period=period, where=where, keys=keys)
-        step = {s: funnel[funnel["stage"] == s].set_index("period") for s in funnel["stage"]}
-        if "charge_rate" in measures and len(funnel):
-            rec = step["recorded"]
-            frames.append(
-                _rate_frame("charge_rate", rec.index.to_series(), step["charged"], rec, keys)
-            )
-        if "conviction_rate" in measures and len(funnel):
-            done = step["completed"]
-            frames.append(
-                _rate_frame(
-                    "conviction_rate", done.index.to_series(), step["convicted"], done, keys
+        funnel = m.attrition_funnel(ws, by=idx, period=period, where=where, keys=keys)
+        step = {s: funnel[funnel["stage"] == s].set_index(idx) for s in funnel["stage"]}
+        if len(funnel):
+            rec, done = step["recorded"], step["completed"]
+            if "charge_rate" in measures:
+                frames.append(_rate_frame("charge_rate", rec.index, step["charged"], rec, keys))
+            if "conviction_rate" in measures:
+                frames.append(
+                    _rate_frame("conviction_rate", done.index, step["convicted"], done, keys)
                 )
-            )
-        if "victim_not_support_share" in measures and len(funnel):
-            reasons = m.attrition_reasons(ws, by=["period"], period=period, where=where, keys=keys)
-            vns = reasons[reasons["reason"] == VICTIM_NOT_SUPPORT].set_index("period")
-            rec = step["recorded"]
-            vns = vns.reindex(rec.index)
-            frames.append(
-                _rate_frame("victim_not_support_share", rec.index.to_series(), vns, rec, keys)
-            )
+            if "victim_not_support_share" in measures:
+                reasons = m.attrition_reasons(ws, by=idx, period=period, where=where, keys=keys)
+                vns = reasons[reasons["reason"] == VICTIM_NOT_SUPPORT].set_index(idx)
+                frames.append(_rate_frame("victim_not_support_share", rec.index, vns, rec, keys))
     intervals = [k.removeprefix("median_") for k in measures if k.startswith("median_")]
     if intervals:
         times = m.timeliness(
-            ws, intervals=intervals, by=["period"], period=period, where=where, keys=keys
+            ws,
+            intervals=intervals,
+            by=[*extra, "court_type", "period"],
+            period=period,
+            where=where,
+            keys=keys,
+            median_ci=True,
         )
-        frame = pd.DataFrame(
-            {
-                "measure": "median_" + times["interval"],
-                "period": times["period"],
-                "value": times["median"],
-                "base": times["n"],
-                "numerator": pd.NA,
-            }
-        )
+        times = times[times["court_type"] != "unknown"]
+        frame = times[[*extra, "court_type", "period"]].copy()
+        frame.insert(0, "measure", "median_" + times["interval"])
+        frame["value"] = times["median"]
+        frame["low"] = times["median_low"]
+        frame["high"] = times["median_high"]
+        frame["base"] = times["n"]
+        frame["numerator"] = pd.NA
         if keys:
             frame[f"base{sdc.KEY_SUFFIX}"] = times[f"n{sdc.KEY_SUFFIX}"]
         frames.append(frame)
+    columns = ["measure", *extra, "court_type", "period", "value", "low", "high", "base"]
     if not frames:
-        return pd.DataFrame(columns=["measure", "period", "value", "base", "numerator"])
-    out = pd.concat(frames, ignore_index=True)
+        return pd.DataFrame(columns=[*columns, "numerator"])
+    out = pd.concat([f for f in frames if len(f)] or frames, ignore_index=True)
+    for col in ("low", "high"):
+        if col not in out.columns:
+            out[col] = pd.NA
+        out[col] = pd.to_numeric(out[col], errors="coerce").astype("Float64")
     out["period"] = pd.to_datetime(out["period"])
     out["base"] = out["base"].astype("int64")
-    return out.sort_values(["measure", "period"], ignore_index=True)
+    return out.sort_values(["measure", *extra, "court_type", "period"], ignore_index=True)
 
 
 def _protect_series(
     series: pd.DataFrame, protect: bool
 ) -> tuple[pd.DataFrame, str | None, pd.DataFrame | None]:
-    """Disclosure control of a measure series: rates from adjusted counts, hidden when their
-    numerator or base is small; medians hidden when their base is small."""
+    """Disclosure control of a measure series: counts adjusted by their cell keys, rates from
+    adjusted counts, hidden when their numerator or base is small; medians and their
+    intervals hidden when their base is small."""
     if not protect:
-        return series.drop(columns="numerator", errors="ignore"), None, None
+        return series, None, None
     is_rate = series["measure"].map(lambda k: MEASURES[k][1] == "rate").astype(bool)
     parts, hiddens, notes = [], [], []
     for mask, kind in ((is_rate, "rate"), (~is_rate, "days")):
@@ -398,18 +483,136 @@ def _protect_series(
                 part, counts=["base", "numerator"], rates={"value": ("numerator", "base")}
             )
         else:
-            part = part.drop(columns=["numerator", f"numerator{sdc.KEY_SUFFIX}"], errors="ignore")
-            result = sdc.protect_frame(part, counts=["base"], statistics={"value": "base"})
-        parts.append(result.table.drop(columns="numerator", errors="ignore"))
-        hiddens.append(result.hidden.drop(columns="numerator", errors="ignore"))
+            part = part.drop(columns=[f"numerator{sdc.KEY_SUFFIX}"], errors="ignore")
+            result = sdc.protect_frame(
+                part, counts=["base"], statistics=dict.fromkeys(("value", "low", "high"), "base")
+            )
+        parts.append(result.table)
+        hiddens.append(result.hidden)
         notes.append(result.note)
     if not parts:
-        empty = series.drop(columns=["numerator"], errors="ignore")
-        empty = empty.drop(columns=[c for c in empty if c.endswith(sdc.KEY_SUFFIX)])
+        empty = series.drop(columns=[c for c in series if c.endswith(sdc.KEY_SUFFIX)])
         return empty, None, None
     table = pd.concat(parts).sort_index()
     hidden = pd.concat(hiddens).sort_index().fillna(False).astype(bool)
     return table, notes[0], hidden
+
+
+# ------------------------------------------------------------------------------ maturity
+@dataclass(frozen=True)
+class DataWindow:
+    """Where the data starts and ends, and how long cohorts need to finish.
+
+    Attributes:
+        start: The first date any stage was recorded.
+        end: The last date any stage was recorded.
+        maturity: The maturity windows of offence cohorts (see :func:`workbench.measures.maturity`).
+        interval_days: Interval name -> the 90th percentile of its days: a period ending an
+            interval is only complete once that long after the data starts.
+    """
+
+    start: date
+    end: date
+    maturity: m.Maturity
+    interval_days: dict[str, float]
+
+    def window(self, measure: str) -> float:
+        """Days a period of ``measure`` needs (after its end for offence cohorts, after the
+        data start for periods of completion)."""
+        attr = COHORT_WINDOW.get(measure)
+        if attr is not None:
+            return float(getattr(self.maturity, attr) or 0.0)
+        return float(self.interval_days.get(measure.removeprefix("median_"), 0.0))
+
+
+def data_window(ws: Workspace, where: m.JourneyFilter = m.ALL) -> DataWindow:
+    """The data's span and maturity windows, measured on every area with the other filters."""
+    national = replace(where, areas=())
+    start, end = data_span(ws)
+    spread = m.timeliness(ws, where=national)
+    days = {r["interval"]: float(r["p90"]) for r in spread.to_dict("records") if pd.notna(r["p90"])}
+    return DataWindow(start, end, m.maturity(ws, where=national), days)
+
+
+def _period_end(starts: pd.Series, period: str) -> pd.Series:
+    step = {"week": {"weeks": 1}, "month": {"months": 1}, "quarter": {"months": 3}}
+    offset = pd.DateOffset(**step.get(period, {"years": 1}))
+    return pd.to_datetime(starts) + offset - pd.Timedelta(days=1)
+
+
+def cohort_status(series: pd.DataFrame, period: str, window: DataWindow) -> pd.Series:
+    """``complete``, ``partial`` (the period began before the data starts), ``provisional``
+    (an offence cohort whose cases are still open: the period ended within its maturity window
+    of the data end) or ``early`` (a period of completion so close to the data start that slow
+    cases, which began before it, are missing)."""
+    end = pd.Timestamp(window.end)
+    start = pd.Timestamp(window.start)
+    status = []
+    period_end = _period_end(series["period"], period)
+    for measure, first, last in zip(series["measure"], series["period"], period_end, strict=True):
+        days = pd.Timedelta(days=window.window(measure))
+        if pd.Timestamp(first) < start or last > end:
+            status.append("partial")
+        elif measure in COHORT_WINDOW:
+            status.append("provisional" if last + days > end else "complete")
+        else:
+            status.append("early" if pd.Timestamp(first) < start + days else "complete")
+    return pd.Series(status, index=series.index, dtype="object")
+
+
+def annotate_series(
+    series: pd.DataFrame, period: str, window: DataWindow, minimum: int
+) -> pd.DataFrame:
+    """Add intervals, maturity and withholding to a (protected) measure series.
+
+    Rates get Wilson 95% intervals from the counts shown; values and intervals from a base
+    under ``minimum`` are withheld (``reason`` says why); ``status`` and ``provisional`` mark
+    periods whose cases are still open or that started too close to the data start.
+    """
+    out = series.copy()
+    is_rate = out["measure"].map(lambda k: MEASURES[k][1] == "rate").astype(bool)
+    for i in out.index[is_rate]:
+        ci = m.wilson_interval(out.at[i, "numerator"], out.at[i, "base"])
+        shown = pd.notna(out.at[i, "value"]) and ci is not None
+        out.at[i, "low"] = ci[0] if shown else pd.NA
+        out.at[i, "high"] = ci[1] if shown else pd.NA
+    base = pd.to_numeric(out["base"], errors="coerce")
+    small = base.notna() & (base < minimum) & out["value"].notna()
+    for col in ("value", "low", "high"):
+        out[col] = pd.to_numeric(out[col], errors="coerce").astype("Float64")
+        out.loc[small, col] = pd.NA
+    out["reason"] = [f"withheld: fewer than {minimum} cases" if s else "" for s in small]
+    out["status"] = cohort_status(out, period, window) if len(out) else []
+    out["provisional"] = out["status"] != "complete"
+    return out
+
+
+def _in_span(series: pd.DataFrame, period: str, window: DataWindow) -> pd.DataFrame:
+    """Periods up to the last that ends by the data end, at most :data:`SPAN` of them (a first
+    period that began before the data is kept, and marked ``partial`` by
+    :func:`cohort_status`)."""
+    end = latest_complete_period(window.end, period)
+    keep = (series["period"] <= end) & (series["period"] > _span_start(end, period))
+    return series[keep]
+
+
+def _series_table(series: pd.DataFrame, hidden: pd.DataFrame | None, unit: str) -> pd.DataFrame:
+    """The readable table of a trend: value, 95% interval, counts, status and reason."""
+    cols = ["series", "court_type", "period", "value", "low", "high", "numerator", "base"]
+    table = series[[*cols, "status"]].copy()
+    if unit != "rate":
+        table = table.drop(columns="numerator")
+    if (table["court_type"] == "all").all():
+        table = table.drop(columns="court_type")
+    table = table.rename(columns={"base": "cases", "low": "95% low", "high": "95% high"})
+    if hidden is not None:
+        hidden = hidden.rename(columns={"base": "cases", "low": "95% low", "high": "95% high"})
+    rates = ("value", "95% low", "95% high") if unit == "rate" else ()
+    days = ("value", "95% low", "95% high") if unit != "rate" else ()
+    out = _readable(table, hidden, rates=rates, days=days)
+    reasons = series["reason"].tolist()
+    out["Value"] = [r if r else str(v) for v, r in zip(out["Value"], reasons, strict=True)]
+    return out
 
 
 def trend_view(
@@ -419,39 +622,88 @@ def trend_view(
     period: str,
     protect: bool,
     label: str = "Selected",
+    minimum: int | None = None,
 ) -> View:
     """One measure over time for the filter beside the national figure (same filters, all areas).
 
+    The unfinished last period is left out; a first period that began before the data starts
+    is marked ``partial``. Medians come one line per court type; filter by court type to show
+    one.
+
     Returns:
-        A view whose data has ``series`` (``label`` or :data:`NATIONAL`), ``period``, ``value``,
-        ``base``; periods after the last whole one are left out.
+        A view whose data has ``series`` (``label`` or :data:`NATIONAL`), ``court_type``,
+        ``period``, ``value``, ``low``, ``high`` (95% interval), ``base``, ``numerator``,
+        ``status``, ``provisional`` and ``reason`` (why a value is withheld).
     """
-    end = latest_complete_period(data_end(ws), period)
+    window = data_window(ws, where)
+    minimum = min_base(ws) if minimum is None else int(minimum)
     parts = []
     for name, flt in ((label, where), (NATIONAL, replace(where, areas=()))):
         s = measure_series(ws, flt, period, [measure], keys=protect).assign(series=name)
-        parts.append(s[(s["period"] <= end) & (s["period"] > _span_start(end, period))])
+        parts.append(_in_span(s, period, window))
     series = pd.concat(parts, ignore_index=True)
     series, note, hidden = _protect_series(series, protect)
+    series = annotate_series(series, period, window, minimum)
     unit = MEASURES[measure][1]
-    if hidden is not None:
-        hidden = hidden.rename(columns={"base": "cases"})
-    table = series[["series", "period", "value", "base"]].rename(columns={"base": "cases"})
-    table = _readable(table, hidden, rates=("value",) if unit == "rate" else (), days=("value",))
+    table = _series_table(series, hidden, unit)
     table = table.rename(columns={"Value": MEASURES[measure][0]})
+    if measure in NUMERATORS:
+        table = table.rename(columns={"Numerator": NUMERATORS[measure]})
     return View(series, table, note)
 
 
+def maturity_note(ws: Workspace, where: m.JourneyFilter, measure: str, period: str) -> str:
+    """A sentence saying which periods of a measure are provisional and why."""
+    window = data_window(ws, where)
+    days = window.window(measure)
+    if measure in COHORT_WINDOW:
+        what = "charged" if COHORT_WINDOW[measure] == "charge_days" else "completed"
+        return (
+            f"Provisional (hollow points, lighter): {period}s of offence ending within "
+            f"{days:.0f} days of the data end ({window.end:%d %b %Y}); 90% of cases that are "
+            f"ever {what} are {what} within that time of the offence, so these figures will "
+            "still change."
+        )
+    return (
+        f"Early (hollow points, lighter): {period}s starting within {days:.0f} days of the data "
+        f"start ({window.start:%d %b %Y}); 90% of these intervals take less than that, so slow "
+        "cases that began before the data starts are missing from them."
+    )
+
+
 # ------------------------------------------------------------------------------ timeliness
-def timeliness_view(ws: Workspace, where: m.JourneyFilter, protect: bool) -> View:
-    """Median, mean and percentiles of each stage interval."""
-    summary = m.timeliness(ws, where=where, keys=protect)
+def timeliness_view(
+    ws: Workspace, where: m.JourneyFilter, protect: bool, minimum: int | None = None
+) -> View:
+    """Median (with its 95% interval), mean and percentiles of each stage, by court type.
+
+    Court types are never mixed: cases not yet at court (offence to charge only) are their own
+    row. Statistics from fewer than the minimum base are withheld, with the reason.
+    """
+    summary = m.timeliness(ws, by=["court_type"], where=where, keys=protect, median_ci=True)
+    summary["court_type"] = summary["court_type"].replace({"unknown": "not yet at court"})
+    summary = summary.sort_values(["court_type", "interval"], ignore_index=True)
+    stats = ("mean", "median", "median_low", "median_high", "p25", "p75", "p90")
     note, hidden = None, None
     if protect:
-        result = sdc.protect_timeliness(summary)
+        result = sdc.protect_frame(summary, counts=["n"], statistics=dict.fromkeys(stats, "n"))
         summary, note, hidden = result.table, result.note, result.hidden
-    stats = ("mean", "median", "p25", "p75", "p90")
-    table = _readable(summary[["label", "n", *stats]], hidden, days=stats)
+    minimum = min_base(ws) if minimum is None else int(minimum)
+    small = pd.to_numeric(summary["n"], errors="coerce").lt(minimum).fillna(False)
+    summary = summary.copy()
+    for col in stats:
+        summary[col] = pd.to_numeric(summary[col], errors="coerce").astype("Float64")
+        summary.loc[small, col] = pd.NA
+    summary["reason"] = [f"withheld: fewer than {minimum} cases" if s else "" for s in small]
+    shown = summary[["court_type", "label", "n", *stats, "reason"]].rename(
+        columns={"median_low": "median 95% low", "median_high": "median 95% high"}
+    )
+    if hidden is not None:
+        hidden = hidden.rename(
+            columns={"median_low": "median 95% low", "median_high": "median 95% high"}
+        )
+    days = ("mean", "median", "median 95% low", "median 95% high", "p25", "p75", "p90")
+    table = _readable(shown, hidden, days=days)
     return View(summary, table, note)
 
 
@@ -491,59 +743,211 @@ def caseload_view(ws: Workspace, at: date, where: m.JourneyFilter, protect: bool
 
 
 # ------------------------------------------------------------------------------ dashboard
+def _kpi_label(key: str, court_type: str) -> tuple[str, str]:
+    """The label and headline subject of a KPI, naming the court type for timeliness."""
+    label, _unit, subject = MEASURES[key]
+    if court_type == "all":
+        return label, subject
+    return f"{label} ({court_type})", f"{subject} at {court_name(court_type)}"
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def rank_phrase(values: pd.Series, area: str, unit: str) -> str:
+    """Where an area stands among all areas: ``"12th highest of 42 areas"`` (rates) or
+    ``"3rd shortest of 40 areas"`` (days); empty when the area has no value. Areas whose
+    value is hidden or withheld are left out of the count."""
+    shown = pd.to_numeric(values, errors="coerce").dropna()
+    if area not in shown.index:
+        return ""
+    higher = unit == "rate"
+    position = int((shown > shown[area]).sum() if higher else (shown < shown[area]).sum()) + 1
+    word = "highest" if higher else "shortest"
+    return f"{_ordinal(position)} {word} of {len(shown)} areas"
+
+
+def _window_rows(
+    ws: Workspace,
+    where: m.JourneyFilter,
+    key: str,
+    start: pd.Timestamp,
+    stop: pd.Timestamp,
+    keys: bool,
+) -> pd.DataFrame:
+    """One measure over one window of dates (offences for rates, stage ends for medians), as
+    rows like :func:`measure_series` (one per court type for medians)."""
+    if key.startswith("median_"):
+        times = m.timeliness(
+            ws,
+            intervals=[key.removeprefix("median_")],
+            by=["court_type"],
+            where=where,
+            keys=keys,
+            ended=(start.date(), stop.date()),
+            median_ci=True,
+        )
+        frame = pd.DataFrame(
+            {
+                "measure": key,
+                "court_type": times["court_type"],
+                "period": start,
+                "value": times["median"],
+                "low": times["median_low"],
+                "high": times["median_high"],
+                "base": times["n"],
+                "numerator": pd.NA,
+            }
+        )
+        if keys:
+            frame[f"base{sdc.KEY_SUFFIX}"] = times[f"n{sdc.KEY_SUFFIX}"]
+        return frame
+    flt = replace(where, start=start.date(), end=stop.date())
+    funnel = m.attrition_funnel(ws, where=flt, keys=keys).set_index("stage")
+    if funnel.empty:
+        return pd.DataFrame()
+    numerator_stage, base_stage = {
+        "charge_rate": ("charged", "recorded"),
+        "conviction_rate": ("convicted", "completed"),
+        "victim_not_support_share": (None, "recorded"),
+    }[key]
+    base = funnel.loc[[base_stage]]
+    if numerator_stage is None:
+        reasons = m.attrition_reasons(ws, where=flt, keys=keys)
+        numerator = reasons[reasons["reason"] == VICTIM_NOT_SUPPORT]
+        numerator = numerator.assign(stage=base_stage).set_index("stage")
+    else:
+        numerator = funnel.loc[[numerator_stage]].rename(index={numerator_stage: base_stage})
+    frame = _rate_frame(key, base.index, numerator, base, keys).drop(columns="stage")
+    frame.insert(2, "period", start)
+    return frame
+
+
+def rolling_year(
+    ws: Workspace,
+    area: str,
+    key: str,
+    court_type: str,
+    quarter: pd.Timestamp,
+    protect: bool,
+    minimum: int,
+) -> tuple[Any, Any, str]:
+    """A measure over the 12 months ending with ``quarter`` (its own cell, protected on its own).
+
+    Returns:
+        ``(value, base, reason)``; value missing when hidden or withheld.
+    """
+    start = pd.Timestamp(quarter) - pd.DateOffset(months=9)
+    stop = pd.Timestamp(quarter) + pd.DateOffset(months=3) - pd.Timedelta(days=1)
+    where = m.JourneyFilter(areas=(area,))
+    if court_type != "all":
+        where = court_filter(where, court_type)
+    rows = _window_rows(ws, where, key, start, stop, protect)
+    if rows.empty:
+        return None, None, ""
+    rows, _note, _hidden = _protect_series(rows, protect)
+    rows = rows[rows["court_type"] == court_type]
+    if rows.empty:
+        return None, None, ""
+    r = rows.iloc[0]
+    base = r["base"]
+    if pd.notna(base) and int(base) < minimum:
+        return None, base, f"withheld: fewer than {minimum} cases"
+    return r["value"], base, ""
+
+
 def dashboard_kpis(
     ws: Workspace,
     area: str,
     period: str,
     protect: bool,
     measures: Sequence[str] = DASHBOARD_MEASURES,
+    minimum: int | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, str | None]:
-    """Headline KPIs of one area in the last whole period, with last year's and national values.
+    """Headline KPIs of one area: the latest complete period of each measure, with last year's,
+    the national value, the area's rank among all areas and the rolling 12 months.
+
+    Offence cohorts still within their maturity window are provisional and never used for a
+    KPI or its change; each measure's KPI is its latest complete period. Timeliness is one KPI
+    per court type. A change is ``clear`` only when larger than its uncertainty.
 
     Returns:
-        The KPI frame (``measure``, ``label``, ``unit``, ``subject``, ``area``, ``period_label``,
-        ``value``, ``base``, ``previous``, ``change``, ``national``), the series behind it
-        (``series`` = area or national, ``measure``, ``label``, ``period``, ``value``, ``base``)
-        and the disclosure note.
+        The KPI frame (``measure``, ``court_type``, ``label``, ``unit``, ``subject``, ``area``,
+        ``period_label``, ``value``, ``low``, ``high``, ``base``, ``reason``, ``previous``,
+        ``change``, ``clear``, ``national``, ``rank``, ``rolling``, ``rolling_base``,
+        ``rolling_reason``), the series behind it (``series`` = area or national,
+        ``measure``, ``court_type``, ``label``, ``period``, ``value``, ``low``, ``high``,
+        ``base``, ``status``, ``provisional``) and the disclosure note.
     """
-    end = latest_complete_period(data_end(ws), period)
-    where = m.JourneyFilter(areas=(area,))
-    parts = []
-    for name, flt in ((area, where), (NATIONAL, m.JourneyFilter())):
-        s = measure_series(ws, flt, period, measures, keys=protect).assign(series=name)
-        parts.append(s[(s["period"] <= end) & (s["period"] > _span_start(end, period))])
-    series, note, _hidden = _protect_series(pd.concat(parts, ignore_index=True), protect)
-    series["label"] = series["measure"].map(lambda k: MEASURES[k][0])
-    previous_start = end - pd.DateOffset(**_lag(period))
+    window = data_window(ws)
+    minimum = min_base(ws) if minimum is None else int(minimum)
+    every = measure_series(ws, m.ALL, period, measures, keys=protect, groups=["lcjb_area"])
+    every, note, _hidden = _protect_series(_in_span(every, period, window), protect)
+    every = annotate_series(every, period, window, minimum)
+    national = measure_series(ws, m.ALL, period, measures, keys=protect)
+    national, _n, _h = _protect_series(_in_span(national, period, window), protect)
+    national = annotate_series(national, period, window, minimum).assign(series=NATIONAL)
+    mine = every[every["lcjb_area"] == area].drop(columns="lcjb_area").assign(series=area)
+    series = pd.concat([mine, national], ignore_index=True)
+    series["label"] = [
+        _kpi_label(k, c)[0] for k, c in zip(series["measure"], series["court_type"], strict=True)
+    ]
     rows = []
-    for key in measures:
-        label, unit, subject = MEASURES[key]
-
-        def pick(name: str, start: pd.Timestamp, key: str = key) -> tuple[Any, Any]:
-            hit = series[
-                (series["series"] == name)
-                & (series["measure"] == key)
-                & (series["period"] == start)
-            ]
-            return (hit["value"].iloc[0], hit["base"].iloc[0]) if len(hit) else (None, 0)
-
-        value, base = pick(area, end)
-        previous, _ = pick(area, previous_start)
-        national, _ = pick(NATIONAL, end)
-        change = None if pd.isna(value) or pd.isna(previous) else float(value) - float(previous)
+    pairs = mine[["measure", "court_type"]].drop_duplicates()
+    order = {k: i for i, k in enumerate(measures)}
+    pairs = pairs.sort_values("measure", key=lambda s: s.map(order), kind="stable")
+    for key, court in pairs.itertuples(index=False):
+        label, subject = _kpi_label(key, court)
+        unit = MEASURES[key][1]
+        own = mine[(mine["measure"] == key) & (mine["court_type"] == court)].set_index("period")
+        complete = own[~own["provisional"]]
+        if complete.empty:
+            continue
+        at = complete.index.max()
+        now = complete.loc[at]
+        before_at = at - pd.DateOffset(**_lag(period))
+        before = own.loc[before_at] if before_at in own.index else None
+        nat = national[(national["measure"] == key) & (national["court_type"] == court)]
+        nat = nat.set_index("period")
+        peers = every[
+            (every["measure"] == key) & (every["court_type"] == court) & (every["period"] == at)
+        ].set_index("lcjb_area")["value"]
+        previous = None if before is None or bool(before["provisional"]) else before["value"]
+        change = (
+            None
+            if pd.isna(now["value"]) or previous is None or pd.isna(previous)
+            else (float(now["value"]) - float(previous))
+        )
+        clear = change is not None and clear_change(dict(now), dict(before), unit)
+        rolling, rolling_base, rolling_reason = (None, None, "")
+        if period == "quarter":
+            rolling, rolling_base, rolling_reason = rolling_year(
+                ws, area, key, court, at, protect, minimum
+            )
         rows.append(
             {
                 "measure": key,
+                "court_type": court,
                 "label": label,
                 "unit": unit,
                 "subject": subject,
                 "area": area,
-                "period_label": format_period(end, period),
-                "value": value,
-                "base": base,
+                "period_label": format_period(at, period),
+                "value": now["value"],
+                "low": now["low"],
+                "high": now["high"],
+                "base": now["base"],
+                "reason": now["reason"],
                 "previous": previous,
                 "change": change,
-                "national": national,
+                "clear": bool(clear),
+                "national": nat["value"].get(at),
+                "rank": rank_phrase(peers, area, unit),
+                "rolling": rolling,
+                "rolling_base": rolling_base,
+                "rolling_reason": rolling_reason,
             }
         )
     return pd.DataFrame(rows), series, note
@@ -673,7 +1077,20 @@ CARD_LABELS: dict[str, str] = {
 
 @dataclass(frozen=True)
 class KpiCard:
-    """What one ``st.metric`` shows: label, value, delta (None when unknown) and notes."""
+    """What one ``st.metric`` shows: label, value, delta (None when unknown) and notes.
+
+    Attributes:
+        label: The card's short name (with the court type for timeliness).
+        value: The value as shown, or why it is not shown.
+        delta: The change on a year earlier, with "no clear change" when it is within its
+            uncertainty.
+        delta_color: ``normal``, ``inverse`` or ``off`` (no colour when the change is unclear).
+        national: The national value.
+        help: The full definition, period, interval and base.
+        base: "from N cases" (or why there is no base).
+        context: The area's rank among all areas and the rolling 12 months, when known.
+        court_type: ``all``, ``magistrates`` or ``Crown``.
+    """
 
     label: str
     value: str
@@ -681,6 +1098,9 @@ class KpiCard:
     delta_color: str
     national: str
     help: str
+    base: str = ""
+    context: str = ""
+    court_type: str = "all"
 
 
 def _fmt(value: Any, unit: str) -> str:
@@ -689,13 +1109,28 @@ def _fmt(value: Any, unit: str) -> str:
     return f"{float(value) * 100:.1f}%" if unit == "rate" else f"{float(value):.0f} days"
 
 
+def _cases(base: Any) -> str:
+    if base is None or pd.isna(base):
+        return "base suppressed"
+    return f"from {plural(float(base), 'case')}"
+
+
+def _interval(low: Any, high: Any, unit: str) -> str:
+    if low is None or high is None or pd.isna(low) or pd.isna(high):
+        return ""
+    return f" (95% interval {_fmt(low, unit)} to {_fmt(high, unit)})"
+
+
 def kpi_cards(kpis: pd.DataFrame) -> list[KpiCard]:
-    """One card per KPI row: the value, the change on a year earlier and the national value."""
+    """One card per KPI row: the value and its base, the change on a year earlier (uncoloured
+    and marked "no clear change" unless larger than its uncertainty), the national value, the
+    area's rank and the rolling 12 months."""
     cards = []
     for r in kpis.to_dict("records"):
         unit = r["unit"]
         change = r["change"]
         value, previous = r["value"], r["previous"]
+        clear = bool(r.get("clear", False))
         if change is None or pd.isna(change):
             delta = None
         elif unit == "rate":
@@ -704,21 +1139,54 @@ def kpi_cards(kpis: pd.DataFrame) -> list[KpiCard]:
             delta = f"{shown:+.1f} pts"
         else:
             delta = f"{round(float(value)) - round(float(previous)):+.0f} days"
+        if delta is not None and not clear:
+            delta = f"{delta}, no clear change"
         good_up = GOOD_WHEN_UP.get(r["measure"], False)
+        reason = r.get("reason") or ""
+        court = r.get("court_type", "all") or "all"
+        label = CARD_LABELS.get(r["measure"], r["label"])
+        context = [r.get("rank") or ""]
+        if r.get("rolling_base") is not None and not pd.isna(r.get("rolling_base")):
+            rolling = (
+                _fmt(r["rolling"], unit)
+                if not pd.isna(r.get("rolling"))
+                else (r.get("rolling_reason") or HIDDEN)
+            )
+            context.append(f"rolling 12 months: {rolling} ({_cases(r['rolling_base'])})")
         cards.append(
             KpiCard(
-                label=CARD_LABELS.get(r["measure"], r["label"]),
-                value=_fmt(r["value"], unit) if not pd.isna(r["value"]) else "too few cases",
+                label=label if court == "all" else f"{label}, {court}",
+                value=_fmt(value, unit)
+                if not pd.isna(value)
+                else ("withheld" if reason else "too few cases"),
                 delta=delta,
-                delta_color="normal" if good_up else "inverse",
+                delta_color=("normal" if good_up else "inverse") if clear else "off",
                 national=f"National: {_fmt(r['national'], unit)}",
                 help=(
-                    f"{r['label']} in {r['area']}, {r['period_label']}. A year earlier: "
-                    f"{_fmt(r['previous'], unit)}. National: {_fmt(r['national'], unit)}."
+                    f"{r['label']} in {r['area']}, {r['period_label']}"
+                    f"{_interval(r.get('low'), r.get('high'), unit)}, {_cases(r.get('base'))}. "
+                    f"A year earlier: {_fmt(r['previous'], unit)}. "
+                    f"National: {_fmt(r['national'], unit)}."
                 ),
+                base=f"{r['period_label']}, {_cases(r.get('base'))}"
+                + (f" ({reason})" if reason and pd.isna(value) else ""),
+                context="; ".join(c for c in context if c),
+                court_type=court,
             )
         )
     return cards
+
+
+def card_groups(cards: Sequence[KpiCard]) -> list[tuple[str, list[KpiCard]]]:
+    """Cards in rows: the attrition rates, then timeliness for each court type apart."""
+    titles = {"all": "Attrition (by period of offence)"}
+    groups: dict[str, list[KpiCard]] = {}
+    for card in cards:
+        groups.setdefault(card.court_type, []).append(card)
+    return [
+        (titles.get(court, f"Timeliness: {court_title(court)}"), items)
+        for court, items in groups.items()
+    ]
 
 
 def previous_label(period_label: str, period: str) -> str:
@@ -730,7 +1198,8 @@ def previous_label(period_label: str, period: str) -> str:
 
 
 def series_table(series: pd.DataFrame) -> pd.DataFrame:
-    """The dashboard's series as a readable table: one row per measure, series and period."""
+    """The dashboard's series as a readable table: one row per measure, series and period,
+    with the 95% interval, the base, whether the period is provisional and any withholding."""
     rows = []
     for r in series.sort_values(["label", "series", "period"]).to_dict("records"):
         unit = MEASURES[r["measure"]][1]
@@ -739,8 +1208,11 @@ def series_table(series: pd.DataFrame) -> pd.DataFrame:
                 "Measure": r["label"],
                 "Series": r["series"],
                 "Period": pd.Timestamp(r["period"]).date(),
-                "Value": _fmt(r["value"], unit),
+                "Value": r.get("reason") or _fmt(r["value"], unit),
+                "95% low": "" if pd.isna(r.get("low")) else _fmt(r["low"], unit),
+                "95% high": "" if pd.isna(r.get("high")) else _fmt(r["high"], unit),
                 "Cases": HIDDEN if pd.isna(r["base"]) else int(r["base"]),
+                "Status": r.get("status", "complete"),
             }
         )
     return pd.DataFrame(rows)

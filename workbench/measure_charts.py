@@ -4,7 +4,8 @@ Every chart has a title, a subtitle and a source line, uses the accessible palet
 meaning by position, labels and line style as well as colour (values are labelled directly;
 the national comparison is a dashed, labelled line; the victim-does-not-support line is marked
 by its label and a dashed outline). Values hidden by disclosure control are missing in the data
-and labelled "suppressed".
+and labelled "suppressed". Trends draw 95% intervals as bands, start their value axis at zero,
+and give provisional, partial and early periods hollow points with a legend entry.
 """
 
 from __future__ import annotations
@@ -171,23 +172,80 @@ def distribution_chart(
     return titled(alt.layer(*layers), title, subtitle).properties(width="container")
 
 
+STATES: dict[str, str] = {
+    "complete": "complete",
+    "provisional": "provisional: cases still open",
+    "partial": "partial period (data starts within it)",
+    "early": "early: slow cases from before the data start missing",
+}
+
+
+def _state_labels(frame: pd.DataFrame) -> list[str]:
+    status = frame["status"] if "status" in frame.columns else pd.Series("complete", frame.index)
+    return [STATES.get(str(s), str(s)) for s in status.fillna("complete")]
+
+
+def _state_points(base: alt.Chart, labels: list[str], size: int, **encodings: object) -> list:
+    """Filled points for complete periods; hollow ones for the rest, named in a legend
+    (e.g. "provisional: cases still open")."""
+    others = [v for v in STATES.values() if v in set(labels) and v != STATES["complete"]]
+    filled = base.transform_filter(f"datum.state == '{STATES['complete']}'").mark_point(
+        filled=True, size=size
+    )
+    layers = [filled.encode(**encodings) if encodings else filled]
+    if others:
+        hollow = (
+            base.transform_filter(f"datum.state != '{STATES['complete']}'")
+            .mark_point(filled=False, size=size + 15, strokeWidth=2)
+            .encode(
+                shape=alt.Shape(
+                    "state:N",
+                    scale=alt.Scale(domain=others, range=["circle"] * len(others)),
+                    legend=alt.Legend(title=None, orient="bottom", labelLimit=400),
+                )
+            )
+        )
+        layers.append(hollow)
+    return layers
+
+
+def _y_scale(unit: str, data: pd.DataFrame) -> alt.Scale:
+    """A value axis from zero; rates between 0 and at most 100%."""
+    if unit != "rate":
+        return alt.Scale(zero=True, domainMin=0)
+    top = pd.concat([data["value"], data.get("high", data["value"])]).max()
+    top = 1.0 if pd.isna(top) else min(1.0, float(top) * 1.1)
+    return alt.Scale(zero=True, domainMin=0, domainMax=top, nice=True)
+
+
 def trend_chart(
     series: pd.DataFrame, title: str, subtitle: str, unit: str, value_title: str
 ) -> alt.Chart:
-    """A measure over time: the selection as a solid line with points, national dashed.
+    """A measure over time: the selection as a solid line with points, national dashed, each
+    with its 95% interval as a shaded band; the value axis starts at zero.
 
     Each line is labelled directly at its last point; the national line is dashed, so the two
-    differ by line style and label as well as colour.
+    differ by line style and label as well as colour. Provisional, partial and early periods
+    have hollow points (named in the legend). Tooltips give the interval and the cases behind
+    each value.
 
     Args:
-        series: ``series``, ``period``, ``value`` (from :func:`workbench.analysis.trend_view`).
+        series: ``series``, ``period``, ``value`` and optionally ``low``, ``high``, ``base``,
+            ``numerator`` and ``status`` (from :func:`workbench.analysis.trend_view`).
         title: The headline.
         subtitle: The statistical subtitle.
         unit: ``rate`` (values are fractions) or ``days``.
         value_title: The y-axis title.
     """
-    data = series[["series", "period", "value"]].copy()
-    data["value"] = pd.to_numeric(data["value"], errors="coerce").astype(float)
+    cols = [
+        c for c in ("series", "period", "value", "low", "high", "base", "numerator") if c in series
+    ]
+    data = series[cols].copy()
+    for col in ("value", "low", "high", "base", "numerator"):
+        data[col] = (
+            pd.to_numeric(data[col], errors="coerce").astype(float) if col in data else float("nan")
+        )
+    data["state"] = _state_labels(series)
     data["period"] = pd.to_datetime(data["period"])
     names = list(dict.fromkeys(data["series"]))
     local = [n for n in names if n != NATIONAL]
@@ -195,27 +253,46 @@ def trend_chart(
     palette = accessible_palette()
     colors = [palette[i % len(palette)] for i in range(len(local))] + ["#505a5f"]
     fmt = ".1%" if unit == "rate" else ".0f"
+    color_scale = alt.Scale(domain=domain, range=colors)
+    tooltip = [
+        alt.Tooltip("series:N", title="Series"),
+        alt.Tooltip("period:T", title="Period"),
+        alt.Tooltip("value:Q", title=value_title, format=fmt),
+        alt.Tooltip("low:Q", title="95% interval from", format=fmt),
+        alt.Tooltip("high:Q", title="95% interval to", format=fmt),
+        alt.Tooltip("base:Q", title="Cases", format=","),
+        *([alt.Tooltip("numerator:Q", title="Counted", format=",")] if unit == "rate" else []),
+        alt.Tooltip("state:N", title="Status"),
+    ]
     base = alt.Chart(data).encode(
         x=alt.X("period:T", title=None),
-        y=alt.Y("value:Q", title=value_title, axis=alt.Axis(format=fmt)),
-        color=alt.Color("series:N", scale=alt.Scale(domain=domain, range=colors), legend=None),
+        y=alt.Y(
+            "value:Q", title=value_title, axis=alt.Axis(format=fmt), scale=_y_scale(unit, data)
+        ),
+        color=alt.Color("series:N", scale=color_scale, legend=None),
         strokeDash=alt.StrokeDash(
             "series:N",
             scale=alt.Scale(domain=domain, range=[[1, 0]] * len(local) + [[6, 4]]),
             legend=None,
         ),
-        tooltip=[
-            alt.Tooltip("series:N", title="Series"),
-            alt.Tooltip("period:T", title="Period"),
-            alt.Tooltip("value:Q", title=value_title, format=fmt),
-        ],
+        tooltip=tooltip,
     )
     lines = base.mark_line(strokeWidth=2)
-    points = base.transform_filter(f"datum.series != '{NATIONAL}'").mark_point(filled=True, size=40)
+    band = (
+        alt.Chart(data)
+        .mark_area(opacity=0.15)
+        .encode(
+            x="period:T",
+            y=alt.Y("low:Q", scale=_y_scale(unit, data)),
+            y2="high:Q",
+            color=alt.Color("series:N", scale=color_scale, legend=None),
+        )
+    )
+    points = _state_points(base, data["state"].tolist(), 55)
     last = data.dropna(subset=["value"]).sort_values("period").groupby("series").tail(1)
+    last = last.sort_values("value", ascending=False)
     last = last.assign(text=[f"{s}" for s in last["series"]])
-    top = last["value"].max() if len(last) else 0
-    last = last.assign(dy=[-9 if v >= top else 9 for v in last["value"]])
+    last = last.assign(dy=[-9 if i == 0 else 9 for i in range(len(last))])
     labels = [
         alt.Chart(last[last["dy"] == dy])
         .mark_text(align="left", dx=6, dy=dy, fontWeight="bold")
@@ -223,11 +300,11 @@ def trend_chart(
             x="period:T",
             y="value:Q",
             text="text:N",
-            color=alt.Color("series:N", scale=alt.Scale(domain=domain, range=colors), legend=None),
+            color=alt.Color("series:N", scale=color_scale, legend=None),
         )
         for dy in (-9, 9)
     ]
-    chart = alt.layer(lines, points, *labels).properties(width="container")
+    chart = alt.layer(band, lines, *points, *labels).properties(width="container")
     return titled(chart, title, subtitle)
 
 
@@ -262,21 +339,32 @@ def small_multiples(
     columns: int = 3,
     source: str = SOURCE_NOTE,
 ) -> alt.FacetChart:
-    """One small panel per measure over time, each with its own scale and the national line.
+    """One small panel per measure (and court type) over time, each with its own scale from
+    zero, the national line, the 95% interval as a band and hollow points for provisional
+    periods.
 
     Args:
         series: ``series`` (area or ``National``), ``label`` (the panel), ``measure``,
-            ``period``, ``value`` (as from :func:`workbench.analysis.dashboard_kpis`).
+            ``period``, ``value`` and optionally ``low``, ``high``, ``base`` and ``status``
+            (as from :func:`workbench.analysis.dashboard_kpis`).
         title: The headline.
         subtitle: The statistical subtitle.
         units: Measure -> ``rate`` or ``days``; rates are shown as percentages.
         columns: Panels per row.
         source: The source line.
     """
-    data = series[["series", "label", "measure", "period", "value"]].copy()
-    data["value"] = pd.to_numeric(data["value"], errors="coerce").astype(float)
+    data = series[[c for c in ("series", "label", "measure", "period", "value") if c in series]]
+    data = data.copy()
+    for col in ("value", "low", "high", "base"):
+        data[col] = (
+            pd.to_numeric(series[col], errors="coerce").astype(float)
+            if col in series
+            else float("nan")
+        )
+    data["state"] = _state_labels(series)
     rates = data["measure"].map(units).eq("rate")
-    data.loc[rates, "value"] = data.loc[rates, "value"] * 100
+    for col in ("value", "low", "high"):
+        data.loc[rates, col] = data.loc[rates, col] * 100
     data["label"] = [
         f"{lab} (%)" if r else str(lab) for lab, r in zip(data["label"], rates, strict=True)
     ]
@@ -284,36 +372,46 @@ def small_multiples(
     local = [n for n in dict.fromkeys(data["series"]) if n != NATIONAL]
     domain = [*local, NATIONAL]
     colors = [accessible_palette()[0]] * len(local) + ["#505a5f"]
-    inner = (
+    color = alt.Color(
+        "series:N",
+        scale=alt.Scale(domain=domain, range=colors),
+        legend=alt.Legend(title=None, orient="top", symbolStrokeWidth=3),
+    )
+    x = alt.X("period:T", title=None, axis=alt.Axis(format="%Y", tickCount=4))
+    y = alt.Y("value:Q", title=None, scale=alt.Scale(zero=True, domainMin=0))
+    band = (
         alt.Chart()
-        .mark_line(point=True, strokeWidth=2)
+        .mark_area(opacity=0.15)
+        .encode(x=x, y=alt.Y("low:Q", title=None), y2="high:Q", color=color)
+    )
+    line = (
+        alt.Chart()
+        .mark_line(strokeWidth=2)
         .encode(
-            x=alt.X("period:T", title=None, axis=alt.Axis(format="%Y", tickCount=4)),
-            y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False)),
-            color=alt.Color(
-                "series:N",
-                scale=alt.Scale(domain=domain, range=colors),
-                legend=alt.Legend(title=None, orient="top", symbolStrokeWidth=3),
-            ),
+            x=x,
+            y=y,
+            color=color,
             strokeDash=alt.StrokeDash(
                 "series:N",
                 scale=alt.Scale(domain=domain, range=[[1, 0]] * len(local) + [[6, 4]]),
                 legend=None,
             ),
-            shape=alt.Shape(
-                "series:N",
-                scale=alt.Scale(domain=domain, range=["circle"] * len(local) + ["triangle"]),
-                legend=None,
-            ),
-            tooltip=[
-                alt.Tooltip("series:N", title="Series"),
-                alt.Tooltip("label:N", title="Measure"),
-                alt.Tooltip("period:T", title="Period"),
-                alt.Tooltip("value:Q", title="Value", format=".1f"),
-            ],
         )
-        .properties(width=230, height=150)
     )
+    tooltip = [
+        alt.Tooltip("series:N", title="Series"),
+        alt.Tooltip("label:N", title="Measure"),
+        alt.Tooltip("period:T", title="Period"),
+        alt.Tooltip("value:Q", title="Value", format=".1f"),
+        alt.Tooltip("low:Q", title="95% interval from", format=".1f"),
+        alt.Tooltip("high:Q", title="95% interval to", format=".1f"),
+        alt.Tooltip("base:Q", title="Cases", format=","),
+        alt.Tooltip("state:N", title="Status"),
+    ]
+    points = _state_points(
+        alt.Chart().encode(x=x, y=y, color=color, tooltip=tooltip), data["state"].tolist(), 40
+    )
+    inner = alt.layer(band, line, *points).properties(width=230, height=150)
     return (
         alt.FacetChart(
             data=data,
