@@ -156,6 +156,12 @@ def test_xlsx_cover_sheet(book: openpyxl.Workbook, monkeypatch: pytest.MonkeyPat
         if lines > 1:
             assert cover.row_dimensions[row].height >= 15 * lines - 1, cell.value
             assert cell.alignment.wrap_text
+    note = book["Notes"]["B4"]
+    lines = math.ceil(len(note.value) / (book["Notes"].column_dimensions["B"].width - 2))
+    assert lines == 1 or book["Notes"].row_dimensions[4].height >= 15 * lines - 1
+    assert note.alignment.wrap_text
+    assert not book["Table_1"]["A2"].alignment.wrap_text  # runs on to the right, one line tall
+    assert not book["Table_1"].row_dimensions[2].height
     notes = [r for r in book["Notes"].iter_rows(values_only=True)]
     assert notes[3][0] == "[note 1]" and "Disclosure control" in notes[3][1]
     assert notes[4] == ("[note 2]", "Figures are provisional.")

@@ -792,6 +792,8 @@ class Sheet:
         widths: Column widths in characters.
         formats: Number formats of the table's columns (``#,##0``, ``0.0%``, ``@``).
         headings: Rows (other than the title) written bold: the cover sheet's headings.
+        wrap: Whether long text wraps in rows tall enough for it (cover and notes); elsewhere
+            the lines above the table run on into the empty cells to their right.
     """
 
     name: str
@@ -800,6 +802,7 @@ class Sheet:
     widths: Sequence[int] = ()
     formats: Sequence[str] = ()
     headings: frozenset[int] = frozenset()
+    wrap: bool = False
 
 
 def _fit_widths(rows: list[list[str]], low: int = 8, high: int = 60) -> list[int]:
@@ -878,9 +881,16 @@ def workbook_sheets(
         return [[str(c) for c in r] for r in rows]
 
     return [
-        Sheet("Cover_sheet", safe(cover), None, [COVER_WIDTH], headings=frozenset(headings)),
+        Sheet(
+            "Cover_sheet",
+            safe(cover),
+            None,
+            [COVER_WIDTH],
+            headings=frozenset(headings),
+            wrap=True,
+        ),
         Sheet("Contents", safe(contents), 2, _fit_widths(text(contents[2:]))),
-        Sheet("Notes", safe(notes_sheet), 2, [14, COVER_WIDTH]),
+        Sheet("Notes", safe(notes_sheet), 2, [14, COVER_WIDTH], wrap=True),
         Sheet("Table_1", safe(table_sheet), 3, _fit_widths(shown), table.formats),
     ]
 
@@ -889,6 +899,22 @@ def _lines_needed(value: Any, width: int) -> int:
     """How many lines a wrapped text cell of ``width`` characters needs."""
     text = str(value)
     return max(1, -(-len(text) // max(width - 2, 10)))
+
+
+def _wraps(sheet: Sheet, row: list[Any]) -> bool:
+    """Whether a row's text wraps: on a wrapping sheet, rows filling every column (a line of
+    text alone above a wider table runs on to the right instead)."""
+    return sheet.wrap and len(row) == len(sheet.widths)
+
+
+def _row_lines(sheet: Sheet, r: int, row: list[Any]) -> int:
+    """How many lines tall a row of a wrapping sheet must be (1 for titles and headers)."""
+    if not _wraps(sheet, row) or r == 0 or r == sheet.header_row or r in sheet.headings:
+        return 1
+    return max(
+        (_lines_needed(v, sheet.widths[c]) for c, v in enumerate(row) if c < len(sheet.widths)),
+        default=1,
+    )
 
 
 def table_to_xlsx(frame: pd.DataFrame, meta: TableMeta, protect: ProtectArg = None) -> bytes:
@@ -918,10 +944,8 @@ def table_to_xlsx(frame: pd.DataFrame, meta: TableMeta, protect: ProtectArg = No
             in_table = sheet.header_row is not None and r > sheet.header_row
             if r == 0:
                 ws.set_row(r, 21)
-            elif sheet.widths and len(row) == 1 and r not in sheet.headings:
-                lines = _lines_needed(row[0], sheet.widths[0])
-                if lines > 1:
-                    ws.set_row(r, 15 * lines)
+            elif (lines := _row_lines(sheet, r, row)) > 1:
+                ws.set_row(r, 15 * lines)
             for c, value in enumerate(row):
                 if r == 0:
                     fmt = title
@@ -932,7 +956,7 @@ def table_to_xlsx(frame: pd.DataFrame, meta: TableMeta, protect: ProtectArg = No
                     if value in SYMBOLS:
                         fmt = symbol
                 else:
-                    fmt = wrap if len(row) == 1 or c == len(row) - 1 else None
+                    fmt = wrap if _wraps(sheet, row) else None
                 if _is_number(value):
                     ws.write_number(r, c, value, fmt)
                 else:
@@ -1067,9 +1091,7 @@ def table_to_ods(frame: pd.DataFrame, meta: TableMeta, protect: ProtectArg = Non
         header_rows = None
         for r, row in enumerate(sheet.rows):
             in_table = sheet.header_row is not None and r > sheet.header_row
-            lines = 1
-            if r and sheet.widths and len(row) == 1 and r not in sheet.headings:
-                lines = _lines_needed(row[0], sheet.widths[0])
+            lines = _row_lines(sheet, r, row)
             tr = TableRow(stylename=row_style(lines)) if lines > 1 else TableRow()
             for c, value in enumerate(row):
                 style = None
@@ -1079,7 +1101,7 @@ def table_to_ods(frame: pd.DataFrame, meta: TableMeta, protect: ProtectArg = Non
                     style = bold
                 elif in_table and value in SYMBOLS:
                     style = right
-                elif not in_table and (len(row) == 1 or c == len(row) - 1):
+                elif _wraps(sheet, row):
                     style = wrap
                 if _is_number(value):
                     fmt = sheet.formats[c] if in_table and c < len(sheet.formats) else "0"
