@@ -107,6 +107,12 @@ def test_leader_table_export_is_suppressed_and_audited(
     ]
     shown = [v for v in cases if isinstance(v, int | float)]
     assert shown and min(shown) >= 10
+    shares = [
+        row[header.index("Share of recorded")] for row in book["Table_1"].iter_rows(min_row=5)
+    ]
+    numbers = [c for c in shares if c.data_type == "n"]
+    assert numbers and all(c.number_format == "0.0%" and 0 <= c.value <= 1 for c in numbers)
+    assert all(c.value in ("[c]", "[x]") for c in shares if c.data_type != "n")
 
     csv = deferred["attrition_reasons_csv"]()
     assert not csv.startswith((b"#", b"\xef\xbb\xbf"))  # the header is the first line
