@@ -32,10 +32,15 @@ def chromium_available() -> bool:
 
 
 def html_to_pdf(html: str, timeout_ms: int = 60_000) -> bytes:
-    """Print a self-contained HTML page to an A4 PDF with headless Chromium.
+    """Print a self-contained HTML page to a tagged A4 PDF with headless Chromium.
+
+    The PDF carries a structure tree in reading order (headings, paragraphs, tables, figures
+    with the alt text of their images), the page's language and title, and bookmarks, so a
+    screen reader can follow it.
 
     Args:
-        html: The whole page. Network requests are blocked: inline everything it needs.
+        html: The whole page (set ``lang`` and ``<title>``). Network requests are blocked:
+            inline everything it needs.
         timeout_ms: How long to wait for the page to load and print.
 
     Returns:
@@ -56,7 +61,9 @@ def html_to_pdf(html: str, timeout_ms: int = 60_000) -> bytes:
         raise ExportError("Cannot make a PDF: Playwright is not installed.") from exc
     try:
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            browser = pw.chromium.launch(
+                executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, "--export-tagged-pdf"]
+            )
             try:
                 page = browser.new_page()
                 page.set_default_timeout(timeout_ms)
@@ -74,6 +81,8 @@ def html_to_pdf(html: str, timeout_ms: int = 60_000) -> bytes:
                     format="A4",
                     print_background=True,
                     margin={"top": "18mm", "bottom": "18mm", "left": "15mm", "right": "15mm"},
+                    tagged=True,
+                    outline=True,
                 )
             finally:
                 browser.close()

@@ -30,6 +30,7 @@ import altair as alt
 import pandas as pd
 
 from workbench.auth import ALL_AREAS, User
+from workbench.browser import html_to_pdf
 from workbench.charts import accessible_palette, period_axis
 from workbench.disclosure import Protected, protect_frame, protect_funnel, protect_timeliness
 from workbench.errors import AccessDeniedError, ExportError, ValidationError
@@ -957,60 +958,7 @@ def story_pdf(ws: Workspace, user: User, story: Story) -> bytes:
     document title, English as its language, headings as bookmarks, and every chart as a figure
     whose alternative text is the chart's description.
     """
-    return tagged_pdf(story_html(ws, user, story, interactive=False))
-
-
-def tagged_pdf(page_html: str, timeout_ms: int = 60_000) -> bytes:
-    """Print a self-contained HTML page to a tagged A4 PDF, offline.
-
-    Args:
-        page_html: The whole page (``lang`` and ``<title>`` set); network requests are refused.
-        timeout_ms: How long to wait for the page to load and print.
-
-    Raises:
-        ExportError: When Chromium or Playwright is missing or the page cannot be printed.
-    """
-    from workbench.browser import CHROMIUM, CHROMIUM_ARGS, chromium_available
-
-    if not chromium_available():
-        raise ExportError(
-            f"Cannot make a PDF: Chromium is not installed at {CHROMIUM}.",
-            hint="Install it with `make browser` (scripts/install-browser.sh), or export HTML.",
-        )
-    from playwright.sync_api import Error as PlaywrightError
-    from playwright.sync_api import sync_playwright
-
-    try:
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(
-                executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, "--export-tagged-pdf"]
-            )
-            try:
-                page = browser.new_page()
-                page.set_default_timeout(timeout_ms)
-                page.route(
-                    "**/*",
-                    lambda route: (
-                        route.continue_()
-                        if route.request.url.startswith(("data:", "about:"))
-                        else route.abort()
-                    ),
-                )
-                page.set_content(page_html, wait_until="load")
-                page.emulate_media(media="print")
-                pdf = page.pdf(
-                    format="A4",
-                    print_background=True,
-                    margin={"top": "18mm", "bottom": "18mm", "left": "15mm", "right": "15mm"},
-                    tagged=True,
-                    outline=True,
-                )
-            finally:
-                browser.close()
-    except PlaywrightError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ExportError(f"Chromium could not print the PDF: {first}") from exc
-    return pdf
+    return html_to_pdf(story_html(ws, user, story, interactive=False))
 
 
 def render_story(ws: Workspace, user: User, story: Story, fmt: str) -> bytes:
