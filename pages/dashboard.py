@@ -40,6 +40,7 @@ with user_errors():
                 kpi.value,
                 delta=kpi.delta,
                 delta_color=kpi.delta_color,
+                delta_arrow=kpi.delta_arrow,
                 help=kpi.help,
                 border=True,
             )

@@ -48,7 +48,7 @@ def test_unclear_change_is_uncoloured_and_says_so() -> None:
     row["clear"] = False
     card = kpi_cards(pd.DataFrame([row]))[0]
     assert card.delta == "+7.7 pts, no clear change"
-    assert card.delta_color == "off"
+    assert card.delta_color == "off" and card.delta_arrow == "off"
 
 
 def test_card_shows_its_base_and_court_type() -> None:

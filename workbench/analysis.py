@@ -415,7 +415,7 @@ def measure_series(
     idx = [*extra, "period"]
     if {"charge_rate", "conviction_rate", "victim_not_support_share"} & set(measures):
         funnel = m.attrition_funnel(ws, by=idx, period=period, where=where, keys=keys)
-        step = {s: funnel[funnel["stage"] == s].set_index(idx) for s in funnel["stage"]}
+        step = {s: funnel[funnel["stage"] == s].set_index(idx) for s in funnel["stage"].unique()}
         if len(funnel):
             rec, done = step["recorded"], step["completed"]
             if "charge_rate" in measures:
@@ -1085,6 +1085,7 @@ class KpiCard:
         delta: The change on a year earlier, with "no clear change" when it is within its
             uncertainty.
         delta_color: ``normal``, ``inverse`` or ``off`` (no colour when the change is unclear).
+        delta_arrow: ``auto``, or ``off`` when the change is unclear (no arrow implies one).
         national: The national value.
         help: The full definition, period, interval and base.
         base: "from N cases" (or why there is no base).
@@ -1101,6 +1102,7 @@ class KpiCard:
     base: str = ""
     context: str = ""
     court_type: str = "all"
+    delta_arrow: str = "auto"
 
 
 def _fmt(value: Any, unit: str) -> str:
@@ -1172,6 +1174,7 @@ def kpi_cards(kpis: pd.DataFrame) -> list[KpiCard]:
                 + (f" ({reason})" if reason and pd.isna(value) else ""),
                 context="; ".join(c for c in context if c),
                 court_type=court,
+                delta_arrow="auto" if clear else "off",
             )
         )
     return cards
