@@ -149,12 +149,17 @@ def test_rates_and_medians_under_the_minimum_base_are_withheld(built: Path) -> N
         shown = an.trend_view(ws, where, "charge_rate", "year", False, minimum=1)
         withheld = an.trend_view(ws, where, "charge_rate", "year", False, minimum=10_000)
         times = an.timeliness_view(ws, where, False, minimum=10_000)
+        funnel = an.funnel_view(ws, where, False, minimum=10_000)
+        _dist, median = an.distribution_view(ws, "offence_to_completion", where, False)
+        assert median is not None  # the default minimum (30) is met by Kent's completions
     assert shown.data["value"].notna().any() and shown.data["low"].notna().any()
     assert withheld.data["value"].isna().all() and withheld.data["high"].isna().all()
     assert set(withheld.data["reason"]) == {"withheld: fewer than 10000 cases"}
     assert (withheld.table["Charge rate"] == "withheld: fewer than 10000 cases").all()
     assert times.data["median"].isna().all()
     assert set(times.table["Reason"]) == {"withheld: fewer than 10000 cases"}
+    assert funnel.data["rate_of_recorded"].isna().all()
+    assert set(funnel.table["Rate of recorded"]) == {"withheld: fewer than 10000 cases"}
 
 
 def test_timeliness_never_mixes_court_types(built: Path) -> None:

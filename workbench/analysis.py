@@ -329,18 +329,38 @@ def _readable(
 
 
 # ------------------------------------------------------------------------------ attrition
-def funnel_view(ws: Workspace, where: m.JourneyFilter, protect: bool) -> View:
-    """The attrition funnel for the filter."""
+def funnel_view(
+    ws: Workspace, where: m.JourneyFilter, protect: bool, minimum: int | None = None
+) -> View:
+    """The attrition funnel for the filter; a rate whose base (the step before, or the crimes
+    recorded) is under the minimum base is withheld, with the reason in the table."""
     funnel = m.attrition_funnel(ws, where=where, keys=protect)
     note, hidden = None, None
     if protect:
         result = sdc.protect_funnel(funnel)
         funnel, note, hidden = result.table, result.note, result.hidden
+    minimum = min_base(ws) if minimum is None else int(minimum)
+    cases = pd.to_numeric(funnel["cases"], errors="coerce")
+    bases = {
+        "rate_of_previous": cases.shift(1),
+        "rate_of_recorded": cases.iloc[:1].reindex(funnel.index, method="ffill"),
+    }
+    withheld = {}
+    for col, base in bases.items():
+        withheld[col] = (base < minimum).fillna(False) & funnel[col].notna()
+        funnel[col] = pd.to_numeric(funnel[col], errors="coerce").astype("Float64")
+        funnel.loc[withheld[col], col] = pd.NA
     table = _readable(
         funnel[["step", "label", "cases", "rate_of_previous", "rate_of_recorded"]],
         hidden,
         rates=("rate_of_previous", "rate_of_recorded"),
     )
+    for col, mask in withheld.items():
+        name = col.replace("_", " ").capitalize()
+        table[name] = [
+            f"withheld: fewer than {minimum} cases" if w else v
+            for v, w in zip(table[name], mask, strict=True)
+        ]
     return View(funnel, table, note)
 
 
@@ -710,7 +730,8 @@ def timeliness_view(
 def distribution_view(
     ws: Workspace, interval: str, where: m.JourneyFilter, protect: bool
 ) -> tuple[View, float | None]:
-    """The histogram of one interval and its median (None when hidden or empty)."""
+    """The histogram of one interval and its median (None when hidden, empty or from fewer
+    cases than the minimum base)."""
     dist = m.timeliness_distribution(ws, interval, where=where, keys=protect)
     summary = m.timeliness(ws, intervals=[interval], where=where, keys=protect)
     median = float(summary["median"].iloc[0]) if len(summary) else None
@@ -727,6 +748,8 @@ def distribution_view(
         shown_n = sdc.protect_timeliness(summary).table["n"] if len(summary) else None
         if n < sdc.DEFAULT_THRESHOLD or shown_n is None or pd.isna(shown_n.iloc[0]):
             median = None
+    if n < min_base(ws):
+        median = None
     table = _readable(dist[["bin_start", "bin_end", "cases", "share"]], hidden, rates=("share",))
     return View(dist, table, note), median
 
