@@ -679,13 +679,13 @@ def maturity_note(ws: Workspace, where: m.JourneyFilter, measure: str, period: s
     if measure in COHORT_WINDOW:
         what = "charged" if COHORT_WINDOW[measure] == "charge_days" else "completed"
         return (
-            f"Provisional (hollow points, lighter): {period}s of offence ending within "
+            f"Provisional (hollow points): {period}s of offence ending within "
             f"{days:.0f} days of the data end ({window.end:%d %b %Y}); 90% of cases that are "
             f"ever {what} are {what} within that time of the offence, so these figures will "
             "still change."
         )
     return (
-        f"Early (hollow points, lighter): {period}s starting within {days:.0f} days of the data "
+        f"Early (hollow points): {period}s starting within {days:.0f} days of the data "
         f"start ({window.start:%d %b %Y}); 90% of these intervals take less than that, so slow "
         "cases that began before the data starts are missing from them."
     )
