@@ -899,7 +899,8 @@ def dashboard_kpis(
     Returns:
         The KPI frame (``measure``, ``court_type``, ``label``, ``unit``, ``subject``, ``area``,
         ``period_label``, ``value``, ``low``, ``high``, ``base``, ``reason``, ``previous``,
-        ``change``, ``clear``, ``national``, ``rank``, ``rolling``, ``rolling_base``,
+        ``change``, ``clear``, ``national``, ``national_reason``, ``rank``, ``rolling``,
+        ``rolling_base``,
         ``rolling_reason``), the series behind it (``series`` = area or national,
         ``measure``, ``court_type``, ``label``, ``period``, ``value``, ``low``, ``high``,
         ``base``, ``status``, ``provisional``) and the disclosure note.
@@ -967,6 +968,7 @@ def dashboard_kpis(
                 "change": change,
                 "clear": bool(clear),
                 "national": nat["value"].get(at),
+                "national_reason": nat["reason"].get(at, "") if "reason" in nat else "",
                 "rank": rank_phrase(peers, area, unit),
                 "rolling": rolling,
                 "rolling_base": rolling_base,
@@ -1186,7 +1188,9 @@ def kpi_cards(kpis: pd.DataFrame) -> list[KpiCard]:
                 else ("withheld" if reason else "too few cases"),
                 delta=delta,
                 delta_color=("normal" if good_up else "inverse") if clear else "off",
-                national=f"National: {_fmt(r['national'], unit)}",
+                national=f"National: {_fmt(r['national'], unit)}"
+                if not r.get("national_reason") or not pd.isna(r["national"])
+                else "National: withheld",
                 help=(
                     f"{r['label']} in {r['area']}, {r['period_label']}"
                     f"{_interval(r.get('low'), r.get('high'), unit)}, {_cases(r.get('base'))}. "
