@@ -24,7 +24,8 @@ def test_dashboard_area_kpis_headlines_and_table(tmp_path: Path) -> None:
         page.get_by_role("option", name="Kent").click()
         wait_idle(page)
         page.get_by_role("heading", name="Kent, 2025").wait_for()
-        expect(page.locator('[data-testid="stMetric"]')).to_have_count(5)
+        # three rates, and two medians for each court type
+        expect(page.locator('[data-testid="stMetric"]')).to_have_count(7)
         expect(page.get_by_text("The charge rate in Kent was")).to_be_visible()
         expect(page.locator(".vega-embed").first).to_be_visible()
         screenshot(page, "dashboard-kent")
