@@ -2,26 +2,60 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import altair as alt
 
 SOURCE_NOTE = "Source: CJS Linkage Workbench workspace"
 
-# Okabe–Ito colours: distinguishable with the common colour-vision deficiencies.
-OKABE_ITO: tuple[str, ...] = (
-    "#0072B2",
-    "#E69F00",
-    "#009E73",
-    "#CC79A7",
-    "#56B4E9",
-    "#D55E00",
-    "#F0E442",
-    "#000000",
+# The Analysis Function (GSS) categorical palette: each colour has at least 3:1 contrast with
+# white, so marks drawn in it meet WCAG 1.4.11; text uses TEXT_COLOUR or SUBTITLE_COLOUR (4.5:1).
+GSS_PALETTE: tuple[str, ...] = (
+    "#12436D",  # dark blue
+    "#28A197",  # turquoise
+    "#801650",  # dark pink
+    "#F46A25",  # orange
+    "#3D3D3D",  # dark grey
+    "#A285D1",  # light purple
 )
+TEXT_COLOUR = "#0b0c0c"
+SUBTITLE_COLOUR = "#505a5f"
+NATIONAL_COLOUR = "#505a5f"
+# Line styles that tell compared series apart without colour: solid, dashed, dotted, dash-dot.
+DASHES: tuple[list[int], ...] = ([1, 0], [6, 4], [2, 2], [8, 3, 2, 3], [12, 4], [4, 2, 1, 2])
 
 
 def accessible_palette() -> list[str]:
-    """Colours for categories, safe for colour-blind readers."""
-    return list(OKABE_ITO)
+    """Colours for categories: the Analysis Function palette, each 3:1 or more against white."""
+    return list(GSS_PALETTE)
+
+
+def relative_luminance(colour: str) -> float:
+    """WCAG relative luminance of a ``#rrggbb`` (or ``#rgb``) colour, from 0 (black) to 1."""
+    code = colour.lstrip("#")
+    if len(code) == 3:
+        code = "".join(c * 2 for c in code)
+    channels = [int(code[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast_ratio(colour: str, background: str = "#ffffff") -> float:
+    """WCAG contrast ratio of two colours (1 to 21); 3 is needed for marks, 4.5 for text."""
+    a, b = sorted((relative_luminance(colour), relative_luminance(background)), reverse=True)
+    return (a + 0.05) / (b + 0.05)
+
+
+SUBTITLE_WIDTH = 80
+
+
+def wrap_lines(lines: list[str] | tuple[str, ...], width: int = SUBTITLE_WIDTH) -> list[str]:
+    """Split each line longer than ``width`` characters at spaces, so a long subtitle takes
+    several short lines instead of widening the chart; empty lines are dropped."""
+    out: list[str] = []
+    for line in lines:
+        out += textwrap.wrap(str(line), width=width, break_long_words=False) if line else []
+    return out
 
 
 def titled(chart: alt.Chart, title: str, subtitle: str, source: str = SOURCE_NOTE) -> alt.Chart:
@@ -29,9 +63,9 @@ def titled(chart: alt.Chart, title: str, subtitle: str, source: str = SOURCE_NOT
     return chart.properties(
         title=alt.TitleParams(
             text=title,
-            subtitle=[subtitle, source],
+            subtitle=wrap_lines([subtitle, source]),
             anchor="start",
-            subtitleColor="#505a5f",
+            subtitleColor=SUBTITLE_COLOUR,
         ),
         height=320,
     )

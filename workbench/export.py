@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Any
 import altair as alt
 import pandas as pd
 
-from workbench.charts import SOURCE_NOTE
+from workbench.charts import SOURCE_NOTE, SUBTITLE_COLOUR, wrap_lines
 from workbench.disclosure import Protected, protect_frame
 from workbench.errors import ExportError
 from workbench.safe_csv import escape_cell
@@ -313,15 +313,14 @@ def finish_chart(chart: alt.TopLevelMixin, meta: ChartMeta) -> alt.TopLevelMixin
         A new chart, ready to render.
     """
     alt_text = meta.alt_text or describe_chart(chart, meta.title)
-    lines = [meta.subtitle] if meta.subtitle else []
-    lines += [meta.source, *meta.notes, meta.footer()]
+    lines = wrap_lines([meta.subtitle, meta.source, *meta.notes, meta.footer()])
     return chart.properties(
         title=alt.TitleParams(
             text=meta.title,
             subtitle=lines,
             anchor="start",
             fontSize=16,
-            subtitleColor="#505a5f",
+            subtitleColor=SUBTITLE_COLOUR,
             subtitleFontSize=12,
         ),
         description=alt_text,

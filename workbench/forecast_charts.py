@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from workbench.charts import accessible_palette, titled
+from workbench.charts import DASHES, accessible_palette, titled
 from workbench.forecast import SeriesForecast
 
 SERIES_ORDER = ["Actual receipts", "Forecast", "Seasonal naive baseline"]
@@ -36,11 +36,12 @@ def forecast_chart(result: SeriesForecast, history_periods: int | None = 156) ->
         ignore_index=True,
     )
     palette = accessible_palette()
+    legend = alt.Legend(title=None, orient="bottom", symbolStrokeWidth=3, symbolSize=300)
     colour = alt.Color(
         "series:N",
         title=None,
-        scale=alt.Scale(domain=SERIES_ORDER, range=[palette[7], palette[0], palette[1]]),
-        legend=alt.Legend(orient="bottom"),
+        scale=alt.Scale(domain=SERIES_ORDER, range=[palette[4], palette[0], palette[3]]),
+        legend=legend,
     )
     band = (
         alt.Chart(fc)
@@ -61,8 +62,9 @@ def forecast_chart(result: SeriesForecast, history_periods: int | None = 156) ->
             color=colour,
             strokeDash=alt.StrokeDash(
                 "series:N",
-                scale=alt.Scale(domain=SERIES_ORDER, range=[[1, 0], [1, 0], [4, 3]]),
-                legend=None,
+                scale=alt.Scale(domain=SERIES_ORDER, range=[DASHES[0], DASHES[1], DASHES[2]]),
+                title=None,
+                legend=legend,
             ),
             tooltip=["series:N", alt.Tooltip("period:T"), alt.Tooltip("value:Q", format=".1f")],
         )
@@ -87,18 +89,27 @@ def scenario_chart(projection: pd.DataFrame, title: str) -> alt.LayerChart:
         The layered chart.
     """
     names = list(dict.fromkeys(projection["scenario"]))
+    palette = accessible_palette()
+    legend = alt.Legend(title=None, orient="bottom", symbolStrokeWidth=3, symbolSize=300)
     colour = alt.Color(
         "scenario:N",
         title=None,
-        scale=alt.Scale(domain=names, range=accessible_palette()[: len(names)]),
-        legend=alt.Legend(orient="bottom"),
+        scale=alt.Scale(domain=names, range=[palette[i % len(palette)] for i in range(len(names))]),
+        legend=legend,
+    )
+    dash = alt.StrokeDash(
+        "scenario:N",
+        title=None,
+        scale=alt.Scale(domain=names, range=[DASHES[i % len(DASHES)] for i in range(len(names))]),
+        legend=legend,
     )
     base = alt.Chart(projection).encode(x=alt.X("period:T", title=None), color=colour)
     band = base.mark_area(opacity=0.2).encode(
         y=alt.Y("outstanding_lower:Q", title="Outstanding cases"), y2="outstanding_upper:Q"
     )
-    line = base.mark_line().encode(
+    line = base.mark_line(strokeWidth=2).encode(
         y="outstanding:Q",
+        strokeDash=dash,
         tooltip=[
             "scenario:N",
             alt.Tooltip("period:T"),

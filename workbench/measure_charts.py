@@ -13,7 +13,16 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from workbench.charts import SOURCE_NOTE, accessible_palette, titled
+from workbench.charts import (
+    NATIONAL_COLOUR,
+    SOURCE_NOTE,
+    SUBTITLE_COLOUR,
+    TEXT_COLOUR,
+    accessible_palette,
+    contrast_ratio,
+    titled,
+    wrap_lines,
+)
 
 SUPPRESSED_LABEL = "suppressed"
 NATIONAL = "National"
@@ -103,13 +112,13 @@ def reasons_chart(reasons: pd.DataFrame, title: str, subtitle: str, top: int = 1
             "highlight:N",
             scale=alt.Scale(
                 domain=["Victim does not support action", "Other reason"],
-                range=[palette[5], "#9aa5ad"],
+                range=[palette[3], palette[0]],
             ),
             legend=alt.Legend(title=None, orient="bottom"),
         ),
         stroke=alt.condition(
             "datum.highlight == 'Victim does not support action'",
-            alt.value("#000000"),
+            alt.value(TEXT_COLOUR),
             alt.value(None),
         ),
         strokeDash=alt.condition(
@@ -147,7 +156,7 @@ def distribution_chart(
     ]
     bars = (
         alt.Chart(data)
-        .mark_bar(color=accessible_palette()[0], stroke="white")
+        .mark_bar(color=accessible_palette()[0], binSpacing=1)
         .encode(
             x=alt.X("bin_start:Q", title="Days", bin="binned"),
             x2="bin_to:Q",
@@ -162,7 +171,7 @@ def distribution_chart(
     layers: list[alt.Chart] = [bars]
     if median is not None and not pd.isna(median):
         rule_data = pd.DataFrame({"median": [float(median)], "text": [f"median {median:.0f} days"]})
-        rule = alt.Chart(rule_data).mark_rule(color="#000000", strokeDash=[6, 3], size=2)
+        rule = alt.Chart(rule_data).mark_rule(color=TEXT_COLOUR, strokeDash=[6, 3], size=2)
         layers.append(rule.encode(x="median:Q"))
         layers.append(
             alt.Chart(rule_data)
@@ -251,7 +260,8 @@ def trend_chart(
     local = [n for n in names if n != NATIONAL]
     domain = [*local, NATIONAL]
     palette = accessible_palette()
-    colors = [palette[i % len(palette)] for i in range(len(local))] + ["#505a5f"]
+    colors = [palette[i % len(palette)] for i in range(len(local))] + [NATIONAL_COLOUR]
+    text_colors = [c if contrast_ratio(c) >= 4.5 else TEXT_COLOUR for c in colors]
     fmt = ".1%" if unit == "rate" else ".0f"
     color_scale = alt.Scale(domain=domain, range=colors)
     tooltip = [
@@ -300,7 +310,9 @@ def trend_chart(
             x="period:T",
             y="value:Q",
             text="text:N",
-            color=alt.Color("series:N", scale=color_scale, legend=None),
+            color=alt.Color(
+                "series:N", scale=alt.Scale(domain=domain, range=text_colors), legend=None
+            ),
         )
         for dy in (-9, 9)
     ]
@@ -371,7 +383,7 @@ def small_multiples(
     data["period"] = pd.to_datetime(data["period"])
     local = [n for n in dict.fromkeys(data["series"]) if n != NATIONAL]
     domain = [*local, NATIONAL]
-    colors = [accessible_palette()[0]] * len(local) + ["#505a5f"]
+    colors = [accessible_palette()[0]] * len(local) + [NATIONAL_COLOUR]
     color = alt.Color(
         "series:N",
         scale=alt.Scale(domain=domain, range=colors),
@@ -394,7 +406,7 @@ def small_multiples(
             strokeDash=alt.StrokeDash(
                 "series:N",
                 scale=alt.Scale(domain=domain, range=[[1, 0]] * len(local) + [[6, 4]]),
-                legend=None,
+                legend=alt.Legend(title=None, orient="top", symbolStrokeWidth=3),
             ),
         )
     )
@@ -422,7 +434,10 @@ def small_multiples(
         .resolve_scale(y="independent")
         .properties(
             title=alt.TitleParams(
-                text=title, subtitle=[subtitle, source], anchor="start", subtitleColor="#505a5f"
+                text=title,
+                subtitle=wrap_lines([subtitle, source]),
+                anchor="start",
+                subtitleColor=SUBTITLE_COLOUR,
             )
         )
     )
