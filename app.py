@@ -8,11 +8,18 @@ import streamlit as st
 
 from workbench.ui.context import open_workspace_or_stop
 from workbench.ui.login import audit_page_view, audit_refused_url, render_account, require_login
-from workbench.ui.navigation import build_pages, pages_for, render_sidebar
+from workbench.ui.navigation import (
+    FAVICON,
+    build_pages,
+    pages_for,
+    progress_marks,
+    render_sidebar,
+    shows_progress,
+)
 
 st.set_page_config(
     page_title="CJS Linkage Workbench",
-    page_icon=":material/hub:",
+    page_icon=str(FAVICON),
     layout="wide",
     initial_sidebar_state="expanded",
 )
@@ -25,7 +32,7 @@ if not allowed:
     st.stop()
 sections = build_pages(allowed)
 current = st.navigation(sections, position="hidden")
-render_sidebar(sections)
+render_sidebar(sections, progress_marks(ws) if shows_progress(user) else None)
 render_account(ws, user)
 audit_refused_url(ws, user, allowed)
 audit_page_view(ws, user, next((p for p in allowed if p.title == current.title), None))

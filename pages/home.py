@@ -4,6 +4,7 @@ import streamlit as st
 
 from workbench.catalogue import list_datasets
 from workbench.datasets import load_sample, sample_available
+from workbench.progress import STATUS_LABELS, next_step, workflow_steps
 from workbench.ui.context import user_errors, workspace
 
 st.title("CJS Linkage Workbench")
@@ -37,8 +38,36 @@ if not samples_loaded:
     else:
         st.warning("The sample files are missing; run `workbench sample --out sample_data`.")
 
-st.subheader("Next steps")
+steps = workflow_steps(ws)
+upcoming = next_step(steps)
+st.subheader("Where you are")
+if upcoming is None:
+    st.success(
+        "Every step is done: the data is linked and the journeys match the active model.",
+        icon=":material/check_circle:",
+    )
+    st.page_link("pages/attrition.py", label="Open Attrition", icon=":material/filter_alt:")
+    st.page_link("pages/stories.py", label="Write a story", icon=":material/article:")
+else:
+    if upcoming.key == "train":
+        st.info(
+            "The data is in: link it next. Training finds the "
+            "records of the same person across police, CPS and courts; the analysis pages need "
+            "those links.",
+            icon=":material/hub:",
+        )
+    st.markdown(f"**Next step: {upcoming.title}.** {upcoming.action}")
+    st.page_link(
+        upcoming.page,
+        label=f"Next step: {upcoming.title}",
+        icon=":material/arrow_forward:",
+    )
+for number, step in enumerate(steps, start=1):
+    st.markdown(
+        f"{step.mark} **{number}. {step.title}** — {STATUS_LABELS[step.status]}. {step.detail}"
+    )
+
+st.subheader("More")
 st.page_link("pages/catalogue.py", label="Browse the catalogue", icon=":material/dataset:")
 st.page_link("pages/import_data.py", label="Import your own extract", icon=":material/upload:")
-st.page_link("pages/roles.py", label="Map columns to person roles", icon=":material/badge:")
-st.page_link("pages/explore.py", label="Explore records over time", icon=":material/query_stats:")
+st.page_link("pages/guide.py", label="Read the guide", icon=":material/school:")

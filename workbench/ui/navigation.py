@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+import duckdb
 import streamlit as st
+
+from workbench.errors import WorkbenchError
+from workbench.progress import STATUS_LABELS, workflow_steps
 
 if TYPE_CHECKING:
     from workbench.auth import User
+    from workbench.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+#: The browser tab's icon, served by the app itself (a Material icon or an emoji as the page
+#: icon would make the browser fetch it from a font or image host outside the network).
+FAVICON: Path = Path(__file__).with_name("favicon.png")
 
 #: Who may open a page that does not say otherwise: staff, never leaders.
 STAFF: frozenset[str] = frozenset({"admin", "analyst", "trainer"})
@@ -130,14 +144,64 @@ def pages_for(user: User | None, pages: tuple[PageSpec, ...] | None = None) -> t
     return allowed
 
 
-def render_sidebar(sections: dict[str, list[st.Page]]) -> None:
-    """Draw the navigation in the sidebar: one heading per section, one link per page."""
+def shows_progress(user: User | None) -> bool:
+    """Whether the user works through the linkage steps (staff and local mode; never leaders)."""
+    return user is None or bool(set(user.roles) & STAFF)
+
+
+#: The sidebar icon of a workflow step's page by its status (a step not yet due keeps its own).
+STATUS_ICONS: dict[str, str] = {
+    "done": ":material/check_circle:",
+    "stale": ":material/warning:",
+    "next": ":material/arrow_forward:",
+}
+
+
+#: The tooltip of a marked page.
+STATUS_HELP: dict[str, str] = {
+    "done": f"Workflow step: {STATUS_LABELS['done'].lower()}",
+    "stale": f"Workflow step: {STATUS_LABELS['stale'].lower()}",
+    "next": "Workflow step: do this next",
+}
+
+
+def progress_marks(ws: Workspace) -> dict[str, str]:
+    """The status of each workflow step's page, by URL path (``link-train`` -> ``next``).
+
+    Empty when the workspace cannot be read: the sidebar is then drawn without marks.
+    """
+    try:
+        steps = workflow_steps(ws)
+    except (WorkbenchError, duckdb.Error):
+        log.exception("reading the workflow status failed")
+        return {}
+    paths = {p.script: p.url_path for p in PAGES}
+    return {paths[s.page]: s.status for s in steps if s.page in paths}
+
+
+def render_sidebar(
+    sections: dict[str, list[st.Page]], marks: Mapping[str, str] | None = None
+) -> None:
+    """Draw the navigation in the sidebar: one heading per section, one link per page.
+
+    Args:
+        sections: Output of :func:`build_pages`.
+        marks: The workflow status per page URL path (from :func:`progress_marks`): a step's
+            page shows a tick when done, an arrow when next and a warning when out of date,
+            with the status in its tooltip. None or empty for no marks.
+    """
+    marks = marks or {}
     with st.sidebar:
         st.markdown("### :material/hub: CJS Linkage Workbench")
         for section, members in sections.items():
             st.caption(section.upper())
             for page in members:
-                st.page_link(page)
+                status = marks.get(page.url_path)
+                icon = STATUS_ICONS.get(status or "")
+                if icon is None:
+                    st.page_link(page)
+                else:
+                    st.page_link(page, icon=icon, help=STATUS_HELP[status])
 
 
 def build_pages(pages: tuple[PageSpec, ...] | None = None) -> dict[str, list[st.Page]]:
