@@ -18,7 +18,7 @@ from PIL import Image
 from linkage.charts import cluster_size_chart, match_weight_histogram
 from workbench.charts import accessible_palette, contrast_ratio, wrap_lines
 from workbench.explore import period_chart
-from workbench.export import EXPORT_WIDTH, ChartMeta, chart_to_png
+from workbench.export import EXPORT_WIDTH, ChartMeta, chart_to_png, describe_chart
 from workbench.forecast import ForecastSettings, SeriesForecast
 from workbench.forecast_charts import forecast_chart, scenario_chart
 from workbench.measure_charts import (
@@ -328,3 +328,48 @@ def test_png_with_a_long_subtitle_keeps_the_chart_width() -> None:
     scale = 2.0
     image = Image.open(io.BytesIO(chart_to_png(chart, meta, scale=scale)))
     assert image.size[0] < 1.3 * EXPORT_WIDTH * scale
+
+
+# ------------------------------------------------------------------------------ alt text
+@pytest.mark.parametrize("name", list(BUILDERS))
+def test_alt_text_never_uses_placeholders_or_raw_fields(name: str) -> None:
+    text = describe_chart(BUILDERS[name](), "Title")
+    assert "Chart chart" not in text and " of y by x" not in text
+    for raw in ("reason_label", "rate_of_recorded", "bin_start", "_v", "None"):
+        assert raw not in text
+
+
+def test_rate_trend_alt_text_gives_percentages_extremes_latest_and_hidden() -> None:
+    data = trend()
+    text = describe_chart(BUILDERS["trend"](), "Charge rate")
+    kent = data[data["series"] == "Kent"]
+    assert f"{kent['value'].max() * 100:.1f}%" == "7.1%" and "7.1% (Kent, 1 June 2024)" in text
+    low = data["value"].min()
+    assert f"{low * 100:.1f}% (National, 1 January 2024), the lowest" in text
+    assert "Latest Kent: 7.1% in 1 June 2024, up 0.5 percentage points from 6.6%" in text
+    assert "hidden" in text and "Kent, 1 April 2024" in text
+    assert "0.0 to 0.1" not in text and " 0%" not in text
+
+
+def test_count_alt_text_has_thousands_separators_and_hidden_not_zero() -> None:
+    text = describe_chart(BUILDERS["funnel"](), "Attrition")
+    assert "12,000 (Recorded), the highest" in text and "700 (Convicted), the lowest" in text
+    assert "hidden" in text and "Charged" in text
+    reasons_text = describe_chart(BUILDERS["reasons"](), "Why")
+    assert "2,300 (Victim does not support action), the highest" in reasons_text
+    assert "(highlighted)" not in reasons_text
+
+
+def test_forecast_alt_text_quotes_the_forecast_and_the_interval_as_a_range() -> None:
+    result = forecast_result()
+    text = describe_chart(forecast_chart(result), "Receipts")
+    last = result.forecast.iloc[-1]
+    assert f"Latest Forecast: {last['forecast']:,.0f} in 1 March 2024" in text
+    assert f"runs from {last['lower']:,.0f} to {last['upper']:,.0f}" in text
+    assert f"Forecast: {last['lower']:,.0f}" not in text
+    assert "Latest Actual receipts: 1,500 in 1 December 2023, up 50 from 1,450" in text
+
+
+def test_histogram_alt_text_names_bands() -> None:
+    text = describe_chart(BUILDERS["distribution"](), "Days")
+    assert "340 (30–60 days), the highest" in text and "40 (90+ days), the lowest" in text

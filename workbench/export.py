@@ -213,13 +213,26 @@ def _chart_frame(chart: alt.TopLevelMixin) -> pd.DataFrame | None:
     return None
 
 
-def _encoding(spec: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    """The mark type and encoding of a single or the first layer of a layered spec."""
-    if "layer" in spec:
-        return _encoding(spec["layer"][0])
-    mark = spec.get("mark", "chart")
-    mark = mark.get("type", "chart") if isinstance(mark, dict) else mark
-    return str(mark), spec.get("encoding", {})
+def _leaves(chart: Any, data: pd.DataFrame | None = None) -> list[tuple[dict, pd.DataFrame | None]]:
+    """Each single-view layer of a chart as (its spec, the DataFrame it draws), inner first."""
+    own = getattr(chart, "data", alt.Undefined)
+    frame = own if isinstance(own, pd.DataFrame) else data
+    layers = getattr(chart, "layer", None)
+    if layers and layers is not alt.Undefined:
+        return [leaf for child in layers for leaf in _leaves(child, frame)]
+    inner = getattr(chart, "spec", None)
+    if inner is not None and inner is not alt.Undefined and hasattr(inner, "to_dict"):
+        return _leaves(inner, frame)
+    try:
+        spec = chart.to_dict(validate=False)
+    except Exception:  # a part Altair cannot serialise alone: describe the rest
+        return []
+    return [(spec, frame)]
+
+
+def _mark_type(spec: dict[str, Any]) -> str:
+    mark = spec.get("mark", "")
+    return str(mark.get("type", "") if isinstance(mark, dict) else mark)
 
 
 MARK_WORDS = {
@@ -231,6 +244,7 @@ MARK_WORDS = {
     "rect": "Heat map",
     "arc": "Pie chart",
 }
+_DISCRETE = ("nominal", "ordinal")
 
 
 def _fmt(value: Any) -> str:
@@ -245,60 +259,183 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _plain(name: str) -> str:
+    """A field name in plain words: ``share_of_recorded`` -> "share of recorded"."""
+    return re.sub(r"_(label|text)$", "", str(name)).replace("_", " ").strip()
+
+
+def _title(channel: dict[str, Any], fallback: str = "") -> str:
+    title = channel.get("title")
+    if isinstance(title, list):
+        title = " ".join(str(t) for t in title)
+    return str(title) if title else _plain(channel.get("field") or fallback)
+
+
+def _unit(channel: dict[str, Any], name: str, values: pd.Series) -> str:
+    fmt = str((channel.get("axis") or {}).get("format", ""))
+    shown = values.dropna()
+    if "%" in fmt:
+        return "rate"
+    words = name.lower()
+    if any(w in words for w in ("rate", "share", "proportion")) and shown.between(0, 1).all():
+        return "rate"
+    if "day" in words:
+        return "days"
+    if len(shown) and (shown == shown.round()).all():
+        return "count"
+    return "number"
+
+
+def _value(value: float, unit: str) -> str:
+    if unit == "rate":
+        return f"{value * 100:.1f}%"
+    if unit == "days":
+        return f"{value:,.0f} days"
+    if unit == "count":
+        return f"{round(value):,}"
+    return f"{value:,.1f}" if abs(value) < 100 else f"{value:,.0f}"
+
+
+def _change(now: float, before: float, unit: str) -> str:
+    diff = now - before
+    if diff == 0:
+        return "unchanged"
+    way = "up" if diff > 0 else "down"
+    if unit == "rate":
+        return f"{way} {abs(diff) * 100:.1f} percentage points"
+    return f"{way} {_value(abs(diff), 'count' if unit == 'count' else unit)}"
+
+
+def _pick(leaves: list[tuple[dict, pd.DataFrame | None]]) -> tuple[dict, pd.DataFrame | None]:
+    """The layer that carries the data: lines, bars or points before bands, rules and text."""
+    for wanted in (("line", "bar", "point", "circle", "rect", "arc", "tick", "square"), ("area",)):
+        for spec, frame in leaves:
+            enc = spec.get("encoding", {})
+            band = "y2" in enc or ("x2" in enc and _mark_type(spec) == "area")
+            usable = frame is not None and any(
+                enc.get(c, {}).get("field") in frame for c in ("x", "y", "theta")
+            )
+            if _mark_type(spec) in wanted and not (band and wanted[0] == "line") and usable:
+                return spec, frame
+    return leaves[0] if leaves else ({}, None)
+
+
 def describe_chart(chart: alt.TopLevelMixin, title: str | None = None) -> str:
-    """Alt text generated from a chart and its data: type, axes, range and extremes.
+    """Alt text written from a chart's data: what is shown, the extremes, the latest value and
+    its change, in the chart's units, and which values are hidden.
+
+    Rates are written as percentages, counts with thousands separators; a forecast is described
+    by its point forecast with its interval as a range; hidden (suppressed or missing) values
+    are said to be hidden, never zero.
 
     Args:
-        chart: An Altair chart whose data is a DataFrame (or a layer chart whose first layer is).
+        chart: An Altair chart (single, layered or faceted) drawn from DataFrames.
         title: The headline, to start the description with.
 
     Returns:
-        A few plain sentences, for example "Line chart of Records by Month, one line per group
-        (Kent, London). Month runs from 1 January 2024 to 1 December 2024. Records range from
-        3 to 120; the highest is 120 (London, 1 March 2024)."
+        A few plain sentences, for example "Line chart of Receipts by Month. Month runs from
+        1 January 2024 to 1 June 2024. Latest: 120 in 1 June 2024, up 40 from 80 in 1 May 2024.
+        Receipts ranges from 60 (1 April 2024) to 120 (1 June 2024)."
     """
-    spec = chart.to_dict(validate=False)
-    mark, enc = _encoding(spec)
-    kind = MARK_WORDS.get(mark, f"{mark.capitalize()} chart")
-    frame = _chart_frame(chart)
+    leaves = _leaves(chart)
+    spec, frame = _pick(leaves)
+    mark = _mark_type(spec)
+    kind = MARK_WORDS.get(mark, "Chart")
+    enc = spec.get("encoding", {})
+    hints = dict(frame.attrs.get("alt", {})) if frame is not None else {}
     x, y = enc.get("x", {}), enc.get("y", {})
-    colour = enc.get("color", {})
-    if y.get("type") in ("nominal", "ordinal") and x.get("type") == "quantitative":
+    if y.get("type") in _DISCRETE and x.get("type") == "quantitative":
         x, y = y, x  # horizontal bars: describe the categories against the values
-    xf, yf, cf = x.get("field"), y.get("field"), colour.get("field")
-    x_title = x.get("title") or xf or "x"
-    y_title = y.get("title") or yf or "y"
+    xf, yf = x.get("field"), y.get("field")
+    groups: list[str] = []
+    top = chart.to_dict(validate=False) if hasattr(chart, "to_dict") else {}
+    facet = (top.get("facet") or {}).get("field")
+    colour = enc.get("color", {}).get("field")
+    for field_ in hints.get("groups", (facet, colour)):
+        if field_ and frame is not None and field_ in frame and field_ not in (xf, yf):
+            groups.append(field_)
+    x_name = hints.get("category") or _title(x, "x")
+    y_name = hints.get("name") or _title(y, "value")
     parts = [f"{title.rstrip('.')}." if title else ""]
-    text = f"{kind} of {y_title} by {x_title}"
-    if frame is not None and cf and cf in frame:
-        groups = [str(g) for g in pd.unique(frame[cf].dropna())]
-        shown = ", ".join(groups[:6]) + (", …" if len(groups) > 6 else "")
-        text += f", {len(groups)} series ({shown})"
+    text = f"{kind} of {y_name} by {x_name}"
+    if frame is not None:
+        for g in groups:
+            names = [str(v) for v in pd.unique(frame[g].dropna())]
+            shown = ", ".join(names[:6]) + (", …" if len(names) > 6 else "")
+            what = "one panel" if g == facet else "one series"
+            text += f", {what} per {_plain(g)} ({shown})"
     parts.append(text + ".")
     if frame is None or not len(frame) or xf not in frame or yf not in frame:
         return " ".join(p for p in parts if p).strip()
-    if x.get("type") in ("temporal", "quantitative"):
+    label_field = hints.get("label") or xf
+    if label_field not in frame:
+        label_field = xf
+    values = pd.to_numeric(frame[yf], errors="coerce")
+    unit = hints.get("unit") or _unit(y, y_name, values)
+    temporal = x.get("type") == "temporal"
+
+    def where(i: Any) -> str:
+        bits = [str(frame.at[i, g]) for g in groups]
+        return ", ".join([*bits, _fmt(frame.at[i, label_field])])
+
+    if temporal or (x.get("type") == "quantitative" and label_field == xf):
         xs = frame[xf].dropna()
         if len(xs):
-            parts.append(f"{x_title} runs from {_fmt(xs.min())} to {_fmt(xs.max())}.")
+            parts.append(f"{_cap(x_name)} runs from {_fmt(xs.min())} to {_fmt(xs.max())}.")
     else:
-        cats = [str(c) for c in pd.unique(frame[xf].dropna())]
-        parts.append(f"{len(cats)} categories of {x_title}: {', '.join(cats[:8])}.")
-    ys = pd.to_numeric(frame[yf], errors="coerce")
-    if ys.notna().any():
-        top, low = frame.loc[ys.idxmax()], frame.loc[ys.idxmin()]
-
-        def where(row: pd.Series) -> str:
-            bits = [str(row[cf])] if cf and cf in frame else []
-            return ", ".join([*bits, _fmt(row[xf])])
-
+        cats = [str(c) for c in pd.unique(frame[label_field].dropna())]
+        parts.append(f"{len(cats)} categories of {x_name}: {', '.join(cats[:8])}.")
+    if temporal:
+        keyed = frame.assign(_v=values).sort_values(xf)
+        for key, rows in keyed.groupby(groups, sort=False) if groups else [((), keyed)]:
+            shown = rows.dropna(subset=["_v"])
+            if shown.empty:
+                continue
+            name = ", ".join(str(k) for k in (key if isinstance(key, tuple) else (key,)))
+            last_i = shown.index[-1]
+            sentence = (
+                f"Latest{' ' + name if name else ''}: {_value(shown.at[last_i, '_v'], unit)} "
+                f"in {_fmt(shown.at[last_i, xf])}"
+            )
+            before = rows[rows[xf] < shown.at[last_i, xf]]
+            if len(before) and pd.isna(before["_v"].iloc[-1]):
+                sentence += f"; the value for {_fmt(before[xf].iloc[-1])} is hidden"
+            elif len(before):
+                prev = before["_v"].iloc[-1]
+                sentence += (
+                    f", {_change(shown.at[last_i, '_v'], prev, unit)} from "
+                    f"{_value(prev, unit)} in {_fmt(before[xf].iloc[-1])}"
+                )
+            parts.append(sentence + ".")
+        for band_spec, band_frame in leaves:
+            benc = band_spec.get("encoding", {})
+            low, high = benc.get("y", {}).get("field"), benc.get("y2", {}).get("field")
+            if _mark_type(band_spec) != "area" or band_frame is None or band_frame is frame:
+                continue
+            if low in band_frame and high in band_frame and xf in band_frame:
+                end = band_frame.dropna(subset=[low, high]).sort_values(xf).tail(1)
+                for _, row in end.iterrows():
+                    parts.append(
+                        f"The interval for {_fmt(row[xf])} runs from "
+                        f"{_value(row[low], unit)} to {_value(row[high], unit)}."
+                    )
+    if values.notna().any():
+        hi_i, lo_i = values.idxmax(), values.idxmin()
         parts.append(
-            f"{y_title} ranges from {_fmt(ys.min())} ({where(low)}) to "
-            f"{_fmt(ys.max())} ({where(top)})."
+            f"{_cap(y_name)} ranges from {_value(values[lo_i], unit)} ({where(lo_i)}), the lowest, "
+            f"to {_value(values[hi_i], unit)} ({where(hi_i)}), the highest."
         )
-    hidden = int(ys.isna().sum())
-    if hidden:
-        parts.append(f"{hidden} values are hidden or missing.")
+    hidden = frame.index[values.isna()]
+    if len(hidden):
+        labels = ", ".join(where(i) for i in hidden[:6])
+        parts.append(
+            f"{len(hidden)} value{'s are' if len(hidden) > 1 else ' is'} hidden "
+            f"(suppressed or not available), not zero: {labels}."
+        )
     return " ".join(p for p in parts if p).strip()
 
 

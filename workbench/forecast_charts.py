@@ -35,6 +35,7 @@ def forecast_chart(result: SeriesForecast, history_periods: int | None = 156) ->
         ],
         ignore_index=True,
     )
+    lines.attrs["alt"] = {"name": "Receipts", "unit": "count", "category": "period"}
     palette = accessible_palette()
     legend = alt.Legend(title=None, orient="bottom", symbolStrokeWidth=3, symbolSize=300)
     colour = alt.Color(
@@ -88,6 +89,8 @@ def scenario_chart(projection: pd.DataFrame, title: str) -> alt.LayerChart:
     Returns:
         The layered chart.
     """
+    projection = projection.copy()
+    projection.attrs["alt"] = {"name": "Outstanding cases", "unit": "count", "category": "period"}
     names = list(dict.fromkeys(projection["scenario"]))
     palette = accessible_palette()
     legend = alt.Legend(title=None, orient="bottom", symbolStrokeWidth=3, symbolSize=300)

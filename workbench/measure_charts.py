@@ -49,6 +49,7 @@ def funnel_chart(funnel: pd.DataFrame, title: str, subtitle: str) -> alt.Chart:
         for c, r in zip(data["cases"], data["rate_of_recorded"], strict=True)
     ]
     data["at"] = data["cases"].fillna(0)
+    data.attrs["alt"] = {"category": "funnel step", "name": "Cases", "unit": "count"}
     order = data.sort_values("step")["label"].tolist()
     base = alt.Chart(data).encode(
         y=alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=220)),
@@ -86,6 +87,7 @@ def reasons_chart(reasons: pd.DataFrame, title: str, subtitle: str, top: int = 1
         for c, s in zip(data["cases"], data["share_of_recorded"], strict=True)
     ]
     data["at"] = data["cases"].fillna(0)
+    data.attrs["alt"] = {"category": "reason", "label": "reason", "groups": (), "unit": "count"}
     palette = accessible_palette()
     base = alt.Chart(data).encode(
         y=alt.Y(
@@ -154,6 +156,7 @@ def distribution_chart(
         f"{int(a)}+ days" if pd.isna(b) else f"{int(a)}–{int(b)} days"
         for a, b in zip(data["bin_start"], data["bin_end"], strict=True)
     ]
+    data.attrs["alt"] = {"category": "days taken", "label": "band", "unit": "count"}
     bars = (
         alt.Chart(data)
         .mark_bar(color=accessible_palette()[0], binSpacing=1)
@@ -256,6 +259,7 @@ def trend_chart(
         )
     data["state"] = _state_labels(series)
     data["period"] = pd.to_datetime(data["period"])
+    data.attrs["alt"] = {"name": value_title, "unit": unit, "category": "period"}
     names = list(dict.fromkeys(data["series"]))
     local = [n for n in names if n != NATIONAL]
     domain = [*local, NATIONAL]
@@ -326,6 +330,7 @@ def caseload_chart(load: pd.DataFrame, title: str, subtitle: str) -> alt.Chart:
     data["cases"] = pd.to_numeric(data["cases"], errors="coerce").astype(float)
     data["text"] = [_count_label(c) for c in data["cases"]]
     data["at"] = data["cases"].fillna(0)
+    data.attrs["alt"] = {"unit": "count"}
     order = data.sort_values("band_order")["age_band"].tolist()
     base = alt.Chart(data).encode(
         x=alt.X(
@@ -381,6 +386,11 @@ def small_multiples(
         f"{lab} (%)" if r else str(lab) for lab, r in zip(data["label"], rates, strict=True)
     ]
     data["period"] = pd.to_datetime(data["period"])
+    data.attrs["alt"] = {
+        "name": "each measure (rates in %)",
+        "unit": "number",
+        "category": "period",
+    }
     local = [n for n in dict.fromkeys(data["series"]) if n != NATIONAL]
     domain = [*local, NATIONAL]
     colors = [accessible_palette()[0]] * len(local) + [NATIONAL_COLOUR]
