@@ -40,11 +40,11 @@ log = logging.getLogger(__name__)
 
 EXAMPLES_PER_PROBLEM = 3
 
-# Okabe–Ito colours, distinguishable with the common forms of colour blindness.
+# Analysis Function palette colours, each at least 3:1 against white (tests/test_chart_access.py).
 _BAND_COLOURS = {
-    "95% or more": "#0072B2",
-    "80% to 95%": "#E69F00",
-    "under 80%": "#D55E00",
+    "95% or more": "#12436D",
+    "80% to 95%": "#F46A25",
+    "under 80%": "#801650",
 }
 
 
