@@ -107,3 +107,22 @@ def test_explore_splits_by_a_column(monkeypatch, sample_workspace: Path) -> None
     at.selectbox(key="explore_by").select("court_type").run()
     assert not at.exception
     assert len(at.get("arrow_vega_lite_chart")) == 1 or at.get("vega_lite_chart")
+
+
+def test_no_request_leaves_the_machine(tmp_path: Path) -> None:
+    """The favicon and the sidebar's icons come from the app itself, never a font or CDN host."""
+    from tests.browser import browser_page, require_chromium, streamlit_server, wait_idle
+
+    require_chromium()
+    requests: list[str] = []
+    with streamlit_server(tmp_path / "ws.duckdb") as base, browser_page() as page:
+        page.on("request", lambda request: requests.append(request.url))
+        for path in ("", "/link-train"):
+            page.goto(base + path)
+            wait_idle(page)
+        icons = page.evaluate(
+            "() => [...document.querySelectorAll('link[rel*=icon]')].map(l => l.href)"
+        )
+    assert icons and all(i.startswith(base) for i in icons), icons
+    outside = [u for u in requests if not u.startswith((base, "data:", "blob:"))]
+    assert requests and not outside, outside
