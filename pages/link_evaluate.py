@@ -3,10 +3,16 @@
 import streamlit as st
 
 from linkage import charts
-from linkage.spec_table import format_metrics, metrics_at, pair_label, pair_view, scored_only
+from linkage.spec_table import METRIC_LABELS, metrics_at, pair_label, pair_view, scored_only
 from linkage.workflow import evaluation, load_linker
 from workbench.ui.context import user_errors, workspace
-from workbench.ui.linkage_widgets import chart_and_table, choose_model
+from workbench.ui.linkage_widgets import (
+    chart_and_table,
+    choose_model,
+    cluster_metrics_line,
+    mistake_counts,
+    mistakes_label,
+)
 
 st.title("Evaluate a model")
 st.caption(
@@ -34,14 +40,14 @@ st.caption(f"Measured against {source}.")
 at = metrics_at(result.table, result.threshold)
 cols = st.columns(4)
 cols[0].metric("Threshold", f"{result.threshold:.3f}")
-cols[1].metric("Precision", f"{at['precision']:.3f}")
-cols[2].metric("Recall", f"{at['recall']:.3f}")
-cols[3].metric("F1", f"{at['f1']:.3f}")
+cols[1].metric(METRIC_LABELS["pairwise_precision"], f"{at['precision']:.3f}")
+cols[2].metric(METRIC_LABELS["pairwise_recall"], f"{at['recall']:.3f}")
+cols[3].metric(METRIC_LABELS["pairwise_f1"], f"{at['f1']:.3f}")
 if result.cluster_metrics:
-    st.caption("Clusters: " + format_metrics(result.cluster_metrics))
+    st.caption(cluster_metrics_line(result.cluster_metrics))
 if abs(result.best_threshold - result.threshold) > 1e-6:
     st.info(
-        f"The best F1 is at threshold {result.best_threshold:.3f}.",
+        f"The best {METRIC_LABELS['pairwise_f1']} is at threshold {result.best_threshold:.3f}.",
         icon=":material/lightbulb:",
     )
     st.page_link("pages/link_clusters.py", label="Change the threshold", icon=":material/tune:")
@@ -51,10 +57,12 @@ chart_tab.altair_chart(result.chart, width="stretch")
 table_tab.dataframe(result.table, hide_index=True, width="stretch", key="evaluate_table")
 
 st.subheader("Mistakes at this threshold")
+shown = {"fp": len(result.false_positives), "fn": len(result.false_negatives)}
+totals = {k: max(v, shown[k]) for k, v in mistake_counts(result.table, result.threshold).items()}
 fp_tab, fn_tab = st.tabs(
     [
-        f"False positives ({len(result.false_positives):,})",
-        f"False negatives ({len(result.false_negatives):,})",
+        mistakes_label("False positives", shown["fp"], totals.get("fp", shown["fp"])),
+        mistakes_label("False negatives", shown["fn"], totals.get("fn", shown["fn"])),
     ]
 )
 for tab, errors, kind in (

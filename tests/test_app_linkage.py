@@ -118,8 +118,41 @@ def test_pages_without_a_model_point_to_train(monkeypatch, tmp_path: Path) -> No
 def test_evaluate_measures_against_the_truth_column(app_env: Path) -> None:
     at = _app("pages/link_evaluate.py")
     labels = {m.label: m.value for m in at.metric}
-    assert 0.5 < float(labels["F1"]) <= 1.0
+    assert 0.5 < float(labels["Pairwise F1"]) <= 1.0
     assert any("truth" in c.value for c in at.caption)
+    # Cluster measures carry the names Train uses, never the raw keys.
+    captions = " ".join(c.value for c in at.caption)
+    assert "Cluster F1" in captions and "B-cubed F1" in captions
+    assert "bcubed" not in captions and "pairwise_" not in captions
+    # The mistake tabs give the true counts, and say so when the list is capped.
+    with Workspace(app_env) as ws:
+        result = workflow.evaluation(ws, registry.active_model_id(ws))
+    totals = linkage_widgets.mistake_counts(result.table, result.threshold)
+    tabs = [t.label for t in at.tabs if t.label.startswith("False")]
+    expected = [
+        linkage_widgets.mistakes_label(kind, len(rows), totals[key])
+        for kind, rows, key in (
+            ("False positives", result.false_positives, "fp"),
+            ("False negatives", result.false_negatives, "fn"),
+        )
+    ]
+    assert tabs == expected
+    assert totals["fn"] >= len(result.false_negatives) and totals["fp"] >= len(
+        result.false_positives
+    )
+
+
+def test_mistake_labels_say_when_the_list_is_capped() -> None:
+    assert linkage_widgets.mistakes_label("False positives", 100, 1234) == (
+        "False positives (100 shown of 1,234)"
+    )
+    assert linkage_widgets.mistakes_label("False negatives", 7, 7) == "False negatives (7)"
+    table = pd.DataFrame({"threshold": [0.5, 0.9], "fp": [300, 20], "fn": [5, 150]})
+    assert linkage_widgets.mistake_counts(table, 0.9) == {"fp": 20, "fn": 150}
+    line = linkage_widgets.cluster_metrics_line(
+        {"pairwise_f1": 0.9512, "bcubed_f1": 0.97, "n_clusters": 254.0}
+    )
+    assert line == "Cluster F1 0.951, B-cubed F1 0.970, Clusters made 254"
 
 
 def test_training_shows_em_sessions(app_env: Path) -> None:

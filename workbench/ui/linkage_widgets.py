@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +22,7 @@ from linkage.model_spec import COMPARISON_KINDS, BlockingRuleSpec, ModelSpec
 from linkage.spec_table import (
     KINDS_WITH_TF,
     KINDS_WITH_THRESHOLDS,
+    METRIC_LABELS,
     apply_comparisons_table,
     comparisons_table,
     edit_comparison,
@@ -474,3 +475,56 @@ def comparison_editor(spec: ModelSpec, key: str) -> ModelSpec | None:
             )
             st.session_state[f"{key}_version"] = st.session_state[f"{key}_version"] + 1
     return edited
+
+
+#: Plain names of the measures of a clustering against truth (``linkage.evaluate``'s keys),
+#: named as Train and Models name them through :data:`linkage.spec_table.METRIC_LABELS`.
+CLUSTER_METRIC_LABELS: dict[str, str] = {
+    "pairwise_precision": METRIC_LABELS["cluster_precision"],
+    "pairwise_recall": METRIC_LABELS["cluster_recall"],
+    "pairwise_f1": METRIC_LABELS["cluster_f1"],
+    "bcubed_precision": "B-cubed precision",
+    "bcubed_recall": "B-cubed recall",
+    "bcubed_f1": "B-cubed F1",
+    "n_clusters": "Clusters made",
+    "n_true_clusters": "People in the truth",
+}
+
+
+def cluster_metrics_line(metrics: Mapping[str, Any]) -> str:
+    """Cluster measures as one line of plain names: ``Cluster F1 0.981, Clusters made 254``."""
+    parts = []
+    for key, value in metrics.items():
+        if value is None or isinstance(value, bool) or not isinstance(value, int | float):
+            continue
+        shown = f"{value:,.0f}" if key.startswith("n_") else f"{value:.3f}"
+        parts.append(f"{CLUSTER_METRIC_LABELS.get(key, key.replace('_', ' '))} {shown}")
+    return ", ".join(parts)
+
+
+def mistake_counts(table: pd.DataFrame, threshold: float) -> dict[str, int]:
+    """The true numbers of false positives and negatives at a threshold (``fp``, ``fn``).
+
+    Read from the evaluation's threshold table (every pair, not the listed ones); empty when
+    the table does not count them.
+    """
+    if table.empty or not {"fp", "fn"} <= set(table.columns):
+        return {}
+    row = table.loc[(table["threshold"] - threshold).abs().idxmin()]
+    return {"fp": int(row["fp"]), "fn": int(row["fn"])}
+
+
+def mistakes_label(kind: str, shown: int, total: int) -> str:
+    """A tab label for listed mistakes that says when the list is capped.
+
+    Args:
+        kind: ``False positives`` or ``False negatives``.
+        shown: The rows listed.
+        total: The true count at the threshold.
+
+    Returns:
+        ``False positives (100 shown of 1,234)`` when capped, else ``False positives (12)``.
+    """
+    if shown < total:
+        return f"{kind} ({shown:,} shown of {total:,})"
+    return f"{kind} ({total:,})"
