@@ -29,3 +29,66 @@ def test_explore_chart_uses_the_period_axis() -> None:
     )
     spec = period_chart(counts, "Records", "month").to_dict()
     assert spec["encoding"]["x"]["axis"]["format"] == "%b %Y"
+
+
+def test_time_axes_carry_the_year_whatever_the_span() -> None:
+    import pandas as pd
+
+    from workbench.charts import span_axis
+
+    def fmt(start: str, end: str, freq: str) -> tuple[str, dict]:
+        axis = span_axis(pd.date_range(start, end, freq=freq)).to_dict()
+        return axis["format"], axis["tickCount"]
+
+    assert fmt("2019-01-07", "2026-10-26", "W-MON") == ("%Y", {"interval": "year", "step": 1})
+    assert fmt("2023-01-01", "2026-01-01", "MS")[0] == "%b %Y"
+    assert fmt("2025-01-01", "2025-10-01", "MS") == ("%b %Y", {"interval": "month", "step": 1})
+    assert fmt("2026-08-03", "2026-10-26", "W-MON")[0] == "%d %b %Y"
+
+
+def test_forecast_and_trend_charts_label_years() -> None:
+    import pandas as pd
+
+    from workbench.forecast_charts import scenario_chart
+
+    periods = pd.date_range("2026-11-02", periods=13, freq="W-MON")
+    projection = pd.DataFrame(
+        {
+            "scenario": "baseline",
+            "period": periods,
+            "receipts": 10.0,
+            "receipts_lower": 8.0,
+            "receipts_upper": 12.0,
+            "disposals": 9.0,
+            "outstanding": range(13),
+            "outstanding_lower": range(13),
+            "outstanding_upper": range(13),
+        }
+    )
+    spec = scenario_chart(projection, "Outstanding").to_dict()
+    formats = {
+        layer["encoding"]["x"]["axis"]["format"]
+        for layer in spec["layer"]
+        if "x" in layer.get("encoding", {})
+    } or {spec["encoding"]["x"]["axis"]["format"]}
+    assert formats and all("%Y" in f for f in formats)
+
+
+def test_a_wrapped_subtitle_reaches_the_export_whole() -> None:
+    import altair as alt
+    import pandas as pd
+
+    from workbench.charts import titled
+    from workbench.export import meta_from_chart
+
+    subtitle = "First hearings a month; forecast with 80% interval; " * 4
+    chart = titled(
+        alt.Chart(pd.DataFrame({"x": [1], "y": [2]})).mark_point().encode(x="x", y="y"),
+        "Court receipts",
+        subtitle.strip(),
+        "Source: police, CPS and court systems",
+    )
+    assert len(chart.to_dict()["title"]["subtitle"]) > 2  # drawn wrapped
+    meta = meta_from_chart(chart)
+    assert meta.subtitle == subtitle.strip()
+    assert meta.source == "Source: police, CPS and court systems"

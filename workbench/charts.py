@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Iterable
+from typing import Any
 
 import altair as alt
+import pandas as pd
 
 SOURCE_NOTE = "Source: CJS Linkage Workbench workspace"
 
@@ -58,17 +61,30 @@ def wrap_lines(lines: list[str] | tuple[str, ...], width: int = SUBTITLE_WIDTH) 
     return out
 
 
-def titled(chart: alt.Chart, title: str, subtitle: str, source: str = SOURCE_NOTE) -> alt.Chart:
-    """Give a chart a headline title, a statistical subtitle and a source line."""
-    return chart.properties(
-        title=alt.TitleParams(
+TITLE_META = "workbench_title"
+
+
+def title_properties(title: str, subtitle: str, source: str = SOURCE_NOTE) -> dict[str, Any]:
+    """Chart properties for a headline title with a statistical subtitle and a source line.
+
+    The subtitle and source are drawn wrapped (several short lines), and kept whole in the
+    chart's ``usermeta`` so exports (:func:`workbench.export.meta_from_chart`) can tell the
+    subtitle from the source however many lines each took.
+    """
+    return {
+        "title": alt.TitleParams(
             text=title,
             subtitle=wrap_lines([subtitle, source]),
             anchor="start",
             subtitleColor=SUBTITLE_COLOUR,
         ),
-        height=320,
-    )
+        "usermeta": {TITLE_META: {"subtitle": subtitle, "source": source}},
+    }
+
+
+def titled(chart: alt.Chart, title: str, subtitle: str, source: str = SOURCE_NOTE) -> alt.Chart:
+    """Give a chart a headline title, a statistical subtitle and a source line."""
+    return chart.properties(**title_properties(title, subtitle, source), height=320)
 
 
 _PERIOD_FORMATS: dict[str, tuple[str, str]] = {
@@ -78,6 +94,32 @@ _PERIOD_FORMATS: dict[str, tuple[str, str]] = {
     "quarter": ("%b %Y", "month"),
     "year": ("%Y", "year"),
 }
+
+
+def span_axis(periods: Iterable[Any]) -> alt.Axis:
+    """A time axis for a series of any length whose every label carries its year.
+
+    Vega-Lite's default time labels name months alone ("April", "October") and keep the year
+    only at year boundaries, which label thinning then drops. This picks ticks for the span
+    shown: years when it covers more than four, half-years or quarters labelled "Apr 2023" over
+    one to four years, months under that, and weeks ("7 Apr 2025") under three months.
+
+    Args:
+        periods: The dates on the axis (any that pandas can read; missing ones are ignored).
+    """
+    dates = pd.to_datetime(pd.Series(list(periods)), errors="coerce").dropna()
+    years = (dates.max() - dates.min()).days / 365.25 if len(dates) > 1 else 0.0
+    if years > 4:
+        label, interval, step = "%Y", "year", 1
+    elif years > 2:
+        label, interval, step = "%b %Y", "month", 6
+    elif years > 1:
+        label, interval, step = "%b %Y", "month", 3
+    elif years > 0.25:
+        label, interval, step = "%b %Y", "month", 1
+    else:
+        label, interval, step = "%d %b %Y", "week", 1
+    return alt.Axis(format=label, tickCount={"interval": interval, "step": step}, labelOverlap=True)
 
 
 def period_axis(period: str) -> alt.Axis:

@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Any
 import altair as alt
 import pandas as pd
 
-from workbench.charts import SOURCE_NOTE, SUBTITLE_COLOUR, wrap_lines
+from workbench.charts import SOURCE_NOTE, SUBTITLE_COLOUR, TITLE_META, wrap_lines
 from workbench.disclosure import Protected, protect_frame
 from workbench.errors import ExportError
 from workbench.safe_csv import escape_cell
@@ -1305,17 +1305,23 @@ def meta_from_chart(
         data_version: Which data it was drawn from.
         notes: Further notes (for example, what disclosure control did).
     """
-    title = chart.to_dict(validate=False).get("title", "")
+    spec = chart.to_dict(validate=False)
+    title = spec.get("title", "")
     if isinstance(title, dict):
         text, lines = title.get("text", ""), title.get("subtitle", [])
     else:
         text, lines = title, []
     lines = [lines] if isinstance(lines, str) else list(lines)
     text = " ".join(text) if isinstance(text, list) else str(text)
-    source = str(lines[1]) if len(lines) > 1 else SOURCE_NOTE
+    kept = (spec.get("usermeta") or {}).get(TITLE_META)
+    if kept:  # the whole subtitle and source, however many lines they were wrapped into
+        subtitle, source = str(kept.get("subtitle", "")), str(kept.get("source", SOURCE_NOTE))
+    else:
+        subtitle = str(lines[0]) if lines else ""
+        source = str(lines[1]) if len(lines) > 1 else SOURCE_NOTE
     return ChartMeta(
         title=text or "Chart",
-        subtitle=str(lines[0]) if lines else "",
+        subtitle=subtitle,
         source=CHART_SOURCE if source == SOURCE_NOTE else source,
         notes=tuple(n for n in notes if n),
         data_version=data_version,

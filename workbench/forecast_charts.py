@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from workbench.charts import DASHES, accessible_palette, titled
+from workbench.charts import DASHES, accessible_palette, span_axis, titled
 from workbench.forecast import SeriesForecast
 
 SERIES_ORDER = ["Actual receipts", "Forecast", "Seasonal naive baseline"]
@@ -36,6 +36,7 @@ def forecast_chart(result: SeriesForecast, history_periods: int | None = 156) ->
         ignore_index=True,
     )
     lines.attrs["alt"] = {"name": "Receipts", "unit": "count", "category": "period"}
+    axis = span_axis(lines["period"])
     palette = accessible_palette()
     legend = alt.Legend(title=None, orient="bottom", symbolStrokeWidth=3, symbolSize=300)
     colour = alt.Color(
@@ -48,7 +49,7 @@ def forecast_chart(result: SeriesForecast, history_periods: int | None = 156) ->
         alt.Chart(fc)
         .mark_area(opacity=0.25, color=palette[0])
         .encode(
-            x=alt.X("period:T", title=None),
+            x=alt.X("period:T", title=None, axis=axis),
             y=alt.Y("lower:Q", title=f"Receipts a {result.settings.freq}"),
             y2="upper:Q",
             tooltip=[alt.Tooltip("period:T"), "lower:Q", "upper:Q"],
@@ -58,7 +59,7 @@ def forecast_chart(result: SeriesForecast, history_periods: int | None = 156) ->
         alt.Chart(lines)
         .mark_line()
         .encode(
-            x="period:T",
+            x=alt.X("period:T", title=None, axis=axis),
             y="value:Q",
             color=colour,
             strokeDash=alt.StrokeDash(
@@ -106,7 +107,8 @@ def scenario_chart(projection: pd.DataFrame, title: str) -> alt.LayerChart:
         scale=alt.Scale(domain=names, range=[DASHES[i % len(DASHES)] for i in range(len(names))]),
         legend=legend,
     )
-    base = alt.Chart(projection).encode(x=alt.X("period:T", title=None), color=colour)
+    axis = span_axis(projection["period"])
+    base = alt.Chart(projection).encode(x=alt.X("period:T", title=None, axis=axis), color=colour)
     band = base.mark_area(opacity=0.2).encode(
         y=alt.Y("outstanding_lower:Q", title="Outstanding cases"), y2="outstanding_upper:Q"
     )

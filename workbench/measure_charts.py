@@ -16,12 +16,12 @@ import pandas as pd
 from workbench.charts import (
     NATIONAL_COLOUR,
     SOURCE_NOTE,
-    SUBTITLE_COLOUR,
     TEXT_COLOUR,
     accessible_palette,
     contrast_ratio,
+    span_axis,
+    title_properties,
     titled,
-    wrap_lines,
 )
 
 SUPPRESSED_LABEL = "suppressed"
@@ -279,7 +279,7 @@ def trend_chart(
         alt.Tooltip("state:N", title="Status"),
     ]
     base = alt.Chart(data).encode(
-        x=alt.X("period:T", title=None),
+        x=alt.X("period:T", title=None, axis=span_axis(data["period"])),
         y=alt.Y(
             "value:Q", title=value_title, axis=alt.Axis(format=fmt), scale=_y_scale(unit, data)
         ),
@@ -442,12 +442,5 @@ def small_multiples(
             columns=columns,
         )
         .resolve_scale(y="independent")
-        .properties(
-            title=alt.TitleParams(
-                text=title,
-                subtitle=wrap_lines([subtitle, source]),
-                anchor="start",
-                subtitleColor=SUBTITLE_COLOUR,
-            )
-        )
+        .properties(**title_properties(title, subtitle, source))
     )
