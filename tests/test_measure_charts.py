@@ -203,3 +203,40 @@ def test_trend_draws_interval_band_and_hollow_provisional_points() -> None:
     line = next(layer for layer in spec["layer"] if layer["mark"]["type"] == "line")
     titles = {t["title"] for t in line["encoding"]["tooltip"]}
     assert {"Cases", "Counted", "95% interval from", "95% interval to"} <= titles
+
+
+def test_reasons_chart_gives_every_bar_room_and_its_end_label_space() -> None:
+    import vl_convert as vlc
+
+    names = [f"reason number {i} with a rather long description of why" for i in range(12)]
+    reasons = pd.DataFrame(
+        {
+            "left_at": "before charge",
+            "reason": [*names[:-1], VICTIM_NOT_SUPPORT],
+            "cases": [4000 - 300 * i for i in range(12)],
+            "share_of_recorded": [0.3 - 0.02 * i for i in range(12)],
+            "victim_not_support": [False] * 11 + [True],
+        }
+    )
+    spec = spec_of(mc.reasons_chart(reasons, "Reasons", "Sub"))
+    assert spec["height"] >= 12 * 22  # every bar a label's height or more
+    axis = spec["layer"][0]["encoding"]["y"]["axis"]
+    assert axis["labelOverlap"] is False and axis["labelLimit"] >= 400
+    # long names are drawn on two lines, the highlighted one included, not cut
+    assert f"{VICTIM_NOT_SUPPORT} (highlighted)" in axis["labelExpr"]
+    # the value axis runs past the longest bar, so "4,000 (30.0%)" is not cut at the right
+    domain = spec["layer"][0]["encoding"]["x"]["scale"]["domain"]
+    assert domain[1] >= 4000 * 1.3
+    spec["width"] = 500
+    png = vlc.vegalite_to_png(spec, scale=1)
+    height = int.from_bytes(png[20:24], "big")
+    assert height >= 12 * 22
+
+
+def test_wrap_label_keeps_every_word() -> None:
+    from workbench.charts import label_lines_expr, wrap_label
+
+    lines = wrap_label(VICTIM_NOT_SUPPORT, 40)
+    assert len(lines) == 2 and all(len(x) <= 40 for x in lines)
+    assert " ".join(lines) == VICTIM_NOT_SUPPORT
+    assert label_lines_expr({"short": ["short"]}) == "datum.label"

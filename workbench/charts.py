@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import textwrap
 from collections.abc import Iterable
 from typing import Any
@@ -130,3 +131,25 @@ def period_axis(period: str) -> alt.Axis:
     """
     label, interval = _PERIOD_FORMATS.get(period, ("%d %b %Y", "day"))
     return alt.Axis(format=label, tickCount={"interval": interval, "step": 1}, labelOverlap=True)
+
+
+LABEL_WIDTH = 40
+
+
+def wrap_label(text: str, width: int = LABEL_WIDTH) -> list[str]:
+    """An axis label as lines of at most ``width`` characters (split at spaces), so a long
+    category name takes two short lines instead of being cut or widening the axis."""
+    return textwrap.wrap(str(text), width=width, break_long_words=False) or [str(text)]
+
+
+def label_lines_expr(lines: dict[str, list[str]]) -> str:
+    """A Vega ``labelExpr`` that draws each axis value as its lines (a multi-line label).
+
+    Args:
+        lines: Axis value -> the lines to draw for it (as from :func:`wrap_label`); values
+            not in it are drawn as they are.
+    """
+    wrapped = {k: v for k, v in lines.items() if len(v) > 1}
+    if not wrapped:
+        return "datum.label"
+    return f"{json.dumps(wrapped, ensure_ascii=False)}[datum.value] || datum.label"

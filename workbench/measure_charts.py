@@ -19,13 +19,22 @@ from workbench.charts import (
     TEXT_COLOUR,
     accessible_palette,
     contrast_ratio,
+    label_lines_expr,
     span_axis,
     title_properties,
     titled,
+    wrap_label,
 )
 
 SUPPRESSED_LABEL = "suppressed"
 NATIONAL = "National"
+# Bar charts with a category per bar: pixels per bar (two-line labels need more), the widest
+# axis label, and how far the value axis runs past the longest bar so its end label fits.
+BAR_STEP = 24
+WRAPPED_BAR_STEP = 34
+MIN_BARS = 4
+LABEL_LIMIT = 600
+LABEL_ROOM = 1.35
 
 
 def _count_label(value: object) -> str:
@@ -89,15 +98,21 @@ def reasons_chart(reasons: pd.DataFrame, title: str, subtitle: str, top: int = 1
     data["at"] = data["cases"].fillna(0)
     data.attrs["alt"] = {"category": "reason", "label": "reason", "groups": (), "unit": "count"}
     palette = accessible_palette()
+    lines = {label: wrap_label(label) for label in data["reason_label"]}
+    per_bar = BAR_STEP if all(len(v) == 1 for v in lines.values()) else WRAPPED_BAR_STEP
+    top_value = float(data["at"].max()) if len(data) else 0.0
     base = alt.Chart(data).encode(
         y=alt.Y(
             "reason_label:N",
             sort=None,
             title=None,
             axis=alt.Axis(
-                labelLimit=440,
+                labelLimit=LABEL_LIMIT,
+                labelFontSize=12,
+                labelOverlap=False,
+                labelExpr=label_lines_expr(lines),
                 labelFontWeight=alt.ExprRef(
-                    "indexof(datum.label, '(highlighted)') >= 0 ? 'bold' : 'normal'"
+                    "indexof(datum.value, '(highlighted)') >= 0 ? 'bold' : 'normal'"
                 ),
             ),
         ),
@@ -108,8 +123,9 @@ def reasons_chart(reasons: pd.DataFrame, title: str, subtitle: str, top: int = 1
             alt.Tooltip("share_of_recorded:Q", title="Of recorded", format=".1%"),
         ],
     )
+    x_scale = alt.Scale(domain=[0, max(top_value, 1.0) * LABEL_ROOM], nice=False, zero=True)
     bars = base.mark_bar(strokeWidth=2).encode(
-        x=alt.X("cases:Q", title="Cases"),
+        x=alt.X("cases:Q", title="Cases", scale=x_scale),
         color=alt.Color(
             "highlight:N",
             scale=alt.Scale(
@@ -129,9 +145,11 @@ def reasons_chart(reasons: pd.DataFrame, title: str, subtitle: str, top: int = 1
             alt.value([1, 0]),
         ),
     )
-    labels = base.mark_text(align="left", dx=4, fontSize=12).encode(x="at:Q", text="text:N")
+    labels = base.mark_text(align="left", baseline="middle", dx=4, fontSize=12).encode(
+        x=alt.X("at:Q", scale=x_scale), text="text:N"
+    )
     return titled(alt.layer(bars, labels), title, subtitle).properties(
-        width="container", height=max(200, 28 * len(data))
+        width="container", height=max(MIN_BARS, len(data)) * per_bar
     )
 
 
