@@ -458,3 +458,66 @@ def metrics_from_clerical_labels(
             }
         )
     return pd.DataFrame(rows)
+
+
+#: Columns of a standardised record that say nothing about its person.
+_NOT_PERSON_COLUMNS = {"source_dataset", "unique_id", "_truth"}
+
+
+def people_counts(clusters: pd.DataFrame, frames: Sequence[pd.DataFrame]) -> dict[str, int]:
+    """Clusters counted as people: only records that name or describe a person take part.
+
+    A record whose every person column (names, date of birth, sex, postcode, identifiers) is
+    empty, such as a police record with no suspect, belongs to no person: it is counted
+    apart, never as a person of its own.
+
+    Args:
+        clusters: ``source_dataset``, ``unique_id``, ``cluster_id`` per record.
+        frames: The standardised inputs the clusters were made from.
+
+    Returns:
+        ``n_records``, ``n_clusters`` (every cluster, singletons of empty records included),
+        ``n_people`` (clusters holding at least one record with a person) and
+        ``n_records_without_person``.
+    """
+    keys = []
+    for frame in frames:
+        person = [c for c in frame.columns if c not in _NOT_PERSON_COLUMNS]
+        has = frame[person].notna().any(axis=1) if person else pd.Series(False, frame.index)
+        keys.append(
+            pd.DataFrame(
+                {
+                    "source_dataset": frame["source_dataset"].astype(str).to_numpy(),
+                    "unique_id": frame["unique_id"].astype(str).to_numpy(),
+                    "has_person": has.to_numpy(),
+                }
+            )
+        )
+    flags = pd.concat(keys, ignore_index=True) if keys else pd.DataFrame()
+    merged = clusters[["source_dataset", "unique_id", "cluster_id"]].astype(
+        {"source_dataset": str, "unique_id": str}
+    )
+    merged = merged.merge(flags, on=["source_dataset", "unique_id"], how="left")
+    has_person = merged["has_person"].fillna(True).astype(bool)
+    return {
+        "n_records": len(merged),
+        "n_clusters": int(merged["cluster_id"].nunique()),
+        "n_people": int(merged.loc[has_person, "cluster_id"].nunique()),
+        "n_records_without_person": int((~has_person).sum()),
+    }
+
+
+#: The names both the app and the command line give to :func:`people_counts`.
+PEOPLE_LABELS = {
+    "n_people": "Clusters (people) among records with a person",
+    "n_records_without_person": "Records without a person (no suspect)",
+}
+
+
+def describe_people(counts: dict[str, int]) -> str:
+    """One line for :func:`people_counts`, worded the same in the app and the command line."""
+    return (
+        f"{PEOPLE_LABELS['n_people']}: {counts['n_people']:,}; "
+        f"{PEOPLE_LABELS['n_records_without_person'].lower()}: "
+        f"{counts['n_records_without_person']:,}"
+    )

@@ -24,6 +24,7 @@ from linkage.model_spec import (
     parse_expression,
 )
 from workbench.errors import LinkageError
+from workbench.formatting import format_date, format_number, format_seconds, is_missing
 
 #: Kinds whose levels use thresholds the user can change.
 KINDS_WITH_THRESHOLDS: frozenset[str] = frozenset(
@@ -307,7 +308,11 @@ def models_table(models: pd.DataFrame) -> pd.DataFrame:
                 "link_type": row.get("link_type"),
                 "threshold": row.get("threshold"),
                 "fingerprint": row.get("data_fingerprint"),
-                **_headline(_parse_json(row.get("metrics"))),
+                **{
+                    METRIC_LABELS.get(k, k.replace("_", " ")): v
+                    for k, v in _headline(_parse_json(row.get("metrics"))).items()
+                    if k != "threshold"
+                },
                 "model_id": row.get("model_id"),
             }
         )
@@ -320,9 +325,12 @@ def model_label(models: pd.DataFrame, model_id: str) -> str:
     if match.empty:
         return model_id
     row = match.iloc[0]
-    when = pd.Timestamp(row["created_at"]).strftime("%Y-%m-%d %H:%M")
+    when = pd.Timestamp(row["created_at"])
+    trained = f"trained {format_date(when)} {when:%H:%M}"
+    threshold = row.get("threshold")
+    cut = "" if is_missing(threshold) else f", threshold {float(threshold):g}"
     active = " (active)" if bool(row["is_active"]) else ""
-    return f"{row['name']} — {when}{active}"
+    return f"{row['name']} — {trained}{cut}{active}"
 
 
 def em_sessions_table(metrics: Mapping[str, Any] | None) -> pd.DataFrame:
@@ -330,7 +338,10 @@ def em_sessions_table(metrics: Mapping[str, Any] | None) -> pd.DataFrame:
     training = (metrics or {}).get("training") or {}
     sessions = training.get("em_sessions") or []
     columns = ["blocking_rule", "iterations", "converged", "seconds"]
-    return pd.DataFrame([{c: s.get(c) for c in columns} for s in sessions], columns=columns)
+    rows = [{c: s.get(c) for c in columns} for s in sessions]
+    for row in rows:
+        row["seconds"] = format_seconds(row["seconds"])
+    return pd.DataFrame(rows, columns=columns)
 
 
 def settings_json(settings: Mapping[str, Any]) -> bytes:
@@ -347,20 +358,33 @@ def with_link_type(spec: ModelSpec, link_type: str) -> ModelSpec:
 
 METRIC_LABELS = {
     "threshold": "Threshold (match probability)",
-    "n_pairs": "Pairs scored",
+    "n_pairs": "Pairs kept after scoring (at or above the retention cut)",
     "pairwise_precision": "Pairwise precision",
     "pairwise_recall": "Pairwise recall",
     "pairwise_f1": "Pairwise F1",
     "cluster_precision": "Cluster precision",
     "cluster_recall": "Cluster recall",
     "cluster_f1": "Cluster F1",
+    "n_clusters": "Clusters made (records with a true person)",
+    "n_true_clusters": "True people (records with a true person)",
+    "n_people": "Clusters (people) among records with a person",
+    "n_records_without_person": "Records without a person (no suspect)",
+    "bcubed_precision": "B-cubed precision",
+    "bcubed_recall": "B-cubed recall",
+    "bcubed_f1": "B-cubed F1",
+    "n_labels": "Clerical labels",
+    "n_records": "Records",
 }
 
 
 def metrics_table(metrics: Mapping[str, Any] | None) -> pd.DataFrame:
-    """The numeric headline metrics of a run or model as ``measure`` and ``value`` rows."""
+    """The numeric headline metrics of a run or model as ``measure`` and ``value`` rows.
+
+    Measures carry plain names (:data:`METRIC_LABELS`); values are text, counts with
+    thousands separators and fractions to three places.
+    """
     rows = [
-        {"measure": METRIC_LABELS.get(k, k.replace("_", " ")), "value": float(v)}
+        {"measure": METRIC_LABELS.get(k, k.replace("_", " ")), "value": format_number(v)}
         for k, v in _headline(metrics).items()
         if isinstance(v, int | float) and not isinstance(v, bool)
     ]

@@ -42,6 +42,7 @@ from linkage.evaluate import (
     cluster_metrics,
     metrics_from_clerical_labels,
     pairwise_metrics,
+    people_counts,
     prediction_errors,
     threshold_chart,
 )
@@ -118,11 +119,14 @@ class TrainingRun:
     Attributes:
         model_id: The id of the saved model version.
         summary: Cluster counts and sizes at the run's threshold.
-        metrics: ``threshold``, ``n_pairs``, ``truth_source`` (``truth``, ``labels`` or
+        metrics: ``threshold``, ``n_pairs`` (pairs kept after scoring, at or above the
+            retention cut), ``n_people`` and ``n_records_without_person`` (see
+            :func:`linkage.evaluate.people_counts`), ``truth_source`` (``truth``, ``labels`` or
             ``None``) and, when truth or labels exist, ``pairwise_precision``,
             ``pairwise_recall``, ``pairwise_f1`` and (truth only) ``cluster_precision``,
-            ``cluster_recall``, ``cluster_f1``, ``bcubed_f1``, ``n_clusters``,
-            ``n_true_clusters``; ``health`` holds the model's health check
+            ``cluster_recall``, ``cluster_f1``, ``bcubed_f1``, ``n_clusters`` (clusters
+            among records with a true person) and ``n_true_clusters``; ``health`` holds the
+            model's health check
             (:meth:`linkage.health.HealthReport.to_dict`), saved with the model.
         warnings: Plain-language warnings from training (EM not converging, for example).
         seconds: Wall-clock time of the whole run.
@@ -623,6 +627,9 @@ def train_and_save(
             edges, clusters, truth_for(ws, names), load_labels(ws), threshold, spec.link_type
         )
     metrics["n_pairs"] = len(edges)
+    people = people_counts(clusters, data.frames)
+    metrics["n_people"] = people["n_people"]
+    metrics["n_records_without_person"] = people["n_records_without_person"]
     metrics["threshold_reason"] = threshold_reason
     report("Checking the model's health", 0.88)
     health = _check_health(model, edges, clusters, threshold)

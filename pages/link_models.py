@@ -25,7 +25,8 @@ st.dataframe(
     key="models_table",
     column_config={
         "active": st.column_config.CheckboxColumn("Active"),
-        "created_at": st.column_config.DatetimeColumn("Trained", format="YYYY-MM-DD HH:mm"),
+        "created_at": st.column_config.DatetimeColumn("Trained", format="D MMM YYYY HH:mm"),
+        "model_id": st.column_config.TextColumn("Model id", help="The registry's id."),
         "fingerprint": st.column_config.TextColumn(
             "Data fingerprint", help="Changes whenever the data the model saw changes."
         ),

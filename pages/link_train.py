@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from linkage.evaluate import PEOPLE_LABELS
 from linkage.health import saved_report
 from linkage.registry import get_model
 from linkage.spec_table import (
@@ -9,6 +10,7 @@ from linkage.spec_table import (
     metrics_table,
     with_link_type,
 )
+from workbench.formatting import format_count, format_seconds
 from workbench.ui.context import user_errors, workspace
 from workbench.ui.linkage_widgets import (
     choose_backend,
@@ -85,14 +87,23 @@ if job.error:
     st.stop()
 run = job.run
 st.success(
-    f"Trained {job.name} in {run.seconds:.0f} s and saved it as a new version.",
+    f"Trained {job.name} in {format_seconds(run.seconds)} and saved it as a new version.",
     icon=":material/check_circle:",
 )
-cols = st.columns(4)
-cols[0].metric("Records", f"{run.summary.n_records:,}")
-cols[1].metric("People (clusters)", f"{run.summary.n_clusters:,}")
-cols[2].metric("Records linked", f"{run.summary.records_linked:,}")
-cols[3].metric("Largest cluster", run.summary.largest)
+cols = st.columns(5)
+cols[0].metric("Records", format_count(run.summary.n_records))
+cols[1].metric(
+    PEOPLE_LABELS["n_people"],
+    format_count(run.metrics.get("n_people", run.summary.n_clusters)),
+    help="Clusters holding at least one record that names or describes a person.",
+)
+cols[2].metric(
+    PEOPLE_LABELS["n_records_without_person"],
+    format_count(run.metrics.get("n_records_without_person", 0)),
+    help="Records with every person column empty; they are not counted as people.",
+)
+cols[3].metric("Records linked", format_count(run.summary.records_linked))
+cols[4].metric("Largest cluster", format_count(run.summary.largest))
 if run.metrics.get("threshold_reason"):
     st.caption(run.metrics["threshold_reason"])
 if run.warnings:

@@ -297,3 +297,72 @@ def test_evaluation_from_clerical_labels_without_truth(ws: Workspace, run: wf.Tr
     result = wf.evaluation(ws, run.model_id)
     assert result is not None and result.source == "labels"
     assert result.table["tp"].iloc[0] + result.table["fn"].iloc[0] >= 1
+
+
+def test_app_and_command_line_count_the_same_people(ws: Workspace, run: wf.TrainingRun) -> None:
+    from linkage.evaluate import people_counts
+    from linkage.inputs import prepare_input, read_input
+    from linkage.service import link_frames
+
+    inputs = []
+    for name in DATASETS:
+        label, frame, stored = read_input(name, ws)
+        inputs.append(prepare_input(label, frame, stored_roles=stored))
+    frames = [i.standardised for i in inputs]
+    result = link_frames(frames)
+    counts = people_counts(result.clusters, frames)
+    assert result.threshold == pytest.approx(run.metrics["threshold"])
+    assert result.summary.n_clusters == run.summary.n_clusters
+    assert counts["n_people"] == run.metrics["n_people"]
+    assert counts["n_records_without_person"] == run.metrics["n_records_without_person"]
+    # police records with no suspect are not people
+    assert run.metrics["n_records_without_person"] > 0
+    assert run.metrics["n_people"] < run.summary.n_clusters
+    truth = wf.truth_for(ws, DATASETS)
+    assert run.metrics["n_records_without_person"] <= int(truth["person_id"].isna().sum())
+
+
+def test_people_counts_leave_empty_records_out() -> None:
+    from linkage.evaluate import describe_people, people_counts
+
+    frame = pd.DataFrame(
+        {
+            "source_dataset": ["a"] * 4,
+            "unique_id": ["1", "2", "3", "4"],
+            "surname": ["SMITH", "SMITH", None, None],
+            "dob": [None, None, None, None],
+        }
+    )
+    clusters = pd.DataFrame(
+        {"source_dataset": ["a"] * 4, "unique_id": ["1", "2", "3", "4"], "cluster_id": [1, 1, 3, 4]}
+    )
+    counts = people_counts(clusters, [frame])
+    assert counts == {
+        "n_records": 4,
+        "n_clusters": 3,
+        "n_people": 1,
+        "n_records_without_person": 2,
+    }
+    line = describe_people(counts)
+    assert "among records with a person: 1" in line and "(no suspect): 2" in line
+
+
+def test_metric_names_are_plain() -> None:
+    from linkage.spec_table import metrics_table
+
+    table = metrics_table(
+        {
+            "n_clusters": 19914,
+            "bcubed_f1": 0.98765,
+            "pairwise_precision": 0.9,
+            "cluster_f1": 0.97,
+            "n_people": 47300,
+            "n_pairs": 323011,
+        }
+    )
+    shown = dict(zip(table["measure"], table["value"], strict=True))
+    assert shown["Clusters made (records with a true person)"] == "19,914"
+    assert shown["B-cubed F1"] == "0.988"
+    assert "Pairwise precision" in shown and "Cluster F1" in shown
+    assert shown["Clusters (people) among records with a person"] == "47,300"
+    assert not any("_" in m or m.startswith("n ") for m in shown)

@@ -327,11 +327,14 @@ def cmd_link(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise ValidationError(f"Cannot write {out}: {exc.strerror}.") from exc
     s = result.summary
+    from linkage.evaluate import describe_people, people_counts
+
     _out(
         f"Linked {s.n_records:,} records into {s.n_clusters:,} clusters "
         f"({s.records_linked:,} records linked, largest cluster {s.largest}) at match "
-        f"probability {result.threshold}; wrote {out}."
+        f"probability {result.threshold:g}; wrote {out}."
     )
+    _out(describe_people(people_counts(result.clusters, frames)) + ".")
     if args.save_model:
         _out(f"Saved the model to {args.save_model}.")
     if result.metrics:
