@@ -14,9 +14,44 @@ import pandas as pd
 from linkage.train import TrainedModel
 from workbench.errors import LinkageError
 
+# Splink draws one comparison level per 12 px row and cuts level names at 270 px, so names
+# overprint and end in "..." once a page's fonts are larger; give each level a row and the
+# names room.
+LEVEL_STEP = 20
+LEVEL_LABEL_LIMIT = 420
+
+
+def _give_room(node: Any) -> None:
+    """Widen every per-level row and label limit in a Splink spec (a dict, in place)."""
+    if isinstance(node, list):
+        for item in node:
+            _give_room(item)
+        return
+    if not isinstance(node, dict):
+        return
+    for key in ("height", "width"):
+        size = node.get(key)
+        if isinstance(size, dict) and size.get("step", LEVEL_STEP) < LEVEL_STEP:
+            size["step"] = LEVEL_STEP
+    for key in ("x", "y"):
+        channel = node.get("encoding", {}).get(key)
+        if isinstance(channel, dict) and channel.get("type") in ("nominal", "ordinal"):
+            axis = channel.setdefault("axis", {})
+            if isinstance(axis, dict):
+                axis["labelLimit"] = max(int(axis.get("labelLimit") or 0), LEVEL_LABEL_LIMIT)
+                if "maxExtent" in axis:
+                    axis["maxExtent"] = max(int(axis["maxExtent"]), LEVEL_LABEL_LIMIT + 20)
+    for value in node.values():
+        _give_room(value)
+
 
 def _altair(chart: Any) -> alt.TopLevelMixin:
-    return chart.altair_chart if hasattr(chart, "altair_chart") else chart
+    built = chart.altair_chart if hasattr(chart, "altair_chart") else chart
+    if not isinstance(built, alt.TopLevelMixin):
+        return built
+    spec = built.to_dict()
+    _give_room(spec)
+    return type(built).from_dict(spec, validate=False)
 
 
 def _splink_chart(what: str, build: Any) -> alt.TopLevelMixin:
@@ -89,15 +124,67 @@ def match_weight_histogram(pairs: pd.DataFrame, bins: int = 40) -> alt.Chart:
     )
 
 
-def cluster_size_chart(size_distribution: pd.DataFrame) -> alt.Chart:
-    """Number of clusters of each size (from ``ClusterSummary.size_distribution``)."""
-    return (
-        alt.Chart(size_distribution)
-        .mark_bar()
-        .encode(
-            x=alt.X("cluster_size:O", title="Records in cluster"),
-            y=alt.Y("n_clusters:Q", title="Clusters", scale=alt.Scale(type="symlog")),
-            tooltip=["cluster_size:O", alt.Tooltip("n_clusters:Q", format=",")],
-        )
-        .properties(title="Cluster sizes")
+SIZE_BANDS: tuple[tuple[str, int, float], ...] = (
+    ("1", 1, 1),
+    ("2", 2, 2),
+    ("3–5", 3, 5),
+    ("6–10", 6, 10),
+    ("11–50", 11, 50),
+    (">50", 51, float("inf")),
+)
+
+
+def cluster_size_bands(size_distribution: pd.DataFrame) -> pd.DataFrame:
+    """Clusters counted in size bands ("1", "2", "3–5", "6–10", "11–50", ">50").
+
+    Args:
+        size_distribution: ``cluster_size`` and ``n_clusters`` per size.
+
+    Returns:
+        ``band``, ``n_clusters``, ``records`` and ``text`` (the count with thousands
+        separators) for every band, empty ones included, smallest sizes first.
+    """
+    sizes = pd.to_numeric(size_distribution["cluster_size"], errors="coerce")
+    counts = pd.to_numeric(size_distribution["n_clusters"], errors="coerce").fillna(0)
+    rows = []
+    for band, low, high in SIZE_BANDS:
+        inside = (sizes >= low) & (sizes <= high)
+        n = int(counts[inside].sum())
+        rows.append((band, n, int((counts[inside] * sizes[inside]).sum()), f"{n:,}"))
+    return pd.DataFrame(rows, columns=["band", "n_clusters", "records", "text"])
+
+
+def cluster_size_chart(size_distribution: pd.DataFrame) -> alt.LayerChart:
+    """Number of clusters in each size band (from ``ClusterSummary.size_distribution``), each
+    bar labelled with its count, so bands of a few clusters beside tens of thousands of
+    single records can still be read."""
+    from workbench.charts import TEXT_COLOUR, accessible_palette
+
+    data = cluster_size_bands(size_distribution)
+    top = max(float(data["n_clusters"].max()), 1.0)
+    order = [band for band, _, _ in SIZE_BANDS]
+    base = alt.Chart(data).encode(
+        x=alt.X("band:O", sort=order, title="Records in cluster", axis=alt.Axis(labelAngle=0)),
+        tooltip=[
+            alt.Tooltip("band:N", title="Records in cluster"),
+            alt.Tooltip("n_clusters:Q", title="Clusters", format=","),
+            alt.Tooltip("records:Q", title="Records", format=","),
+        ],
     )
+    y = alt.Y(
+        "n_clusters:Q",
+        title="Clusters (log scale)",
+        scale=alt.Scale(type="symlog", domain=[0, top * 3], nice=False),
+        axis=alt.Axis(values=_log_ticks(top), labelExpr="format(datum.value, ',')"),
+    )
+    bars = base.mark_bar(color=accessible_palette()[0]).encode(y=y)
+    labels = base.mark_text(dy=-8, color=TEXT_COLOUR, fontSize=12).encode(y=y, text="text:N")
+    return alt.layer(bars, labels).properties(title="Cluster sizes", height=300)
+
+
+def _log_ticks(top: float) -> list[int]:
+    ticks, tick = [0, 1], 10
+    while tick <= top * 3:
+        ticks.append(tick)
+        tick *= 10
+    return ticks

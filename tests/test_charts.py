@@ -92,3 +92,42 @@ def test_a_wrapped_subtitle_reaches_the_export_whole() -> None:
     meta = meta_from_chart(chart)
     assert meta.subtitle == subtitle.strip()
     assert meta.source == "Source: police, CPS and court systems"
+
+
+def test_cluster_sizes_are_banded_and_every_band_labelled() -> None:
+    from linkage.charts import cluster_size_bands, cluster_size_chart
+
+    sizes = pd.DataFrame(
+        {"cluster_size": [1, 2, 3, 5, 7, 60], "n_clusters": [40000, 5000, 800, 9, 5, 1]}
+    )
+    bands = cluster_size_bands(sizes)
+    assert bands["band"].tolist() == ["1", "2", "3–5", "6–10", "11–50", ">50"]
+    assert bands["n_clusters"].tolist() == [40000, 5000, 809, 5, 0, 1]
+    spec = cluster_size_chart(sizes).to_dict()
+    assert any(layer["mark"]["type"] == "text" for layer in spec["layer"])
+    ticks = spec["layer"][0]["encoding"]["y"]["axis"]["values"]
+    assert len(ticks) >= 5 and {1, 10, 100, 1000} <= set(ticks)
+
+
+def test_splink_level_rows_and_names_get_room() -> None:
+    from linkage.charts import LEVEL_LABEL_LIMIT, LEVEL_STEP, _give_room
+
+    spec = {
+        "vconcat": [
+            {
+                "height": {"step": 12},
+                "encoding": {
+                    "y": {
+                        "field": "label_for_charts",
+                        "type": "nominal",
+                        "axis": {"labelLimit": 270, "maxExtent": 300},
+                    }
+                },
+            }
+        ]
+    }
+    _give_room(spec)
+    inner = spec["vconcat"][0]
+    assert inner["height"] == {"step": LEVEL_STEP} and LEVEL_STEP >= 18
+    assert inner["encoding"]["y"]["axis"]["labelLimit"] == LEVEL_LABEL_LIMIT >= 400
+    assert inner["encoding"]["y"]["axis"]["maxExtent"] > LEVEL_LABEL_LIMIT
