@@ -131,3 +131,14 @@ def test_splink_level_rows_and_names_get_room() -> None:
     assert inner["height"] == {"step": LEVEL_STEP} and LEVEL_STEP >= 18
     assert inner["encoding"]["y"]["axis"]["labelLimit"] == LEVEL_LABEL_LIMIT >= 400
     assert inner["encoding"]["y"]["axis"]["maxExtent"] > LEVEL_LABEL_LIMIT
+
+
+def test_explore_outlier_date_does_not_squeeze_the_axis_and_is_counted() -> None:
+    periods = [pd.Timestamp("1962-05-01"), *pd.date_range("2019-01-01", periods=90, freq="MS")]
+    counts = pd.DataFrame({"period": periods, "group": "All records", "records": [1] + [500] * 90})
+    spec = period_chart(counts, "Records", "month").to_dict()
+    shown = next(iter(spec["datasets"].values()))
+    assert min(r["period"] for r in shown) >= "2019-01-01"
+    assert "1 records dated outside the range shown" in " ".join(spec["title"]["subtitle"])
+    whole = period_chart(counts.iloc[1:], "Records", "month").to_dict()
+    assert "outside" not in " ".join(whole["title"]["subtitle"])

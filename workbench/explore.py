@@ -100,9 +100,33 @@ def period_counts(
     return ws.query_df(sql, [int(top), period])
 
 
+SHOWN_SHARE = 0.995
+
+
+def shown_range(counts: pd.DataFrame, share: float = SHOWN_SHARE) -> tuple[pd.DataFrame, int]:
+    """The periods holding the bulk of the records, so a few stray dates (an offence in 1962
+    among 2019-2026) do not squeeze the chart; and how many records fall outside them.
+
+    Args:
+        counts: ``period`` and ``records`` (as from :func:`period_counts`).
+        share: Keep the central ``share`` of records (half the rest cut at each end).
+    """
+    if counts.empty:
+        return counts, 0
+    per = counts.groupby("period")["records"].sum().sort_index()
+    cum = per.cumsum() / max(float(per.sum()), 1.0)
+    tail = (1 - share) / 2
+    low = cum.index[cum >= tail][0]
+    high = cum.index[cum >= 1 - tail][0]
+    inside = counts["period"].between(low, high)
+    return counts[inside], int(counts.loc[~inside, "records"].sum())
+
+
 def period_chart(counts: pd.DataFrame, title: str, period: Period = "month") -> alt.Chart:
     """A line chart of record counts per period, one line (and point shape) per group."""
     groups = sorted(counts["group"].unique()) if len(counts) else []
+    counts, outside = shown_range(counts)
+    note = f"; {outside:,} records dated outside the range shown are not drawn" if outside else ""
     chart = (
         alt.Chart(counts)
         .mark_line(point=counts["period"].nunique() <= 60, strokeWidth=2)
@@ -120,4 +144,4 @@ def period_chart(counts: pd.DataFrame, title: str, period: Period = "month") -> 
             ],
         )
     )
-    return titled(chart, title, f"Records per {period}", SOURCE_NOTE)
+    return titled(chart, title, f"Records per {period}{note}", SOURCE_NOTE)
