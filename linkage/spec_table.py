@@ -373,6 +373,7 @@ METRIC_LABELS = {
     "bcubed_recall": "B-cubed recall",
     "bcubed_f1": "B-cubed F1",
     "n_labels": "Clerical labels",
+    "retention_match_weight": "Lowest match weight kept",
     "n_records": "Records",
 }
 
@@ -557,3 +558,25 @@ def cluster_members(clusters: pd.DataFrame, cluster_id: str, records: pd.DataFra
     members = members.assign(cluster_id=str(cluster_id))
     out = members.merge(records, on=["source_dataset", "unique_id"], how="left")
     return out.sort_values(["source_dataset", "unique_id"], ignore_index=True)
+
+
+def weight_band_limits(
+    low: float, high: float, cut: float, step: float = 0.5
+) -> tuple[float, float]:
+    """The ends of a weight-band control: from the retention cut (or the lowest weight kept,
+    if higher) to the highest weight kept, on ``step`` boundaries, never empty."""
+    import math
+
+    start = math.floor(max(low, cut) / step) * step
+    end = math.ceil(high / step) * step
+    return start, max(end, start + step)
+
+
+def kept_pairs_note(n_pairs: int, cut: float, cut_probability: float) -> str:
+    """Why the Pairs page holds fewer pairs than blocking generated comparisons."""
+    return (
+        f"{n_pairs:,} pairs kept after scoring. Blocking generated more comparisons than this "
+        "(the Configure page counts them); every comparison was scored, and pairs with a match "
+        f"weight below {cut:g} (a match probability under {cut_probability:.0%}) were not "
+        "kept, so the bands start there."
+    )

@@ -90,6 +90,10 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[str, float], None]
 
+#: Pairs scoring a match weight below this are not kept after scoring (a match probability
+#: of about 6%): blocking generates many more comparisons than are stored.
+RETENTION_MATCH_WEIGHT = -4.0
+
 #: Column names taken as a truth (true person id) column when a dataset has one.
 TRUTH_COLUMN_NAMES = ("cluster", "person_id", "true_id")
 #: Columns of a truth dataset that are never its record key.
@@ -601,9 +605,13 @@ def train_and_save(
     written = None
     with _translated("Scoring pairs", "Retrain the model, or check the blocking rules."):
         if backend == "spark":
-            rel, written = score_to_parquet(model, spark_temp_dir(ws.path))
+            rel, written = score_to_parquet(
+                model, spark_temp_dir(ws.path), threshold_match_weight=RETENTION_MATCH_WEIGHT
+            )
         else:
-            rel = predict_pairs(model, as_pandas=False)
+            rel = predict_pairs(
+                model, threshold_match_weight=RETENTION_MATCH_WEIGHT, as_pandas=False
+            )
         if isinstance(rel, duckdb.DuckDBPyRelation):
             table = rel.to_arrow_table()
             edges = rel.project(", ".join(EDGE_COLUMNS)).df()
@@ -627,6 +635,7 @@ def train_and_save(
             edges, clusters, truth_for(ws, names), load_labels(ws), threshold, spec.link_type
         )
     metrics["n_pairs"] = len(edges)
+    metrics["retention_match_weight"] = RETENTION_MATCH_WEIGHT
     people = people_counts(clusters, data.frames)
     metrics["n_people"] = people["n_people"]
     metrics["n_records_without_person"] = people["n_records_without_person"]
@@ -947,6 +956,48 @@ def active_clusters(ws: Workspace) -> pd.DataFrame:
 def _order_columns(df: pd.DataFrame) -> pd.DataFrame:
     head = [c for c in EDGE_COLUMNS if c in df.columns]
     return df[head + [c for c in df.columns if c not in head]]
+
+
+@dataclass(frozen=True)
+class KeptPairs:
+    """The scored pairs a model kept: how many, the weights they span and the cut below which
+    pairs were not kept.
+
+    Attributes:
+        n_pairs: Pairs kept after scoring.
+        low: The lowest match weight kept (``cut`` when none was kept).
+        high: The highest match weight kept (``cut`` when none was kept).
+        cut: Pairs scoring below this match weight were not kept.
+    """
+
+    n_pairs: int
+    low: float
+    high: float
+    cut: float
+
+    @property
+    def cut_probability(self) -> float:
+        """The match probability of a pair scoring exactly the cut."""
+        return 1.0 / (1.0 + 2.0 ** (-self.cut))
+
+
+def kept_pairs(ws: Workspace, model_id: str) -> KeptPairs:
+    """How many scored pairs a model kept, the weights they span and the retention cut.
+
+    Raises:
+        LinkageError: When the model has no stored predictions.
+    """
+    pred = _require_predictions(ws, model_id)
+    row = get_model(ws, model_id)
+    metrics = row.get("metrics") or {}
+    cut = metrics.get("retention_match_weight", RETENTION_MATCH_WEIGHT)
+    n, low, high = ws.query(
+        f"SELECT count(*), min(match_weight), max(match_weight) FROM {pred}"  # noqa: S608
+    )[0]
+    cut = float(cut)
+    if not n or low is None:
+        return KeptPairs(0, cut, cut, cut)
+    return KeptPairs(int(n), float(low), float(high), cut)
 
 
 def pairs_in_band(

@@ -3,30 +3,39 @@
 import streamlit as st
 
 from linkage import charts
-from linkage.spec_table import pair_label, pair_view
-from linkage.workflow import comparison_patterns, load_linker, pairs_in_band
+from linkage.spec_table import kept_pairs_note, pair_label, pair_view, weight_band_limits
+from linkage.workflow import comparison_patterns, kept_pairs, load_linker, pairs_in_band
 from workbench.ui.context import user_errors, workspace
 from workbench.ui.linkage_widgets import chart_and_table, choose_model
 
 st.title("Scored pairs")
 st.caption(
-    "Every pair the blocking rules produced has a match weight: the sum of the evidence from "
-    "each column. Browse a band of weights, then open a pair to see each column's part."
+    "Every comparison the blocking rules produced was scored with a match weight: the sum of "
+    "the evidence from each column. Browse a band of the pairs kept, then open a pair to see "
+    "each column's part."
 )
 ws = workspace()
 model_id = choose_model(ws, key="pairs_model")
 
 band, patterns = st.tabs(["Pairs by weight", "Comparison patterns"])
 with band:
+    kept = None
+    with user_errors():
+        kept = kept_pairs(ws, model_id)
+    if kept is None:
+        st.stop()
+    st.caption(kept_pairs_note(kept.n_pairs, kept.cut, kept.cut_probability))
+    start, end = weight_band_limits(kept.low, kept.high, kept.cut)
     left, middle, right = st.columns([4, 1, 1.3])
     low, high = left.slider(
         "Match weight band",
-        min_value=-20.0,
-        max_value=40.0,
-        value=(0.0, 8.0),
+        min_value=start,
+        max_value=end,
+        value=(min(max(0.0, start), end), min(8.0, end)),
         step=0.5,
         key="pairs_band",
-        help="A weight of 0 is even odds; about 3.2 is a match probability of 0.9.",
+        help=f"A weight of 0 is even odds; about 3.2 is a match probability of 0.9. Pairs "
+        f"below {kept.cut:g} were not kept, so the band starts at {start:g}.",
     )
     limit = middle.number_input("Show at most", 10, 1000, 200, step=10, key="pairs_limit")
     shuffle = right.toggle(
@@ -38,7 +47,11 @@ with band:
     with user_errors():
         pairs = pairs_in_band(ws, model_id, low, high, limit=int(limit), sample=shuffle)
     if pairs is not None and pairs.empty:
-        st.info("No scored pair has a weight in this band. Widen it.", icon=":material/info:")
+        st.info(
+            f"No kept pair has a weight in this band (pairs below {kept.cut:g} were not kept). "
+            "Widen it.",
+            icon=":material/info:",
+        )
     elif pairs is not None:
         st.caption(f"{len(pairs):,} pairs shown.")
         st.dataframe(pair_view(pairs), hide_index=True, width="stretch", key="pairs_table")

@@ -370,3 +370,38 @@ def test_inspect_page_shows_the_saved_health_check(
     workflow.forget_linkers()
     at = _app("pages/link_inspect.py")
     assert any("saved before models were checked" in c.value for c in at.caption)
+
+
+def test_train_page_counts_people_apart_from_empty_records(app_env: Path) -> None:
+    at = _app("pages/link_train.py")
+    labels = [m.label for m in at.metric]
+    assert "Clusters (people) among records with a person" in labels
+    assert "Records without a person (no suspect)" in labels
+    assert "People (clusters)" not in labels
+    quality = next(d.value for d in at.dataframe if "measure" in d.value.columns)
+    measures = set(quality["measure"])
+    assert "Clusters made (records with a true person)" in measures
+    assert not any("_" in m or m.startswith("n ") for m in measures), measures
+    assert any(" s " in s.value and "." in s.value for s in at.success)
+
+
+def test_pairs_band_stops_at_the_retention_cut(app_env: Path) -> None:
+    at = _app("pages/link_pairs.py")
+    band = at.slider(key="pairs_band")
+    assert band.min >= workflow.RETENTION_MATCH_WEIGHT
+    with Workspace(app_env) as ws:
+        kept = workflow.kept_pairs(ws, registry.active_model_id(ws))
+    assert band.max >= kept.high and band.max - kept.high <= 0.5
+    text = " ".join(c.value for c in at.caption)
+    assert "pairs kept after scoring" in text and "below -4" in text
+    assert f"{kept.n_pairs:,}" in text
+    assert "Model id:" in text
+
+
+def test_models_page_names_measures_and_models_plainly(app_env: Path) -> None:
+    at = _app("pages/link_models.py")
+    table = at.dataframe[0].value
+    assert not [c for c in table.columns if c.startswith("n_") or "f1" in c], table.columns
+    assert "Cluster F1" in table.columns
+    for label in at.selectbox(key="models_pick").options:
+        assert "trained" in label and "threshold" in label and "m_2" not in label, label

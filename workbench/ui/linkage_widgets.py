@@ -152,6 +152,7 @@ def choose_model(ws: Workspace, key: str, label: str = "Model") -> str:
         format_func=lambda m: model_label(models, m),
     )
     st.session_state["link_model_chosen"] = model_id
+    st.caption(f"Model id: `{model_id}`")
     return model_id
 
 
