@@ -24,7 +24,13 @@ from linkage.model_spec import (
     parse_expression,
 )
 from workbench.errors import LinkageError
-from workbench.formatting import format_date, format_number, format_seconds, is_missing
+from workbench.formatting import (
+    cluster_label,
+    format_date,
+    format_number,
+    format_seconds,
+    is_missing,
+)
 
 #: Kinds whose levels use thresholds the user can change.
 KINDS_WITH_THRESHOLDS: frozenset[str] = frozenset(
@@ -513,12 +519,12 @@ def cluster_choices(
     if suspicious is not None:
         for row in suspicious.itertuples(index=False):
             out[str(row.cluster_id)] = (
-                f"{row.cluster_id} — {row.cluster_size} records, {row.reason}"
+                f"{cluster_label(row.cluster_id)} — {row.cluster_size} records, {row.reason}"
             )
     for cluster_id, size in sizes.items():
         if len(out) >= limit:
             break
-        out.setdefault(str(cluster_id), f"{cluster_id} — {size} records")
+        out.setdefault(str(cluster_id), f"{cluster_label(cluster_id)} — {size} records")
     return out
 
 
@@ -580,3 +586,12 @@ def kept_pairs_note(n_pairs: int, cut: float, cut_probability: float) -> str:
         f"weight below {cut:g} (a match probability under {cut_probability:.0%}) were not "
         "kept, so the bands start there."
     )
+
+
+def suspicious_view(suspicious: pd.DataFrame) -> pd.DataFrame:
+    """Suspicious clusters for reading: named by their first record, density to two places,
+    the cluster id last."""
+    out = suspicious.copy()
+    out.insert(0, "cluster", out["cluster_id"].map(cluster_label))
+    out["density"] = out["density"].map(lambda v: format_number(v, 2))
+    return out[["cluster", "cluster_size", "n_edges", "density", "reason", "cluster_id"]]

@@ -937,6 +937,15 @@ def recluster(
     return clusters, summarise_clusters(clusters)
 
 
+def people_in_clusters(ws: Workspace, model_id: str, clusters: pd.DataFrame) -> dict[str, int]:
+    """Clusters of a model counted as people, as :func:`linkage.evaluate.people_counts`.
+
+    Records with every person column empty (police records with no suspect) are counted
+    apart, so the app and the command line give the same numbers for the same clusters.
+    """
+    return people_counts(clusters, load_linker(ws, model_id).data.frames)
+
+
 def active_clusters(ws: Workspace) -> pd.DataFrame:
     """The clusters of the active model: the output the rest of the workbench uses.
 

@@ -3,10 +3,12 @@
 import streamlit as st
 
 from linkage.charts import cluster_size_chart
+from linkage.evaluate import PEOPLE_LABELS
 from linkage.predict import flag_suspicious_clusters
 from linkage.registry import get_model
-from linkage.spec_table import cluster_choices, cluster_members
-from linkage.workflow import load_linker, recluster
+from linkage.spec_table import cluster_choices, cluster_members, suspicious_view
+from linkage.workflow import load_linker, people_in_clusters, recluster
+from workbench.formatting import format_count
 from workbench.ui.context import user_errors, workspace
 from workbench.ui.linkage_widgets import chart_and_table, choose_model, stored_pairs
 
@@ -31,15 +33,18 @@ with user_errors():
         key=f"clusters_threshold_{model_id}",
     )
     clusters, summary = result = recluster(ws, model_id, threshold)
+    people = people_in_clusters(ws, model_id, clusters)
 if result is None:
     st.stop()
 
 cols = st.columns(5)
-cols[0].metric("Records", f"{summary.n_records:,}")
-cols[1].metric("Clusters (people)", f"{summary.n_clusters:,}")
-cols[2].metric("Records linked", f"{summary.records_linked:,}")
-cols[3].metric("Not linked", f"{summary.n_singletons:,}")
-cols[4].metric("Largest cluster", f"{summary.largest:,}")
+cols[0].metric("Records", format_count(summary.n_records))
+cols[1].metric(PEOPLE_LABELS["n_people"], format_count(people["n_people"]))
+cols[2].metric(
+    PEOPLE_LABELS["n_records_without_person"], format_count(people["n_records_without_person"])
+)
+cols[3].metric("Records linked", format_count(summary.records_linked))
+cols[4].metric("Largest cluster", format_count(summary.largest))
 st.caption(f"The stored clusters use threshold {stored:.3f}.")
 if st.button(
     f"Use threshold {threshold:.3f}",
@@ -70,7 +75,9 @@ elif suspicious is not None:
         "can chain two people together. Raise the threshold or open them below.",
         icon=":material/warning:",
     )
-    st.dataframe(suspicious, hide_index=True, width="stretch", key="clusters_suspicious")
+    st.dataframe(
+        suspicious_view(suspicious), hide_index=True, width="stretch", key="clusters_suspicious"
+    )
 
 st.subheader("Records in a cluster")
 choices = cluster_choices(clusters, suspicious)

@@ -203,7 +203,8 @@ def test_threshold_slider_changes_cluster_count(app_env: Path) -> None:
     at = _app("pages/link_clusters.py")
 
     def clusters() -> int:
-        metric = next(m for m in at.metric if m.label == "Clusters (people)")
+        label = "Clusters (people) among records with a person"
+        metric = next(m for m in at.metric if m.label == label)
         return int(metric.value.replace(",", ""))
 
     before = clusters()
@@ -405,3 +406,25 @@ def test_models_page_names_measures_and_models_plainly(app_env: Path) -> None:
     assert "Cluster F1" in table.columns
     for label in at.selectbox(key="models_pick").options:
         assert "trained" in label and "threshold" in label and "m_2" not in label, label
+
+
+def test_clusters_are_named_by_their_first_record() -> None:
+    from linkage.spec_table import cluster_choices
+    from workbench.formatting import cluster_label
+
+    assert cluster_label("courts-__-M2019/1") == "courts record M2019/1"
+    clusters = pd.DataFrame({"cluster_id": ["courts-__-M2019/1"] * 2 + ["police-__-AB-1"]})
+    labels = list(cluster_choices(clusters).values())
+    assert labels == ["courts record M2019/1 — 2 records"]
+
+
+def test_formats_for_people() -> None:
+    from workbench import formatting as fm
+
+    assert fm.format_seconds(14.9754) == "15.0 s"
+    assert fm.format_date("2026-11-02 00:00:00") == "2 Nov 2026"
+    assert fm.format_date(float("nan")) == "missing"
+    assert fm.format_count(47314) == "47,314"
+    assert fm.format_number(0.98765) == "0.988"
+    shown = fm.hide_missing(pd.DataFrame({"v": [1.5, float("nan")]}))
+    assert shown["v"].tolist() == [1.5, "missing"]

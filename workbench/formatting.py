@@ -84,10 +84,12 @@ def model_label(row: Mapping[str, Any]) -> str:
     return ", ".join(parts)
 
 
-def dataset_label(ids: str, separator: str = "-__-") -> str:
-    """The dataset names in a combined source id (``courts-__-M2019``) joined readably."""
-    names = [part for part in str(ids).split(separator) if part]
-    return " + ".join(names) if names else str(ids)
+def cluster_label(cluster_id: Any, separator: str = "-__-") -> str:
+    """A cluster id (``courts-__-M2019/123``: its first record's dataset and id) as
+    ``courts record M2019/123``."""
+    text = str(cluster_id)
+    dataset, found, record = text.partition(separator)
+    return f"{dataset} record {record}" if found and dataset and record else text
 
 
 def hide_missing(frame: pd.DataFrame) -> pd.DataFrame:
