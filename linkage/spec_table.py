@@ -25,6 +25,7 @@ from linkage.model_spec import (
 )
 from workbench.errors import LinkageError
 from workbench.formatting import (
+    MISSING,
     cluster_label,
     format_date,
     format_number,
@@ -595,3 +596,18 @@ def suspicious_view(suspicious: pd.DataFrame) -> pd.DataFrame:
     out.insert(0, "cluster", out["cluster_id"].map(cluster_label))
     out["density"] = out["density"].map(lambda v: format_number(v, 2))
     return out[["cluster", "cluster_size", "n_edges", "density", "reason", "cluster_id"]]
+
+
+def mark_missing_values(pairs: pd.DataFrame) -> pd.DataFrame:
+    """Pair rows with empty record values (``*_l``/``*_r``) written ``missing``, so a waterfall
+    shows "missing" rather than ``nan``; ids, levels, factors and scores are left alone."""
+    out = pairs.copy()
+    for column in out.columns:
+        if not column.endswith(("_l", "_r")) or column.startswith(("gamma_", "bf_", "tf_")):
+            continue
+        if column.startswith(("source_dataset", "unique_id")):
+            continue
+        values = out[column]
+        if values.isna().any() and not pd.api.types.is_numeric_dtype(values):
+            out[column] = values.astype(object).where(values.notna(), MISSING)
+    return out

@@ -3,7 +3,13 @@
 import streamlit as st
 
 from linkage import charts
-from linkage.spec_table import kept_pairs_note, pair_label, pair_view, weight_band_limits
+from linkage.spec_table import (
+    kept_pairs_note,
+    mark_missing_values,
+    pair_label,
+    pair_view,
+    weight_band_limits,
+)
 from linkage.workflow import comparison_patterns, kept_pairs, load_linker, pairs_in_band
 from workbench.ui.context import user_errors, workspace
 from workbench.ui.linkage_widgets import chart_and_table, choose_model
@@ -68,7 +74,7 @@ with band:
         )
         with user_errors():
             model = load_linker(ws, model_id)
-            chart_and_table(charts.waterfall_chart(model, pairs.iloc[[index]]))
+            chart_and_table(charts.waterfall_chart(model, mark_missing_values(pairs.iloc[[index]])))
 
 with patterns:
     st.caption(

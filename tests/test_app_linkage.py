@@ -428,3 +428,22 @@ def test_formats_for_people() -> None:
     assert fm.format_number(0.98765) == "0.988"
     shown = fm.hide_missing(pd.DataFrame({"v": [1.5, float("nan")]}))
     assert shown["v"].tolist() == [1.5, "missing"]
+
+
+def test_waterfall_rows_say_missing_not_nan() -> None:
+    from linkage.spec_table import mark_missing_values
+
+    pairs = pd.DataFrame(
+        {
+            "unique_id_l": ["1"],
+            "unique_id_r": [None],
+            "surname_l": ["SMITH"],
+            "surname_r": [None],
+            "gamma_surname": [-1],
+            "bf_surname": [float("nan")],
+            "match_weight": [1.0],
+        }
+    )
+    shown = mark_missing_values(pairs)
+    assert shown.loc[0, "surname_r"] == "missing"
+    assert shown.loc[0, "unique_id_r"] is None and pd.isna(shown.loc[0, "bf_surname"])
