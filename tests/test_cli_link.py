@@ -89,7 +89,7 @@ def test_link_two_csvs_with_labels_and_model_round_trip(files, capsys) -> None:
     people = stdout.split("Clusters (people) among records with a person: ")[1]
     n_people = int(people.split(";")[0].replace(",", ""))
     assert n_people == linked["cluster_id"].nunique()  # every test record names a person
-    assert "records without a person (no suspect): 0." in stdout
+    assert "records without a person (no suspect): 0.\n" in stdout
     a = pd.read_csv(files["a"])
     b = pd.read_csv(files["b"])
     assert len(linked) == len(a) + len(b)

@@ -329,12 +329,12 @@ def cmd_link(args: argparse.Namespace) -> int:
     s = result.summary
     from linkage.evaluate import describe_people, people_counts
 
+    people = describe_people(people_counts(result.clusters, frames))
     _out(
         f"Linked {s.n_records:,} records into {s.n_clusters:,} clusters "
         f"({s.records_linked:,} records linked, largest cluster {s.largest}) at match "
-        f"probability {result.threshold:g}; wrote {out}."
+        f"probability {result.threshold}; wrote {out}. {people}."
     )
-    _out(describe_people(people_counts(result.clusters, frames)) + ".")
     if args.save_model:
         _out(f"Saved the model to {args.save_model}.")
     if result.metrics:
