@@ -396,7 +396,7 @@ def test_pairs_band_stops_at_the_retention_cut(app_env: Path) -> None:
     text = " ".join(c.value for c in at.caption)
     assert "pairs kept after scoring" in text and "below -4" in text
     assert f"{kept.n_pairs:,}" in text
-    assert "Model id:" in text
+    assert "m_20" not in text  # models are named, not shown by registry id
 
 
 def test_models_page_names_measures_and_models_plainly(app_env: Path) -> None:

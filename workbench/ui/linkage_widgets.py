@@ -150,9 +150,10 @@ def choose_model(ws: Workspace, key: str, label: str = "Model") -> str:
         index=ids.index(default),
         key=key,
         format_func=lambda m: model_label(models, m),
+        help="Models are named by name, training date and threshold; their registry ids are "
+        "on the Models page.",
     )
     st.session_state["link_model_chosen"] = model_id
-    st.caption(f"Model id: `{model_id}`")
     return model_id
 
 
