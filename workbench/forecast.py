@@ -74,7 +74,7 @@ from workbench.disclosure import (
     KEY_SPACE,
     KEY_SUFFIX,
     Protected,
-    perturb_counts,
+    protect_frame,
 )
 from workbench.errors import ForecastError
 from workbench.journeys import JOURNEY_SCHEMA, LINKED, TRUTH
@@ -1391,16 +1391,17 @@ def protect_series(result: SeriesForecast, threshold: int = DEFAULT_THRESHOLD) -
     history = result.history
     if history.empty or "receipts" not in history:
         return result
-    true = pd.to_numeric(history["receipts"], errors="coerce").astype("Float64")
+    counts = pd.DataFrame(
+        {"receipts": pd.to_numeric(history["receipts"], errors="coerce").to_numpy()}
+    )
     if result.history_keys is not None and len(result.history_keys):
         keys = result.history_keys.set_index("period")["key"]
-        aligned = pd.Series(keys.reindex(pd.DatetimeIndex(history["period"])).to_numpy())
-        shown = perturb_counts(true.reset_index(drop=True), aligned).astype("Float64")
-        shown.index = history.index
-    else:
-        shown = true
-    hide = (true > 0) & (shown < threshold)
-    protected = shown.mask(hide.fillna(False))
+        counts[f"receipts{KEY_SUFFIX}"] = keys.reindex(
+            pd.DatetimeIndex(history["period"])
+        ).to_numpy()
+    # the one disclosure rule of every count a leader sees (workbench.disclosure)
+    shown = protect_frame(counts, counts=["receipts"], threshold=threshold).table["receipts"]
+    protected = pd.Series(shown.astype("Float64").to_numpy(), index=history.index)
     new_history = history.assign(receipts=protected)
     by_period = pd.Series(protected.to_numpy(), index=pd.DatetimeIndex(history["period"]))
     season = result.settings.season
