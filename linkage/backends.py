@@ -29,6 +29,15 @@ import duckdb
 import sqlglot
 from sqlglot import exp
 
+from workbench.config import (
+    ENV_JAVA_HOME,
+    ENV_SPARK_BREAK_LINEAGE,
+    ENV_SPARK_DRIVER_MEMORY,
+    ENV_SPARK_MASTER,
+    ENV_SPARK_REMOTE,
+    ENV_SPARK_SHUFFLE_PARTITIONS,
+    ENV_SPARK_TEMP_DIR,
+)
 from workbench.errors import LinkageError
 
 log = logging.getLogger(__name__)
@@ -41,12 +50,6 @@ SPARK_INSTALL_HINT = (
     "Spark needs the optional extra: `uv sync --extra spark` (or "
     "`pip install 'cjs-linkage-workbench[spark]'`) and a Java 17 runtime."
 )
-ENV_SPARK_REMOTE = "SPARK_REMOTE"
-ENV_SPARK_MASTER = "WORKBENCH_SPARK_MASTER"
-ENV_SPARK_DRIVER_MEMORY = "WORKBENCH_SPARK_DRIVER_MEMORY"
-ENV_SPARK_SHUFFLE_PARTITIONS = "WORKBENCH_SPARK_SHUFFLE_PARTITIONS"
-ENV_SPARK_TEMP_DIR = "WORKBENCH_SPARK_TEMP_DIR"
-ENV_SPARK_BREAK_LINEAGE = "WORKBENCH_SPARK_BREAK_LINEAGE"
 DEFAULT_SPARK_MASTER = "local[*]"
 #: Driver JVM heap in local mode: Splink's Spark runs used 3 to 5 GiB in all here, which
 #: leaves most of a 24 GB machine to DuckDB and the app. Ignored on a cluster.
@@ -83,7 +86,7 @@ def backend_of(db_api: Any) -> str:
 # ------------------------------------------------------------------------------ availability
 def java_version() -> str | None:
     """The first line of ``java -version`` (``JAVA_HOME`` first, then ``PATH``), or ``None``."""
-    home = os.environ.get("JAVA_HOME")
+    home = os.environ.get(ENV_JAVA_HOME)
     candidates = [str(Path(home) / "bin" / "java")] if home else []
     found = shutil.which("java")
     if found:

@@ -33,6 +33,7 @@ from linkage.data import FrameLike, PreparedInput, prepare_frames
 from linkage.model_spec import BlockingRuleSpec, ModelSpec, TrainingPlan
 from linkage.parameters import fill_untrained, repair_weights, untrained_levels
 from linkage.suggest import fixed_by
+from workbench.config import ENV_DUCKDB_MEMORY_LIMIT, ENV_DUCKDB_TEMP_DIR, ENV_DUCKDB_THREADS
 from workbench.errors import LinkageError
 
 log = logging.getLogger(__name__)
@@ -113,10 +114,10 @@ class TrainedModel:
 #: and the app; a million records train, score and cluster in under 2 GB, so 6 GB leaves
 #: room for larger inputs while DuckDB spills to :data:`DUCKDB_TEMP_DIR` rather than take
 #: the whole machine.
-DUCKDB_MEMORY_LIMIT = os.environ.get("WORKBENCH_DUCKDB_MEMORY_LIMIT", "6GB")
+DUCKDB_MEMORY_LIMIT = os.environ.get(ENV_DUCKDB_MEMORY_LIMIT, "6GB")
 #: Where DuckDB spills intermediate results beyond the memory limit.
 DUCKDB_TEMP_DIR = os.environ.get(
-    "WORKBENCH_DUCKDB_TEMP_DIR", os.path.join(tempfile.gettempdir(), "workbench_duckdb")
+    ENV_DUCKDB_TEMP_DIR, os.path.join(tempfile.gettempdir(), "workbench_duckdb")
 )
 
 
@@ -125,7 +126,7 @@ def duckdb_threads() -> int:
 
     ``WORKBENCH_DUCKDB_THREADS`` overrides it.
     """
-    value = os.environ.get("WORKBENCH_DUCKDB_THREADS")
+    value = os.environ.get(ENV_DUCKDB_THREADS)
     if value and value.isdigit() and int(value) > 0:
         return int(value)
     return max(1, os.cpu_count() or 1)

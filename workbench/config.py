@@ -21,7 +21,96 @@ ENV_USER = "WORKBENCH_USER"
 ENV_IMPORT_DIRS = "WORKBENCH_IMPORT_DIRS"
 ENV_MODE = "WORKBENCH_MODE"
 ENV_AUTH_CONFIG = "WORKBENCH_AUTH_CONFIG"
+ENV_PUBLISH_CONTACT = "WORKBENCH_PUBLISH_CONTACT"
+ENV_DUCKDB_MEMORY_LIMIT = "WORKBENCH_DUCKDB_MEMORY_LIMIT"
+ENV_DUCKDB_TEMP_DIR = "WORKBENCH_DUCKDB_TEMP_DIR"
+ENV_DUCKDB_THREADS = "WORKBENCH_DUCKDB_THREADS"
+ENV_SPARK_REMOTE = "SPARK_REMOTE"
+ENV_SPARK_MASTER = "WORKBENCH_SPARK_MASTER"
+ENV_SPARK_DRIVER_MEMORY = "WORKBENCH_SPARK_DRIVER_MEMORY"
+ENV_SPARK_SHUFFLE_PARTITIONS = "WORKBENCH_SPARK_SHUFFLE_PARTITIONS"
+ENV_SPARK_TEMP_DIR = "WORKBENCH_SPARK_TEMP_DIR"
+ENV_SPARK_BREAK_LINEAGE = "WORKBENCH_SPARK_BREAK_LINEAGE"
+ENV_JAVA_HOME = "JAVA_HOME"
 MODE_SHARED = "shared"
+
+
+@dataclass(frozen=True)
+class EnvironmentVariable:
+    """One environment variable the workbench reads.
+
+    Attributes:
+        name: The variable's name.
+        default: What applies when it is unset, in words.
+        meaning: What it sets.
+    """
+
+    name: str
+    default: str
+    meaning: str
+
+
+ENVIRONMENT: tuple[EnvironmentVariable, ...] = (
+    EnvironmentVariable(ENV_WORKSPACE, "`workspace/workbench.duckdb`", "the workspace file"),
+    EnvironmentVariable(ENV_MAX_IMPORT_MB, "`500`", "largest file, in MB, an import accepts"),
+    EnvironmentVariable(
+        ENV_USER,
+        "the operating-system user",
+        "who is recorded in lineage and the audit log when nobody is logged in (local mode)",
+    ),
+    EnvironmentVariable(
+        ENV_MODE, "`local`", "`shared` requires login (set by `workbench serve --shared`)"
+    ),
+    EnvironmentVariable(
+        ENV_AUTH_CONFIG,
+        "none (local mode needs none)",
+        "the TOML file of the shared deployment's login settings (see docs/deployment.md)",
+    ),
+    EnvironmentVariable(
+        ENV_IMPORT_DIRS,
+        "none",
+        'folders (separated by `:`) that "import from a path" may read in the shared app',
+    ),
+    EnvironmentVariable(
+        ENV_PUBLISH_CONTACT,
+        "the analysis team's generic contact",
+        "the contact printed on the cover sheet of every published table",
+    ),
+    EnvironmentVariable(
+        ENV_DUCKDB_MEMORY_LIMIT, "`6GB`", "DuckDB memory limit for one linkage run"
+    ),
+    EnvironmentVariable(
+        ENV_DUCKDB_TEMP_DIR,
+        "`workbench_duckdb` in the system temporary folder",
+        "where a linkage run spills beyond its memory limit",
+    ),
+    EnvironmentVariable(ENV_DUCKDB_THREADS, "every core", "threads for one linkage run"),
+    EnvironmentVariable(
+        ENV_SPARK_REMOTE,
+        "unset",
+        "a Spark Connect URL (`sc://host:15002`); when set, the Spark backend uses it",
+    ),
+    EnvironmentVariable(
+        ENV_SPARK_MASTER, "`local[*]`", "the Spark master URL of a classic Spark session"
+    ),
+    EnvironmentVariable(ENV_SPARK_DRIVER_MEMORY, "`4g`", "driver heap of a local Spark session"),
+    EnvironmentVariable(
+        ENV_SPARK_SHUFFLE_PARTITIONS, "chosen from the data size", "Spark shuffle partitions"
+    ),
+    EnvironmentVariable(
+        ENV_SPARK_TEMP_DIR,
+        "the system temporary folder",
+        "where Spark writes checkpoints and intermediate parquet",
+    ),
+    EnvironmentVariable(
+        ENV_SPARK_BREAK_LINEAGE,
+        "`parquet` (`persist` with Spark Connect)",
+        "how Splink breaks Spark's lineage between steps",
+    ),
+    EnvironmentVariable(ENV_JAVA_HOME, "the `java` on `PATH`", "the Java 17 runtime for Spark"),
+)
+"""Every environment variable the workbench reads: the code reads no other (a test checks), and
+``docs/configuration.md`` lists each."""
 
 DEFAULT_WORKSPACE = Path("workspace") / "workbench.duckdb"
 DEFAULT_MAX_IMPORT_MB = 500.0
