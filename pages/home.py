@@ -6,6 +6,8 @@ from workbench.catalogue import list_datasets
 from workbench.datasets import load_sample, sample_available
 from workbench.progress import STATUS_LABELS, next_step, workflow_steps
 from workbench.ui.context import user_errors, workspace
+from workbench.ui.linkage_widgets import current_job, show_job_progress, start_quick_link
+from workbench.ui.login import acting_user
 
 st.title("CJS Linkage Workbench")
 st.caption(
@@ -38,6 +40,13 @@ if not samples_loaded:
     else:
         st.warning("The sample files are missing; run `workbench sample --out sample_data`.")
 
+job = current_job(ws)
+if job is not None and not job.done:
+    show_job_progress(job)
+    st.stop()
+if job is not None and job.error:
+    st.error(f"Linking stopped. {job.error}", icon=":material/error:")
+
 steps = workflow_steps(ws)
 upcoming = next_step(steps)
 st.subheader("Where you are")
@@ -56,6 +65,16 @@ else:
             "those links.",
             icon=":material/hub:",
         )
+        if upcoming.status == "next" and sources:
+            st.write(
+                "Link in one step with the suggested model (about a minute for the sample): it "
+                "is trained, made active and the journeys are built, so the analysis pages "
+                "open with figures. Inspect or retune it on the Link pages afterwards."
+            )
+            if st.button("Link now with the suggested model", key="quick_link", type="primary"):
+                with user_errors():
+                    start_quick_link(ws, actor=acting_user().username)
+                    st.rerun()
     st.markdown(f"**Next step: {upcoming.title}.** {upcoming.action}")
     st.page_link(
         upcoming.page,

@@ -335,6 +335,43 @@ def start_training(
 
     ``backend`` is ``duckdb`` (default) or ``spark``.
     """
+    return _start_job(
+        ws,
+        datasets,
+        name,
+        lambda job: workflow.train_and_save(
+            ws,
+            datasets,
+            spec,
+            name=name,
+            threshold=threshold,
+            progress=job.report,
+            actor=actor,
+            backend=backend,
+        ),
+    )
+
+
+def start_quick_link(
+    ws: Workspace, datasets: list[str] | None = None, actor: str | None = None
+) -> TrainingJob:
+    """Start :func:`linkage.quickstart.link_and_build` (suggest, train, activate, build the
+    journeys) in a background thread; refuse while another run is going."""
+    from linkage.quickstart import link_and_build
+
+    name = "suggested model"
+    return _start_job(
+        ws,
+        list(datasets or []),
+        name,
+        lambda job: link_and_build(ws, datasets, name=name, progress=job.report, actor=actor).run,
+    )
+
+
+def _start_job(
+    ws: Workspace, datasets: list[str], name: str, work: Callable[[TrainingJob], Any]
+) -> TrainingJob:
+    """Run ``work(job)`` in a background thread as this workspace's training job."""
     with _JOBS_LOCK:
         job = _JOBS.get(str(ws.path))
         if job is not None and not job.done:
@@ -347,16 +384,7 @@ def start_training(
 
     def run() -> None:
         try:
-            job.run = workflow.train_and_save(
-                ws,
-                datasets,
-                spec,
-                name=name,
-                threshold=threshold,
-                progress=job.report,
-                actor=actor,
-                backend=backend,
-            )
+            job.run = work(job)
             job.report("Done", 1.0)
         except WorkbenchError as exc:
             job.error = str(exc)
