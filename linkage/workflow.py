@@ -11,6 +11,7 @@ are translated here.
 
 from __future__ import annotations
 
+import datetime
 import io
 import logging
 import math
@@ -686,6 +687,8 @@ def _save_run(
     name: str | None,
     threshold: float,
     actor: str | None,
+    parent_model_id: str | None = None,
+    notes: str | None = None,
 ) -> str:
     """Write the model, its predictions and its clusters in one transaction."""
     model_id = new_model_id()
@@ -705,6 +708,8 @@ def _save_run(
             activate=activate,
             datasets=names,
             fingerprint=data_fingerprint(data),
+            parent_model_id=parent_model_id,
+            notes=notes,
         )
         cur.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(PREDICTIONS_SCHEMA)}")
         cur.register("run_pairs", table)
@@ -1513,3 +1518,379 @@ def import_labels(ws: Workspace, csv_bytes: bytes, actor: str | None = None) -> 
         cur.executemany(LABEL_INSERT, rows)
         ws.audit("label.import", detail={"labels": len(rows)}, actor=actor, cur=cur)
     return len(rows)
+
+
+# ------------------------------------------------------------------------------ labels that teach
+def _model_labels(ws: Workspace, names: Sequence[str]) -> pd.DataFrame:
+    """The latest label of every pair whose two records belong to the model's datasets."""
+    labels = load_labels(ws)
+    keep = labels["source_dataset_l"].isin(names) & labels["source_dataset_r"].isin(names)
+    return labels[keep].reset_index(drop=True)
+
+
+def next_pairs(ws: Workspace, model_id: str, n: int = 10, skip: Sequence[str] = ()) -> pd.DataFrame:
+    """The unlabelled pairs whose labels would teach the model most, best first.
+
+    Uncertainty sampling spread over comparison patterns (see
+    :func:`linkage.active.select_pairs`): pairs nearest the model's threshold in match
+    weight, each pattern's first pair before any pattern's second. Every label saved changes
+    the next call's answer.
+
+    Args:
+        ws: The workspace.
+        model_id: The model.
+        n: How many pairs.
+        skip: Pair ids (:func:`linkage.active.pair_keys`) the reviewer skipped.
+
+    Returns:
+        Prediction rows (all columns) with ``pattern``, ``uncertainty`` and
+        ``pattern_labels``.
+
+    Raises:
+        LinkageError: When the model has no stored predictions.
+    """
+    from linkage.active import select_pairs
+
+    row = get_model(ws, model_id)
+    pairs = stored_predictions(ws, model_id)
+    labels = _model_labels(ws, list(row.get("datasets") or []))
+    chosen = select_pairs(pairs, labels, _model_threshold(row), n=int(n), skip=skip)
+    return _order_columns(chosen)
+
+
+@dataclass(frozen=True)
+class ReviewProgress:
+    """Labels stored for a model's datasets and what they say about the model.
+
+    Attributes:
+        n_labels: Pairs labelled (the latest label of each pair counts).
+        n_matches: Labelled match.
+        n_non_matches: Labelled not a match.
+        n_unsure: Labelled unsure.
+        estimate: Estimated precision and recall at the model's threshold with every label.
+        before: The same without the latest label (``None`` when there is none).
+    """
+
+    n_labels: int
+    n_matches: int
+    n_non_matches: int
+    n_unsure: int
+    estimate: Any
+    before: Any = None
+
+
+def review_progress(ws: Workspace, model_id: str) -> ReviewProgress:
+    """Counts of stored labels for a model's datasets, and the quality they estimate.
+
+    Counts come from the workspace, never from the page, so a label is counted once it is
+    stored. The estimate is :func:`linkage.active.estimate_quality` at the model's threshold.
+
+    Raises:
+        LinkageError: When the model has no stored predictions.
+    """
+    from linkage.active import estimate_quality
+
+    row = get_model(ws, model_id)
+    labels = _model_labels(ws, list(row.get("datasets") or []))
+    pairs = stored_predictions(ws, model_id)
+    threshold = _model_threshold(row)
+    estimate = estimate_quality(pairs, labels, threshold)
+    before = None
+    known = labels.dropna(subset=["label"])
+    if not known.empty:
+        latest = known["labelled_at"].idxmax()
+        before = estimate_quality(pairs, labels.drop(index=latest), threshold)
+    values = labels["label"]
+    return ReviewProgress(
+        n_labels=len(labels),
+        n_matches=int((values == 1).sum()),
+        n_non_matches=int((values == 0).sum()),
+        n_unsure=int(values.isna().sum()),
+        estimate=estimate,
+        before=before,
+    )
+
+
+_CONTEXT_NAMES = (
+    ("area", ("lcjb_area", "area", "force")),
+    ("offence", ("offence_group", "offence_description", "offence", "charges", "charge")),
+    ("urn", ("urn",)),
+)
+
+
+def _context_columns(columns: Sequence[str], roles: Mapping[str, Role]) -> list[tuple[str, str]]:
+    """(label, column) of a dataset's case context: area, offence, URN, then its dates."""
+    lower = {c.lower(): c for c in columns}
+    out: list[tuple[str, str]] = []
+    for label, names in _CONTEXT_NAMES:
+        found = [lower[n] for n in names if n in lower]
+        if label == "urn":
+            found = [c for c, r in roles.items() if r is Role.URN and c in columns] or found
+        if found:
+            out.append((label, found[0]))
+    birth = {Role.DOB, Role.BIRTH_YEAR, Role.BIRTH_MONTH, Role.BIRTH_DAY}
+    for column in columns:
+        name = column.lower()
+        dated = "date" in name and "dob" not in name and "birth" not in name
+        if dated and roles.get(column) not in birth:
+            out.append((name.removesuffix("_date").replace("_", " ") + " date", column))
+    return out
+
+
+def _source_record(ws: Workspace, dataset: str, unique_id: str) -> dict[str, Any]:
+    """One record of a source dataset, by the id the model gave it."""
+    if dataset not in _dataset_kinds(ws):
+        return {}
+    roles = load_roles(ws, dataset)
+    record_id = _record_id_column(roles)
+    table = qualified(DATA_SCHEMA, dataset)
+    if record_id is not None:
+        sql = f"SELECT * FROM {table} WHERE CAST({quote_ident(record_id)} AS VARCHAR) = ? LIMIT 1"  # noqa: S608
+    else:
+        sql = (
+            f"SELECT * EXCLUDE (_rn) FROM (SELECT *, CAST(row_number() OVER () AS VARCHAR) "  # noqa: S608
+            f"AS _rn FROM {table}) WHERE _rn = ? LIMIT 1"
+        )
+    found = ws.query_df(sql, [str(unique_id)])
+    return found.iloc[0].to_dict() if len(found) else {}
+
+
+def _context_text(value: Any) -> str:
+    if value is None or (not isinstance(value, list | tuple) and pd.isna(value)):
+        return ""
+    if isinstance(value, pd.Timestamp | datetime.date):
+        return f"{value:%Y-%m-%d}"
+    return str(value)
+
+
+def case_context(ws: Workspace, pair_row: Mapping[str, Any] | pd.Series) -> pd.DataFrame:
+    """The case context of a pair's two records, from their source datasets.
+
+    Area, offence, URN and the key dates of each record (offence, referral, hearing,
+    completion ...) help a reviewer judge whether two records are one person.
+
+    Args:
+        ws: The workspace.
+        pair_row: A prediction row with the two records' ids.
+
+    Returns:
+        ``field``, ``left``, ``right``: a row for the dataset, then each context field
+        either record has (empty where a record has none).
+    """
+    row = dict(pair_row)
+    sides = []
+    for side in ("l", "r"):
+        dataset = str(row.get(f"source_dataset_{side}", ""))
+        record = _source_record(ws, dataset, str(row.get(f"unique_id_{side}", "")))
+        roles = load_roles(ws, dataset) if record else {}
+        fields = {"dataset": dataset}
+        for label, column in _context_columns(list(record), roles):
+            fields.setdefault(label, _context_text(record.get(column)))
+        sides.append(fields)
+    names = list(dict.fromkeys([*sides[0], *sides[1]]))
+    return pd.DataFrame(
+        {
+            "field": [n[:1].upper() + n[1:] if n != "urn" else "URN" for n in names],
+            "left": [sides[0].get(n, "") for n in names],
+            "right": [sides[1].get(n, "") for n in names],
+        }
+    )
+
+
+@dataclass
+class TaughtModel:
+    """A model version re-estimated from labels (see :func:`teach_model`).
+
+    Attributes:
+        model_id: The new version.
+        parent_model_id: The version it was taught from.
+        source: ``labels`` (clerical labels) or ``truth`` (the datasets' truth).
+        n_labels: Labels used (match and non-match; for truth, scored pairs with a truth).
+        n_matches: Matching pairs the m values were estimated from.
+        threshold: The threshold chosen from the labels.
+        threshold_reason: Why, in plain words.
+        m_changes: Per comparison level: ``m_before``, ``m_labels``, ``m_after``.
+        metrics: The new version's metrics (as :func:`train_and_save`).
+    """
+
+    model_id: str
+    parent_model_id: str
+    source: str
+    n_labels: int
+    n_matches: int
+    threshold: float
+    threshold_reason: str
+    m_changes: pd.DataFrame
+    metrics: dict[str, Any]
+
+
+def _truth_pairs(truth: pd.DataFrame, link_type: str | None, limit: int) -> pd.DataFrame:
+    """Every pair of records the truth says are one person (at most ``limit``)."""
+    t = truth.dropna(subset=["person_id"])
+    con = duckdb.connect()
+    try:
+        con.register("t", t)
+        cross = "AND a.source_dataset <> b.source_dataset" if link_type == "link_only" else ""
+        return con.execute(
+            "SELECT a.source_dataset AS source_dataset_l, a.unique_id AS unique_id_l, "  # noqa: S608
+            "b.source_dataset AS source_dataset_r, b.unique_id AS unique_id_r FROM t a JOIN t b "
+            "ON a.person_id = b.person_id AND (a.source_dataset, a.unique_id) < "
+            f"(b.source_dataset, b.unique_id) {cross} "
+            "ORDER BY hash(a.unique_id, b.unique_id) LIMIT ?",
+            [int(limit)],
+        ).df()
+    finally:
+        con.close()
+
+
+def _truth_labels(pairs: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
+    """The scored pairs labelled by the truth (pairs with a record of no person left out)."""
+    person = truth.set_index(truth["source_dataset"] + "\x1f" + truth["unique_id"])["person_id"]
+    left = (pairs["source_dataset_l"] + "\x1f" + pairs["unique_id_l"].astype(str)).map(person)
+    right = (pairs["source_dataset_r"] + "\x1f" + pairs["unique_id_r"].astype(str)).map(person)
+    known = left.notna() & right.notna()
+    out = pairs.loc[known, _REQUIRED_LABEL_COLUMNS[:4]].copy()
+    out["label"] = (left[known] == right[known]).astype(int).to_numpy()
+    return out.reset_index(drop=True)
+
+
+def teach_model(
+    ws: Workspace,
+    model_id: str,
+    *,
+    source: Literal["labels", "truth"] = "labels",
+    target_precision: float | None = None,
+    prior_pairs: float | None = None,
+    name: str | None = None,
+    actor: str | None = None,
+    max_truth_pairs: int = 200_000,
+) -> TaughtModel:
+    """Let labels teach a model: re-estimate its m values and threshold, save a new version.
+
+    The m values are re-estimated with Splink's ``estimate_m_from_pairwise_labels`` from the
+    pairs labelled match, pooled with the current values (:func:`linkage.relearn.relearn_m`);
+    the pairs are scored again and the threshold is the one with the best F1 estimated from
+    the labels and the new scores (or the lowest reaching ``target_precision``; see
+    :func:`linkage.active.threshold_from_labels`). The version is saved with its parent, a
+    note of how many labels it used, and is not made active.
+
+    Args:
+        ws: The workspace.
+        model_id: The model to start from.
+        source: ``labels`` (clerical labels of the model's datasets) or ``truth`` (every
+            pair the truth datasets or truth column say is one person; the truth is never a
+            model input).
+        target_precision: Choose the threshold for this estimated precision instead of F1.
+        prior_pairs: How many labelled matches the current m values are worth (by default
+            :data:`linkage.relearn.PRIOR_PAIRS`; none for truth).
+        name: The new version's name; by default the parent's with "taught by N labels".
+        actor: Who did it, for the audit log.
+        max_truth_pairs: Most matching pairs taken from the truth.
+
+    Returns:
+        The new version, its threshold and reason, and how m moved.
+
+    Raises:
+        LinkageError: When there are no labelled matches (or no truth), or a step fails.
+    """
+    from linkage.active import threshold_from_labels
+    from linkage.relearn import PRIOR_PAIRS, relearn_m
+
+    row = get_model(ws, model_id)
+    _require_predictions(ws, model_id)
+    names = list(row.get("datasets") or [])
+    link_type = row.get("link_type")
+    truth = truth_for(ws, names) if names else None
+    if source == "truth":
+        if truth is None:
+            raise LinkageError(
+                "These datasets have no truth to learn from.",
+                hint="Mark a truth column on the Evaluate page, or learn from clerical labels.",
+            )
+        matches = _truth_pairs(truth, link_type, max_truth_pairs)
+        prior = 0.0 if prior_pairs is None else float(prior_pairs)
+    elif source == "labels":
+        labels = _model_labels(ws, names).dropna(subset=["label"])
+        matches = labels[labels["label"] == 1]
+        prior = PRIOR_PAIRS if prior_pairs is None else float(prior_pairs)
+    else:
+        raise LinkageError(f"Unknown label source {source!r}.", hint="Use labels or truth.")
+    if matches.empty:
+        raise LinkageError(
+            "No labelled pair is a match yet, so the labels cannot teach the model.",
+            hint="Label more pairs on the Review page (some must be matches).",
+        )
+    frames = standardised_inputs(ws, names)
+    with _translated("Re-estimating from labels", "Check the labelled pairs and the model."):
+        data = prepare_frames(frames, names=names)
+        model = load_model_json(row["settings"], data)
+        if row.get("spec"):
+            model.spec = ModelSpec.from_dict(row["spec"])
+        m_changes = relearn_m(model, matches, prior_pairs=prior)
+        rel = predict_pairs(model, threshold_match_weight=RETENTION_MATCH_WEIGHT, as_pandas=False)
+        table = rel.to_arrow_table()
+        pairs = table.to_pandas()
+        edges = pairs[EDGE_COLUMNS]
+        if source == "truth":
+            labels = _truth_labels(pairs, truth)
+        choice = threshold_from_labels(pairs, labels, target_precision=target_precision)
+        threshold = choice.threshold
+        nodes = nodes_from_model(model)
+        clusters = cluster_at_threshold(edges, nodes, threshold)
+        metrics = _measure(edges, clusters, truth, load_labels(ws), threshold, str(link_type))
+    n_labels = int(labels["label"].notna().sum())
+    note = (
+        f"Taught by {n_labels:,} {'truth-labelled pairs' if source == 'truth' else 'labels'} "
+        f"({len(matches):,} matches re-estimated m) from model {row.get('name') or model_id}."
+    )
+    metrics.update(
+        n_pairs=len(edges),
+        retention_match_weight=RETENTION_MATCH_WEIGHT,
+        threshold_reason=choice.reason,
+        taught={
+            "source": source,
+            "parent_model_id": model_id,
+            "labels_used": n_labels,
+            "matches_used": len(matches),
+            "prior_pairs": prior,
+            "target_precision": target_precision,
+            "estimated_precision": choice.estimate.precision,
+            "estimated_recall": choice.estimate.recall,
+        },
+    )
+    people = people_counts(clusters, data.frames)
+    metrics["n_people"] = people["n_people"]
+    metrics["n_records_without_person"] = people["n_records_without_person"]
+    label = name or f"{row.get('name') or model_id} taught by {n_labels:,} labels"
+    new_id = _save_run(
+        ws,
+        model,
+        data,
+        table,
+        clusters,
+        metrics,
+        names,
+        label,
+        threshold,
+        actor,
+        parent_model_id=model_id,
+        notes=note,
+    )
+    _remember(ws, new_id, model)
+    ws.audit(
+        "model.teach",
+        target=new_id,
+        detail={"parent": model_id, "source": source, "labels": n_labels},
+        actor=actor,
+    )
+    return TaughtModel(
+        model_id=new_id,
+        parent_model_id=model_id,
+        source=source,
+        n_labels=n_labels,
+        n_matches=len(matches),
+        threshold=threshold,
+        threshold_reason=choice.reason,
+        m_changes=m_changes,
+        metrics=metrics,
+    )

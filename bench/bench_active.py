@@ -1,0 +1,171 @@
+"""Benchmark labels that teach: 50 labels chosen by the Review page against 50 at random.
+
+Usage: ``python bench/bench_active.py [--records 6000] [--labels 50] [--seeds 5]
+[--data synthetic|sample]``
+
+On data with truth (synthetic people, or the committed sample cut to a few areas), the
+suggested model is trained; then each arm labels pairs from the truth (as a perfect reviewer
+would) and lets the labels teach the model (:func:`linkage.workflow.teach_model`: m
+re-estimated, threshold chosen from the labels). The selected arm asks the Review page's
+selector one pair at a time (:func:`linkage.workflow.next_pairs`, as a reviewer meets them);
+the random arm draws the pairs at random from the same scored pairs, once per seed. Printed:
+clustered (pairwise) F1 of the starting model and of each taught model, against the truth.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from linkage import workflow as wf
+from linkage.active import pair_keys, random_pairs
+from linkage.synthetic import make_people
+from workbench.importer import import_frame
+from workbench.roles import save_roles
+from workbench.workspace import Workspace
+
+ROLES = {
+    "unique_id": "record_id",
+    "first_name": "first_name",
+    "surname": "surname",
+    "dob": "dob",
+    "sex": "sex",
+    "postcode": "postcode",
+    "pnc_id": "pnc_id",
+    "person_id": "ignore",
+}
+SAMPLE_AREAS = ["Cumbria", "Gloucestershire", "Wiltshire", "Dorset", "North Wales", "Suffolk"]
+
+
+def _synthetic(ws: Workspace, records: int) -> list[str]:
+    frames = make_people(records, seed=11, n_datasets=2, noise=1.5)
+    names = ["police", "courts"]
+    for name, frame in zip(names, frames, strict=True):
+        import_frame(ws, frame.drop(columns=["source_dataset"], errors="ignore"), name)
+        save_roles(ws, name, {c: r for c, r in ROLES.items() if c in frame.columns}, True)
+        wf.mark_truth_column(ws, name, "person_id")
+    return names
+
+
+def _sample(ws: Workspace, folder: Path) -> list[str]:
+    from workbench.datasets import SAMPLE_DIR, load_sample
+
+    keys = {"police": "crime_ref", "cps": "cps_id", "courts": "case_number"}
+    folder.mkdir()
+    shutil.copy(SAMPLE_DIR / "manifest.json", folder / "manifest.json")
+    for name, key in keys.items():
+        source = pd.read_parquet(SAMPLE_DIR / f"{name}.parquet")
+        source = source[source["lcjb_area"].isin(SAMPLE_AREAS)]
+        truth = pd.read_parquet(SAMPLE_DIR / f"{name}_truth.parquet")
+        source.to_parquet(folder / f"{name}.parquet", index=False)
+        truth[truth[key].isin(source[key])].to_parquet(folder / f"{name}_truth.parquet")
+    load_sample(ws, sample_dir=folder)
+    return list(keys)
+
+
+def _truth_label(truth: pd.Series, row: pd.Series) -> int:
+    left = truth.get(f"{row['source_dataset_l']}\x1f{row['unique_id_l']}")
+    right = truth.get(f"{row['source_dataset_r']}\x1f{row['unique_id_r']}")
+    return int(left is not None and right is not None and left == right)
+
+
+def _label(ws: Workspace, model_id: str, truth: pd.Series, rows: pd.DataFrame) -> int:
+    matches = 0
+    for _, row in rows.iterrows():
+        label = _truth_label(truth, row)
+        matches += label
+        wf.save_label(ws, model_id, row, label, "bench")
+    return matches
+
+
+def _taught_f1(ws: Workspace, model_id: str) -> tuple[float, float, int]:
+    taught = wf.teach_model(ws, model_id, source="labels", actor="bench")
+    return float(taught.metrics["cluster_f1"]), taught.threshold, taught.n_matches
+
+
+def main() -> None:
+    """Print the F1 of the starting model, the selected arm and each random seed."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=6000)
+    parser.add_argument("--labels", type=int, default=50)
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--data", choices=["synthetic", "sample"], default="synthetic")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.ERROR)
+    root = Path(tempfile.mkdtemp(prefix="bench_active_"))
+    try:
+        with Workspace(root / "ws.duckdb") as ws:
+            if args.data == "sample":
+                names = _sample(ws, root / "sample")
+            else:
+                names = _synthetic(ws, args.records)
+            t0 = time.perf_counter()
+            run = wf.train_and_save(ws, names, wf.suggest_for_datasets(ws, names))
+            base = run.model_id
+            truth_frame = wf.truth_for(ws, names)
+            truth = truth_frame.dropna(subset=["person_id"])
+            truth = pd.Series(
+                truth["person_id"].to_numpy(),
+                index=truth["source_dataset"] + "\x1f" + truth["unique_id"],
+            )
+            print(
+                f"data {args.data}: {run.summary.n_records:,} records, "
+                f"{run.metrics['n_pairs']:,} scored pairs; suggested model trained in "
+                f"{time.perf_counter() - t0:.1f} s"
+            )
+            print(
+                f"starting model: threshold {run.metrics['threshold']:.4g}, "
+                f"clustered F1 {run.metrics['cluster_f1']:.4f}"
+            )
+
+            t0 = time.perf_counter()
+            matches = 0
+            for _ in range(args.labels):
+                matches += _label(ws, base, truth, wf.next_pairs(ws, base, n=1))
+            f1, threshold, _ = _taught_f1(ws, base)
+            print(
+                f"selected {args.labels} labels ({matches} matches): threshold "
+                f"{threshold:.4g}, clustered F1 {f1:.4f} ({time.perf_counter() - t0:.1f} s)"
+            )
+
+            pairs = wf.stored_predictions(ws, base)
+            randoms = []
+            for seed in range(args.seeds):
+                ws.query("DELETE FROM wb.labels")
+                rows = random_pairs(pairs, None, args.labels, seed=seed)
+                assert len(set(pair_keys(rows))) == len(rows)
+                matches = _label(ws, base, truth, rows)
+                try:
+                    r_f1, r_threshold, _ = _taught_f1(ws, base)
+                except Exception as exc:  # no match among the random labels
+                    print(f"random seed {seed} ({matches} matches): cannot teach ({exc})")
+                    r_f1 = float(run.metrics["cluster_f1"])
+                    randoms.append(r_f1)
+                    continue
+                randoms.append(r_f1)
+                print(
+                    f"random seed {seed} ({matches} matches): threshold {r_threshold:.4g}, "
+                    f"clustered F1 {r_f1:.4f}"
+                )
+            mean = statistics.mean(randoms)
+            print(
+                f"selected {f1:.4f} vs random mean {mean:.4f} (min {min(randoms):.4f}, max "
+                f"{max(randoms):.4f}): selected {'>' if f1 > mean else '<='} random"
+            )
+    finally:
+        wf.forget_linkers()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
