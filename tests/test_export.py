@@ -173,12 +173,12 @@ def test_csv_escapes_injection_and_states_disclosure(counts: pd.DataFrame) -> No
     frame = pd.DataFrame({"name": DANGEROUS, "n": range(20, 26)})
     data = table_to_csv(frame, TABLE_META, protect=True)
     text = data.decode("utf-8")
-    assert text.startswith("name,n\r\n")  # the header first: no comment lines, no BOM
+    assert text.startswith("Name,Cases\r\n")  # the header first, in words: no comments, no BOM
     side = table_metadata(frame, TABLE_META, protect=True).decode("utf-8")
     assert side.startswith("Cases by area and court\r\n")
     assert "Disclosure control checked" in side and "[c] = confidential" in side
     back = read_csv_export(data)
-    assert list(back["name"]) == ["'" + v for v in DANGEROUS]
+    assert list(back["Name"]) == ["'" + v for v in DANGEROUS]
     for line in text.splitlines():
         assert not line.startswith(("=", "+", "-", "@"))
 
@@ -186,15 +186,15 @@ def test_csv_escapes_injection_and_states_disclosure(counts: pd.DataFrame) -> No
 def test_suppressed_cells_stay_suppressed(counts: pd.DataFrame) -> None:
     protect = lambda t: protect_table(t)  # noqa: E731
     csv_back = read_csv_export(table_to_csv(counts, TABLE_META, protect))
-    rutland = csv_back.set_index("area").loc["Rutland"]
-    assert rutland["magistrates"] == "[c]"
+    rutland = csv_back.set_index("Area").loc["Rutland"]
+    assert rutland["Magistrates"] == "[c]"
     assert rutland["Crown"] == "[c]"  # secondary suppression
-    assert "4" not in set(csv_back["magistrates"])
+    assert "4" not in set(csv_back["Magistrates"])
 
     book = openpyxl.load_workbook(io.BytesIO(table_to_xlsx(counts, TABLE_META, protect)))
     table = [[c.value for c in row] for row in book["Table_1"].iter_rows()]
     header = table[3]
-    assert header == ["area", "magistrates", "Crown", "Total"]
+    assert header == ["Area", "Magistrates", "Crown", "Total"]
     assert ["Rutland", "[c]", "[c]", 34] in table
     assert all(4 not in row for row in table[4:])
 
@@ -228,7 +228,7 @@ def test_xlsx_accessible_layout(counts: pd.DataFrame) -> None:
     assert "[note 1]" in book["Table_1"]["A1"].value
     rows = list(book["Table_1"].iter_rows(min_row=4, values_only=True))
     assert all(any(v is not None for v in row) for row in rows)  # no blank rows in the table
-    assert rows[0] == ("area", "magistrates", "Crown", "Total")
+    assert rows[0] == ("Area", "Magistrates", "Crown", "Total")
 
 
 def test_xlsx_and_ods_neutralise_formulas() -> None:

@@ -306,8 +306,8 @@ def test_csv_header_first_and_read_by_pandas() -> None:
     assert frame["Stage"].tolist() == ["Crime recorded", LONG_LABEL, "Charged or summonsed"]
     assert frame["Cases"].tolist() == ["1212", "[c]", "186"]
     assert frame["Rate of previous (%)"].tolist() == ["[z]", "61.2", "87.7"]
-    plain = pd.read_csv(io.BytesIO(table_to_csv(pd.DataFrame({"n": [12, 30]}), META)))
-    assert plain["n"].dtype.kind == "i"  # numbers without symbols read as numbers
+    plain = pd.read_csv(io.BytesIO(table_to_csv(pd.DataFrame({"Cases": [12, 30]}), META)))
+    assert plain["Cases"].dtype.kind == "i"  # numbers without symbols read as numbers
 
 
 def test_csv_metadata_file_beside_it() -> None:
@@ -457,3 +457,62 @@ def test_story_pdf_is_tagged_with_alt_text_in_story_order(ws: Workspace) -> None
     ]
     at = [text.find(t) for t in order]
     assert all(i >= 0 for i in at) and at == sorted(at), dict(zip(order, at, strict=True))
+
+
+# ------------------------------------------------------------------------------ as pages give them
+# a trend table as the Analyse pages give it: a rate column holding words where the value is
+# withheld, and columns named as in the data
+TREND = pd.DataFrame(
+    {
+        "Period": ["2018", "2019", "2020"],
+        "Charge rate": ["withheld: fewer than 30 cases", "7.9%", "5.8%"],
+        "Median days": ["withheld: fewer than 30 cases", 212.5, 219.5],
+        "court_type": ["Crown", "Crown", "Crown"],
+        "N": [9, 392, 361],
+        "P90": [None, 56.8, 371.6],
+    }
+)
+TREND_HEADER = ["Period", "Charge rate", "Median days", "Court type", "Cases", "90th percentile"]
+
+
+def test_xlsx_numbers_stay_numbers_where_some_are_withheld() -> None:
+    book = openpyxl.load_workbook(io.BytesIO(table_to_xlsx(TREND, TableMeta("Charge rate"))))
+    sheet = book["Table_1"]
+    header, *rows = [list(r) for r in sheet.iter_rows(min_row=4, max_col=len(TREND.columns))]
+    assert [c.value for c in header] == TREND_HEADER  # names in words, not court_type or N
+    rate = [r[1] for r in rows]
+    assert rate[0].value == "[x]"
+    assert all(c.data_type == "n" and c.number_format == "0.0%" for c in rate[1:])
+    assert rate[1].value == pytest.approx(0.079)
+    assert [r[2].value for r in rows] == ["[x]", 212.5, 219.5]
+    notes = [r[1] for r in book["Notes"].iter_rows(min_row=4, values_only=True)]
+    assert "[x] in the Charge rate column means withheld: fewer than 30 cases." in notes
+    assert "[x] in the Median days column means withheld: fewer than 30 cases." in notes
+    # numeric columns: header and symbols right-aligned over the numbers; text columns left
+    assert header[1].alignment.horizontal == "right" and rate[0].alignment.horizontal == "right"
+    assert header[3].alignment.horizontal in (None, "general", "left")
+    # printed: the header row repeats on every page and the table fits the page's width
+    assert sheet.print_title_rows == "$4:$4"
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage
+    assert sheet.page_setup.fitToWidth in (None, 1) and sheet.page_setup.fitToHeight == 0
+
+
+def test_ods_numbers_stay_numbers_where_some_are_withheld() -> None:
+    doc = opendocument.load(io.BytesIO(table_to_ods(TREND, TableMeta("Charge rate"))))
+    rows = _rows(_sheet(doc, "Table_1"))
+    assert [_text(c) for c in rows[3]] == TREND_HEADER
+    rates = [r[1] for r in rows[4:]]
+    assert _text(rates[0]) == "[x]"
+    assert [c.getAttrNS(OFFICENS, "value-type") for c in rates[1:]] == ["percentage"] * 2
+    days = [r[2] for r in rows[4:]]
+    assert [c.getAttrNS(OFFICENS, "value-type") for c in days[1:]] == ["float"] * 2
+    notes = [_text(r[1]) for r in _rows(_sheet(doc, "Notes"))[3:]]
+    assert "[x] in the Charge rate column means withheld: fewer than 30 cases." in notes
+
+
+def test_csv_of_withheld_values() -> None:
+    frame = pd.read_csv(io.BytesIO(table_to_csv(TREND, TableMeta("Charge rate"))), dtype=str)
+    assert list(frame.columns)[:3] == ["Period", "Charge rate (%)", "Median days"]
+    assert frame["Charge rate (%)"].tolist() == ["[x]", "7.9", "5.8"]
+    side = table_metadata(TREND, TableMeta("Charge rate")).decode("utf-8")
+    assert "[x] in the Charge rate column means withheld: fewer than 30 cases." in side

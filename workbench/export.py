@@ -68,6 +68,7 @@ SYMBOLS: dict[str, str] = {
 }
 PERCENT_FORMAT = "0.0%"
 COVER_WIDTH = 100
+PORTRAIT_CHARACTERS = 110  # columns wider than this (in characters) print landscape
 CONTACT_ENV = "WORKBENCH_PUBLISH_CONTACT"
 DEFAULT_CONTACT = "the publishing team"
 DEFAULT_STATUS = "management information"
@@ -630,32 +631,73 @@ def _decimals(values: list[float]) -> int:
     return 2
 
 
-def _type_column(name: str, cells: list[Any]) -> tuple[str, list[Any]]:
-    """A column's kind (integer, decimal, percent, year or text) and its cells as stored.
+def _is_numeric_text(value: Any) -> bool:
+    return isinstance(value, str) and bool(_PERCENT_TEXT.match(value) or _NUMBER_TEXT.match(value))
+
+
+def _type_column(name: str, cells: list[Any]) -> tuple[str, list[Any], list[str]]:
+    """A column's kind (integer, decimal, percent, year or text), its cells as stored, and the
+    words that stood where a number of the column was withheld.
 
     Percentages written as text (``"61.2%"``) become fractions (0.612) shown with a percentage
-    format; numbers written as text become numbers; symbols stay as they are.
+    format; numbers written as text become numbers; symbols stay as they are. In a column of
+    numbers, a cell holding words instead ("withheld: fewer than 30 cases") becomes ``[x]`` and
+    its words are returned, to be said once in a note, so that the column stays numeric.
     """
     values = [c for c in cells if c not in SYMBOLS]
+    numeric = [v for v in values if _is_number(v) or _is_numeric_text(v)]
+    words = [v for v in values if isinstance(v, str) and not _is_numeric_text(v)]
+    reasons: list[str] = []
+    if numeric and words and len(numeric) + len(words) == len(values):
+        reasons = list(dict.fromkeys(str(w) for w in words))
+        cells = [NOT_AVAILABLE if c in words else c for c in cells]
+        values = numeric
     if not values:
-        return "text", cells
+        return "text", cells, []
     if all(isinstance(v, str) and _PERCENT_TEXT.match(v) for v in values):
         out = [
             c if c in SYMBOLS else float(_PERCENT_TEXT.match(c).group(1).replace(",", "")) / 100  # type: ignore[union-attr]
             for c in cells
         ]
-        return "percent", out
+        return "percent", out, reasons
     if all(isinstance(v, str) and _NUMBER_TEXT.match(v) for v in values):
         cells = [c if c in SYMBOLS else float(c.replace(",", "").strip()) for c in cells]
         values = [c for c in cells if c not in SYMBOLS]
     if not all(_is_number(v) for v in values):
-        return "text", cells
+        return "text", cells, []
     if _RATE_NAME.search(name) and all(0 <= float(v) <= 1 for v in values):
-        return "percent", [c if c in SYMBOLS else float(c) for c in cells]
+        return "percent", [c if c in SYMBOLS else float(c) for c in cells], reasons
     if all(float(v).is_integer() for v in values):
         kind = "year" if _YEAR_NAME.search(name) else "integer"
-        return kind, [c if c in SYMBOLS else int(c) for c in cells]
-    return "decimal", [c if c in SYMBOLS else float(c) for c in cells]
+        return kind, [c if c in SYMBOLS else int(c) for c in cells], reasons
+    return "decimal", [c if c in SYMBOLS else float(c) for c in cells], reasons
+
+
+HEADER_WORDS: dict[str, str] = {
+    "n": "Cases",
+    "mase": "Mean absolute scaled error (MASE)",
+    "baseline_mase": "Baseline MASE",
+    "freq": "Frequency",
+    "freq_reason": "Why this frequency",
+    "lcjb_area": "LCJB area",
+    "court_type": "Court type",
+}
+_IDENTIFIER = re.compile(r"[a-z][a-z0-9_]*")
+_PERCENTILE = re.compile(r"[Pp](\d{1,2})")
+
+
+def plain_header(name: str) -> str:
+    """A column name as a reader expects it: ``court_type`` -> "Court type", ``P90`` -> "90th
+    percentile", ``N`` -> "Cases"; names already in words are kept as they are."""
+    if m := _PERCENTILE.fullmatch(name):
+        n = int(m.group(1))
+        suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+        return f"{n}{suffix} percentile"
+    if name.lower() in HEADER_WORDS and (name == "N" or _IDENTIFIER.fullmatch(name)):
+        return HEADER_WORDS[name.lower()]
+    if _IDENTIFIER.fullmatch(name):
+        return _cap(re.sub(r"_+", " ", name).strip())
+    return name
 
 
 @dataclass(frozen=True)
@@ -723,12 +765,16 @@ def typed_table(frame: pd.DataFrame, meta: TableMeta, protect: ProtectArg = None
     """
     header, rows, meta = prepare_table(frame, meta, protect)
     columns = [list(col) for col in zip(*rows, strict=True)] if rows else [[] for _ in header]
-    kinds, formats = [], []
+    header = [plain_header(h) for h in header]
+    kinds, formats, withheld = [], [], []
     for j, name in enumerate(header):
-        kind, cells = _type_column(name, columns[j])
+        kind, cells, reasons = _type_column(name, columns[j])
         columns[j] = cells
         kinds.append(kind)
         formats.append(_number_format(kind, cells))
+        withheld += [f"{NOT_AVAILABLE} in the {name} column means {why}." for why in reasons]
+    if withheld:
+        meta = replace(meta, notes=(*meta.notes, *withheld))
     typed = [list(r) for r in zip(*columns, strict=True)] if rows else []
     return PreparedTable(header, kinds, formats, typed, meta)
 
@@ -1072,8 +1118,11 @@ def table_to_xlsx(frame: pd.DataFrame, meta: TableMeta, protect: ProtectArg = No
         return numbers[fmt]
 
     symbol = book.add_format({"align": "right"})
+    heading_right = book.add_format({"bold": True, "text_wrap": True, "valign": "top"})
+    heading_right.set_align("right")
     for sheet in workbook_sheets(frame, meta, protect):
         ws = book.add_worksheet(sheet.name)
+        numeric = [f != "@" for f in sheet.formats]
         for col, width in enumerate(sheet.widths):
             ws.set_column(col, col, width)
         for r, row in enumerate(sheet.rows):
@@ -1085,11 +1134,13 @@ def table_to_xlsx(frame: pd.DataFrame, meta: TableMeta, protect: ProtectArg = No
             for c, value in enumerate(row):
                 if r == 0:
                     fmt = title
+                elif r == sheet.header_row and c < len(numeric) and numeric[c]:
+                    fmt = heading_right
                 elif r == sheet.header_row or r in sheet.headings:
                     fmt = heading
                 elif in_table and sheet.formats and c < len(sheet.formats):
                     fmt = number(sheet.formats[c]) if _is_number(value) else None
-                    if value in SYMBOLS:
+                    if value in SYMBOLS and numeric[c]:
                         fmt = symbol
                 else:
                     fmt = wrap if _wraps(sheet, row) else None
@@ -1099,6 +1150,10 @@ def table_to_xlsx(frame: pd.DataFrame, meta: TableMeta, protect: ProtectArg = No
                     ws.write_string(r, c, str(value), fmt)
         if sheet.header_row is not None:
             ws.freeze_panes(sheet.header_row + 1, 0)
+            ws.repeat_rows(sheet.header_row)
+        if sum(sheet.widths) > PORTRAIT_CHARACTERS:
+            ws.set_landscape()
+        ws.fit_to_pages(1, 0)  # printed: as wide as one page, as many pages long as needed
     book.set_properties(
         {"title": meta.title, "comments": meta.disclosure_note, "author": publish_contact()}
     )
@@ -1186,7 +1241,11 @@ def table_to_ods(frame: pd.DataFrame, meta: TableMeta, protect: ProtectArg = Non
     wrap.addElement(TableCellProperties(wrapoption="wrap", verticalalign="top"))
     right = Style(name="Symbol", family="table-cell")
     right.addElement(ParagraphProperties(textalign="end"))
-    for style in (title, bold, wrap, right):
+    bold_right = Style(name="HeadingNumber", family="table-cell")
+    bold_right.addElement(TextProperties(fontweight="bold"))
+    bold_right.addElement(TableCellProperties(wrapoption="wrap", verticalalign="top"))
+    bold_right.addElement(ParagraphProperties(textalign="end"))
+    for style in (title, bold, wrap, right, bold_right):
         doc.automaticstyles.addElement(style)
     cell_styles: dict[str, Any] = {}
     col_styles: dict[int, Any] = {}
@@ -1225,6 +1284,7 @@ def table_to_ods(frame: pd.DataFrame, meta: TableMeta, protect: ProtectArg = Non
         for width in sheet.widths:
             table.addElement(TableColumn(stylename=column_style(width)))
         header_rows = None
+        numeric = [f != "@" for f in sheet.formats]
         for r, row in enumerate(sheet.rows):
             in_table = sheet.header_row is not None and r > sheet.header_row
             lines = _row_lines(sheet, r, row)
@@ -1233,9 +1293,11 @@ def table_to_ods(frame: pd.DataFrame, meta: TableMeta, protect: ProtectArg = Non
                 style = None
                 if r == 0:
                     style = title
+                elif r == sheet.header_row and c < len(numeric) and numeric[c]:
+                    style = bold_right
                 elif r == sheet.header_row or r in sheet.headings:
                     style = bold
-                elif in_table and value in SYMBOLS:
+                elif in_table and value in SYMBOLS and c < len(numeric) and numeric[c]:
                     style = right
                 elif _wraps(sheet, row):
                     style = wrap
