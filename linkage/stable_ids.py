@@ -1,0 +1,281 @@
+"""Stable person ids: carry earlier cluster ids over to a new clustering of the same records.
+
+The rule. Every new cluster is compared with every earlier cluster it shares records with
+(records are matched on ``source_dataset`` and ``unique_id``). Pairs of (earlier id, new cluster)
+are taken in order of
+
+1. the number of records they share, largest first;
+2. the size of the earlier cluster, largest first;
+3. the earlier id's first appearance in the earlier clustering (its oldest record), first;
+4. the new cluster's first record, first;
+
+and each pair is accepted when neither the earlier id nor the new cluster has been matched
+yet. So each earlier id is used at most once and goes to the cluster holding most of its
+records. A new cluster that inherits no id is named as a fresh clustering would name it
+(``<source_dataset>-__-<unique_id>`` of its first record), with ``-2``, ``-3`` ... added if
+that name was already an earlier id.
+
+Merges and splits follow from the same comparison: a new cluster holding records of two or
+more earlier clusters is a merge (one earlier id survives, the others retire); an earlier
+cluster whose records now sit in two or more new clusters is a split (the largest part keeps
+the id).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+KEY = ["source_dataset", "unique_id"]
+
+
+@dataclass
+class CarriedIds:
+    """The outcome of :func:`carry_ids`.
+
+    Attributes:
+        cluster_id: The id of each record, in the order of the new clustering.
+        ids_kept: Earlier ids still in use.
+        ids_retired: Earlier ids no longer used (merged away, or all their records gone).
+        ids_new: Ids issued for clusters that inherited none.
+        records_compared: Records present in both clusterings.
+        records_moved: Of those, records whose id changed.
+    """
+
+    cluster_id: pd.Series
+    ids_kept: int
+    ids_retired: int
+    ids_new: int
+    records_compared: int
+    records_moved: int
+
+    def summary(self) -> dict[str, int]:
+        """The counts, as JSON-ready values."""
+        return {
+            "ids_kept": self.ids_kept,
+            "ids_retired": self.ids_retired,
+            "ids_new": self.ids_new,
+            "records_compared": self.records_compared,
+            "records_moved": self.records_moved,
+        }
+
+
+def _codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Integer codes (``-1`` for missing) in order of first appearance, and the uniques."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    return np.asarray(codes, dtype=np.int64), pd.Index(uniques)
+
+
+def match_ids(old_codes: np.ndarray, new_codes: np.ndarray, n_old: int) -> np.ndarray:
+    """For each new cluster, the earlier cluster whose id it inherits (``-1`` for none).
+
+    Args:
+        old_codes: Per record, the earlier cluster's code (``-1`` when the record is new);
+            codes number earlier clusters in order of first appearance (oldest first).
+        new_codes: Per record, the new cluster's code, numbered in order of first record.
+        n_old: How many earlier clusters there are (codes ``0 .. n_old - 1``).
+
+    Returns:
+        An array with one entry per new cluster.
+    """
+    n_new = int(new_codes.max()) + 1 if len(new_codes) else 0
+    out = np.full(n_new, -1, dtype=np.int64)
+    both = old_codes >= 0
+    if not both.any():
+        return out
+    old_size = np.bincount(old_codes[both], minlength=n_old)
+    pairs = pd.DataFrame({"old": old_codes[both], "new": new_codes[both]})
+    overlap = pairs.groupby(["old", "new"], sort=False).size().reset_index(name="n")
+    # Most earlier clusters map whole onto one new cluster that holds nothing else: settle
+    # those at once and rank only the rest.
+    once_old = overlap["old"].map(overlap["old"].value_counts()) == 1
+    once_new = overlap["new"].map(overlap["new"].value_counts()) == 1
+    simple = (once_old & once_new).to_numpy()
+    out[overlap.loc[simple, "new"].to_numpy()] = overlap.loc[simple, "old"].to_numpy()
+    rest = overlap.loc[~simple].copy()
+    if rest.empty:
+        return out
+    rest["old_size"] = old_size[rest["old"].to_numpy()]
+    rest = rest.sort_values(
+        ["n", "old_size", "old", "new"], ascending=[False, False, True, True], kind="stable"
+    )
+    used_old: set[int] = set()
+    for old, new in zip(rest["old"].to_numpy(), rest["new"].to_numpy(), strict=True):
+        if old in used_old or out[new] >= 0:
+            continue
+        out[new] = old
+        used_old.add(int(old))
+    return out
+
+
+def fresh_names(first_source: pd.Series, first_uid: pd.Series, taken: set[str]) -> list[str]:
+    """``<source_dataset>-__-<unique_id>`` per cluster, made distinct from ``taken``."""
+    names = (first_source.astype(str) + "-__-" + first_uid.astype(str)).tolist()
+    out = []
+    for name in names:
+        candidate, k = name, 1
+        while candidate in taken:
+            k += 1
+            candidate = f"{name}-{k}"
+        taken.add(candidate)
+        out.append(candidate)
+    return out
+
+
+def carry_ids(
+    records: pd.DataFrame,
+    new_cluster: pd.Series | np.ndarray,
+    old_cluster: pd.Series,
+) -> CarriedIds:
+    """Give a new clustering the earlier ids by the module's rule.
+
+    Args:
+        records: ``source_dataset`` and ``unique_id`` of every record of the new clustering.
+        new_cluster: Any label per record (same order) naming its new cluster.
+        old_cluster: Per record, its earlier cluster id (missing for records not clustered
+            before), in the same order; earlier clusters are taken as older the earlier their
+            first record appears.
+
+    Returns:
+        The id of every record and counts of ids kept, retired and issued.
+    """
+    new_codes, _ = _codes(pd.Series(np.asarray(new_cluster)))
+    old_series = pd.Series(np.asarray(old_cluster, dtype=object))
+    old_codes, old_ids = _codes(old_series)
+    inherit = match_ids(old_codes, new_codes, len(old_ids))
+    n_new = len(inherit)
+    # First record of each new cluster, for fresh names.
+    first = np.full(n_new, len(new_codes), dtype=np.int64)
+    np.minimum.at(first, new_codes, np.arange(len(new_codes)))
+    names = np.empty(n_new, dtype=object)
+    has = inherit >= 0
+    names[has] = old_ids.to_numpy(dtype=object)[inherit[has]]
+    fresh = np.flatnonzero(~has)
+    if len(fresh):
+        src = records["source_dataset"].reset_index(drop=True).take(first[fresh])
+        uid = records["unique_id"].reset_index(drop=True).take(first[fresh])
+        names[fresh] = fresh_names(src, uid, {str(i) for i in old_ids})
+    cluster_id = pd.Series(names[new_codes], dtype=object)
+    both = old_codes >= 0
+    moved = int((cluster_id[both].to_numpy() != old_series[both].to_numpy()).sum())
+    kept = int(has.sum())
+    return CarriedIds(
+        cluster_id=cluster_id,
+        ids_kept=kept,
+        ids_retired=len(old_ids) - kept,
+        ids_new=len(fresh),
+        records_compared=int(both.sum()),
+        records_moved=moved,
+    )
+
+
+def _ref(source: Any, uid: Any) -> str:
+    return f"{source}:{uid}"
+
+
+@dataclass
+class ClusterChanges:
+    """Merges and splits between two clusterings of (mostly) the same records.
+
+    Attributes:
+        merges: One entry per new cluster holding records of two or more earlier clusters:
+            ``cluster_id`` (the id it kept), ``merged_ids`` (every earlier id in it) and
+            ``pairs`` (its links whose records were not already in one earlier cluster).
+        splits: One entry per earlier cluster whose records now sit in two or more clusters:
+            ``previous_id``, ``into`` (the ids its records now have) and ``pairs`` (its earlier
+            links whose records are now apart).
+    """
+
+    merges: list[dict[str, Any]] = field(default_factory=list)
+    splits: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _pairs_out(edges: pd.DataFrame, source: np.ndarray, uid: np.ndarray) -> list[dict[str, Any]]:
+    left = edges["l"].to_numpy()
+    right = edges["r"].to_numpy()
+    weight = edges["match_weight"].to_numpy()
+    return [
+        {
+            "left": _ref(source[a], uid[a]),
+            "right": _ref(source[b], uid[b]),
+            "match_weight": round(float(w), 3),
+        }
+        for a, b, w in zip(left, right, weight, strict=True)
+    ]
+
+
+def find_changes(
+    records: pd.DataFrame,
+    cluster_id: pd.Series,
+    old_cluster: pd.Series,
+    edges: pd.DataFrame,
+    old_edges: pd.DataFrame,
+) -> ClusterChanges:
+    """List merges and splits, each with the links that caused it.
+
+    Args:
+        records: ``source_dataset`` and ``unique_id`` of every record (the new clustering's
+            order).
+        cluster_id: The new id of each record.
+        old_cluster: The earlier id of each record (missing for records new to this run).
+        edges: The new clustering's links: record positions ``l`` and ``r`` and
+            ``match_weight``.
+        old_edges: The earlier clustering's links between records still present, in the same
+            positions (for a refresh, a replaced record's earlier links point at its new
+            version).
+
+    Returns:
+        The merges and splits.
+    """
+    new = pd.Series(np.asarray(cluster_id, dtype=object))
+    old = pd.Series(np.asarray(old_cluster, dtype=object))
+    source = records["source_dataset"].astype(str).to_numpy(dtype=object)
+    uid = records["unique_id"].astype(str).to_numpy(dtype=object)
+    known = old.notna().to_numpy()
+    link = pd.DataFrame({"old": old[known].to_numpy(), "new": new[known].to_numpy()})
+    link = link.drop_duplicates()
+    per_new = link.groupby("new")["old"].nunique()
+    per_old = link.groupby("old")["new"].nunique()
+    changes = ClusterChanges()
+    merged = set(per_new.index[per_new > 1])
+    split = set(per_old.index[per_old > 1])
+    if merged:
+        e = edges[new.to_numpy()[edges["l"].to_numpy()] == new.to_numpy()[edges["r"].to_numpy()]]
+        e = e.assign(cluster=new.to_numpy()[e["l"].to_numpy()])
+        e = e[e["cluster"].isin(merged)]
+        ol = old.to_numpy()[e["l"].to_numpy()]
+        orr = old.to_numpy()[e["r"].to_numpy()]
+        same = pd.notna(ol) & pd.notna(orr) & (ol == orr)
+        e = e[~same]
+        groups = dict(tuple(e.groupby("cluster", sort=False)))
+        olds = link[link["new"].isin(merged)].groupby("new")["old"].agg(sorted)
+        for cid in sorted(merged):
+            cause = groups.get(cid, e.iloc[0:0])
+            changes.merges.append(
+                {
+                    "cluster_id": cid,
+                    "merged_ids": list(olds[cid]),
+                    "pairs": _pairs_out(cause, source, uid),
+                }
+            )
+    if split:
+        o = old_edges
+        ol = old.to_numpy()[o["l"].to_numpy()]
+        o = o.assign(cluster=ol)
+        apart = new.to_numpy()[o["l"].to_numpy()] != new.to_numpy()[o["r"].to_numpy()]
+        o = o[apart & pd.Series(ol).isin(split).to_numpy()]
+        groups = dict(tuple(o.groupby("cluster", sort=False)))
+        intos = link[link["old"].isin(split)].groupby("old")["new"].agg(sorted)
+        for cid in sorted(split):
+            cause = groups.get(cid, o.iloc[0:0])
+            changes.splits.append(
+                {
+                    "previous_id": cid,
+                    "into": list(intos[cid]),
+                    "pairs": _pairs_out(cause, source, uid),
+                }
+            )
+    return changes

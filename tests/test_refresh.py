@@ -1,0 +1,252 @@
+"""Refresh with stable ids: new extracts linked into a previous run, ids carried over relinks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from linkage.evaluate import cluster_metrics
+from linkage.refresh import read_linked, report_path
+from linkage.stable_ids import carry_ids
+from linkage.synthetic import make_people
+from workbench.cli import run
+
+KEY = ["source_dataset", "unique_id"]
+
+
+def _write(frame: pd.DataFrame, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_parquet(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    """A previous run on half the police records, then a refresh with the other half."""
+    folder = tmp_path_factory.mktemp("refresh")
+    police, courts = (f.drop(columns=["source_dataset"]) for f in make_people(2400, seed=21))
+    order = np.random.default_rng(4).permutation(len(police))
+    half = len(police) // 2
+    first, second = police.iloc[np.sort(order[:half])], police.iloc[np.sort(order[half:])]
+    paths = {
+        "police_a": _write(first, folder / "a" / "police.parquet"),
+        "police_b": _write(second, folder / "b" / "police.parquet"),
+        "police_all": _write(police, folder / "all" / "police.parquet"),
+        "courts": _write(courts, folder / "courts.parquet"),
+        "model": folder / "model.json",
+        "prev": folder / "prev.parquet",
+        "refreshed": folder / "refreshed.parquet",
+        "full": folder / "full.parquet",
+    }
+    code = run(
+        [
+            "link",
+            str(paths["police_a"]),
+            str(paths["courts"]),
+            "--out",
+            str(paths["prev"]),
+            "--save-model",
+            str(paths["model"]),
+            "-q",
+        ]
+    )
+    assert code == 0
+    prev = pd.read_parquet(paths["prev"])
+    # Replace court records of people with two or more records by versions that match
+    # nobody: their earlier people lose them (splits).
+    sizes = prev.groupby("cluster_id")["unique_id"].transform("size")
+    pick = prev[(prev["source_dataset"] == "courts") & (sizes >= 2)].head(6)
+    changed = courts[courts["unique_id"].astype(str).isin(pick["unique_id"])].copy()
+    nonsense = ["zebedee", "quintus", "ozymandias", "barnabus", "thelonious", "eustace"]
+    changed["first_name"] = nonsense[: len(changed)]
+    changed["surname"] = [f"{n}ovski" for n in reversed(nonsense[: len(changed)])]
+    changed["dob"] = pd.Timestamp("1901-02-03") + pd.to_timedelta(
+        np.arange(len(changed)) * 400, unit="D"
+    )
+    changed["postcode"] = None
+    changed["pnc_id"] = None
+    paths["changed"] = _write(changed, folder / "fix" / "courts.parquet")
+    paths["replaced"] = set(changed["unique_id"].astype(str))
+    code = run(
+        [
+            "link",
+            str(paths["police_b"]),
+            str(paths["changed"]),
+            "--model",
+            str(paths["model"]),
+            "--previous",
+            str(paths["prev"]),
+            "--out",
+            str(paths["refreshed"]),
+            "-q",
+        ]
+    )
+    assert code == 0
+    threshold = read_linked(paths["prev"]).meta["threshold"]
+    code = run(
+        [
+            "link",
+            str(paths["police_all"]),
+            str(paths["courts"]),
+            "--model",
+            str(paths["model"]),
+            "--threshold",
+            str(threshold),
+            "--out",
+            str(paths["full"]),
+            "-q",
+        ]
+    )
+    assert code == 0
+    return paths
+
+
+def _f1(path: Path) -> float:
+    table = pd.read_parquet(path)
+    truth = table[KEY].assign(truth=table["person_id"].astype("string"))
+    return cluster_metrics(table, truth)["pairwise_f1"]
+
+
+def test_refresh_keeps_ids_holds_every_record_and_matches_a_full_relink(runs) -> None:
+    prev = pd.read_parquet(runs["prev"])
+    refreshed = pd.read_parquet(runs["refreshed"])
+    police = pd.read_parquet(runs["police_all"])
+    courts = pd.read_parquet(runs["courts"])
+    assert len(refreshed) == len(police) + len(courts)
+    assert not refreshed.duplicated(KEY).any()
+    both = prev[[*KEY, "cluster_id"]].merge(refreshed[[*KEY, "cluster_id"]], on=KEY)
+    kept = (both["cluster_id_x"] == both["cluster_id_y"]).mean()
+    assert kept >= 0.99
+    report = json.loads(report_path(runs["refreshed"]).read_text())
+    assert report["counts"]["ids_kept"] >= 0.99 * report["counts"]["people_before"]
+    assert report["counts"]["records_replaced"] == len(runs["replaced"])
+    assert abs(_f1(runs["refreshed"]) - _f1(runs["full"])) <= 0.01
+    # The refreshed run can itself be refreshed: it carries records, fields and links.
+    again = read_linked(runs["refreshed"])
+    assert again.refreshable and len(again.standardised) == len(refreshed)
+
+
+def test_refresh_report_lists_every_merge_and_split(runs) -> None:
+    prev = pd.read_parquet(runs["prev"])[[*KEY, "cluster_id"]]
+    now = pd.read_parquet(runs["refreshed"])[[*KEY, "cluster_id"]]
+    report = json.loads(report_path(runs["refreshed"]).read_text())
+    both = prev.merge(now, on=KEY, suffixes=("_old", "_new"))
+    per_new = both.groupby("cluster_id_new")["cluster_id_old"].nunique()
+    per_old = both.groupby("cluster_id_old")["cluster_id_new"].nunique()
+    assert {m["cluster_id"] for m in report["merges"]} == set(per_new[per_new > 1].index)
+    assert {s["previous_id"] for s in report["splits"]} == set(per_old[per_old > 1].index)
+    assert report["splits"], "replacing records of multi-record people must split some"
+    for split in report["splits"]:
+        assert split["pairs"], split
+        assert set(split["into"]) == set(
+            both.loc[both["cluster_id_old"] == split["previous_id"], "cluster_id_new"]
+        )
+    new_refs = set(pd.read_parquet(runs["police_b"])["unique_id"].astype(str).radd("police:")) | {
+        f"courts:{i}" for i in runs["replaced"]
+    }
+    for merge in report["merges"]:
+        assert any(p["left"] in new_refs or p["right"] in new_refs for p in merge["pairs"])
+        assert len(merge["merged_ids"]) >= 2
+    # Every new record is accounted for: a new person or added to an earlier one.
+    listed = {r for e in report["new_people"] + report["added"] for r in e["records"]}
+    police_b = set(pd.read_parquet(runs["police_b"])["unique_id"].astype(str).radd("police:"))
+    assert listed == police_b
+
+
+def test_full_relink_carries_ids_and_says_how_many_moved(runs, capsys) -> None:
+    out = runs["full"].with_name("relinked.parquet")
+    code = run(
+        [
+            "link",
+            str(runs["police_all"]),
+            str(runs["courts"]),
+            "--model",
+            str(runs["model"]),
+            "--threshold",
+            "0.99",
+            "--previous",
+            str(runs["refreshed"]),
+            "--full",
+            "--out",
+            str(out),
+            "-q",
+        ]
+    )
+    stdout = capsys.readouterr().out
+    assert code == 0
+    assert "earlier records changed id" in stdout
+    prev = pd.read_parquet(runs["refreshed"])[[*KEY, "cluster_id"]]
+    now = pd.read_parquet(out)[[*KEY, "cluster_id"]]
+    both = prev.merge(now, on=KEY, suffixes=("_old", "_new"))
+    report = json.loads(report_path(out).read_text())
+    moved = int((both["cluster_id_old"] != both["cluster_id_new"]).sum())
+    assert report["counts"]["records_moved"] == moved
+    # Each earlier id names at most one cluster now, and it is the cluster holding most of
+    # its records.
+    inherited = both[both["cluster_id_old"] == both["cluster_id_new"]]
+    for old_id in inherited["cluster_id_old"].unique()[:200]:
+        shares = both[both["cluster_id_old"] == old_id]["cluster_id_new"].value_counts()
+        assert shares.iloc[0] == shares.get(old_id)
+    assert report["counts"]["people_after"] == now["cluster_id"].nunique()
+    assert (
+        report["counts"]["ids_kept"] + report["counts"]["ids_retired"]
+        == both["cluster_id_old"].nunique()
+    )
+
+
+def test_carry_ids_rule_largest_overlap_ties_to_the_oldest_each_id_once() -> None:
+    records = pd.DataFrame({"source_dataset": ["s"] * 7, "unique_id": [str(i) for i in range(7)]})
+    old = pd.Series(["A", "A", "B", "B", "C", None, "A"], dtype=object)
+    # new clusters: {0,1,2,3} merges A and B (A has 2 records there, B 2: tie -> older A);
+    # {6} the rest of A; {4} is C; {5} is new.
+    new = np.array([0, 0, 0, 0, 1, 2, 3])
+    carried = carry_ids(records, new, old)
+    ids = carried.cluster_id.tolist()
+    assert ids[:4] == ["A"] * 4 and ids[4] == "C"
+    assert ids[5] == "s-__-5" and ids[6] == "s-__-6"
+    assert carried.ids_kept == 2 and carried.ids_retired == 1 and carried.ids_new == 2
+    assert carried.records_moved == 3  # B's two records and A's record 6
+    # A fresh name never reuses an earlier id.
+    clash = carry_ids(records.head(2), np.array([0, 1]), pd.Series(["s-__-1", None], dtype=object))
+    assert clash.cluster_id.tolist() == ["s-__-1", "s-__-1-2"]
+
+
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        ("missing", "There is no previous run"),
+        ("csv", "lacks the standardised records and links"),
+        ("model", "The model differs from the one the previous run was linked with"),
+        ("threshold", "was clustered at"),
+        ("full_alone", "--full relinks against a previous run"),
+        ("not_linked", "is not an output of workbench link"),
+    ],
+)
+def test_refresh_errors_are_one_clear_line(runs, case, message, capsys, tmp_path) -> None:
+    prev, model = runs["prev"], runs["model"]
+    extra: list[str] = []
+    if case == "missing":
+        prev = tmp_path / "nowhere.parquet"
+    elif case == "csv":
+        prev = tmp_path / "prev.csv"
+        pd.read_parquet(runs["prev"]).to_csv(prev, index=False)
+    elif case == "model":
+        settings = json.loads(Path(runs["model"]).read_text())
+        settings["probability_two_random_records_match"] = 0.5
+        model = tmp_path / "other.json"
+        model.write_text(json.dumps(settings))
+    elif case == "threshold":
+        extra = ["--threshold", "0.123"]
+    elif case == "not_linked":
+        prev = runs["courts"]
+    args = ["link", str(runs["police_b"]), "--model", str(model), "--out"]
+    args += [str(tmp_path / "out.parquet"), *extra]
+    args += ["--full"] if case == "full_alone" else ["--previous", str(prev)]
+    code = run(args)
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert message in err and "Traceback" not in err
