@@ -35,3 +35,56 @@ def test_export_chart_and_story_from_the_app(tmp_path: Path) -> None:
         story = Path(info.value.path()).read_text("utf-8")
         assert "Courts in 2024" in story and external_urls(story) == []
         assert info.value.suggested_filename == "courts-in-2024.html"
+
+
+# ------------------------------------------------------------------------------ label sizes
+# every text of a drawn chart, with its size in CSS pixels as drawn (font size times the scale
+# the SVG is drawn at)
+TEXT_SIZES = """() => [...document.querySelectorAll('svg text')]
+    .filter(t => t.textContent.trim() && t.getBBox().width > 0)
+    .map(t => {
+        const m = t.getScreenCTM();
+        return [t.textContent, parseFloat(getComputedStyle(t).fontSize) * Math.hypot(m.a, m.b)];
+    })"""
+
+
+def _smallest_labels(page, html: str, width: int) -> list[tuple[str, float]]:
+    page.set_viewport_size({"width": width, "height": 900})
+    page.set_content(html, wait_until="load")
+    page.wait_for_selector("svg text")
+    sizes = page.evaluate(TEXT_SIZES)
+    assert sizes, "no text drawn"
+    return sorted(((text, size) for text, size in sizes), key=lambda s: s[1])[:3]
+
+
+@pytest.mark.parametrize("width", [1400, 480])
+def test_exported_html_charts_keep_readable_labels(width: int) -> None:
+    """A chart's HTML and a story's HTML draw every label at 11 px or more, on a laptop and on
+    a phone-sized window: a wide chart scrolls sideways instead of shrinking its text."""
+    from tests.test_chart_access import BUILDERS
+    from workbench.export import MIN_FONT_PX, ChartMeta, chart_to_html
+
+    require_chromium()
+    subtitle = "Share of recorded offences charged, by month, with 95% intervals " * 3
+    with browser_page() as page:
+        for name, build in BUILDERS.items():
+            html = chart_to_html(build(), ChartMeta(f"{name} chart", subtitle=subtitle))
+            smallest = _smallest_labels(page, html, width)
+            assert smallest[0][1] >= MIN_FONT_PX, (name, width, smallest)
+
+
+@pytest.mark.parametrize("interactive", [False, True])
+def test_story_html_keeps_readable_labels(tmp_path: Path, interactive: bool) -> None:
+    from tests.story_fixtures import demo_story
+    from workbench.auth import local_user
+    from workbench.export import MIN_FONT_PX
+    from workbench.stories import story_html
+    from workbench.workspace import Workspace
+
+    require_chromium()
+    with Workspace(small_workspace(tmp_path)) as ws:
+        html = story_html(ws, local_user(), demo_story(), interactive=interactive)
+    with browser_page() as page:
+        for width in (1400, 480):
+            smallest = _smallest_labels(page, html, width)
+            assert smallest[0][1] >= MIN_FONT_PX, (width, smallest)

@@ -469,7 +469,9 @@ def chart_spec(chart: alt.TopLevelMixin, meta: ChartMeta) -> dict[str, Any]:
     """The Vega-Lite spec of a finished chart (data inlined).
 
     A chart that fills its container on the page (``width="container"``) has no width of its
-    own in a file, so it is given :data:`EXPORT_WIDTH` pixels.
+    own in a file, so it is given :data:`EXPORT_WIDTH` pixels. Axis, legend and facet labels
+    and titles and text marks without a size of their own are drawn at 12 px (Vega-Lite's
+    default is 10 px), so no label of an exported chart is smaller than :data:`MIN_FONT_PX`.
     """
     try:
         spec = finish_chart(chart, meta).to_dict()
@@ -478,7 +480,25 @@ def chart_spec(chart: alt.TopLevelMixin, meta: ChartMeta) -> dict[str, Any]:
     for part in [spec, *spec.get("layer", [])]:
         if part.get("width") == "container":
             part["width"] = EXPORT_WIDTH
+    config = spec.setdefault("config", {})
+    for group, sizes in READABLE_FONTS.items():
+        config.setdefault(group, {})
+        for key, size in sizes.items():
+            own = config[group].get(key)
+            config[group][key] = max(size, own) if isinstance(own, int | float) else size
     return spec
+
+
+MIN_FONT_PX = 11
+# Vega-Lite draws axis and legend labels at 10 px by default: exported charts draw every label,
+# title and text mark at MIN_FONT_PX or more (a chart may ask for larger).
+READABLE_FONTS: dict[str, dict[str, int]] = {
+    "axis": {"labelFontSize": 12, "titleFontSize": 12},
+    "legend": {"labelFontSize": 12, "titleFontSize": 12},
+    "header": {"labelFontSize": 12, "titleFontSize": 12},
+    "text": {"fontSize": 12},
+    "title": {"fontSize": 16, "subtitleFontSize": 12},
+}
 
 
 def _convert(kind: str, spec: dict[str, Any], **kwargs: Any) -> Any:
@@ -534,7 +554,9 @@ figcaption, .meta { color: #505a5f; font-size: 0.9rem; }
 table { border-collapse: collapse; margin: 0.5rem 0; font-size: 0.9rem; }
 th, td { border: 1px solid #b1b4b6; padding: 0.25rem 0.5rem; text-align: right; }
 th { background: #f3f2f1; } td:first-child, th:first-child { text-align: left; }
-.chart svg { max-width: 100%; height: auto; }
+.chart { overflow-x: auto; max-width: 100%; }
+.chart svg { max-width: none; }
+@media print { .chart { overflow: visible; } .chart svg { max-width: 100%; height: auto; } }
 h1 { font-size: 1.8rem; } h2 { font-size: 1.3rem; margin-top: 2rem; }
 """
 
