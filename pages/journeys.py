@@ -23,7 +23,7 @@ with user_errors():
     info = status.info or {}
     a, b, c = st.columns(3)
     a.metric("Journeys", f"{int(info.get('journeys', 0)):,}", border=True)
-    b.metric("Model", str(info.get("model_id") or "—"), border=True)
+    b.metric("Model", str(info.get("model_label") or "—"), border=True)
     c.metric("Threshold", f"{float(info.get('threshold') or 0):.3f}", border=True)
     rebuild = status.state == "current" and not leader_view()
     if rebuild and st.button("Rebuild the journeys", key="journeys_rebuild"):

@@ -64,7 +64,7 @@ def test_pages_render_with_journeys(monkeypatch, built: Path, page: str) -> None
     assert at.title
     assert not at.error, [e.value for e in at.error]
     assert any(e.label == "Definitions" for e in at.expander)
-    assert "Linked journeys: Built from model truth-model" in all_text(at)
+    assert "from the model “true links”" in all_text(at)
 
 
 def test_filters_change_the_numbers(monkeypatch, built: Path) -> None:

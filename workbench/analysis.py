@@ -36,6 +36,7 @@ from workbench.journeys import (
     active_model,
     build_info,
     journey_table,
+    model_name,
 )
 from workbench.sql import quote_ident
 from workbench.workspace import Workspace
@@ -158,8 +159,8 @@ def journey_status(ws: Workspace) -> JourneyStatus:
     if info["model_id"] != model_id or info["threshold"] is None:
         return JourneyStatus(
             "stale",
-            f"The journeys were built from model {info['model_id']}; the active model is "
-            f"{model_id}.",
+            f"The journeys were built from the model {info['model_label']}; the active model is "
+            f"{model_name(ws, model_id)}.",
             info,
         )
     if abs(float(info["threshold"]) - threshold) > 1e-9:
@@ -171,8 +172,8 @@ def journey_status(ws: Workspace) -> JourneyStatus:
         )
     return JourneyStatus(
         "current",
-        f"Built from model {model_id} at threshold {threshold:.3f} on "
-        f"{pd.Timestamp(info['built_at']):%d %b %Y %H:%M} (UTC).",
+        f"Built on {pd.Timestamp(info['built_at']):%d %b %Y %H:%M} (UTC) from the model "
+        f"{info['model_label']} at threshold {threshold:.3f}.",
         info,
     )
 

@@ -44,6 +44,7 @@ import pandas as pd
 
 from workbench.config import current_user
 from workbench.errors import JourneyError
+from workbench.formatting import format_date
 from workbench.sql import qualified, quote_ident
 from workbench.workspace import Workspace, utcnow
 
@@ -649,7 +650,22 @@ def build_info(ws: Workspace, name: str = LINKED) -> dict[str, Any] | None:
         return None
     row = df.iloc[0].to_dict()
     row["counts"] = json.loads(row["counts"]) if row.get("counts") else {}
+    row["model_label"] = model_name(ws, row.get("model_id"))
     return row
+
+
+def model_name(ws: Workspace, model_id: str | None) -> str:
+    """A linkage model as people know it (its name and when it was trained), not its id.
+
+    Journeys built from given clusters or the truth have no model: they read "true links".
+    """
+    if not model_id:
+        return "true links"
+    rows = ws.query_df("SELECT name, created_at FROM wb.models WHERE model_id = ?", [model_id])
+    if rows.empty:
+        return "a model no longer in the registry"
+    row = rows.iloc[0]
+    return f"“{row['name']}” (trained {format_date(row['created_at'])})"
 
 
 def journeys_current(ws: Workspace) -> bool:
