@@ -407,7 +407,7 @@ def show_job_progress(job: TrainingJob) -> None:
         if job.done:
             st.rerun()
         elapsed = time.monotonic() - job.started
-        with st.status(f"Training {job.name}… ({elapsed:.0f} s)", expanded=True):
+        with st.status(f"Training {job.name}… ({elapsed:.0f} s)", expanded=True, state="running"):
             st.progress(job.fraction, text=job.message)
             for step in job.steps[-6:]:
                 st.caption(step)
