@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from linkage.data import FrameLike, PreparedInput, prepare_frames
@@ -125,14 +126,58 @@ def write_model(
     )
 
 
+def earlier_clusters(
+    cur: duckdb.DuckDBPyConnection, model_id: str
+) -> tuple[str, pd.DataFrame] | None:
+    """The clusters a new clustering of ``model_id`` takes its ids from.
+
+    The model's own stored clusters (a re-cluster at another threshold, or a refresh), else
+    those of the most recently created other model that has clusters (a new model version).
+
+    Returns:
+        The model id they belong to and ``source_dataset``, ``unique_id``, ``cluster_id``;
+        ``None`` when no model has clusters yet.
+    """
+    row = cur.execute(
+        "SELECT c.model_id FROM (SELECT DISTINCT model_id FROM wb.clusters) c "
+        "LEFT JOIN wb.models m USING (model_id) "
+        "ORDER BY c.model_id = ? DESC, m.created_at DESC NULLS LAST, c.model_id LIMIT 1",
+        [model_id],
+    ).fetchone()
+    if row is None:
+        return None
+    # Row order within a stored clustering is the order its records were written (oldest
+    # first), which the id rule uses to break ties.
+    frame = cur.execute(
+        "SELECT source_dataset, unique_id, cluster_id FROM wb.clusters WHERE model_id = ?",
+        [row[0]],
+    ).df()
+    return str(row[0]), frame
+
+
 def write_clusters(
-    cur: duckdb.DuckDBPyConnection, model_id: str, clusters: pd.DataFrame, threshold: float
+    cur: duckdb.DuckDBPyConnection,
+    model_id: str,
+    clusters: pd.DataFrame,
+    threshold: float,
+    *,
+    keep_ids: bool = True,
 ) -> int:
     """Append a model's clusters to ``wb.clusters`` inside the caller's transaction.
+
+    With ``keep_ids`` each cluster takes the id of the earlier cluster it overlaps most
+    (:func:`earlier_clusters`, by the rule in :mod:`linkage.stable_ids`), so people keep their
+    ids across re-clusters and new model versions. ``clusters["cluster_id"]`` is updated in
+    place to the ids stored, and ``clusters.attrs["id_changes"]`` says how many ids were kept,
+    retired and issued and how many records changed id.
 
     Returns:
         Rows written.
     """
+    if keep_ids and len(clusters):
+        earlier = earlier_clusters(cur, model_id)
+        if earlier is not None:
+            carry_earlier_ids(clusters, earlier[1], from_model=earlier[0])
     rows = clusters[["source_dataset", "unique_id", "cluster_id"]].assign(
         model_id=model_id, threshold=float(threshold)
     )
@@ -143,6 +188,34 @@ def write_clusters(
     )
     cur.unregister("clusters_to_store")
     return len(rows)
+
+
+def carry_earlier_ids(
+    clusters: pd.DataFrame, earlier: pd.DataFrame, from_model: str | None = None
+) -> dict[str, Any]:
+    """Rename ``clusters["cluster_id"]`` in place to the earlier ids they overlap most.
+
+    Returns:
+        The counts of :class:`linkage.stable_ids.CarriedIds` (also put in
+        ``clusters.attrs["id_changes"]``, with ``from_model``).
+    """
+    from linkage.predict import _lookup, _positions
+    from linkage.stable_ids import carry_ids
+
+    positions = _positions(earlier["source_dataset"], earlier["unique_id"])
+    where = _lookup(positions, clusters["source_dataset"], clusters["unique_id"])
+    old = earlier["cluster_id"].astype(object).to_numpy()
+    previous = pd.Series(np.where(where >= 0, old[np.maximum(where, 0)], None), dtype=object)
+    carried = carry_ids(
+        clusters[["source_dataset", "unique_id"]].reset_index(drop=True),
+        clusters["cluster_id"].to_numpy(),
+        previous,
+    )
+    clusters["cluster_id"] = carried.cluster_id.to_numpy()
+    summary = {**carried.summary(), "from_model": from_model}
+    clusters.attrs["id_changes"] = summary
+    log.info("cluster ids carried over from %s: %s", from_model, summary)
+    return summary
 
 
 def save_model(
@@ -377,15 +450,22 @@ def load_predictions(ws: Workspace, model_id: str, min_probability: float = 0.0)
 def store_clusters(ws: Workspace, model_id: str, clusters: pd.DataFrame, threshold: float) -> int:
     """Store a model's clusters (replacing earlier ones) and record the threshold on the model.
 
+    Clusters keep the ids of the model's earlier clusters (or, for a model clustered for the
+    first time, the latest other model's) where they overlap: see :func:`write_clusters`.
+
     Returns:
         Rows written.
     """
     get_model(ws, model_id)
     with ws.transaction() as cur:
+        earlier = earlier_clusters(cur, model_id)
+        if earlier is not None and len(clusters):
+            carry_earlier_ids(clusters, earlier[1], from_model=earlier[0])
         cur.execute("DELETE FROM wb.clusters WHERE model_id = ?", [model_id])
-        written = write_clusters(cur, model_id, clusters, threshold)
+        written = write_clusters(cur, model_id, clusters, threshold, keep_ids=False)
         cur.execute("UPDATE wb.models SET threshold = ? WHERE model_id = ?", [threshold, model_id])
-        ws.audit("model.cluster", target=model_id, detail={"threshold": threshold}, cur=cur)
+        detail = {"threshold": threshold, **clusters.attrs.get("id_changes", {})}
+        ws.audit("model.cluster", target=model_id, detail=detail, cur=cur)
     return written
 
 

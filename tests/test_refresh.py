@@ -250,3 +250,33 @@ def test_refresh_errors_are_one_clear_line(runs, case, message, capsys, tmp_path
     err = capsys.readouterr().err
     assert code == 2, err
     assert message in err and "Traceback" not in err
+
+
+def test_app_clusters_keep_their_ids_across_reclusters_and_new_models(ws) -> None:
+    from linkage.registry import write_clusters
+
+    def clusters(groups: list[list[int]]) -> pd.DataFrame:
+        rows = [(f"{k}", f"police-__-{g[0]}") for g in groups for k in g]
+        return pd.DataFrame(
+            {
+                "source_dataset": "police",
+                "unique_id": [r[0] for r in rows],
+                "cluster_id": [r[1] for r in rows],
+            }
+        )
+
+    first = clusters([[1, 2, 3], [4, 5], [6]])
+    first.loc[:, "cluster_id"] = ["P-A", "P-A", "P-A", "P-B", "P-B", "P-C"]
+    with ws.transaction() as cur:
+        write_clusters(cur, "m1", first, 0.9, keep_ids=False)
+    # A new model version splits record 1 off and joins 4, 5 and 6.
+    second = clusters([[2, 3], [1], [4, 5, 6]])
+    with ws.transaction() as cur:
+        write_clusters(cur, "m2", second, 0.95)
+    ids = dict(zip(second["unique_id"], second["cluster_id"], strict=True))
+    assert ids["2"] == ids["3"] == "P-A"  # the larger part keeps the id
+    assert ids["1"] == "police-__-1"  # the part split off gets a fresh id
+    assert ids["4"] == ids["5"] == ids["6"] == "P-B"  # the merge keeps the larger id
+    assert second.attrs["id_changes"]["records_moved"] == 2
+    stored = ws.query_df("SELECT unique_id, cluster_id FROM wb.clusters WHERE model_id = 'm2'")
+    assert dict(zip(stored["unique_id"], stored["cluster_id"], strict=True)) == ids
