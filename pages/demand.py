@@ -30,7 +30,7 @@ st.caption(
     "Wales bank holidays, spring 2020 left out of fitting, from the first receipt to the data "
     "end. Accuracy comes from rolling-origin backtests against the seasonal naive baseline (the "
     "same period a year earlier); intervals are calibrated on those backtests. Series too "
-    "sparse to model weekly are forecast monthly."
+    "sparse to model weekly are forecast monthly, and those too sparse monthly as counts."
 )
 ws = workspace()
 table = demand_table(ws)

@@ -124,7 +124,7 @@ def test_every_area_button_reports_accuracy(monkeypatch, demand_workspace: Path)
     assert any("the model beats the seasonal naive" in m.value for m in at.markdown)
 
 
-def test_scenario_covers_every_selected_area_with_the_hearing_lag(
+def test_scenario_covers_every_selected_area_with_both_stage_lags(
     monkeypatch, demand_workspace: Path
 ) -> None:
     at = open_page(monkeypatch, demand_workspace)
@@ -135,4 +135,7 @@ def test_scenario_covers_every_selected_area_with_the_hearing_lag(
     assert not at.exception and not at.error, [e.value for e in at.error]
     captions = " ".join(c.value for c in at.caption)
     assert "What if, for Kent + Surrey (magistrates)?" in captions
-    assert "reaches court receipts 20 days later" in captions
+    assert "reaches magistrates' court receipts 20 days later" in captions
+    # The first hearing to completion lag of both areas, measured with open cases censored.
+    assert "It reaches disposals as those cases complete: first hearing to completion" in captions
+    assert "Kaplan-Meier, cases still open counted as censored" in captions

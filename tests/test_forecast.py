@@ -22,18 +22,23 @@ from workbench.forecast import ForecastSettings, SeriesForecast
 from workbench.journeys import TRUTH, write_journeys
 from workbench.scenarios import (
     CourtState,
+    LagDistribution,
     Scenario,
     charge_to_hearing_days,
     compare_scenarios,
     court_state,
     delete_scenario,
+    kaplan_meier,
+    lagged_completions,
     list_scenarios,
     load_scenario,
     project,
     project_with_baseline,
     save_scenario,
+    scenario_notes,
     scenario_summary,
     scenarios_csv,
+    stage_lags,
 )
 
 TESTER = User("tester", roles=("analyst",), areas=("all",))
@@ -442,13 +447,70 @@ def test_no_tick_when_coverage_is_badly_off(dense_result) -> None:
 def test_sparse_weekly_series_is_forecast_monthly() -> None:
     settings = ForecastSettings(freq="week", horizon=13, folds=1, uncertainty_samples=50)
     assert fc.sparse_reason(court_receipts_series(weeks=60), "Big", "Crown") is None
-    result = fc.forecast_one(sparse_series(), settings, "Kent", "Crown")
+    # About 1.5 a week: too few for weeks, enough for months (about 6.5 a month).
+    result = fc.forecast_one(sparse_series(rate=1.5), settings, "Kent", "Crown")
     assert result.ok and result.settings.freq == "month" and result.settings.horizon == 3
+    assert result.model == fc.PROPHET and result.level == "monthly"
     assert result.freq_reason.startswith("Kent Crown is too sparse to model weekly")
-    assert "forecast monthly" in result.freq_reason and result.freq_reason in result.verdict
+    assert result.freq_reason.endswith("forecast monthly.")
+    assert result.freq_reason in result.verdict
     assert len(result.forecast) == 3
     assert result.history["period"].dt.day.eq(1).all()
-    assert result.metrics_row()["freq"] == "month"
+    row = result.metrics_row()
+    assert row["freq"] == "month" and row["forecast_level"] == "monthly"
+
+
+def test_series_too_sparse_monthly_are_forecast_as_counts() -> None:
+    settings = ForecastSettings(freq="week", horizon=13, folds=3)
+    # About 0.6 a week, 2.6 a month: too sparse for Prophet even by month.
+    result = fc.forecast_one(sparse_series(rate=0.6), settings, "Kent", "Crown")
+    assert result.ok and result.model == fc.COUNTS and result.level == "monthly counts"
+    assert result.settings.freq == "month" and result.folds == 3
+    assert "too sparse to model weekly" in result.freq_reason
+    assert "or monthly" in result.freq_reason and "monthly counts" in result.freq_reason
+    assert result.metrics_row()["forecast_level"] == "monthly counts"
+    recent = result.history["receipts"].iloc[-12:].mean()
+    assert result.forecast["forecast"].to_numpy() == pytest.approx([recent] * 3)
+    assert (result.forecast["lower"] >= 0).all()
+    assert (result.forecast["lower"] <= result.forecast["forecast"]).all()
+    assert (result.forecast["upper"] > result.forecast["forecast"]).all()
+    # Asked for monthly, the same series is still too sparse: counts, and the sentence says so.
+    months = fc.weeks_to_months(sparse_series(rate=0.6))
+    asked = fc.forecast_one(months, MONTHLY, "Kent", "Crown")
+    assert asked.model == fc.COUNTS
+    assert asked.freq_reason.startswith("Kent Crown is too sparse to model monthly")
+    # A monthly series with enough receipts stays with Prophet.
+    _, _, note, model = fc.choose_frequency(seasonal_series(periods=60), MONTHLY, "A", "Crown")
+    assert note is None and model == fc.PROPHET
+    # The rule: more than half the months empty, or under five receipts a month.
+    half = pd.DataFrame({"period": range(4), "receipts": [0.0, 0, 0, 30]})
+    few = pd.DataFrame({"period": range(4), "receipts": [4.0, 5, 4, 5]})
+    enough = pd.DataFrame({"period": range(4), "receipts": [0.0, 6, 6, 8]})
+    assert fc.count_reason(half, "A", "Crown") and fc.count_reason(few, "A", "Crown")
+    assert fc.count_reason(enough, "A", "Crown") is None
+
+
+def test_count_model_rate_and_interval() -> None:
+    from scipy.stats import nbinom, poisson
+
+    # Twelve months of exactly 3: no overdispersion (phi 1); the rate's own uncertainty
+    # (variance 3 × (1 + 1/12)) makes the interval a touch wider than Poisson's.
+    flat = np.full(24, 3.0)
+    rate, low, high = fc.count_forecast(flat, np.zeros(24, bool), 3, 12, 0.8)
+    size = 9 / (3 * (1 + 1 / 12) - 3)
+    assert rate == 3
+    assert (low, high) == tuple(nbinom.ppf([0.1, 0.9], size, size / (size + 3)))
+    assert low <= poisson.ppf(0.1, 3) and high >= poisson.ppf(0.9, 3)
+    # Excluded periods are left out of the rate; overdispersed counts widen the interval.
+    y = np.array([0.0, 8] * 12)
+    excluded = np.zeros(24, bool)
+    excluded[-1] = True  # the last 8 is excluded: the rate is over the 12 before it
+    rate, low, high = fc.count_forecast(y, excluded, 3, 12, 0.8)
+    assert rate == pytest.approx(4.0)
+    assert high - low > poisson.ppf(0.9, 4) - poisson.ppf(0.1, 4)
+    # No receipts for a year: the forecast is zero, the interval still allows some.
+    rate, low, high = fc.count_forecast(np.zeros(24), np.zeros(24, bool), 3, 12, 0.8)
+    assert rate == 0 and low == 0 and high >= 0
 
 
 def _journeys(ws, rows: list[tuple[str, str, str]], extra_completion: str | None = None) -> None:
@@ -527,3 +589,121 @@ def test_scenario_covers_every_selected_area(demand_ws) -> None:
     assert combined == sum(r.history["receipts"].sum() for r in results)
     one, only = fc.scenario_forecast(demand_ws, results, ["Surrey"], "Crown", settings)
     assert one.area == "Surrey" and only == ["Surrey"]
+
+
+# ------------------------------------------------------------------------------ stage lags
+def _weekly_forecast(weeks: int, value: float = 10.0) -> pd.DataFrame:
+    return _flat_forecast([value] * weeks)
+
+
+def test_caseload_path_with_both_stage_lags_by_hand() -> None:
+    # +50% charges from Monday 7 January; 7 days to first hearing, then exactly 14 days to
+    # completion. Receipts rise from week 1; their completions from week 3; the caseload grows
+    # by 5 a week for the two weeks the extra cases stay open, then holds (Little's law).
+    forecast = _weekly_forecast(6)
+    scenario = Scenario("plus50", "A", "Crown", "week", 6, 50.0, date(2030, 1, 7), 10.0)
+    state = CourtState(date(2030, 1, 6), 20, 10, charge_lag_days=7)
+    lagged = project(forecast, replace(state, completion_lag=LagDistribution.fixed(14)), scenario)
+    assert list(lagged["receipts"]) == [10, 15, 15, 15, 15, 15]
+    assert list(lagged["disposals"]) == [10, 10, 10, 15, 15, 15]
+    assert list(lagged["outstanding"]) == [20, 25, 30, 30, 30, 30]
+    # Without the completion lag the extra cases are never disposed of: the caseload grows by
+    # 5 every week and is overstated by week 5 by half.
+    never = project(forecast, state, scenario)
+    assert list(never["outstanding"]) == [20, 25, 30, 35, 40, 45]
+    # A spread of completion times: half complete at first hearing, half a week later.
+    spread = LagDistribution((0, 7), (0.5, 0.5))
+    split = project(forecast, replace(state, completion_lag=spread), scenario)
+    assert list(split["disposals"]) == pytest.approx([10, 12.5, 15, 15, 15, 15])
+    assert list(split["outstanding"]) == pytest.approx([20, 22.5, 22.5, 22.5, 22.5, 22.5])
+    # A fall in charges: completions fall after both lags, the caseload shrinks and holds.
+    fewer = replace(scenario, charge_change_pct=-50.0)
+    down = project(forecast, replace(state, completion_lag=LagDistribution.fixed(14)), fewer)
+    assert list(down["disposals"]) == [10, 10, 10, 5, 5, 5]
+    assert list(down["outstanding"]) == [20, 15, 10, 10, 10, 10]
+
+
+def test_lagged_completions_spread_a_month_over_its_days() -> None:
+    months = pd.Series(pd.to_datetime(["2030-01-01", "2030-02-01", "2030-03-01"]))
+    # 31 extra receipts in January (one a day), each completing 10 days later: 21 of them in
+    # January, 10 in February.
+    done = lagged_completions(np.array([31.0, 0, 0]), months, "month", LagDistribution.fixed(10))
+    assert list(done) == pytest.approx([21, 10, 0])
+    assert not lagged_completions(np.array([31.0, 0, 0]), months, "month", None).any()
+
+
+def test_kaplan_meier_counts_open_cases_as_censored() -> None:
+    # Five cases: completed after 1, 2 and 3 days; one open after 2 days, one after 5.
+    days, probs = kaplan_meier(np.array([1, 2, 2, 3, 5]), np.array([1, 1, 0, 1, 0]))
+    assert list(days) == [1, 2, 3]
+    assert list(probs) == pytest.approx([0.2, 0.2, 0.3])  # survival 0.8, 0.6, 0.3
+    lag = LagDistribution(tuple(days), tuple(probs))
+    assert lag.median == 3 and lag.quantile(0.75) is None  # 30% never seen to complete
+
+
+def _lag_journeys(ws, lags: dict[str, tuple[int, int]], per_day: int = 2) -> None:
+    """Journeys a day apart per court type with fixed charge→hearing→completion days."""
+    rows = []
+    days = pd.date_range("2029-01-01", "2029-12-31", freq="D")
+    for court, (to_hearing, to_completion) in lags.items():
+        for day in days:
+            for _ in range(per_day):
+                done = day + pd.Timedelta(days=to_completion)
+                rows.append(("Kent", court, day - pd.Timedelta(days=to_hearing), day, done))
+    frame = pd.DataFrame(
+        rows,
+        columns=["lcjb_area", "court_type", "charge_date", "first_hearing_date", "completion_date"],
+    )
+    frame.loc[frame["completion_date"] > days[-1], "completion_date"] = pd.NaT
+    frame["journey_id"] = [f"j{i}" for i in range(len(frame))]
+    frame["start_date"] = frame["charge_date"]
+    write_journeys(ws, frame, TRUTH)
+
+
+def test_step_change_reaches_receipts_then_completions_per_court_type(ws) -> None:
+    _lag_journeys(ws, {"magistrates": (7, 14), "Crown": (21, 56)})
+    forecast = _weekly_forecast(16)
+    moves = {}
+    for court in ("magistrates", "Crown"):
+        lags = stage_lags(ws, TRUTH, ["Kent"], court)
+        state = lags.apply(CourtState(date(2030, 1, 6), 100, 10))
+        step = Scenario("up", "Kent", court, "week", 16, 20.0, date(2030, 1, 7), 10.0)
+        out = project(forecast, state, step).set_index("period")
+        base = project(forecast, state, replace(step, charge_change_pct=0.0)).set_index("period")
+        receipts = out.index[out["receipts"] > base["receipts"]][0]
+        disposals = out.index[out["disposals"] > base["disposals"]][0]
+        moves[court] = ((receipts - out.index[0]).days, (disposals - out.index[0]).days)
+        assert f"{lags.charge_to_hearing:.0f} days later" in lags.sentences()[0]
+    assert moves == {"magistrates": (7, 21), "Crown": (21, 77)}
+    crown = stage_lags(ws, TRUTH, ["Kent"], "Crown")
+    assert crown.charge_to_hearing == 21 and crown.hearing_to_completion.median == 56
+    # Cases with a first hearing in the last 56 days are still open: censored, not dropped.
+    assert crown.hearing_to_completion.still_open == 2 * 56
+    notes = scenario_notes(crown.apply(CourtState(date(2030, 1, 6), 1, 1)), "Crown")
+    assert "21 days" in notes[0] and "median 56 days" in notes[1]
+    assert stage_lags(ws, TRUTH, ["Dorset"], "Crown").hearing_to_completion is None
+
+
+def test_preset_bank_holidays_give_the_same_counts_without_the_holidays_package(
+    monkeypatch,
+) -> None:
+    import holidays
+
+    expected = {f: fc.holiday_counts(2019, 2025, f).copy() for f in ("week", "month")}
+    days = fc.observed_holidays(2015, 2035)
+    monkeypatch.setattr(fc, "_HOLIDAY_PRESET", {})
+    try:
+        fc.preset_holidays(2015, 2035, days)
+
+        def refuse(*args, **kwargs):
+            raise AssertionError("the holidays package was queried")
+
+        monkeypatch.setattr(holidays, "country_holidays", refuse)
+        for freq, counts in expected.items():
+            pd.testing.assert_series_equal(fc.holiday_counts(2019, 2025, freq), counts)
+    finally:
+        fc.holiday_counts.cache_clear()
+    assert fc._holiday_years([(seasonal_series(periods=30), MONTHLY, "A", "Crown", "x")]) == (
+        2018,
+        2024,
+    )

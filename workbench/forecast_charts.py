@@ -9,6 +9,11 @@ from workbench.charts import DASHES, accessible_palette, span_axis, titled
 from workbench.forecast import SeriesForecast
 
 SERIES_ORDER = ["Actual receipts", "Forecast", "Seasonal naive baseline"]
+LEVEL_WORDS = {
+    "weekly": "weekly (Prophet)",
+    "monthly": "monthly (Prophet)",
+    "monthly counts": "as monthly counts (recent rate, negative binomial)",
+}
 
 
 def forecast_chart(result: SeriesForecast, history_periods: int | None = 156) -> alt.LayerChart:
@@ -75,8 +80,8 @@ def forecast_chart(result: SeriesForecast, history_periods: int | None = 156) ->
     return titled(
         alt.layer(band, line).properties(width="container"),
         f"Court receipts, {result.area} ({result.court_type})",
-        f"First hearings a {result.settings.freq}; forecast with {width} interval; "
-        f"spring 2020 excluded from fitting. {result.verdict}",
+        f"First hearings a {result.settings.freq}; forecast {LEVEL_WORDS[result.level]} with "
+        f"{width} interval; spring 2020 excluded from fitting. {result.verdict}",
     )
 
 

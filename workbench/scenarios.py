@@ -4,20 +4,36 @@ A scenario starts from a receipts forecast (:mod:`workbench.forecast`) and the s
 courts at the last period of history (open cases, recent disposals per week), and applies two
 changes:
 
-- **charge volumes**: charges change by ``charge_change_pct`` percent from ``change_from``;
-  they reach court receipts after the measured median charge to first hearing interval of the
-  series' areas and court type (:func:`charge_to_hearing_days`, kept in
-  :attr:`CourtState.charge_lag_days`), so receipts change from ``change_from + lag``; a period
-  that the lagged change starts inside changes by the share of its days on or after it;
-- **disposal capacity**: the courts dispose of ``capacity_per_week`` cases a week (None keeps
-  the recent rate).
+- **charge volumes**: charges change by ``charge_change_pct`` percent from ``change_from``.
+  The change passes through the two measured stage lags of the series' areas and court type
+  (:func:`stage_lags`):
+
+  1. it reaches court **receipts** after the median charge to first hearing interval
+     (:attr:`CourtState.charge_lag_days`), so receipts change from ``change_from + lag1``; a
+     period that the lagged change starts inside changes by the share of its days on or after
+     it;
+  2. the added (or missing) receipts reach **disposals** after the first hearing to completion
+     interval (:attr:`CourtState.completion_lag`): not its median alone but its whole
+     distribution, measured by Kaplan-Meier from the journeys so that cases still open count as
+     censored rather than being left out (leaving them out would make the courts look faster
+     than they are). Each period's extra receipts are spread evenly over its days and complete
+     ``d`` days later with the probability measured for ``d``. The outstanding caseload then
+     settles at the change in receipts times the *mean* time to completion (Little's law), not
+     the median, and not the unbounded growth of a change that never reaches disposals;
+- **disposal capacity**: the courts dispose of ``capacity_per_week`` cases a week at today's
+  charge volumes (None keeps the recent rate); the completions of the changed charges come on
+  top of it.
 
 The projection, period by period ``t`` (a month holds ``days / 7`` weeks of capacity)::
 
     receipts[t]    = forecast[t] × (1 + pct / 100 × share of period[t] on or after
-                                     change_from + lag)
-    disposals[t]   = min(capacity × weeks[t], outstanding[t-1] + receipts[t])
+                                     change_from + lag1)
+    extra[t]       = Σ_s (receipts[s] - forecast[s]) × P(completed in period t | received in s)
+    disposals[t]   = min(capacity × weeks[t] + extra[t], outstanding[t-1] + receipts[t])
     outstanding[t] = outstanding[t-1] + receipts[t] - disposals[t]
+
+Without a measured completion lag (``completion_lag`` None) a change in charges never reaches
+disposals: ``extra`` is zero, as when the courts cannot dispose of more than ``capacity``.
 
 Intervals: the receipts interval of each period gives a standard deviation
 ``(upper - lower) / (2 z)``; errors are taken as independent, so cumulative receipts have the
@@ -35,7 +51,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date, timedelta
 from io import StringIO
 from statistics import NormalDist
@@ -55,6 +71,8 @@ from workbench.sql import qualified
 from workbench.workspace import Workspace, utcnow
 
 BASELINE = "baseline"
+MIN_COMPLETIONS = 10  # fewer completions than this measure no first hearing to completion lag
+COURT_WORDS = {"magistrates": "magistrates' court", "Crown": "Crown Court"}
 SCENARIO_REFUSED = "forecast.scenario.refused"
 SCENARIO_READ_OTHER = "forecast.scenario.read_other"
 PROJECTION_COLUMNS = [
@@ -107,6 +125,8 @@ class CourtState:
             state must not be shown or projected from.
         charge_lag_days: Median days from charge to first hearing (0: a change in charges
             reaches court receipts at once); see :func:`charge_to_hearing_days`.
+        completion_lag: Days from first hearing to completion (:func:`completion_lag`); None:
+            a change in charges does not reach disposals.
     """
 
     at: date
@@ -114,6 +134,104 @@ class CourtState:
     disposals_per_week: float
     hidden: bool = False
     charge_lag_days: float = 0.0
+    completion_lag: LagDistribution | None = None
+
+
+@dataclass(frozen=True)
+class LagDistribution:
+    """How many days cases take from one stage to the next: a probability for each day count.
+
+    Attributes:
+        days: Whole days, ascending.
+        probs: The probability of each (they sum to at most 1: the rest is the share of cases
+            still open beyond the longest time followed).
+        cases: Journeys measured.
+        still_open: Of those, how many had not completed by the data end (censored).
+    """
+
+    days: tuple[int, ...]
+    probs: tuple[float, ...]
+    cases: int = 0
+    still_open: int = 0
+
+    @classmethod
+    def fixed(cls, days: int) -> LagDistribution:
+        """Every case takes exactly ``days`` (for tests and what-ifs)."""
+        return cls((int(days),), (1.0,), 0, 0)
+
+    def quantile(self, q: float) -> float | None:
+        """The smallest day count by which a share ``q`` of cases has completed (None: never)."""
+        cum = np.cumsum(self.probs)
+        hit = np.nonzero(cum >= q - 1e-12)[0]
+        return float(self.days[hit[0]]) if hit.size else None
+
+    @property
+    def median(self) -> float | None:
+        """The median days (None when under half the cases were seen to complete)."""
+        return self.quantile(0.5)
+
+    def pmf(self, length: int) -> np.ndarray:
+        """Probabilities for 0 … ``length - 1`` days (later days dropped)."""
+        out = np.zeros(max(int(length), 0))
+        for d, p in zip(self.days, self.probs, strict=True):
+            if 0 <= d < length:
+                out[d] += p
+        return out
+
+
+@dataclass(frozen=True)
+class StageLags:
+    """The two stage lags a change in charges passes through, measured for one series.
+
+    Attributes:
+        court_type: The court type they were measured at.
+        charge_to_hearing: Median days from charge to first hearing (None: not measured).
+        hearing_to_completion: The first hearing to completion distribution (None: too few
+            completions, under :data:`MIN_COMPLETIONS`).
+    """
+
+    court_type: str
+    charge_to_hearing: float | None
+    hearing_to_completion: LagDistribution | None
+
+    def apply(self, state: CourtState) -> CourtState:
+        """The state with these lags (an unmeasured charge lag counts as none)."""
+        return replace(
+            state,
+            charge_lag_days=self.charge_to_hearing or 0.0,
+            completion_lag=self.hearing_to_completion,
+        )
+
+    def sentences(self) -> list[str]:
+        """The lags in words, one sentence each, for the page and the downloads' notes."""
+        court = COURT_WORDS.get(self.court_type, self.court_type)
+        if self.charge_to_hearing is None:
+            first = (
+                "No charge to first hearing interval was measured: a change in charges reaches "
+                "court receipts at once."
+            )
+        else:
+            first = (
+                f"A change in charges reaches {court} receipts {self.charge_to_hearing:.0f} days "
+                "later (the median from charge to first hearing)."
+            )
+        lag = self.hearing_to_completion
+        if lag is None:
+            second = (
+                "Too few completions were seen to measure the time from first hearing to "
+                "completion: the changed receipts are not disposed of within the projection "
+                "(disposals stay at the capacity set)."
+            )
+        else:
+            median, upper = lag.median, lag.quantile(0.75)
+            middle = "over half still open" if median is None else f"median {median:.0f} days"
+            tail = "" if upper is None else f"; a quarter take longer than {upper:.0f} days"
+            second = (
+                f"It reaches disposals as those cases complete: first hearing to completion "
+                f"{middle}{tail} (Kaplan-Meier, cases still open counted as censored), the "
+                "whole distribution applied, not just the median."
+            )
+        return [first, second]
 
 
 def charge_to_hearing_days(
@@ -142,6 +260,114 @@ def charge_to_hearing_days(
     if not row or row[0][0] is None:
         return None
     return float(round(float(row[0][0])))
+
+
+def kaplan_meier(
+    days: np.ndarray, done: np.ndarray, weight: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The Kaplan-Meier probability of completing on each day count, open cases censored.
+
+    Args:
+        days: Days from the start stage to completion, or to the data end for open cases.
+        done: Whether each case completed (False: still open at ``days``, censored).
+        weight: How many cases each entry stands for (default one each).
+
+    Returns:
+        The distinct completion day counts (ascending) and the probability of each.
+    """
+    d = np.asarray(days, dtype=np.int64)
+    e = np.asarray(done, dtype=bool)
+    w = np.ones(len(d)) if weight is None else np.asarray(weight, dtype=float)
+    if not len(d):
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    order = np.unique(d)
+    at = np.searchsorted(order, d)
+    events = np.bincount(at, weights=w * e, minlength=len(order))
+    leaving = np.bincount(at, weights=w, minlength=len(order))
+    at_risk = leaving[::-1].cumsum()[::-1]  # cases followed at least this long
+    hazard = np.divide(events, at_risk, out=np.zeros(len(order)), where=at_risk > 0)
+    survival = np.cumprod(1 - hazard)
+    before = np.concatenate([[1.0], survival[:-1]])
+    probs = before - survival
+    keep = events > 0
+    return order[keep], probs[keep]
+
+
+def completion_lag(
+    ws: Workspace, table: str, areas: Sequence[str] | None, court_type: str
+) -> LagDistribution | None:
+    """How long cases take from first hearing to completion in areas at one court type.
+
+    Every journey with a first hearing counts: a completed one at its days to completion, an
+    open one as censored at the data end (Kaplan-Meier), so long-running open cases are not
+    left out. Completions before the first hearing are data errors and are left out.
+
+    Args:
+        ws: The workspace.
+        table: The journey table.
+        areas: LCJB areas (None: all).
+        court_type: ``magistrates`` or ``Crown``.
+
+    Returns:
+        The distribution; None when fewer than :data:`MIN_COMPLETIONS` cases completed.
+    """
+    from workbench.forecast import data_span
+
+    span = data_span(ws, table)
+    if span is None:
+        return None
+    where = JourneyFilter(areas=tuple(areas or ()), court_types=(court_type,))
+    cond, params = where.sql()
+    rows = ws.query(
+        "SELECT date_diff('day', first_hearing_date, coalesce(completion_date, ?::DATE)) AS d, "  # noqa: S608
+        "completion_date IS NOT NULL AS done, count(*) "
+        f"FROM {qualified(JOURNEY_SCHEMA, table)} WHERE first_hearing_date IS NOT NULL "
+        "AND first_hearing_date <= ? AND (completion_date IS NULL OR "
+        f"completion_date >= first_hearing_date) AND {cond} GROUP BY ALL",
+        [span[1], span[1], *params],
+    )
+    if not rows:
+        return None
+    d, e, n = (np.array(col) for col in zip(*rows, strict=True))
+    completed = int(n[e.astype(bool)].sum())
+    if completed < MIN_COMPLETIONS:
+        return None
+    days, probs = kaplan_meier(d, e, n)
+    return LagDistribution(
+        tuple(int(x) for x in days),
+        tuple(float(p) for p in probs),
+        int(n.sum()),
+        int(n.sum()) - completed,
+    )
+
+
+def stage_lags(
+    ws: Workspace, table: str, areas: Sequence[str] | None, court_type: str
+) -> StageLags:
+    """Both stage lags of a series: charge to first hearing and first hearing to completion.
+
+    Args:
+        ws: The workspace.
+        table: The journey table.
+        areas: LCJB areas (None: all, as for England and Wales).
+        court_type: ``magistrates`` or ``Crown``.
+    """
+    return StageLags(
+        court_type,
+        charge_to_hearing_days(ws, table, areas, court_type),
+        completion_lag(ws, table, areas, court_type),
+    )
+
+
+def scenario_notes(state: CourtState, court_type: str) -> tuple[str, ...]:
+    """The notes a scenario's downloads carry: the stage lags it used and how they act."""
+    lags = StageLags(court_type, state.charge_lag_days or None, state.completion_lag)
+    return (
+        *lags.sentences(),
+        "Disposals: the capacity set (cases a week at today's charge volumes) plus the "
+        "completions of the changed charges; the outstanding caseload is open cases after "
+        "their first hearing.",
+    )
 
 
 def court_state(
@@ -219,10 +445,34 @@ def _caseload(
     outstanding = np.zeros(len(receipts))
     level = float(start)
     for t, (r, c) in enumerate(zip(receipts, capacity, strict=True)):
-        disposals[t] = min(c, max(level + r, 0.0))
+        disposals[t] = min(max(c, 0.0), max(level + r, 0.0))
         level = max(level + r - disposals[t], 0.0)
         outstanding[t] = level
     return disposals, outstanding
+
+
+def lagged_completions(
+    extra: np.ndarray, periods: pd.Series, freq: str, lag: LagDistribution | None
+) -> np.ndarray:
+    """When extra receipts complete: each period's spread evenly over its days, then lagged.
+
+    Args:
+        extra: Receipts added (or, negative, removed) in each period.
+        periods: The first day of each period.
+        freq: ``week`` or ``month``.
+        lag: Days from first hearing to completion (None: they do not complete here).
+
+    Returns:
+        The completions added in each period (the rest complete after the last period).
+    """
+    extra = np.asarray(extra, dtype=float)
+    if lag is None or not extra.any():
+        return np.zeros(len(extra))
+    days = np.rint(_weeks(periods, freq) * 7.0).astype(int)
+    daily = np.repeat(extra / days, days)
+    done = np.convolve(daily, lag.pmf(len(daily)))[: len(daily)]
+    starts = np.concatenate([[0], np.cumsum(days)[:-1]])
+    return np.add.reduceat(done, starts)
 
 
 def project(
@@ -235,8 +485,9 @@ def project(
 
     Args:
         forecast: ``period``, ``forecast``, ``lower``, ``upper`` (a receipts forecast).
-        state: The outstanding caseload, disposal rate and charge to first hearing lag to
-            start from (the change in charges reaches receipts ``charge_lag_days`` later).
+        state: The outstanding caseload, disposal rate and stage lags to start from (the
+            change in charges reaches receipts ``charge_lag_days`` later, and disposals as
+            those receipts complete, by ``completion_lag``).
         scenario: The changes; use ``charge_change_pct=0`` and no capacity for the baseline.
         interval_width: The coverage of the forecast's intervals.
 
@@ -267,7 +518,9 @@ def project(
         if scenario.capacity_per_week is None
         else float(scenario.capacity_per_week)
     )
-    capacity = rate * _weeks(periods, scenario.freq)
+    extra = forecast["forecast"].to_numpy(dtype=float) * (factor - 1)
+    done = lagged_completions(extra, periods, scenario.freq, state.completion_lag)
+    capacity = rate * _weeks(periods, scenario.freq) + done
     z = NormalDist().inv_cdf(0.5 + interval_width / 2)
     sd = (upper - lower) / (2 * z)
     spread = z * np.sqrt(np.cumsum(sd**2))

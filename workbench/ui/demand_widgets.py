@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date
 
 import altair as alt
@@ -24,7 +23,6 @@ from workbench.forecast_charts import forecast_chart, scenario_chart
 from workbench.sample_names import AREAS
 from workbench.scenarios import (
     Scenario,
-    charge_to_hearing_days,
     compare_scenarios,
     court_state,
     delete_scenario,
@@ -32,7 +30,9 @@ from workbench.scenarios import (
     project_with_baseline,
     publish_scenario,
     save_scenario,
+    scenario_notes,
     scenario_summary,
+    stage_lags,
 )
 from workbench.ui.analysis_widgets import leader_view
 from workbench.ui.context import user_errors
@@ -69,15 +69,16 @@ def chart_menu(
     key: str,
     version: str = "",
     projection: bool = False,
+    notes: tuple[str, ...] = (),
 ) -> None:
-    """The Download popover of a Demand chart and the table it is drawn from."""
-    meta = meta_from_chart(chart, version)
+    """The Download popover of a Demand chart and the table it is drawn from (with notes)."""
+    meta = meta_from_chart(chart, version, notes)
     download_menu(
         key,
         chart=chart,
         chart_meta=meta,
         frame=frame,
-        table_meta=TableMeta(meta.title, source=meta.source, data_version=version),
+        table_meta=TableMeta(meta.title, source=meta.source, notes=notes, data_version=version),
         protect=_protect(projection),
         page="demand",
     )
@@ -161,10 +162,8 @@ def scenario_panel(
         result.court_type,
         protect=leader_view(),
     )
-    lag = charge_to_hearing_days(
-        ws, table, None if result.area == NATIONAL else areas, result.court_type
-    )
-    state = replace(state, charge_lag_days=lag or 0.0)
+    lags = stage_lags(ws, table, None if result.area == NATIONAL else areas, result.court_type)
+    state = lags.apply(state)
     if state.hidden:
         st.info(
             "Too few cases are outstanding or were completed recently to project a scenario "
@@ -175,13 +174,7 @@ def scenario_panel(
     st.caption(
         f"On {last:%d %b %Y}: {state.outstanding:,.0f} cases outstanding; "
         f"{state.disposals_per_week:.1f} disposals a week over the last 13 weeks. "
-        + (
-            f"A change in charges reaches court receipts {state.charge_lag_days:.0f} days "
-            "later (the median from charge to first hearing)."
-            if lag is not None
-            else "No charge to first hearing interval was measured: a change in charges "
-            "reaches court receipts at once."
-        )
+        + " ".join(lags.sentences())
     )
     a, b, c = st.columns(3)
     pct = a.number_input("Change in charge volumes (%)", -100.0, 200.0, 0.0, 5.0, key="demand_pct")
@@ -211,9 +204,9 @@ def scenario_panel(
         )
         st.altair_chart(chart, width="stretch")
         st.dataframe(scenario_summary(projection), hide_index=True, width="stretch")
-        chart_menu(
-            chart, projection, "demand_scenario", journey_version(ws, table), projection=True
-        )
+        notes = scenario_notes(state, result.court_type)
+        version = journey_version(ws, table)
+        chart_menu(chart, projection, "demand_scenario", version, projection=True, notes=notes)
         name_col, save_col = st.columns([3, 1])
         name_col.text_input("Scenario name", key="demand_name", placeholder="e.g. 10% more charges")
         if save_col.button("Save scenario", key="demand_save", icon=":material/save:"):
