@@ -16,7 +16,12 @@ from workbench import sample_names
 from workbench.errors import ValidationError
 from workbench.sample import (
     DEFAULT_END_DATE,
+    DEFAULT_PEOPLE,
+    FIRST_REPORTED_DATE,
     FRAME_KEYS,
+    GENERATOR_VERSION,
+    PILOT_AREAS,
+    START_DATE,
     ErrorProfile,
     generate_frames,
     generate_sample,
@@ -59,7 +64,7 @@ PNC_LETTERS = "ZABCDEFGHJKLMNPQRTUVWXY"
 
 @pytest.fixture(scope="module")
 def frames() -> dict[str, pd.DataFrame]:
-    """The default sample (20,000 people, seed 42), as committed."""
+    """The default sample (49,000 people, seed 42), as committed."""
     return generate_frames()
 
 
@@ -133,9 +138,8 @@ def test_every_lcjb_area_and_force_is_present(frames):
     london = set(police.loc[police["lcjb_area"] == "London", "force"])
     assert london == {"Metropolitan Police", "City of London Police"}
     sizes = police["lcjb_area"].value_counts()
-    assert list(sizes.index[:3]) == ["London", "Greater Manchester", "West Midlands"] or list(
-        sizes.index[:3]
-    ) == ["London", "West Midlands", "Greater Manchester"]
+    # The pilot areas are scaled up past London; the others keep their national proportions.
+    assert set(sizes.index[:3]) == set(PILOT_AREAS) and sizes.index[3] == "London"
     assert sizes["London"] > 2 * sizes["Kent"] > 2 * sizes["Cumbria"]
 
 
@@ -175,7 +179,7 @@ def test_end_date_limits_the_period():
     frames = generate_frames(people=1_000, seed=5, end_date=date(2021, 6, 30))
     limit = pd.Timestamp("2021-06-30")
     assert frames["police"]["recorded_date"].max() <= limit
-    assert frames["police"]["recorded_date"].min() >= pd.Timestamp("2019-01-01")
+    assert frames["police"]["recorded_date"].min() >= pd.Timestamp(START_DATE)
     assert frames["cps"]["decision_date"].max() <= limit
     assert frames["courts"]["completion_date"].max() <= limit
     assert date(2026, 10, 31) == DEFAULT_END_DATE
@@ -282,9 +286,92 @@ def test_spring_2020_dip_and_weekly_pattern(frames):
 
 def test_repeat_offending_is_heavy_tailed(frames):
     per_person = frames["police_truth"]["person_id"].dropna().value_counts()
-    assert len(per_person) == 20_000
+    assert len(per_person) == DEFAULT_PEOPLE
     assert 0.55 <= (per_person == 1).mean() <= 0.8
     assert (per_person >= 10).sum() > 100
+
+
+# -------------------------------------------------------------------------------------------
+# area volumes and the lead-in
+
+MIN_PILOT_BASE = 200
+
+
+def _mature_quarters(end: date) -> pd.PeriodIndex:
+    """Offence quarters from the first reported one to the last that ended a year before ``end``
+    (by then 90% of the cases ever charged have been charged)."""
+    last = (pd.Timestamp(end) - pd.DateOffset(years=1)).to_period("Q") - 1
+    return pd.period_range(pd.Timestamp(FIRST_REPORTED_DATE).to_period("Q"), last, freq="Q")
+
+
+def _areas_with_large_bases(police: pd.DataFrame, end: date) -> set[str]:
+    """Areas whose charge-rate base (recorded crimes by offence quarter) reaches
+    :data:`MIN_PILOT_BASE` in every mature quarter."""
+    quarter = pd.to_datetime(police["offence_date"]).dt.to_period("Q")
+    bases = police.groupby([police["lcjb_area"], quarter]).size().unstack(fill_value=0)
+    bases = bases.reindex(columns=_mature_quarters(end), fill_value=0)
+    return set(bases.index[(bases >= MIN_PILOT_BASE).all(axis=1)])
+
+
+def _reported(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    return frame[pd.to_datetime(frame[column]) >= pd.Timestamp(FIRST_REPORTED_DATE)]
+
+
+def test_pilot_areas_rest_on_hundreds_of_cases_every_quarter(frames):
+    assert len(PILOT_AREAS) >= 3
+    assert set(PILOT_AREAS) <= {a.name for a in sample_names.AREAS}
+    large = _areas_with_large_bases(frames["police"], DEFAULT_END_DATE)
+    assert set(PILOT_AREAS) <= large
+    # The other areas keep the volumes of a small national sample: only London is large.
+    assert large - set(PILOT_AREAS) <= {"London"}
+    police = _reported(frames["police"], "recorded_date")
+    others = police[~police["lcjb_area"].isin(PILOT_AREAS)]
+    per_year = others["recorded_date"].dt.year.value_counts()
+    assert per_year[2019] >= 6_000 and per_year[2025] <= 9_500
+
+
+def test_reported_period_rates_match_published_magnitudes(frames):
+    police = _reported(frames["police"], "offence_date")
+    cps = _reported(frames["cps"], "referral_date")
+    courts = _reported(frames["courts"], "completion_date")
+    outcome = police["outcome_type"]
+    assert 0.06 <= _share(outcome == CHARGED) <= 0.08
+    assert 0.36 <= _share(outcome == NO_SUSPECT) <= 0.42
+    vds = "evidential difficulties — victim does not support action"
+    assert 0.22 <= _share(outcome == vds) <= 0.28
+    assert 0.70 <= (cps["decision"].dropna() == "charge").mean() <= 0.80
+    assert 0.80 <= (courts["verdict"].dropna() == "convicted").mean() <= 0.88
+    for area in PILOT_AREAS:
+        in_area = police["lcjb_area"] == area
+        assert 0.055 <= _share(outcome[in_area] == CHARGED) <= 0.085, area
+
+
+def test_history_starts_years_before_the_first_reported_period(frames, court_journeys):
+    lead_in = (FIRST_REPORTED_DATE - START_DATE).days
+    assert lead_in >= 3 * 365
+    recorded = frames["police"]["recorded_date"]
+    assert recorded.min() == pd.Timestamp(START_DATE)
+    assert (recorded < pd.Timestamp(FIRST_REPORTED_DATE)).mean() > 0.2
+    # The lead-in is longer than 95% of Crown cases take from offence to completion, so cases
+    # completing in the first reported period are there whenever they began.
+    j = court_journeys
+    crown = j[j["court_type"] == "Crown"]
+    days = (crown["completion_date"] - crown["offence_date"]).dt.days.dropna()
+    assert days.quantile(0.95) < lead_in
+    first_year = j[j["completion_date"].dt.year == FIRST_REPORTED_DATE.year]
+    began_before = first_year["offence_date"] < pd.Timestamp(FIRST_REPORTED_DATE)
+    assert began_before.mean() > 0.3
+
+
+def test_committed_sample_has_its_pilot_areas_and_lead_in():
+    manifest = json.loads((SAMPLE_DIR / "manifest.json").read_text("utf-8"))
+    start = date.fromisoformat(manifest["start_date"])
+    first = date.fromisoformat(manifest["first_reported_date"])
+    assert (first - start).days >= 3 * 365
+    assert len(manifest["pilot_areas"]) >= 3
+    police = pd.read_parquet(SAMPLE_DIR / "police.parquet", columns=["lcjb_area", "offence_date"])
+    large = _areas_with_large_bases(police, date.fromisoformat(manifest["end_date"]))
+    assert set(manifest["pilot_areas"]) <= large
 
 
 # -------------------------------------------------------------------------------------------
@@ -433,7 +520,9 @@ def test_generate_sample_writes_parquet_and_manifest(tmp_path):
     assert set(summary.files) == set(FRAME_KEYS)
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text("utf-8"))
     assert manifest["people"] == 400 and manifest["seed"] == 4
-    assert manifest["start_date"] == "2019-01-01"
+    assert manifest["start_date"] == START_DATE.isoformat() == "2015-01-01"
+    assert manifest["first_reported_date"] == FIRST_REPORTED_DATE.isoformat() == "2019-01-01"
+    assert manifest["pilot_areas"] == list(PILOT_AREAS)
     assert manifest["end_date"] == DEFAULT_END_DATE.isoformat()
     assert manifest["error_profile"] == ErrorProfile().to_dict()
     for key, path in summary.files.items():
@@ -447,7 +536,8 @@ def test_generate_sample_writes_parquet_and_manifest(tmp_path):
 
 def test_committed_sample_matches_its_manifest(frames):
     manifest = json.loads((SAMPLE_DIR / "manifest.json").read_text("utf-8"))
-    assert manifest["people"] == 20_000 and manifest["seed"] == 42
+    assert manifest["people"] == DEFAULT_PEOPLE and manifest["seed"] == 42
+    assert manifest["generator_version"] == GENERATOR_VERSION
     assert manifest["end_date"] == DEFAULT_END_DATE.isoformat()
     total = 0
     for key in FRAME_KEYS:
@@ -457,7 +547,7 @@ def test_committed_sample_matches_its_manifest(frames):
         # The committed files are what the current generator produces.
         assert manifest["rows"][key] == len(frames[key])
         total += path.stat().st_size
-    assert total <= 6_000_000
+    assert total <= 8_000_000
     readme = (SAMPLE_DIR / "README.md").read_text("utf-8")
     for key in FRAME_KEYS:
         for column in frames[key].columns:

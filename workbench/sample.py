@@ -5,6 +5,12 @@ number of crimes, follows every crime through the police outcome, the CPS chargi
 the courts, and then writes each system's view of the people involved with independent
 identifier noise. Everything is vectorised with numpy, so a million people take about a minute.
 
+History starts at :data:`START_DATE` (2015), four years before :data:`FIRST_REPORTED_DATE`
+(2019): by the first reported period every cohort of offences has had time to be charged and
+completed, and cases completing in it include those that began years earlier, as in real
+extracts. Three pilot areas (:data:`PILOT_AREAS`) carry :data:`PILOT_SCALE` times their share
+of crime, so their quarterly rates rest on hundreds of cases; the other areas stay small.
+
 Three system frames (``police``, ``cps``, ``courts``) carry only what that system would hold.
 Three truth frames (``police_truth``, ``cps_truth``, ``courts_truth``) give, for each record key,
 the true ``person_id`` and ``case_id`` (the ``crime_ref`` of the police crime the record derives
@@ -36,8 +42,20 @@ from workbench.errors import Problem, ValidationError
 
 log = logging.getLogger(__name__)
 
-GENERATOR_VERSION = "1.0"
-START_DATE = date(2019, 1, 1)
+GENERATOR_VERSION = "2.0"
+START_DATE = date(2015, 1, 1)
+"""First day of the generated history (crimes are recorded from this day)."""
+FIRST_REPORTED_DATE = date(2019, 1, 1)
+"""First day of the first reported period: from here on cohorts and completion periods are
+complete; the years before it are a lead-in."""
+PILOT_AREAS: tuple[str, ...] = ("Greater Manchester", "West Midlands", "West Yorkshire")
+"""LCJB areas whose crime volume is scaled up so that their area figures rest on hundreds of
+cases a quarter."""
+PILOT_SCALE = 4.5
+"""How many times its share of national crime a pilot area carries."""
+DEFAULT_PEOPLE = 49_000
+"""People in the default sample: about 1,800 recorded crimes a quarter in the three pilot areas
+together (400 to 730 in each) and about 1,850 in the other 39 areas."""
 DEFAULT_END_DATE = date(2026, 10, 31)
 EARLIEST_END_DATE = date(2019, 2, 1)
 MAX_PEOPLE = 5_000_000
@@ -164,6 +182,10 @@ GROUP_CALIBRATION: dict[str, GroupCalibration] = {
 
 # Crown Court median days from first hearing to completion, by year of charge.
 _CROWN_MEDIAN_DAYS: dict[int, float] = {
+    2015: 165.0,
+    2016: 165.0,
+    2017: 165.0,
+    2018: 170.0,
     2019: 170.0,
     2020: 260.0,
     2021: 300.0,
@@ -172,6 +194,7 @@ _CROWN_MEDIAN_DAYS: dict[int, float] = {
     2024: 370.0,
 }
 _CROWN_MEDIAN_LATEST = 380.0
+_FIRST_YEAR = min(_CROWN_MEDIAN_DAYS)
 _CROWN_INVESTIGATION_FACTOR = 1.6
 _MOVE_SHARE = 0.3
 _AWAY_SHARE = 0.08
@@ -301,8 +324,11 @@ class SampleSummary:
         rows: Frame key -> row count.
         people: Number of people in the population.
         seed: Random seed used.
-        start_date: First day of the period (always 2019-01-01).
+        start_date: First day of the generated history (:data:`START_DATE`).
         end_date: Last day of the period.
+        first_reported_date: First day of the first reported period
+            (:data:`FIRST_REPORTED_DATE`).
+        pilot_areas: The areas with scaled-up volumes (:data:`PILOT_AREAS`).
     """
 
     out_dir: Path
@@ -312,6 +338,8 @@ class SampleSummary:
     seed: int
     start_date: date
     end_date: date
+    first_reported_date: date = FIRST_REPORTED_DATE
+    pilot_areas: tuple[str, ...] = PILOT_AREAS
 
 
 # --------------------------------------------------------------------------------------------
@@ -581,7 +609,9 @@ def _build_forces() -> _Forces:
 
 
 def _area_weights() -> np.ndarray:
-    return np.asarray([a.population * a.crime_factor for a in ref.AREAS])
+    """Relative crime volume of each area: population times crime rate, pilots scaled up."""
+    scale = np.asarray([PILOT_SCALE if a.name in PILOT_AREAS else 1.0 for a in ref.AREAS])
+    return np.asarray([a.population * a.crime_factor for a in ref.AREAS]) * scale
 
 
 def _draw_postcodes(rng: np.random.Generator, area: np.ndarray) -> np.ndarray:
@@ -659,9 +689,11 @@ def _finish_people(
     first_year = _ymd(first_recorded)[0]
     birth_year = _ymd(dob)[0]
     earliest = np.maximum(birth_year + 12, 1995)
-    prior = (people["pnc_u"] < _PRIOR_PNC_SHARE) & (earliest <= 2018)
-    prior_year = earliest + np.floor(people["pnc_year_u"] * (2019 - earliest)).astype(np.int64)
-    year = np.where(prior, np.minimum(prior_year, 2018), first_year)
+    # Some people already had a PNC record before the generated history starts.
+    before = START_DATE.year
+    prior = (people["pnc_u"] < _PRIOR_PNC_SHARE) & (earliest <= before - 1)
+    prior_year = earliest + np.floor(people["pnc_year_u"] * (before - earliest)).astype(np.int64)
+    year = np.where(prior, np.minimum(prior_year, before - 1), first_year)
     serial = people["pnc_serial"]
     check = (year % 100 * 10_000_000 + serial) % 23
     people["pnc"] = _cat(
@@ -785,9 +817,9 @@ def _draw_crimes(
     verdict = _pick_from_uniform(rng.random(n), verdict_probs[plea])
     charge_year = _ymd(decision_day)[0]
     by_year = np.asarray(
-        [_CROWN_MEDIAN_DAYS.get(y, _CROWN_MEDIAN_LATEST) for y in range(2019, 2041)]
+        [_CROWN_MEDIAN_DAYS.get(y, _CROWN_MEDIAN_LATEST) for y in range(_FIRST_YEAR, 2041)]
     )
-    crown_median = by_year[np.clip(charge_year, 2019, 2040) - 2019]
+    crown_median = by_year[np.clip(charge_year, _FIRST_YEAR, 2040) - _FIRST_YEAR]
     plea_factor = np.array([0.55, 1.6, 1.0])[plea]
     crown_days = _lognormal_days(
         rng, crown_median * plea_factor * off["court_factor"][group], 0.6, n
@@ -1070,7 +1102,7 @@ def _validate(people: Any, seed: Any, end_date: Any, errors: Any) -> date:
 
 
 def generate_frames(
-    people: int = 20_000,
+    people: int = DEFAULT_PEOPLE,
     seed: int = 42,
     end_date: date | None = None,
     errors: ErrorProfile | None = None,
@@ -1082,8 +1114,8 @@ def generate_frames(
     Args:
         people: Number of people who offend in the period (each has at least one crime).
         seed: Random seed.
-        end_date: Last day of the period, which always starts on 2019-01-01; defaults to
-            :data:`DEFAULT_END_DATE`.
+        end_date: Last day of the period, which always starts on :data:`START_DATE`;
+            defaults to :data:`DEFAULT_END_DATE`.
         errors: Identifier noise rates; defaults to ``ErrorProfile()``.
 
     Returns:
@@ -1400,7 +1432,7 @@ def _to_arrow(frame: pd.DataFrame) -> pa.Table:
 
 def generate_sample(
     out_dir: Path,
-    people: int = 20_000,
+    people: int = DEFAULT_PEOPLE,
     seed: int = 42,
     end_date: date | None = None,
     errors: ErrorProfile | None = None,
@@ -1445,7 +1477,10 @@ def generate_sample(
         "people": int(people),
         "seed": int(seed),
         "start_date": START_DATE.isoformat(),
+        "first_reported_date": FIRST_REPORTED_DATE.isoformat(),
         "end_date": end.isoformat(),
+        "pilot_areas": list(PILOT_AREAS),
+        "pilot_scale": PILOT_SCALE,
         "error_profile": profile.to_dict(),
         "rows": rows,
         "files": {key: path.name for key, path in files.items()},
