@@ -104,11 +104,55 @@ def waterfall_chart(model: TrainedModel, pairs: pd.DataFrame) -> alt.TopLevelMix
     """
     if pairs.empty:
         raise LinkageError("There are no pairs to explain.", hint="Choose at least one pair.")
-    records = pairs.to_dict(orient="records")
-    return _splink_chart(
+    records = [
+        {key: _date_text(value) for key, value in row.items()}
+        for row in pairs.to_dict(orient="records")
+    ]
+    chart = _splink_chart(
         "waterfall",
         lambda: model.linker.visualisations.waterfall_chart(records, filter_nulls=False),
     )
+    spec = chart.to_dict()
+    _wrap_column_names(spec)
+    return type(chart).from_dict(spec, validate=False)
+
+
+def _date_text(value: Any) -> Any:
+    """A date at midnight as ``YYYY-MM-DD`` (Splink would print ``00:00:00`` after it)."""
+    if isinstance(value, pd.Timestamp) and value == value.normalize():
+        return value.strftime("%Y-%m-%d")
+    return value
+
+
+def _wrap_column_names(node: Any) -> None:
+    """Name the waterfall's bars once, on the axis, broken at underscores, so neighbouring
+    names (``tf_first_name``, ``middle_names``) never overprint."""
+    if isinstance(node, list):
+        for item in node:
+            _wrap_column_names(item)
+        return
+    if not isinstance(node, dict):
+        return
+    encoding = node.get("encoding", {})
+    text = encoding.get("text") if isinstance(encoding, dict) else None
+    mark = node.get("mark")
+    if isinstance(text, dict) and text.get("field") == "column_name" and isinstance(mark, dict):
+        # the axis below names every bar; the same names above the bars overprint
+        encoding["text"] = {"value": ""}
+    x = encoding.get("x") if isinstance(encoding, dict) else None
+    if isinstance(x, dict) and x.get("field") == "column_name":
+        axis = x.setdefault("axis", {})
+        if isinstance(axis, dict):
+            axis["labelAngle"] = 0
+            axis["labelAlign"] = "center"
+            axis["labelExpr"] = (
+                "datum.label == 'Prior' || datum.label == 'Final score' ? datum.label : "
+                "split(datum.label, '_')"
+            )
+            axis["labelOverlap"] = False
+    for key, value in node.items():
+        if key not in ("data", "datasets"):
+            _wrap_column_names(value)
 
 
 def match_weight_histogram(pairs: pd.DataFrame, bins: int = 40) -> alt.Chart:

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from linkage import charts
+from linkage import charts, viewers
 from linkage.health import saved_report
 from linkage.registry import get_model
 from linkage.spec_table import em_sessions_table, model_parameters_table, tf_columns
@@ -27,8 +27,8 @@ if model is None:
 parameters = model_parameters_table(saved["settings"])
 health_panel(saved_report(saved["metrics"]))
 
-weights, mu, sessions, tf, unlinkable = st.tabs(
-    ["Match weights", "m and u", "Training sessions", "Term frequency", "Unlinkables"]
+weights, mu, sessions, tf, unlinkable, graph = st.tabs(
+    ["Match weights", "m and u", "Training sessions", "Term frequency", "Unlinkables", "Clusters"]
 )
 with weights:
     st.caption("The weight of each comparison level, and the prior (the starting point).")
@@ -66,3 +66,26 @@ with unlinkable:
         "linked at that threshold: usually records with many missing values."
     )
     chart_and_table(lambda: charts.unlinkables_chart(model))
+with graph:
+    st.caption(
+        "A cluster drawn as Splink's cluster studio draws it: records as points, scored pairs "
+        "as links coloured by match weight. A thick link holds the cluster together on its own "
+        "(removing it splits the cluster); the weakest of them is marked. Clusters held by a "
+        "weak link come first."
+    )
+    with user_errors():
+        choices = viewers.graph_choices(ws, model_id)
+        if choices.empty:
+            st.info("Every record stands alone in the stored clusters.", icon=":material/info:")
+        else:
+            labels = dict(zip(choices["cluster_id"], choices["label"], strict=True))
+            chosen = st.selectbox(
+                "Cluster", list(labels), format_func=labels.__getitem__, key="inspect_cluster"
+            )
+            cluster = viewers.cluster_graph(ws, model_id, chosen)
+            st.caption(viewers.graph_caption(cluster))
+            chart_and_table(
+                viewers.cluster_graph_chart(cluster),
+                viewers.links_view(cluster),
+                key="inspect_graph",
+            )

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from linkage import charts
+from linkage import charts, viewers
 from linkage.spec_table import (
     kept_pairs_note,
     mark_missing_values,
@@ -10,7 +10,7 @@ from linkage.spec_table import (
     pair_view,
     weight_band_limits,
 )
-from linkage.workflow import comparison_patterns, kept_pairs, load_linker, pairs_in_band
+from linkage.workflow import kept_pairs, load_linker, pairs_in_band
 from workbench.ui.context import user_errors, workspace
 from workbench.ui.linkage_widgets import chart_and_table, choose_model
 
@@ -78,13 +78,40 @@ with band:
 
 with patterns:
     st.caption(
-        "Pairs grouped by how each column compared (its level), with how many pairs share the "
-        "pattern and examples of each: the same view as Splink's comparison viewer."
+        "Splink's comparison viewer: pairs grouped by the level each column reached (the "
+        "pattern), how many pairs share it and their mean match weight. Choose a pattern to see "
+        "example pairs, then a pair to see its waterfall. JW: Jaro-Winkler similarity; Lev.: "
+        "Levenshtein distance."
     )
-    examples = st.number_input("Examples per pattern", 1, 10, 3, key="pairs_examples")
+    found = None
     with user_errors():
-        table = comparison_patterns(ws, model_id, examples=int(examples))
-        if table.empty:
-            st.info("There are no scored pairs.", icon=":material/info:")
-        else:
-            st.dataframe(table, hide_index=True, width="stretch", key="pairs_patterns")
+        found = viewers.comparison_patterns(ws, model_id)
+    if found is None or found.table.empty:
+        st.info("There are no scored pairs.", icon=":material/info:")
+        st.stop()
+    st.caption(viewers.patterns_caption(found))
+    st.altair_chart(viewers.patterns_chart(found), width="content")
+    pattern = st.selectbox(
+        "Pattern",
+        found.table["pattern"].tolist(),
+        format_func=found.choice_label,
+        key="pairs_pattern",
+    )
+    examples = st.number_input("Examples", 1, 20, 5, key="pairs_examples")
+    with user_errors():
+        shown = viewers.pattern_examples(ws, model_id, found.levels(pattern), int(examples))
+        st.dataframe(
+            viewers.examples_view(shown, found.comparisons),
+            hide_index=True,
+            width="stretch",
+            key="pairs_pattern_examples",
+        )
+        rows = shown.to_dict(orient="records")
+        pick = st.selectbox(
+            "Explain an example",
+            range(len(rows)),
+            format_func=lambda i: viewers.example_label(rows[i]),
+            key="pairs_pattern_pick",
+        )
+        model = load_linker(ws, model_id)
+        chart_and_table(charts.waterfall_chart(model, mark_missing_values(shown.iloc[[pick]])))
