@@ -227,6 +227,27 @@ def cmd_link(args: argparse.Namespace) -> int:
             hint="For example --out linked.parquet",
         )
     overrides = parse_role_overrides(args.role or [])
+    previous = None
+    if args.previous:
+        from linkage.refresh import read_linked
+
+        previous = read_linked(args.previous)
+    elif args.full:
+        raise ValidationError(
+            "--full relinks against a previous run: give it with --previous PREV.parquet."
+        )
+    if args.source and (previous is None or args.full):
+        raise ValidationError(
+            "--source names the source of each new extract in a refresh (with --previous).",
+            hint="Leave --source out, or refresh with --previous PREV.parquet.",
+        )
+    if args.source and len(args.source) != len(args.inputs):
+        raise ValidationError(
+            f"--source was given {len(args.source)} times for {len(args.inputs)} new extracts.",
+            hint="Give one --source per new extract, in the same order, or none.",
+        )
+    if previous is not None and not args.full:
+        return _cmd_refresh(args, previous, out, quiet)
     ws = None
     if any(not Path(i).exists() and not Path(i).suffix for i in args.inputs) and _exists(args):
         ws = _open(args, read_only=True)
@@ -324,16 +345,30 @@ def cmd_link(args: argparse.Namespace) -> int:
             raise ValidationError(
                 f"Cannot write the model to {args.save_model}: {exc.strerror}."
             ) from exc
+    from linkage import refresh
+
     table = linked_output(inputs, result.clusters)
+    settings = (
+        json.loads(Path(args.model).read_text(encoding="utf-8"))
+        if args.model
+        else result.model.linker.misc.save_model_to_json()
+    )
+    edges = refresh.edges_to_rows(result.pairs, table, result.threshold)
+    report = None
+    if previous is not None:
+        report = refresh.relink_report(
+            previous, table, edges, settings=settings, threshold=result.threshold
+        )
     say.flush()
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        if out.suffix.lower() == ".csv":
-            table.to_csv(out, index=False)
-        else:
-            table.to_parquet(out, index=False)
-    except OSError as exc:
-        raise ValidationError(f"Cannot write {out}: {exc.strerror}.") from exc
+    refresh.write_linked(
+        out,
+        refresh.LinkedRun(
+            table=table,
+            standardised=refresh.standardised_rows(inputs, table),
+            edges=edges,
+            meta=refresh.link_metadata(settings, result.threshold, refresh.sources_meta(inputs)),
+        ),
+    )
     s = result.summary
     from linkage.evaluate import describe_people, people_counts
 
@@ -345,6 +380,8 @@ def cmd_link(args: argparse.Namespace) -> int:
     )
     if args.save_model:
         _out(f"Saved the model to {args.save_model}.")
+    if report is not None:
+        _write_report(report, out, quiet)
     if result.metrics:
         m = result.metrics
         _out(
@@ -366,6 +403,112 @@ def cmd_link(args: argparse.Namespace) -> int:
             _err(_wrap(finding.headline(), "  - ", "    "))
         return EXIT_BUG
     return EXIT_OK
+
+
+def _write_report(report: Any, out: Path, quiet: bool) -> None:
+    """Write a change report beside the output and print its summary."""
+    from linkage.refresh import report_path
+
+    where = report_path(out)
+    report.write(where)
+    lines = report.summary_lines(limit=2 if quiet else 5)
+    for line in lines if not quiet else lines[:3]:
+        _out(line)
+    _out(f"Change report: {where}")
+
+
+def _cmd_refresh(args: argparse.Namespace, previous: Any, out: Path, quiet: bool) -> int:
+    """``workbench link NEW ... --previous PREV``: link new extracts into a previous run."""
+    from linkage import refresh
+    from linkage.inputs import prepare_input, read_input
+    from workbench.errors import LinkageError
+
+    if out.suffix.lower() != ".parquet":
+        raise ValidationError(
+            f"--out {args.out}: a refresh writes Parquet (it carries what the next refresh needs).",
+            hint="For example --out refreshed.parquet",
+        )
+    settings = None
+    if args.model:
+        try:
+            settings = json.loads(Path(args.model).read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise LinkageError(f"There is no model file {args.model}.") from exc
+        except (OSError, ValueError) as exc:
+            raise LinkageError(
+                f"The model file {args.model} cannot be read as JSON: {exc}.",
+                hint="Use a model saved by the workbench or by Splink's save_model_to_json.",
+            ) from exc
+        if not isinstance(settings, dict) or "comparisons" not in settings:
+            raise LinkageError("The model file is not a Splink model: it has no comparisons.")
+    settings, threshold = refresh.check_model(previous, settings, args.threshold)
+    read = [read_input(spec, None) for spec in args.inputs]
+    names = list(args.source) if args.source else [name for name, _, _ in read]
+    if len(set(names)) != len(names):
+        raise ValidationError(
+            f"Two new extracts have the source name {names[0]!r}.",
+            hint="Name each extract's source with --source, one per extract.",
+        )
+    exclude = (args.labels_column,) if args.labels_column else ()
+    items = []
+    for name, (_, frame, _) in zip(names, read, strict=True):
+        roles = refresh.stored_roles_for(previous, name, [str(c) for c in frame.columns])
+        item = prepare_input(
+            name, frame, stored_roles=roles, unique_id=args.unique_id, exclude=exclude
+        )
+        items.append(refresh.number_on(previous, item))
+    known = set(previous.meta.get("sources", {}))
+    for name in names:
+        if name not in known:
+            log.warning(
+                "%s is a source the previous run did not have (it had %s); use --source to "
+                "add an extract to one of those",
+                name,
+                ", ".join(sorted(known)),
+            )
+    new_table = refresh.combine_tables([i.raw for i in items])
+    new_std = pd_concat([i.standardised for i in items])
+    with _ProgressBar(not quiet, "Refreshing") as bar:
+        result = refresh.refresh_run(
+            previous,
+            new_table,
+            new_std,
+            settings=settings,
+            threshold=threshold,
+            sources=refresh.sources_meta(items),
+            progress=bar,
+        )
+    refresh.write_linked(out, result.run)
+    report = result.report
+    c = report.counts
+    _out(
+        f"Refreshed {args.previous} with {c['records_new'] + c['records_replaced']:,} records "
+        f"({result.pairs_scored:,} pairs scored at match probability {threshold}); wrote "
+        f"{out}: {c['records_after']:,} records, {c['people_after']:,} people."
+    )
+    _write_report(report, out, quiet)
+    if args.labels_column:
+        from linkage.evaluate import cluster_metrics
+
+        table = result.run.table
+        if args.labels_column not in table.columns:
+            raise ValidationError(f"--labels-column {args.labels_column!r} is not in the records.")
+        truth = table[["source_dataset", "unique_id"]].assign(
+            truth=table[args.labels_column].astype("string")
+        )
+        m = cluster_metrics(table, truth)
+        _out(
+            f"Clusters against {args.labels_column}: precision {m['pairwise_precision']:.4f}, "
+            f"recall {m['pairwise_recall']:.4f}, F1 {m['pairwise_f1']:.4f}"
+        )
+    return EXIT_OK
+
+
+def pd_concat(frames: Sequence[Any]) -> Any:
+    """Stack DataFrames (pandas is imported only when a command needs it)."""
+    import pandas as pd
+
+    return pd.concat(frames, ignore_index=True)
 
 
 # ------------------------------------------------------------ what `workbench link` says
@@ -868,6 +1011,28 @@ def build_parser() -> argparse.ArgumentParser:
         "--model", metavar="MODEL.json", help="use this Splink model instead of training"
     )
     p.add_argument("--save-model", metavar="PATH", help="write the model as Splink JSON")
+    p.add_argument(
+        "--previous",
+        metavar="PREV.parquet",
+        help="a previous output of workbench link: link the inputs (new extracts) into it, "
+        "scoring only pairs with a new record and keeping every person's id unless merged or "
+        "split; with --full, relink the inputs from scratch and carry the ids over. A change "
+        "report is written beside --out as <name>.changes.json",
+    )
+    p.add_argument(
+        "--full",
+        action="store_true",
+        help="with --previous: the inputs hold every record; link them afresh (new model or "
+        "threshold allowed) and give each person the previous id it overlaps most",
+    )
+    p.add_argument(
+        "--source",
+        action="append",
+        metavar="NAME",
+        help="with --previous: the source each new extract belongs to, one per extract in "
+        "order (default: the file's name); records whose id is already in that source "
+        "replace their earlier version",
+    )
     p.add_argument(
         "--threshold",
         type=float,
