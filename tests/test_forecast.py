@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import date
 
@@ -469,6 +470,9 @@ def test_series_too_sparse_monthly_are_forecast_as_counts() -> None:
     assert "too sparse to model weekly" in result.freq_reason
     assert "or monthly" in result.freq_reason and "monthly counts" in result.freq_reason
     assert result.metrics_row()["forecast_level"] == "monthly counts"
+    from workbench.forecast_charts import forecast_chart
+
+    assert "forecast as monthly counts" in json.dumps(forecast_chart(result).to_dict())
     recent = result.history["receipts"].iloc[-12:].mean()
     assert result.forecast["forecast"].to_numpy() == pytest.approx([recent] * 3)
     assert (result.forecast["lower"] >= 0).all()

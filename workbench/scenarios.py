@@ -100,7 +100,8 @@ class Scenario:
         horizon: Periods projected.
         charge_change_pct: Change in charge volumes, percent (-50 means half as many).
         change_from: First date the change applies (None: from the first projected period).
-        capacity_per_week: Disposals a week (None: the recent rate).
+        capacity_per_week: Disposals a week at today's charge volumes (None: the recent rate);
+            the completions of changed charges come on top (see the module notes).
     """
 
     name: str
