@@ -343,11 +343,11 @@ def test_rate_trend_alt_text_gives_percentages_extremes_latest_and_hidden() -> N
     data = trend()
     text = describe_chart(BUILDERS["trend"](), "Charge rate")
     kent = data[data["series"] == "Kent"]
-    assert f"{kent['value'].max() * 100:.1f}%" == "7.1%" and "7.1% (Kent, 1 June 2024)" in text
+    assert f"{kent['value'].max() * 100:.1f}%" == "7.1%" and "7.1% (Kent, June 2024)" in text
     low = data["value"].min()
-    assert f"{low * 100:.1f}% (National, 1 January 2024), the lowest" in text
-    assert "Latest Kent: 7.1% in 1 June 2024, up 0.5 percentage points from 6.6%" in text
-    assert "hidden" in text and "Kent, 1 April 2024" in text
+    assert f"{low * 100:.1f}% (National, January 2024), the lowest" in text
+    assert "Latest Kent: 7.1% in June 2024, up 0.5 percentage points from 6.6%" in text
+    assert "hidden" in text and "Kent, April 2024" in text
     assert "0.0 to 0.1" not in text and " 0%" not in text
 
 
@@ -364,12 +364,154 @@ def test_forecast_alt_text_quotes_the_forecast_and_the_interval_as_a_range() -> 
     result = forecast_result()
     text = describe_chart(forecast_chart(result), "Receipts")
     last = result.forecast.iloc[-1]
-    assert f"Latest Forecast: {last['forecast']:,.0f} in 1 March 2024" in text
+    assert f"Latest Forecast: {last['forecast']:,.0f} in March 2024" in text
     assert f"runs from {last['lower']:,.0f} to {last['upper']:,.0f}" in text
     assert f"Forecast: {last['lower']:,.0f}" not in text
-    assert "Latest Actual receipts: 1,500 in 1 December 2023, up 50 from 1,450" in text
+    assert "Latest Actual receipts: 1,500 in December 2023, up 50 from 1,450" in text
 
 
 def test_histogram_alt_text_names_bands() -> None:
     text = describe_chart(BUILDERS["distribution"](), "Days")
     assert "340 (30–60 days), the highest" in text and "40 (90+ days), the lowest" in text
+
+
+# ------------------------------------------------------------------------------ every chart shown
+RAW_NAMES = ("reason_label", "rate_of_recorded", "label_for_charts", "log2_bayes_factor", "_v")
+
+
+def _plain_text(text: str) -> None:
+    assert "Chart chart" not in text and "Chart of " not in text and " by x" not in text, text
+    assert not any(raw in text for raw in RAW_NAMES), text
+    assert "None" not in text and "nan" not in text.lower().split(), text
+
+
+def test_story_chart_alt_text_matches_its_data(tmp_path) -> None:
+    from tests.story_fixtures import demo_story, small_workspace
+    from workbench.auth import local_user
+    from workbench.stories import render_block
+    from workbench.workspace import Workspace
+
+    with Workspace(small_workspace(tmp_path)) as ws:
+        blocks = [b for b in demo_story().blocks if b.kind == "chart"]
+        rendered = [render_block(ws, local_user(), b) for b in blocks]
+    receipts, funnel_block = rendered
+    text = describe_chart(receipts.chart, receipts.meta.title)
+    _plain_text(text)
+    data = receipts.chart.layer[0].data if hasattr(receipts.chart, "layer") else receipts.chart.data
+    data = data.dropna(subset=["receipts"]).sort_values("period")
+    last, before = data.iloc[-1], data.iloc[-2]
+    month = f"{last['period']:%B %Y}"
+    assert f"Latest: {last['receipts']:,.0f} in {month}" in text  # a month, not "1 June 2024"
+    change = last["receipts"] - before["receipts"]
+    assert f"up {change:,.0f} from {before['receipts']:,.0f} in {before['period']:%B %Y}" in text
+    assert f"Month runs from {data['period'].min():%B %Y} to {month}" in text
+    text = describe_chart(funnel_block.chart, funnel_block.meta.title)
+    _plain_text(text)
+    frame = funnel_block.chart.data if hasattr(funnel_block.chart, "data") else None
+    if not isinstance(frame, pd.DataFrame):
+        frame = funnel_block.chart.layer[0].data
+    top = frame.loc[frame["cases"].idxmax()]
+    assert f"{top['cases']:,.0f} ({top['label']}), the highest" in text
+
+
+def test_profile_chart_alt_text_gives_percentages(tmp_path) -> None:
+    from tests.story_fixtures import small_workspace
+    from workbench.profile import completeness_chart, refresh_profile
+    from workbench.workspace import Workspace
+
+    with Workspace(small_workspace(tmp_path)) as ws:
+        profile = refresh_profile(ws, "events")
+    text = describe_chart(completeness_chart(profile))
+    _plain_text(text)
+    assert "by column" not in text and "per band" not in text  # field names, not words
+    assert "100.0%" in text and " 100 (" not in text
+    assert all(c.name in text for c in profile.columns)
+
+
+def test_lesson_and_linkage_chart_alt_text() -> None:
+    from linkage.evaluate import threshold_chart
+    from linkage.lesson import Scores, _scores_chart
+
+    chart = _scores_chart(
+        [
+            ("Exact match", Scores(0.998, 0.812, 0.895, 1, 1, 1)),
+            ("Model", Scores(0.97, 0.95, 0.96, 1, 1, 1)),
+        ],
+        "Exact matching misses true matches",
+        "Precision, recall and F1",
+    )
+    text = describe_chart(chart, "Scores")
+    _plain_text(text)
+    assert "0.812 (Recall, Exact match), the lowest" in text
+    assert "0.998 (Precision, Exact match), the highest" in text
+    assert "by setting" not in text
+    metrics = pd.DataFrame(
+        {"threshold": [0.5, 0.7, 0.9], "precision": [0.91, 0.95, 0.99], "recall": [0.97, 0.96, 0.9]}
+    ).assign(f1=[0.939, 0.955, 0.943])
+    text = describe_chart(threshold_chart(metrics, 0.7), "Threshold")
+    _plain_text(text)
+    assert "0.900 (recall, Match probability threshold 0.9), the lowest" in text
+    assert "0.990 (precision, Match probability threshold 0.9), the highest" in text
+
+
+def _splink_spec(x_fields: list[str], concat: str) -> dict[str, Any]:
+    """A model chart as Splink builds it: its levels inlined as a named dataset."""
+    rows = [
+        {
+            "comparison_name": "probability_two_random_records_match",
+            "label_for_charts": "",
+            "log2_bayes_factor": -9.2,
+            "m_probability": None,
+            "u_probability": None,
+        },
+        {
+            "comparison_name": "dob",
+            "label_for_charts": "Exact match on date of birth",
+            "log2_bayes_factor": 8.4,
+            "m_probability": 0.974,
+            "u_probability": 0.003,
+        },
+        {
+            "comparison_name": "dob",
+            "label_for_charts": "All other comparisons",
+            "log2_bayes_factor": -12.3,
+            "m_probability": 0.001,
+            "u_probability": 0.96,
+        },
+        {
+            "comparison_name": "surname",
+            "label_for_charts": "Exact match on surname",
+            "log2_bayes_factor": 7.1,
+            "m_probability": 0.9,
+            "u_probability": 0.007,
+        },
+    ]
+    children = [
+        {
+            "mark": "bar",
+            "encoding": {
+                "x": {"field": f, "type": "quantitative"},
+                "y": {"field": "label_for_charts", "type": "nominal"},
+            },
+        }
+        for f in x_fields
+    ]
+    return {"data": {"name": "levels"}, "datasets": {"levels": rows}, concat: children}
+
+
+def test_splink_model_chart_alt_text_names_levels() -> None:
+    weights = alt.VConcatChart.from_dict(
+        _splink_spec(["log2_bayes_factor", "log2_bayes_factor"], "vconcat"), validate=False
+    )
+    text = describe_chart(weights, "Match weights")
+    _plain_text(text)
+    assert "3 comparison levels" in text and "(dob, surname)" in text
+    assert "The prior match weight is -9.2." in text
+    assert "from -12.3 (dob: All other comparisons) to 8.4 (dob: Exact match" in text
+    m_u = alt.HConcatChart.from_dict(
+        _splink_spec(["m_probability", "u_probability"], "hconcat"), validate=False
+    )
+    text = describe_chart(m_u, "m and u")
+    _plain_text(text)
+    assert "highest m probability is 0.974 (dob: Exact match on date of birth)" in text
+    assert "highest u probability is 0.960 (dob: All other comparisons)" in text

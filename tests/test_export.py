@@ -111,7 +111,7 @@ def test_svg_parses_and_carries_all_meta(chart: alt.Chart) -> None:
 def test_alt_text_describes_type_axes_range_and_extremes(chart: alt.Chart) -> None:
     text = describe_chart(chart)
     assert text.startswith("Line chart of Receipts by Month")
-    assert "1 January 2024 to 1 June 2024" in text
+    assert "January 2024 to June 2024" in text  # monthly data: months, not days
     assert "from 60" in text and "to 120" in text
 
 
