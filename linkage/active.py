@@ -57,10 +57,17 @@ def pair_keys(frame: pd.DataFrame) -> np.ndarray:
     return np.where(a < b, a + "\x1e" + b, b + "\x1e" + a)
 
 
+def _printable(keys: np.ndarray) -> np.ndarray:
+    return np.array([k.replace("\x1f", ":").replace("\x1e", "|") for k in keys], dtype=object)
+
+
 def pair_id(row: pd.Series | dict) -> str:
-    """A stable, printable id for one pair (for widget keys): its two records, sorted."""
+    """A stable, printable id for one pair (for widget keys): its two records, sorted.
+
+    For example ``courts:408|police:406`` (dataset and record id of each side).
+    """
     frame = pd.DataFrame([{c: row[c] for c in _ID_COLUMNS}])
-    return str(pair_keys(frame)[0]).replace("\x1f", ":").replace("\x1e", "|")
+    return str(_printable(pair_keys(frame))[0])
 
 
 def gamma_columns(pairs: pd.DataFrame) -> list[str]:
@@ -118,7 +125,7 @@ def select_pairs(
         labels: Clerical labels so far (any label, unsure included, takes a pair out).
         threshold: The model's match-probability threshold.
         n: How many pairs.
-        skip: Pair keys (:func:`pair_keys`) not to ask about (skipped by the reviewer).
+        skip: Pair ids (:func:`pair_id`) not to ask about (skipped by the reviewer).
         diversity: Match-weight cost of each earlier question from the same pattern.
 
     Returns:
@@ -129,7 +136,7 @@ def select_pairs(
         return pairs.head(0).assign(pattern="", uncertainty=0.0, pattern_labels=0)
     keys = pair_keys(pairs)
     pattern = patterns(pairs).to_numpy()
-    taken = set(skip)
+    taken: set[str] = set()
     labelled_counts: dict[str, int] = {}
     if labels is not None and not labels.empty:
         labelled_keys = set(pair_keys(labels))
@@ -140,6 +147,9 @@ def select_pairs(
         counted = np.isin(keys, list(known_keys)) & is_labelled
         labelled_counts = pd.Series(pattern[counted]).value_counts().to_dict()
     open_rows = ~np.isin(keys, list(taken)) if taken else np.ones(len(pairs), dtype=bool)
+    skipped = set(skip)
+    if skipped:
+        open_rows &= ~np.isin(_printable(keys), list(skipped))
     cand = pairs.loc[open_rows].copy()
     if cand.empty:
         return pairs.head(0).assign(pattern="", uncertainty=0.0, pattern_labels=0)

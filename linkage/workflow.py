@@ -1540,7 +1540,7 @@ def next_pairs(ws: Workspace, model_id: str, n: int = 10, skip: Sequence[str] = 
         ws: The workspace.
         model_id: The model.
         n: How many pairs.
-        skip: Pair ids (:func:`linkage.active.pair_keys`) the reviewer skipped.
+        skip: Pair ids (:func:`linkage.active.pair_id`) the reviewer skipped.
 
     Returns:
         Prediction rows (all columns) with ``pattern``, ``uncertainty`` and
@@ -1674,8 +1674,8 @@ def case_context(ws: Workspace, pair_row: Mapping[str, Any] | pd.Series) -> pd.D
         pair_row: A prediction row with the two records' ids.
 
     Returns:
-        ``field``, ``left``, ``right``: a row for the dataset, then each context field
-        either record has (empty where a record has none).
+        ``field``, ``left``, ``right``: a row for the dataset and one for the record id,
+        then each context field either record has (empty where a record has none).
     """
     row = dict(pair_row)
     sides = []
@@ -1683,7 +1683,7 @@ def case_context(ws: Workspace, pair_row: Mapping[str, Any] | pd.Series) -> pd.D
         dataset = str(row.get(f"source_dataset_{side}", ""))
         record = _source_record(ws, dataset, str(row.get(f"unique_id_{side}", "")))
         roles = load_roles(ws, dataset) if record else {}
-        fields = {"dataset": dataset}
+        fields = {"dataset": dataset, "record": str(row.get(f"unique_id_{side}", ""))}
         for label, column in _context_columns(list(record), roles):
             fields.setdefault(label, _context_text(record.get(column)))
         sides.append(fields)

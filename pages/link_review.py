@@ -1,33 +1,45 @@
-"""Review: label pairs by hand as a match or not, to measure and improve the model."""
+"""Review: label pairs by hand as a match or not, to measure the model and teach it."""
 
 import streamlit as st
 
+from linkage.active import pair_id
 from linkage.spec_table import pair_side_by_side
-from linkage.workflow import export_labels, import_labels, review_sample, save_label
+from linkage.workflow import (
+    case_context,
+    export_labels,
+    import_labels,
+    next_pairs,
+    review_progress,
+    review_sample,
+    teach_model,
+)
 from workbench.config import shared_mode
 from workbench.ui.context import user_errors, workspace
 from workbench.ui.export_widgets import audited
 from workbench.ui.linkage_widgets import choose_model
 from workbench.ui.login import acting_user
+from workbench.ui.review_widgets import SKIPPED_KEY, label_buttons, progress_metrics
 
 STRATEGIES = {
-    "near_threshold": "Near the threshold (where the model is least sure)",
+    "active": "Most informative (near the threshold, across comparison patterns)",
+    "near_threshold": "Nearest the threshold only",
     "across_bands": "Across all weights (an unbiased check)",
 }
+SOURCES = {"labels": "Clerical labels", "truth": "The truth column or truth datasets"}
 
 st.title("Review pairs")
 st.caption(
     "Look at two records and say whether they are the same person. Labels are saved in the "
-    "workspace with your name and the time, and Evaluate measures the model against them."
+    "workspace with your name and the time; Evaluate measures the model against them, and "
+    "they can teach the model new m values and a threshold."
 )
 ws = workspace()
 model_id = choose_model(ws, key="review_model")
-left, middle, right = st.columns([3, 1, 2])
+me = acting_user().username
+left, right = st.columns([3, 2])
 strategy = left.radio(
     "Pairs to review", list(STRATEGIES), format_func=STRATEGIES.__getitem__, key="review_strategy"
 )
-n = middle.number_input("How many", 1, 200, 20, key="review_n")
-me = acting_user().username
 # In the shared app every label records the logged-in person; only a local analyst may type it.
 reviewer = right.text_input("Your name", value=me, key="review_reviewer", disabled=shared_mode())
 reviewer = me if shared_mode() else reviewer
@@ -35,57 +47,71 @@ blind = right.toggle(
     "Blind mode", key="review_blind", help="Hide the model's score so it cannot sway you."
 )
 
-sample = None
+progress = None
 with user_errors():
-    sample = review_sample(ws, model_id, strategy, n=int(n), seed=0)
-if sample is None:
+    progress = review_progress(ws, model_id)
+if progress is None:
     st.stop()
-if sample.empty:
-    st.info("There are no pairs to review for this model.", icon=":material/info:")
-    st.stop()
+progress_metrics(progress)
 
-pos_key = f"review_pos::{model_id}::{strategy}::{n}"
-pos = st.session_state.get(pos_key, 0)
-st.progress(min(pos, len(sample)) / len(sample), text=f"{min(pos, len(sample))} of {len(sample)}")
-if pos >= len(sample):
-    st.success("All pairs in this sample are labelled.", icon=":material/check_circle:")
-    if st.button("Start again", key="review_restart"):
-        st.session_state[pos_key] = 0
+skipped = st.session_state.get(SKIPPED_KEY, [])
+queue = None
+with user_errors():
+    if strategy == "active":
+        queue = next_pairs(ws, model_id, n=1, skip=skipped)
+    else:
+        queue = review_sample(ws, model_id, strategy, n=20 + len(skipped), seed=0)
+        queue = queue[[pair_id(r) not in skipped for _, r in queue.iterrows()]]
+if queue is None:
+    st.stop()
+if queue.empty:
+    st.success("Every pair offered is labelled or skipped.", icon=":material/check_circle:")
+    if skipped and st.button("Show skipped pairs again", key="review_unskip"):
+        st.session_state[SKIPPED_KEY] = []
         st.rerun()
 else:
-    row = sample.iloc[pos].to_dict()
-    st.subheader(f"Pair {pos + 1}")
-    if not blind and row.get("match_probability") is not None:
+    row = queue.iloc[0].to_dict()
+    st.subheader("Are these the same person?")
+    if not blind:
         st.caption(
             f"Model: match probability {row['match_probability']:.3f}, "
-            f"weight {row.get('match_weight', float('nan')):.2f}."
+            f"weight {row['match_weight']:.2f}."
         )
-    st.dataframe(
+    pair_col, case_col = st.columns([3, 2])
+    pair_col.dataframe(
         pair_side_by_side(row),
         hide_index=True,
         width="stretch",
         key="review_pair",
         column_config={"agree": st.column_config.CheckboxColumn("Same")},
     )
-    note = st.text_input("Note (optional)", key=f"review_note_{pos}")
-    buttons = st.columns(4)
-    choices = [
-        ("review_match", "Match", 1, ":material/check:"),
-        ("review_nonmatch", "Not a match", 0, ":material/close:"),
-        ("review_unsure", "Unsure", None, ":material/help:"),
-    ]
-    for cell, (key, label, value, icon) in zip(buttons, choices, strict=False):
-        if cell.button(label, key=key, icon=icon, width="stretch"):
-            with user_errors():
-                if not reviewer.strip():
-                    st.error("Type your name first: every label records its reviewer.")
-                    st.stop()
-                save_label(ws, model_id, row, value, reviewer.strip(), note)
-                st.session_state[pos_key] = pos + 1
-                st.rerun()
-    if buttons[3].button("Skip", key="review_skip", icon=":material/skip_next:", width="stretch"):
-        st.session_state[pos_key] = pos + 1
-        st.rerun()
+    with case_col, user_errors():
+        st.dataframe(case_context(ws, row), hide_index=True, width="stretch", key="review_case")
+    label_buttons(ws, model_id, row, reviewer)
+
+st.divider()
+st.subheader("Teach the model")
+st.caption(
+    "Re-estimate the model's m values from the pairs labelled match (pooled with its current "
+    "values) and choose its threshold from the labels. The result is a new model version; "
+    "the one in use does not change until you make it active on the Models page."
+)
+src, target = st.columns(2)
+source = src.radio("Learn from", list(SOURCES), format_func=SOURCES.__getitem__, key="teach_src")
+wanted = target.number_input(
+    "Target precision (%)", 0.0, 100.0, 0.0, 0.5, key="teach_target",
+    help="0 chooses the threshold with the best estimated F1.",
+)  # fmt: skip
+if st.button("Teach a new version", key="teach_start", icon=":material/school:"):
+    with user_errors(), st.spinner("Re-estimating and scoring the pairs again..."):
+        taught = teach_model(
+            ws, model_id, source=source, target_precision=wanted / 100 or None, actor=me
+        )
+        st.success(
+            f"Saved a new version taught by {taught.n_labels:,} labels "
+            f"({taught.n_matches:,} matches). {taught.threshold_reason}",
+            icon=":material/check_circle:",
+        )
 
 st.divider()
 st.subheader("Labels as CSV")

@@ -290,6 +290,59 @@ def test_review_labels_and_csv_round_trip(ws: Workspace, run: wf.TrainingRun) ->
     assert ws.query("SELECT count(*) FROM wb.labels")[0][0] == 12
 
 
+def test_case_context_shows_area_offence_urn_and_dates(ws: Workspace, run: wf.TrainingRun) -> None:
+    pairs = wf.stored_predictions(ws, run.model_id)
+    row = pairs[(pairs["source_dataset_l"] == "courts") & (pairs["source_dataset_r"] == "police")]
+    row = row.iloc[0]
+    context = wf.case_context(ws, row).set_index("field")
+    assert {"Dataset", "Record", "Area", "Offence", "URN"} <= set(context.index)
+    assert context.loc["Dataset"].tolist() == ["courts", "police"]
+    table = wf.qualified(wf.DATA_SCHEMA, "police")
+    record = ws.query_df(f"SELECT * FROM {table} WHERE crime_ref = ?", [row["unique_id_r"]])
+    record = record.iloc[0]
+    assert context.loc["Area", "right"] == record["lcjb_area"]
+    assert context.loc["Offence", "right"] == record["offence_group"]
+    assert context.loc["Offence date", "right"] == str(record["offence_date"])[:10]
+    assert context.loc["First hearing date", "left"] and not context.loc["Offence date", "left"]
+
+
+def test_next_pairs_learn_from_each_stored_label(ws: Workspace, run: wf.TrainingRun) -> None:
+    before = wf.review_progress(ws, run.model_id)
+    chosen = wf.next_pairs(ws, run.model_id, n=5)
+    assert len(chosen) == 5 and chosen["uncertainty"].iloc[0] == chosen["uncertainty"].min()
+    stored = wf.load_labels(ws)
+    labelled = set(zip(stored["unique_id_l"], stored["unique_id_r"], strict=True))
+    assert not labelled & set(zip(chosen["unique_id_l"], chosen["unique_id_r"], strict=True))
+    wf.save_label(ws, run.model_id, chosen.iloc[0], 0, "bea")
+    after = wf.review_progress(ws, run.model_id)
+    assert after.n_labels == before.n_labels + 1
+    assert after.n_non_matches == before.n_non_matches + 1
+    assert after.before is not None and after.estimate.n_labels == before.estimate.n_labels + 1
+    again = wf.next_pairs(ws, run.model_id, n=5)
+    assert chosen["unique_id_l"].iloc[0] not in set(again["unique_id_l"]) or (
+        chosen["unique_id_r"].iloc[0] not in set(again["unique_id_r"])
+    )
+
+
+def test_labels_and_truth_teach_new_model_versions(ws: Workspace, run: wf.TrainingRun) -> None:
+    n_models = len(list_models(ws))
+    taught = wf.teach_model(ws, run.model_id, source="labels", actor="bea")
+    row = get_model(ws, taught.model_id)
+    assert row["parent_model_id"] == run.model_id and not row["is_active"]
+    assert taught.n_labels == int(wf.load_labels(ws)["label"].notna().sum())
+    assert f"Taught by {taught.n_labels} labels" in row["notes"]
+    assert row["metrics"]["taught"]["labels_used"] == taught.n_labels
+    assert {"m_before", "m_labels", "m_after"} <= set(taught.m_changes.columns)
+    assert len(list_models(ws)) == n_models + 1
+    by_truth = wf.teach_model(ws, run.model_id, source="truth")
+    assert (
+        by_truth.n_matches > 100
+        and "truth-labelled pairs" in get_model(ws, by_truth.model_id)["notes"]
+    )
+    assert by_truth.metrics["cluster_f1"] >= run.metrics["cluster_f1"] - 0.005
+    assert wf.stored_predictions(ws, by_truth.model_id)["match_weight"].min() >= -4
+
+
 def test_evaluation_from_clerical_labels_without_truth(ws: Workspace, run: wf.TrainingRun) -> None:
     for name in DATASETS:
         delete_dataset(ws, f"{name}_truth")
