@@ -516,3 +516,50 @@ def test_csv_of_withheld_values() -> None:
     assert frame["Charge rate (%)"].tolist() == ["[x]", "7.9", "5.8"]
     side = table_metadata(TREND, TableMeta("Charge rate")).decode("utf-8")
     assert "[x] in the Charge rate column means withheld: fewer than 30 cases." in side
+
+
+# ------------------------------------------------------------------------------ LibreOffice
+@pytest.mark.parametrize("writer", [table_to_xlsx, table_to_ods], ids=["xlsx", "ods"])
+def test_libreoffice_shows_every_cell_whole(tmp_path: Path, writer: Any) -> None:
+    """Opened in LibreOffice Calc (headless, printed one page per sheet): every title, header
+    and cell reads as written, numbers in their formats, and no column shows ``###``.
+
+    LibreOffice is not installed in CI: this runs where ``soffice`` and ``pdftotext`` are.
+    """
+    soffice, pdftotext = shutil.which("soffice"), shutil.which("pdftotext")
+    if not soffice or not pdftotext:
+        pytest.skip("LibreOffice (soffice) and pdftotext are not installed")
+    import subprocess
+
+    frame = pd.concat([VIEW, VIEW.assign(Cases=[123456789, "suppressed", 5])], ignore_index=True)
+    source = tmp_path / f"table.{writer.__name__.rsplit('_', 1)[-1]}"
+    source.write_bytes(writer(frame, META, protect))
+    export = 'pdf:calc_pdf_Export:{"SinglePageSheets":{"type":"boolean","value":"true"}}'
+    subprocess.run(
+        [
+            soffice,
+            f"-env:UserInstallation=file://{tmp_path / 'profile'}",
+            "--headless",
+            "--convert-to",
+            export,
+            "--outdir",
+            str(tmp_path),
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    text = subprocess.run(
+        [pdftotext, "-layout", str(tmp_path / "table.pdf"), "-"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    assert "###" not in text
+    lines = text.splitlines()
+    for shown in (f"Table 1: {TITLE}", *VIEW.columns, LONG_LABEL, "123,456,789", "61.2%"):
+        assert any(shown in line for line in lines), shown
+    table = "\n".join(lines[lines.index(next(x for x in lines if "Stage" in x)) :])
+    for symbol in ("[c]", "[x]", "[z]"):
+        assert symbol in table
