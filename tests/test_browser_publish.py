@@ -71,6 +71,8 @@ def test_exported_html_charts_keep_readable_labels(width: int) -> None:
             html = chart_to_html(build(), ChartMeta(f"{name} chart", subtitle=subtitle))
             smallest = _smallest_labels(page, html, width)
             assert smallest[0][1] >= MIN_FONT_PX, (name, width, smallest)
+            cut = [t for t, _ in page.evaluate(TEXT_SIZES) if t.endswith("…")]
+            assert not cut, (name, cut)  # no label shortened with an ellipsis
 
 
 @pytest.mark.parametrize("interactive", [False, True])

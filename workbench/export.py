@@ -606,6 +606,9 @@ def chart_spec(chart: alt.TopLevelMixin, meta: ChartMeta) -> dict[str, Any]:
         if part.get("width") == "container":
             part["width"] = EXPORT_WIDTH
     config = spec.setdefault("config", {})
+    legend = config.setdefault("legend", {})
+    if not isinstance(legend.get("labelLimit"), int | float) or legend["labelLimit"] < 360:
+        legend["labelLimit"] = 360  # Vega cuts legend labels at 160 px ("Victim does not su…")
     for group, sizes in READABLE_FONTS.items():
         config.setdefault(group, {})
         for key, size in sizes.items():
