@@ -12,6 +12,7 @@ from workbench.ui.analysis_widgets import (
     show_view,
 )
 from workbench.ui.context import user_errors, workspace
+from workbench.ui.story_add import add_to_story_button
 
 st.title("Victim attrition")
 ws = workspace()
@@ -35,6 +36,7 @@ with user_errors():
         key="attrition_funnel",
         filename="attrition_funnel.csv",
     )
+    add_to_story_button(ws, "attrition_funnel", where, key="attrition_funnel")
 
     st.subheader("Why cases leave")
     reasons = an.reasons_view(ws, where, protect)

@@ -4,8 +4,10 @@ import streamlit as st
 
 from workbench import analysis as an
 from workbench import measure_charts as mc
+from workbench.measures import JourneyFilter
 from workbench.ui.analysis_widgets import journey_gate, leader_view, show_view
 from workbench.ui.context import allowed_areas, user_errors, workspace
+from workbench.ui.story_add import add_to_story_button
 
 st.title("LCJB dashboard")
 ws = workspace()
@@ -56,6 +58,23 @@ with user_errors():
 
     st.subheader("Headlines")
     st.markdown("\n".join(f"- {line}" for line in an.dashboard_headlines(kpis)))
+    funnel_to_story, times_to_story, _ = st.columns([1, 1, 2])
+    with funnel_to_story:
+        add_to_story_button(
+            ws,
+            "attrition_funnel",
+            JourneyFilter(areas=(area,)),
+            key="dashboard_funnel",
+            label=f"Add {area}'s attrition to a story",
+        )
+    with times_to_story:
+        add_to_story_button(
+            ws,
+            "timeliness",
+            JourneyFilter(areas=(area,)),
+            key="dashboard_times",
+            label=f"Add {area}'s timeliness to a story",
+        )
 
     st.subheader("Trends")
     view = an.View(series, an.series_table(series), note)

@@ -14,6 +14,7 @@ from workbench.ui.analysis_widgets import (
     show_view,
 )
 from workbench.ui.context import user_errors, workspace
+from workbench.ui.story_add import add_to_story_button
 
 st.title("Case timeliness")
 ws = workspace()
@@ -33,6 +34,7 @@ with user_errors():
         key="timeliness_summary",
         filename="timeliness_summary.csv",
     )
+    add_to_story_button(ws, "timeliness", where, key="timeliness_summary", kind="table")
 
     interval = st.selectbox(
         "Stage",

@@ -308,8 +308,55 @@ def _receipts_compute(ws: Workspace, p: dict[str, Any]) -> Protected:
     return protect_frame(frame, counts=["receipts"])
 
 
+def _day(value: Any) -> date | None:
+    if value in (None, ""):
+        return None
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
 def _where(p: dict[str, Any]) -> JourneyFilter:
-    return JourneyFilter(areas=tuple(p.get("areas") or ()))
+    """The journeys a block counts: its areas and the filters of the view it was added from."""
+    victim = p.get("victim_based")
+    return JourneyFilter(
+        areas=tuple(a for a in p.get("areas") or () if a != ALL_AREAS),
+        offence_groups=tuple(p.get("offence_groups") or ()),
+        court_types=tuple(p.get("court_types") or ()),
+        victim_based=None if victim is None else bool(victim),
+        start=_day(p.get("start")),
+        end=_day(p.get("end")),
+    )
+
+
+def filter_params(where: JourneyFilter) -> dict[str, Any]:
+    """A journey filter as block parameters (JSON-ready; filters left empty are left out), so
+    a block added from an analysis page counts the journeys the page showed."""
+    params: dict[str, Any] = {}
+    for name in ("areas", "offence_groups", "court_types"):
+        if values := list(getattr(where, name)):
+            params[name] = values
+    if where.victim_based is not None:
+        params["victim_based"] = bool(where.victim_based)
+    for name in ("start", "end"):
+        if (day := getattr(where, name)) is not None:
+            params[name] = day.isoformat()
+    return params
+
+
+def filters_phrase(p: dict[str, Any]) -> str:
+    """The filters of a block other than its areas, for its subtitle ("; theft offences;
+    Crown Court cases; victim-based offences"); empty when it has none."""
+    where = _where(p)
+    parts = [", ".join(where.offence_groups)] if where.offence_groups else []
+    if where.court_types:
+        names = {"magistrates": "magistrates' court", "Crown": "Crown Court"}
+        parts.append(" and ".join(names.get(c, c) for c in where.court_types) + " cases")
+    if where.victim_based is not None:
+        parts.append("victim-based offences" if where.victim_based else "offences without a victim")
+    if where.start or where.end:
+        start = where.start.strftime("%d %B %Y") if where.start else "the start"
+        end = where.end.strftime("%d %B %Y") if where.end else "the end"
+        parts.append(f"cases starting {start} to {end}")
+    return "".join(f"; {part}" for part in parts)
 
 
 def area_phrase(areas: list[str] | tuple[str, ...] | None) -> str:
@@ -393,7 +440,7 @@ SOURCES: dict[str, Source] = {
         ),
         subtitle=lambda p: (
             f"{DEMAND_STAGES[p['stage']][1]} per {p.get('freq', 'month')}, "
-            f"{area_phrase(p.get('areas'))}"
+            f"{area_phrase(p.get('areas'))}{filters_phrase(p)}"
         ),
         version=_journey_version,
     ),
@@ -410,6 +457,7 @@ SOURCES: dict[str, Source] = {
         headline=_funnel_headline,
         subtitle=lambda p: (
             f"Crimes recorded and the stages they reached, {area_phrase(p.get('areas'))}"
+            f"{filters_phrase(p)}"
         ),
         version=_journey_version,
     ),
@@ -428,7 +476,10 @@ SOURCES: dict[str, Source] = {
         chart=lambda f, p: _bar_chart(f, "label", "median", "Stage", "Median days"),
         x_type="nominal",
         headline=_timeliness_headline,
-        subtitle=lambda p: f"Median days between stages of a case, {area_phrase(p.get('areas'))}",
+        subtitle=lambda p: (
+            f"Median days between stages of a case, {area_phrase(p.get('areas'))}"
+            f"{filters_phrase(p)}"
+        ),
         version=_journey_version,
     ),
 }
@@ -713,12 +764,11 @@ def _journey_period(ws: Workspace, params: dict[str, Any]) -> str:
     table = params.get("table", LINKED)
     if table not in journey_tables(ws):
         return ""
-    areas = [a for a in params.get("areas") or () if a != ALL_AREAS]
-    where = f"WHERE lcjb_area IN ({', '.join('?' * len(areas))})" if areas else ""
+    condition, values = _where(params).sql()
     rows = ws.query(
         f"SELECT min(start_date), max(start_date) FROM {qualified(JOURNEY_SCHEMA, table)} "  # noqa: S608 - quoted name
-        + where,
-        areas,
+        f"WHERE {condition}",
+        values,
     )
     first, last = rows[0] if rows else (None, None)
     if first is None or last is None:
@@ -1318,3 +1368,85 @@ def move_block(story: Story, block_id: str, offset: int) -> Story:
 def remove_block(story: Story, block_id: str) -> Story:
     """The story without one block."""
     return replace(story, blocks=[b for b in story.blocks if b.id != block_id])
+
+
+# ------------------------------------------------------------------------------ add from a page
+def view_block(
+    source: str, where: JourneyFilter, kind: BlockKind = "chart", **params: Any
+) -> Block:
+    """A chart or table block showing what an analysis page shows: its source, with the page's
+    area and other journey filters.
+
+    Args:
+        source: A key of :data:`SOURCES` drawn from the journeys.
+        where: The page's filter.
+        kind: ``chart`` or ``table``.
+        **params: Other parameters of the source (``table``, ``stage``, ...).
+
+    Raises:
+        ValidationError: When the source is unknown, not drawn from the journeys, or the kind
+            is text.
+    """
+    block = Block(kind, source, {**params, **filter_params(where)})
+    src = _source(block)
+    if not _journey_source(src) or kind not in ("chart", "table"):
+        raise ValidationError(f"“{src.label}” cannot be added from an analysis page as {kind}.")
+    return block
+
+
+def own_stories(ws: Workspace, user: User) -> dict[str, str]:
+    """The stories a block can be added to by this user (their own), ``name`` -> title, newest
+    first."""
+    stories = list_stories(ws, user)
+    mine = stories.loc[stories["owner"] == user.username]
+    return dict(zip(mine["name"], mine["title"], strict=True))
+
+
+def story_name_for(ws: Workspace, user: User, title: str) -> str:
+    """A free story name for a title: lower case words joined by ``_`` (``Kent briefing`` ->
+    ``kent_briefing``, then ``kent_briefing_2`` if that is taken)."""
+    base = re.sub(r"[^a-z0-9]+", "_", title.lower()).strip("_")[:50] or "story"
+    if not base[0].isalpha():
+        base = f"story_{base}"
+    name, n = base, 1
+    while _fetch(ws, user.username, name) is not None:
+        n += 1
+        name = f"{base}_{n}"
+    return name
+
+
+def add_to_story(
+    ws: Workspace, user: User, block: Block, name: str | None = None, title: str | None = None
+) -> Story:
+    """Append a block to one of the user's stories, or start a new story with it.
+
+    The block goes through the same checks as any saved block: a leader's block is confined
+    to the linked journeys of their areas, and a block covering only areas the user cannot see
+    is refused (and audited).
+
+    Args:
+        ws: The workspace.
+        user: Who adds it.
+        block: The block (see :func:`view_block`).
+        name: The user's story to add to; None starts a new one.
+        title: The new story's title (when ``name`` is None).
+
+    Returns:
+        The saved story.
+
+    Raises:
+        ValidationError: When neither a story nor a title is given, or the story is not the
+            user's.
+        AccessDeniedError: (audited) When the block shows what the user may not see.
+    """
+    if name:
+        story = _fetch(ws, user.username, name)
+        if story is None:
+            raise ValidationError(
+                f"You have no story called {name!r}.", hint="Pick one of yours or start one."
+            )
+        return save_story(ws, user, replace(story, blocks=[*story.blocks, block]))
+    if not title or not title.strip():
+        raise ValidationError("Give the new story a title.")
+    story = Story(story_name_for(ws, user, title), title.strip(), blocks=[block])
+    return create_story(ws, user, story)

@@ -1,0 +1,227 @@
+"""“Add to story” from the analysis pages, and area briefings that count only their area."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.journey_workspace import make_journey_workspace
+from tests.story_fixtures import journeys_frame, leader
+from workbench.auth import User, local_user
+from workbench.disclosure import protect_funnel
+from workbench.errors import AccessDeniedError, ValidationError
+from workbench.journeys import write_journeys
+from workbench.measures import KEY_SALT_SETTING, JourneyFilter, attrition_funnel
+from workbench.stories import (
+    Block,
+    Story,
+    add_to_story,
+    block_params,
+    create_story,
+    filter_params,
+    filters_phrase,
+    load_story,
+    own_stories,
+    render_block,
+    story_name_for,
+    view_block,
+)
+from workbench.workspace import Workspace
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+ANALYST = local_user()
+
+
+@pytest.fixture
+def mixed(tmp_path: Path) -> Workspace:
+    """Journeys in Kent and Cumbria, a third of them robberies, the rest thefts."""
+    frame = journeys_frame(months=6, per_month=60, last=60)
+    frame.loc[frame.index % 3 == 0, "offence_group"] = "robbery"
+    ws = Workspace(tmp_path / "mixed.duckdb")
+    ws.set_setting(KEY_SALT_SETTING, "story-add-salt")
+    write_journeys(ws, frame, "linked")
+    try:
+        yield ws
+    finally:
+        ws.close()
+
+
+def _recorded(ws: Workspace, user: User, block: Block) -> int:
+    """Crimes recorded in the block's funnel, as its table shows them."""
+    table = render_block(ws, user, replace(block, kind="table")).table
+    assert table is not None
+    return int(table["Cases"].iloc[0])
+
+
+def _expected(ws: Workspace, where: JourneyFilter) -> int:
+    funnel = protect_funnel(attrition_funnel(ws, where=where, keys=True)).table
+    return int(funnel.loc[funnel["stage"] == "recorded", "cases"].iloc[0])
+
+
+def test_a_kent_briefing_counts_only_kent(mixed: Workspace) -> None:
+    kent = view_block("attrition_funnel", JourneyFilter(areas=("Kent",)))
+    assert kent.params == {"areas": ["Kent"]}
+    story = add_to_story(mixed, ANALYST, kent, title="Kent briefing")
+    assert story.name == "kent_briefing" and story.blocks[0].params["areas"] == ["Kent"]
+    saved = load_story(mixed, ANALYST, "kent_briefing").blocks[0]
+    in_kent = _recorded(mixed, ANALYST, saved)
+    everywhere = _recorded(mixed, ANALYST, Block("chart", "attrition_funnel", {}))
+    assert in_kent == _expected(mixed, JourneyFilter(areas=("Kent",)))
+    assert everywhere == _expected(mixed, JourneyFilter())
+    assert in_kent < everywhere
+    rendered = render_block(mixed, ANALYST, saved)
+    assert rendered.meta is not None and "reached, Kent" in rendered.meta.subtitle
+
+
+def test_the_page_filters_travel_with_the_block(mixed: Workspace) -> None:
+    where = JourneyFilter(
+        areas=("Kent",), offence_groups=("robbery",), court_types=("magistrates",)
+    )
+    block = view_block("attrition_funnel", where)
+    assert block.params == {
+        "areas": ["Kent"],
+        "offence_groups": ["robbery"],
+        "court_types": ["magistrates"],
+    }
+    story = add_to_story(mixed, ANALYST, block, title="Kent robbery")
+    saved = load_story(mixed, ANALYST, story.name).blocks[0]
+    assert _recorded(mixed, ANALYST, saved) == _expected(mixed, where)
+    assert _recorded(mixed, ANALYST, saved) < _expected(
+        mixed, JourneyFilter(areas=("Kent",), offence_groups=("theft offences",))
+    )
+    subtitle = render_block(mixed, ANALYST, saved).meta.subtitle
+    assert "Kent; robbery; magistrates' court cases" in subtitle
+
+
+def test_filter_params_round_trip() -> None:
+    from datetime import date
+
+    where = JourneyFilter(
+        areas=("Kent", "Cumbria"),
+        offence_groups=("robbery",),
+        court_types=("Crown",),
+        victim_based=False,
+        start=date(2023, 1, 1),
+        end=date(2023, 12, 31),
+    )
+    params = filter_params(where)
+    assert params["start"] == "2023-01-01" and params["victim_based"] is False
+    from workbench.stories import _where
+
+    assert _where(params) == where
+    assert filter_params(JourneyFilter()) == {}
+    phrase = filters_phrase(params)
+    assert "robbery" in phrase and "Crown Court cases" in phrase
+    assert "offences without a victim" in phrase and "01 January 2023" in phrase
+    assert filters_phrase({}) == ""
+
+
+def test_adding_appends_to_the_users_own_story(mixed: Workspace) -> None:
+    first = add_to_story(
+        mixed, ANALYST, view_block("attrition_funnel", JourneyFilter()), title="Monthly"
+    )
+    again = add_to_story(
+        mixed,
+        ANALYST,
+        view_block("timeliness", JourneyFilter(areas=("Cumbria",)), kind="table"),
+        name=first.name,
+    )
+    assert again.revision == first.revision + 1
+    assert [(b.kind, b.source) for b in again.blocks] == [
+        ("chart", "attrition_funnel"),
+        ("table", "timeliness"),
+    ]
+    assert own_stories(mixed, ANALYST) == {"monthly": "Monthly"}
+    assert story_name_for(mixed, ANALYST, "Monthly") == "monthly_2"
+    assert story_name_for(mixed, ANALYST, "2024: Q1!") == "story_2024_q1"
+    with pytest.raises(ValidationError, match="no story called"):
+        add_to_story(mixed, leader("Kent"), first.blocks[0], name="monthly")
+    with pytest.raises(ValidationError, match="title"):
+        add_to_story(mixed, ANALYST, first.blocks[0], title="  ")
+    with pytest.raises(ValidationError):
+        view_block("period_counts", JourneyFilter())
+    with pytest.raises(ValidationError):
+        view_block("attrition_funnel", JourneyFilter(), kind="text")
+
+
+def test_a_leader_adds_only_their_own_areas(mixed: Workspace) -> None:
+    kent = leader("Kent")
+    # a leader's page filter names their areas; a block naming none is confined to them
+    story = add_to_story(mixed, kent, view_block("attrition_funnel", JourneyFilter()), title="K")
+    assert story.owner == kent.username and story.blocks[0].params["areas"] == ["Kent"]
+    assert block_params(mixed, kent, story.blocks[0])["areas"] == ["Kent"]
+    with pytest.raises(AccessDeniedError):
+        add_to_story(
+            mixed,
+            kent,
+            view_block("attrition_funnel", JourneyFilter(areas=("Cumbria",))),
+            name=story.name,
+        )
+    refused = mixed.query(
+        "SELECT count(*) FROM wb.audit_log WHERE action = 'story.refused' AND actor = ?",
+        [kent.username],
+    )[0][0]
+    assert refused == 1
+    assert len(load_story(mixed, kent, story.name).blocks) == 1
+    # another user's story of the same name is never the target
+    create_story(mixed, ANALYST, Story("k", "Analyst's K"))
+    add_to_story(mixed, kent, story.blocks[0], name="k")
+    assert load_story(mixed, ANALYST, "k").blocks == []
+
+
+# ------------------------------------------------------------------------------ the pages
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_journey_workspace(tmp_path_factory.mktemp("story_add"))
+
+
+def _page(monkeypatch: pytest.MonkeyPatch, path: Path, page: str) -> AppTest:
+    monkeypatch.setenv("WORKBENCH_WORKSPACE", str(path))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.switch_page(page)
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def test_attrition_adds_its_funnel_with_the_area_filter(monkeypatch, built: Path) -> None:
+    at = _page(monkeypatch, built, "pages/attrition.py")
+    at.multiselect(key="attrition_areas").set_value(["Kent"]).run()
+    at.selectbox(key="attrition_funnel_story_pick").set_value("➕ New story").run()
+    at.text_input(key="attrition_funnel_story_title").set_value("Kent briefing").run()
+    at.button(key="attrition_funnel_story_add").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert any("Kent briefing" in s.value for s in at.success)
+    with Workspace(built) as ws:
+        story = load_story(ws, ANALYST, "kent_briefing")
+    assert [(b.source, b.params) for b in story.blocks] == [
+        ("attrition_funnel", {"areas": ["Kent"]})
+    ]
+
+    at = _page(monkeypatch, built, "pages/timeliness.py")
+    at.selectbox(key="timeliness_summary_story_pick").set_value("kent_briefing").run()
+    at.button(key="timeliness_summary_story_add").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    with Workspace(built) as ws:
+        story = load_story(ws, ANALYST, "kent_briefing")
+    assert [(b.kind, b.source) for b in story.blocks][-1] == ("table", "timeliness")
+
+
+def test_dashboard_adds_the_areas_measures(monkeypatch, built: Path) -> None:
+    at = _page(monkeypatch, built, "pages/dashboard.py")
+    area = at.selectbox(key="dashboard_area").value
+    at.selectbox(key="dashboard_times_story_pick").set_value("➕ New story").run()
+    at.text_input(key="dashboard_times_story_title").set_value(f"{area} times").run()
+    at.button(key="dashboard_times_story_add").click().run()
+    assert not at.exception, [e.message for e in at.exception]
+    with Workspace(built) as ws:
+        story = load_story(ws, ANALYST, story_name := f"{area.lower()}_times")
+        assert story_name in own_stories(ws, ANALYST)
+        rendered = render_block(ws, ANALYST, story.blocks[0])
+    assert story.blocks[0].params == {"areas": [area]}
+    assert rendered.chart is not None and rendered.meta is not None
+    assert area in rendered.meta.subtitle
