@@ -563,3 +563,27 @@ def test_libreoffice_shows_every_cell_whole(tmp_path: Path, writer: Any) -> None
     table = "\n".join(lines[lines.index(next(x for x in lines if "Stage" in x)) :])
     for symbol in ("[c]", "[x]", "[z]"):
         assert symbol in table
+
+
+def test_a_column_of_rates_and_days_keeps_each_as_a_number() -> None:
+    """A dashboard's "Value" column holds rates and medians in days: each cell a number in its
+    own format (never the whole column as text)."""
+    mixed = pd.DataFrame(
+        {
+            "Measure": ["Charge rate", "Median days", "Charge rate"],
+            "Value": ["8.6%", "212.5", "withheld: fewer than 30 cases"],
+        }
+    )
+    book = openpyxl.load_workbook(io.BytesIO(table_to_xlsx(mixed, TableMeta("Dashboard"))))
+    cells = [r[1] for r in book["Table_1"].iter_rows(min_row=5, max_col=2)]
+    assert cells[0].data_type == "n" and cells[0].value == pytest.approx(0.086)
+    assert cells[0].number_format == "0.0%"
+    assert cells[1].data_type == "n" and cells[1].value == 212.5
+    assert cells[1].number_format == "#,##0.0"
+    assert cells[2].value == "[x]"
+    doc = opendocument.load(io.BytesIO(table_to_ods(mixed, TableMeta("Dashboard"))))
+    values = [r[1] for r in _rows(_sheet(doc, "Table_1"))[4:]]
+    assert [c.getAttrNS(OFFICENS, "value-type") for c in values[:2]] == ["percentage", "float"]
+    assert [_text(c) for c in values] == ["8.6%", "212.5", "[x]"]
+    back = pd.read_csv(io.BytesIO(table_to_csv(mixed, TableMeta("Dashboard"))), dtype=str)
+    assert back["Value"].tolist() == ["8.6%", "212.5", "[x]"]

@@ -781,6 +781,19 @@ def _decimals(values: list[float]) -> int:
     return 2
 
 
+class Percent(float):
+    """A fraction shown as a percentage, in a column that also holds other kinds of number."""
+
+
+def _number_of(value: Any) -> float | int:
+    """A number, or numeric text as a number ("61.2%" as :class:`Percent` 0.612)."""
+    if not isinstance(value, str):
+        return value
+    if m := _PERCENT_TEXT.match(value):
+        return Percent(float(m.group(1).replace(",", "")) / 100)
+    return float(value.replace(",", "").strip())
+
+
 def _is_numeric_text(value: Any) -> bool:
     return isinstance(value, str) and bool(_PERCENT_TEXT.match(value) or _NUMBER_TEXT.match(value))
 
@@ -810,9 +823,13 @@ def _type_column(name: str, cells: list[Any]) -> tuple[str, list[Any], list[str]
             for c in cells
         ]
         return "percent", out, reasons
-    if all(isinstance(v, str) and _NUMBER_TEXT.match(v) for v in values):
-        cells = [c if c in SYMBOLS else float(c.replace(",", "").strip()) for c in cells]
+    if all(_is_number(v) or _is_numeric_text(v) for v in values):
+        cells = [c if c in SYMBOLS else _number_of(c) for c in cells]
         values = [c for c in cells if c not in SYMBOLS]
+        if any(isinstance(v, Percent) for v in values):
+            # rates and other measures in one column (a dashboard's "Value"): each cell keeps
+            # its own format, rates as percentages
+            return "decimal", cells, reasons
     if not all(_is_number(v) for v in values):
         return "text", cells, []
     if _RATE_NAME.search(name) and all(0 <= float(v) <= 1 for v in values):
@@ -878,7 +895,7 @@ def show_value(value: Any, kind: str, fmt: str = "") -> str:
     """A typed cell as text the way its number format shows it."""
     if not _is_number(value):
         return str(value)
-    if kind == "percent":
+    if kind == "percent" or isinstance(value, Percent):
         return f"{float(value):.1%}"
     if kind == "year":
         return str(int(value))
@@ -886,6 +903,11 @@ def show_value(value: Any, kind: str, fmt: str = "") -> str:
         return f"{int(value):,}"
     places = fmt.count("0") - 1 if "." in fmt else 0
     return f"{float(value):,.{max(places, 0)}f}"
+
+
+def _cell_format(value: Any, column_format: str) -> str:
+    """A cell's number format: its column's, or a percentage for a :class:`Percent`."""
+    return PERCENT_FORMAT if isinstance(value, Percent) else column_format
 
 
 def _number_format(kind: str, values: list[Any]) -> str:
@@ -896,7 +918,9 @@ def _number_format(kind: str, values: list[Any]) -> str:
     if kind == "year":
         return "0"
     if kind == "decimal":
-        places = _decimals([float(v) for v in values if _is_number(v)])
+        places = _decimals(
+            [float(v) for v in values if _is_number(v) and not isinstance(v, Percent)]
+        )
         return "#,##0" + ("." + "0" * places if places else "")
     return "@"
 
@@ -981,6 +1005,8 @@ def _all_notes(meta: TableMeta) -> list[str]:
 def _csv_value(value: Any, kind: str) -> Any:
     if not _is_number(value):
         return value
+    if isinstance(value, Percent):
+        return f"{float(value) * 100:.10g}%"
     if kind == "percent":
         return f"{float(value) * 100:.10g}"
     return value
@@ -1289,7 +1315,9 @@ def table_to_xlsx(frame: pd.DataFrame, meta: TableMeta, protect: ProtectArg = No
                 elif r == sheet.header_row or r in sheet.headings:
                     fmt = heading
                 elif in_table and sheet.formats and c < len(sheet.formats):
-                    fmt = number(sheet.formats[c]) if _is_number(value) else None
+                    fmt = (
+                        number(_cell_format(value, sheet.formats[c])) if _is_number(value) else None
+                    )
                     if value in SYMBOLS and numeric[c]:
                         fmt = symbol
                 else:
@@ -1453,6 +1481,7 @@ def table_to_ods(frame: pd.DataFrame, meta: TableMeta, protect: ProtectArg = Non
                     style = wrap
                 if _is_number(value):
                     fmt = sheet.formats[c] if in_table and c < len(sheet.formats) else "0"
+                    fmt = _cell_format(value, fmt)
                     kind = "percentage" if fmt.endswith("%") else "float"
                     shown = show_value(value, "percent" if kind == "percentage" else "", fmt)
                     cell = TableCell(valuetype=kind, value=value, stylename=number_style(fmt))
