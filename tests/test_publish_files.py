@@ -485,6 +485,7 @@ def test_xlsx_numbers_stay_numbers_where_some_are_withheld() -> None:
     assert all(c.data_type == "n" and c.number_format == "0.0%" for c in rate[1:])
     assert rate[1].value == pytest.approx(0.079)
     assert [r[2].value for r in rows] == ["[x]", 212.5, 219.5]
+    assert [(r[0].value, r[0].number_format) for r in rows][:1] == [(2018, "0")]  # not 2,018
     notes = [r[1] for r in book["Notes"].iter_rows(min_row=4, values_only=True)]
     assert "[x] in the Charge rate column means withheld: fewer than 30 cases." in notes
     assert "[x] in the Median days column means withheld: fewer than 30 cases." in notes
@@ -587,3 +588,15 @@ def test_a_column_of_rates_and_days_keeps_each_as_a_number() -> None:
     assert [_text(c) for c in values] == ["8.6%", "212.5", "[x]"]
     back = pd.read_csv(io.BytesIO(table_to_csv(mixed, TableMeta("Dashboard"))), dtype=str)
     assert back["Value"].tolist() == ["8.6%", "212.5", "[x]"]
+
+
+def test_a_yearly_series_gives_years_not_the_first_of_january() -> None:
+    yearly = pd.DataFrame(
+        {"Period": pd.to_datetime(["2019-01-01", "2020-01-01"]), "Cases": [392, 361]}
+    )
+    book = openpyxl.load_workbook(io.BytesIO(table_to_xlsx(yearly, TableMeta("Cases by year"))))
+    cells = [r[0] for r in book["Table_1"].iter_rows(min_row=5, max_col=1)]
+    assert [(c.value, c.number_format) for c in cells] == [(2019, "0"), (2020, "0")]
+    monthly = yearly.assign(Period=pd.to_datetime(["2019-01-01", "2019-02-01"]))
+    book = openpyxl.load_workbook(io.BytesIO(table_to_xlsx(monthly, TableMeta("By month"))))
+    assert book["Table_1"]["A5"].value == "2019-01-01"

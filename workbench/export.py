@@ -766,7 +766,8 @@ def _cell(value: Any) -> Any:
 _PERCENT_TEXT = re.compile(r"^\s*(-?\d[\d,]*(?:\.\d+)?)\s*%\s*$")
 _NUMBER_TEXT = re.compile(r"^\s*-?\d[\d,]*(?:\.\d+)?\s*$")
 _RATE_NAME = re.compile(r"(rate|share|proportion|percent|pct|%)", re.IGNORECASE)
-_YEAR_NAME = re.compile(r"\byear\b", re.IGNORECASE)
+_PERIOD_NAME = re.compile(r"\b(period|year)\b", re.IGNORECASE)
+_NEW_YEAR = re.compile(r"^\d{4}-01-01$")
 
 
 def _is_number(value: Any) -> bool:
@@ -808,6 +809,13 @@ def _type_column(name: str, cells: list[Any]) -> tuple[str, list[Any], list[str]
     its words are returned, to be said once in a note, so that the column stays numeric.
     """
     values = [c for c in cells if c not in SYMBOLS]
+    if (
+        _PERIOD_NAME.search(name)
+        and values
+        and all(isinstance(v, str) and _NEW_YEAR.match(v) for v in values)
+        and len(set(values)) > 1
+    ):  # a yearly series: its periods are years ("2019"), not the 1 January of each
+        return "year", [c if c in SYMBOLS else int(c[:4]) for c in cells], []
     numeric = [v for v in values if _is_number(v) or _is_numeric_text(v)]
     words = [v for v in values if isinstance(v, str) and not _is_numeric_text(v)]
     reasons: list[str] = []
@@ -835,7 +843,7 @@ def _type_column(name: str, cells: list[Any]) -> tuple[str, list[Any], list[str]
     if _RATE_NAME.search(name) and all(0 <= float(v) <= 1 for v in values):
         return "percent", [c if c in SYMBOLS else float(c) for c in cells], reasons
     if all(float(v).is_integer() for v in values):
-        kind = "year" if _YEAR_NAME.search(name) else "integer"
+        kind = "year" if _PERIOD_NAME.search(name) else "integer"
         return kind, [c if c in SYMBOLS else int(c) for c in cells], reasons
     return "decimal", [c if c in SYMBOLS else float(c) for c in cells], reasons
 
