@@ -474,35 +474,63 @@ def _node_label(source: str, values: Mapping[str, Any]) -> str:
     return f"{source}: {name}, {dob}"
 
 
-def circle_layout(n_nodes: int, edges: Sequence[tuple[int, int]]) -> np.ndarray:
-    """Node positions on a unit circle, in breadth-first order from the best-connected node so
-    linked records sit near each other and few links cross.
-
-    Returns:
-        An ``(n_nodes, 2)`` array of ``x``, ``y``.
-    """
+def node_order(n_nodes: int, edges: Sequence[tuple[int, int]]) -> list[int]:
+    """The nodes in drawing order: each group that no single link holds together (joined
+    without bridges) kept contiguous, groups in breadth-first order across the bridges,
+    starting from the best-connected node."""
+    is_bridge = find_bridges(n_nodes, edges)
     adjacency: list[list[int]] = [[] for _ in range(n_nodes)]
-    for u, v in edges:
+    inner: list[list[int]] = [[] for _ in range(n_nodes)]
+    for (u, v), bridge in zip(edges, is_bridge, strict=True):
         adjacency[u].append(v)
         adjacency[v].append(u)
+        if not bridge:
+            inner[u].append(v)
+            inner[v].append(u)
+    degree = [len(a) for a in adjacency]
     order: list[int] = []
     seen = [False] * n_nodes
-    for start in sorted(range(n_nodes), key=lambda i: (-len(adjacency[i]), i)):
+    for start in sorted(range(n_nodes), key=lambda i: (-degree[i], i)):
         if seen[start]:
             continue
-        queue = [start]
+        frontier = [start]
         seen[start] = True
-        while queue:
-            node = queue.pop(0)
-            order.append(node)
-            for nxt in sorted(adjacency[node], key=lambda i: (-len(adjacency[i]), i)):
-                if not seen[nxt]:
-                    seen[nxt] = True
-                    queue.append(nxt)
+        while frontier:
+            group_start = frontier.pop(0)
+            group, queue = [], [group_start]
+            while queue:  # the node's group first, through links that are not bridges
+                node = queue.pop(0)
+                group.append(node)
+                for nxt in sorted(inner[node], key=lambda i: (-degree[i], i)):
+                    if not seen[nxt]:
+                        seen[nxt] = True
+                        queue.append(nxt)
+            order.extend(group)
+            for node in group:  # then the groups across its bridges
+                for nxt in sorted(adjacency[node], key=lambda i: (-degree[i], i)):
+                    if not seen[nxt]:
+                        seen[nxt] = True
+                        frontier.append(nxt)
+    return order
+
+
+def ring_layout(n_nodes: int, edges: Sequence[tuple[int, int]]) -> np.ndarray:
+    """Node positions on a ring, in :func:`node_order`: down the right-hand side, then up the
+    left, evenly spaced in height so every label beside a point has a row of its own.
+
+    Returns:
+        An ``(n_nodes, 2)`` array of ``x``, ``y``, within ``[-1, 1]``.
+    """
+    order = node_order(n_nodes, edges)
     xy = np.zeros((n_nodes, 2))
-    for rank, node in enumerate(order):
-        angle = math.pi / 2 - 2 * math.pi * rank / max(n_nodes, 1)
-        xy[node] = (math.cos(angle), math.sin(angle))
+    right = math.ceil(n_nodes / 2)
+    sides = ((order[:right], 1.0), (order[right:][::-1], -1.0))
+    for nodes, sign in sides:
+        m = max(len(nodes), 1)
+        for k, node in enumerate(nodes):
+            y = 1 - (2 * k + 1) / m if m > 1 else 0.0
+            x = max(math.sqrt(max(1 - y * y, 0.0)), 0.35)
+            xy[node] = (sign * x, y)
     return xy
 
 
@@ -576,7 +604,7 @@ def graph_from_pairs(members: pd.DataFrame, pairs: pd.DataFrame, threshold: floa
     held = [(int(u), int(v)) for u, v, h in zip(left, right, holds, strict=True) if h]
     bridge_of_held = iter(find_bridges(len(nodes), held))
     bridge = [bool(next(bridge_of_held)) if h else False for h in holds]
-    xy = circle_layout(len(nodes), held or list(zip(left.tolist(), right.tolist(), strict=True)))
+    xy = ring_layout(len(nodes), held or list(zip(left.tolist(), right.tolist(), strict=True)))
     nodes["x"], nodes["y"] = xy[:, 0], xy[:, 1]
     edges = pd.DataFrame(
         {
@@ -641,7 +669,7 @@ def cluster_graph_chart(graph: ClusterGraph) -> alt.LayerChart:
     ]
     edges = edges.assign(width=np.where(edges["bridge"], 5, 2))
     x = alt.X("x:Q", axis=None, scale=alt.Scale(domain=[-2.4, 2.4]))
-    y = alt.Y("y:Q", axis=None, scale=alt.Scale(domain=[-1.35, 1.35]))
+    y = alt.Y("y:Q", axis=None, scale=alt.Scale(domain=[-1.15, 1.15]))
     colour = alt.Color("match_weight:Q", scale=_WEIGHT_SCALE, title="Match weight")
     lines = [
         alt.Chart(edges.loc[edges["holds"] == held])
@@ -700,22 +728,18 @@ def cluster_graph_chart(graph: ClusterGraph) -> alt.LayerChart:
             ],
         )
     )
-    # labels beside the points on the left and right of the circle, above or below them at
-    # the top and bottom, so no label runs over its own point
-    side = np.where(nodes["x"].abs() < 0.3, "center", np.where(nodes["x"] > 0, "left", "right"))
-    placed = nodes.assign(
-        lx=np.where(side == "center", nodes["x"], nodes["x"] * 1.08),
-        ly=np.where(side == "center", nodes["y"] + np.sign(nodes["y"]) * 0.13, nodes["y"]),
-    )
+    # labels beside the points: to the right on the right-hand side, to the left on the left
+    side = np.where(nodes["x"] >= 0, "left", "right")
+    placed = nodes.assign(lx=nodes["x"] + np.where(nodes["x"] >= 0, 0.07, -0.07))
     texts = [
         alt.Chart(placed.loc[side == align])
         .mark_text(align=align, baseline="middle", fontSize=11, color="#0b0c0c", limit=260)
-        .encode(x="lx:Q", y="ly:Q", text="label:N")
-        for align in ("left", "right", "center")
+        .encode(x="lx:Q", y="y:Q", text="label:N")
+        for align in ("left", "right")
         if (side == align).any()
     ]
     return alt.layer(*lines, weak_line, weak_halo, weak_text, points, *texts).properties(
-        height=max(360, 34 * len(nodes)), width="container"
+        height=max(300, 30 * math.ceil(len(nodes) / 2)), width="container"
     )
 
 

@@ -227,6 +227,20 @@ def test_bridges_on_a_hand_made_graph() -> None:
     assert v.find_bridges(3, []) == []
 
 
+def test_groups_held_by_one_link_are_drawn_together() -> None:
+    # two triangles (0, 2, 4) and (1, 3, 5), interleaved by number, joined by the bridge 4-5
+    edges = [(0, 2), (2, 4), (0, 4), (1, 3), (3, 5), (1, 5), (4, 5)]
+    order = v.node_order(6, edges)
+    assert sorted(order) == list(range(6))
+    assert {frozenset(order[:3]), frozenset(order[3:])} == {
+        frozenset({0, 2, 4}),
+        frozenset({1, 3, 5}),
+    }
+    xy = v.ring_layout(6, edges)
+    right = [n for n in range(6) if xy[n, 0] > 0]
+    assert len(right) == 3 and sorted(xy[right, 1], reverse=True) == list(xy[order[:3], 1])
+
+
 def _people() -> tuple[pd.DataFrame, pd.DataFrame]:
     """Cluster A: a triangle of three records with a fourth hanging on one link (a bridge),
     plus a weak pair under the threshold; cluster B: two records; one pair across clusters."""
@@ -315,8 +329,9 @@ def test_cluster_graph_matches_the_pairs_table(clustered: Workspace) -> None:
     labels = set(graph.nodes["label"])
     assert "courts: JOHN SMITH, 1980-01-02" in labels
     assert not any(label.endswith(("a1", "a2", "a3", "a4")) for label in labels)
-    radius = np.hypot(graph.nodes["x"], graph.nodes["y"])
-    assert np.allclose(radius, 1.0)
+    positions = graph.nodes[["x", "y"]].round(6)
+    assert not positions.duplicated().any()
+    assert positions.abs().max().max() <= 1.0
     caption = v.graph_caption(graph)
     assert "4 records joined by 4 links" in caption and "weight 4.5" in caption
     view = v.links_view(graph)
