@@ -72,11 +72,13 @@ if queue.empty:
 else:
     row = queue.iloc[0].to_dict()
     st.subheader("Are these the same person?")
-    if not blind:
-        st.caption(
-            f"Model: match probability {row['match_probability']:.3f}, "
-            f"weight {row['match_weight']:.2f}."
-        )
+    score = f" Model: match probability {row['match_probability']:.3f}, weight " + (
+        f"{row['match_weight']:.2f}."
+    )
+    st.caption(
+        f"Records: {row['source_dataset_l']} {row['unique_id_l']} and "
+        f"{row['source_dataset_r']} {row['unique_id_r']}.{'' if blind else score}"
+    )
     pair_col, case_col = st.columns([3, 2])
     pair_col.dataframe(
         pair_side_by_side(row),

@@ -64,7 +64,7 @@ def label_buttons(ws: Workspace, model_id: str, row: Mapping[str, Any], reviewer
     cells = st.columns(4)
     for cell, (key, text, value, icon, shortcut) in zip(cells, LABEL_BUTTONS, strict=False):
         cell.button(
-            f"{text} ({shortcut})",
+            text,
             key=f"{key}::{pid}",
             icon=icon,
             width="stretch",
@@ -73,7 +73,7 @@ def label_buttons(ws: Workspace, model_id: str, row: Mapping[str, Any], reviewer
             args=(ws, model_id, pair, value, reviewer),
         )
     cells[3].button(
-        "Skip (S)",
+        "Skip",
         key=f"review_skip::{pid}",
         icon=":material/skip_next:",
         width="stretch",
