@@ -232,10 +232,6 @@ def read_linked(path: str | Path) -> LinkedRun:
 
 
 # ------------------------------------------------------------------ the change report
-def _refs(source: np.ndarray, uid: np.ndarray, rows: np.ndarray) -> list[str]:
-    return [f"{source[i]}:{uid[i]}" for i in rows]
-
-
 @dataclass
 class ChangeReport:
     """What a refresh or relink changed, with the links behind each change.
@@ -282,7 +278,8 @@ class ChangeReport:
             ValidationError: When the file cannot be written.
         """
         try:
-            Path(path).write_text(json.dumps(self.to_dict(), indent=1), encoding="utf-8")
+            with Path(path).open("w", encoding="utf-8") as handle:
+                json.dump(self.to_dict(), handle, separators=(",", ":"))
         except OSError as exc:
             raise ValidationError(f"Cannot write {path}: {exc.strerror}.") from exc
 
@@ -340,7 +337,7 @@ def build_report(
     is_new: np.ndarray,
     edges: pd.DataFrame,
     old_edges: pd.DataFrame,
-    carried: Any,
+    id_counts: dict[str, int],
     fingerprint: str,
     threshold: float,
     records_before: int,
@@ -357,7 +354,8 @@ def build_report(
         is_new: Whether each record came in with this run (new or replacing).
         edges: The links now (``l``, ``r``, ``match_weight``).
         old_edges: The earlier links, in today's row positions.
-        carried: The :class:`linkage.stable_ids.CarriedIds` of this run.
+        id_counts: Ids kept, retired and issued, records compared and moved
+            (:meth:`linkage.stable_ids.CarriedIds.summary`).
         fingerprint: The model's fingerprint.
         threshold: The match probability.
         records_before: Records in the earlier run.
@@ -369,37 +367,25 @@ def build_report(
     """
     changes = find_changes(records, cluster_id, old_cluster, edges, old_edges)
     ids = np.asarray(cluster_id, dtype=object)
-    source = records["source_dataset"].astype(str).to_numpy(dtype=object)
-    uid = records["unique_id"].astype(str).to_numpy(dtype=object)
-    frame = pd.DataFrame({"cid": ids, "known": pd.Series(old_cluster).notna().to_numpy()})
-    any_known = frame.groupby("cid", sort=False)["known"].any()
-    new_rows = frame.index[is_new & ~frame["known"].to_numpy()].to_numpy()
+    refs = (
+        records["source_dataset"].astype(str) + ":" + records["unique_id"].astype(str)
+    ).to_numpy(dtype=object)
+    known = pd.Series(old_cluster).notna().to_numpy()
+    any_known = set(ids[known])
     touching = edges[is_new[edges["l"].to_numpy()] | is_new[edges["r"].to_numpy()]]
-    touching = touching.assign(cid=ids[touching["l"].to_numpy()])
-    pair_groups = dict(tuple(touching.groupby("cid", sort=False)))
+    pairs_by: dict[Any, list[dict[str, Any]]] = {}
+    for a, b, w in zip(touching["l"], touching["r"], touching["match_weight"], strict=True):
+        pairs_by.setdefault(ids[a], []).append(
+            {"left": refs[a], "right": refs[b], "match_weight": round(float(w), 3)}
+        )
+    records_by: dict[Any, list[str]] = {}
+    for row in np.flatnonzero(is_new & ~known):
+        records_by.setdefault(ids[row], []).append(refs[row])
     new_people: list[dict[str, Any]] = []
     added: list[dict[str, Any]] = []
-    rows_by_cluster = pd.Series(new_rows).groupby(ids[new_rows], sort=False)
-    for cid, rows in rows_by_cluster:
-        e = pair_groups.get(cid)
-        pairs = (
-            []
-            if e is None
-            else [
-                {
-                    "left": f"{source[a]}:{uid[a]}",
-                    "right": f"{source[b]}:{uid[b]}",
-                    "match_weight": round(float(w), 3),
-                }
-                for a, b, w in zip(e["l"], e["r"], e["match_weight"], strict=True)
-            ]
-        )
-        entry = {
-            "cluster_id": str(cid),
-            "records": _refs(source, uid, rows.to_numpy()),
-            "pairs": pairs,
-        }
-        (added if any_known.get(cid, False) else new_people).append(entry)
+    for cid, members in records_by.items():
+        entry = {"cluster_id": str(cid), "records": members, "pairs": pairs_by.get(cid, [])}
+        (added if cid in any_known else new_people).append(entry)
     counts = {
         "records_before": int(records_before),
         "records_after": len(records),
@@ -407,7 +393,7 @@ def build_report(
         "records_replaced": int(replaced),
         "people_before": int(people_before),
         "people_after": int(pd.Series(ids).nunique()),
-        **carried.summary(),
+        **{k: int(v) for k, v in id_counts.items() if k != "from_model"},
     }
     return ChangeReport(
         mode=mode,
@@ -576,7 +562,7 @@ def refresh_run(
         is_new=is_new,
         edges=edges,
         old_edges=old_edges,
-        carried=carried,
+        id_counts=carried.summary(),
         fingerprint=fingerprint,
         threshold=threshold,
         records_before=n_prev,
@@ -600,6 +586,9 @@ def score_new_pairs(
     is_new: np.ndarray,
     settings: dict[str, Any],
     threshold: float,
+    *,
+    min_match_weight: float | None = None,
+    all_columns: bool = False,
 ) -> pd.DataFrame:
     """Score, with the model's blocking rules, only the pairs that involve a new record.
 
@@ -610,9 +599,14 @@ def score_new_pairs(
         is_new: Which records are new.
         settings: The model (Splink JSON).
         threshold: Pairs below this match probability are not returned.
+        min_match_weight: Keep pairs down to this match weight instead (to store them for
+            choosing another threshold later).
+        all_columns: Return every column Splink gives (comparison levels and so on), not
+            only the ids and scores.
 
     Returns:
-        ``source_dataset_l/_r``, ``unique_id_l/_r``, ``match_weight``, ``match_probability``.
+        ``source_dataset_l/_r``, ``unique_id_l/_r``, ``match_weight``, ``match_probability``
+        (and with ``all_columns`` the rest).
 
     Raises:
         LinkageError: When Splink cannot score the pairs.
@@ -638,6 +632,11 @@ def score_new_pairs(
         )
         parts = []
         low = max(0.0, float(threshold) - 1e-9)
+        cut: dict[str, float] = (
+            {"threshold_match_probability": low}
+            if min_match_weight is None
+            else {"threshold_match_weight": float(min_match_weight)}
+        )
         if (~flags).any():
             between = linker.inference.predict_between(
                 new,
@@ -645,7 +644,7 @@ def score_new_pairs(
                     aligned.loc[~flags].reset_index(drop=True),
                     dataset_display_name="__wb_refresh_old",
                 ),
-                threshold_match_probability=low,
+                **cut,
                 warning_mode="never",
             )
             parts.append(between.as_pandas_dataframe())
@@ -654,7 +653,7 @@ def score_new_pairs(
             within = linker.inference.predict_within(
                 new,
                 link_type=link_type,
-                threshold_match_probability=low,
+                **cut,
                 warning_mode="never",
             )
             parts.append(within.as_pandas_dataframe())
@@ -671,7 +670,7 @@ def score_new_pairs(
     for side in ("l", "r"):
         if f"source_dataset_{side}" not in pairs.columns:
             pairs[f"source_dataset_{side}"] = names[0]
-    return pairs[EDGE_COLUMNS]
+    return pairs if all_columns else pairs[EDGE_COLUMNS]
 
 
 def link_metadata(
@@ -738,7 +737,7 @@ def relink_report(
         is_new=(where < 0),
         edges=edges,
         old_edges=old_edges,
-        carried=carried,
+        id_counts=carried.summary(),
         fingerprint=model_fingerprint(settings),
         threshold=threshold,
         records_before=len(prev),
@@ -820,3 +819,288 @@ def combine_tables(tables: Sequence[pd.DataFrame]) -> pd.DataFrame:
             t.assign(**{c: t[c].astype("string") for c in mixed if c in t.columns}) for t in tables
         ]
     return pd.concat(tables, ignore_index=True)
+
+
+# ------------------------------------------------------------------ in the workspace
+def _insert_extract(cur: Any, dataset: str, id_column: str, frame: pd.DataFrame) -> None:
+    """Put the extract's records into the dataset: same ids replace, the rest are added."""
+    from workbench.sql import qualified, quote_ident
+    from workbench.workspace import DATA_SCHEMA
+
+    table = qualified(DATA_SCHEMA, dataset)
+    columns = [str(r[0]) for r in cur.execute(f"DESCRIBE {table}").fetchall()]
+    shared = [c for c in frame.columns if str(c) in columns]
+    cur.register("wb_new_extract", frame[shared])
+    try:
+        key = quote_ident(id_column)
+        cur.execute(
+            f"DELETE FROM {table} WHERE CAST({key} AS VARCHAR) IN "  # noqa: S608
+            f"(SELECT CAST({key} AS VARCHAR) FROM wb_new_extract)"
+        )
+        names = ", ".join(quote_ident(c) for c in shared)
+        cur.execute(
+            f"INSERT INTO {table} ({names}) SELECT {names} FROM wb_new_extract"  # noqa: S608
+        )
+    finally:
+        cur.unregister("wb_new_extract")
+
+
+def _edges_at(pairs: pd.DataFrame, records: pd.DataFrame, threshold: float) -> pd.DataFrame:
+    """Like :func:`edges_to_rows`, leaving out pairs whose records are gone."""
+    pairs = pairs[pairs["match_probability"].to_numpy() >= threshold]
+    positions = _positions(records["source_dataset"], records["unique_id"])
+    left = _lookup(positions, pairs["source_dataset_l"], pairs["unique_id_l"])
+    right = _lookup(positions, pairs["source_dataset_r"], pairs["unique_id_r"])
+    ok = (left >= 0) & (right >= 0)
+    return pd.DataFrame(
+        {
+            "l": np.minimum(left, right)[ok],
+            "r": np.maximum(left, right)[ok],
+            "match_weight": pairs["match_weight"].to_numpy(dtype=float)[ok],
+        }
+    )
+
+
+def add_extract(
+    ws: Any,
+    model_id: str,
+    dataset: str,
+    frame: pd.DataFrame,
+    *,
+    actor: str | None = None,
+    progress: Progress | None = None,
+) -> ChangeReport:
+    """Add a new extract of one of a model's datasets and refresh the model's clusters.
+
+    The extract's records go into the dataset (a record whose id is already there replaces
+    it); only the pairs involving them are scored, with the model, and stored beside the
+    model's other scored pairs (those of replaced records are dropped); the clusters are
+    rebuilt at the model's threshold keeping every earlier person's id unless merged or split
+    (:func:`linkage.registry.store_clusters`); the change report is kept with the model
+    version (:func:`linkage.registry.store_change_report`); journeys built from this model
+    are rebuilt.
+
+    Args:
+        ws: The workspace.
+        model_id: A saved model with stored scored pairs and clusters.
+        dataset: Which of the model's datasets the extract belongs to.
+        frame: The extract, with the dataset's columns (at least its id and person columns).
+        actor: Who added it.
+        progress: Called with a message and the fraction done.
+
+    Returns:
+        The change report.
+
+    Raises:
+        LinkageError: When the dataset is not one of the model's, has no record id column,
+            or the model has no stored clusters.
+        ValidationError: When the extract lacks the dataset's columns or repeats an id.
+    """
+    from linkage import registry
+    from linkage.workflow import (
+        RETENTION_MATCH_WEIGHT,
+        forget_linkers,
+        standardised_inputs,
+        truth_column,
+    )
+    from workbench.roles import Role, load_roles
+    from workbench.sql import quote_ident
+
+    def say(message: str, fraction: float) -> None:
+        if progress is not None:
+            progress(message, fraction)
+
+    row = registry.get_model(ws, model_id)
+    datasets = row.get("datasets") or []
+    if isinstance(datasets, str):
+        datasets = json.loads(datasets)
+    if dataset not in datasets:
+        raise LinkageError(
+            f"The model does not link {dataset!r} (it links {', '.join(datasets)}).",
+            hint="Choose one of the model's datasets for the new extract.",
+        )
+    threshold = row.get("threshold")
+    before = registry.load_clusters(ws, model_id)
+    if threshold is None or before.empty:
+        raise LinkageError(
+            "The model has no stored clusters to refresh.",
+            hint="Choose and store a threshold on the Threshold and clusters page first.",
+        )
+    roles = load_roles(ws, dataset)
+    id_column = next((c for c, r in roles.items() if r is Role.RECORD_ID), None)
+    if id_column is None:
+        raise LinkageError(
+            f"Dataset {dataset!r} has no record id column, so new records cannot be told "
+            "apart from earlier ones.",
+            hint="Give one of its columns the record id role on the Roles page.",
+        )
+    needed = [c for c, r in roles.items() if r is not Role.IGNORE]
+    missing = [c for c in needed if c not in frame.columns]
+    if missing:
+        raise ValidationError(
+            f"The extract lacks the column(s) {', '.join(missing)} of {dataset!r}.",
+            hint="Add an extract with the same columns as the dataset.",
+        )
+    ids = frame[id_column].astype("string")
+    if ids.isna().any() or ids.duplicated().any():
+        raise ValidationError(
+            f"The extract's {id_column!r} values must be filled and unique.",
+            hint="Each record needs its own id.",
+        )
+    settings = registry.load_model_settings(ws, model_id)
+    pred = registry.predictions_table(model_id)
+    old_pairs = ws.query_df(
+        f"SELECT source_dataset_l, unique_id_l, source_dataset_r, unique_id_r, "  # noqa: S608
+        f"match_weight, match_probability FROM {pred} WHERE match_probability >= ?",
+        [float(threshold)],
+    )
+    new_ids = set(ids.astype(str))
+    say("Standardising", 0.1)
+    from linkage.inputs import prepare_input
+
+    model_roles = {
+        c: (Role.IGNORE if c == truth_column(ws, dataset) else r) for c, r in roles.items()
+    }
+    item = prepare_input(dataset, frame, stored_roles=model_roles)
+    frames = standardised_inputs(ws, datasets)
+    std = combine_tables(
+        [
+            *[f.assign(unique_id=f["unique_id"].astype(str).astype(object)) for f in frames],
+            item.standardised.assign(source_dataset=dataset),
+        ]
+    )
+    earlier = (std["source_dataset"].astype(str) == dataset).to_numpy() & std["unique_id"].isin(
+        new_ids
+    ).to_numpy()
+    earlier[len(std) - len(item.standardised) :] = False
+    std = std.loc[~earlier].reset_index(drop=True)
+    is_new = np.zeros(len(std), dtype=bool)
+    is_new[len(std) - len(item.standardised) :] = True
+    say("Scoring the pairs with a new record", 0.3)
+    scored = score_new_pairs(
+        std,
+        is_new,
+        settings,
+        float(threshold),
+        min_match_weight=RETENTION_MATCH_WEIGHT,
+        all_columns=True,
+    )
+    say("Storing the records and pairs", 0.7)
+    with ws.transaction() as cur:
+        _insert_extract(cur, dataset, id_column, frame)
+        cur.register("wb_new_ids", pd.DataFrame({"uid": sorted(new_ids)}))
+        for side in ("l", "r"):
+            sd, uid = quote_ident(f"source_dataset_{side}"), quote_ident(f"unique_id_{side}")
+            cur.execute(
+                f"DELETE FROM {pred} WHERE {sd} = ? AND {uid} IN "  # noqa: S608
+                "(SELECT uid FROM wb_new_ids)",
+                [dataset],
+            )
+        cur.unregister("wb_new_ids")
+        columns = [str(r[0]) for r in cur.execute(f"DESCRIBE {pred}").fetchall()]
+        shared = [c for c in scored.columns if c in columns]
+        cur.register("wb_new_pairs", scored[shared])
+        names = ", ".join(quote_ident(c) for c in shared)
+        cur.execute(f"INSERT INTO {pred} ({names}) SELECT {names} FROM wb_new_pairs")  # noqa: S608
+        cur.unregister("wb_new_pairs")
+        ws.audit(
+            "model.refresh",
+            target=model_id,
+            detail={"dataset": dataset, "records": len(frame), "pairs": len(scored)},
+            actor=actor,
+            cur=cur,
+        )
+    forget_linkers()
+    say("Clustering", 0.8)
+    from linkage.predict import EDGE_COLUMNS, cluster_at_threshold
+
+    pairs = ws.query_df(
+        f"SELECT {', '.join(EDGE_COLUMNS)} FROM {pred} WHERE match_probability >= ?",  # noqa: S608
+        [float(threshold)],
+    )
+    records = std[["source_dataset", "unique_id"]]
+    clusters = cluster_at_threshold(pairs, records, float(threshold))
+    registry.store_clusters(ws, model_id, clusters, float(threshold))
+    positions = _positions(before["source_dataset"], before["unique_id"].astype(str))
+    where = _lookup(positions, records["source_dataset"], records["unique_id"])
+    old_cluster = pd.Series(
+        np.where(
+            where >= 0, before["cluster_id"].to_numpy(dtype=object)[np.maximum(where, 0)], None
+        ),
+        dtype=object,
+    )
+    report = build_report(
+        "refresh",
+        records=records,
+        cluster_id=clusters["cluster_id"],
+        old_cluster=old_cluster,
+        is_new=is_new,
+        edges=_edges_at(pairs, records, float(threshold)),
+        old_edges=_edges_at(old_pairs, records, float(threshold)),
+        id_counts=clusters.attrs.get("id_changes", {}),
+        fingerprint=model_fingerprint(settings),
+        threshold=float(threshold),
+        records_before=len(before),
+        people_before=int(before["cluster_id"].nunique()),
+        replaced=int((is_new & (where >= 0)).sum()),
+    )
+    registry.store_change_report(ws, model_id, dataset, report.to_dict(), actor=actor)
+    say("Rebuilding journeys", 0.95)
+    _rebuild_journeys(ws, model_id)
+    say("Done", 1.0)
+    return report
+
+
+def _rebuild_journeys(ws: Any, model_id: str) -> None:
+    """Rebuild the linked journeys when they were built from this model."""
+    from workbench.journeys import build_info, build_journeys
+
+    info = build_info(ws)
+    if info is not None and info.get("model_id") == model_id:
+        build_journeys(ws, model_id)
+
+
+def _record_text(ref: str) -> str:
+    dataset, _, record = ref.partition(":")
+    return f"{dataset} record {record}"
+
+
+def changes_table(report: ChangeReport | dict[str, Any], limit: int = 500) -> pd.DataFrame:
+    """Merges and splits of a change report for reading: one row each, in words.
+
+    Columns: ``change``, ``person`` (named by a record, as on the cluster pages),
+    ``earlier people`` or ``now people``, ``links`` (the pairs that caused it, with weights).
+    """
+    from workbench.formatting import cluster_label
+
+    data = report.to_dict() if isinstance(report, ChangeReport) else report
+
+    def links(pairs: list[dict[str, Any]]) -> str:
+        shown = [
+            f"{_record_text(p['left'])} ~ {_record_text(p['right'])} ({p['match_weight']:.1f})"
+            for p in pairs[:3]
+        ]
+        more = f" and {len(pairs) - 3} more" if len(pairs) > 3 else ""
+        return "; ".join(shown) + more if shown else "a record was replaced"
+
+    rows = [
+        {
+            "change": "merge",
+            "person": cluster_label(m["cluster_id"]),
+            "people involved": ", ".join(cluster_label(i) for i in m["merged_ids"]),
+            "links that caused it": links(m["pairs"]),
+        }
+        for m in data.get("merges", [])[:limit]
+    ]
+    rows += [
+        {
+            "change": "split",
+            "person": cluster_label(s["previous_id"]),
+            "people involved": ", ".join(cluster_label(i) for i in s["into"]),
+            "links that caused it": links(s["pairs"]),
+        }
+        for s in data.get("splits", [])[:limit]
+    ]
+    return pd.DataFrame(
+        rows, columns=["change", "person", "people involved", "links that caused it"]
+    )

@@ -22,6 +22,7 @@ import pandas as pd
 
 from linkage.data import FrameLike, PreparedInput, prepare_frames
 from linkage.train import TrainedModel, parameter_history
+from workbench.config import current_user
 from workbench.errors import LinkageError
 from workbench.sql import qualified, quote_ident
 from workbench.workspace import Workspace, utcnow
@@ -521,3 +522,38 @@ def load_labels(ws: Workspace) -> pd.DataFrame:
         "unique_id_l, source_dataset_r, unique_id_r ORDER BY labelled_at DESC) rn "
         "FROM wb.labels) WHERE rn = 1"
     )
+
+
+_REPORTS = qualified(PREDICTIONS_SCHEMA, "change_reports")
+
+
+def store_change_report(
+    ws: Workspace,
+    model_id: str,
+    dataset: str,
+    report: dict[str, Any],
+    actor: str | None = None,
+) -> None:
+    """Keep a refresh's change report with the model version it refreshed."""
+    with ws.transaction() as cur:
+        cur.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(PREDICTIONS_SCHEMA)}")
+        cur.execute(
+            f"CREATE TABLE IF NOT EXISTS {_REPORTS} (model_id VARCHAR NOT NULL, "
+            "created_at TIMESTAMP NOT NULL, created_by VARCHAR, dataset VARCHAR, report JSON)"
+        )
+        cur.execute(
+            f"INSERT INTO {_REPORTS} VALUES (?, ?, ?, ?, ?)",  # noqa: S608
+            [model_id, utcnow(), actor or current_user(), dataset, json.dumps(report, default=str)],
+        )
+
+
+def load_change_reports(ws: Workspace, model_id: str) -> list[dict[str, Any]]:
+    """A model version's change reports, newest first (``created_at``, ``dataset``, ``report``)."""
+    if not ws.table_exists(PREDICTIONS_SCHEMA, "change_reports"):
+        return []
+    frame = ws.query_df(
+        f"SELECT created_at, created_by, dataset, report FROM {_REPORTS} "  # noqa: S608
+        "WHERE model_id = ? ORDER BY created_at DESC",
+        [model_id],
+    )
+    return [{**row, "report": json.loads(row["report"])} for row in frame.to_dict(orient="records")]

@@ -5,10 +5,12 @@ import streamlit as st
 from linkage.charts import cluster_size_chart
 from linkage.evaluate import PEOPLE_LABELS
 from linkage.predict import flag_suspicious_clusters
+from linkage.refresh import add_extract, changes_table
 from linkage.registry import get_model
 from linkage.spec_table import cluster_choices, cluster_members, suspicious_view
 from linkage.workflow import load_linker, people_in_clusters, recluster
 from workbench.formatting import format_count
+from workbench.importer import read_file
 from workbench.ui.context import user_errors, workspace
 from workbench.ui.linkage_widgets import chart_and_table, choose_model, stored_pairs
 
@@ -58,6 +60,31 @@ if st.button(
         recluster(ws, model_id, threshold, store=True)
         st.success(f"Clusters at {threshold:.3f} stored.", icon=":material/check_circle:")
         st.rerun()
+
+with st.expander("Add a new extract", icon=":material/upload_file:"):
+    st.caption(
+        "Link a new extract of one of this model's datasets into its people: only pairs with a "
+        "new record are scored, and everyone keeps their id unless new records merge or split "
+        "them. A record whose id is already in the dataset replaces it. Journeys rebuild."
+    )
+    source = st.selectbox("Dataset", saved.get("datasets") or [], key="clusters_extract_source")
+    upload = st.file_uploader("Extract", key="clusters_extract_file")
+    if st.button("Add and refresh", key="clusters_extract_add", disabled=upload is None):
+        with user_errors(), st.spinner("Refreshing the clusters"):
+            frame = read_file(upload.getvalue(), filename=upload.name)
+            report = add_extract(ws, model_id, source, frame)
+            st.session_state["clusters_report"] = (model_id, report)
+            st.rerun()
+    shown, report = st.session_state.get("clusters_report", (None, None))
+    if report is not None and shown == model_id:
+        counts = st.columns(4)
+        counts[0].metric("New people", format_count(len(report.new_people)))
+        counts[1].metric("People with new records", format_count(len(report.added)))
+        counts[2].metric("Merges", format_count(len(report.merges)))
+        counts[3].metric("Splits", format_count(len(report.splits)))
+        moved = report.counts["records_moved"]
+        st.caption(f"{format_count(moved)} earlier records changed person id.")
+        st.dataframe(changes_table(report), hide_index=True, key="clusters_changes")
 
 chart_and_table(
     cluster_size_chart(summary.size_distribution), summary.size_distribution, key="clusters_size"

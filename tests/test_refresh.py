@@ -280,3 +280,52 @@ def test_app_clusters_keep_their_ids_across_reclusters_and_new_models(ws) -> Non
     assert second.attrs["id_changes"]["records_moved"] == 2
     stored = ws.query_df("SELECT unique_id, cluster_id FROM wb.clusters WHERE model_id = 'm2'")
     assert dict(zip(stored["unique_id"], stored["cluster_id"], strict=True)) == ids
+
+
+@pytest.fixture(scope="module")
+def linked_workspace(tmp_path_factory: pytest.TempPathFactory):
+    """A workspace whose model linked the sample with half the police records held back."""
+    from linkage import workflow as wf
+    from tests.journey_workspace import write_sample_subset
+    from workbench.datasets import load_sample
+    from workbench.workspace import Workspace
+
+    root = tmp_path_factory.mktemp("refresh_app")
+    folder = write_sample_subset(root / "sample", ("Cumbria", "Dorset"))
+    police = pd.read_parquet(folder / "police.parquet")
+    held = police.sample(frac=0.5, random_state=3).sort_index()
+    police.drop(held.index).to_parquet(folder / "police.parquet", index=False)
+    workspace = Workspace(root / "workspace.duckdb")
+    load_sample(workspace, sample_dir=folder)
+    datasets = ["police", "cps", "courts"]
+    run_ = wf.train_and_save(workspace, datasets, wf.suggest_for_datasets(workspace, datasets))
+    try:
+        yield workspace, run_.model_id, held
+    finally:
+        wf.forget_linkers()
+        workspace.close()
+
+
+def test_add_extract_in_the_app_refreshes_clusters_and_keeps_the_report(linked_workspace) -> None:
+    from linkage.refresh import add_extract
+    from linkage.registry import load_change_reports, load_clusters
+
+    ws, model_id, held = linked_workspace
+    before = load_clusters(ws, model_id)
+    report = add_extract(ws, model_id, "police", held.reset_index(drop=True))
+    after = load_clusters(ws, model_id)
+    assert len(after) == len(before) + len(held)
+    assert ws.query("SELECT count(*) FROM data.police")[0][0] == len(
+        before[before["source_dataset"] == "police"]
+    ) + len(held)
+    both = before.merge(after, on=KEY, suffixes=("_old", "_new"))
+    assert len(both) == len(before)
+    assert (both["cluster_id_old"] == both["cluster_id_new"]).mean() >= 0.99
+    per_new = both.groupby("cluster_id_new")["cluster_id_old"].nunique()
+    assert {m["cluster_id"] for m in report.merges} == set(per_new[per_new > 1].index)
+    assert report.counts["records_new"] == len(held)
+    listed = {r for e in report.new_people + report.added for r in e["records"]}
+    assert listed == {f"police:{i}" for i in held["crime_ref"].astype(str)}
+    stored = load_change_reports(ws, model_id)
+    assert stored and stored[0]["dataset"] == "police"
+    assert stored[0]["report"]["counts"] == report.counts

@@ -1,0 +1,154 @@
+"""Refresh against full relink: time, peak memory and clustered F1 on synthetic people with truth.
+
+At each size a previous run links part of the records (police records not yet received, plus
+all court records) and saves its model; then, with that same model and threshold,
+
+* **refresh**: ``workbench link NEW --previous PREV`` links only the new police records in;
+* **full relink**: ``workbench link police courts --model ... --threshold ...`` links everything.
+
+Each runs in its own process (peak memory is that process's maximum resident set). Targets:
+refresh under half the full relink's time when half of one source is new (100k records), under
+a fifth when 10% is new (1M records); peak memory no higher; F1 within 0.01.
+
+Run with ``make bench`` or ``.venv/bin/python bench/bench_refresh.py [--sizes 100000,1000000]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from linkage.evaluate import cluster_metrics
+from linkage.synthetic import make_people
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = str(ROOT / ".venv" / "bin" / "python")
+# Runs the CLI in a fresh process and reports that process's peak resident memory.
+_RUNNER = (
+    "import resource, sys; from workbench.cli import run; code = run(sys.argv[1:]); "
+    "print('PEAK_KIB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr); "
+    "sys.exit(code)"
+)
+
+
+def cli(args: list[str]) -> tuple[float, float]:
+    """Run ``workbench`` with ``args``; return seconds taken and peak memory in GiB."""
+    start = time.perf_counter()
+    done = subprocess.run(
+        [PYTHON, "-c", _RUNNER, *args], capture_output=True, text=True, check=False, cwd=ROOT
+    )
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"workbench {' '.join(args)} failed:\n{done.stderr[-2000:]}")
+    peak = next(
+        int(line.split()[1]) for line in done.stderr.splitlines() if line.startswith("PEAK_KIB")
+    )
+    return seconds, peak / 1024 / 1024
+
+
+def f1(path: Path) -> float:
+    """Clustered pairwise F1 of a linked output against its ``person_id`` column."""
+    table = pd.read_parquet(
+        path, columns=["source_dataset", "unique_id", "cluster_id", "person_id"]
+    )
+    truth = table[["source_dataset", "unique_id"]].assign(truth=table["person_id"].astype("string"))
+    return cluster_metrics(table, truth)["pairwise_f1"]
+
+
+def bench(n_records: int, new_share: float, folder: Path, target: float) -> bool:
+    """One size: build the files, link the previous run, then time refresh and full relink."""
+    police, courts = (f.drop(columns=["source_dataset"]) for f in make_people(n_records, seed=7))
+    n_new = round(new_share * (len(police) + len(courts)))
+    n_new = min(n_new, len(police) // 2 if new_share < 0.2 else len(police))
+    order = np.random.default_rng(8).permutation(len(police))
+    old, new = police.iloc[np.sort(order[n_new:])], police.iloc[np.sort(order[:n_new])]
+    files = {}
+    for name, frame in (("old", old), ("new", new), ("all", police)):
+        (folder / name).mkdir(exist_ok=True)
+        files[name] = folder / name / "police.parquet"
+        frame.to_parquet(files[name], index=False)
+    files["courts"] = folder / "courts.parquet"
+    courts.to_parquet(files["courts"], index=False)
+    prev, model = folder / "prev.parquet", folder / "model.json"
+    truth = ["--labels-column", "person_id", "-q"]
+    cli(
+        [
+            "link",
+            str(files["old"]),
+            str(files["courts"]),
+            "--out",
+            str(prev),
+            "--save-model",
+            str(model),
+            *truth,
+        ]
+    )
+    threshold = json.loads(
+        __import__("pyarrow.parquet").parquet.read_schema(prev).metadata[b"workbench.link"]
+    )["threshold"]
+    refreshed, full = folder / "refreshed.parquet", folder / "full.parquet"
+    r_time, r_mem = cli(
+        [
+            "link",
+            str(files["new"]),
+            "--previous",
+            str(prev),
+            "--model",
+            str(model),
+            "--out",
+            str(refreshed),
+            *truth,
+        ]
+    )
+    f_time, f_mem = cli(
+        [
+            "link",
+            str(files["all"]),
+            str(files["courts"]),
+            "--model",
+            str(model),
+            "--threshold",
+            str(threshold),
+            "--out",
+            str(full),
+            *truth,
+        ]
+    )
+    r_f1, f_f1 = f1(refreshed), f1(full)
+    total = len(police) + len(courts)
+    ratio = r_time / f_time
+    ok = ratio < target and r_mem <= f_mem * 1.05 and abs(r_f1 - f_f1) <= 0.01
+    print(
+        f"{total:>9,} records, {len(new):,} new ({len(new) / total:.0%}): "
+        f"refresh {r_time:6.1f} s {r_mem:5.2f} GiB F1 {r_f1:.4f} | "
+        f"full relink {f_time:6.1f} s {f_mem:5.2f} GiB F1 {f_f1:.4f} | "
+        f"time ratio {ratio:.2f} (target < {target:g}) "
+        f"{'ok' if ok else 'MISSED'}"
+    )
+    return ok
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark at each size; exit 0 (figures are printed, not asserted)."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100000,1000000", help="records, comma separated")
+    args = parser.parse_args(argv)
+    for size in (int(s) for s in args.sizes.split(",")):
+        # Half of one source new at moderate size (the issue's test); 10% new at 1M.
+        share, target = (0.25, 0.5) if size < 1_000_000 else (0.10, 0.2)
+        with tempfile.TemporaryDirectory(prefix="bench_refresh_") as tmp:
+            bench(size, share, Path(tmp), target)
+        sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
