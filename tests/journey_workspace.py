@@ -1,18 +1,22 @@
 """A small workspace with linked journeys, fast: three areas of the sample, true links as clusters.
 
 The clusters of an "active model" are the sample's true person ids, so no model is trained and
-the journey table is built exactly as the app builds it.
+the journey table is built exactly as the app builds it. The subset holds crimes recorded from
+the sample's first reported period on (and the CPS and court records that come from them): the
+lead-in years before it would only make the tests slower.
 """
 
 from __future__ import annotations
 
 import shutil
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
 
 from workbench.datasets import SAMPLE_DIR, load_sample
 from workbench.journeys import build_journeys
+from workbench.sample import FIRST_REPORTED_DATE
 from workbench.workspace import Workspace
 
 AREAS = ("Kent", "Cumbria", "Dorset")
@@ -20,15 +24,29 @@ KEYS = {"police": "crime_ref", "cps": "cps_id", "courts": "case_number"}
 MODEL_ID = "truth-model"
 
 
-def write_sample_subset(folder: Path, areas: tuple[str, ...] = AREAS) -> Path:
-    """Copy the committed sample's records (and truth) for a few areas into ``folder``."""
+def write_sample_subset(
+    folder: Path, areas: tuple[str, ...] = AREAS, since: date | None = FIRST_REPORTED_DATE
+) -> Path:
+    """Copy the committed sample's records (and truth) for a few areas into ``folder``.
+
+    With ``since``, only crimes recorded on or after that day are kept, with the CPS and court
+    records of those crimes (``None`` keeps the whole history).
+    """
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copy(SAMPLE_DIR / "manifest.json", folder / "manifest.json")
+    crimes = None
     for name, key in KEYS.items():
         source = pd.read_parquet(SAMPLE_DIR / f"{name}.parquet")
         source = source[source["lcjb_area"].isin(areas)]
         truth = pd.read_parquet(SAMPLE_DIR / f"{name}_truth.parquet")
+        if name == "police" and since is not None:
+            source = source[pd.to_datetime(source["recorded_date"]) >= pd.Timestamp(since)]
+        if crimes is not None:
+            truth = truth[truth["case_id"].isin(crimes)]
+            source = source[source[key].isin(truth[key])]
         truth = truth[truth[key].isin(source[key])]
+        if name == "police":
+            crimes = set(source["crime_ref"])
         source.to_parquet(folder / f"{name}.parquet", index=False)
         truth.to_parquet(folder / f"{name}_truth.parquet", index=False)
     return folder
