@@ -10,8 +10,14 @@ three rolling-origin backtest blocks, two worker processes:
 Then a warm run of the sample to show the cache. Prints, for each run, the wall time, the CPU
 time (this process and its worker and Stan processes) and the machine's load, the ratio of the
 wall time to the 60 s target with a verdict, MASE of the model against the seasonal naive
-baseline, the coverage of the 80% interval before and after calibration, and the series too
-sparse to model weekly (forecast monthly).
+baseline, the coverage of the 80% interval before and after calibration (the median per series,
+and pooled over every backtest actual of the dense, weekly series), and how many series were
+forecast at each level (weekly, monthly, monthly counts).
+
+With ``--compare REV`` the same runs are made first with the forecasting code of git revision
+``REV`` (its ``workbench`` package, extracted to a temporary folder), so the figures before and
+after a change are measured on the same machine in the same run, one after the other. The wall
+time depends on the machine's load (printed beside it); the CPU time much less so.
 
 The exit status is 1 only on errors (an exception, or a run that forecast no series at all); a
 slow machine gets the verdict "OVER TARGET" printed, not a failure.
@@ -21,12 +27,16 @@ Run with ``make bench`` or ``.venv/bin/python bench/bench_forecast.py``.
 
 from __future__ import annotations
 
+import argparse
 import logging
 import os
 import resource
+import subprocess
 import sys
+import tarfile
 import tempfile
 import time
+from io import BytesIO
 from pathlib import Path
 
 import numpy as np
@@ -92,6 +102,8 @@ def load() -> str:
 def summarise(label: str, results: list[SeriesForecast], seconds: float, cpu: float) -> bool:
     """Print time against the target and the MASE summary; False when nothing was forecast."""
     m = metrics_frame(results)
+    if "forecast_level" not in m:  # before the levels were named
+        m["forecast_level"] = np.where(m["freq"] == "week", "weekly", "monthly")
     made = m[m["reason"].isna()]
     ratio = seconds / TARGET_SECONDS
     verdict = "OK" if seconds < TARGET_SECONDS else "OVER TARGET"
@@ -114,12 +126,26 @@ def summarise(label: str, results: list[SeriesForecast], seconds: float, cpu: fl
     )
     dense = made[made["freq_reason"].isna()]
     if not dense.empty:
+        weekly = [r for r in results if r.ok and r.freq_reason is None]
         print(
-            f"   {len(dense)} weekly: coverage {dense['raw_coverage'].median():.0%} raw, "
-            f"{dense['coverage'].median():.0%} calibrated (medians)"
+            f"   {len(dense)} dense (weekly): coverage of the 80% interval "
+            f"{dense['raw_coverage'].median():.0%} raw, {dense['coverage'].median():.0%} "
+            f"calibrated (medians); pooled over their backtests {pooled(weekly, '_raw'):.1%} "
+            f"raw, {pooled(weekly):.1%} calibrated"
         )
-    print(f"   {len(monthly)} too sparse for weeks, forecast monthly")
-    for row in monthly.head(5).itertuples():
+    levels = made["forecast_level"].value_counts()
+    print("   forecast at level: " + ", ".join(f"{k} {v}" for k, v in levels.items()))
+    by_key = {(r.area, r.court_type): r for r in results if r.ok}
+    for level, rows in made.groupby("forecast_level"):
+        these = [by_key[k] for k in zip(rows["area"], rows["court_type"], strict=True)]
+        print(
+            f"     {level}: median MASE {rows['mase'].median():.2f} against "
+            f"{rows['baseline_mase'].median():.2f}; coverage {rows['coverage'].median():.0%} "
+            f"(median), {pooled(these):.1%} pooled over {sum(len(r.backtest) for r in these)} "
+            "backtest periods"
+        )
+    print(f"   {len(monthly)} too sparse for weeks")
+    for row in monthly.head(3).itertuples():
         print(f"     {row.freq_reason}")
     reasons = m.loc[m["reason"].notna(), "reason"].value_counts()
     for reason, count in reasons.items():
@@ -127,9 +153,49 @@ def summarise(label: str, results: list[SeriesForecast], seconds: float, cpu: fl
     return True
 
 
+def pooled(results: list[SeriesForecast], suffix: str = "") -> float:
+    """Share of every backtest actual of the series inside the interval (``_raw``: Prophet's)."""
+    inside = total = 0
+    for r in results:
+        bt = r.backtest.dropna(subset=["actual"])
+        inside += int(
+            ((bt["actual"] >= bt[f"lower{suffix}"]) & (bt["actual"] <= bt[f"upper{suffix}"])).sum()
+        )
+        total += len(bt)
+    return inside / total if total else float("nan")
+
+
+def run_before(rev: str, flags: list[str]) -> None:
+    """Run this benchmark (with ``flags``) with the forecasting code of git revision ``rev``."""
+    root = Path(__file__).resolve().parent.parent
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", rev, "workbench"],
+        cwd=root,
+        capture_output=True,
+        check=True,
+    ).stdout
+    with tempfile.TemporaryDirectory(prefix="bench-before-") as tmp:
+        with tarfile.open(fileobj=BytesIO(archive)) as tar:
+            tar.extractall(tmp, filter="data")
+        (Path(tmp) / "sample_data").symlink_to(root / "sample_data")  # the same sample
+        env = {**os.environ, "PYTHONPATH": tmp, "BENCH_LABEL": f"BEFORE ({rev})"}
+        print(f"#### before: the forecasting code of {rev}", flush=True)
+        subprocess.run([sys.executable, __file__, *flags], env=env, check=False)
+    print("#### after: the forecasting code of this working tree", flush=True)
+
+
 def main() -> int:
     """Run the benchmark; exit status 1 only on errors, never because the machine is slow."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--compare", metavar="REV", help="first run the code of this revision")
+    parser.add_argument("--sample-only", action="store_true", help="skip the synthetic run")
+    args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
+    if args.compare:
+        run_before(args.compare, ["--sample-only"] if args.sample_only else [])
+    import workbench
+
+    print(f"   code: {Path(workbench.__file__).parent} {os.environ.get('BENCH_LABEL', '')}")
     ok = True
     worst = 0.0
     with tempfile.TemporaryDirectory() as tmp:
@@ -154,15 +220,16 @@ def main() -> int:
                 )
         else:
             print("== sample not available: skipped")
-        series = synthetic_series()
-        with Workspace(Path(tmp) / "synthetic.duckdb") as ws:
-            cpu, start = cpu_seconds(), time.perf_counter()
-            results = forecast_series_set(series, SETTINGS, ws)
-            seconds = time.perf_counter() - start
-            worst = max(worst, seconds)
-            ok &= summarise(
-                "synthetic, realistic magnitudes, cold", results, seconds, cpu_seconds() - cpu
-            )
+        if not args.sample_only:
+            series = synthetic_series()
+            with Workspace(Path(tmp) / "synthetic.duckdb") as ws:
+                cpu, start = cpu_seconds(), time.perf_counter()
+                results = forecast_series_set(series, SETTINGS, ws)
+                seconds = time.perf_counter() - start
+                worst = max(worst, seconds)
+                ok &= summarise(
+                    "synthetic, realistic magnitudes, cold", results, seconds, cpu_seconds() - cpu
+                )
     verdict = "within" if worst < TARGET_SECONDS else "OVER"
     print(
         f"== slowest cold run {worst:.1f} s: {worst / TARGET_SECONDS:.2f} × the "
@@ -172,4 +239,5 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    sys.stdout.reconfigure(line_buffering=True)
     sys.exit(main())

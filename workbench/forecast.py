@@ -870,8 +870,10 @@ def count_forecast(
     out). The interval is the central ``width`` of a negative binomial with that mean and the
     variance ``phi × mu × (1 + 1 / n)``: ``phi`` is the overdispersion (variance over mean, at
     least 1) of the last two seasons, and ``1 / n`` adds the uncertainty of a rate estimated
-    from ``n`` periods. A rate of zero is taken as half a case over the ``n`` periods for the
-    interval (the Jeffreys estimate), so its distribution never rules receipts out.
+    from ``n`` periods; its upper end is one lower when that interval holds a probability
+    nearer ``width`` (counts are whole numbers, so the equal-tailed interval holds more). A
+    rate of zero is taken as half a case over the ``n`` periods for the interval (the Jeffreys
+    estimate), so its distribution never rules receipts out.
 
     Args:
         y: The series (NaN in gaps).
@@ -900,6 +902,13 @@ def count_forecast(
     size = mu**2 / (variance - mu)
     prob = size / (size + mu)
     low, high = nbinom.ppf([(1 - width) / 2, (1 + width) / 2], size, prob)
+    # Counts are whole numbers, so no interval holds exactly ``width``: the equal-tailed one
+    # holds more, by a whole point of probability when the rate is small. Its upper end comes
+    # down by one when that holds a share nearer ``width``.
+    below = nbinom.cdf(low - 1, size, prob)
+    holds = nbinom.cdf([high - 1, high], size, prob) - below
+    if high - 1 >= low and abs(holds[0] - width) < abs(holds[1] - width):
+        high -= 1
     return rate, float(low), float(high)
 
 
