@@ -106,12 +106,12 @@ with patterns:
             width="stretch",
             key="pairs_pattern_examples",
         )
-        rows = shown.to_dict(orient="records")
+        example_rows = shown.to_dict(orient="records")
         pick = st.selectbox(
             "Explain an example",
-            range(len(rows)),
-            format_func=lambda i: viewers.example_label(rows[i]),
-            key="pairs_pattern_pick",
+            range(len(example_rows)),
+            format_func=lambda i: viewers.example_label(example_rows[i]),
+            key=f"pairs_pattern_pick_{pattern}",
         )
         model = load_linker(ws, model_id)
         chart_and_table(charts.waterfall_chart(model, mark_missing_values(shown.iloc[[pick]])))
