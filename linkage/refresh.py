@@ -92,8 +92,17 @@ def model_fingerprint(settings: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
-def edges_to_rows(pairs: pd.DataFrame, records: pd.DataFrame, threshold: float) -> pd.DataFrame:
+def edges_to_rows(
+    pairs: pd.DataFrame, records: pd.DataFrame, threshold: float, *, drop_unknown: bool = False
+) -> pd.DataFrame:
     """Scored pairs at or above the threshold as row positions ``l`` < ``r`` in ``records``.
+
+    Args:
+        pairs: Scored pairs (``source_dataset_l/_r``, ``unique_id_l/_r``, ``match_weight``,
+            ``match_probability``).
+        records: ``source_dataset`` and ``unique_id`` per row.
+        threshold: The match probability links start at.
+        drop_unknown: Leave out pairs naming a record not in ``records`` (instead of failing).
 
     Raises:
         LinkageError: When a pair names a record that is not in ``records``.
@@ -102,13 +111,14 @@ def edges_to_rows(pairs: pd.DataFrame, records: pd.DataFrame, threshold: float) 
     positions = _positions(records["source_dataset"], records["unique_id"])
     left = _lookup(positions, pairs["source_dataset_l"], pairs["unique_id_l"])
     right = _lookup(positions, pairs["source_dataset_r"], pairs["unique_id_r"])
-    if (left < 0).any() or (right < 0).any():
+    ok = (left >= 0) & (right >= 0)
+    if not drop_unknown and not ok.all():
         raise LinkageError("Some scored pairs name records that are not in the run.")
     return pd.DataFrame(
         {
-            "l": np.minimum(left, right),
-            "r": np.maximum(left, right),
-            "match_weight": pairs["match_weight"].to_numpy(dtype=float),
+            "l": np.minimum(left, right)[ok],
+            "r": np.maximum(left, right)[ok],
+            "match_weight": pairs["match_weight"].to_numpy(dtype=float)[ok],
         }
     )
 
@@ -845,22 +855,6 @@ def _insert_extract(cur: Any, dataset: str, id_column: str, frame: pd.DataFrame)
         cur.unregister("wb_new_extract")
 
 
-def _edges_at(pairs: pd.DataFrame, records: pd.DataFrame, threshold: float) -> pd.DataFrame:
-    """Like :func:`edges_to_rows`, leaving out pairs whose records are gone."""
-    pairs = pairs[pairs["match_probability"].to_numpy() >= threshold]
-    positions = _positions(records["source_dataset"], records["unique_id"])
-    left = _lookup(positions, pairs["source_dataset_l"], pairs["unique_id_l"])
-    right = _lookup(positions, pairs["source_dataset_r"], pairs["unique_id_r"])
-    ok = (left >= 0) & (right >= 0)
-    return pd.DataFrame(
-        {
-            "l": np.minimum(left, right)[ok],
-            "r": np.maximum(left, right)[ok],
-            "match_weight": pairs["match_weight"].to_numpy(dtype=float)[ok],
-        }
-    )
-
-
 def add_extract(
     ws: Any,
     model_id: str,
@@ -1035,8 +1029,8 @@ def add_extract(
         cluster_id=clusters["cluster_id"],
         old_cluster=old_cluster,
         is_new=is_new,
-        edges=_edges_at(pairs, records, float(threshold)),
-        old_edges=_edges_at(old_pairs, records, float(threshold)),
+        edges=edges_to_rows(pairs, records, float(threshold), drop_unknown=True),
+        old_edges=edges_to_rows(old_pairs, records, float(threshold), drop_unknown=True),
         id_counts=clusters.attrs.get("id_changes", {}),
         fingerprint=model_fingerprint(settings),
         threshold=float(threshold),
