@@ -511,6 +511,15 @@ def test_ods_numbers_stay_numbers_where_some_are_withheld() -> None:
     assert "[x] in the Charge rate column means withheld: fewer than 30 cases." in notes
 
 
+def test_a_column_withheld_throughout_is_marked_not_left_as_words() -> None:
+    frame = TREND.assign(**{"Median days": ["withheld: fewer than 30 cases"] * 3})
+    book = openpyxl.load_workbook(io.BytesIO(table_to_xlsx(frame, TableMeta("Median days"))))
+    cells = [r[2].value for r in book["Table_1"].iter_rows(min_row=5, max_col=3)]
+    assert cells == ["[x]"] * 3
+    notes = [r[1] for r in book["Notes"].iter_rows(min_row=4, values_only=True)]
+    assert "[x] in the Median days column means withheld: fewer than 30 cases." in notes
+
+
 def test_csv_of_withheld_values() -> None:
     frame = pd.read_csv(io.BytesIO(table_to_csv(TREND, TableMeta("Charge rate"))), dtype=str)
     assert list(frame.columns)[:3] == ["Period", "Charge rate (%)", "Median days"]
@@ -600,3 +609,14 @@ def test_a_yearly_series_gives_years_not_the_first_of_january() -> None:
     monthly = yearly.assign(Period=pd.to_datetime(["2019-01-01", "2019-02-01"]))
     book = openpyxl.load_workbook(io.BytesIO(table_to_xlsx(monthly, TableMeta("By month"))))
     assert book["Table_1"]["A5"].value == "2019-01-01"
+
+
+def test_only_withheld_words_become_symbols() -> None:
+    frame = pd.DataFrame({"Size": ["1", "2", "10+"], "Rate": ["5.0%", "-", "suppressed"]})
+    book = openpyxl.load_workbook(io.BytesIO(table_to_xlsx(frame, TableMeta("Sizes"))))
+    rows = [[c.value for c in r] for r in book["Table_1"].iter_rows(min_row=5, max_col=2)]
+    assert [r[0] for r in rows] == ["1", "2", "10+"]  # "10+" is a value: the column stays text
+    assert [r[1] for r in rows] == [pytest.approx(0.05), "[x]", "[x]"]
+    notes = [r[1] for r in book["Notes"].iter_rows(min_row=4, values_only=True)]
+    assert "[x] in the Rate column means suppressed." in notes
+    assert not any("means '-" in str(n) or "means -" in str(n) for n in notes)

@@ -768,6 +768,10 @@ _NUMBER_TEXT = re.compile(r"^\s*-?\d[\d,]*(?:\.\d+)?\s*$")
 _RATE_NAME = re.compile(r"(rate|share|proportion|percent|pct|%)", re.IGNORECASE)
 _PERIOD_NAME = re.compile(r"\b(period|year)\b", re.IGNORECASE)
 _NEW_YEAR = re.compile(r"^\d{4}-01-01$")
+_BARE_GAPS = ("n/a", "-", "–", "—", "..")
+_WITHHELD = re.compile(
+    r"^\s*'?((withheld|suppressed|not (available|shown))\b|(n/a|-|–|—|\.\.)\s*$)", re.IGNORECASE
+)
 
 
 def _is_number(value: Any) -> bool:
@@ -804,9 +808,10 @@ def _type_column(name: str, cells: list[Any]) -> tuple[str, list[Any], list[str]
     words that stood where a number of the column was withheld.
 
     Percentages written as text (``"61.2%"``) become fractions (0.612) shown with a percentage
-    format; numbers written as text become numbers; symbols stay as they are. In a column of
-    numbers, a cell holding words instead ("withheld: fewer than 30 cases") becomes ``[x]`` and
-    its words are returned, to be said once in a note, so that the column stays numeric.
+    format; numbers written as text become numbers; symbols stay as they are. A cell saying its
+    value is withheld ("withheld: fewer than 30 cases", "suppressed", "n/a", "-") becomes
+    ``[x]`` and its words are returned, to be said once in a note, so that the column stays
+    numeric; other words (such as "10+") keep the column as text.
     """
     values = [c for c in cells if c not in SYMBOLS]
     if (
@@ -816,15 +821,17 @@ def _type_column(name: str, cells: list[Any]) -> tuple[str, list[Any], list[str]
         and len(set(values)) > 1
     ):  # a yearly series: its periods are years ("2019"), not the 1 January of each
         return "year", [c if c in SYMBOLS else int(c[:4]) for c in cells], []
-    numeric = [v for v in values if _is_number(v) or _is_numeric_text(v)]
     words = [v for v in values if isinstance(v, str) and not _is_numeric_text(v)]
     reasons: list[str] = []
-    if numeric and words and len(numeric) + len(words) == len(values):
-        reasons = list(dict.fromkeys(str(w) for w in words))
+    # numbers with words where some are withheld, or a column withheld throughout (other
+    # words, such as "10+", keep the column as text)
+    if words and all(_WITHHELD.match(w) for w in words):
+        said = (str(w).lstrip("'").strip() for w in words)  # a bare "-" needs no note
+        reasons = list(dict.fromkeys(w for w in said if w.lower() not in _BARE_GAPS))
         cells = [NOT_AVAILABLE if c in words else c for c in cells]
-        values = numeric
+        values = [c for c in cells if c not in SYMBOLS]
     if not values:
-        return "text", cells, []
+        return "text", cells, reasons
     if all(isinstance(v, str) and _PERCENT_TEXT.match(v) for v in values):
         out = [
             c if c in SYMBOLS else float(_PERCENT_TEXT.match(c).group(1).replace(",", "")) / 100  # type: ignore[union-attr]
