@@ -692,19 +692,26 @@ def cluster_graph_chart(graph: ClusterGraph) -> alt.LayerChart:
     )
     weak_line = (
         alt.Chart(weakest)
-        .mark_rule(color="#d4351c", strokeWidth=7, opacity=0.85)
+        .mark_rule(color="#f47738", strokeWidth=7, opacity=0.9)
         .encode(x="x:Q", y="y:Q", x2="x2:Q", y2="y2:Q", tooltip=edge_tooltip)
     )
     weak_halo = (
         alt.Chart(weakest)
         .mark_text(
-            color="white", stroke="white", strokeWidth=4, fontSize=12, fontWeight="bold", dy=-12
+            align="left",
+            color="white",
+            stroke="white",
+            strokeWidth=4,
+            fontSize=12,
+            fontWeight="bold",
+            dx=8,
+            dy=-10,
         )
         .encode(x="mx:Q", y="my:Q", text="text:N")
     )
     weak_text = (
         alt.Chart(weakest)
-        .mark_text(color="#d4351c", fontSize=12, fontWeight="bold", dy=-12)
+        .mark_text(align="left", color="#0b0c0c", fontSize=12, fontWeight="bold", dx=8, dy=-10)
         .encode(x="mx:Q", y="my:Q", text="text:N")
     )
     sources = sorted(nodes["source_dataset"].unique())

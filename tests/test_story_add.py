@@ -29,6 +29,7 @@ from workbench.stories import (
     story_name_for,
     view_block,
 )
+from workbench.ui.story_add import NEW_STORY
 from workbench.workspace import Workspace
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -191,7 +192,7 @@ def _page(monkeypatch: pytest.MonkeyPatch, path: Path, page: str) -> AppTest:
 def test_attrition_adds_its_funnel_with_the_area_filter(monkeypatch, built: Path) -> None:
     at = _page(monkeypatch, built, "pages/attrition.py")
     at.multiselect(key="attrition_areas").set_value(["Kent"]).run()
-    at.selectbox(key="attrition_funnel_story_pick").set_value("➕ New story").run()
+    at.selectbox(key="attrition_funnel_story_pick").set_value(NEW_STORY).run()
     at.text_input(key="attrition_funnel_story_title").set_value("Kent briefing").run()
     at.button(key="attrition_funnel_story_add").click().run()
     assert not at.exception, [e.message for e in at.exception]
@@ -214,7 +215,7 @@ def test_attrition_adds_its_funnel_with_the_area_filter(monkeypatch, built: Path
 def test_dashboard_adds_the_areas_measures(monkeypatch, built: Path) -> None:
     at = _page(monkeypatch, built, "pages/dashboard.py")
     area = at.selectbox(key="dashboard_area").value
-    at.selectbox(key="dashboard_times_story_pick").set_value("➕ New story").run()
+    at.selectbox(key="dashboard_times_story_pick").set_value(NEW_STORY).run()
     at.text_input(key="dashboard_times_story_title").set_value(f"{area} times").run()
     at.button(key="dashboard_times_story_add").click().run()
     assert not at.exception, [e.message for e in at.exception]

@@ -8,11 +8,19 @@ import streamlit as st
 
 from workbench.errors import WorkbenchError
 from workbench.measures import JourneyFilter
-from workbench.stories import BlockKind, add_to_story, own_stories, view_block
+from workbench.stories import (
+    BlockKind,
+    add_to_story,
+    area_phrase,
+    filter_params,
+    filters_phrase,
+    own_stories,
+    view_block,
+)
 from workbench.ui.login import acting_user
 from workbench.workspace import Workspace
 
-NEW_STORY = "➕ New story"
+NEW_STORY = "New story…"
 
 
 def add_to_story_button(
@@ -53,7 +61,11 @@ def add_to_story_button(
         title = ""
         if choice == NEW_STORY:
             title = st.text_input("Title of the new story", key=f"{key}_story_title")
-        st.caption("The block is redrawn from the current data, with these filters, every time.")
+        shown = filter_params(where)
+        st.caption(
+            f"Covers {area_phrase(shown.get('areas'))}{filters_phrase(shown)}; redrawn from "
+            "the current data every time the story is opened."
+        )
         if st.button(
             "Add",
             key=f"{key}_story_add",
@@ -70,7 +82,8 @@ def add_to_story_button(
                 return
             st.session_state["_stories_select"] = story.name
             st.success(
-                f"Added to “{story.title}” ({len(story.blocks)} blocks).",
+                f"Added to “{story.title}” ({len(story.blocks)} "
+                f"block{'s' if len(story.blocks) != 1 else ''}).",
                 icon=":material/check_circle:",
             )
             st.page_link("pages/stories.py", label="Open the story", icon=":material/article:")
