@@ -882,6 +882,10 @@ def plain_header(name: str) -> str:
     return name
 
 
+def _and(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
 @dataclass(frozen=True)
 class PreparedTable:
     """A table ready to write: its header, typed cells and how each column is shown.
@@ -955,15 +959,22 @@ def typed_table(frame: pd.DataFrame, meta: TableMeta, protect: ProtectArg = None
     header, rows, meta = prepare_table(frame, meta, protect)
     columns = [list(col) for col in zip(*rows, strict=True)] if rows else [[] for _ in header]
     header = [plain_header(h) for h in header]
-    kinds, formats, withheld = [], [], []
+    kinds, formats = [], []
+    withheld: dict[str, list[str]] = {}  # why -> the columns where [x] means it
     for j, name in enumerate(header):
         kind, cells, reasons = _type_column(name, columns[j])
         columns[j] = cells
         kinds.append(kind)
         formats.append(_number_format(kind, cells))
-        withheld += [f"{NOT_AVAILABLE} in the {name} column means {why}." for why in reasons]
+        for why in reasons:
+            withheld.setdefault(why, []).append(name)
     if withheld:
-        meta = replace(meta, notes=(*meta.notes, *withheld))
+        said = [
+            f"{NOT_AVAILABLE} in the {_and(names)} column{'s' if len(names) > 1 else ''} "
+            f"means {why}."
+            for why, names in withheld.items()
+        ]
+        meta = replace(meta, notes=(*meta.notes, *said))
     typed = [list(r) for r in zip(*columns, strict=True)] if rows else []
     return PreparedTable(header, kinds, formats, typed, meta)
 
