@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,8 +12,9 @@ import pytest
 from linkage import charts
 from linkage import workflow as wf
 from linkage.registry import active_model_id, get_model, list_models
+from tests.journey_workspace import write_sample_subset
 from workbench.catalogue import delete_dataset
-from workbench.datasets import SAMPLE_DIR, load_sample
+from workbench.datasets import load_sample
 from workbench.errors import LinkageError, RoleError, ValidationError
 from workbench.importer import import_frame
 from workbench.roles import save_roles
@@ -42,14 +42,7 @@ KEYS = {"police": "crime_ref", "cps": "cps_id", "courts": "case_number"}
 def _write_subset(folder: Path) -> None:
     """The committed sample cut down to a few LCJB areas (truth files cut to match)."""
     folder.mkdir()
-    shutil.copy(SAMPLE_DIR / "manifest.json", folder / "manifest.json")
-    for name, key in KEYS.items():
-        source = pd.read_parquet(SAMPLE_DIR / f"{name}.parquet")
-        source = source[source["lcjb_area"].isin(AREAS)]
-        truth = pd.read_parquet(SAMPLE_DIR / f"{name}_truth.parquet")
-        truth = truth[truth[key].isin(source[key])]
-        source.to_parquet(folder / f"{name}.parquet", index=False)
-        truth.to_parquet(folder / f"{name}_truth.parquet", index=False)
+    write_sample_subset(folder, tuple(AREAS))
 
 
 @pytest.fixture(scope="module")
