@@ -58,8 +58,7 @@ with user_errors():
 
     st.subheader("Headlines")
     st.markdown("\n".join(f"- {line}" for line in an.dashboard_headlines(kpis)))
-    funnel_to_story, times_to_story, _ = st.columns([1, 1, 2])
-    with funnel_to_story:
+    with st.container(horizontal=True):
         add_to_story_button(
             ws,
             "attrition_funnel",
@@ -67,7 +66,6 @@ with user_errors():
             key="dashboard_funnel",
             label=f"Add {area}'s attrition to a story",
         )
-    with times_to_story:
         add_to_story_button(
             ws,
             "timeliness",
