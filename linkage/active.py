@@ -170,7 +170,8 @@ def random_pairs(
     """``n`` unlabelled scored pairs drawn at random (the baseline active learning beats)."""
     keys = pair_keys(pairs)
     taken = set(pair_keys(labels)) if labels is not None and not labels.empty else set()
-    cand = pairs.loc[~np.isin(keys, list(taken))] if taken else pairs
+    order = np.argsort(keys, kind="stable")  # stored pairs come in no fixed order
+    cand = pairs.iloc[order][~np.isin(keys[order], list(taken))]
     return cand.sample(n=min(int(n), len(cand)), random_state=seed).reset_index(drop=True)
 
 

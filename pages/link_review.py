@@ -79,16 +79,17 @@ else:
         f"Records: {row['source_dataset_l']} {row['unique_id_l']} and "
         f"{row['source_dataset_r']} {row['unique_id_r']}.{'' if blind else score}"
     )
-    pair_col, case_col = st.columns([3, 2])
+    pair_col, case_col = st.columns([1, 1])
+    shown = {k: v for k, v in row.items() if not k.startswith(("source_dataset", "unique_id"))}
     pair_col.dataframe(
-        pair_side_by_side(row),
+        pair_side_by_side(shown),
         hide_index=True,
         width="stretch",
         key="review_pair",
         column_config={"agree": st.column_config.CheckboxColumn("Same")},
     )
     with case_col, user_errors():
-        st.dataframe(case_context(ws, row), hide_index=True, width="stretch", key="review_case")
+        st.table(case_context(ws, row), hide_index=True)
     label_buttons(ws, model_id, row, reviewer)
 
 st.divider()
