@@ -470,6 +470,9 @@ def test_series_too_sparse_monthly_are_forecast_as_counts() -> None:
     assert "too sparse to model weekly" in result.freq_reason
     assert "or monthly" in result.freq_reason and "monthly counts" in result.freq_reason
     assert result.metrics_row()["forecast_level"] == "monthly counts"
+    # Its negative binomial interval is used as it is: no conformal factor from tied counts.
+    assert result.interval_scale == 1.0 and result.coverage == result.raw_coverage
+    assert (result.backtest["upper"] == result.backtest["upper_raw"]).all()
     from workbench.forecast_charts import forecast_chart
 
     assert "forecast as monthly counts" in json.dumps(forecast_chart(result).to_dict())

@@ -34,8 +34,10 @@ reason in :attr:`SeriesForecast.freq_reason`):
    symmetric intervals; so the forecast is the recent rate (the mean of the last twelve months
    fitted) and the interval comes from the negative binomial with that mean, its variance
    inflated by the overdispersion of the last two years and by the uncertainty of the rate
-   itself (a count model, :func:`count_forecast`). It is backtested and calibrated exactly
-   like the Prophet series.
+   itself (a count model, :func:`count_forecast`). It is backtested like the Prophet series,
+   but its interval is not rescaled by the conformal factor: that factor comes from a few
+   backtest counts, most of them tied (0 or 1), and narrowed the intervals until they held
+   about 71% of backtest actuals on the sample's sparse series, against 85% as they are.
 
 Aggregating such a series to its region instead was considered and not done: a region's
 forecast shared back to an area by its past share repeats the same recent-rate assumption with
@@ -689,6 +691,7 @@ def prophet_class() -> type:
       paths.
     - ``fourier_series`` (twelve calls per fit and predict) did its arithmetic on pandas Series,
       about 30 ms a call; here on numpy arrays, the same operations in the same order.
+    - ``predict`` built the seasonal features of the same frame twice; here once.
 
     One deliberate difference: stock Prophet optimises series under 100 periods (monthly
     series) with Newton's method, about five times the CPU time of L-BFGS for the same optimum
@@ -774,6 +777,28 @@ def prophet_class() -> type:
                 components[:, 2 * i] = np.sin(c)
                 components[:, (2 * i) + 1] = np.cos(c)
             return components
+
+        def predict(self, df: pd.DataFrame | None = None, vectorized: bool = True) -> pd.DataFrame:
+            """``Prophet.predict``, building the seasonal features of ``df`` once, not twice."""
+            self._features_of: list[Any] = []  # [frame, features] while predicting
+            try:
+                return super().predict(df, vectorized)
+            finally:
+                del self._features_of
+
+        def make_all_seasonality_features(self, df: pd.DataFrame) -> Any:
+            """``Prophet.make_all_seasonality_features``, reused within one ``predict``.
+
+            ``predict`` asks for the features of the same frame twice (for the components and
+            for the uncertainty samples), and neither changes the frame or the features.
+            """
+            kept = getattr(self, "_features_of", None)
+            if kept and kept[0] is df:
+                return kept[1]
+            features = super().make_all_seasonality_features(df)
+            if kept is not None:
+                kept[:] = [df, features]
+            return features
 
         def regressor_column_matrix(
             self, seasonal_features: pd.DataFrame, modes: dict[str, list[str]]
@@ -972,7 +997,14 @@ def _run_series(
             "accuracy cannot be scaled."
         )
     backtest = pd.concat(rows, ignore_index=True)
-    backtest, scale = _calibrate(backtest, settings.interval_width)
+    if model == COUNTS:
+        # The count model's interval is its predictive distribution's, in whole counts; a
+        # conformal factor from a few backtest counts, most of them tied, narrows it too far
+        # (about 71% coverage out of sample on the sample's sparse series, against 85% as is).
+        backtest = backtest.assign(lower_raw=backtest["lower"], upper_raw=backtest["upper"])
+        scale = 1.0
+    else:
+        backtest, scale = _calibrate(backtest, settings.interval_width)
     future = _future(periods[-1], h, settings.freq)
     final = widen(fit_predict(periods, y, excl, future, settings), scale)
     final["baseline"] = seasonal_naive(y, h, m)
