@@ -45,13 +45,14 @@ from linkage.train import TrainedModel, build_linker, train_model
 from workbench.charts import accessible_palette, titled
 from workbench.errors import LinkageError
 from workbench.roles import Role
+from workbench.sample import FIRST_REPORTED_DATE
 from workbench.sql import quote_ident
 from workbench.standardise import standardise_sql
 
 log = logging.getLogger(__name__)
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data"
-LESSON_AREAS: tuple[str, ...] = ("Cumbria", "Gwent")
+LESSON_AREAS: tuple[str, ...] = ("Cumbria", "Warwickshire")
 MAX_POLICE_RECORDS_PER_PERSON = 3
 LINK_TYPE = "link_and_dedupe"
 COMPARED: tuple[str, ...] = ("first_name", "surname", "dob", "postcode")
@@ -101,6 +102,7 @@ CREATE TABLE police_slice AS
 SELECT p.*, t.person_id
 FROM read_parquet(?) AS p JOIN read_parquet(?) AS t USING (crime_ref)
 WHERE list_contains(?::VARCHAR[], p.lcjb_area) AND p.suspect_surname IS NOT NULL
+  AND p.recorded_date >= ?
 QUALIFY row_number() OVER (PARTITION BY t.person_id ORDER BY p.crime_ref) <= ?
 ORDER BY p.crime_ref
 """
@@ -108,7 +110,7 @@ _COURTS_SLICE = """
 CREATE TABLE courts_slice AS
 SELECT c.*, t.person_id
 FROM read_parquet(?) AS c JOIN read_parquet(?) AS t USING (case_number)
-WHERE list_contains(?::VARCHAR[], c.lcjb_area)
+WHERE list_contains(?::VARCHAR[], c.lcjb_area) AND c.first_hearing_date >= ?
 ORDER BY c.case_number
 """
 
@@ -157,7 +159,8 @@ def _slice(con: duckdb.DuckDBPyConnection, name: str, key: str) -> pd.DataFrame:
 
 @lru_cache(maxsize=2)
 def lesson_data(sample_dir: Path = SAMPLE_DIR) -> LessonData:
-    """Build (once per process) the lesson's slice of the committed sample.
+    """Build (once per process) the lesson's slice of the committed sample (two small areas,
+    records from its first reported period on).
 
     Args:
         sample_dir: The folder holding the sample parquet files.
@@ -181,9 +184,15 @@ def lesson_data(sample_dir: Path = SAMPLE_DIR) -> LessonData:
         areas = list(LESSON_AREAS)
         con.execute(
             _POLICE_SLICE,
-            [str(files[0]), str(files[1]), areas, MAX_POLICE_RECORDS_PER_PERSON],
+            [
+                str(files[0]),
+                str(files[1]),
+                areas,
+                FIRST_REPORTED_DATE,
+                MAX_POLICE_RECORDS_PER_PERSON,
+            ],
         )
-        con.execute(_COURTS_SLICE, [str(files[2]), str(files[3]), areas])
+        con.execute(_COURTS_SLICE, [str(files[2]), str(files[3]), areas, FIRST_REPORTED_DATE])
         police = _slice(con, "police", "crime_ref")
         courts = _slice(con, "courts", "case_number")
     finally:
