@@ -13,6 +13,7 @@ from workbench.catalogue import (
     save_column_descriptions,
     update_metadata,
 )
+from workbench.charts import fit_width
 from workbench.profile import completeness_chart, load_profile, profile_table, refresh_profile
 from workbench.ui.context import user_errors, workspace
 
@@ -83,7 +84,7 @@ with quality:
             profile = refresh_profile(ws, chosen)
     if profile is not None:
         st.caption(f"{profile.rows:,} rows, profiled {profile.computed_at:%d %b %Y %H:%M} UTC.")
-        st.altair_chart(completeness_chart(profile), width="stretch")
+        st.altair_chart(fit_width(completeness_chart(profile)), width="stretch")
         st.dataframe(profile_table(profile), hide_index=True, width="stretch")
 
 with rows:

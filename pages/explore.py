@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from workbench.charts import fit_width
 from workbench.explore import PERIODS, category_columns, date_columns, period_chart, period_counts
 from workbench.ui.context import pick_dataset, user_errors, workspace
 from workbench.ui.export_widgets import dataset_downloads
@@ -28,7 +29,7 @@ with user_errors():
     title = f"{info.title or info.name}: records by {date_column.replace('_', ' ')}"
     chart = period_chart(counts, title, period)
     chart_tab, table_tab = st.tabs(["Chart", "Table"])
-    chart_tab.altair_chart(chart, width="stretch")
+    chart_tab.altair_chart(fit_width(chart), width="stretch")
     table_tab.dataframe(counts, hide_index=True, width="stretch")
     dataset_downloads(
         ws, info.name, chart, counts, key="explore", stem=f"{info.name}_{date_column}_{period}"

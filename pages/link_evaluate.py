@@ -5,6 +5,7 @@ import streamlit as st
 from linkage import charts
 from linkage.spec_table import METRIC_LABELS, metrics_at, pair_label, pair_view, scored_only
 from linkage.workflow import evaluation, load_linker
+from workbench.charts import fit_width
 from workbench.ui.context import user_errors, workspace
 from workbench.ui.linkage_widgets import (
     chart_and_table,
@@ -53,7 +54,7 @@ if abs(result.best_threshold - result.threshold) > 1e-6:
     st.page_link("pages/link_clusters.py", label="Change the threshold", icon=":material/tune:")
 
 chart_tab, table_tab = st.tabs(["Threshold selection", "Table"])
-chart_tab.altair_chart(result.chart, width="stretch")
+chart_tab.altair_chart(fit_width(result.chart), width="stretch")
 table_tab.dataframe(result.table, hide_index=True, width="stretch", key="evaluate_table")
 
 st.subheader("Mistakes at this threshold")

@@ -67,6 +67,19 @@ def test_pages_render_with_journeys(monkeypatch, built: Path, page: str) -> None
     assert "from the model “true links”" in all_text(at)
 
 
+def test_charts_keep_their_plot_height(monkeypatch, built: Path) -> None:
+    """The app fits a chart's width to the page and keeps the plot at the height asked for
+    (the default squeezes title, legend and plot into that height and wrapped labels overlap)."""
+    import json
+
+    at = open_page(monkeypatch, built, "pages/attrition.py")
+    charts = at.get("arrow_vega_lite_chart") + at.get("vega_lite_chart")
+    specs = [json.loads(c.proto.spec) for c in charts]
+    assert len(specs) >= 3
+    for spec in specs:
+        assert spec.get("autosize", {}).get("type") == "fit-x", spec.get("title")
+
+
 def test_filters_change_the_numbers(monkeypatch, built: Path) -> None:
     at = open_page(monkeypatch, built, "pages/attrition.py")
     everyone = table_with(at, "Rate of recorded")["Cases"].iloc[0]

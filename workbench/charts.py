@@ -153,3 +153,16 @@ def label_lines_expr(lines: dict[str, list[str]]) -> str:
     if not wrapped:
         return "datum.label"
     return f"{json.dumps(wrapped, ensure_ascii=False)}[datum.value] || datum.label"
+
+
+def fit_width(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
+    """The chart sized for a page: its width fits the container, its height is the plot's.
+
+    Vega-Lite's default for a container-wide chart in the app fits the whole figure (title,
+    axes, legend) into the chart's height, squeezing the plot until wrapped axis labels overlap;
+    ``fit-x`` fits only the width and adds the title and legend around a plot of the height
+    asked for. Concatenated charts are returned as they are (Vega-Lite sizes those itself).
+    """
+    if isinstance(chart, (alt.Chart, alt.LayerChart)):
+        return chart.properties(autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
+    return chart

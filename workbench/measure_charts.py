@@ -132,7 +132,7 @@ def reasons_chart(reasons: pd.DataFrame, title: str, subtitle: str, top: int = 1
                 domain=["Victim does not support action", "Other reason"],
                 range=[palette[3], palette[0]],
             ),
-            legend=alt.Legend(title=None, orient="bottom"),
+            legend=alt.Legend(title=None, orient="bottom", labelLimit=360),
         ),
         stroke=alt.condition(
             "datum.highlight == 'Victim does not support action'",

@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from workbench.analysis import View, filter_options, journey_status, scoped_filter
+from workbench.charts import fit_width
 from workbench.errors import AccessDeniedError
 from workbench.export import (
     ProtectArg,
@@ -143,7 +144,7 @@ def view_downloads(
 def show_view(view: View, chart: alt.TopLevelMixin, key: str, filename: str) -> None:
     """A chart and its table on tabs, the Download popover and the disclosure note."""
     chart_tab, table_tab = st.tabs(["Chart", "Table"])
-    chart_tab.altair_chart(chart, width="stretch")
+    chart_tab.altair_chart(fit_width(chart), width="stretch")
     table_tab.dataframe(view.table, hide_index=True, width="stretch", key=f"{key}_table")
     left, right = st.columns([1, 5], vertical_alignment="center")
     with left:

@@ -14,6 +14,7 @@ import streamlit as st
 
 from linkage import lesson
 from linkage.lesson import Scored, Scores
+from workbench.charts import fit_width
 
 PREFIX = "lesson_"
 STEP_KEY = "lesson_step"
@@ -151,7 +152,7 @@ _HELP = {
 
 def chart(figure: alt.TopLevelMixin) -> None:
     """Draw an Altair chart at full width."""
-    st.altair_chart(figure, width="stretch")
+    st.altair_chart(fit_width(figure), width="stretch")
 
 
 def show_changed(changed: pd.DataFrame, variants: list[Scored], key: str) -> None:
