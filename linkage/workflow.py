@@ -1828,8 +1828,11 @@ def teach_model(
             model.spec = ModelSpec.from_dict(row["spec"])
         m_changes = relearn_m(model, matches, prior_pairs=prior)
         rel = predict_pairs(model, threshold_match_weight=RETENTION_MATCH_WEIGHT, as_pandas=False)
-        table = rel.to_arrow_table()
-        pairs = table.to_pandas()
+        if isinstance(rel, duckdb.DuckDBPyRelation):
+            table = rel.to_arrow_table()
+            pairs = table.to_pandas()
+        else:  # one input: the pairs come back as a frame with source_dataset added
+            table = pairs = rel
         edges = pairs[EDGE_COLUMNS]
         if source == "truth":
             labels = _truth_labels(pairs, truth)

@@ -7,10 +7,16 @@ import pandas as pd
 import pytest
 
 from linkage import active
+from linkage import workflow as wf
+from linkage.registry import get_model
 from linkage.relearn import relearn_m
 from linkage.service import load_model_json
 from linkage.synthetic import make_people
+from tests.test_app_linkage import ROLES
 from workbench.errors import LinkageError
+from workbench.importer import import_frame
+from workbench.roles import save_roles
+from workbench.workspace import Workspace
 
 
 def _pairs(rows: list[tuple[str, str, float, tuple[int, ...]]]) -> pd.DataFrame:
@@ -187,3 +193,18 @@ def _settings() -> dict:
         "retain_matching_columns": True,
         "sql_dialect": "duckdb",
     }
+
+
+def test_one_dataset_model_is_taught_by_labels_and_truth(ws: Workspace) -> None:
+    frame = make_people(400, seed=2, n_datasets=1)[0]
+    import_frame(ws, frame.drop(columns=["source_dataset"], errors="ignore"), "police")
+    save_roles(ws, "police", {c: r for c, r in ROLES.items() if c in frame.columns}, True)
+    wf.mark_truth_column(ws, "police", "person_id")
+    run = wf.train_and_save(ws, ["police"], wf.suggest_for_datasets(ws, ["police"]))
+    for _, row in wf.next_pairs(ws, run.model_id, n=3).iterrows():
+        wf.save_label(ws, run.model_id, row, 1, "ana")
+    taught = wf.teach_model(ws, run.model_id)
+    assert taught.n_labels == 3 and "Taught by 3 labels" in get_model(ws, taught.model_id)["notes"]
+    by_truth = wf.teach_model(ws, run.model_id, source="truth")
+    assert by_truth.n_matches > 50
+    assert len(wf.stored_predictions(ws, by_truth.model_id)) > 0
