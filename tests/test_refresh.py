@@ -329,3 +329,46 @@ def test_add_extract_in_the_app_refreshes_clusters_and_keeps_the_report(linked_w
     stored = load_change_reports(ws, model_id)
     assert stored and stored[0]["dataset"] == "police"
     assert stored[0]["report"]["counts"] == report.counts
+
+
+def test_clusters_page_shows_a_change_report_in_words(linked_workspace, monkeypatch) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from linkage.refresh import ChangeReport
+
+    ws, model_id, _ = linked_workspace
+    monkeypatch.setenv("WORKBENCH_WORKSPACE", str(ws.path))
+    pair = {"left": "police:C1", "right": "courts:K9", "match_weight": 12.345}
+    counts = dict.fromkeys(
+        ["records_before", "records_after", "records_new", "records_replaced", "people_before"],
+        1,
+    )
+    report = ChangeReport(
+        mode="refresh",
+        model_fingerprint="x",
+        threshold=0.9,
+        counts={**counts, "people_after": 1, "records_moved": 3},
+        new_people=[{"cluster_id": "police-__-C2", "records": ["police:C2"], "pairs": []}],
+        merges=[
+            {
+                "cluster_id": "police-__-C1",
+                "merged_ids": ["courts-__-K9", "police-__-C1"],
+                "pairs": [pair],
+            }
+        ],
+        splits=[{"previous_id": "cps-__-P4", "into": ["cps-__-P4", "cps-__-P5"], "pairs": []}],
+    )
+    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"))
+    at.default_timeout = 120
+    at.session_state["clusters_report"] = (model_id, report)
+    at.run()
+    at.switch_page("pages/link_clusters.py")
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["New people"] == "1" and metrics["Merges"] == "1" and metrics["Splits"] == "1"
+    table = next(d.value for d in at.dataframe if "change" in d.value.columns)
+    assert table["change"].tolist() == ["merge", "split"]
+    assert table["person"].tolist() == ["police record C1", "cps record P4"]
+    assert "police record C1 ~ courts record K9 (12.3)" in table["links that caused it"].iloc[0]
+    assert "-__-" not in " ".join(table.astype(str).to_numpy().ravel())
