@@ -43,9 +43,9 @@ with user_errors():
     right.subheader("Join rules used")
     right.dataframe(rules, hide_index=True, width="stretch", key="journeys_rules")
     right.caption(
-        "urn: same case reference; urn_fuzzy: one character apart, same person; "
-        "person_dates: same person and area, dates in order and close enough, no other "
-        "candidate (ambiguous records stay unjoined)."
+        "A URN one character apart joins only records of the same person; joins on person and "
+        "dates need the same area, dates in order and close enough, and no other candidate "
+        "(ambiguous records stay unjoined)."
     )
     with right:
         frame_downloads(

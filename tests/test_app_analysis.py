@@ -100,9 +100,9 @@ def test_timeliness_stage_choice(monkeypatch, built: Path) -> None:
         "Offence to charge",
         "Offence to completion",
     ]
-    for court in ("Crown", "magistrates"):
-        assert list(summary[summary["Court type"] == court]["Label"]) == stages
-    assert set(summary["Court type"]) <= {"Crown", "magistrates", "not yet at court"}
+    for court in ("Crown Court", "Magistrates' courts"):
+        assert list(summary[summary["Court type"] == court]["Stage"]) == stages
+    assert set(summary["Court type"]) <= {"Crown Court", "Magistrates' courts", "Not yet at court"}
     assert [t.label for t in at.tabs if "ourt" in t.label] == ["Crown Court", "Magistrates' courts"]
     at.selectbox(key="timeliness_interval").select("offence_to_charge").run()
     assert not at.exception

@@ -628,3 +628,31 @@ def test_only_withheld_words_become_symbols() -> None:
     notes = [r[1] for r in book["Notes"].iter_rows(min_row=4, values_only=True)]
     assert "[x] in the Rate column means suppressed." in notes
     assert not any("means '-" in str(n) or "means -" in str(n) for n in notes)
+
+
+def test_views_mark_cells_that_do_not_apply(tmp_path: Path) -> None:
+    """The funnel's first rate of the step before and a timeliness row's empty reason are
+    published as [z] (not applicable), not [x] (not available)."""
+    from workbench import analysis as an
+    from workbench.measures import JourneyFilter
+
+    with Workspace(small_workspace(tmp_path)) as ws:
+        funnel = an.funnel_view(ws, JourneyFilter(), protect=False, minimum=1)
+        summary = an.timeliness_view(ws, JourneyFilter(), protect=False, minimum=1)
+    assert funnel.not_applicable == ((0, "Rate of previous"),)
+    assert summary.not_applicable and all(c == "Reason" for _, c in summary.not_applicable)
+    assert "Stage" in summary.table.columns and "Label" not in summary.table.columns
+    assert set(summary.table["Court type"]) <= {
+        "Crown Court",
+        "Magistrates' courts",
+        "Not yet at court",
+    }
+    for view in (funnel, summary):
+        meta = TableMeta("A view", not_applicable=view.not_applicable)
+        sheet = openpyxl.load_workbook(
+            io.BytesIO(table_to_xlsx(view.table, meta, protect))
+        ).worksheets[-1]
+        header = [c.value for c in next(sheet.iter_rows(min_row=4, max_row=4))]
+        for row, column in view.not_applicable:
+            cell = sheet.cell(row=5 + row, column=header.index(column) + 1)
+            assert cell.value == "[z]", (column, row, cell.value)

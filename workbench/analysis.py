@@ -111,11 +111,14 @@ class View:
         data: For the chart; values hidden by disclosure control are missing.
         table: For the table view and the CSV download, with readable column names.
         note: The disclosure note (None when disclosure control was not asked for).
+        not_applicable: Cells of ``table`` that do not apply (row number, column name), such
+            as the first funnel step's rate of the step before; published as ``[z]``.
     """
 
     data: pd.DataFrame
     table: pd.DataFrame
     note: str | None = None
+    not_applicable: tuple[tuple[int, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -362,7 +365,7 @@ def funnel_view(
             f"withheld: fewer than {minimum} cases" if w else v
             for v, w in zip(table[name], mask, strict=True)
         ]
-    return View(funnel, table, note)
+    return View(funnel, table, note, not_applicable=((0, "Rate of previous"),))
 
 
 def reasons_view(ws: Workspace, where: m.JourneyFilter, protect: bool) -> View:
@@ -717,15 +720,19 @@ def timeliness_view(
         summary.loc[small, col] = pd.NA
     summary["reason"] = [f"withheld: fewer than {minimum} cases" if s else "" for s in small]
     shown = summary[["court_type", "label", "n", *stats, "reason"]].rename(
-        columns={"median_low": "median 95% low", "median_high": "median 95% high"}
+        columns={"median_low": "median 95% low", "median_high": "median 95% high", "label": "stage"}
     )
+    shown["court_type"] = [
+        court_title(c) if c in COURT_NAMES else str(c).capitalize() for c in shown["court_type"]
+    ]
     if hidden is not None:
         hidden = hidden.rename(
             columns={"median_low": "median 95% low", "median_high": "median 95% high"}
         )
     days = ("mean", "median", "median 95% low", "median 95% high", "p25", "p75", "p90")
     table = _readable(shown, hidden, days=days)
-    return View(summary, table, note)
+    blank = [(i, "Reason") for i, r in enumerate(summary["reason"]) if not r]
+    return View(summary, table, note, not_applicable=tuple(blank))
 
 
 def distribution_view(
@@ -995,6 +1002,16 @@ def dashboard_headlines(kpis: pd.DataFrame) -> list[str]:
 
 
 # ------------------------------------------------------------------------------ journeys page
+JOIN_RULE_LABELS: dict[str, str] = {
+    "urn": "Same case reference (URN)",
+    "urn_fuzzy": "URN one character apart, same person",
+    "person_dates": "Same person and area, dates in order",
+    "unjoined": "Not joined",
+    "none": "Not joined",
+}
+"""The join rules of a journey build, in words."""
+
+
 def build_tables(info: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """From a recorded build: records in and out per source, and joins per rule."""
     detail = info.get("counts") or {}
@@ -1008,7 +1025,7 @@ def build_tables(info: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
         [
             {
                 "Join": {"cps": "CPS to police", "court": "Court to CPS"}.get(j, j),
-                "Rule": r,
+                "Rule": JOIN_RULE_LABELS.get(r, r),
                 "Records": n,
             }
             for j, per in (detail.get("rules") or {}).items()
