@@ -14,6 +14,7 @@ import streamlit as st
 
 from workbench.auth import ALL_AREAS, User
 from workbench.catalogue import list_datasets
+from workbench.charts import fit_width
 from workbench.errors import WorkbenchError
 from workbench.explore import PERIODS, date_columns
 from workbench.export import MIME, file_name
@@ -128,7 +129,7 @@ def block_editor(ws: Workspace, user: User, story: Story, block: Block) -> None:
             meta = rendered.meta
             st.subheader(rendered.headline)
             st.caption(" · ".join([meta.subtitle, meta.source, *meta.notes, meta.footer()]))
-            st.altair_chart(rendered.chart, key=f"{key}_chart")
+            st.altair_chart(fit_width(rendered.chart), key=f"{key}_chart", width="stretch")
             if editable:
                 annotation_editor(ws, user, story, block)
             chart_downloads(rendered.chart, rendered.meta, key=key)
