@@ -28,8 +28,10 @@ if not samples_loaded:
     st.subheader("Start with the sample")
     st.write(
         "The sample holds synthetic police crime records, CPS pre-charge decisions and court "
-        "cases for all 42 LCJB areas since January 2019, with the true person behind every "
-        "record kept in separate truth files."
+        "cases for all 42 LCJB areas (figures reported from January 2019, with records from "
+        "2015 so early cases are complete; three pilot areas — Greater Manchester, West "
+        "Midlands and West Yorkshire — large enough for quarterly rates), with the true person "
+        "behind every record kept in separate truth files."
     )
     if sample_available():
         if st.button("Load the sample data", key="load_sample", type="primary"):
