@@ -82,9 +82,17 @@ with st.expander("Add a new extract", icon=":material/upload_file:"):
         counts[1].metric("People with new records", format_count(len(report.added)))
         counts[2].metric("Merges", format_count(len(report.merges)))
         counts[3].metric("Splits", format_count(len(report.splits)))
-        moved = report.counts["records_moved"]
-        st.caption(f"{format_count(moved)} earlier records changed person id.")
-        st.dataframe(changes_table(report), hide_index=True, key="clusters_changes")
+        c = report.counts
+        st.caption(
+            f"{format_count(c['records_new'])} records added, "
+            f"{format_count(c['records_replaced'])} replacing earlier versions; "
+            f"{format_count(c['records_moved'])} earlier records changed person id."
+        )
+        changes = changes_table(report)
+        if changes.empty:
+            st.success("No one was merged or split.", icon=":material/check_circle:")
+        else:
+            st.dataframe(changes, hide_index=True, key="clusters_changes")
 
 chart_and_table(
     cluster_size_chart(summary.size_distribution), summary.size_distribution, key="clusters_size"
