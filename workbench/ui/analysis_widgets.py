@@ -135,9 +135,7 @@ def view_downloads(
         chart=chart,
         chart_meta=chart_meta,
         frame=view.table,
-        table_meta=TableMeta(
-            table_title, data_version=version, not_applicable=view.not_applicable
-        ),
+        table_meta=TableMeta(table_title, data_version=version, not_applicable=view.not_applicable),
         protect=view_protection(view),
         stem=filename.rsplit(".", 1)[0],
     )
