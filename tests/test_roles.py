@@ -297,5 +297,16 @@ def test_names_of_things_and_case_attributes_are_not_person_fields() -> None:
 def test_multiword_values_alone_need_to_look_like_names() -> None:
     sample = pd.DataFrame({"col_a": ["violence against the person", "public order offences"] * 50})
     assert suggest_roles(["col_a"], sample)[0].role is not Role.FULL_NAME
-    people = pd.DataFrame({"col_a": ["JOHN SMITH", "SARAH JONES", "DAVID BROWN"] * 30})
+    firsts = ["JOHN", "SARAH", "DAVID", "AMINA", "PETER", "MARY", "OLIVER", "GRACE", "IMRAN"]
+    lasts = ["SMITH", "JONES", "BROWN", "KHAN", "TAYLOR", "WILSON", "DAVIES", "EVANS", "WALKER"]
+    people = pd.DataFrame({"col_a": [f"{f} {s}" for f in firsts for s in lasts]})
     assert suggest_roles(["col_a"], people)[0].role is Role.FULL_NAME
+
+
+def test_few_repeated_multiword_values_are_not_full_names() -> None:
+    """A police force column ("West Yorkshire Police": "West" is also a surname) repeats a few
+    values many times, as no column of people's names does."""
+    forces = ["West Yorkshire Police", "West Midlands Police", "Greater Manchester Police"]
+    sample = pd.DataFrame({"force": (forces * 2 + ["Kent Police", "Dyfed-Powys Police"]) * 125})
+    roles = {s.column: s.role for s in suggest_roles(list(sample.columns), sample)}
+    assert roles["force"] is not Role.FULL_NAME

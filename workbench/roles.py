@@ -714,7 +714,10 @@ def _value_evidence(stats: _ValueStats) -> dict[Role, tuple[float, str]]:
             f"{_pct(stats.word)} of values look like names, "
             f"{_pct(stats.surname)} are common surnames",
         )
-    if stats.multiword >= 0.6 and stats.address < 0.3 and stats.multiword_named >= 0.2:
+    # People's names are many: a column of a few repeated multi-word values ("West Yorkshire
+    # Police", "Greater Manchester Police") names an organisation or a place, not a person.
+    many = stats.distinct >= min(50, 0.5 * stats.n)
+    if stats.multiword >= 0.6 and stats.address < 0.3 and stats.multiword_named >= 0.2 and many:
         add(
             Role.FULL_NAME,
             0.35 + 0.5 * stats.multiword,
