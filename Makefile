@@ -15,7 +15,7 @@ SPARK_STAMP := .venv/.synced-spark
 .PHONY: run test lint format bench bench-scale browser java spark clean help
 
 help:
-	@echo "make run    - install from uv.lock, load the sample data and open the app on port $(PORT)"
+	@echo "make run    - install from uv.lock, load and link the sample data and open the app on port $(PORT)"
 	@echo "make test   - run the whole test suite (unit, app and browser tests)"
 	@echo "make lint   - ruff lint and format check"
 	@echo "make bench  - benchmarks (speed and memory figures; the linkage suite against expert Splink scripts)"
@@ -37,7 +37,7 @@ $(SPARK_STAMP): $(VENV_STAMP)
 spark: $(SPARK_STAMP) java
 
 run: $(VENV_STAMP)
-	.venv/bin/workbench init
+	.venv/bin/workbench init --link
 	.venv/bin/python -m workbench.ui.server --server.port=$(PORT) --server.address=localhost
 
 browser:

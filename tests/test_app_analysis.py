@@ -228,8 +228,10 @@ def test_no_model_explains_and_links_to_train(monkeypatch, tmp_path: Path) -> No
     at = open_page(monkeypatch, path, "pages/dashboard.py")
     assert "no active linkage model" in at.info[0].value
     assert not at.metric
+    assert [b for b in at.button if b.key == "dashboard_quick_link"]  # link in one step
     at = open_page(monkeypatch, path, "pages/attrition.py", {"_leader_view": True})
     assert "once an analyst has linked the data" in all_text(at)
+    assert not [b for b in at.button if b.key.endswith("quick_link")]
 
 
 def test_missing_journeys_build_button(monkeypatch, tmp_path: Path) -> None:

@@ -58,3 +58,33 @@ def test_start_page_links_in_one_click(monkeypatch: pytest.MonkeyPatch, loaded: 
         assert build_info(ws)["journeys"] > 0 and job.run.metrics["n_people"] > 0
         assert next_step(workflow_steps(ws)) is None
     assert job.steps[0].startswith("Suggesting") and "Building the linked journeys" in job.steps
+
+
+def test_init_links_once_from_the_command_line(loaded: Path) -> None:
+    """`workbench init --link` (what `make run` runs) links data that has no model yet, and
+    leaves a workspace that has one alone."""
+    import subprocess
+    import sys
+
+    exe = Path(sys.executable).with_name("workbench")
+
+    def init() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(exe), "--workspace", str(loaded), "init", "--link"],
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
+
+    first = init()
+    assert first.returncode == 0, first.stderr
+    assert "Linking the data with the suggested model" in first.stdout
+    assert "Building the linked journeys" in first.stdout
+    assert "Linked into" in first.stdout and "journeys." in first.stdout
+    with Workspace(loaded) as ws:
+        assert len(list_models(ws)) == 1 and journeys_current(ws)
+    second = init()
+    assert second.returncode == 0, second.stderr
+    assert "Linking" not in second.stdout
+    with Workspace(loaded) as ws:
+        assert len(list_models(ws)) == 1

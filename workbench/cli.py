@@ -49,7 +49,42 @@ def cmd_init(args: argparse.Namespace) -> int:
         else:
             count = len(list_datasets(ws))
             _out(f"Workspace {ws.path} is ready ({count} datasets).")
+        if args.link:
+            _link_on_init(ws)
     return EXIT_OK
+
+
+def _link_on_init(ws: Any) -> None:
+    """Link the workspace's data with the suggested model when no model exists yet.
+
+    A failure is reported and leaves the workspace usable: the Start page offers the same
+    linking with one click.
+    """
+    from linkage.quickstart import link_and_build
+    from linkage.registry import list_models
+    from linkage.workflow import linkable_datasets
+
+    if not list_models(ws).empty or not linkable_datasets(ws):
+        return
+    _out("Linking the data with the suggested model (once; the analysis pages need it):")
+    last = [""]
+
+    def progress(message: str, _fraction: float) -> None:
+        if message != last[0]:
+            last[0] = message
+            _out(f"  {message}")
+
+    try:
+        done = link_and_build(ws, progress=progress)
+    except WorkbenchError as exc:
+        _err(f"Linking did not finish: {exc}")
+        _err("  The workspace is usable; link from the Start page or the Train page.")
+        return
+    people = done.run.metrics.get("n_people")
+    _out(
+        f"Linked into {people:,} people at match probability "
+        f"{done.run.metrics.get('threshold', 0):g} and built {done.journeys.journeys:,} journeys."
+    )
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
@@ -954,6 +989,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("init", help="create the workspace; load the sample data if it is empty")
     p.add_argument("--no-sample", dest="sample", action="store_false", help="do not load samples")
+    p.add_argument(
+        "--link",
+        action="store_true",
+        help="when no model exists yet, link the data with the suggested model and build the "
+        "journeys (what `make run` does, so the analysis pages open with figures)",
+    )
     p.set_defaults(func=cmd_init)
 
     p = sub.add_parser("sample", help="generate synthetic police, CPS and court extracts")

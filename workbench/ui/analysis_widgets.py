@@ -18,8 +18,10 @@ from workbench.export import (
 )
 from workbench.journeys import build_journeys
 from workbench.measures import PERIODS, JourneyFilter
-from workbench.ui.context import allowed_areas, workspace
+from workbench.ui.context import allowed_areas, user_errors, workspace
 from workbench.ui.export_widgets import download_menu
+from workbench.ui.linkage_widgets import current_job, show_job_progress, start_quick_link
+from workbench.ui.login import acting_user
 from workbench.workspace import Workspace
 
 VICTIM_CHOICES = {"All offences": None, "Victim-based": True, "Not victim-based": False}
@@ -40,11 +42,20 @@ def journey_gate(ws: Workspace, key: str) -> bool:
         st.info(status.message, icon=":material/info:")
         if leader_view():
             st.write("The measures appear here once an analyst has linked the data.")
-        else:
-            st.write("Train a linkage model on the police, CPS and court datasets first.")
-            st.page_link(
-                "pages/link_train.py", label="Go to Train", icon=":material/model_training:"
-            )
+            return False
+        job = current_job(ws)
+        if job is not None and not job.done:
+            show_job_progress(job)
+            return False
+        st.write(
+            "Link the police, CPS and court datasets first: in one step with the suggested "
+            "model (trained, made active and turned into journeys), or on the Train page."
+        )
+        if st.button("Link now with the suggested model", key=f"{key}_quick_link", type="primary"):
+            with user_errors():
+                start_quick_link(ws, actor=acting_user().username)
+                st.rerun()
+        st.page_link("pages/link_train.py", label="Go to Train", icon=":material/model_training:")
         return False
     if leader_view():
         st.info(
