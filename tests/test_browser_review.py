@@ -14,15 +14,17 @@ from workbench.workspace import Workspace
 
 pytestmark = pytest.mark.browser
 
-_RECORDS = re.compile(r"Records: (\S+) (\S+) and (\S+) (\S+)\.")
-
-
-def _shown(page) -> tuple[tuple[str, str], tuple[str, str]]:
-    text = page.locator('[data-testid="stCaptionContainer"]').filter(has_text="Records:")
-    found = _RECORDS.search(text.first.inner_text())
-    assert found, text.first.inner_text()
-    left, right = (found[1], found[2]), (found[3], found[4])
-    return tuple(sorted([left, right]))  # type: ignore[return-value]
+# A label button's container carries its key (``review_match::courts:408|police:406``) as the
+# class ``st-key-review_match--courts-408-police-406``.
+_KEYED = re.compile(r"^st-key-review_\w+?--([a-z_]+)-(\d+)-([a-z_]+)-(\d+)$")
+_CLICK_BY_KEY = """(prefix) => {
+    const holder = [...document.querySelectorAll('[data-testid="stMain"] [class*="st-key-"]')]
+        .map((el) => [el, [...el.classList].find((c) => c.startsWith('st-key-' + prefix + '--'))])
+        .find(([el, cls]) => cls && el.querySelector('button'));
+    if (!holder) return null;
+    holder[0].querySelector('button').click();
+    return holder[1];
+}"""
 
 
 def _metric(page, label: str) -> str:
@@ -51,17 +53,16 @@ def test_quick_clicks_label_the_pairs_shown(tmp_path: Path) -> None:
         wait_idle(page)
         page.get_by_text("Records:").wait_for()
         screenshot(page, "link-review")
-        main = page.locator('[data-testid="stMain"]')
-        buttons = [
-            (main.get_by_role("button", name=re.compile(r"^Match\b")), 1),
-            (main.get_by_role("button", name=re.compile(r"^Not a match\b")), 0),
-        ]
         clicked: dict[tuple, list[int]] = {}
         for i in range(8):
-            button, value = buttons[i % 2]
-            shown = _shown(page)
-            button.click()
-            clicked.setdefault(shown, []).append(value)
+            key, value = (("review_match", 1), ("review_nonmatch", 0))[i % 2]
+            # Which pair a click labels is the pair its button was drawn with: read the
+            # button's key and click it in one step, so no rerun comes in between.
+            holder = page.evaluate(_CLICK_BY_KEY, key)
+            found = _KEYED.search(holder or "")
+            assert found, holder
+            pair = tuple(sorted([(found[1], found[2]), (found[3], found[4])]))
+            clicked.setdefault(pair, []).append(value)
             page.wait_for_timeout(400 + 150 * (i % 3))  # about a second apart, or less
         wait_idle(page)
         page.wait_for_timeout(1000)
