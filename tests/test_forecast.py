@@ -718,3 +718,38 @@ def test_preset_bank_holidays_give_the_same_counts_without_the_holidays_package(
         2018,
         2024,
     )
+
+
+def test_forecast_tables_mark_cells_that_do_not_apply() -> None:
+    """History rows have no forecast and forecast rows no receipts: published as [z]."""
+    import io
+
+    import openpyxl
+
+    from workbench.export import TableMeta, table_to_xlsx
+
+    weeks = pd.date_range("2026-09-07", periods=4, freq="W-MON")
+    frame = pd.DataFrame(
+        {
+            "area": "Kent",
+            "court_type": "Crown",
+            "period": weeks,
+            "kind": ["history", "history", "forecast", "forecast"],
+            "receipts": [12.0, 15.0, np.nan, np.nan],
+            "excluded": [False, False, np.nan, np.nan],
+            "forecast": [np.nan, np.nan, 13.5, 14.0],
+            "lower": [np.nan, np.nan, 9.0, 9.5],
+            "upper": [np.nan, np.nan, 18.0, 18.5],
+            "baseline": [np.nan, np.nan, 12.0, 15.0],
+        }
+    )
+    cells = fc.not_applicable_cells(frame)
+    assert (0, "forecast") in cells and (3, "receipts") in cells and (0, "receipts") not in cells
+    meta = TableMeta("Court receipts, Kent (Crown)", not_applicable=cells)
+    sheet = openpyxl.load_workbook(io.BytesIO(table_to_xlsx(frame, meta, None))).worksheets[-1]
+    header = [c.value for c in next(sheet.iter_rows(min_row=4, max_row=4))]
+    rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=5, max_row=8)]
+    column = {name: header.index(name) for name in ("Forecast", "Receipts", "Baseline")}
+    assert [r[column["Forecast"]] for r in rows] == ["[z]", "[z]", 13.5, 14.0]
+    assert [r[column["Baseline"]] for r in rows][:2] == ["[z]", "[z]"]
+    assert [r[column["Receipts"]] for r in rows] == [12, 15, "[z]", "[z]"]

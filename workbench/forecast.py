@@ -1535,6 +1535,23 @@ def forecasts_frame(results: Sequence[SeriesForecast]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
+def not_applicable_cells(frame: pd.DataFrame) -> tuple[tuple[int, str], ...]:
+    """Cells of a history-and-forecast table that do not apply, as (row number, column): the
+    forecast, its interval and the baseline on history rows, receipts on forecast rows.
+
+    A published table writes them ``[z]`` rather than ``[x]`` (not available).
+    """
+    if "kind" not in frame.columns:
+        return ()
+    future = [c for c in ("receipts", "excluded") if c in frame.columns]
+    past = [c for c in FORECAST_COLUMNS[1:] if c in frame.columns]
+    return tuple(
+        (i, column)
+        for i, kind in enumerate(frame["kind"].tolist())
+        for column in (past if kind == "history" else future if kind == "forecast" else ())
+    )
+
+
 def metrics_frame(results: Sequence[SeriesForecast]) -> pd.DataFrame:
     """Backtest accuracy of many series, one row each."""
     return pd.DataFrame([r.metrics_row() for r in results])

@@ -17,6 +17,7 @@ from workbench.forecast import (
     adjusted_table,
     forecasts_frame,
     metrics_frame,
+    not_applicable_cells,
     protect_series,
 )
 from workbench.forecast_charts import forecast_chart, scenario_chart
@@ -78,7 +79,13 @@ def chart_menu(
         chart=chart,
         chart_meta=meta,
         frame=frame,
-        table_meta=TableMeta(meta.title, source=meta.source, notes=notes, data_version=version),
+        table_meta=TableMeta(
+            meta.title,
+            source=meta.source,
+            notes=notes,
+            data_version=version,
+            not_applicable=not_applicable_cells(frame),
+        ),
         protect=_protect(projection),
         page="demand",
     )
