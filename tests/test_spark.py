@@ -159,6 +159,7 @@ def test_spark_trained_model_lands_in_the_workspace_and_scores_the_same_on_duckd
     try:
         spec = workflow.suggest_for_datasets(ws, names)
         spec.training.em_rules = spec.training.em_rules[:1]
+        spec.training.max_iterations = 4  # each EM iteration is several Spark jobs
         run = workflow.train_and_save(ws, names, spec, threshold=THRESHOLD, backend="spark")
         row = get_model(ws, run.model_id)
         assert row["metrics"]["backend"] == "spark"
