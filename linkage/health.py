@@ -969,7 +969,7 @@ def _weight(probability: float) -> float:
     return math.log2(p / (1 - p))
 
 
-def _bridges(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+def bridges(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     """Whether each edge is a bridge (its removal splits its component)."""
     adjacency: list[list[tuple[int, int]]] = [[] for _ in range(n)]
     for e, (u, v) in enumerate(zip(left.tolist(), right.tolist(), strict=True)):
@@ -1154,7 +1154,7 @@ def _weak_links(
     in_suspect = used & suspect[codes[left]]
     sub_left, sub_right = left[in_suspect], right[in_suspect]
     nodes, inverse = np.unique(np.concatenate([sub_left, sub_right]), return_inverse=True)
-    bridge = _bridges(len(nodes), inverse[: len(sub_left)], inverse[len(sub_left) :])
+    bridge = bridges(len(nodes), inverse[: len(sub_left)], inverse[len(sub_left) :])
     weak_bridge = bridge & (weight[in_suspect] < weak_weight)
     if not weak_bridge.any():
         return []

@@ -21,7 +21,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from linkage.health import _bridges
+from linkage.health import bridges
 from linkage.registry import PREDICTIONS_SCHEMA, get_model, predictions_table
 from workbench.errors import LinkageError
 from workbench.formatting import MISSING, format_count
@@ -437,7 +437,7 @@ def find_bridges(n_nodes: int, edges: Sequence[tuple[int, int]]) -> list[bool]:
         return []
     left = np.array([u for u, _ in edges], dtype=int)
     right = np.array([v for _, v in edges], dtype=int)
-    return [bool(b) for b in _bridges(int(n_nodes), left, right)]
+    return [bool(b) for b in bridges(int(n_nodes), left, right)]
 
 
 @dataclass(frozen=True)
@@ -814,7 +814,7 @@ def graph_choices(ws: Workspace, model_id: str, limit: int = 300) -> pd.DataFram
     right_key = edges["source_dataset_r"].astype(str) + "\x1f" + edges["unique_id_r"].astype(str)
     codes, uniques = pd.factorize(pd.concat([left_key, right_key], ignore_index=True))
     n = len(edges)
-    edges["bridge"] = _bridges(len(uniques), codes[:n], codes[n:])
+    edges["bridge"] = bridges(len(uniques), codes[:n], codes[n:])
     bridged = edges.loc[edges["bridge"]].groupby("cluster_id")["match_weight"]
     out = sizes.merge(
         pd.DataFrame({"bridges": bridged.size(), "weakest_weight": bridged.min()}),

@@ -160,15 +160,6 @@ def test_pairs_in_band_and_waterfall(ws: Workspace, run: wf.TrainingRun) -> None
     assert isinstance(charts.match_weights_chart(model), alt.TopLevelMixin)
 
 
-def test_comparison_patterns(ws: Workspace, run: wf.TrainingRun) -> None:
-    patterns = wf.comparison_patterns(ws, run.model_id, examples=2)
-    assert patterns["example"].max() == 2
-    assert patterns["n_pairs"].is_monotonic_decreasing
-    assert patterns["pattern"].str.contains("surname: ").all()
-    per_pattern = patterns.drop_duplicates("pattern")
-    assert per_pattern["n_pairs"].sum() == run.metrics["n_pairs"]
-
-
 def test_cluster_records(ws: Workspace, run: wf.TrainingRun) -> None:
     clusters = wf.active_clusters(ws)
     biggest = clusters["cluster_id"].value_counts().index[0]
