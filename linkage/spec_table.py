@@ -468,13 +468,16 @@ def pair_label(row: Mapping[str, Any]) -> str:
 
 
 def pair_side_by_side(row: Mapping[str, Any]) -> pd.DataFrame:
-    """One pair as a table: a row per field with the left and right record's values."""
+    """One pair as a table: a row per field (named in words) with the left and right record's
+    values."""
+    from linkage.viewers import field_title
+
     fields = [
         c[:-2] for c in row if str(c).endswith("_l") and not str(c).startswith(_HIDDEN_PREFIXES)
     ]
     data = [
         {
-            "field": f,
+            "field": field_title(f),
             "left": _text(row.get(f"{f}_l")),
             "right": _text(row.get(f"{f}_r")),
         }

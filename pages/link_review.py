@@ -86,7 +86,12 @@ else:
         hide_index=True,
         width="stretch",
         key="review_pair",
-        column_config={"agree": st.column_config.CheckboxColumn("Same")},
+        column_config={
+            "field": "Field",
+            "left": "Left record",
+            "right": "Right record",
+            "agree": st.column_config.CheckboxColumn("Same"),
+        },
     )
     with case_col, user_errors():
         st.table(case_context(ws, row), hide_index=True)

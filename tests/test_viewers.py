@@ -390,3 +390,13 @@ def test_waterfall_names_each_bar_once_and_wraps_them() -> None:
     axis = layer["encoding"]["x"]["axis"]
     assert axis["labelAngle"] == 0 and "split(datum.label, '_')" in axis["labelExpr"]
     assert axis["labelOverlap"] is False
+
+
+def test_review_pair_table_names_fields_in_words() -> None:
+    from linkage.spec_table import pair_side_by_side
+
+    table = pair_side_by_side(
+        {"first_name_l": "OSCAR", "first_name_r": "OSCRA", "pnc_id_l": None, "pnc_id_r": "X"}
+    )
+    assert table["field"].tolist() == ["First name", "PNC ID"]
+    assert table["agree"].tolist() == [False, False]
