@@ -33,8 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from linkage import workflow as wf
 from linkage.active import pair_keys, random_pairs
 from linkage.synthetic import make_people
-from workbench.importer import import_frame
-from workbench.roles import save_roles
+from workbench.data.importer import import_frame
+from workbench.persons.roles import save_roles
 from workbench.workspace import Workspace
 
 ROLES = {
@@ -61,7 +61,7 @@ def _synthetic(ws: Workspace, records: int) -> list[str]:
 
 
 def _sample(ws: Workspace, folder: Path) -> list[str]:
-    from workbench.datasets import SAMPLE_DIR, load_sample
+    from workbench.data.datasets import SAMPLE_DIR, load_sample
 
     keys = {"police": "crime_ref", "cps": "cps_id", "courts": "case_number"}
     folder.mkdir()

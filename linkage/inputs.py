@@ -15,9 +15,9 @@ import duckdb
 import pandas as pd
 
 from linkage.data import is_model_column
+from workbench.data.importer import detect_format, read_file
 from workbench.errors import LinkageError, RoleError, ValidationError
-from workbench.importer import detect_format, read_file
-from workbench.roles import (
+from workbench.persons.roles import (
     PERSON_ROLES,
     Role,
     RoleSuggestion,
@@ -25,8 +25,8 @@ from workbench.roles import (
     suggest_roles,
     validate_roles,
 )
+from workbench.persons.standardise import detect_value_formats, standardise_sql
 from workbench.sql import quote_ident, suggest_dataset_name
-from workbench.standardise import detect_value_formats, standardise_sql
 from workbench.workspace import DATA_SCHEMA, Workspace
 
 log = logging.getLogger(__name__)

@@ -44,10 +44,10 @@ from linkage.predict import cluster_at_threshold, nodes_from_model, summarise_cl
 from linkage.train import TrainedModel, build_linker, train_model
 from workbench.charts import accessible_palette, titled
 from workbench.errors import LinkageError
-from workbench.roles import Role
-from workbench.sample import FIRST_REPORTED_DATE
+from workbench.persons.roles import Role
+from workbench.persons.standardise import standardise_sql
+from workbench.sample.generate import FIRST_REPORTED_DATE
 from workbench.sql import quote_ident
-from workbench.standardise import standardise_sql
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from linkage.registry import active_model_id, set_active_model
 from linkage.workflow import TrainingRun, linkable_datasets, suggest_for_datasets, train_and_save
+from workbench.analysis.journeys import JourneyBuild, build_journeys
 from workbench.errors import LinkageError
-from workbench.journeys import JourneyBuild, build_journeys
 from workbench.workspace import Workspace
 
 Progress = Callable[[str, float], None]

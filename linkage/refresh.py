@@ -791,7 +791,7 @@ def stored_roles_for(previous: LinkedRun, name: str, columns: Sequence[str]) -> 
         ``{column: Role}``, empty when the source is new or its columns changed (roles are
         then suggested afresh).
     """
-    from workbench.roles import Role
+    from workbench.persons.roles import Role
 
     source = previous.meta.get("sources", {}).get(name)
     if not source:
@@ -902,7 +902,7 @@ def add_extract(
         standardised_inputs,
         truth_column,
     )
-    from workbench.roles import Role, load_roles
+    from workbench.persons.roles import Role, load_roles
     from workbench.sql import quote_ident
 
     def say(message: str, fraction: float) -> None:
@@ -1052,7 +1052,7 @@ def add_extract(
 
 def _rebuild_journeys(ws: Any, model_id: str) -> None:
     """Rebuild the linked journeys when they were built from this model."""
-    from workbench.journeys import build_info, build_journeys
+    from workbench.analysis.journeys import build_info, build_journeys
 
     info = build_info(ws)
     if info is not None and info.get("model_id") == model_id:

@@ -18,8 +18,7 @@ import uuid
 import pandas as pd
 
 from linkage.workflow import recluster
-from workbench.errors import JourneyError
-from workbench.journeys import (
+from workbench.analysis.journeys import (
     LINKED,
     TRUTH_DATASETS,
     build_journeys,
@@ -27,7 +26,8 @@ from workbench.journeys import (
     drop_journeys,
     journeys_current,
 )
-from workbench.measures import JourneyFilter, attrition_funnel, headline_measures
+from workbench.analysis.measures import JourneyFilter, attrition_funnel, headline_measures
+from workbench.errors import JourneyError
 from workbench.workspace import Workspace
 
 log = logging.getLogger(__name__)

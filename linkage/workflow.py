@@ -81,10 +81,10 @@ from linkage.train import (
     train_model,
 )
 from workbench.errors import LinkageError, Problem, RoleError, ValidationError, WorkbenchError
-from workbench.roles import PERSON_ROLES, Role, load_roles
+from workbench.persons.roles import PERSON_ROLES, Role, load_roles
+from workbench.persons.standardise import standardise_dataset
 from workbench.safe_csv import frame_to_csv, unescape_cell
 from workbench.sql import qualified, quote_ident
-from workbench.standardise import standardise_dataset
 from workbench.workspace import DATA_SCHEMA, Workspace, utcnow
 
 log = logging.getLogger(__name__)

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from workbench import analysis as an
-from workbench import measure_charts as mc
+from workbench.analysis import charts as mc
+from workbench.analysis import views as an
 from workbench.ui.analysis_widgets import (
     journey_filters,
     journey_gate,

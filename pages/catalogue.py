@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from workbench.catalogue import (
+from workbench.charts import fit_width
+from workbench.data.catalogue import (
     EDITABLE_FIELDS,
     column_dictionary,
     datasets_table,
@@ -13,8 +14,7 @@ from workbench.catalogue import (
     save_column_descriptions,
     update_metadata,
 )
-from workbench.charts import fit_width
-from workbench.profile import completeness_chart, load_profile, profile_table, refresh_profile
+from workbench.data.profile import completeness_chart, load_profile, profile_table, refresh_profile
 from workbench.ui.context import user_errors, workspace
 
 st.title("Data catalogue")

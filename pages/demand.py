@@ -2,8 +2,7 @@
 
 import streamlit as st
 
-from workbench.export import journey_version
-from workbench.forecast import (
+from workbench.forecast.model import (
     COURT_TYPES,
     NATIONAL,
     ForecastSettings,
@@ -14,6 +13,7 @@ from workbench.forecast import (
     metrics_frame,
     scenario_forecast,
 )
+from workbench.publish.export import journey_version
 from workbench.ui.context import allowed_areas, user_errors, workspace
 from workbench.ui.demand_widgets import (
     compare_panel,

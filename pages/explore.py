@@ -3,7 +3,13 @@
 import streamlit as st
 
 from workbench.charts import fit_width
-from workbench.explore import PERIODS, category_columns, date_columns, period_chart, period_counts
+from workbench.data.explore import (
+    PERIODS,
+    category_columns,
+    date_columns,
+    period_chart,
+    period_counts,
+)
 from workbench.ui.context import pick_dataset, user_errors, workspace
 from workbench.ui.export_widgets import dataset_downloads
 

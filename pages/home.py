@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from workbench.catalogue import list_datasets
-from workbench.datasets import load_sample, sample_available
+from workbench.data.catalogue import list_datasets
+from workbench.data.datasets import load_sample, sample_available
 from workbench.progress import STATUS_LABELS, next_step, workflow_steps
 from workbench.ui.context import user_errors, workspace
 from workbench.ui.linkage_widgets import current_job, show_job_progress, start_quick_link

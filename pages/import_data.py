@@ -2,10 +2,10 @@
 
 import streamlit as st
 
-from workbench.catalogue import SOURCE_SYSTEMS
 from workbench.config import import_folders, load_settings, shared_mode
-from workbench.datasets import add_file, load_sample, sample_available
-from workbench.importer import SUPPORTED_FORMATS
+from workbench.data.catalogue import SOURCE_SYSTEMS
+from workbench.data.datasets import add_file, load_sample, sample_available
+from workbench.data.importer import SUPPORTED_FORMATS
 from workbench.sql import suggest_dataset_name
 from workbench.ui.context import user_errors, workspace
 from workbench.ui.login import acting_user

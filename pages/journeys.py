@@ -3,8 +3,8 @@
 import streamlit as st
 
 from linkage.sensitivity import largest_area_gaps, linkage_sensitivity
-from workbench import analysis as an
-from workbench.journeys import build_journeys
+from workbench.analysis import views as an
+from workbench.analysis.journeys import build_journeys
 from workbench.ui.analysis_widgets import frame_downloads, journey_gate, leader_view
 from workbench.ui.context import user_errors, workspace
 

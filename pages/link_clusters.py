@@ -9,8 +9,8 @@ from linkage.refresh import add_extract, changes_table
 from linkage.registry import get_model
 from linkage.spec_table import cluster_choices, cluster_members, suspicious_view
 from linkage.workflow import load_linker, people_in_clusters, recluster
+from workbench.data.importer import read_file
 from workbench.formatting import format_count
-from workbench.importer import read_file
 from workbench.ui.context import user_errors, workspace
 from workbench.ui.linkage_widgets import chart_and_table, choose_model, stored_pairs
 

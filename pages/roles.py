@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from workbench.roles import ROLE_LABELS, Role, roles_table, save_roles
+from workbench.persons.roles import ROLE_LABELS, Role, roles_table, save_roles
 from workbench.ui.context import pick_dataset, user_errors, workspace
 
 st.title("Column roles")

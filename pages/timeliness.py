@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from workbench import analysis as an
-from workbench import measure_charts as mc
-from workbench.measures import INTERVALS
+from workbench.analysis import charts as mc
+from workbench.analysis import views as an
+from workbench.analysis.measures import INTERVALS
 from workbench.ui.analysis_widgets import (
     journey_filters,
     journey_gate,

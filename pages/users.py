@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from workbench.auth import (
+from workbench.access.auth import (
     ALL_AREAS,
     ROLES,
     delete_user,
@@ -13,7 +13,7 @@ from workbench.auth import (
     save_user,
     unlock_user,
 )
-from workbench.sample_names import AREAS
+from workbench.sample.names import AREAS
 from workbench.ui.context import user_errors, workspace
 from workbench.ui.login import acting_user
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from workbench.datasets import SAMPLE_DIR, load_sample
-from workbench.journeys import build_journeys
-from workbench.sample import FIRST_REPORTED_DATE
+from workbench.analysis.journeys import build_journeys
+from workbench.data.datasets import SAMPLE_DIR, load_sample
+from workbench.sample.generate import FIRST_REPORTED_DATE
 from workbench.workspace import Workspace
 
 AREAS = ("Kent", "Cumbria", "Dorset")

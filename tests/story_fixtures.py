@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from workbench.auth import User, local_user
-from workbench.datasets import add_file
-from workbench.journeys import write_journeys
-from workbench.measures import KEY_SALT_SETTING
-from workbench.stories import Annotation, Block, Story, create_story
+from workbench.access.auth import User, local_user
+from workbench.analysis.journeys import write_journeys
+from workbench.analysis.measures import KEY_SALT_SETTING
+from workbench.data.datasets import add_file
+from workbench.publish.stories import Annotation, Block, Story, create_story
 from workbench.workspace import Workspace
 
 

@@ -20,11 +20,11 @@ import pandas as pd
 import pytest
 
 from tests.browser import streamlit_server
-from workbench import auth
-from workbench.auth import AuthSettings, User
+from workbench.access import auth
+from workbench.access.auth import AuthSettings, User
 from workbench.config import acting_as, current_user, import_folders, set_actor
+from workbench.data.importer import check_import_path, import_file
 from workbench.errors import AccessDeniedError, AuthError, ValidationError, WorkspaceBusyError
-from workbench.importer import check_import_path, import_file
 from workbench.ui.server import gate_request
 from workbench.workspace import Workspace
 

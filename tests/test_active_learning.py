@@ -13,9 +13,9 @@ from linkage.relearn import relearn_m
 from linkage.service import load_model_json
 from linkage.synthetic import make_people
 from tests.test_app_linkage import ROLES
+from workbench.data.importer import import_frame
 from workbench.errors import LinkageError
-from workbench.importer import import_frame
-from workbench.roles import save_roles
+from workbench.persons.roles import save_roles
 from workbench.workspace import Workspace
 
 

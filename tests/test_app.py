@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from workbench.catalogue import get_dataset, list_datasets
-from workbench.datasets import load_sample
-from workbench.roles import load_roles
+from workbench.data.catalogue import get_dataset, list_datasets
+from workbench.data.datasets import load_sample
+from workbench.persons.roles import load_roles
 from workbench.ui.navigation import PAGES
 from workbench.workspace import Workspace
 

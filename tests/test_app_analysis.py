@@ -9,10 +9,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.journey_workspace import make_journey_workspace
-from workbench import analysis as an
-from workbench import measures as m
-from workbench.headlines import format_period
-from workbench.journeys import build_info
+from workbench.analysis import measures as m
+from workbench.analysis import views as an
+from workbench.analysis.headlines import format_period
+from workbench.analysis.journeys import build_info
 from workbench.workspace import Workspace
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")

@@ -8,8 +8,8 @@ import pytest
 from argon2 import PasswordHasher
 from streamlit.testing.v1 import AppTest
 
-from workbench import auth
-from workbench.auth import User
+from workbench.access import auth
+from workbench.access.auth import User
 from workbench.ui import navigation
 from workbench.ui.navigation import PageSpec
 from workbench.workspace import Workspace

@@ -10,8 +10,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.forecast_data import write_demand_journeys
-from workbench.auth import User, local_user
-from workbench.scenarios import (
+from workbench.access.auth import User, local_user
+from workbench.forecast.scenarios import (
     CourtState,
     Scenario,
     list_scenarios,

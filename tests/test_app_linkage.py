@@ -21,9 +21,9 @@ from linkage.spec_table import (
     remove_rules,
 )
 from linkage.synthetic import make_people
+from workbench.data.importer import import_frame
 from workbench.errors import LinkageError
-from workbench.importer import import_frame
-from workbench.roles import save_roles
+from workbench.persons.roles import save_roles
 from workbench.ui import linkage_widgets
 from workbench.ui.navigation import PAGES
 from workbench.workspace import Workspace

@@ -8,8 +8,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.story_fixtures import leader, small_workspace
-from workbench.auth import local_user
-from workbench.stories import Story, create_story, load_story
+from workbench.access.auth import local_user
+from workbench.publish.stories import Story, create_story, load_story
 from workbench.ui.login import USER_KEY
 from workbench.workspace import Workspace
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from workbench import auth
-from workbench.auth import AuthSettings, User
+from workbench.access import auth
+from workbench.access.auth import AuthSettings, User
 from workbench.errors import AccessDeniedError, AuthError, ValidationError
 from workbench.ui.navigation import ADMIN_PAGES, LEADER_PAGES, PAGES, PageSpec, pages_for
 from workbench.workspace import Workspace, utcnow

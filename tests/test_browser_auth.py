@@ -12,8 +12,8 @@ from playwright.sync_api import expect
 
 from tests.browser import browser_page, require_chromium, screenshot, streamlit_server, wait_idle
 from tests.oidc_mock import CLIENT_ID, mock_oidc_provider
-from workbench import auth
-from workbench.auth import User
+from workbench.access import auth
+from workbench.access.auth import User
 from workbench.workspace import Workspace
 
 pytestmark = pytest.mark.browser

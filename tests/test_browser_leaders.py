@@ -12,13 +12,13 @@ from playwright.sync_api import expect
 
 from tests.browser import require_chromium, screenshot, streamlit_server, wait_idle
 from tests.journey_workspace import make_journey_workspace
-from workbench import analysis as an
-from workbench import auth
-from workbench.auth import User
-from workbench.export import read_csv_export
-from workbench.measures import KEY_SALT_SETTING
-from workbench.scenarios import CourtState, Scenario, project, save_scenario
-from workbench.stories import load_story
+from workbench.access import auth
+from workbench.access.auth import User
+from workbench.analysis import views as an
+from workbench.analysis.measures import KEY_SALT_SETTING
+from workbench.forecast.scenarios import CourtState, Scenario, project, save_scenario
+from workbench.publish.export import read_csv_export
+from workbench.publish.stories import load_story
 from workbench.workspace import Workspace
 
 pytestmark = pytest.mark.browser

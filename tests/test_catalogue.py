@@ -8,8 +8,8 @@ from datetime import date, datetime
 import pandas as pd
 import pytest
 
-from workbench import catalogue
-from workbench.catalogue import (
+from workbench.data import catalogue
+from workbench.data.catalogue import (
     column_dictionary,
     dataset_versions,
     delete_dataset,
@@ -19,8 +19,8 @@ from workbench.catalogue import (
     set_column_description,
     update_metadata,
 )
+from workbench.data.importer import import_file, import_frame
 from workbench.errors import DatasetNotFoundError, ValidationError
-from workbench.importer import import_file, import_frame
 
 POLICE_CSV = b"urn,forename,surname,dob\n01AB12345,Ann,Smith,1990-01-02\n02CD67890,Bob,Jones,\n"
 COURTS_CSV = b"case_id,defendant_name,hearing_date\n1,Ann Smith,2024-05-01\n2,Bob Jones,\n"

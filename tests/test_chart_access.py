@@ -16,12 +16,7 @@ import pytest
 from PIL import Image
 
 from linkage.charts import cluster_size_chart, match_weight_histogram
-from workbench.charts import accessible_palette, contrast_ratio, wrap_lines
-from workbench.explore import period_chart
-from workbench.export import EXPORT_WIDTH, ChartMeta, chart_to_png, describe_chart
-from workbench.forecast import ForecastSettings, SeriesForecast
-from workbench.forecast_charts import forecast_chart, scenario_chart
-from workbench.measure_charts import (
+from workbench.analysis.charts import (
     caseload_chart,
     distribution_chart,
     funnel_chart,
@@ -29,6 +24,11 @@ from workbench.measure_charts import (
     small_multiples,
     trend_chart,
 )
+from workbench.charts import accessible_palette, contrast_ratio, wrap_lines
+from workbench.data.explore import period_chart
+from workbench.forecast.charts import forecast_chart, scenario_chart
+from workbench.forecast.model import ForecastSettings, SeriesForecast
+from workbench.publish.export import EXPORT_WIDTH, ChartMeta, chart_to_png, describe_chart
 
 MONTHS = pd.date_range("2024-01-01", periods=6, freq="MS")
 NAMED = {"white": "#ffffff", "black": "#000000"}
@@ -387,8 +387,8 @@ def _plain_text(text: str) -> None:
 
 def test_story_chart_alt_text_matches_its_data(tmp_path) -> None:
     from tests.story_fixtures import demo_story, small_workspace
-    from workbench.auth import local_user
-    from workbench.stories import render_block
+    from workbench.access.auth import local_user
+    from workbench.publish.stories import render_block
     from workbench.workspace import Workspace
 
     with Workspace(small_workspace(tmp_path)) as ws:
@@ -416,7 +416,7 @@ def test_story_chart_alt_text_matches_its_data(tmp_path) -> None:
 
 def test_profile_chart_alt_text_gives_percentages(tmp_path) -> None:
     from tests.story_fixtures import small_workspace
-    from workbench.profile import completeness_chart, refresh_profile
+    from workbench.data.profile import completeness_chart, refresh_profile
     from workbench.workspace import Workspace
 
     with Workspace(small_workspace(tmp_path)) as ws:

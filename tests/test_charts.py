@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from workbench.charts import period_axis
-from workbench.explore import period_chart
+from workbench.data.explore import period_chart
 
 
 @pytest.mark.parametrize(
@@ -49,7 +49,7 @@ def test_time_axes_carry_the_year_whatever_the_span() -> None:
 def test_forecast_and_trend_charts_label_years() -> None:
     import pandas as pd
 
-    from workbench.forecast_charts import scenario_chart
+    from workbench.forecast.charts import scenario_chart
 
     periods = pd.date_range("2026-11-02", periods=13, freq="W-MON")
     projection = pd.DataFrame(
@@ -79,7 +79,7 @@ def test_a_wrapped_subtitle_reaches_the_export_whole() -> None:
     import pandas as pd
 
     from workbench.charts import titled
-    from workbench.export import meta_from_chart
+    from workbench.publish.export import meta_from_chart
 
     subtitle = "First hearings a month; forecast with 80% interval; " * 4
     chart = titled(

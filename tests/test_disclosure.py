@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from workbench.disclosure import (
+from workbench.disclosure.control import (
     TOTAL,
     protect_frame,
     protect_funnel,
@@ -125,7 +125,7 @@ def test_long_tables_are_protected_as_two_way() -> None:
 
 
 def test_cell_noise_is_fixed_by_the_key_and_mostly_small() -> None:
-    from workbench.disclosure import KEY_SPACE, cell_noise, max_noise
+    from workbench.disclosure.control import KEY_SPACE, cell_noise, max_noise
 
     keys = np.random.default_rng(1).integers(0, KEY_SPACE, 50_000)
     noise = cell_noise(keys)

@@ -1,4 +1,7 @@
-"""Differencing attacks on a leader's outputs find no hidden count (workbench.disclosure_audit)."""
+"""Differencing attacks on a leader's outputs find no hidden count.
+
+The attacks are in :mod:`workbench.disclosure.attacks`.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +11,9 @@ import pandas as pd
 import pytest
 
 from tests.journey_workspace import AREAS, make_journey_workspace
-from workbench import analysis as an
-from workbench import disclosure as sdc
-from workbench import forecast as fc
-from workbench.disclosure_audit import (
+from workbench.analysis import views as an
+from workbench.disclosure import control as sdc
+from workbench.disclosure.attacks import (
     THRESHOLD,
     Tally,
     baseline_vs_history,
@@ -20,6 +22,7 @@ from workbench.disclosure_audit import (
     periods_vs_total,
     rate_times_base,
 )
+from workbench.forecast import model as fc
 from workbench.workspace import Workspace
 
 
@@ -101,7 +104,7 @@ def test_same_cases_same_figure_whatever_the_filter(attack_ws: Workspace) -> Non
 
 def test_scenario_starting_state_never_shows_a_small_count(attack_ws: Workspace) -> None:
     """The outstanding caseload a leader's scenario starts from is adjusted, or withheld."""
-    from workbench.scenarios import court_state
+    from workbench.forecast.scenarios import court_state
 
     at = an.data_end(attack_ws)
     seen = 0

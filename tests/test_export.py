@@ -15,9 +15,9 @@ import pypdf
 import pytest
 from PIL import Image
 
-from workbench.disclosure import protect_table
+from workbench.disclosure.control import protect_table
 from workbench.errors import ExportError
-from workbench.export import (
+from workbench.publish.export import (
     ChartMeta,
     TableMeta,
     chart_to_html,

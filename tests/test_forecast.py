@@ -16,12 +16,12 @@ from tests.forecast_data import (
     sparse_series,
     write_demand_journeys,
 )
-from workbench import forecast as fc
-from workbench.auth import User
+from workbench.access.auth import User
+from workbench.analysis.journeys import TRUTH, write_journeys
 from workbench.errors import ForecastError
-from workbench.forecast import ForecastSettings, SeriesForecast
-from workbench.journeys import TRUTH, write_journeys
-from workbench.scenarios import (
+from workbench.forecast import model as fc
+from workbench.forecast.model import ForecastSettings, SeriesForecast
+from workbench.forecast.scenarios import (
     CourtState,
     LagDistribution,
     Scenario,
@@ -473,7 +473,7 @@ def test_series_too_sparse_monthly_are_forecast_as_counts() -> None:
     # Its negative binomial interval is used as it is: no conformal factor from tied counts.
     assert result.interval_scale == 1.0 and result.coverage == result.raw_coverage
     assert (result.backtest["upper"] == result.backtest["upper_raw"]).all()
-    from workbench.forecast_charts import forecast_chart
+    from workbench.forecast.charts import forecast_chart
 
     assert "forecast as monthly counts" in json.dumps(forecast_chart(result).to_dict())
     recent = result.history["receipts"].iloc[-12:].mean()
@@ -726,7 +726,7 @@ def test_forecast_tables_mark_cells_that_do_not_apply() -> None:
 
     import openpyxl
 
-    from workbench.export import TableMeta, table_to_xlsx
+    from workbench.publish.export import TableMeta, table_to_xlsx
 
     weeks = pd.date_range("2026-09-07", periods=4, freq="W-MON")
     frame = pd.DataFrame(

@@ -7,7 +7,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from workbench import headlines as hl
+from workbench.analysis import headlines as hl
 
 
 def test_days_headline_with_change_and_national() -> None:

@@ -12,9 +12,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from workbench import catalogue, importer
+from workbench.data import catalogue, importer
+from workbench.data.importer import import_file, import_frame, read_file
 from workbench.errors import DataImportError, DatasetExistsError
-from workbench.importer import import_file, import_frame, read_file
 
 PEOPLE_ROWS = [
     ("1", "Ann", "Smith", "1990-01-02", "SW1A 1AA"),

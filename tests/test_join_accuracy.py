@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from linkage.sensitivity import largest_area_gaps
-from workbench import analysis as an
-from workbench import journeys as jn
+from workbench.analysis import journeys as jn
+from workbench.analysis import views as an
 from workbench.workspace import Workspace
 
 AREA = "Kent"

@@ -10,11 +10,11 @@ import pytest
 from linkage.sensitivity import JOIN_DEPENDENT, largest_area_gaps, linkage_sensitivity
 from linkage.workflow import recluster, suggest_for_datasets, train_and_save
 from tests.journey_workspace import write_sample_subset
-from workbench import analysis as an
-from workbench import journeys as jn
-from workbench.datasets import load_sample
+from workbench.analysis import journeys as jn
+from workbench.analysis import views as an
+from workbench.analysis.measures import attrition_funnel, timeliness
+from workbench.data.datasets import load_sample
 from workbench.errors import JourneyError
-from workbench.measures import attrition_funnel, timeliness
 from workbench.workspace import Workspace
 
 DATASETS = ["police", "cps", "courts"]

@@ -31,8 +31,8 @@ from linkage.parameters import repair_weights, untrained_levels
 from linkage.suggest import _choose_em_rules, find_derived_columns, fixed_by, suggest_model
 from linkage.synthetic import make_people
 from linkage.train import train_model
-from workbench.roles import Role, suggest_roles
-from workbench.standardise import (
+from workbench.persons.roles import Role, suggest_roles
+from workbench.persons.standardise import (
     detect_value_formats,
     infer_date_format,
     name_order,

@@ -13,11 +13,11 @@ from linkage import charts
 from linkage import workflow as wf
 from linkage.registry import active_model_id, get_model, list_models
 from tests.journey_workspace import write_sample_subset
-from workbench.catalogue import delete_dataset
-from workbench.datasets import load_sample
+from workbench.data.catalogue import delete_dataset
+from workbench.data.datasets import load_sample
+from workbench.data.importer import import_frame
 from workbench.errors import LinkageError, RoleError, ValidationError
-from workbench.importer import import_frame
-from workbench.roles import save_roles
+from workbench.persons.roles import save_roles
 from workbench.workspace import Workspace
 
 DATASETS = ["police", "cps", "courts"]

@@ -7,9 +7,9 @@ import json
 import pandas as pd
 import pytest
 
-from workbench import measure_charts as mc
+from workbench.analysis import charts as mc
+from workbench.analysis.journeys import VICTIM_NOT_SUPPORT
 from workbench.charts import SOURCE_NOTE
-from workbench.journeys import VICTIM_NOT_SUPPORT
 
 
 def spec_of(chart) -> dict:

@@ -8,9 +8,8 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from workbench.errors import MeasureError
-from workbench.journeys import VICTIM_NOT_SUPPORT, write_journeys
-from workbench.measures import (
+from workbench.analysis.journeys import VICTIM_NOT_SUPPORT, write_journeys
+from workbench.analysis.measures import (
     JourneyFilter,
     attrition_funnel,
     attrition_reasons,
@@ -24,6 +23,7 @@ from workbench.measures import (
     timeliness_distribution,
     wilson_interval,
 )
+from workbench.errors import MeasureError
 from workbench.workspace import Workspace
 
 D = date.fromisoformat

@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 
 from tests.story_fixtures import leader, small_workspace
-from workbench.auth import User
+from workbench.access.auth import User
 from workbench.errors import AccessDeniedError, ForecastError, ValidationError
-from workbench.scenarios import (
+from workbench.forecast.scenarios import (
     CourtState,
     Scenario,
     compare_scenarios,
@@ -26,7 +26,7 @@ from workbench.scenarios import (
     publish_scenario,
     save_scenario,
 )
-from workbench.stories import (
+from workbench.publish.stories import (
     Block,
     Story,
     block_params,

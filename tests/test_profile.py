@@ -7,8 +7,7 @@ from collections.abc import Iterator
 import altair as alt
 import pytest
 
-from workbench.errors import DatasetNotFoundError
-from workbench.profile import (
+from workbench.data.profile import (
     DatasetProfile,
     completeness_chart,
     load_profile,
@@ -17,7 +16,8 @@ from workbench.profile import (
     refresh_profile,
     store_profile,
 )
-from workbench.roles import Role, save_roles
+from workbench.errors import DatasetNotFoundError
+from workbench.persons.roles import Role, save_roles
 from workbench.workspace import Workspace
 
 CHECK_LETTERS = "ZABCDEFGHJKLMNPQRTUVWXY"

@@ -12,11 +12,11 @@ from streamlit.testing.v1 import AppTest
 from linkage import workflow as wf
 from linkage.synthetic import make_people
 from tests.test_app_auth import log_in, page_links, shared, start  # noqa: F401
-from workbench.catalogue import delete_dataset
-from workbench.datasets import load_sample
-from workbench.importer import import_frame
+from workbench.data.catalogue import delete_dataset
+from workbench.data.datasets import load_sample
+from workbench.data.importer import import_frame
+from workbench.persons.roles import save_roles
 from workbench.progress import next_step, workflow_steps
-from workbench.roles import save_roles
 from workbench.ui.navigation import STATUS_ICONS, progress_marks
 from workbench.workspace import Workspace
 

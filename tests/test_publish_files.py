@@ -26,9 +26,10 @@ from odf.table import Table, TableCell, TableColumn, TableHeaderRows, TableRow
 from odf.text import P
 
 from tests.story_fixtures import small_workspace
-from workbench.auth import local_user
+from workbench.access.auth import local_user
+from workbench.analysis.measures import INTERVALS
 from workbench.browser import chromium_available
-from workbench.export import (
+from workbench.publish.export import (
     CONTACT_ENV,
     DEFAULT_CONTACT,
     TableMeta,
@@ -39,9 +40,8 @@ from workbench.export import (
     table_to_ods,
     table_to_xlsx,
 )
-from workbench.measures import INTERVALS
-from workbench.stories import Block, load_story, render_block, series_headline, story_html
-from workbench.stories import story_pdf as print_story
+from workbench.publish.stories import Block, load_story, render_block, series_headline, story_html
+from workbench.publish.stories import story_pdf as print_story
 from workbench.workspace import Workspace
 
 ME = local_user()
@@ -633,8 +633,8 @@ def test_only_withheld_words_become_symbols() -> None:
 def test_views_mark_cells_that_do_not_apply(tmp_path: Path) -> None:
     """The funnel's first rate of the step before and a timeliness row's empty reason are
     published as [z] (not applicable), not [x] (not available)."""
-    from workbench import analysis as an
-    from workbench.measures import JourneyFilter
+    from workbench.analysis import views as an
+    from workbench.analysis.measures import JourneyFilter
 
     with Workspace(small_workspace(tmp_path)) as ws:
         funnel = an.funnel_view(ws, JourneyFilter(), protect=False, minimum=1)

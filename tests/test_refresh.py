@@ -287,7 +287,7 @@ def linked_workspace(tmp_path_factory: pytest.TempPathFactory):
     """A workspace whose model linked the sample with half the police records held back."""
     from linkage import workflow as wf
     from tests.journey_workspace import write_sample_subset
-    from workbench.datasets import load_sample
+    from workbench.data.datasets import load_sample
     from workbench.workspace import Workspace
 
     root = tmp_path_factory.mktemp("refresh_app")

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from workbench.errors import RoleError
-from workbench.roles import (
+from workbench.persons.roles import (
     Role,
     load_roles,
     roles_confirmed,

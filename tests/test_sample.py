@@ -12,9 +12,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from workbench import sample_names
 from workbench.errors import ValidationError
-from workbench.sample import (
+from workbench.sample import names as sample_names
+from workbench.sample.generate import (
     DEFAULT_END_DATE,
     DEFAULT_PEOPLE,
     FIRST_REPORTED_DATE,

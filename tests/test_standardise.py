@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from workbench.errors import RoleError
-from workbench.roles import Role, save_roles
-from workbench.standardise import (
+from workbench.persons.roles import Role, save_roles
+from workbench.persons.standardise import (
     create_standardised_table,
     standardise_dataset,
     standardise_sql,

@@ -10,12 +10,12 @@ from streamlit.testing.v1 import AppTest
 
 from tests.journey_workspace import make_journey_workspace
 from tests.story_fixtures import journeys_frame, leader
-from workbench.auth import User, local_user
-from workbench.disclosure import protect_funnel
+from workbench.access.auth import User, local_user
+from workbench.analysis.journeys import write_journeys
+from workbench.analysis.measures import KEY_SALT_SETTING, JourneyFilter, attrition_funnel
+from workbench.disclosure.control import protect_funnel
 from workbench.errors import AccessDeniedError, ValidationError
-from workbench.journeys import write_journeys
-from workbench.measures import KEY_SALT_SETTING, JourneyFilter, attrition_funnel
-from workbench.stories import (
+from workbench.publish.stories import (
     Block,
     Story,
     add_to_story,
@@ -110,7 +110,7 @@ def test_filter_params_round_trip() -> None:
     )
     params = filter_params(where)
     assert params["start"] == "2023-01-01" and params["victim_based"] is False
-    from workbench.stories import _where
+    from workbench.publish.stories import _where
 
     assert _where(params) == where
     assert filter_params(JourneyFilter()) == {}

@@ -39,8 +39,8 @@ def _open(args: argparse.Namespace, read_only: bool = False):
 # ----------------------------------------------------------------------------- commands
 def cmd_init(args: argparse.Namespace) -> int:
     """Create the workspace and load the sample data when it holds no datasets yet."""
-    from workbench.catalogue import list_datasets
-    from workbench.datasets import load_sample
+    from workbench.data.catalogue import list_datasets
+    from workbench.data.datasets import load_sample
 
     with _open(args) as ws:
         if args.sample and not list_datasets(ws):
@@ -89,7 +89,7 @@ def _link_on_init(ws: Any) -> None:
 
 def cmd_sample(args: argparse.Namespace) -> int:
     """Generate synthetic police, CPS and court extracts with their truth files."""
-    from workbench.sample import DEFAULT_PEOPLE, ErrorProfile, generate_sample
+    from workbench.sample.generate import DEFAULT_PEOPLE, ErrorProfile, generate_sample
 
     errors = None
     if args.errors:
@@ -127,7 +127,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 def cmd_import(args: argparse.Namespace) -> int:
     """Import a file into the workspace, profile it and suggest column roles."""
-    from workbench.datasets import add_file
+    from workbench.data.datasets import add_file
 
     settings = load_settings(args.workspace)
     path = Path(args.path)
@@ -153,7 +153,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_datasets(args: argparse.Namespace) -> int:
     """List (and search) the datasets in the catalogue."""
-    from workbench.catalogue import list_datasets
+    from workbench.data.catalogue import list_datasets
 
     with _open(args, read_only=_exists(args)) as ws:
         items = list_datasets(ws, search=args.search)
@@ -169,8 +169,8 @@ def cmd_datasets(args: argparse.Namespace) -> int:
 
 def cmd_show(args: argparse.Namespace) -> int:
     """Show a dataset's catalogue entry, column dictionary and quality profile."""
-    from workbench.catalogue import column_dictionary, get_dataset
-    from workbench.profile import load_profile, profile_table
+    from workbench.data.catalogue import column_dictionary, get_dataset
+    from workbench.data.profile import load_profile, profile_table
 
     with _open(args, read_only=_exists(args)) as ws:
         info = get_dataset(ws, args.name)
@@ -191,8 +191,8 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def cmd_roles(args: argparse.Namespace) -> int:
     """Show, change or confirm the column roles of a dataset."""
-    from workbench.catalogue import get_dataset
-    from workbench.roles import load_roles, roles_table, save_roles
+    from workbench.data.catalogue import get_dataset
+    from workbench.persons.roles import load_roles, roles_table, save_roles
 
     with _open(args) as ws:
         get_dataset(ws, args.name)
@@ -656,7 +656,7 @@ def _role_lines(
     unique_id: str | None,
 ) -> list[str]:
     """The role of each column of one input, and why."""
-    from workbench.roles import Role
+    from workbench.persons.roles import Role
 
     suggested = {} if stored else dict(getattr(item, "suggestions", None) or {})
     lines = [f"Input {item.name}: {len(frame):,} records, {len(frame.columns)} columns"]
@@ -807,7 +807,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import os
     import subprocess
 
-    from workbench.auth import (
+    from workbench.access.auth import (
         ENV_AUTH_CONFIG,
         ENV_MODE,
         MODE_LOCAL,
@@ -838,8 +838,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     """Render a saved story (headless) to an HTML or PDF file; NAME may be ``owner/name``."""
-    from workbench.auth import local_user
-    from workbench.stories import load_story, render_story
+    from workbench.access.auth import local_user
+    from workbench.publish.stories import load_story, render_story
 
     out = Path(args.out)
     user = local_user()
@@ -856,8 +856,15 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_forecast(args: argparse.Namespace) -> int:
     """Forecast court receipts with backtests; write forecasts and metrics as CSV or Parquet."""
+    from workbench.analysis.journeys import (
+        JOURNEY_SCHEMA,
+        LINKED,
+        TRUTH,
+        build_truth_journeys,
+        ensure_journeys,
+    )
     from workbench.errors import ForecastError, JourneyError
-    from workbench.forecast import (
+    from workbench.forecast.model import (
         COURT_TYPES,
         COVERAGE_TOLERANCE,
         ForecastSettings,
@@ -865,13 +872,6 @@ def cmd_forecast(args: argparse.Namespace) -> int:
         forecast_demand,
         forecasts_frame,
         metrics_frame,
-    )
-    from workbench.journeys import (
-        JOURNEY_SCHEMA,
-        LINKED,
-        TRUTH,
-        build_truth_journeys,
-        ensure_journeys,
     )
 
     out = Path(args.out)
@@ -964,8 +964,8 @@ def _parse_date(text: str, flag: str) -> date:
 
 def cmd_journeys(args: argparse.Namespace) -> int:
     """Build the linked (or true) journey table, or say whether it is current."""
-    from workbench.analysis import journey_status
-    from workbench.journeys import build_journeys, build_truth_journeys
+    from workbench.analysis.journeys import build_journeys, build_truth_journeys
+    from workbench.analysis.views import journey_status
 
     with _open(args) as ws:
         if args.action == "status":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from workbench.roles import ROLE_LABELS, Role
+from workbench.persons.roles import ROLE_LABELS, Role
 
 GUIDE_SECTIONS: tuple[tuple[str, str], ...] = (
     (

@@ -13,9 +13,9 @@ from typing import Literal
 
 import pandas as pd
 
-from workbench.analysis import journey_status
-from workbench.catalogue import DatasetInfo, list_datasets
-from workbench.journeys import active_model
+from workbench.analysis.journeys import active_model
+from workbench.analysis.views import journey_status
+from workbench.data.catalogue import DatasetInfo, list_datasets
 from workbench.workspace import Workspace
 
 Status = Literal["done", "stale", "next", "todo"]

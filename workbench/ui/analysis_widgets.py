@@ -6,18 +6,18 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from workbench.analysis import View, filter_options, journey_status, scoped_filter
+from workbench.analysis.journeys import build_journeys
+from workbench.analysis.measures import PERIODS, JourneyFilter
+from workbench.analysis.views import View, filter_options, journey_status, scoped_filter
 from workbench.charts import fit_width
 from workbench.errors import AccessDeniedError
-from workbench.export import (
+from workbench.publish.export import (
     ProtectArg,
     TableMeta,
     journey_version,
     marked_protection,
     meta_from_chart,
 )
-from workbench.journeys import build_journeys
-from workbench.measures import PERIODS, JourneyFilter
 from workbench.ui.context import allowed_areas, user_errors, workspace
 from workbench.ui.export_widgets import download_menu
 from workbench.ui.linkage_widgets import current_job, show_job_progress, start_quick_link

@@ -8,8 +8,8 @@ from contextlib import contextmanager
 
 import streamlit as st
 
-from workbench.catalogue import DatasetInfo, list_datasets
 from workbench.config import load_settings, shared_mode
+from workbench.data.catalogue import DatasetInfo, list_datasets
 from workbench.errors import WorkbenchError, WorkspaceBusyError, WorkspaceError
 from workbench.workspace import Workspace
 

@@ -8,10 +8,10 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from workbench.auth import ALL_AREAS, User
-from workbench.disclosure import modelled
-from workbench.export import ProtectArg, TableMeta, journey_version, meta_from_chart
-from workbench.forecast import (
+from workbench.access.auth import ALL_AREAS, User
+from workbench.disclosure.control import modelled
+from workbench.forecast.charts import forecast_chart, scenario_chart
+from workbench.forecast.model import (
     NATIONAL,
     SeriesForecast,
     adjusted_table,
@@ -20,9 +20,7 @@ from workbench.forecast import (
     not_applicable_cells,
     protect_series,
 )
-from workbench.forecast_charts import forecast_chart, scenario_chart
-from workbench.sample_names import AREAS
-from workbench.scenarios import (
+from workbench.forecast.scenarios import (
     Scenario,
     compare_scenarios,
     court_state,
@@ -35,6 +33,8 @@ from workbench.scenarios import (
     scenario_summary,
     stage_lags,
 )
+from workbench.publish.export import ProtectArg, TableMeta, journey_version, meta_from_chart
+from workbench.sample.names import AREAS
 from workbench.ui.analysis_widgets import leader_view
 from workbench.ui.context import user_errors
 from workbench.ui.export_widgets import download_menu
@@ -45,7 +45,7 @@ def _protect(projection: bool = False) -> ProtectArg:
     """Disclosure control for a leader's Demand export: what the figures already went through.
 
     Observed counts were adjusted and small ones hidden before they were drawn
-    (:func:`workbench.forecast.protect_series`); their hidden cells are written as ``[c]``.
+    (:func:`workbench.forecast.model.protect_series`); their hidden cells are written as ``[c]``.
     Projections are model outputs from adjusted counts and are labelled as such.
     """
     if not leader_view():

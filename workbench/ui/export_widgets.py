@@ -26,7 +26,7 @@ import pandas as pd
 import streamlit as st
 
 from workbench.config import current_user
-from workbench.export import (
+from workbench.publish.export import (
     CHART_FORMATS,
     EXTENSIONS,
     MIME,
@@ -221,7 +221,7 @@ def table_downloads(
         meta: Title, source, notes and definitions for the cover sheet.
         key: A key unique on the page.
         protect: Disclosure control to apply before writing (see
-            :func:`workbench.export.apply_protection`).
+            :func:`workbench.publish.export.apply_protection`).
         page: The page, for the audit log.
     """
     _table_buttons(frame, meta, key, protect, page, None, prefix="Table ")

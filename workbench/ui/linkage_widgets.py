@@ -30,7 +30,7 @@ from linkage.spec_table import (
     model_label,
 )
 from workbench.errors import WorkbenchError
-from workbench.roles import load_roles
+from workbench.persons.roles import load_roles
 from workbench.workspace import Workspace
 
 log = logging.getLogger(__name__)

@@ -29,7 +29,7 @@ from urllib.parse import urlparse
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from workbench.auth import (
+from workbench.access.auth import (
     METHOD_OIDC,
     METHOD_PASSWORD,
     AuthSettings,

@@ -15,7 +15,7 @@ from workbench.errors import WorkbenchError
 from workbench.progress import STATUS_LABELS, workflow_steps
 
 if TYPE_CHECKING:
-    from workbench.auth import User
+    from workbench.access.auth import User
     from workbench.workspace import Workspace
 
 log = logging.getLogger(__name__)

@@ -6,9 +6,9 @@ from typing import Any
 
 import streamlit as st
 
+from workbench.analysis.measures import JourneyFilter
 from workbench.errors import WorkbenchError
-from workbench.measures import JourneyFilter
-from workbench.stories import (
+from workbench.publish.stories import (
     BlockKind,
     add_to_story,
     area_phrase,
@@ -37,7 +37,8 @@ def add_to_story_button(
 
     Args:
         ws: The workspace.
-        source: The story source that draws the view (a key of ``workbench.stories.SOURCES``).
+        source: The story source that draws the view (a key of
+            ``workbench.publish.stories.SOURCES``).
         where: The page's journey filter (areas, offence groups, court types, victims).
         key: A key unique on the page.
         kind: ``chart`` or ``table``.

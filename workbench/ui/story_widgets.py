@@ -12,16 +12,15 @@ from functools import partial
 
 import streamlit as st
 
-from workbench.auth import ALL_AREAS, User
-from workbench.catalogue import list_datasets
+from workbench.access.auth import ALL_AREAS, User
+from workbench.analysis.journeys import LINKED
+from workbench.analysis.measures import DEMAND_STAGES
 from workbench.charts import fit_width
+from workbench.data.catalogue import list_datasets
+from workbench.data.explore import PERIODS, date_columns
 from workbench.errors import WorkbenchError
-from workbench.explore import PERIODS, date_columns
-from workbench.export import MIME, file_name
-from workbench.journeys import LINKED
-from workbench.measures import DEMAND_STAGES
-from workbench.sample_names import AREAS
-from workbench.stories import (
+from workbench.publish.export import MIME, file_name
+from workbench.publish.stories import (
     SOURCES,
     Annotation,
     Block,
@@ -40,6 +39,7 @@ from workbench.stories import (
     save_story,
     sources_for,
 )
+from workbench.sample.names import AREAS
 from workbench.ui.export_widgets import audited, chart_downloads, table_downloads
 from workbench.workspace import Workspace
 

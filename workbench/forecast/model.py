@@ -90,7 +90,9 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from workbench.disclosure import (
+from workbench.analysis.journeys import JOURNEY_SCHEMA, LINKED, TRUTH
+from workbench.analysis.measures import JourneyFilter, receipts
+from workbench.disclosure.control import (
     DEFAULT_THRESHOLD,
     KEY_SPACE,
     KEY_SUFFIX,
@@ -98,8 +100,6 @@ from workbench.disclosure import (
     protect_frame,
 )
 from workbench.errors import ForecastError
-from workbench.journeys import JOURNEY_SCHEMA, LINKED, TRUTH
-from workbench.measures import JourneyFilter, receipts
 from workbench.sql import qualified
 from workbench.workspace import Workspace, utcnow
 
@@ -1362,7 +1362,7 @@ def data_span(ws: Workspace, table: str) -> tuple[date, date] | None:
     Returns:
         The first first-hearing date (any area) and the data end: the last date any stage was
         recorded (offence recorded, referral, first hearing or completion), as
-        :func:`workbench.analysis.data_end` reads it; None when there is no receipt.
+        :func:`workbench.analysis.views.data_end` reads it; None when there is no receipt.
     """
     stages = "recorded_date, referral_date, first_hearing_date, completion_date"
     last = f"greatest({', '.join(f'max({c})' for c in stages.split(', '))})"
@@ -1677,8 +1677,8 @@ def protect_series(result: SeriesForecast, threshold: int = DEFAULT_THRESHOLD) -
     """A copy of a forecast fit to show a leader.
 
     Observed counts are adjusted by their cell keys (when the series has them, see
-    :mod:`workbench.disclosure`) and hidden under ``threshold`` in the history and the backtest
-    actuals. The seasonal naive baseline repeats observed counts a season earlier, so it is
+    :mod:`workbench.disclosure.control`) and hidden under ``threshold`` in the history and the
+    backtest actuals. The seasonal naive baseline repeats observed counts a season earlier, so it is
     rebuilt from the protected history: a baseline period is hidden where the count it repeats
     is. Forecasts, intervals and accuracy measures are model outputs and stay as they are.
 
@@ -1700,7 +1700,7 @@ def protect_series(result: SeriesForecast, threshold: int = DEFAULT_THRESHOLD) -
         counts[f"receipts{KEY_SUFFIX}"] = keys.reindex(
             pd.DatetimeIndex(history["period"])
         ).to_numpy()
-    # the one disclosure rule of every count a leader sees (workbench.disclosure)
+    # the one disclosure rule of every count a leader sees (workbench.disclosure.control)
     shown = protect_frame(counts, counts=["receipts"], threshold=threshold).table["receipts"]
     protected = pd.Series(shown.astype("Float64").to_numpy(), index=history.index)
     new_history = history.assign(receipts=protected)

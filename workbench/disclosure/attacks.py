@@ -8,8 +8,8 @@ their total, a rate times its base, and the seasonal baseline against the histor
 The truth is the same views without disclosure control.
 
 An attacker who knows the method knows that each adjusted count is within
-:func:`workbench.disclosure.max_noise` of the true one and that a hidden count is between 1 and
-9; a recovery is *certain* when only one value fits. :class:`Tally` also counts how often the
+:func:`workbench.disclosure.control.max_noise` of the true one and that a hidden count is between 1
+and 9; a recovery is *certain* when only one value fits. :class:`Tally` also counts how often the
 plain difference happens to equal the truth: with exact counts that is every time.
 
 Run it on a workspace before opening a shared deployment (``bench/bench_disclosure.py`` runs it
@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from workbench import analysis as an
-from workbench import disclosure as sdc
-from workbench import measures as m
+from workbench.analysis import measures as m
+from workbench.analysis import views as an
+from workbench.disclosure import control as sdc
 from workbench.workspace import Workspace
 
 THRESHOLD = sdc.DEFAULT_THRESHOLD
@@ -221,7 +221,7 @@ def rate_times_base(ws: Workspace, areas: Sequence[str]) -> tuple[Tally, int]:
 
 def baseline_vs_history(ws: Workspace, areas: Sequence[str]) -> Tally:
     """A hidden week of history read back from the seasonal naive baseline a season later."""
-    from workbench import forecast as fc
+    from workbench.forecast import model as fc
 
     tally = Tally("baseline against history")
     settings = fc.ForecastSettings(freq="month", horizon=6, folds=2)

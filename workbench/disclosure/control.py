@@ -21,7 +21,7 @@ be subtracted from one another. So before a figure reaches a leader, a chart or 
 Each function returns a :class:`Protected` result holding the table to show (hidden values are
 missing), a mask of what was hidden, and a note to print beneath the table. A table gets
 perturbed when its counts come with key columns (``<count>__key``, from the ``keys=True`` option
-of :mod:`workbench.measures`); without them only suppression applies.
+of :mod:`workbench.analysis.measures`); without them only suppression applies.
 """
 
 from __future__ import annotations
@@ -378,7 +378,7 @@ def protect_long(
 
 
 def protect_funnel(funnel: pd.DataFrame, threshold: int = DEFAULT_THRESHOLD) -> Protected:
-    """Protect an attrition funnel (from :func:`workbench.measures.attrition_funnel`).
+    """Protect an attrition funnel (from :func:`workbench.analysis.measures.attrition_funnel`).
 
     Counts are adjusted when the funnel carries cell keys (``keys=True``) and hidden under the
     threshold; rates are recomputed from the adjusted counts and hidden when their count or

@@ -16,16 +16,16 @@ from typing import Any
 
 import pandas as pd
 
-from workbench.catalogue import DatasetInfo, list_datasets
+from workbench.data.catalogue import DatasetInfo, list_datasets
+from workbench.data.importer import import_file, import_frame
+from workbench.data.profile import refresh_profile
 from workbench.errors import ValidationError, WorkbenchError
-from workbench.importer import import_file, import_frame
-from workbench.profile import refresh_profile
-from workbench.roles import save_roles, suggest_roles_for_dataset
+from workbench.persons.roles import save_roles, suggest_roles_for_dataset
 from workbench.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
-SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data"
+SAMPLE_DIR = Path(__file__).resolve().parents[2] / "sample_data"
 
 
 @dataclass(frozen=True)
@@ -138,7 +138,7 @@ def add_file(
         name: The dataset name; derived from the file name when omitted.
         filename: The original file name of an upload.
         actor: Who imported it.
-        **options: Passed to :func:`workbench.importer.import_file` (title, source_system,
+        **options: Passed to :func:`workbench.data.importer.import_file` (title, source_system,
             on_conflict, max_bytes, sheet, ...).
 
     Returns:

@@ -30,7 +30,6 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from workbench.catalogue import DatasetInfo, get_dataset, normalise_metadata
 from workbench.config import (
     ENV_IMPORT_DIRS,
     ENV_MAX_IMPORT_MB,
@@ -39,6 +38,7 @@ from workbench.config import (
     load_settings,
     shared_mode,
 )
+from workbench.data.catalogue import DatasetInfo, get_dataset, normalise_metadata
 from workbench.errors import (
     AccessDeniedError,
     DataImportError,

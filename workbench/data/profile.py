@@ -18,9 +18,8 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
-from workbench.roles import Role, load_roles, suggest_roles_for_dataset
-from workbench.sql import quote_ident
-from workbench.standardise import (
+from workbench.persons.roles import Role, load_roles, suggest_roles_for_dataset
+from workbench.persons.standardise import (
     DOB_PARAM,
     NAME_ROLES,
     PNC_PATTERN,
@@ -34,6 +33,7 @@ from workbench.standardise import (
     placeholder_params,
     pnc_check_ok_expr,
 )
+from workbench.sql import quote_ident
 from workbench.workspace import Workspace, utcnow
 
 log = logging.getLogger(__name__)

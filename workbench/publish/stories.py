@@ -29,13 +29,27 @@ from typing import Any, Literal, NoReturn
 import altair as alt
 import pandas as pd
 
-from workbench.auth import ALL_AREAS, User
+from workbench.access.auth import ALL_AREAS, User
+from workbench.analysis.journeys import JOURNEY_SCHEMA, LINKED
+from workbench.analysis.measures import (
+    DEMAND_STAGES,
+    INTERVALS,
+    JourneyFilter,
+    attrition_funnel,
+    receipts,
+    timeliness,
+)
 from workbench.browser import html_to_pdf
 from workbench.charts import accessible_palette, period_axis
-from workbench.disclosure import Protected, protect_frame, protect_funnel, protect_timeliness
+from workbench.data.explore import period_counts
+from workbench.disclosure.control import (
+    Protected,
+    protect_frame,
+    protect_funnel,
+    protect_timeliness,
+)
 from workbench.errors import AccessDeniedError, ExportError, ValidationError
-from workbench.explore import period_counts
-from workbench.export import (
+from workbench.publish.export import (
     CHART_SOURCE,
     PAGE_CSS,
     ChartMeta,
@@ -46,15 +60,6 @@ from workbench.export import (
     period_covered,
     typed_table,
     vega_bundle,
-)
-from workbench.journeys import JOURNEY_SCHEMA, LINKED
-from workbench.measures import (
-    DEMAND_STAGES,
-    INTERVALS,
-    JourneyFilter,
-    attrition_funnel,
-    receipts,
-    timeliness,
 )
 from workbench.sql import qualified
 from workbench.workspace import Workspace, utcnow
@@ -1214,7 +1219,7 @@ def publish_story(
         ValidationError: When an area is not an LCJB area, or there is no such story.
         AccessDeniedError: (audited) When the user may not publish it, or not to those areas.
     """
-    from workbench.sample_names import AREAS
+    from workbench.sample.names import AREAS
 
     owner = owner or user.username
     target = f"{owner}/{name}"

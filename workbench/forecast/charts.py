@@ -6,7 +6,7 @@ import altair as alt
 import pandas as pd
 
 from workbench.charts import DASHES, accessible_palette, span_axis, titled
-from workbench.forecast import SeriesForecast
+from workbench.forecast.model import SeriesForecast
 
 SERIES_ORDER = ["Actual receipts", "Forecast", "Seasonal naive baseline"]
 LEVEL_WORDS = {
@@ -89,7 +89,7 @@ def scenario_chart(projection: pd.DataFrame, title: str) -> alt.LayerChart:
     """The outstanding caseload under each scenario, with intervals.
 
     Args:
-        projection: Rows of :func:`workbench.scenarios.project`, any number of scenarios.
+        projection: Rows of :func:`workbench.forecast.scenarios.project`, any number of scenarios.
         title: The headline.
 
     Returns:

@@ -1,6 +1,7 @@
 """What the Attrition, Timeliness, Journeys and LCJB dashboard pages show, without Streamlit.
 
-Each ``*_view`` function computes one measure from :mod:`workbench.measures` for a filter, applies
+Each ``*_view`` function computes one measure from :mod:`workbench.analysis.measures` for a
+filter, applies
 disclosure control when ``protect`` is true (always, for a leader) and returns a :class:`View`:
 the data for the chart (hidden values missing), a readable table for the table view and the CSV
 download (hidden values written as ``suppressed``) and the disclosure note.
@@ -25,11 +26,9 @@ from typing import Any
 
 import pandas as pd
 
-from workbench import disclosure as sdc
-from workbench import measures as m
-from workbench.errors import AccessDeniedError, JourneyError
-from workbench.headlines import clear_change, format_period, headlines_from_kpis, plural
-from workbench.journeys import (
+from workbench.analysis import measures as m
+from workbench.analysis.headlines import clear_change, format_period, headlines_from_kpis, plural
+from workbench.analysis.journeys import (
     JOURNEY_SCHEMA,
     LINKED,
     VICTIM_NOT_SUPPORT,
@@ -38,6 +37,8 @@ from workbench.journeys import (
     journey_table,
     model_name,
 )
+from workbench.disclosure import control as sdc
+from workbench.errors import AccessDeniedError, JourneyError
 from workbench.sql import quote_ident
 from workbench.workspace import Workspace
 
@@ -530,7 +531,8 @@ class DataWindow:
     Attributes:
         start: The first date any stage was recorded.
         end: The last date any stage was recorded.
-        maturity: The maturity windows of offence cohorts (see :func:`workbench.measures.maturity`).
+        maturity: The maturity windows of offence cohorts (see
+            :func:`workbench.analysis.measures.maturity`).
         interval_days: Interval name -> the 90th percentile of its days: a period ending an
             interval is only complete once that long after the data starts.
     """

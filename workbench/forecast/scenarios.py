@@ -1,6 +1,6 @@
 """What-if scenarios: receipts, disposals and the outstanding caseload projected forward.
 
-A scenario starts from a receipts forecast (:mod:`workbench.forecast`) and the state of the
+A scenario starts from a receipts forecast (:mod:`workbench.forecast.model`) and the state of the
 courts at the last period of history (open cases, recent disposals per week), and applies two
 changes:
 
@@ -60,12 +60,12 @@ from typing import NoReturn
 import numpy as np
 import pandas as pd
 
-from workbench.auth import ALL_AREAS, User
-from workbench.disclosure import KEY_SPACE, KEY_SUFFIX, protect_frame
+from workbench.access.auth import ALL_AREAS, User
+from workbench.analysis.journeys import JOURNEY_SCHEMA
+from workbench.analysis.measures import JourneyFilter, keyed_source, outstanding_caseload
+from workbench.disclosure.control import KEY_SPACE, KEY_SUFFIX, protect_frame
 from workbench.errors import AccessDeniedError, ForecastError, ValidationError
-from workbench.forecast import SeriesForecast
-from workbench.journeys import JOURNEY_SCHEMA
-from workbench.measures import JourneyFilter, keyed_source, outstanding_caseload
+from workbench.forecast.model import SeriesForecast
 from workbench.safe_csv import frame_to_csv
 from workbench.sql import qualified
 from workbench.workspace import Workspace, utcnow
@@ -312,7 +312,7 @@ def completion_lag(
     Returns:
         The distribution; None when fewer than :data:`MIN_COMPLETIONS` cases completed.
     """
-    from workbench.forecast import data_span
+    from workbench.forecast.model import data_span
 
     span = data_span(ws, table)
     if span is None:
@@ -607,7 +607,7 @@ def _fetch(ws: Workspace, owner: str, name: str) -> tuple[list[str], list[str]] 
 
 
 def _check_areas(areas: Sequence[str]) -> list[str]:
-    from workbench.sample_names import AREAS
+    from workbench.sample.names import AREAS
 
     names = sorted({a.strip() for a in areas if a.strip()})
     known = {a.name for a in AREAS} | {ALL_AREAS}

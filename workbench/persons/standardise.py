@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from workbench.dates import (
+from workbench.data.dates import (
     DATE_FORMATS,
     DAY_FIRST,
     MONTH_FIRST,
@@ -30,7 +30,7 @@ from workbench.dates import (
     parse_date_text,
 )
 from workbench.errors import RoleError
-from workbench.roles import MULTI_VALUED_ROLES, PERSON_ROLES, Role, load_roles
+from workbench.persons.roles import MULTI_VALUED_ROLES, PERSON_ROLES, Role, load_roles
 from workbench.sql import qualified, quote_ident
 from workbench.workspace import DATA_SCHEMA, Workspace
 

@@ -1,9 +1,9 @@
 """Measures over a journey table: victim attrition, case timeliness, demand and headlines.
 
 Every function reads one journey table (``journeys.linked`` by default; see
-:mod:`workbench.journeys`) with DuckDB SQL and returns a small, tidy DataFrame. Groupings are
-chosen from :data:`GROUPINGS`; filters from a :class:`JourneyFilter`. None of these results is
-disclosure-controlled: pass them through :mod:`workbench.disclosure` before they leave the
+:mod:`workbench.analysis.journeys`) with DuckDB SQL and returns a small, tidy DataFrame. Groupings
+are chosen from :data:`GROUPINGS`; filters from a :class:`JourneyFilter`. None of these results is
+disclosure-controlled: pass them through :mod:`workbench.disclosure.control` before they leave the
 analyst's own view.
 
 Definitions:
@@ -39,9 +39,9 @@ from typing import Any, Literal
 import pandas as pd
 from scipy.stats import binom
 
-from workbench.disclosure import KEY_SPACE, KEY_SUFFIX
+from workbench.analysis.journeys import LINKED, VICTIM_NOT_SUPPORT, journey_table
+from workbench.disclosure.control import KEY_SPACE, KEY_SUFFIX
 from workbench.errors import MeasureError
-from workbench.journeys import LINKED, VICTIM_NOT_SUPPORT, journey_table
 from workbench.sql import quote_ident
 from workbench.workspace import Workspace
 
@@ -188,7 +188,7 @@ def keyed_source(ws: Workspace, source: str) -> str:
 
     The key is the MD5 of the journey id and the workspace's own secret salt (made on first
     use), so it stays the same across rebuilds and cannot be worked out from the journey id.
-    Cell keys are sums of record keys (see :mod:`workbench.disclosure`).
+    Cell keys are sums of record keys (see :mod:`workbench.disclosure.control`).
     """
     ensure_key_salt(ws)
     return (

@@ -265,7 +265,7 @@ def require_admin(ws: Workspace, actor: User | None, action: str) -> None:
 
 
 def _check_roles_areas(roles: Iterable[str], areas: Iterable[str]) -> tuple[list[str], list[str]]:
-    from workbench.sample_names import AREAS
+    from workbench.sample.names import AREAS
 
     roles_list = sorted(set(roles))
     areas_list = sorted({a.strip() for a in areas if a.strip()})

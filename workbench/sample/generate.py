@@ -37,8 +37,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from workbench import sample_names as ref
 from workbench.errors import Problem, ValidationError
+from workbench.sample import names as ref
 
 log = logging.getLogger(__name__)
 

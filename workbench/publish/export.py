@@ -19,7 +19,7 @@ source, period, status, disclosure note and symbols are in a plain-text metadata
 beside it (:func:`table_metadata`, ``<name>.metadata.txt``).
 
 Disclosure control: pass ``protect`` (a function returning a
-:class:`~workbench.disclosure.Protected`, or True for primary suppression of every integer
+:class:`~workbench.disclosure.control.Protected`, or True for primary suppression of every integer
 column) and it is applied before anything is written. The export states what was done: on the
 cover sheet and as note 1 of a spreadsheet, and in the CSV's metadata file.
 
@@ -47,7 +47,7 @@ import altair as alt
 import pandas as pd
 
 from workbench.charts import SOURCE_NOTE, SUBTITLE_COLOUR, TITLE_META, wrap_lines
-from workbench.disclosure import Protected, protect_frame
+from workbench.disclosure.control import Protected, protect_frame
 from workbench.errors import ExportError
 from workbench.safe_csv import escape_cell
 

@@ -7,8 +7,8 @@ from typing import Literal
 import altair as alt
 import pandas as pd
 
-from workbench.catalogue import column_dictionary
 from workbench.charts import SOURCE_NOTE, accessible_palette, period_axis, titled
+from workbench.data.catalogue import column_dictionary
 from workbench.errors import ValidationError
 from workbench.sql import quote_ident
 from workbench.workspace import Workspace

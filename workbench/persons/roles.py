@@ -11,10 +11,10 @@ from enum import StrEnum
 
 import pandas as pd
 
+from workbench.analysis.headlines import missing
 from workbench.config import current_user
-from workbench.dates import DATE_FORMATS, TIMESTAMP_FORMATS
+from workbench.data.dates import DATE_FORMATS, TIMESTAMP_FORMATS
 from workbench.errors import RoleError
-from workbench.headlines import missing
 from workbench.sql import quote_ident
 from workbench.workspace import DATA_SCHEMA, Workspace, utcnow
 

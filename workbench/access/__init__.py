@@ -1,0 +1,1 @@
+"""Who may use the workbench: users, logins, sessions and the audit log."""

@@ -1,0 +1,1 @@
+"""Journeys and what they show: attrition, timeliness, dashboard views, headlines, charts."""

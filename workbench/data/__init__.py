@@ -1,0 +1,1 @@
+"""Data in: import, the catalogue, profiles, exploration and date reading."""

@@ -1,0 +1,1 @@
+"""Disclosure control of leader-facing outputs and the attacks that check it."""

@@ -1,0 +1,1 @@
+"""Demand: forecasts, backtests, scenarios and their charts."""

@@ -1,0 +1,1 @@
+"""Person columns: role suggestion and standardisation for linkage."""

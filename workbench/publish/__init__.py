@@ -1,0 +1,1 @@
+"""Publishing: spreadsheet, CSV and chart exports, and stories."""

@@ -1,0 +1,1 @@
+"""The synthetic sample: police, CPS and court extracts with their truth."""
