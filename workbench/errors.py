@@ -100,6 +100,23 @@ class RoleError(WorkbenchError):
     """Column roles are invalid (unknown role, unknown column, conflicting assignment)."""
 
 
+class SqlStepError(WorkbenchError):
+    """A named SQL step failed in the database. The message names the step and shows its SQL.
+
+    Args:
+        step: The step's name, in plain words (for example "stage the police records").
+        sql: The step's SQL, trimmed to a readable length.
+        reason: The database's own explanation (its first line).
+        hint: What the user can do about it.
+    """
+
+    def __init__(self, step: str, sql: str, reason: str, hint: str | None = None) -> None:
+        super().__init__(f"The step “{step}” failed: {reason} (SQL: {sql})", hint)
+        self.step = step
+        self.sql = sql
+        self.reason = reason
+
+
 class LinkageError(WorkbenchError):
     """A linkage model cannot be built, trained or applied to the data given."""
 
