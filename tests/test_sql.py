@@ -65,8 +65,12 @@ def test_compose_quotes_plain_text_and_keeps_sql_parts() -> None:
         marks=placeholders(3),
     )
     assert sql == (
-        'SELECT "a", "b""c" FROM "data"."police" WHERE x IN (?, ?, ?) AND y = {{\'k\': 1}}[\'k\']'
+        'SELECT "a", "b""c" FROM "data"."police" WHERE x IN (?, ?, ?) AND y = {\'k\': 1}[\'k\']'
     )
+    con = duckdb.connect()
+    con.execute('CREATE SCHEMA data; CREATE TABLE data.police (a INT, "b""c" INT, x INT, y INT)')
+    con.execute(sql, [1, 2, 3])
+    con.close()
     nested = compose("SELECT count(*) FROM ({inner})", inner=sql)
     assert nested.endswith(f"({sql})")
     assert compose("SELECT * FROM {t}", t="x; DROP TABLE y") == 'SELECT * FROM "x; DROP TABLE y"'
