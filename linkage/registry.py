@@ -14,18 +14,23 @@ import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import numpy as np
 import pandas as pd
 
 from linkage.data import FrameLike, PreparedInput, prepare_frames
-from linkage.train import TrainedModel, parameter_history
 from workbench.config import current_user
 from workbench.errors import LinkageError
-from workbench.sql import qualified, quote_ident
+from workbench.sql import Sql, compose, qualified
 from workbench.workspace import Workspace, utcnow
+
+if TYPE_CHECKING:
+    # Splink loads only when a model is written, so reading the registry (journeys, measures)
+    # stays light.
+    from linkage.train import TrainedModel
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +102,8 @@ def write_model(
     The row holds the Splink settings JSON, the workbench spec, the data fingerprint, the
     metrics and the training record (timings, EM sessions, warnings, parameter history).
     """
+    from linkage.train import parameter_history
+
     settings = model.settings_dict()
     training = {
         "timings": model.timings,
@@ -321,6 +328,61 @@ def active_model_id(ws: Workspace) -> str | None:
     return rows[0][0] if rows else None
 
 
+def active_model_with_clusters(ws: Workspace) -> tuple[str, float] | None:
+    """The active model's id and the threshold of its stored clusters.
+
+    Returns:
+        ``(model_id, threshold)``; None when no model is active or the active one has no
+        stored clusters.
+    """
+    rows = ws.query(
+        "SELECT m.model_id, max(c.threshold) FROM wb.models AS m "
+        "JOIN wb.clusters AS c USING (model_id) WHERE m.is_active GROUP BY 1"
+    )
+    return (str(rows[0][0]), float(rows[0][1])) if rows else None
+
+
+def clusters_threshold(ws: Workspace, model_id: str) -> float | None:
+    """The threshold a model's stored clusters were made at; None when it has no clusters."""
+    rows = ws.query("SELECT max(threshold) FROM wb.clusters WHERE model_id = ?", [model_id])
+    return None if rows[0][0] is None else float(rows[0][0])
+
+
+def clusters_query(model_id: str) -> tuple[Sql, list[Any]]:
+    """SQL selecting a model's stored clusters, to use as a sub-query in the same workspace.
+
+    Returns:
+        The query (columns ``source_dataset``, ``unique_id``, ``cluster_id``) and its bound
+        parameters.
+    """
+    sql = Sql("SELECT source_dataset, unique_id, cluster_id FROM wb.clusters WHERE model_id = ?")
+    return sql, [model_id]
+
+
+def model_summary(ws: Workspace, model_id: str) -> dict[str, Any] | None:
+    """A model's name, when it was created and by whom, and whether it is active; None if gone.
+
+    Cheaper than :func:`get_model`, which parses the settings and metrics.
+    """
+    rows = ws.query(
+        "SELECT name, created_at, created_by, is_active, threshold FROM wb.models "
+        "WHERE model_id = ?",
+        [model_id],
+    )
+    if not rows:
+        return None
+    name, created_at, created_by, is_active, threshold = rows[0]
+    created: datetime | None = created_at
+    return {
+        "model_id": model_id,
+        "name": name,
+        "created_at": created,
+        "created_by": created_by,
+        "is_active": bool(is_active),
+        "threshold": threshold,
+    }
+
+
 def _parameters(settings: dict[str, Any]) -> pd.DataFrame:
     rows = []
     for comp in settings.get("comparisons", []):
@@ -407,7 +469,7 @@ def compare_models(ws: Workspace, model_a: str, model_b: str) -> ModelComparison
     return ModelComparison(settings_diff=diff, metrics=metrics, parameters=params)
 
 
-def predictions_table(model_id: str) -> str:
+def predictions_table(model_id: str) -> Sql:
     """The quoted table name holding a model's stored predictions."""
     return qualified(PREDICTIONS_SCHEMA, f"pred_{model_id}")
 
@@ -424,9 +486,9 @@ def store_predictions(
     table = predictions_table(model_id)
     df = pairs if isinstance(pairs, pd.DataFrame) else pairs.df()
     with ws.transaction() as cur:
-        cur.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(PREDICTIONS_SCHEMA)}")
+        cur.execute(compose("CREATE SCHEMA IF NOT EXISTS {s}", s=PREDICTIONS_SCHEMA))
         cur.register("pairs_to_store", df)
-        cur.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM pairs_to_store")  # noqa: S608
+        cur.execute(compose("CREATE OR REPLACE TABLE {t} AS SELECT * FROM pairs_to_store", t=table))
         cur.unregister("pairs_to_store")
         ws.audit("model.predictions", target=model_id, detail={"pairs": len(df)}, cur=cur)
     return table
@@ -443,7 +505,7 @@ def load_predictions(ws: Workspace, model_id: str, min_probability: float = 0.0)
             f"Model {model_id!r} has no stored predictions.", hint="Score the pairs first."
         )
     return ws.query_df(
-        f"SELECT * FROM {predictions_table(model_id)} WHERE match_probability >= ?",  # noqa: S608
+        compose("SELECT * FROM {t} WHERE match_probability >= ?", t=predictions_table(model_id)),
         [float(min_probability)],
     )
 
@@ -536,13 +598,16 @@ def store_change_report(
 ) -> None:
     """Keep a refresh's change report with the model version it refreshed."""
     with ws.transaction() as cur:
-        cur.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(PREDICTIONS_SCHEMA)}")
+        cur.execute(compose("CREATE SCHEMA IF NOT EXISTS {s}", s=PREDICTIONS_SCHEMA))
         cur.execute(
-            f"CREATE TABLE IF NOT EXISTS {_REPORTS} (model_id VARCHAR NOT NULL, "
-            "created_at TIMESTAMP NOT NULL, created_by VARCHAR, dataset VARCHAR, report JSON)"
+            compose(
+                "CREATE TABLE IF NOT EXISTS {t} (model_id VARCHAR NOT NULL, "
+                "created_at TIMESTAMP NOT NULL, created_by VARCHAR, dataset VARCHAR, report JSON)",
+                t=_REPORTS,
+            )
         )
         cur.execute(
-            f"INSERT INTO {_REPORTS} VALUES (?, ?, ?, ?, ?)",  # noqa: S608
+            compose("INSERT INTO {t} VALUES (?, ?, ?, ?, ?)", t=_REPORTS),
             [model_id, utcnow(), actor or current_user(), dataset, json.dumps(report, default=str)],
         )
 
@@ -552,8 +617,11 @@ def load_change_reports(ws: Workspace, model_id: str) -> list[dict[str, Any]]:
     if not ws.table_exists(PREDICTIONS_SCHEMA, "change_reports"):
         return []
     frame = ws.query_df(
-        f"SELECT created_at, created_by, dataset, report FROM {_REPORTS} "  # noqa: S608
-        "WHERE model_id = ? ORDER BY created_at DESC",
+        compose(
+            "SELECT created_at, created_by, dataset, report FROM {t} "
+            "WHERE model_id = ? ORDER BY created_at DESC",
+            t=_REPORTS,
+        ),
         [model_id],
     )
     return [{**row, "report": json.loads(row["report"])} for row in frame.to_dict(orient="records")]

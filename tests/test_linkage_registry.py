@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 from splink import DuckDBAPI, Linker
 
 from linkage.predict import cluster_at_threshold, nodes_from_model, predict_pairs
 from linkage.registry import (
     active_model_id,
+    active_model_with_clusters,
     add_label,
+    clusters_query,
+    clusters_threshold,
     compare_models,
     data_fingerprint,
     get_model,
@@ -17,6 +23,7 @@ from linkage.registry import (
     load_labels,
     load_model_settings,
     load_predictions,
+    model_summary,
     save_model,
     set_active_model,
     store_clusters,
@@ -102,3 +109,31 @@ def test_registry_round_trip(models, tmp_path):
     actions = set(ws.audit_log()["action"])
     assert {"model.save", "model.activate", "model.predictions", "model.cluster"} <= actions
     ws.close()
+
+
+def test_registry_reads_for_journeys(models, tmp_path):
+    _, first, _ = models
+    ws = Workspace(tmp_path / "ws.duckdb")
+    a = save_model(ws, first, "first", threshold=0.9, activate=True)
+    assert active_model_with_clusters(ws) is None
+    assert clusters_threshold(ws, a) is None
+    pairs = predict_pairs(first)
+    clusters = cluster_at_threshold(pairs, nodes_from_model(first), 0.8)
+    store_clusters(ws, a, clusters, 0.8)
+    assert active_model_with_clusters(ws) == (a, 0.8)
+    assert clusters_threshold(ws, a) == 0.8
+    sql, params = clusters_query(a)
+    counted = ws.query(f"SELECT count(*), count(DISTINCT cluster_id) FROM ({sql})", params)
+    assert counted[0] == (len(clusters), clusters["cluster_id"].nunique())
+    summary = model_summary(ws, a)
+    assert summary is not None
+    assert (summary["name"], summary["is_active"], summary["threshold"]) == ("first", True, 0.8)
+    assert summary["created_at"] is not None
+    assert model_summary(ws, "gone") is None
+    ws.close()
+
+
+def test_reading_the_registry_does_not_load_splink():
+    code = "import sys, linkage.registry; print('splink' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.strip() == "False", result.stderr
