@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.journey_workspace import make_journey_workspace
 from tests.story_fixtures import journeys_frame, leader
 from workbench.access.auth import User, local_user
+from workbench.analysis import views as an
 from workbench.analysis.journeys import write_journeys
 from workbench.analysis.measures import KEY_SALT_SETTING, JourneyFilter, attrition_funnel
+from workbench.analysis.views import View
 from workbench.disclosure.control import protect_funnel
 from workbench.errors import AccessDeniedError, ValidationError
+from workbench.publish.export import chart_spec, marked_protection
 from workbench.publish.stories import (
     Block,
     Story,
@@ -226,3 +231,126 @@ def test_dashboard_adds_the_areas_measures(monkeypatch, built: Path) -> None:
     assert story.blocks[0].params == {"areas": [area]}
     assert rendered.chart is not None and rendered.meta is not None
     assert area in rendered.meta.subtitle
+
+
+# ------------------------------------------------------------------------------ the pages' views
+VIEW_BLOCKS: dict[str, dict[str, object]] = {
+    "attrition_reasons": {},
+    "measure_trend": {"measure": "charge_rate", "period": "month"},
+    "timeliness_distribution": {"interval": "first_hearing_to_completion"},
+    "dashboard_trends": {"period": "quarter"},
+}
+
+
+def _page_view(ws: Workspace, source: str, where: JourneyFilter, params: dict) -> View:
+    """What the page shows a leader (disclosure control on) for a source's view."""
+    if source == "attrition_reasons":
+        return an.reasons_view(ws, where, True)
+    if source == "measure_trend":
+        label = where.areas[0] if len(where.areas) == 1 else "All areas"
+        return an.trend_view(ws, where, params["measure"], params["period"], True, label=label)
+    if source == "timeliness_distribution":
+        return an.distribution_view(ws, params["interval"], where, True)[0]
+    _kpis, series, note = an.dashboard_kpis(ws, where.areas[0], params["period"], True)
+    return View(series, an.series_table(series), note)
+
+
+def _shown(view: View) -> pd.DataFrame:
+    """A page's table as a story block shows it: hidden cells missing."""
+    return marked_protection(view.table).table
+
+
+@pytest.mark.parametrize("source", list(VIEW_BLOCKS))
+def test_a_page_view_block_is_the_leaders_page_figure(mixed: Workspace, source: str) -> None:
+    params = VIEW_BLOCKS[source]
+    kent = JourneyFilter(areas=("Kent",))
+    block = view_block(source, kent, "table", **params)
+    assert block.params == {**params, "areas": ["Kent"]}
+    page = _page_view(mixed, source, kent, params)
+    for user in (leader("Kent"), ANALYST):  # disclosure control for everyone
+        rendered = render_block(mixed, user, block)
+        assert rendered.table is not None and rendered.table_meta is not None
+        pd.testing.assert_frame_equal(rendered.table, _shown(page))
+        assert "Kent" in rendered.table_meta.title
+        assert " to " in rendered.table_meta.period  # the months it covers
+        assert rendered.protected is not None and rendered.protected.perturbed
+    chart = render_block(mixed, leader("Kent"), replace(block, kind="chart"))
+    assert chart.chart is not None and chart.meta is not None
+    assert "Kent" in chart.meta.subtitle and chart.meta.subtitle.endswith("2024")
+    assert chart.headline and "Kent" in chart.headline
+    alt_text = chart_spec(chart.chart, chart.meta)["description"]
+    assert alt_text.startswith(chart.headline.rstrip(".")) and len(alt_text) > len(chart.headline)
+    assert "None" not in alt_text and "nan" not in alt_text.split()
+
+
+def test_a_kent_reasons_block_counts_only_kent(mixed: Workspace) -> None:
+    def cases(areas: tuple[str, ...]) -> int:
+        block = view_block("attrition_reasons", JourneyFilter(areas=areas), "table")
+        table = render_block(mixed, ANALYST, block).table
+        return int(pd.to_numeric(table["Cases"], errors="coerce").sum())
+
+    kent, cumbria, both = cases(("Kent",)), cases(("Cumbria",)), cases(())
+    expected = an.reasons_view(mixed, JourneyFilter(areas=("Kent",)), True).data["cases"].sum()
+    assert kent == expected and 0 < kent < both and 0 < cumbria < both
+
+
+def test_trend_blocks_follow_the_pages_period_and_court(mixed: Workspace) -> None:
+    kent = JourneyFilter(areas=("Kent",))
+    monthly = render_block(
+        mixed, ANALYST, view_block("measure_trend", kent, **VIEW_BLOCKS["measure_trend"])
+    )
+    quarterly = render_block(
+        mixed, ANALYST, view_block("measure_trend", kent, measure="charge_rate", period="quarter")
+    )
+    assert "by month of offence" in monthly.meta.subtitle
+    assert "by quarter of offence" in quarterly.meta.subtitle
+    assert "Q" in quarterly.headline and "2024" in quarterly.headline
+    months = render_block(
+        mixed, ANALYST, view_block("measure_trend", kent, "table", **VIEW_BLOCKS["measure_trend"])
+    ).table
+    quarters = render_block(
+        mixed,
+        ANALYST,
+        view_block("measure_trend", kent, "table", measure="charge_rate", period="quarter"),
+    ).table
+    assert len(quarters) < len(months)
+    # the Timeliness page's trend is of one court type, by the period the stage ended
+    court = JourneyFilter(areas=("Kent",), court_types=("magistrates",))
+    median = view_block(
+        "measure_trend", court, measure="median_charge_to_first_hearing", period="month"
+    )
+    assert median.params["court_types"] == ["magistrates"]
+    rendered = render_block(mixed, ANALYST, median)
+    assert "magistrates' court" in rendered.headline and "days" in rendered.headline
+    assert "magistrates' court cases" in rendered.meta.subtitle
+    # a start and end date travel with the block and narrow it
+    narrow = replace(kent, start=date(2024, 1, 1), end=date(2024, 2, 28))
+    block = view_block("attrition_reasons", narrow, "table")
+    few = render_block(mixed, ANALYST, block)
+    assert "01 January 2024 to 28 February 2024" in few.table_meta.title
+    all_time = render_block(mixed, ANALYST, view_block("attrition_reasons", kent, "table"))
+    assert pd.to_numeric(few.table["Cases"]).sum() < pd.to_numeric(all_time.table["Cases"]).sum()
+
+
+@pytest.mark.parametrize("source", list(VIEW_BLOCKS))
+def test_a_leader_cannot_add_another_areas_view(mixed: Workspace, source: str) -> None:
+    kent = leader("Kent")
+    block = view_block(source, JourneyFilter(areas=("Cumbria",)), **VIEW_BLOCKS[source])
+    with pytest.raises(AccessDeniedError):
+        add_to_story(mixed, kent, block, title="Kent pack")
+    with pytest.raises(AccessDeniedError):
+        render_block(mixed, kent, block)
+    refused = mixed.query(
+        "SELECT count(*) FROM wb.audit_log WHERE action = 'story.refused' AND actor = ?",
+        [kent.username],
+    )[0][0]
+    assert refused == 2
+    assert own_stories(mixed, kent) == {}
+
+
+def test_page_view_sources_are_not_offered_on_the_stories_page() -> None:
+    from workbench.publish.stories import SOURCES, sources_for
+
+    offered = [k for k, s in sources_for(ANALYST).items() if not s.page_only]
+    assert offered == ["period_counts", "receipts", "attrition_funnel", "timeliness"]
+    assert {"attrition_reasons", "measure_trend", "demand_forecast"} <= set(SOURCES)

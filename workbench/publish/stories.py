@@ -30,6 +30,13 @@ import altair as alt
 import pandas as pd
 
 from workbench.access.auth import ALL_AREAS, User
+from workbench.analysis.charts import (
+    distribution_chart,
+    reasons_chart,
+    small_multiples,
+    trend_chart,
+)
+from workbench.analysis.headlines import format_period
 from workbench.analysis.journeys import JOURNEY_SCHEMA, LINKED
 from workbench.analysis.measures import (
     DEMAND_STAGES,
@@ -39,16 +46,55 @@ from workbench.analysis.measures import (
     receipts,
     timeliness,
 )
+from workbench.analysis.views import (
+    COHORT_WINDOW,
+    MEASURES,
+    View,
+    court_name,
+    dashboard_headlines,
+    dashboard_kpis,
+    distribution_view,
+    reasons_view,
+    series_table,
+    trend_view,
+)
+from workbench.analysis.views import NATIONAL as NATIONAL_SERIES
 from workbench.browser import html_to_pdf
 from workbench.charts import accessible_palette, period_axis
 from workbench.data.explore import period_counts
 from workbench.disclosure.control import (
+    DEFAULT_THRESHOLD,
     Protected,
+    modelled,
     protect_frame,
     protect_funnel,
     protect_timeliness,
 )
 from workbench.errors import AccessDeniedError, ExportError, ValidationError
+from workbench.forecast.charts import forecast_chart, scenario_chart
+from workbench.forecast.model import COURT_TYPES as FORECAST_COURTS
+from workbench.forecast.model import NATIONAL as FORECAST_NATIONAL
+from workbench.forecast.model import (
+    ForecastSettings,
+    SeriesForecast,
+    adjusted_table,
+    demand_table,
+    forecast_selection,
+    forecasts_frame,
+    not_applicable_cells,
+    protect_series,
+)
+from workbench.forecast.scenarios import (
+    BASELINE,
+    COURT_WORDS,
+    PROJECTION_COLUMNS,
+    Scenario,
+    court_state,
+    project_with_baseline,
+    scenario_notes,
+    scenario_summary,
+    stage_lags,
+)
 from workbench.publish.export import (
     CHART_SOURCE,
     PAGE_CSS,
@@ -57,6 +103,7 @@ from workbench.publish.export import (
     chart_spec,
     chart_to_svg,
     embed_script,
+    marked_protection,
     period_covered,
     typed_table,
     vega_bundle,
@@ -167,17 +214,24 @@ class Source:
         version: Workspace, parameters -> the data version line.
         leaders: Whether a leader's story may use it (only the published aggregate views of
             the linked journeys, confined to the leader's areas).
+        page_only: Whether blocks come only from a page's "Add to story" (their parameters
+            are the page's choices), so the Stories page does not offer it.
+
+    A source computed through a page's own view returns a :class:`ViewResult`, which carries
+    the chart, headline and table as the page draws them; ``chart`` and ``headline`` are then
+    not needed.
     """
 
     label: str
     defaults: dict[str, Any]
     compute: Callable[[Workspace, dict[str, Any]], Protected]
-    chart: Callable[[pd.DataFrame, dict[str, Any]], alt.Chart]
-    x_type: Literal["temporal", "nominal"]
-    headline: Callable[[pd.DataFrame, dict[str, Any]], str]
     subtitle: Callable[[dict[str, Any]], str]
     version: Callable[[Workspace, dict[str, Any]], str]
+    chart: Callable[[pd.DataFrame, dict[str, Any]], alt.TopLevelMixin] | None = None
+    x_type: Literal["temporal", "nominal"] = "nominal"
+    headline: Callable[[pd.DataFrame, dict[str, Any]], str] | None = None
     leaders: bool = True
+    page_only: bool = False
 
 
 def _dataset_version(ws: Workspace, params: dict[str, Any]) -> str:
@@ -416,6 +470,356 @@ def _timeliness_headline(frame: pd.DataFrame, _p: dict[str, Any]) -> str:
     return f"{row['label']} took a median of {row['median']:,.0f} days ({row['n']:,} cases)."
 
 
+# ------------------------------------------------------------------------------ page views
+@dataclass(frozen=True)
+class ViewResult(Protected):
+    """A block computed through a page's own view: what the page shows, protected.
+
+    ``table`` is the data the chart is drawn from (hidden values missing); the other fields
+    carry what the page draws from it, so a block equals the page's figure for a reader who
+    sees the page with disclosure control (a leader).
+
+    Attributes:
+        shown: The table as the page shows it, disclosure-controlled (hidden cells marked).
+        figure: The page's chart (its own title is replaced by the story's).
+        headline: A headline generated from the protected figures.
+        not_applicable: Cells of ``shown`` that do not apply (row number, column name).
+    """
+
+    shown: Protected | None = None
+    figure: alt.TopLevelMixin | None = None
+    headline: str = ""
+    not_applicable: tuple[tuple[int, str], ...] = ()
+
+
+def _from_view(
+    view: View, figure: alt.TopLevelMixin, headline: str, threshold: int = DEFAULT_THRESHOLD
+) -> ViewResult:
+    """A page's view (computed with disclosure control) as a block's result."""
+    marked = marked_protection(view.table, threshold=threshold)
+    note = view.note or ""
+    shown = replace(marked, perturbed=True, remark=note)
+    return ViewResult(
+        view.data,
+        marked.hidden,
+        marked.primary,
+        0,
+        0,
+        threshold,
+        perturbed=True,
+        remark=note,
+        shown=shown,
+        figure=figure,
+        headline=headline,
+        not_applicable=view.not_applicable,
+    )
+
+
+def selection_name(areas: list[str] | tuple[str, ...] | None) -> str:
+    """The short name of a block's areas that the analysis pages give their series ("Kent",
+    "2 areas", "All areas")."""
+    names = [a for a in areas or () if a != ALL_AREAS]
+    if len(names) == 1:
+        return names[0]
+    return f"{len(names)} areas" if names else "All areas"
+
+
+def _protect(p: dict[str, Any]) -> bool:
+    """Whether to apply disclosure control: always for a block drawn for anybody (its
+    parameters carry ``cell_keys``, see :func:`block_params`)."""
+    return bool(p.get("cell_keys", True))
+
+
+def _reasons_compute(ws: Workspace, p: dict[str, Any]) -> ViewResult:
+    view = reasons_view(ws, _where(p), _protect(p))
+    data = view.data
+    figure = reasons_chart(data, "", "")
+    cases = pd.to_numeric(data["cases"], errors="coerce")
+    if not len(data) or cases.isna().all():
+        headline = "Too few cases to say why recorded crimes left (numbers too small to show)."
+    else:
+        top = data.loc[cases.idxmax()]
+        share = top.get("share_of_recorded")
+        of = "" if pd.isna(share) else f" ({float(share):.0%} of recorded crimes)"
+        headline = (
+            f"The most common reason recorded crimes in {selection_name(p.get('areas'))} did "
+            f"not end in a conviction: {top['reason']}, {int(cases.max()):,} cases{of}."
+        )
+    return _from_view(view, figure, headline)
+
+
+def _rate_or_days(value: Any, unit: str) -> str:
+    if value is None or pd.isna(value):
+        return "suppressed"
+    return f"{float(value) * 100:.1f}%" if unit == "rate" else f"{float(value):.0f} days"
+
+
+def trend_headline(data: pd.DataFrame, measure: str, period: str, name: str) -> str:
+    """The latest complete period of a trend for its areas, beside the national figure.
+
+    Provisional, partial and early periods and hidden or withheld values are never used.
+    """
+    _label, unit, subject = MEASURES[measure]
+    own = data[(data["series"] != NATIONAL_SERIES) & ~data["provisional"].astype(bool)]
+    own = own[pd.to_numeric(own["value"], errors="coerce").notna()]
+    if own.empty:
+        return f"{subject} in {name}: too few complete {period}s to report."
+    row = own.sort_values(["period", "court_type"]).iloc[-1]
+    court = "" if row["court_type"] == "all" else f" at {court_name(row['court_type'])}"
+    national = data[
+        (data["series"] == NATIONAL_SERIES)
+        & (data["period"] == row["period"])
+        & (data["court_type"] == row["court_type"])
+    ]["value"]
+    versus = (
+        f" (national: {_rate_or_days(national.iloc[0], unit)})"
+        if len(national) and pd.notna(national.iloc[0])
+        else ""
+    )
+    value = _rate_or_days(row["value"], unit)
+    when = format_period(row["period"], period)
+    return f"{subject}{court} in {name} was {value} in {when}{versus}."
+
+
+def _trend_compute(ws: Workspace, p: dict[str, Any]) -> ViewResult:
+    measure, period = p["measure"], p.get("period", "year")
+    if measure not in MEASURES:
+        raise ValidationError(f"Unknown measure {measure!r}.", hint=f"Use {', '.join(MEASURES)}.")
+    name = selection_name(p.get("areas"))
+    view = trend_view(ws, _where(p), measure, period, _protect(p), label=name)
+    label, unit, _subject = MEASURES[measure]
+    figure = trend_chart(view.data, "", "", unit, label)
+    return _from_view(view, figure, trend_headline(view.data, measure, period, name))
+
+
+def _trend_subtitle(p: dict[str, Any]) -> str:
+    measure, period = p["measure"], p.get("period", "year")
+    label = MEASURES.get(measure, (measure,))[0]
+    by = "of offence" if measure in COHORT_WINDOW else "the stage ended"
+    return (
+        f"{label} by {period} {by}, {area_phrase(p.get('areas'))}{filters_phrase(p)}, against "
+        "national (all areas, same filters); shaded: 95% interval; hollow points: provisional, "
+        "partial or early"
+    )
+
+
+def _distribution_compute(ws: Workspace, p: dict[str, Any]) -> ViewResult:
+    interval = p["interval"]
+    if interval not in INTERVALS:
+        raise ValidationError(f"Unknown stage {interval!r}.", hint=f"Use {', '.join(INTERVALS)}.")
+    view, median = distribution_view(ws, interval, _where(p), _protect(p))
+    figure = distribution_chart(view.data, median, "", "")
+    label = INTERVALS[interval][2]
+    name = selection_name(p.get("areas"))
+    headline = (
+        f"{label} in {name}: half of cases took {median:,.0f} days or fewer."
+        if median is not None
+        else f"{label} in {name}: too few cases to report the median."
+    )
+    return _from_view(view, figure, headline)
+
+
+def _dashboard_compute(ws: Workspace, p: dict[str, Any]) -> ViewResult:
+    areas = [a for a in p.get("areas") or () if a != ALL_AREAS]
+    if len(areas) != 1:
+        raise ValidationError("The dashboard's trends are drawn for one area.")
+    area, period = areas[0], p.get("period", "year")
+    kpis, series, note = dashboard_kpis(ws, area, period, _protect(p))
+    view = View(series, series_table(series), note)
+    figure = (
+        small_multiples(series, "", "", {k: v[1] for k, v in MEASURES.items()})
+        if len(series)
+        else _message_chart(f"There are no complete periods for {area} yet.")
+    )
+    lines = dashboard_headlines(kpis) if len(kpis) else []
+    headline = lines[0] if lines else f"{area}: no complete {period} to report yet."
+    return _from_view(view, figure, headline)
+
+
+def _message_chart(text: str) -> alt.Chart:
+    """A chart that says why there is nothing to draw."""
+    frame = pd.DataFrame({"message": [text]})
+    return alt.Chart(frame).mark_text(fontSize=14).encode(text="message:N")
+
+
+# ------------------------------------------------------------------------------ demand
+def _court(p: dict[str, Any]) -> str:
+    courts = [c for c in p.get("court_types") or () if c in FORECAST_COURTS]
+    return courts[0] if courts else FORECAST_COURTS[0]
+
+
+def demand_selection(p: dict[str, Any]) -> list[str]:
+    """The Demand page's selection a forecast block stands for: England and Wales when it says
+    ``national`` (or names no area), then its areas."""
+    areas = [a for a in p.get("areas") or () if a != ALL_AREAS]
+    return [FORECAST_NATIONAL, *areas] if p.get("national") or not areas else areas
+
+
+def _forecasts(ws: Workspace, p: dict[str, Any], combine: bool) -> list[SeriesForecast]:
+    """The forecasts of a block's selection, as the Demand page makes them, each protected as a
+    leader sees it (observed counts adjusted, small ones hidden; forecasts are model outputs)."""
+    settings = ForecastSettings(freq=p.get("freq", "month"), horizon=int(p.get("horizon", 6)))
+    settings.check()
+    table = p.get("table") or demand_table(ws)
+    if not table or table not in journey_tables(ws):
+        table = demand_table(ws)
+    if table is None:
+        raise ValidationError("There is no journey table to forecast from.")
+    results = forecast_selection(ws, demand_selection(p), _court(p), settings, None, combine, table)
+    return [protect_series(r) if _protect(p) else r for r in results]
+
+
+def _forecast_headline(result: SeriesForecast) -> str:
+    where = f"{result.area} ({COURT_WORDS.get(result.court_type, result.court_type)})"
+    if not result.ok:
+        return f"No forecast of court receipts for {where}: {result.reason}"
+    freq, horizon = result.settings.freq, result.settings.horizon
+    mean = float(pd.to_numeric(result.forecast["forecast"], errors="coerce").mean())
+    line = (
+        f"Court receipts in {where} are forecast to average {mean:,.0f} a {freq} over the "
+        f"next {horizon} {freq}{'s' if horizon != 1 else ''}"
+    )
+    if result.beats_baseline is False:
+        return line + "; the model does not beat the seasonal naive baseline."
+    return line + "."
+
+
+def _forecast_compute(ws: Workspace, p: dict[str, Any]) -> ViewResult:
+    results = _forecasts(ws, p, bool(p.get("combine")))
+    frame = forecasts_frame(results)
+    shown = adjusted_table(frame) if _protect(p) else modelled(frame)
+    made = [r for r in results if r.ok]
+    if len(made) == 1:
+        figure: alt.TopLevelMixin = forecast_chart(made[0])
+    elif made:
+        figure = alt.vconcat(*(forecast_chart(r).properties(width=560) for r in made))
+    else:
+        figure = _message_chart("No forecast could be made for this selection.")
+    headline = " ".join(_forecast_headline(r) for r in results[:3]) or "No forecast."
+    return ViewResult(
+        frame,
+        shown.hidden,
+        shown.primary,
+        0,
+        0,
+        shown.threshold,
+        perturbed=True,
+        remark=shown.note,
+        shown=shown,
+        figure=figure,
+        headline=headline,
+        not_applicable=not_applicable_cells(frame),
+    )
+
+
+def _demand_where(p: dict[str, Any]) -> str:
+    """The areas and court of a Demand block ("Kent and Surrey, combined, Crown Court")."""
+    selection = demand_selection(p)
+    areas = [a for a in selection if a != FORECAST_NATIONAL]
+    parts = ["England and Wales (all LCJB areas)"] if FORECAST_NATIONAL in selection else []
+    if areas:
+        parts.append(area_phrase(areas) + (", combined" if p.get("combine") else ""))
+    where = " and ".join(parts)
+    return f"{where}, {COURT_WORDS.get(_court(p), _court(p))}"
+
+
+def _forecast_subtitle(p: dict[str, Any]) -> str:
+    return (
+        f"Court receipts (first hearings) a {p.get('freq', 'month')}, {_demand_where(p)}; "
+        f"forecast {p.get('horizon', 6)} {p.get('freq', 'month')}s ahead with its interval and "
+        "the seasonal naive baseline; observed counts disclosure-controlled"
+    )
+
+
+def _scenario_of(p: dict[str, Any], result: SeriesForecast) -> Scenario:
+    change_from = p.get("change_from")
+    capacity = p.get("capacity_per_week")
+    return Scenario(
+        str(p.get("name") or "scenario"),
+        result.area,
+        result.court_type,
+        result.settings.freq,
+        result.settings.horizon,
+        float(p.get("charge_change_pct") or 0.0),
+        _day(change_from),
+        None if capacity in (None, "") else float(capacity),
+    )
+
+
+def _scenario_compute(ws: Workspace, p: dict[str, Any]) -> ViewResult:
+    # a scenario covers every area picked, summed into one series (as on the Demand page)
+    usable = [r for r in _forecasts(ws, p, True) if r.ok]
+    empty = pd.DataFrame(columns=PROJECTION_COLUMNS)
+    if not usable:
+        message = "No forecast to project a scenario from."
+        return _scenario_result(empty, _message_chart(message), message)
+    result = usable[0]
+    selection = demand_selection(p)
+    areas = None if result.area == FORECAST_NATIONAL else selection
+    table = p.get("table") or demand_table(ws)
+    if not table or table not in journey_tables(ws):
+        table = demand_table(ws) or ""
+    last = pd.Timestamp(result.history["period"].iloc[-1]).date()
+    state = court_state(ws, table, last, areas, result.court_type, protect=_protect(p))
+    state = stage_lags(ws, table, areas, result.court_type).apply(state)
+    if state.hidden:
+        message = (
+            "Too few cases are outstanding or were completed recently to project a scenario "
+            "without revealing them (disclosure control)."
+        )
+        return _scenario_result(empty, _message_chart(message), message)
+    scenario = _scenario_of(p, result)
+    projection = project_with_baseline(result, state, scenario)
+    figure = scenario_chart(projection, "")
+    summary = scenario_summary(projection).set_index("scenario")
+    end = _when(projection["period"].max(), scenario.freq)
+    court = COURT_WORDS.get(result.court_type, result.court_type)
+    base = float(summary.at[BASELINE, "outstanding_at_end"])
+    then = float(summary.loc[summary.index != BASELINE, "outstanding_at_end"].iloc[-1])
+    change = f"{scenario.charge_change_pct:+.0f}% charges"
+    headline = (
+        f"With {change}, the outstanding caseload in {result.area} ({court}) is projected at "
+        f"{then:,.0f} in {end}, against {base:,.0f} with no change."
+    )
+    return _scenario_result(projection, figure, headline, scenario_notes(state, result.court_type))
+
+
+def _scenario_result(
+    projection: pd.DataFrame, figure: alt.TopLevelMixin, headline: str, notes: tuple[str, ...] = ()
+) -> ViewResult:
+    shown = modelled(projection)
+    remark = " ".join([shown.note, *notes])
+    return ViewResult(
+        projection,
+        shown.hidden,
+        0,
+        0,
+        0,
+        shown.threshold,
+        perturbed=True,
+        remark=remark,
+        shown=replace(shown, remark=remark),
+        figure=figure,
+        headline=headline,
+    )
+
+
+def _scenario_subtitle(p: dict[str, Any]) -> str:
+    pct = float(p.get("charge_change_pct") or 0.0)
+    capacity = p.get("capacity_per_week")
+    cap = (
+        "disposals at the recent rate"
+        if capacity in (None, "")
+        else f"capacity {float(capacity):,.1f} disposals a week"
+    )
+    start = f" from {p['change_from']}" if p.get("change_from") else ""
+    return (
+        f"Projected outstanding caseload, {_demand_where(p)} (areas summed); scenario: charges "
+        f"{pct:+.0f}%{start}, {cap}; against the baseline (no change), with intervals from "
+        "the receipts forecast"
+    )
+
+
 SOURCES: dict[str, Source] = {
     "period_counts": Source(
         label="Records over time (a dataset)",
@@ -486,6 +890,70 @@ SOURCES: dict[str, Source] = {
             f"{filters_phrase(p)}"
         ),
         version=_journey_version,
+    ),
+    # drawn through the pages' own views: a block is the page's figure, protected
+    "attrition_reasons": Source(
+        label="Why cases leave: reasons recorded crimes did not end in a conviction (journeys)",
+        defaults={"table": LINKED},
+        compute=_reasons_compute,
+        subtitle=lambda p: (
+            "Cases by police outcome, CPS decision or court result; the victim-does-not-support"
+            f" line is outlined and marked (highlighted), {area_phrase(p.get('areas'))}"
+            f"{filters_phrase(p)}"
+        ),
+        version=_journey_version,
+        page_only=True,
+    ),
+    "measure_trend": Source(
+        label="A measure over time against national (journeys)",
+        defaults={"table": LINKED, "measure": "charge_rate", "period": "year"},
+        compute=_trend_compute,
+        subtitle=_trend_subtitle,
+        version=_journey_version,
+        x_type="temporal",
+        page_only=True,
+    ),
+    "timeliness_distribution": Source(
+        label="Days a stage took: distribution (journeys)",
+        defaults={"table": LINKED, "interval": "first_hearing_to_completion"},
+        compute=_distribution_compute,
+        subtitle=lambda p: (
+            f"{INTERVALS[p['interval']][2]}: cases by days taken, in 30-day bins (the last bin "
+            f"holds 3 years or more); dashed line: median, {area_phrase(p.get('areas'))}"
+            f"{filters_phrase(p)}"
+        ),
+        version=_journey_version,
+        page_only=True,
+    ),
+    "dashboard_trends": Source(
+        label="LCJB dashboard: an area's measures against national (journeys)",
+        defaults={"table": LINKED, "period": "year"},
+        compute=_dashboard_compute,
+        subtitle=lambda p: (
+            f"{area_phrase(p.get('areas'))} against national (all areas), by "
+            f"{p.get('period', 'year')}; shaded: 95% interval; hollow points: provisional"
+        ),
+        version=_journey_version,
+        x_type="temporal",
+        page_only=True,
+    ),
+    "demand_forecast": Source(
+        label="Demand: court receipts forecast (journeys)",
+        defaults={"table": LINKED, "freq": "month", "horizon": 6},
+        compute=_forecast_compute,
+        subtitle=_forecast_subtitle,
+        version=_journey_version,
+        x_type="temporal",
+        page_only=True,
+    ),
+    "demand_scenario": Source(
+        label="Demand: what-if scenario, outstanding caseload (journeys)",
+        defaults={"table": LINKED, "freq": "month", "horizon": 6, "charge_change_pct": 0.0},
+        compute=_scenario_compute,
+        subtitle=_scenario_subtitle,
+        version=_journey_version,
+        x_type="temporal",
+        page_only=True,
     ),
 }
 
@@ -562,7 +1030,8 @@ def block_params(ws: Workspace, user: User, block: Block, action: str = "render"
 
     Raises:
         AccessDeniedError: (audited) When a leader's block counts a dataset, or the block covers
-            none of the user's areas.
+            none of the user's areas, or (``national``: England and Wales) every area while
+            the user sees only some.
     """
     src = _source(block)
     if user.leader_view and not src.leaders:
@@ -582,6 +1051,14 @@ def block_params(ws: Workspace, user: User, block: Block, action: str = "render"
     # cell keys, so no two stories (or a story and a leader's page) can be differenced
     params["cell_keys"] = True
     allowed = user.allowed_areas
+    if allowed is not None and params.get("national"):
+        _refuse(
+            ws,
+            user,
+            action,
+            str(block.source),
+            f"This block covers {area_phrase(())}, which you cannot see.",
+        )
     if allowed is not None:
         asked = [a for a in params.get("areas") or () if a != ALL_AREAS]
         kept = [a for a in asked if a in allowed] if asked else list(allowed)
@@ -642,7 +1119,7 @@ def story_areas(blocks: list[Block]) -> list[str]:
 
 # ------------------------------------------------------------------------------ annotations
 def annotate(
-    chart: alt.Chart, annotations: list[Annotation], x_type: str = "temporal"
+    chart: alt.TopLevelMixin, annotations: list[Annotation], x_type: str = "temporal"
 ) -> alt.TopLevelMixin:
     """Draw text and range annotations onto a chart as Altair layers.
 
@@ -656,6 +1133,8 @@ def annotate(
     """
     if not annotations:
         return chart
+    if not isinstance(chart, (alt.Chart, alt.LayerChart)):
+        raise ValidationError("Annotations cannot be drawn on a chart of several panels.")
     enc = "T" if x_type == "temporal" else "N"
     layers: list[alt.Chart] = [chart]
     ranges = [a for a in annotations if a.kind == "range" and a.x2]
@@ -732,6 +1211,8 @@ def readable_table(source: str, result: Protected, params: dict[str, Any]) -> Pr
         result: The disclosure-controlled table.
         params: The block's parameters (for the period and stage names).
     """
+    if isinstance(result, ViewResult) and result.shown is not None:
+        return result.shown  # the table as the page shows it
     table, hidden = result.table, result.hidden
     if source == "timeliness" and "interval" in table:
         order = {name: i for i, name in enumerate(INTERVALS)}
@@ -825,7 +1306,12 @@ def render_block(ws: Workspace, user: User, block: Block) -> RenderedBlock:
     src = _source(block)
     params = block_params(ws, user, block)
     result = src.compute(ws, params)
-    generated = src.headline(result.table, params)
+    view = result if isinstance(result, ViewResult) else None
+    if view is not None:
+        generated = view.headline
+    else:
+        assert src.headline is not None
+        generated = src.headline(result.table, params)
     headline = block.headline or generated
     version = src.version(ws, params)
     period = block_period(ws, str(block.source), result.table, params)
@@ -851,7 +1337,7 @@ def render_block(ws: Workspace, user: User, block: Block) -> RenderedBlock:
             notes=tuple(notes[:-1]),
             data_version=version,
             period=period,
-            not_applicable=_not_applicable(shown.table),
+            not_applicable=view.not_applicable if view else _not_applicable(shown.table),
         )
         return RenderedBlock(
             block, headline, generated, table=shown.table, protected=shown, table_meta=tmeta
@@ -864,7 +1350,12 @@ def render_block(ws: Workspace, user: User, block: Block) -> RenderedBlock:
         alt_text=block.meta.get("alt_text", ""),
         data_version=version,
     )
-    chart = annotate(src.chart(result.table, params), block.annotations, src.x_type)
+    if view is not None and view.figure is not None:
+        drawn = view.figure
+    else:
+        assert src.chart is not None
+        drawn = src.chart(result.table, params)
+    chart = annotate(drawn, block.annotations, src.x_type)
     return RenderedBlock(block, headline, generated, chart=chart, meta=meta)
 
 

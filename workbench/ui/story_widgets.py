@@ -167,7 +167,8 @@ def block_adder(ws: Workspace, user: User, story: Story) -> None:
         if st.button("Add text", key="stories_add_button") and text.strip():
             _save(ws, user, replace(story, blocks=[*story.blocks, Block("text", text=text)]))
         return
-    sources = sources_for(user)
+    # blocks of the pages' own views come from their "Add to story" buttons, with their choices
+    sources = {k: src for k, src in sources_for(user).items() if not src.page_only}
     source = st.selectbox(
         "Source", list(sources), format_func=lambda s: sources[s].label, key="stories_add_source"
     )
