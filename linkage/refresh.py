@@ -40,9 +40,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from linkage.data import prepare_frames
-from linkage.predict import _lookup, _positions, connected_components
-from linkage.stable_ids import carry_ids, find_changes
+from linkage.incremental import update_components
+from linkage.predict import _lookup, _positions
+from linkage.stable_ids import carry_ids, carry_ids_touched, find_changes
 from workbench.errors import LinkageError, ValidationError
 
 log = logging.getLogger(__name__)
@@ -358,6 +358,7 @@ def build_report(
     records_before: int,
     people_before: int,
     replaced: int,
+    totals: dict[str, int] | None = None,
 ) -> ChangeReport:
     """Assemble the change report of a refresh or relink.
 
@@ -376,6 +377,9 @@ def build_report(
         records_before: Records in the earlier run.
         people_before: Clusters in the earlier run.
         replaced: Records that replaced an earlier version.
+        totals: ``records_after`` and ``people_after`` when ``records`` holds only the
+            clusters that changed (a refresh leaves the others out; they hold no new record,
+            merge or split).
 
     Returns:
         The report.
@@ -410,6 +414,7 @@ def build_report(
         "people_after": int(pd.Series(ids).nunique()),
         **{k: int(v) for k, v in id_counts.items() if k != "from_model"},
     }
+    counts.update({k: int(v) for k, v in (totals or {}).items()})
     return ChangeReport(
         mode=mode,
         model_fingerprint=fingerprint,
@@ -538,51 +543,64 @@ def refresh_run(
     say("Combining the records", 0.05)
     table = combine_tables([prev_table.loc[keep].drop(columns=["cluster_id"]), new_table])
     std = pd.concat([previous.standardised.loc[keep], new_standardised], ignore_index=True)
-    old_cluster = pd.concat(
-        [
-            prev_table["cluster_id"].loc[keep],
-            pd.Series(
-                np.where(
-                    replaces >= 0,
-                    prev_table["cluster_id"].to_numpy(dtype=object)[np.maximum(replaces, 0)],
-                    None,
-                ),
-                dtype=object,
-            ),
-        ],
-        ignore_index=True,
-    ).astype(object)
+    # Earlier clusters as codes into old_ids; a replacing record carries its earlier
+    # version's cluster (for the ids and the report) but clusters as a new record.
+    prev_codes, uniques = pd.factorize(prev_table["cluster_id"], use_na_sentinel=True)
+    prev_codes = np.asarray(prev_codes, dtype=np.int64)
+    old_ids = pd.Index(uniques)
+    old_codes = np.concatenate(
+        [prev_codes[keep], np.where(replaces >= 0, prev_codes[np.maximum(replaces, 0)], -1)]
+    )
+    cluster_codes = old_codes.copy()
+    cluster_codes[n_keep:] = -1
+    lost = np.zeros(len(old_ids), dtype=bool)
+    lost[prev_codes[replaced & (prev_codes >= 0)]] = True
     is_new = np.zeros(len(table), dtype=bool)
     is_new[n_keep:] = True
-    old_edges = previous.edges.assign(
-        l=row_now[previous.edges["l"].to_numpy()], r=row_now[previous.edges["r"].to_numpy()]
-    )
-    still = keep[previous.edges["l"].to_numpy()] & keep[previous.edges["r"].to_numpy()]
-    carried_edges = old_edges.loc[still]
+    el, er = previous.edges["l"].to_numpy(), previous.edges["r"].to_numpy()
+    old_edges = previous.edges.assign(l=row_now[el], r=row_now[er])
+    carried_edges = old_edges.loc[keep[el] & keep[er]]
     say("Scoring the pairs with a new record", 0.15)
     scored = score_new_pairs(std, is_new, settings, threshold)
     new_edges = edges_to_rows(scored, std, threshold) if len(scored) else carried_edges.iloc[0:0]
+    # Splink returns pairs in no fixed order: sort them so reports come out the same each run.
+    new_edges = new_edges.sort_values(["l", "r"], kind="stable", ignore_index=True)
     edges = pd.concat([carried_edges, new_edges], ignore_index=True)
     say("Clustering", 0.8)
-    labels = connected_components(len(table), edges["l"].to_numpy(), edges["r"].to_numpy())
+    # Earlier clusters enter whole; only those touched by a new record can change.
+    comp = update_components(
+        cluster_codes,
+        lost,
+        (carried_edges["l"].to_numpy(), carried_edges["r"].to_numpy()),
+        (new_edges["l"].to_numpy(), new_edges["r"].to_numpy()),
+    )
     records = table[key]
-    carried = carry_ids(records, labels, old_cluster)
+    carried = carry_ids_touched(records, comp.labels, old_codes, old_ids, comp.touched)
     table.insert(2, "cluster_id", carried.cluster_id.to_numpy())
     fingerprint = model_fingerprint(settings)
+    rows = np.flatnonzero(comp.touched)
     report = build_report(
         "refresh",
-        records=records,
-        cluster_id=carried.cluster_id,
-        old_cluster=old_cluster,
-        is_new=is_new,
-        edges=edges,
-        old_edges=old_edges,
+        records=records.iloc[rows].reset_index(drop=True),
+        cluster_id=carried.cluster_id.iloc[rows].reset_index(drop=True),
+        old_cluster=pd.Series(
+            np.where(
+                old_codes[rows] >= 0,
+                old_ids.to_numpy(dtype=object)[np.maximum(old_codes[rows], 0)],
+                None,
+            ),
+            dtype=object,
+        ),
+        is_new=is_new[rows],
+        edges=_edges_within(edges, rows, len(table)),
+        old_edges=_edges_within(old_edges, rows, len(table)),
         id_counts=carried.summary(),
         fingerprint=fingerprint,
         threshold=threshold,
         records_before=n_prev,
-        people_before=int(prev_table["cluster_id"].nunique()),
+        people_before=len(old_ids),
         replaced=int(replaced.sum()),
+        totals={"records_after": len(table), "people_after": len(np.unique(comp.labels))},
     )
     meta = {
         **previous.meta,
@@ -593,6 +611,24 @@ def refresh_run(
         run=LinkedRun(table=table, standardised=std, edges=edges, meta=meta),
         report=report,
         pairs_scored=len(scored),
+    )
+
+
+def _edges_within(edges: pd.DataFrame, rows: np.ndarray, n: int) -> pd.DataFrame:
+    """The links whose left record is among ``rows``, renumbered to positions in ``rows``.
+
+    Both records of a link sit in one cluster, so one end decides.
+    """
+    where = np.full(n, -1, dtype=np.int64)
+    where[rows] = np.arange(len(rows), dtype=np.int64)
+    left = where[edges["l"].to_numpy()]
+    inside = left >= 0
+    return pd.DataFrame(
+        {
+            "l": left[inside],
+            "r": where[edges["r"].to_numpy()[inside]],
+            "match_weight": edges["match_weight"].to_numpy()[inside],
+        }
     )
 
 
@@ -626,25 +662,34 @@ def score_new_pairs(
     Raises:
         LinkageError: When Splink cannot score the pairs.
     """
+    from linkage.data import PreparedInput, is_model_column
     from linkage.predict import EDGE_COLUMNS
     from linkage.train import build_linker
 
-    names = list(pd.unique(standardised["source_dataset"].astype(str)))
-    source = standardised["source_dataset"].astype(str).to_numpy()
-    frames = [standardised.loc[source == n] for n in names]
-    data = prepare_frames(frames, names=names)
+    frame = standardised.reset_index(drop=True)
+    frame["source_dataset"] = frame["source_dataset"].astype(str).astype(object)
+    frame["unique_id"] = frame["unique_id"].astype(str).astype(object)
+    names = list(pd.unique(frame["source_dataset"]))
     if settings.get("link_type", "dedupe_only") != "dedupe_only" and len(names) < 2:
         settings = {**settings, "link_type": "dedupe_only"}
     link_type = settings.get("link_type", "dedupe_only")
+    flags = np.asarray(is_new, dtype=bool)
+    new_rows = frame.loc[flags].reset_index(drop=True)
+    old_rows = frame.loc[~flags].reset_index(drop=True)
+    # The linker's input is every record once (term frequencies come from all of them): as
+    # the new and the earlier records, which the scoring then registers again as views (no
+    # copy). Each record keeps its own source_dataset column, so Splink uses it.
+    split = link_type != "dedupe_only" and len(old_rows) > 0
+    data = PreparedInput(
+        frames=[new_rows, old_rows] if split else [frame],
+        names=["__wb_refresh_in_new", "__wb_refresh_in_old"] if split else ["__wb_refresh_in"],
+        model_columns=[str(c) for c in frame.columns if is_model_column(str(c))],
+    )
     linker, api = build_linker(data, settings)
-    aligned = pd.concat(data.frames, ignore_index=True)
-    flags = np.concatenate([is_new[source == n] for n in names])
     try:
         for col in _tf_columns(settings):
             linker.table_management.compute_tf_table(col)
-        new = api.register(
-            aligned.loc[flags].reset_index(drop=True), dataset_display_name="__wb_refresh_new"
-        )
+        new = api.register(new_rows, dataset_display_name="__wb_refresh_new")
         parts = []
         low = max(0.0, float(threshold) - 1e-9)
         cut: dict[str, float] = (
@@ -655,15 +700,12 @@ def score_new_pairs(
         if (~flags).any():
             between = linker.inference.predict_between(
                 new,
-                api.register(
-                    aligned.loc[~flags].reset_index(drop=True),
-                    dataset_display_name="__wb_refresh_old",
-                ),
+                api.register(old_rows, dataset_display_name="__wb_refresh_old"),
                 **cut,
                 warning_mode="never",
             )
             parts.append(between.as_pandas_dataframe())
-        n_new_sources = aligned.loc[flags, "source_dataset"].nunique()
+        n_new_sources = new_rows["source_dataset"].nunique()
         if flags.sum() > 1 and not (link_type == "link_only" and n_new_sources < 2):
             within = linker.inference.predict_within(
                 new,

@@ -23,6 +23,7 @@ the id).
 
 from __future__ import annotations
 
+from collections.abc import Container
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -111,13 +112,25 @@ def match_ids(old_codes: np.ndarray, new_codes: np.ndarray, n_old: int) -> np.nd
     return out
 
 
-def fresh_names(first_source: pd.Series, first_uid: pd.Series, taken: set[str]) -> list[str]:
-    """``<source_dataset>-__-<unique_id>`` per cluster, made distinct from ``taken``."""
+def fresh_names(
+    first_source: pd.Series,
+    first_uid: pd.Series,
+    taken: set[str],
+    reserved: Container[str] = (),
+) -> list[str]:
+    """``<source_dataset>-__-<unique_id>`` per cluster, made distinct from ``taken``.
+
+    Args:
+        first_source: The source of each cluster's first record.
+        first_uid: The id of each cluster's first record.
+        taken: Names already in use; the names issued are added to it.
+        reserved: More names not to issue (any container, such as a ``pandas.Index``).
+    """
     names = (first_source.astype(str) + "-__-" + first_uid.astype(str)).tolist()
     out = []
     for name in names:
         candidate, k = name, 1
-        while candidate in taken:
+        while candidate in taken or candidate in reserved:
             k += 1
             candidate = f"{name}-{k}"
         taken.add(candidate)
@@ -129,6 +142,8 @@ def carry_ids(
     records: pd.DataFrame,
     new_cluster: pd.Series | np.ndarray,
     old_cluster: pd.Series,
+    *,
+    reserved: Container[str] = (),
 ) -> CarriedIds:
     """Give a new clustering the earlier ids by the module's rule.
 
@@ -138,6 +153,7 @@ def carry_ids(
         old_cluster: Per record, its earlier cluster id (missing for records not clustered
             before), in the same order; earlier clusters are taken as older the earlier their
             first record appears.
+        reserved: Earlier ids of clusters left out of ``records``: fresh names avoid them.
 
     Returns:
         The id of every record and counts of ids kept, retired and issued.
@@ -157,7 +173,7 @@ def carry_ids(
     if len(fresh):
         src = records["source_dataset"].reset_index(drop=True).take(first[fresh])
         uid = records["unique_id"].reset_index(drop=True).take(first[fresh])
-        names[fresh] = fresh_names(src, uid, {str(i) for i in old_ids})
+        names[fresh] = fresh_names(src, uid, {str(i) for i in old_ids}, reserved)
     cluster_id = pd.Series(names[new_codes], dtype=object)
     both = old_codes >= 0
     moved = int((cluster_id[both].to_numpy() != old_series[both].to_numpy()).sum())
@@ -169,6 +185,60 @@ def carry_ids(
         ids_new=len(fresh),
         records_compared=int(both.sum()),
         records_moved=moved,
+    )
+
+
+def carry_ids_touched(
+    records: pd.DataFrame,
+    labels: np.ndarray,
+    old_codes: np.ndarray,
+    old_ids: pd.Index,
+    touched: np.ndarray,
+) -> CarriedIds:
+    """:func:`carry_ids` when only the touched clusters can differ from the earlier ones.
+
+    A refresh leaves most earlier clusters exactly as they were (see
+    :mod:`linkage.incremental`): those keep their ids, and the rule runs over the records of
+    the touched clusters only. The ids and counts equal those of :func:`carry_ids` over every
+    record, because each earlier cluster lies wholly inside or wholly outside the touched ones.
+
+    Args:
+        records: ``source_dataset`` and ``unique_id`` of every record.
+        labels: Per record, its cluster now (any label).
+        old_codes: Per record, its earlier cluster as a position in ``old_ids`` (``-1`` for a
+            record not clustered before).
+        old_ids: Every earlier id.
+        touched: Per record, whether its cluster may have changed; a record outside them must
+            have an earlier id, which it keeps.
+
+    Returns:
+        The id of every record and counts of ids kept, retired and issued.
+    """
+    codes = np.asarray(old_codes, dtype=np.int64)
+    touched = np.asarray(touched, dtype=bool)
+    known = codes >= 0
+    if (~touched & ~known).any():
+        raise ValueError("A record outside the touched clusters has no earlier id.")
+    id_values = old_ids.to_numpy(dtype=object)
+    ids = np.where(known, id_values[np.maximum(codes, 0)], None).astype(object)
+    rows = np.flatnonzero(touched)
+    sub = carry_ids(
+        records.iloc[rows].reset_index(drop=True),
+        np.asarray(labels)[rows],
+        pd.Series(ids[rows], dtype=object),
+        reserved=old_ids,
+    )
+    ids[rows] = sub.cluster_id.to_numpy(dtype=object)
+    untouched = np.zeros(len(old_ids), dtype=bool)
+    untouched[codes[known & ~touched]] = True
+    kept = int(untouched.sum()) + sub.ids_kept
+    return CarriedIds(
+        cluster_id=pd.Series(ids, dtype=object),
+        ids_kept=kept,
+        ids_retired=sub.ids_retired,
+        ids_new=sub.ids_new,
+        records_compared=int(known.sum()),
+        records_moved=sub.records_moved,
     )
 
 

@@ -372,3 +372,104 @@ def test_clusters_page_shows_a_change_report_in_words(linked_workspace, monkeypa
     assert table["person"].tolist() == ["police record C1", "cps record P4"]
     assert "police record C1 ~ courts record K9 (12.3)" in table["links that caused it"].iloc[0]
     assert "-__-" not in " ".join(table.astype(str).to_numpy().ravel())
+
+
+def _partition(labels: np.ndarray) -> set[frozenset[int]]:
+    groups: dict[int, set[int]] = {}
+    for row, label in enumerate(labels.tolist()):
+        groups.setdefault(label, set()).add(row)
+    return {frozenset(g) for g in groups.values()}
+
+
+def _refresh_case(seed: int) -> dict[str, object]:
+    """Earlier links and clusters, records replaced (splits) and new links (merges)."""
+    from linkage.predict import connected_components
+
+    rng = np.random.default_rng(seed)
+    n_prev, n_new = 400, 120
+    # Earlier links: chains inside small groups, so removing a middle record splits a group.
+    group = np.sort(rng.integers(0, 150, n_prev))
+    same = np.flatnonzero(group[1:] == group[:-1])
+    prev_l, prev_r = same, same + 1
+    prev_codes = pd.factorize(connected_components(n_prev, prev_l, prev_r))[0]
+    replaced = np.zeros(n_prev, dtype=bool)
+    replaced[rng.choice(n_prev, 25, replace=False)] = True
+    keep = ~replaced
+    n_keep = int(keep.sum())
+    n_now = n_keep + int(replaced.sum()) + n_new
+    row_now = np.cumsum(keep) - 1
+    row_now[replaced] = n_keep + np.arange(int(replaced.sum()))
+    still = keep[prev_l] & keep[prev_r]
+    carried = (row_now[prev_l[still]], row_now[prev_r[still]])
+    # New links: each involves a record that is new (or a new version); some join two earlier
+    # clusters.
+    fresh = np.arange(n_keep, n_now)
+    new_l = rng.choice(fresh, 200)
+    new_r = rng.integers(0, n_now, 200)
+    ok = new_l != new_r
+    new = (np.minimum(new_l, new_r)[ok], np.maximum(new_l, new_r)[ok])
+    codes = np.full(n_now, -1, dtype=np.int64)
+    codes[:n_keep] = prev_codes[keep]
+    lost = np.zeros(int(prev_codes.max()) + 1, dtype=bool)
+    lost[prev_codes[replaced]] = True
+    old_codes = codes.copy()  # a new version keeps its earlier cluster for the ids
+    old_codes[n_keep : n_keep + int(replaced.sum())] = prev_codes[replaced]
+    return {
+        "n": n_now,
+        "codes": codes,
+        "old_codes": old_codes,
+        "lost": lost,
+        "carried": carried,
+        "new": new,
+    }
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_incremental_clusters_equal_connected_components_over_every_link(seed) -> None:
+    from linkage.incremental import update_components
+    from linkage.predict import connected_components
+
+    case = _refresh_case(seed)
+    carried, new = case["carried"], case["new"]
+    full = connected_components(
+        case["n"], np.concatenate([carried[0], new[0]]), np.concatenate([carried[1], new[1]])
+    )
+    comp = update_components(case["codes"], case["lost"], carried, new)
+    assert _partition(comp.labels) == _partition(full)
+    # Untouched clusters are earlier clusters unchanged; every cluster with a new record, a
+    # merge or a split is touched.
+    codes = case["codes"]
+    earlier = _partition(np.where(codes >= 0, codes, -1 - np.arange(case["n"])))
+    for members in _partition(comp.labels):
+        rows = np.array(sorted(members))
+        if not comp.touched[rows].all():
+            assert not comp.touched[rows].any()
+            assert members in earlier and (codes[rows] >= 0).all()
+        else:
+            assert (codes[rows] < 0).any() or case["lost"][codes[rows]].any()
+    assert comp.touched[codes < 0].all()
+    changed = [m for m in _partition(comp.labels) if m not in earlier]
+    assert len(changed) > 10  # the case holds merges and splits
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_ids_over_touched_clusters_equal_ids_over_every_record(seed) -> None:
+    from linkage.incremental import update_components
+    from linkage.stable_ids import carry_ids_touched
+
+    case = _refresh_case(seed)
+    comp = update_components(case["codes"], case["lost"], case["carried"], case["new"])
+    n = case["n"]
+    # Earlier ids shaped like fresh names, so a fresh name can clash with an untouched one.
+    old_ids = pd.Index([f"s-__-{i * 7}" for i in range(len(case["lost"]))])
+    records = pd.DataFrame({"source_dataset": ["s"] * n, "unique_id": [str(i) for i in range(n)]})
+    old_codes = case["old_codes"]
+    old_cluster = pd.Series(
+        np.where(old_codes >= 0, old_ids.to_numpy(dtype=object)[np.maximum(old_codes, 0)], None),
+        dtype=object,
+    )
+    full = carry_ids(records, comp.labels, old_cluster)
+    part = carry_ids_touched(records, comp.labels, old_codes, old_ids, comp.touched)
+    assert part.cluster_id.tolist() == full.cluster_id.tolist()
+    assert part.summary() == full.summary()
+    assert full.ids_retired > 0 and full.ids_new > 0
