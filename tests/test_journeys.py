@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from linkage.sensitivity import JOIN_DEPENDENT, largest_area_gaps, linkage_sensitivity
@@ -14,7 +15,7 @@ from workbench.analysis import journeys as jn
 from workbench.analysis import views as an
 from workbench.analysis.measures import attrition_funnel, timeliness
 from workbench.data.datasets import load_sample
-from workbench.errors import JourneyError
+from workbench.errors import JourneyError, SqlStepError
 from workbench.workspace import Workspace
 
 DATASETS = ["police", "cps", "courts"]
@@ -157,3 +158,25 @@ def test_journeys_know_when_they_are_stale(ws: Workspace) -> None:
 def test_missing_sources_are_reported(tmp_path: Path) -> None:
     with Workspace(tmp_path / "empty.duckdb") as empty, pytest.raises(JourneyError, match="cps"):
         jn.build_journeys(empty)
+
+
+def test_a_failing_build_step_is_named_with_its_sql(tmp_path: Path) -> None:
+    clusters = pd.DataFrame(
+        {"source_dataset": ["police"], "unique_id": ["P1"], "cluster_id": ["person-1"]}
+    )
+    with Workspace(tmp_path / "broken.duckdb") as ws:
+        with ws.transaction() as cur:
+            cur.execute("CREATE SCHEMA IF NOT EXISTS data")
+            # The police extract lacks its urn column, so staging the police records fails.
+            cur.execute("CREATE TABLE data.police (crime_ref VARCHAR, lcjb_area VARCHAR)")
+            cur.execute("CREATE TABLE data.cps (cps_id VARCHAR, urn VARCHAR)")
+            cur.execute("CREATE TABLE data.courts (case_number VARCHAR, urn VARCHAR)")
+        with pytest.raises(JourneyError) as caught:
+            jn.build_journeys(ws, clusters=clusters)
+        text = str(caught.value)
+        assert "“stage the police records”" in text
+        assert "SQL: CREATE OR REPLACE TEMP TABLE _jw_p AS SELECT" in text
+        assert "p.urn" in text and "Check that the police, CPS and court datasets" in text
+        assert isinstance(caught.value.__cause__, SqlStepError)
+        assert caught.value.__cause__.step == "stage the police records"
+        assert not ws.table_exists("journeys", "linked")

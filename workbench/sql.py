@@ -175,8 +175,8 @@ class SqlSteps:
         self, name: str, sql: str, params: Sequence[Any] | dict[str, Any] | None = None
     ) -> Any:
         """Run one step and return the first column of its first row (None when no rows)."""
-        row = self.run(name, sql, params).fetchone()
-        return None if row is None else row[0]
+        rows = self.run(name, sql, params).fetchall()
+        return rows[0][0] if rows else None
 
     def run_all(self, steps: Iterable[tuple[str, str, Sequence[Any] | None]]) -> None:
         """Run ``(name, sql, params)`` steps in order, stopping at the first failure."""

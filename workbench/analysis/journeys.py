@@ -32,6 +32,7 @@ threshold produced each table.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
@@ -42,10 +43,16 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from linkage.registry import (
+    active_model_with_clusters,
+    clusters_query,
+    clusters_threshold,
+    model_summary,
+)
 from workbench.config import current_user
-from workbench.errors import JourneyError
+from workbench.errors import JourneyError, SqlStepError
 from workbench.formatting import format_date
-from workbench.sql import qualified, quote_ident
+from workbench.sql import Sql, SqlSteps, compose, placeholders, qualified
 from workbench.workspace import Workspace, utcnow
 
 log = logging.getLogger(__name__)
@@ -147,7 +154,7 @@ class JourneyBuild:
         return all(c["in"] == c["out"] for c in self.counts.values())
 
 
-def journey_table(name: str = LINKED) -> str:
+def journey_table(name: str = LINKED) -> Sql:
     """The quoted, schema-qualified name of a journey table."""
     return qualified(JOURNEY_SCHEMA, name)
 
@@ -164,11 +171,7 @@ def _require_sources(ws: Workspace, names: list[str]) -> None:
 
 def active_model(ws: Workspace) -> tuple[str, float] | None:
     """The active model's id and the threshold of its stored clusters; None when there is none."""
-    rows = ws.query(
-        "SELECT m.model_id, max(c.threshold) FROM wb.models AS m "
-        "JOIN wb.clusters AS c USING (model_id) WHERE m.is_active GROUP BY 1"
-    )
-    return (str(rows[0][0]), float(rows[0][1])) if rows else None
+    return active_model_with_clusters(ws)
 
 
 def _active_model(ws: Workspace) -> tuple[str, float]:
@@ -181,17 +184,7 @@ def _active_model(ws: Workspace) -> tuple[str, float]:
     return found
 
 
-def _stage_inputs(cur: duckdb.DuckDBPyConnection, clusters_sql: str, params: list[Any]) -> None:
-    """Temp tables of the three sources with a person id each (cluster, or the record's own)."""
-    police, cps, courts = (qualified("data", n) for n in SOURCES)
-    cur.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _jw_cl AS
-        SELECT *, count(*) OVER (PARTITION BY cluster_id) > 1 AS person_known
-        FROM ({clusters_sql})""",  # noqa: S608 - built from constants and quoted names
-        params,
-    )
-    cur.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _jw_p AS
+_STAGE_POLICE = """CREATE OR REPLACE TEMP TABLE _jw_p AS
         SELECT CAST(p.crime_ref AS VARCHAR) AS crime_ref,
                coalesce(cl.cluster_id, 'police:' || p.crime_ref) AS person_id,
                coalesce(cl.person_known, false) AS person_known,
@@ -202,11 +195,8 @@ def _stage_inputs(cur: duckdb.DuckDBPyConnection, clusters_sql: str, params: lis
                p.outcome_type, p.outcome_date
         FROM {police} AS p
         LEFT JOIN _jw_cl AS cl
-          ON cl.source_dataset = 'police' AND cl.unique_id = CAST(p.crime_ref AS VARCHAR)""",  # noqa: S608 - identifiers quoted
-        [CHARGED_OUTCOME],
-    )
-    cur.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _jw_c AS
+          ON cl.source_dataset = 'police' AND cl.unique_id = CAST(p.crime_ref AS VARCHAR)"""
+_STAGE_CPS = """CREATE OR REPLACE TEMP TABLE _jw_c AS
         SELECT CAST(c.cps_id AS VARCHAR) AS cps_id,
                coalesce(cl.cluster_id, 'cps:' || c.cps_id) AS person_id,
                coalesce(cl.person_known, false) AS person_known,
@@ -214,10 +204,8 @@ def _stage_inputs(cur: duckdb.DuckDBPyConnection, clusters_sql: str, params: lis
                c.decision, c.decision_date, c.finalisation_reason
         FROM {cps} AS c
         LEFT JOIN _jw_cl AS cl
-          ON cl.source_dataset = 'cps' AND cl.unique_id = CAST(c.cps_id AS VARCHAR)"""  # noqa: S608 - identifiers quoted
-    )
-    cur.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _jw_k AS
+          ON cl.source_dataset = 'cps' AND cl.unique_id = CAST(c.cps_id AS VARCHAR)"""
+_STAGE_COURTS = """CREATE OR REPLACE TEMP TABLE _jw_k AS
         SELECT CAST(k.case_number AS VARCHAR) AS case_number,
                coalesce(cl.cluster_id, 'courts:' || k.case_number) AS person_id,
                coalesce(cl.person_known, false) AS person_known,
@@ -226,38 +214,65 @@ def _stage_inputs(cur: duckdb.DuckDBPyConnection, clusters_sql: str, params: lis
                k.outcome
         FROM {courts} AS k
         LEFT JOIN _jw_cl AS cl
-          ON cl.source_dataset = 'courts' AND cl.unique_id = CAST(k.case_number AS VARCHAR)"""  # noqa: S608 - identifiers quoted
+          ON cl.source_dataset = 'courts' AND cl.unique_id = CAST(k.case_number AS VARCHAR)"""
+
+
+def _stage_inputs(steps: SqlSteps, clusters_sql: Sql, params: list[Any]) -> None:
+    """Temp tables of the three sources with a person id each (cluster, or the record's own)."""
+    steps.run(
+        "stage the clusters",
+        compose(
+            """CREATE OR REPLACE TEMP TABLE _jw_cl AS
+            SELECT *, count(*) OVER (PARTITION BY cluster_id) > 1 AS person_known
+            FROM ({clusters})""",
+            clusters=clusters_sql,
+        ),
+        params,
     )
+    police, cps, courts = (qualified("data", n) for n in SOURCES)
+    steps.run(
+        "stage the police records",
+        compose(_STAGE_POLICE, police=police),
+        [CHARGED_OUTCOME],
+    )
+    steps.run("stage the CPS records", compose(_STAGE_CPS, cps=cps))
+    steps.run("stage the court records", compose(_STAGE_COURTS, courts=courts))
 
 
 def _assign(
-    cur: duckdb.DuckDBPyConnection, candidates: str, left: str, right: str, pairs: str
+    steps: SqlSteps, label: str, candidates: str, left: str, right: str, pairs: str
 ) -> None:
     """Pair mutually best candidates round by round into ``pairs``, skipping paired records."""
-    for _ in range(MAX_ROUNDS):
-        added = cur.execute(
-            f"""INSERT INTO {pairs}
-            SELECT {left}, {right}, rule FROM (
-                SELECT *, row_number() OVER (PARTITION BY {left}
-                                             ORDER BY priority, gap, {right}) AS rank_l,
-                          row_number() OVER (PARTITION BY {right}
-                                             ORDER BY priority, gap, {left}) AS rank_r
-                FROM {candidates} AS c
-                WHERE NOT EXISTS (SELECT 1 FROM {pairs} AS m WHERE m.{left} = c.{left})
-                  AND NOT EXISTS (SELECT 1 FROM {pairs} AS m WHERE m.{right} = c.{right})
-            ) WHERE rank_l = 1 AND rank_r = 1"""  # noqa: S608 - internal temp table names
-        ).fetchall()[0][0]
+    sql = compose(
+        """INSERT INTO {pairs}
+        SELECT {left}, {right}, rule FROM (
+            SELECT *, row_number() OVER (PARTITION BY {left}
+                                         ORDER BY priority, gap, {right}) AS rank_l,
+                      row_number() OVER (PARTITION BY {right}
+                                         ORDER BY priority, gap, {left}) AS rank_r
+            FROM {candidates} AS c
+            WHERE NOT EXISTS (SELECT 1 FROM {pairs} AS m WHERE m.{left} = c.{left})
+              AND NOT EXISTS (SELECT 1 FROM {pairs} AS m WHERE m.{right} = c.{right})
+        ) WHERE rank_l = 1 AND rank_r = 1""",
+        pairs=pairs,
+        left=left,
+        right=right,
+        candidates=candidates,
+    )
+    for round_no in range(1, MAX_ROUNDS + 1):
+        added = steps.scalar(f"pair {label}, round {round_no}", sql)
         if not added:
             break
 
 
 def _join_in_two_passes(
-    cur: duckdb.DuckDBPyConnection,
+    steps: SqlSteps,
+    label: str,
     name: str,
     left: str,
     right: str,
-    urn_sql: str,
-    dates_sql: str,
+    urn_sql: Sql,
+    dates_sql: Sql,
     params: list[Any],
 ) -> None:
     """Pair ``left`` records with ``right`` ones: URN evidence first, then person and dates.
@@ -268,127 +283,163 @@ def _join_in_two_passes(
     ambiguous and left unjoined. The pairs land in ``{name}_m``.
     """
     pairs = f"{name}_m"
-    cur.execute(
-        f"CREATE OR REPLACE TEMP TABLE {pairs} ({left} VARCHAR, {right} VARCHAR, rule VARCHAR)"
+    steps.run(
+        f"start the {label} pairs",
+        compose(
+            "CREATE OR REPLACE TEMP TABLE {pairs} ({left} VARCHAR, {right} VARCHAR, rule VARCHAR)",
+            pairs=pairs,
+            left=left,
+            right=right,
+        ),
     )
-    cur.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {name} AS
-        SELECT {left}, {right}, arg_min(rule, priority) AS rule, min(priority) AS priority,
-               coalesce(min(gap), 100000) AS gap
-        FROM ({urn_sql}) GROUP BY ALL"""  # noqa: S608 - internal temp table names
+    steps.run(
+        f"find {label} candidates by URN",
+        compose(
+            """CREATE OR REPLACE TEMP TABLE {name} AS
+            SELECT {left}, {right}, arg_min(rule, priority) AS rule, min(priority) AS priority,
+                   coalesce(min(gap), 100000) AS gap
+            FROM ({urn_sql}) GROUP BY ALL""",
+            name=name,
+            left=left,
+            right=right,
+            urn_sql=urn_sql,
+        ),
     )
-    _assign(cur, name, left, right, pairs)
-    cur.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {name}_d AS
-        WITH free AS (
-            SELECT d.* FROM ({dates_sql}) AS d
-            WHERE NOT EXISTS (SELECT 1 FROM {pairs} AS m WHERE m.{left} = d.{left})
-              AND NOT EXISTS (SELECT 1 FROM {pairs} AS m WHERE m.{right} = d.{right})
-        )
-        SELECT {left}, {right}, 'person_dates' AS rule, 3 AS priority, gap
-        FROM free QUALIFY count(*) OVER (PARTITION BY {left}) = 1""",  # noqa: S608 - internal
+    _assign(steps, f"{label} by URN", name, left, right, pairs)
+    steps.run(
+        f"find {label} candidates by person and dates",
+        compose(
+            """CREATE OR REPLACE TEMP TABLE {dates} AS
+            WITH free AS (
+                SELECT d.* FROM ({dates_sql}) AS d
+                WHERE NOT EXISTS (SELECT 1 FROM {pairs} AS m WHERE m.{left} = d.{left})
+                  AND NOT EXISTS (SELECT 1 FROM {pairs} AS m WHERE m.{right} = d.{right})
+            )
+            SELECT {left}, {right}, 'person_dates' AS rule, 3 AS priority, gap
+            FROM free QUALIFY count(*) OVER (PARTITION BY {left}) = 1""",
+            dates=f"{name}_d",
+            dates_sql=dates_sql,
+            pairs=pairs,
+            left=left,
+            right=right,
+        ),
         params,
     )
-    _assign(cur, f"{name}_d", left, right, pairs)
+    _assign(steps, f"{label} by person and dates", f"{name}_d", left, right, pairs)
 
 
-def _match_linked(cur: duckdb.DuckDBPyConnection) -> None:
+_CPS_POLICE_BY_URN = Sql(
+    """SELECT c.cps_id, p.crime_ref, 'urn' AS rule, 1 AS priority,
+              abs(date_diff('day', p.recorded_date, c.referral_date)) AS gap
+       FROM _jw_c AS c JOIN _jw_p AS p ON c.urn = p.urn
+       WHERE c.person_id = p.person_id
+          OR (c.lcjb_area IS NOT DISTINCT FROM p.lcjb_area
+              AND NOT (c.person_known AND p.person_known))
+       UNION ALL
+       SELECT c.cps_id, p.crime_ref, 'urn_fuzzy', 2,
+              abs(date_diff('day', p.recorded_date, c.referral_date))
+       FROM _jw_c AS c JOIN _jw_p AS p ON c.person_id = p.person_id
+       WHERE c.urn <> p.urn AND levenshtein(c.urn, p.urn) = 1"""
+)
+_CPS_POLICE_BY_DATES = """SELECT c.cps_id, p.crime_ref,
+               date_diff('day', coalesce(p.recorded_date, p.offence_date), c.referral_date)
+                   AS gap
+        FROM _jw_c AS c JOIN _jw_p AS p ON c.person_id = p.person_id
+        WHERE date_diff('day', coalesce(p.recorded_date, p.offence_date), c.referral_date)
+              BETWEEN 0 AND ?
+          AND NOT coalesce(levenshtein(c.urn, p.urn) > 1, false)
+          AND coalesce(c.lcjb_area = p.lcjb_area, true)
+          AND coalesce(p.outcome_type NOT IN ({outcomes}), true)
+          AND coalesce((c.decision = 'charge') = (p.outcome_type = ?), true)"""
+_COURT_CPS_BY_URN = Sql(
+    """SELECT k.case_number, c.cps_id, 'urn' AS rule, 1 AS priority,
+              abs(date_diff('day', coalesce(c.decision_date, c.referral_date),
+                            k.first_hearing_date)) AS gap
+       FROM _jw_k AS k JOIN _jw_cg AS c ON k.urn = c.urn
+       WHERE k.person_id = c.person_id
+          OR (k.lcjb_area IS NOT DISTINCT FROM c.lcjb_area
+              AND NOT (k.person_known AND c.person_known))
+       UNION ALL
+       SELECT k.case_number, c.cps_id, 'urn_fuzzy', 2,
+              abs(date_diff('day', coalesce(c.decision_date, c.referral_date),
+                            k.first_hearing_date))
+       FROM _jw_k AS k JOIN _jw_cg AS c ON k.person_id = c.person_id
+       WHERE k.urn <> c.urn AND levenshtein(k.urn, c.urn) = 1
+         AND coalesce(k.offence_group = c.police_offence_group, true)"""
+)
+_COURT_CPS_BY_DATES = Sql(
+    """SELECT k.case_number, c.cps_id,
+              date_diff('day', coalesce(c.decision_date, c.referral_date),
+                        k.first_hearing_date) AS gap
+       FROM _jw_k AS k JOIN _jw_cg AS c ON k.person_id = c.person_id
+       WHERE date_diff('day', coalesce(c.decision_date, c.referral_date),
+                       k.first_hearing_date) BETWEEN 0 AND ?
+         AND coalesce(c.decision, 'charge') = 'charge'
+         AND NOT coalesce(levenshtein(k.urn, c.urn) > 1, false)
+         AND coalesce(k.lcjb_area = c.lcjb_area, true)
+         AND coalesce(k.offence_group = c.police_offence_group, true)"""
+)
+
+
+def _match_linked(steps: SqlSteps) -> None:
     """CPS to police and court to CPS pairs from person links plus case evidence."""
-    outcomes = ", ".join("?" for _ in POLICE_ONLY_OUTCOMES)
     _join_in_two_passes(
-        cur,
+        steps,
+        "CPS to police",
         "_jw_cand_cp",
         "cps_id",
         "crime_ref",
-        """SELECT c.cps_id, p.crime_ref, 'urn' AS rule, 1 AS priority,
-                  abs(date_diff('day', p.recorded_date, c.referral_date)) AS gap
-           FROM _jw_c AS c JOIN _jw_p AS p ON c.urn = p.urn
-           WHERE c.person_id = p.person_id
-              OR (c.lcjb_area IS NOT DISTINCT FROM p.lcjb_area
-                  AND NOT (c.person_known AND p.person_known))
-           UNION ALL
-           SELECT c.cps_id, p.crime_ref, 'urn_fuzzy', 2,
-                  abs(date_diff('day', p.recorded_date, c.referral_date))
-           FROM _jw_c AS c JOIN _jw_p AS p ON c.person_id = p.person_id
-           WHERE c.urn <> p.urn AND levenshtein(c.urn, p.urn) = 1""",
-        f"""SELECT c.cps_id, p.crime_ref,
-                   date_diff('day', coalesce(p.recorded_date, p.offence_date), c.referral_date)
-                       AS gap
-            FROM _jw_c AS c JOIN _jw_p AS p ON c.person_id = p.person_id
-            WHERE date_diff('day', coalesce(p.recorded_date, p.offence_date), c.referral_date)
-                  BETWEEN 0 AND ?
-              AND NOT coalesce(levenshtein(c.urn, p.urn) > 1, false)
-              AND coalesce(c.lcjb_area = p.lcjb_area, true)
-              AND coalesce(p.outcome_type NOT IN ({outcomes}), true)
-              AND coalesce((c.decision = 'charge') = (p.outcome_type = ?), true)""",  # noqa: S608 - placeholders only
+        _CPS_POLICE_BY_URN,
+        compose(_CPS_POLICE_BY_DATES, outcomes=placeholders(len(POLICE_ONLY_OUTCOMES))),
         [REFERRAL_WINDOW_DAYS, *POLICE_ONLY_OUTCOMES, CHARGED_OUTCOME],
     )
-    cur.execute(
+    steps.run(
+        "add the police offence group to the CPS records",
         """CREATE OR REPLACE TEMP TABLE _jw_cg AS
         SELECT c.*, p.offence_group AS police_offence_group
         FROM _jw_c AS c LEFT JOIN _jw_cand_cp_m AS m USING (cps_id)
-        LEFT JOIN _jw_p AS p ON p.crime_ref = m.crime_ref"""
+        LEFT JOIN _jw_p AS p ON p.crime_ref = m.crime_ref""",
     )
     _join_in_two_passes(
-        cur,
+        steps,
+        "court to CPS",
         "_jw_cand_kc",
         "case_number",
         "cps_id",
-        """SELECT k.case_number, c.cps_id, 'urn' AS rule, 1 AS priority,
-                  abs(date_diff('day', coalesce(c.decision_date, c.referral_date),
-                                k.first_hearing_date)) AS gap
-           FROM _jw_k AS k JOIN _jw_cg AS c ON k.urn = c.urn
-           WHERE k.person_id = c.person_id
-              OR (k.lcjb_area IS NOT DISTINCT FROM c.lcjb_area
-                  AND NOT (k.person_known AND c.person_known))
-           UNION ALL
-           SELECT k.case_number, c.cps_id, 'urn_fuzzy', 2,
-                  abs(date_diff('day', coalesce(c.decision_date, c.referral_date),
-                                k.first_hearing_date))
-           FROM _jw_k AS k JOIN _jw_cg AS c ON k.person_id = c.person_id
-           WHERE k.urn <> c.urn AND levenshtein(k.urn, c.urn) = 1
-             AND coalesce(k.offence_group = c.police_offence_group, true)""",
-        """SELECT k.case_number, c.cps_id,
-                  date_diff('day', coalesce(c.decision_date, c.referral_date),
-                            k.first_hearing_date) AS gap
-           FROM _jw_k AS k JOIN _jw_cg AS c ON k.person_id = c.person_id
-           WHERE date_diff('day', coalesce(c.decision_date, c.referral_date),
-                           k.first_hearing_date) BETWEEN 0 AND ?
-             AND coalesce(c.decision, 'charge') = 'charge'
-             AND NOT coalesce(levenshtein(k.urn, c.urn) > 1, false)
-             AND coalesce(k.lcjb_area = c.lcjb_area, true)
-             AND coalesce(k.offence_group = c.police_offence_group, true)""",
+        _COURT_CPS_BY_URN,
+        _COURT_CPS_BY_DATES,
         [HEARING_WINDOW_DAYS],
     )
 
 
-def _match_truth(cur: duckdb.DuckDBPyConnection) -> None:
+def _match_truth(steps: SqlSteps) -> None:
     """CPS to police and court to CPS pairs from the truth files' case ids."""
     police_t, cps_t, courts_t = (qualified("data", n) for n in TRUTH_DATASETS.values())
-    cur.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _jw_cand_cp_m AS
-        SELECT CAST(t.cps_id AS VARCHAR) AS cps_id, CAST(t.case_id AS VARCHAR) AS crime_ref,
-               'truth' AS rule
-        FROM {cps_t} AS t JOIN {police_t} AS p ON p.crime_ref = t.case_id"""  # noqa: S608 - identifiers quoted
+    steps.run(
+        "pair CPS with police records by the true case",
+        compose(
+            """CREATE OR REPLACE TEMP TABLE _jw_cand_cp_m AS
+            SELECT CAST(t.cps_id AS VARCHAR) AS cps_id, CAST(t.case_id AS VARCHAR) AS crime_ref,
+                   'truth' AS rule
+            FROM {cps_t} AS t JOIN {police_t} AS p ON p.crime_ref = t.case_id""",
+            cps_t=cps_t,
+            police_t=police_t,
+        ),
     )
-    cur.execute(
-        f"""CREATE OR REPLACE TEMP TABLE _jw_cand_kc_m AS
-        SELECT CAST(k.case_number AS VARCHAR) AS case_number, CAST(c.cps_id AS VARCHAR) AS cps_id,
-               'truth' AS rule
-        FROM {courts_t} AS k JOIN {cps_t} AS c ON c.case_id = k.case_id"""  # noqa: S608 - identifiers quoted
+    steps.run(
+        "pair court with CPS records by the true case",
+        compose(
+            """CREATE OR REPLACE TEMP TABLE _jw_cand_kc_m AS
+            SELECT CAST(k.case_number AS VARCHAR) AS case_number,
+                   CAST(c.cps_id AS VARCHAR) AS cps_id, 'truth' AS rule
+            FROM {courts_t} AS k JOIN {cps_t} AS c ON c.case_id = k.case_id""",
+            courts_t=courts_t,
+            cps_t=cps_t,
+        ),
     )
 
 
-def _assemble(
-    cur: duckdb.DuckDBPyConnection,
-    target: str,
-    model_id: str | None,
-    threshold: float | None,
-    built_at: datetime,
-) -> None:
-    """Write the journey table from the staged sources and the two sets of pairs."""
-    cur.execute(
-        f"""CREATE OR REPLACE TABLE {target} AS
+_ASSEMBLE = """CREATE OR REPLACE TABLE {target} AS
         WITH cp AS (
             SELECT c.*, m.crime_ref AS m_crime_ref, m.rule AS join_rule_cps
             FROM _jw_c AS c LEFT JOIN _jw_cand_cp_m AS m USING (cps_id)
@@ -439,43 +490,72 @@ def _assemble(
             CAST(? AS VARCHAR) AS model_id, CAST(? AS DOUBLE) AS threshold,
             CAST(? AS TIMESTAMP) AS built_at
         FROM joined
-        ORDER BY lcjb_area, start_date, journey_id""",  # noqa: S608 - identifiers quoted
+        ORDER BY lcjb_area, start_date, journey_id"""
+
+
+def _assemble(
+    steps: SqlSteps,
+    target: Sql,
+    model_id: str | None,
+    threshold: float | None,
+    built_at: datetime,
+) -> None:
+    """Write the journey table from the staged sources and the two sets of pairs."""
+    steps.run(
+        "assemble the journey table",
+        compose(_ASSEMBLE, target=target),
         [CHARGED_OUTCOME, CHARGED_OUTCOME, model_id, threshold, built_at],
     )
 
 
-def _counts(cur: duckdb.DuckDBPyConnection, target: str) -> dict[str, dict[str, int]]:
+_STAGED = {"police": "_jw_p", "cps": "_jw_c", "courts": "_jw_k"}
+
+
+def _counts(steps: SqlSteps, target: Sql) -> dict[str, dict[str, int]]:
     counts: dict[str, dict[str, int]] = {}
     for source, key in SOURCES.items():
-        temp = {"police": "_jw_p", "cps": "_jw_c", "courts": "_jw_k"}[source]
-        col = quote_ident(key)
-        n_in = cur.execute(f"SELECT count(*) FROM {temp}").fetchall()[0][0]  # noqa: S608 - internal
-        n_out, n_distinct = cur.execute(
-            f"SELECT count({col}), count(DISTINCT {col}) FROM {target}"  # noqa: S608 - internal
+        n_in = steps.scalar(
+            f"count the {source} records read",
+            compose("SELECT count(*) FROM {temp}", temp=_STAGED[source]),
+        )
+        n_out, n_distinct = steps.run(
+            f"count the {source} records placed",
+            compose(
+                "SELECT count({col}), count(DISTINCT {col}) FROM {target}", col=key, target=target
+            ),
         ).fetchall()[0]
         counts[source] = {"in": int(n_in), "out": int(n_out), "distinct": int(n_distinct)}
     return counts
 
 
-def _rules(cur: duckdb.DuckDBPyConnection, target: str) -> dict[str, dict[str, int]]:
+def _rules(steps: SqlSteps, target: Sql) -> dict[str, dict[str, int]]:
     rules: dict[str, dict[str, int]] = {}
     for label, column, key in (
         ("cps", "join_rule_cps", "cps_id"),
         ("court", "join_rule_court", "case_number"),
     ):
-        rows = cur.execute(
-            f"SELECT coalesce({column}, 'none'), count(*) FROM {target} "  # noqa: S608 - internal
-            f"WHERE {key} IS NOT NULL GROUP BY 1 ORDER BY 1"
+        rows = steps.run(
+            f"count the {label} join rules",
+            compose(
+                "SELECT coalesce({column}, 'none'), count(*) FROM {target} "
+                "WHERE {key} IS NOT NULL GROUP BY 1 ORDER BY 1",
+                column=column,
+                target=target,
+                key=key,
+            ),
         ).fetchall()
         rules[label] = {str(r): int(n) for r, n in rows}
     return rules
+
+
+BUILD_HINT = "Check that the police, CPS and court datasets have their usual columns."
 
 
 def _build(
     ws: Workspace,
     name: str,
     kind: str,
-    clusters_sql: str,
+    clusters_sql: Sql,
     params: list[Any],
     model_id: str | None,
     threshold: float | None,
@@ -488,23 +568,27 @@ def _build(
     with ws.transaction() as cur:
         if clusters is not None:
             cur.register("_jw_given_clusters", clusters)
+        steps = SqlSteps(cur)
         try:
-            _stage_inputs(cur, clusters_sql, params)
+            _stage_inputs(steps, clusters_sql, params)
             if kind == "truth":
-                _match_truth(cur)
+                _match_truth(steps)
             else:
-                _match_linked(cur)
-            _assemble(cur, target, model_id, threshold, built_at)
-            counts = _counts(cur, target)
-            rules = _rules(cur, target)
-            journeys = cur.execute(f"SELECT count(*) FROM {target}").fetchall()[0][0]  # noqa: S608
+                _match_linked(steps)
+            _assemble(steps, target, model_id, threshold, built_at)
+            counts = _counts(steps, target)
+            rules = _rules(steps, target)
+            journeys = steps.scalar(
+                "count the journeys", compose("SELECT count(*) FROM {target}", target=target)
+            )
             if any(c["in"] != c["out"] or c["out"] != c["distinct"] for c in counts.values()):
                 raise JourneyError(
                     f"The journey table lost or repeated source records: {counts}.",
                     hint="Check that each source's record key is unique.",
                 )
             if record:
-                cur.execute(
+                steps.run(
+                    "record the build",
                     "INSERT OR REPLACE INTO wb.journey_builds "
                     "(name, kind, model_id, threshold, built_at, built_by, journeys, counts) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -525,16 +609,24 @@ def _build(
                     detail={"model_id": model_id, "threshold": threshold, "journeys": journeys},
                     cur=cur,
                 )
+        except SqlStepError as exc:
+            raise JourneyError(
+                f"The journey table could not be built: {exc.message}", hint=BUILD_HINT
+            ) from exc
         except duckdb.Error as exc:
             raise JourneyError(
                 f"The journey table could not be built: {str(exc).splitlines()[0]}",
-                hint="Check that the police, CPS and court datasets have their usual columns.",
+                hint=BUILD_HINT,
             ) from exc
         finally:
             if clusters is not None:
-                cur.unregister("_jw_given_clusters")
+                # After a failed step the transaction is aborted and refuses even this; the
+                # registration ends with the rolled-back transaction anyway.
+                with contextlib.suppress(duckdb.Error):
+                    cur.unregister("_jw_given_clusters")
     seconds = time.perf_counter() - start
     log.info("built journeys.%s: %s journeys in %.1fs", name, journeys, seconds)
+    log.debug("journey build steps: %s", steps.timings)
     return JourneyBuild(
         table=name,
         model_id=model_id,
@@ -581,7 +673,7 @@ def build_journeys(
         if missing:
             raise JourneyError(f"The clusters given lack the columns {sorted(missing)}.")
         frame = clusters[["source_dataset", "unique_id", "cluster_id"]].astype(str)
-        sql = "SELECT source_dataset, unique_id, cluster_id FROM _jw_given_clusters"
+        sql = Sql("SELECT source_dataset, unique_id, cluster_id FROM _jw_given_clusters")
         return _build(
             ws,
             name,
@@ -596,20 +688,20 @@ def build_journeys(
     if model_id is None:
         model_id, stored = _active_model(ws)
     else:
-        rows = ws.query("SELECT max(threshold) FROM wb.clusters WHERE model_id = ?", [model_id])
-        if rows[0][0] is None:
+        found = clusters_threshold(ws, model_id)
+        if found is None:
             raise JourneyError(
                 f"The model {model_id} has no stored clusters.",
                 hint="Train it (or cluster it) on the Link pages first.",
             )
-        stored = float(rows[0][0])
-    sql = "SELECT source_dataset, unique_id, cluster_id FROM wb.clusters WHERE model_id = ?"
+        stored = found
+    sql, params = clusters_query(model_id)
     return _build(
         ws,
         name,
         "linked",
         sql,
-        [model_id],
+        params,
         model_id,
         stored if threshold is None else float(threshold),
         record=name == LINKED if record is None else record,
@@ -637,10 +729,15 @@ def build_truth_journeys(ws: Workspace, *, name: str = TRUTH) -> JourneyBuild:
     for source, truth in TRUTH_DATASETS.items():
         key = SOURCES[source]
         parts.append(
-            f"SELECT '{source}' AS source_dataset, CAST({key} AS VARCHAR) AS unique_id, "  # noqa: S608 - constants and quoted names
-            f"person_id AS cluster_id FROM {qualified('data', truth)} WHERE person_id IS NOT NULL"
+            compose(
+                "SELECT ? AS source_dataset, CAST({key} AS VARCHAR) AS unique_id, "
+                "person_id AS cluster_id FROM {truth} WHERE person_id IS NOT NULL",
+                key=key,
+                truth=qualified("data", truth),
+            )
         )
-    return _build(ws, name, "truth", " UNION ALL ".join(parts), [], None, None)
+    union = Sql(" UNION ALL ".join(parts))
+    return _build(ws, name, "truth", union, list(TRUTH_DATASETS), None, None)
 
 
 def build_info(ws: Workspace, name: str = LINKED) -> dict[str, Any] | None:
@@ -661,11 +758,10 @@ def model_name(ws: Workspace, model_id: str | None) -> str:
     """
     if not model_id:
         return "true links"
-    rows = ws.query_df("SELECT name, created_at FROM wb.models WHERE model_id = ?", [model_id])
-    if rows.empty:
+    summary = model_summary(ws, model_id)
+    if summary is None:
         return "a model no longer in the registry"
-    row = rows.iloc[0]
-    return f"“{row['name']}” (trained {format_date(row['created_at'])})"
+    return f"“{summary['name']}” (trained {format_date(summary['created_at'])})"
 
 
 def journeys_current(ws: Workspace) -> bool:
@@ -706,15 +802,24 @@ def write_journeys(ws: Workspace, frame: pd.DataFrame, name: str) -> str:
         raise JourneyError(f"Unknown journey columns: {sorted(unknown)}.")
     target = journey_table(name)
 
-    def column(name: str, sql_type: str) -> str:
-        value = f"f.{quote_ident(name)}" if name in frame.columns else "NULL"
-        return f"CAST({value} AS {sql_type}) AS {quote_ident(name)}"
+    def column(name: str, sql_type: str) -> Sql:
+        # The types are constants of JOURNEY_COLUMNS, not identifiers.
+        template = (
+            "CAST(f.{c} AS {t}) AS {c}" if name in frame.columns else "CAST(NULL AS {t}) AS {c}"
+        )
+        return compose(template, c=name, t=Sql(sql_type))
 
-    select = ", ".join(column(c, t) for c, t in JOURNEY_COLUMNS.items())
+    select = Sql(", ".join(column(c, t) for c, t in JOURNEY_COLUMNS.items()))
     with ws.transaction() as cur:
-        cur.execute("CREATE SCHEMA IF NOT EXISTS journeys")
+        cur.execute(compose("CREATE SCHEMA IF NOT EXISTS {s}", s=JOURNEY_SCHEMA))
         cur.register("_jw_frame", frame)
-        cur.execute(f"CREATE OR REPLACE TABLE {target} AS SELECT {select} FROM _jw_frame AS f")  # noqa: S608 - identifiers quoted
+        cur.execute(
+            compose(
+                "CREATE OR REPLACE TABLE {t} AS SELECT {select} FROM _jw_frame AS f",
+                t=target,
+                select=select,
+            )
+        )
         cur.unregister("_jw_frame")
     return target
 
@@ -722,7 +827,7 @@ def write_journeys(ws: Workspace, frame: pd.DataFrame, name: str) -> str:
 def drop_journeys(ws: Workspace, name: str) -> None:
     """Drop a journey table and its build record (never the one in use unless asked by name)."""
     with ws.transaction() as cur:
-        cur.execute(f"DROP TABLE IF EXISTS {journey_table(name)}")
+        cur.execute(compose("DROP TABLE IF EXISTS {t}", t=journey_table(name)))
         cur.execute("DELETE FROM wb.journey_builds WHERE name = ?", [name])
 
 
@@ -730,10 +835,11 @@ def load_journeys(ws: Workspace, name: str = LINKED, limit: int | None = None) -
     """The rows of a journey table (for the analyst's own view and for export to the analyst)."""
     if not ws.table_exists(JOURNEY_SCHEMA, name):
         raise JourneyError(f"There is no journey table {name!r}.", hint="Build the journeys first.")
-    sql = f"SELECT * FROM {journey_table(name)}"  # noqa: S608 - identifiers quoted
     if limit is not None:
-        return ws.query_df(sql + " LIMIT ?", [int(limit)])
-    return ws.query_df(sql)
+        return ws.query_df(
+            compose("SELECT * FROM {t} LIMIT ?", t=journey_table(name)), [int(limit)]
+        )
+    return ws.query_df(compose("SELECT * FROM {t}", t=journey_table(name)))
 
 
 # ------------------------------------------------------------------------------ join accuracy
@@ -751,17 +857,22 @@ ACCURACY_COLUMNS = [
 ]
 
 
-def _truth_pairs_sql() -> str:
+def _truth_pairs_sql() -> Sql:
     """CTEs of the true persons per record and the true CPS-police and court-CPS pairs."""
     police_t, cps_t, courts_t = (qualified("data", n) for n in TRUTH_DATASETS.values())
-    return f"""
+    return compose(
+        """
         pt AS (SELECT CAST(crime_ref AS VARCHAR) AS crime_ref, person_id FROM {police_t}),
         ct AS (SELECT CAST(cps_id AS VARCHAR) AS cps_id, person_id,
                       CAST(case_id AS VARCHAR) AS case_id FROM {cps_t}),
         kt AS (SELECT CAST(case_number AS VARCHAR) AS case_number, person_id,
                       CAST(case_id AS VARCHAR) AS case_id FROM {courts_t}),
         truth_cp AS (SELECT ct.cps_id, pt.crime_ref FROM ct JOIN pt ON pt.crime_ref = ct.case_id),
-        truth_kc AS (SELECT kt.case_number, ct.cps_id FROM kt JOIN ct USING (case_id))"""  # noqa: S608 - identifiers quoted
+        truth_kc AS (SELECT kt.case_number, ct.cps_id FROM kt JOIN ct USING (case_id))""",
+        police_t=police_t,
+        cps_t=cps_t,
+        courts_t=courts_t,
+    )
 
 
 def join_accuracy(ws: Workspace, name: str = LINKED) -> pd.DataFrame:
@@ -790,7 +901,8 @@ def join_accuracy(ws: Workspace, name: str = LINKED) -> pd.DataFrame:
         raise JourneyError(f"There is no journey table {name!r}.", hint="Build the journeys first.")
     table = journey_table(name)
     made = ws.query_df(
-        f"""WITH {_truth_pairs_sql()}
+        compose(
+            """WITH {truth_pairs}
         SELECT 'cps' AS "join", j.join_rule_cps AS rule, count(*) AS joins,
                count(*) FILTER (WHERE t.crime_ref IS NOT DISTINCT FROM j.crime_ref) AS "right",
                count(*) FILTER (WHERE cpi.person_id <> ppi.person_id) AS cross_person
@@ -809,16 +921,23 @@ def join_accuracy(ws: Workspace, name: str = LINKED) -> pd.DataFrame:
         LEFT JOIN kt AS kpi ON kpi.case_number = j.case_number
         LEFT JOIN ct AS cpi ON cpi.cps_id = j.cps_id
         WHERE j.case_number IS NOT NULL AND j.cps_id IS NOT NULL
-        GROUP BY ALL"""  # noqa: S608 - identifiers quoted
+        GROUP BY ALL""",
+            truth_pairs=_truth_pairs_sql(),
+            table=table,
+        )
     )
     kept = ws.query_df(
-        f"""WITH {_truth_pairs_sql()}
+        compose(
+            """WITH {truth_pairs}
         SELECT 'cps' AS "join", count(*) AS true_links,
                count(*) FILTER (WHERE j.crime_ref IS DISTINCT FROM t.crime_ref) AS missed
         FROM truth_cp AS t JOIN {table} AS j ON j.cps_id = t.cps_id
         UNION ALL
         SELECT 'court', count(*), count(*) FILTER (WHERE j.cps_id IS DISTINCT FROM t.cps_id)
-        FROM truth_kc AS t JOIN {table} AS j ON j.case_number = t.case_number"""  # noqa: S608 - identifiers quoted
+        FROM truth_kc AS t JOIN {table} AS j ON j.case_number = t.case_number""",
+            truth_pairs=_truth_pairs_sql(),
+            table=table,
+        )
     ).set_index("join")
     rows = []
     for join in ("cps", "court"):
