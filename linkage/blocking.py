@@ -203,7 +203,10 @@ def blocking_chart(counts: pd.DataFrame, budget: int | None = None) -> alt.Chart
         alt.Chart(df)
         .mark_bar()
         .encode(
-            y=alt.Y("rule:N", sort=alt.SortField("order"), title="Blocking rule"),
+            # no axis title: the chart's title names the rules, and long rules reach it
+            y=alt.Y(
+                "rule:N", sort=alt.SortField("order"), title=None, axis=alt.Axis(labelLimit=400)
+            ),
             x=alt.X("marginal:Q", title="New comparisons added"),
             tooltip=[
                 alt.Tooltip("rule:N", title="Rule"),

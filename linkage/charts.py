@@ -114,7 +114,81 @@ def waterfall_chart(model: TrainedModel, pairs: pd.DataFrame) -> alt.TopLevelMix
     )
     spec = chart.to_dict()
     _wrap_column_names(spec)
+    _drop_value_labels(spec)
+    for param in spec.get("params", []):
+        if param.get("name") == "record_number" and isinstance(param.get("bind"), dict):
+            if len(records) == 1:
+                del param["bind"]  # one pair: no slider to move between pairs
+            else:
+                param["bind"]["name"] = "Pair "
     return type(chart).from_dict(spec, validate=False)
+
+
+#: The columns of :func:`waterfall_table`, in the words the pages use.
+WATERFALL_COLUMNS: dict[str, str] = {
+    "column_name": "Column",
+    "value_l": "Left record",
+    "value_r": "Right record",
+    "label_for_charts": "Level reached",
+    "log2_bayes_factor": "Match weight",
+}
+
+
+def waterfall_table(chart: alt.TopLevelMixin, record: int = 0) -> pd.DataFrame:
+    """The bars of a waterfall chart as a table: each column, both records' values, the level
+    reached and its weight (two decimals), for the pair ``record`` of the chart.
+
+    The chart names each bar on its axis only; the values compared are read here (and in each
+    bar's tooltip), so long values never overprint the bars beside them.
+    """
+    spec = chart.to_dict()
+    rows = [row for values in spec.get("datasets", {}).values() for row in values]
+    frame = pd.DataFrame(rows)
+    if frame.empty or not set(WATERFALL_COLUMNS) <= set(frame.columns):
+        return pd.DataFrame(columns=list(WATERFALL_COLUMNS.values()))
+    if "record_number" in frame.columns:
+        frame = frame[frame["record_number"] == record]
+    if "bar_sort_order" in frame.columns:
+        frame = frame.sort_values("bar_sort_order")
+    frame = frame[list(WATERFALL_COLUMNS)].rename(columns=WATERFALL_COLUMNS)
+    frame["Column"] = frame["Column"].map(_waterfall_name)
+    frame["Match weight"] = pd.to_numeric(frame["Match weight"], errors="coerce").map(
+        lambda v: "" if pd.isna(v) else f"{v:+.2f}".replace("-", "−")
+    )
+    for side in ("Left record", "Right record", "Level reached"):
+        frame[side] = frame[side].map(lambda v: "" if v is None or v != v else str(v))
+    return frame.reset_index(drop=True)
+
+
+def _waterfall_name(name: Any) -> str:
+    text = str(name)
+    if text.startswith("tf_"):
+        return text[3:].replace("_", " ") + " (how common)"
+    return text.replace("_", " ")
+
+
+def _drop_value_labels(node: Any) -> None:
+    """Remove the small value texts Splink prints above each bar: at a readable size they
+    overprint the bars beside them (the values are in the tooltip and the table view)."""
+    if isinstance(node, list):
+        for item in node:
+            _drop_value_labels(item)
+        return
+    if not isinstance(node, dict):
+        return
+    layers = node.get("layer")
+    if isinstance(layers, list):
+        node["layer"] = [layer for layer in layers if not _is_value_label(layer)]
+    for key, value in node.items():
+        if key not in ("data", "datasets"):
+            _drop_value_labels(value)
+
+
+def _is_value_label(layer: Any) -> bool:
+    if not isinstance(layer, dict):
+        return False
+    text = layer.get("encoding", {}).get("text")
+    return isinstance(text, dict) and text.get("field") in ("value_l", "value_r")
 
 
 def _date_text(value: Any) -> Any:
@@ -145,8 +219,12 @@ def _wrap_column_names(node: Any) -> None:
         if isinstance(axis, dict):
             axis["labelAngle"] = 0
             axis["labelAlign"] = "center"
+            # "tf_first_name" (Splink's term-frequency adjustment) reads "first / name /
+            # (how common)"; other names break at underscores
             axis["labelExpr"] = (
                 "datum.label == 'Prior' || datum.label == 'Final score' ? datum.label : "
+                "indexof(datum.label, 'tf_') == 0 ? "
+                "split(substring(datum.label, 3) + '_(how common)', '_') : "
                 "split(datum.label, '_')"
             )
             axis["labelOverlap"] = False

@@ -285,14 +285,14 @@ def patterns_chart(patterns: Patterns) -> alt.HConcatChart:
         axis=alt.Axis(labelFontSize=11),
     )
     height = max(180, 22 * len(table))
-    width = max(360, 92 * len(order))
+    width = max(360, 100 * len(order))
     base = alt.Chart(cell_frame).encode(
         y=y,
         x=alt.X(
             "column:N",
             sort=order,
             title=None,
-            axis=alt.Axis(orient="top", labelAngle=0, labelLimit=90, labelFontSize=11),
+            axis=alt.Axis(orient="top", labelAngle=0, labelLimit=96, labelFontSize=11),
         ),
         tooltip=[
             alt.Tooltip("pattern:O", title="Pattern"),
@@ -310,7 +310,7 @@ def patterns_chart(patterns: Patterns) -> alt.HConcatChart:
                 legend=alt.Legend(orient="bottom", gradientLength=200, titleLimit=260),
             )
         ),
-        base.mark_text(fontSize=10, color="#0b0c0c", limit=88).encode(text="level:N"),
+        base.mark_text(fontSize=11, color="#0b0c0c", limit=96).encode(text="level:N"),
     ).properties(width=width, height=height, title="Level each column reached")
     bars_base = alt.Chart(table).encode(
         y=alt.Y("pattern:O", sort="ascending", axis=None),
@@ -339,7 +339,7 @@ def patterns_chart(patterns: Patterns) -> alt.HConcatChart:
                 legend=alt.Legend(orient="bottom", gradientLength=160, titleLimit=260),
             ),
         ),
-        bars_base.mark_text(align="left", dx=3, fontSize=10, color="#0b0c0c").encode(
+        bars_base.mark_text(align="left", dx=3, fontSize=11, color="#0b0c0c").encode(
             x=x, text=alt.Text("n_pairs:Q", format=",")
         ),
     ).properties(width=230, height=height, title="Pairs with the pattern")

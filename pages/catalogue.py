@@ -30,7 +30,22 @@ if not items:
     st.info("No datasets match." if search else "The workspace holds no datasets yet.")
     st.page_link("pages/import_data.py", label="Import data", icon=":material/upload:")
     st.stop()
-st.dataframe(datasets_table(items), hide_index=True, width="stretch")
+st.dataframe(
+    datasets_table(items),
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "name": "Name",
+        "title": "Title",
+        "kind": "Kind",
+        "source system": "Source system",
+        "rows": st.column_config.NumberColumn("Rows", format="localized"),
+        "columns": st.column_config.NumberColumn("Columns", format="localized"),
+        "owner": "Owner",
+        "refreshed": st.column_config.DateColumn("Refreshed", format="D MMM YYYY"),
+        "imported": st.column_config.DatetimeColumn("Imported (UTC)", format="D MMM YYYY HH:mm"),
+    },
+)
 
 names = [d.name for d in items]
 remembered = st.session_state.get("current_dataset")

@@ -88,4 +88,5 @@ for tab, errors, kind in (
         )
         with user_errors():
             model = load_linker(ws, model_id)
-            chart_and_table(charts.waterfall_chart(model, scored.iloc[[index]]))
+            waterfall = charts.waterfall_chart(model, scored.iloc[[index]])
+            chart_and_table(waterfall, charts.waterfall_table(waterfall), key=f"evaluate_{kind}")

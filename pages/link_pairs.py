@@ -74,7 +74,8 @@ with band:
         )
         with user_errors():
             model = load_linker(ws, model_id)
-            chart_and_table(charts.waterfall_chart(model, mark_missing_values(pairs.iloc[[index]])))
+            waterfall = charts.waterfall_chart(model, mark_missing_values(pairs.iloc[[index]]))
+            chart_and_table(waterfall, charts.waterfall_table(waterfall), key="pairs_waterfall")
 
 with patterns:
     st.caption(
@@ -114,4 +115,5 @@ with patterns:
             key=f"pairs_pattern_pick_{pattern}",
         )
         model = load_linker(ws, model_id)
-        chart_and_table(charts.waterfall_chart(model, mark_missing_values(shown.iloc[[pick]])))
+        waterfall = charts.waterfall_chart(model, mark_missing_values(shown.iloc[[pick]]))
+        chart_and_table(waterfall, charts.waterfall_table(waterfall), key="pairs_pattern_waterfall")

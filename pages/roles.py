@@ -27,11 +27,11 @@ else:
 
 options = list(Role)
 chosen: dict[str, Role] = {}
-header = st.columns([2, 3, 1, 4])
+header = st.columns([2.6, 3, 1, 3.4])
 for cell, text in zip(header, ["Column", "Role", "Confidence", "Why"], strict=True):
     cell.markdown(f"**{text}**")
 for row in table.itertuples(index=False):
-    column_cell, role_cell, conf_cell, why_cell = st.columns([2, 3, 1, 4])
+    column_cell, role_cell, conf_cell, why_cell = st.columns([2.6, 3, 1, 3.4])
     column_cell.code(row.column, language=None)
     chosen[row.column] = role_cell.selectbox(
         f"Role of {row.column}",

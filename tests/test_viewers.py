@@ -392,6 +392,44 @@ def test_waterfall_names_each_bar_once_and_wraps_them() -> None:
     assert axis["labelOverlap"] is False
 
 
+def test_waterfall_values_move_from_the_bars_to_a_table() -> None:
+    """Splink's 8 px value texts above the bars are dropped (at a readable size they overprint
+    the bars beside them); the table view holds each bar's values and weight instead."""
+    import altair as alt
+
+    from linkage.charts import _drop_value_labels, waterfall_table
+
+    def text_layer(field: str) -> dict:
+        return {"mark": {"type": "text", "fontSize": 8}, "encoding": {"text": {"field": field}}}
+
+    spec = {"layer": [{"layer": [{"mark": "bar"}, text_layer("value_l"), text_layer("value_r")]}]}
+    _drop_value_labels(spec)
+    assert spec == {"layer": [{"layer": [{"mark": "bar"}]}]}
+    rows = [
+        {
+            "column_name": name,
+            "value_l": left,
+            "value_r": right,
+            "label_for_charts": level,
+            "log2_bayes_factor": weight,
+            "bar_sort_order": order,
+            "record_number": 0,
+        }
+        for order, (name, left, right, level, weight) in enumerate(
+            [
+                ("Prior", None, None, "Starting match weight (prior)", -9.844),
+                ("first_name", "IOANA", "IOANA", "Exact match on first_name", 5.796),
+                ("tf_first_name", "IOANA", "IOANA", "Term freq adjustment", -0.5),
+            ]
+        )
+    ]
+    chart = alt.Chart(pd.DataFrame(rows)).mark_bar().encode(x="column_name:N")
+    table = waterfall_table(chart)
+    assert table["Column"].tolist() == ["Prior", "first name", "first name (how common)"]
+    assert table["Match weight"].tolist() == ["−9.84", "+5.80", "−0.50"]
+    assert table.loc[0, "Left record"] == "" and table.loc[1, "Right record"] == "IOANA"
+
+
 def test_review_pair_table_names_fields_in_words() -> None:
     from linkage.spec_table import pair_side_by_side
 

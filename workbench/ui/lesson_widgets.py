@@ -189,7 +189,8 @@ def show_changed(changed: pd.DataFrame, variants: list[Scored], key: str) -> Non
         "Explain a pair", list(labels), format_func=labels.get, key=f"{PREFIX}explain_{key}"
     )
     if picked is not None:
-        chart(lesson.explain_pair(variants, picked))
+        # a width per column: stretched to a narrow page its column names would overprint
+        st.altair_chart(lesson.explain_pair(variants, picked), width="content")
 
 
 # ----------------------------------------------------------------- steps

@@ -181,9 +181,16 @@ def _draw(chart: alt.TopLevelMixin | Callable[[], alt.TopLevelMixin]) -> None:
     except WorkbenchError as exc:
         st.warning(str(exc), icon=":material/warning:")
         return
-    # Splink's concatenated charts have fixed sizes and draw blank when stretched.
+    # Splink's concatenated charts have fixed sizes and draw blank when stretched; a chart
+    # with a width per band (the waterfall) squeezes its axis labels together when stretched.
     compound = isinstance(built, alt.ConcatChart | alt.VConcatChart | alt.HConcatChart)
-    st.altair_chart(built, width="content" if compound else "stretch")
+    st.altair_chart(built, width="content" if compound or has_band_width(built) else "stretch")
+
+
+def has_band_width(chart: alt.TopLevelMixin) -> bool:
+    """Whether a chart sets its width per band (``{"step": n}``) rather than in pixels."""
+    width = chart.to_dict(validate=False).get("width")
+    return isinstance(width, dict) and "step" in width
 
 
 # ----------------------------------------------------------------- health check
