@@ -42,7 +42,7 @@ from scipy.stats import binom
 from workbench.analysis.journeys import LINKED, VICTIM_NOT_SUPPORT, journey_table
 from workbench.disclosure.control import KEY_SPACE, KEY_SUFFIX
 from workbench.errors import MeasureError
-from workbench.sql import quote_ident
+from workbench.sql import Sql, compose, placeholders, quote_ident
 from workbench.workspace import Workspace
 
 Period = Literal["week", "month", "quarter", "year"]
@@ -112,7 +112,7 @@ class JourneyFilter:
     start: date | None = None
     end: date | None = None
 
-    def sql(self) -> tuple[str, list[Any]]:
+    def sql(self) -> tuple[Sql, list[Any]]:
         """The WHERE condition (never empty) and its bound parameters."""
         parts: list[str] = ["true"]
         params: list[Any] = []
@@ -122,7 +122,7 @@ class JourneyFilter:
             ("court_type", self.court_types),
         ):
             if values:
-                parts.append(f"{quote_ident(column)} IN ({', '.join('?' for _ in values)})")
+                parts.append(compose("{c} IN ({marks})", c=column, marks=placeholders(len(values))))
                 params.extend(values)
         if self.victim_based is not None:
             parts.append("victim_based = ?")
@@ -133,7 +133,7 @@ class JourneyFilter:
         if self.end is not None:
             parts.append("start_date <= ?")
             params.append(self.end)
-        return " AND ".join(parts), params
+        return Sql(" AND ".join(parts)), params
 
 
 ALL = JourneyFilter()
@@ -146,9 +146,9 @@ def _check_period(period: str) -> None:
 
 def _groups(
     by: Sequence[str], period: str, period_date: str
-) -> tuple[list[str], list[str], list[Any]]:
+) -> tuple[list[Sql], list[str], list[Any]]:
     """SELECT expressions, output names and bound parameters for the groupings asked for."""
-    exprs: list[str] = []
+    exprs: list[Sql] = []
     names: list[str] = []
     params: list[Any] = []
     for group in by:
@@ -158,20 +158,22 @@ def _groups(
             )
         if group == "period":
             _check_period(period)
-            exprs.append(f"CAST(date_trunc(?, {quote_ident(period_date)}) AS DATE) AS period")
+            exprs.append(compose("CAST(date_trunc(?, {c}) AS DATE) AS period", c=period_date))
             params.append(period)
         elif group == "victim_based":
             exprs.append(
-                "CASE WHEN victim_based THEN 'victim-based' WHEN NOT victim_based "
-                "THEN 'not victim-based' ELSE 'unknown' END AS victim_based"
+                Sql(
+                    "CASE WHEN victim_based THEN 'victim-based' WHEN NOT victim_based "
+                    "THEN 'not victim-based' ELSE 'unknown' END AS victim_based"
+                )
             )
         else:
-            exprs.append(f"coalesce({quote_ident(group)}, 'unknown') AS {quote_ident(group)}")
+            exprs.append(compose("coalesce({c}, 'unknown') AS {c}", c=group))
         names.append(group)
     return exprs, names, params
 
 
-def _table(ws: Workspace, table: str, keys: bool = False) -> str:
+def _table(ws: Workspace, table: str, keys: bool = False) -> Sql:
     """The journey table to read; with ``keys``, a subquery adding each journey's record key."""
     if not ws.table_exists("journeys", table):
         raise MeasureError(
@@ -183,7 +185,7 @@ def _table(ws: Workspace, table: str, keys: bool = False) -> str:
     return keyed_source(ws, journey_table(table))
 
 
-def keyed_source(ws: Workspace, source: str) -> str:
+def keyed_source(ws: Workspace, source: str) -> Sql:
     """``source`` with a ``_rk`` column: each journey's secret record key (0 to 2**32 - 1).
 
     The key is the MD5 of the journey id and the workspace's own secret salt (made on first
@@ -191,10 +193,13 @@ def keyed_source(ws: Workspace, source: str) -> str:
     Cell keys are sums of record keys (see :mod:`workbench.disclosure.control`).
     """
     ensure_key_salt(ws)
-    return (
-        f"(SELECT j.*, md5_number_lower(j.journey_id || s.salt) % {KEY_SPACE} AS _rk "  # noqa: S608 - constants and a quoted table name
-        f"FROM {source} AS j CROSS JOIN (SELECT json_extract_string(value, '$') AS salt "
-        f"FROM wb.settings WHERE key = '{KEY_SALT_SETTING}') AS s)"
+    return compose(
+        "(SELECT j.*, md5_number_lower(j.journey_id || s.salt) % {space} AS _rk "
+        "FROM {source} AS j CROSS JOIN (SELECT json_extract_string(value, '$') AS salt "
+        "FROM wb.settings WHERE key = {salt_key}) AS s)",
+        space=Sql(str(int(KEY_SPACE))),
+        source=Sql(source),
+        salt_key=Sql("'" + KEY_SALT_SETTING.replace("'", "''") + "'"),
     )
 
 
@@ -210,13 +215,37 @@ def ensure_key_salt(ws: Workspace) -> None:
     ws.set_setting(KEY_SALT_SETTING, secrets.token_hex(16))
 
 
-def _key(expr: str = "") -> str:
-    """The SQL of a cell key: the sum of record keys, optionally under a FILTER."""
-    return f"CAST(sum(_rk){expr} % {KEY_SPACE} AS BIGINT)"
+def _key(condition: str | None = None) -> Sql:
+    """The SQL of a cell key: the sum of record keys, optionally of the rows meeting a condition."""
+    if condition is None:
+        return compose("CAST(sum(_rk) % {space} AS BIGINT)", space=Sql(str(int(KEY_SPACE))))
+    return compose(
+        "CAST(sum(_rk) FILTER (WHERE {condition}) % {space} AS BIGINT)",
+        condition=Sql(condition),
+        space=Sql(str(int(KEY_SPACE))),
+    )
 
 
-def _select(exprs: list[str]) -> str:
-    return "".join(f"{e}, " for e in exprs)
+def _key_as(name: str, keys: bool) -> Sql:
+    """``, <cell key> AS name`` when ``keys``, else nothing."""
+    return compose(", {key} AS {name}", key=_key(), name=name) if keys else Sql("")
+
+
+def _select(exprs: Sequence[str]) -> Sql:
+    """SELECT expressions, each followed by a comma (empty when there are none)."""
+    return Sql("".join(f"{e}, " for e in exprs))
+
+
+def _columns(names: Sequence[str], alias: str | None = None) -> Sql:
+    """Quoted column names (qualified by a table alias when given), each followed by a comma."""
+    if alias is None:
+        return _select([quote_ident(n) for n in names])
+    return _select([compose("{a}.{c}", a=alias, c=n) for n in names])
+
+
+def _if(flag: bool, sql: str) -> Sql:
+    """Constant SQL text when ``flag`` holds, else nothing."""
+    return Sql(sql if flag else "")
 
 
 # ------------------------------------------------------------------------------ uncertainty
@@ -309,7 +338,8 @@ def maturity(
     """
     source = _table(ws, table)
     cond, params = where.sql()
-    sql = f"""
+    sql = compose(
+        """
         WITH j AS (SELECT * FROM {source} WHERE offence_date IS NOT NULL AND {cond}),
         cut AS (SELECT max(offence_date) - CAST(? AS INTEGER) AS before FROM j),
         old AS (SELECT j.* FROM j, cut
@@ -322,7 +352,10 @@ def maturity(
                    FILTER (WHERE completion_date >= offence_date),
                count(*) FILTER (WHERE completion_date >= offence_date)
         FROM old
-    """  # noqa: S608 - identifiers quoted, values bound
+    """,
+        source=source,
+        cond=cond,
+    )
     row = ws.query(sql, [*params, int(lookback_days), float(share), float(share)])[0]
     return Maturity(
         charge_days=None if row[0] is None else float(row[0]),
@@ -360,15 +393,25 @@ def attrition_funnel(
     exprs, names, params = _groups(by, period, "start_date")
     cond, fparams = where.sql()
     running = "true"
-    counts = []
+    counts: list[Sql] = []
     for stage, _label, condition in FUNNEL_STEPS:
         running = f"{running} AND {condition}" if stage != "recorded" else "true"
-        counts.append(f"count(*) FILTER (WHERE {running}) AS {stage}")
+        counts.append(
+            compose(
+                "count(*) FILTER (WHERE {running}) AS {stage}", running=Sql(running), stage=stage
+            )
+        )
         if keys:
-            counts.append(f"{_key(f' FILTER (WHERE {running})')} AS {stage}{KEY_SUFFIX}")
-    sql = (
-        f"SELECT {_select(exprs)}{', '.join(counts)} FROM {source} "  # noqa: S608 - identifiers quoted, values bound
-        f"WHERE recorded_date IS NOT NULL AND {cond} GROUP BY ALL"
+            counts.append(
+                compose("{key} AS {name}", key=_key(running), name=f"{stage}{KEY_SUFFIX}")
+            )
+    sql = compose(
+        "SELECT {groups}{counts} FROM {source} "
+        "WHERE recorded_date IS NOT NULL AND {cond} GROUP BY ALL",
+        groups=_select(exprs),
+        counts=Sql(", ".join(counts)),
+        source=source,
+        cond=cond,
     )
     wide = ws.query_df(sql, params + fparams)
     rows = []
@@ -421,9 +464,14 @@ def attrition_reasons(
     source = _table(ws, table, keys)
     exprs, names, params = _groups(by, period, "start_date")
     cond, fparams = where.sql()
-    sql = f"""
+    if names:
+        join_totals = compose("JOIN totals AS t USING ({names})", names=list(names))
+    else:
+        join_totals = Sql("CROSS JOIN totals AS t")
+    sql = compose(
+        """
         WITH j AS (
-            SELECT {_select(exprs)}
+            SELECT {groups}
                 CASE WHEN NOT charged THEN 'before charge'
                      WHEN first_hearing_date IS NULL THEN 'after charge'
                      ELSE 'at court' END AS left_at,
@@ -432,24 +480,31 @@ def attrition_reasons(
                      WHEN first_hearing_date IS NULL THEN 'charged, not yet at court'
                      WHEN completion_date IS NULL THEN 'case outstanding at court'
                      ELSE coalesce(verdict, 'completed, verdict not recorded') END AS reason,
-                convicted{", _rk" if keys else ""}
+                convicted{rk}
             FROM {source} WHERE recorded_date IS NOT NULL AND {cond}
         ), totals AS (
-            SELECT {_select([quote_ident(n) for n in names])}count(*) AS recorded
+            SELECT {names}count(*) AS recorded
             FROM j GROUP BY ALL
         )
-        SELECT {_select([f"j.{quote_ident(n)}" for n in names])}j.left_at, j.reason,
+        SELECT {j_names}j.left_at, j.reason,
                count(*) AS cases, count(*) / any_value(t.recorded) AS share_of_recorded
-               {f", {_key()} AS cases{KEY_SUFFIX}" if keys else ""}
-        FROM j {
-        "JOIN totals AS t USING (" + ", ".join(quote_ident(n) for n in names) + ")"
-        if names
-        else "CROSS JOIN totals AS t"
-    }
+               {key}
+        FROM j {join_totals}
         WHERE NOT j.convicted
         GROUP BY ALL
-        ORDER BY {_select([f"j.{quote_ident(n)}" for n in names])}cases DESC, reason
-    """  # noqa: S608 - identifiers quoted, values bound
+        ORDER BY {j_names}cases DESC, reason
+    """,
+        groups=_select(exprs),
+        rk=_if(keys, ", _rk"),
+        source=source,
+        cond=cond,
+        names=_columns(names),
+        j_names=_columns(names, "j"),
+        key=compose(", {key} AS {name}", key=_key(), name=f"cases{KEY_SUFFIX}")
+        if keys
+        else Sql(""),
+        join_totals=join_totals,
+    )
     return ws.query_df(sql, params + fparams)
 
 
@@ -460,8 +515,12 @@ def victim_not_support_share(
     source = _table(ws, table)
     cond, params = where.sql()
     row = ws.query(
-        f"SELECT count(*) FILTER (WHERE police_outcome_type = ?), count(*) FROM {source} "  # noqa: S608
-        f"WHERE recorded_date IS NOT NULL AND {cond}",
+        compose(
+            "SELECT count(*) FILTER (WHERE police_outcome_type = ?), count(*) FROM {source} "
+            "WHERE recorded_date IS NOT NULL AND {cond}",
+            source=source,
+            cond=cond,
+        ),
         [VICTIM_NOT_SUPPORT, *params],
     )[0]
     return row[0] / row[1] if row[1] else None
@@ -479,32 +538,39 @@ def _intervals(intervals: Sequence[str] | None) -> list[str]:
 
 
 def _interval_rows(
-    source: str,
+    source: Sql,
     chosen: list[str],
     by: Sequence[str],
     period: str,
-    cond: str,
+    cond: Sql,
     fparams: list[Any],
     keys: bool = False,
     ended: tuple[date, date] | None = None,
-) -> tuple[str, list[str], list[Any]]:
+) -> tuple[Sql, list[str], list[Any]]:
     """A UNION ALL of (interval, groupings, days) rows, one part per interval."""
-    parts: list[str] = []
+    parts: list[Sql] = []
     params: list[Any] = []
     names: list[str] = []
     for interval in chosen:
         start, end, _label = INTERVALS[interval]
         exprs, names, gparams = _groups(by, period, end)
-        a, b = quote_ident(start), quote_ident(end)
-        within = f" AND {b} BETWEEN ? AND ?" if ended else ""
+        within = compose(" AND {b} BETWEEN ? AND ?", b=end) if ended else Sql("")
         parts.append(
-            f"SELECT ? AS interval, {_select(exprs)}date_diff('day', {a}, {b}) AS days"  # noqa: S608
-            f"{', _rk' if keys else ''} "
-            f"FROM {source} WHERE {a} IS NOT NULL AND {b} IS NOT NULL AND {b} >= {a} AND {cond}"
-            f"{within}"
+            compose(
+                "SELECT ? AS interval, {groups}date_diff('day', {a}, {b}) AS days{rk} "
+                "FROM {source} WHERE {a} IS NOT NULL AND {b} IS NOT NULL AND {b} >= {a} "
+                "AND {cond}{within}",
+                groups=_select(exprs),
+                a=start,
+                b=end,
+                rk=_if(keys, ", _rk"),
+                source=source,
+                cond=cond,
+                within=within,
+            )
         )
         params.extend([interval, *gparams, *fparams, *(ended or ())])
-    return " UNION ALL ".join(parts), names, params
+    return Sql(" UNION ALL ".join(parts)), names, params
 
 
 def timeliness(
@@ -543,15 +609,21 @@ def timeliness(
     union, names, params = _interval_rows(
         source, _intervals(intervals), by, period, cond, fparams, keys, ended
     )
-    group_cols = _select([quote_ident(n) for n in names])
-    key = f"{_key()} AS n{KEY_SUFFIX}, " if keys else ""
-    sql = f"""
+    group_cols = _columns(names)
+    key = compose("{key} AS {name}, ", key=_key(), name=f"n{KEY_SUFFIX}") if keys else Sql("")
+    sql = compose(
+        """
         SELECT interval, {group_cols}count(*) AS n, {key}avg(days) AS mean,
                quantile_cont(days, 0.5) AS median, quantile_cont(days, 0.25) AS p25,
                quantile_cont(days, 0.75) AS p75, quantile_cont(days, 0.9) AS p90,
-               {"list(days)" if median_ci else "NULL"} AS _days
+               {days} AS _days
         FROM ({union}) GROUP BY ALL ORDER BY interval, {group_cols}n
-    """  # noqa: S608 - identifiers quoted, values bound
+    """,
+        group_cols=group_cols,
+        key=key,
+        days=Sql("list(days)" if median_ci else "NULL"),
+        union=union,
+    )
     out = ws.query_df(sql, params)
     if median_ci:
         bounds = [median_interval(list(days)) for days in out["_days"]]
@@ -596,20 +668,23 @@ def timeliness_distribution(
     union, names, params = _interval_rows(
         source, _intervals([interval]), by, "month", cond, fparams, keys
     )
-    group_cols = _select([quote_ident(n) for n in names])
-    partition = f"PARTITION BY {', '.join(quote_ident(n) for n in names)}" if names else ""
-    rk = ", _rk" if keys else ""
-    key = f", {_key()} AS cases{KEY_SUFFIX}" if keys else ""
-    sql = f"""
+    key_name = f"cases{KEY_SUFFIX}"
+    sql = compose(
+        """
         WITH d AS (SELECT {group_cols}least(days, ?) // ? * ? AS bin_start{rk} FROM ({union})),
         c AS (SELECT {group_cols}bin_start, count(*) AS cases{key} FROM d GROUP BY ALL)
         SELECT {group_cols}bin_start,
                CASE WHEN bin_start + ? > ? THEN NULL ELSE bin_start + ? END AS bin_end,
-               cases, cases / sum(cases) OVER ({partition}) AS share{
-        f", cases{KEY_SUFFIX}" if keys else ""
-    }
+               cases, cases / sum(cases) OVER ({partition}) AS share{key_column}
         FROM c ORDER BY {group_cols}bin_start
-    """  # noqa: S608 - identifiers quoted, values bound
+    """,
+        group_cols=_columns(names),
+        rk=_if(keys, ", _rk"),
+        union=union,
+        key=_key_as(key_name, keys),
+        partition=compose("PARTITION BY {names}", names=names) if names else Sql(""),
+        key_column=compose(", {name}", name=key_name) if keys else Sql(""),
+    )
     bins = [int(max_days), int(bin_days), int(bin_days)]
     return ws.query_df(sql, bins + params + [int(bin_days), int(max_days), int(bin_days)])
 
@@ -643,32 +718,57 @@ def outstanding_caseload(
         raise MeasureError("The outstanding caseload is at one date; group by area or court.")
     exprs, names, gparams = _groups(by, "month", "start_date")
     cond, fparams = where.sql()
-    bands = " ".join(f"WHEN age < {int(hi)} THEN '{label}'" for label, _lo, hi in AGE_BANDS)
-    orders = " ".join(
-        f"WHEN age < {int(hi)} THEN {i}" for i, (_l, _lo, hi) in enumerate(AGE_BANDS, start=1)
+    # The bands are constants of this module, inlined.
+    bands = Sql(
+        " ".join(
+            f"WHEN age < {int(hi)} THEN '{label.replace(chr(39), chr(39) * 2)}'"
+            for label, _lo, hi in AGE_BANDS
+        )
     )
-    awaiting = (
-        "OR (? AND first_hearing_date IS NULL AND charge_date <= ? AND completion_date IS NULL)"
+    orders = Sql(
+        " ".join(
+            f"WHEN age < {int(hi)} THEN {i}" for i, (_l, _lo, hi) in enumerate(AGE_BANDS, start=1)
+        )
     )
-    group_cols = _select([quote_ident(n) for n in names])
-    sql = f"""
+    sql = compose(
+        """
         WITH o AS (
-            SELECT {_select(exprs)}
+            SELECT {groups}
                    date_diff('day', coalesce(CASE WHEN first_hearing_date <= ?
                                                   THEN first_hearing_date END, charge_date),
-                             CAST(? AS DATE)) AS age{", _rk" if keys else ""}
+                             CAST(? AS DATE)) AS age{rk}
             FROM {source}
             WHERE ((first_hearing_date <= ?
-                    AND (completion_date IS NULL OR completion_date > ?)) {awaiting})
+                    AND (completion_date IS NULL OR completion_date > ?))
+                   OR (? AND first_hearing_date IS NULL AND charge_date <= ?
+                       AND completion_date IS NULL))
               AND {cond}
         )
         SELECT {group_cols}CASE {bands} END AS age_band, CASE {orders} END AS band_order,
-               count(*) AS cases, avg(age) AS mean_age_days{
-        f", {_key()} AS cases{KEY_SUFFIX}" if keys else ""
-    }
+               count(*) AS cases, avg(age) AS mean_age_days{key}
         FROM o GROUP BY ALL ORDER BY {group_cols}band_order
-    """  # noqa: S608 - identifiers quoted, constants inlined, values bound
-    params = [at, at, *gparams, at, at, bool(include_awaiting_hearing), at, *fparams]
+    """,
+        groups=_select(exprs),
+        rk=_if(keys, ", _rk"),
+        source=source,
+        cond=cond,
+        group_cols=_columns(names),
+        bands=bands,
+        orders=orders,
+        key=compose(", {key} AS {name}", key=_key(), name=f"cases{KEY_SUFFIX}")
+        if keys
+        else Sql(""),
+    )
+    params = [
+        *gparams,
+        at,
+        at,
+        at,
+        at,
+        bool(include_awaiting_hearing),
+        at,
+        *fparams,
+    ]
     return ws.query_df(sql, params)
 
 
@@ -713,27 +813,33 @@ def receipts(
     source = _table(ws, table, keys)
     cond, fparams = where.sql()
     names = list(by)
-    parts: list[str] = []
+    parts: list[Sql] = []
     params: list[Any] = []
     for stage in chosen:
-        column = quote_ident(DEMAND_STAGES[stage][0])
-        exprs = []
+        column = DEMAND_STAGES[stage][0]
+        exprs: list[Sql] = []
         for g in names:
             if g == "court_type" and stage != "first_hearing":
-                exprs.append("'all' AS court_type")
+                exprs.append(Sql("'all' AS court_type"))
             else:
-                exprs.append(f"coalesce({quote_ident(g)}, 'unknown') AS {quote_ident(g)}")
+                exprs.append(compose("coalesce({g}, 'unknown') AS {g}", g=g))
         parts.append(
-            f"SELECT ? AS stage, {_select(exprs)}CAST(date_trunc(?, {column}) AS DATE) AS period"  # noqa: S608
-            f"{', _rk' if keys else ''} "
-            f"FROM {source} WHERE {column} IS NOT NULL AND {cond}"
+            compose(
+                "SELECT ? AS stage, {groups}CAST(date_trunc(?, {column}) AS DATE) AS period{rk} "
+                "FROM {source} WHERE {column} IS NOT NULL AND {cond}",
+                groups=_select(exprs),
+                column=column,
+                rk=_if(keys, ", _rk"),
+                source=source,
+                cond=cond,
+            )
         )
         params.extend([stage, freq, *fparams])
-    group_keys = _select([quote_ident(n) for n in names])
-    key = f", {_key()} AS receipts{KEY_SUFFIX}" if keys else ""
-    using = ", ".join(["stage", *(quote_ident(n) for n in names), "period"])
-    sql = f"""
-        WITH ev AS ({" UNION ALL ".join(parts)}),
+    group_keys = _columns(names)
+    key_name = f"receipts{KEY_SUFFIX}"
+    sql = compose(
+        """
+        WITH ev AS ({union}),
         counts AS (SELECT stage, {group_keys}period, count(*) AS receipts{key}
                    FROM ev GROUP BY ALL),
         bounds AS (SELECT stage, min(period) AS lo, max(period) AS hi FROM counts GROUP BY 1),
@@ -742,13 +848,21 @@ def receipts(
                    AS period
             FROM bounds
         ),
-        series AS (SELECT DISTINCT stage, {group_keys.rstrip(", ") or "NULL AS none_"} FROM counts)
-        SELECT s.stage, {_select([f"s.{quote_ident(n)}" for n in names])}p.period,
-               coalesce(c.receipts, 0) AS receipts{f", c.receipts{KEY_SUFFIX}" if keys else ""}
+        series AS (SELECT DISTINCT stage, {series_keys} FROM counts)
+        SELECT s.stage, {s_keys}p.period,
+               coalesce(c.receipts, 0) AS receipts{c_key}
         FROM series AS s JOIN periods AS p USING (stage)
         LEFT JOIN counts AS c USING ({using})
-        ORDER BY s.stage, {_select([f"s.{quote_ident(n)}" for n in names])}p.period
-    """  # noqa: S608 - identifiers quoted, values bound
+        ORDER BY s.stage, {s_keys}p.period
+    """,
+        union=Sql(" UNION ALL ".join(parts)),
+        group_keys=group_keys,
+        key=_key_as(key_name, keys),
+        series_keys=compose("{names}", names=names) if names else Sql("NULL AS none_"),
+        s_keys=_columns(names, "s"),
+        c_key=compose(", c.{name}", name=key_name) if keys else Sql(""),
+        using=compose("{cols}", cols=["stage", *names, "period"]),
+    )
     out = ws.query_df(sql, [*params, f"1 {freq}"])
     out["receipts"] = out["receipts"].astype("int64")
     return out
@@ -768,7 +882,8 @@ def headline_measures(
     """
     source = _table(ws, table)
     cond, params = where.sql()
-    sql = f"""
+    sql = compose(
+        """
         SELECT 'charge_rate' AS measure, 'all' AS court_type,
                count(*) FILTER (WHERE charged) / nullif(count(*), 0) AS value, count(*) AS base
         FROM {source} WHERE recorded_date IS NOT NULL AND {cond}
@@ -787,7 +902,10 @@ def headline_measures(
         WHERE completion_date IS NOT NULL AND offence_date IS NOT NULL
           AND completion_date >= offence_date AND {cond}
         GROUP BY 2
-    """  # noqa: S608 - identifiers quoted, values bound
+    """,
+        source=source,
+        cond=cond,
+    )
     out = ws.query_df(sql, [*params, VICTIM_NOT_SUPPORT, *params, *params, *params])
     order = {"charge_rate": 0, "victim_not_support_share": 1, "conviction_rate": 2}
     out["_o"] = out["measure"].map(order).fillna(3)
