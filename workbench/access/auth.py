@@ -41,6 +41,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from workbench.config import ENV_AUTH_CONFIG, ENV_MODE, current_user
 from workbench.errors import AccessDeniedError, AuthError, ValidationError
+from workbench.reference import LCJB_AREAS
 from workbench.safe_csv import frame_to_csv
 from workbench.workspace import Workspace, utcnow
 
@@ -265,8 +266,6 @@ def require_admin(ws: Workspace, actor: User | None, action: str) -> None:
 
 
 def _check_roles_areas(roles: Iterable[str], areas: Iterable[str]) -> tuple[list[str], list[str]]:
-    from workbench.sample.names import AREAS
-
     roles_list = sorted(set(roles))
     areas_list = sorted({a.strip() for a in areas if a.strip()})
     problems = []
@@ -275,7 +274,7 @@ def _check_roles_areas(roles: Iterable[str], areas: Iterable[str]) -> tuple[list
     problems += [f"{r!r} is not a role ({', '.join(ROLES)})." for r in roles_list if r not in ROLES]
     if not areas_list:
         problems.append("Give the user at least one area, or 'all'.")
-    known = {a.name for a in AREAS} | {ALL_AREAS}
+    known = {*LCJB_AREAS, ALL_AREAS}
     problems += [f"{a!r} is not an LCJB area." for a in areas_list if a not in known]
     if ALL_AREAS in areas_list and len(areas_list) > 1:
         problems.append("'all' covers every area; give it alone.")

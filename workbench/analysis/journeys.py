@@ -52,6 +52,7 @@ from linkage.registry import (
 from workbench.config import current_user
 from workbench.errors import JourneyError, SqlStepError
 from workbench.formatting import format_date
+from workbench.reference import VICTIM_NOT_SUPPORT
 from workbench.sql import Sql, SqlSteps, compose, placeholders, qualified
 from workbench.workspace import Workspace, utcnow
 
@@ -73,7 +74,6 @@ REFERRAL_WINDOW_DAYS = 480
 HEARING_WINDOW_DAYS = 120
 MAX_ROUNDS = 12
 NO_SUSPECT = "investigation complete — no suspect identified"
-VICTIM_NOT_SUPPORT = "evidential difficulties — victim does not support action"
 CHARGED_OUTCOME = "charged/summonsed"
 # Police outcomes reached without a CPS charging decision: a crime closed this way was not
 # referred, so a CPS file never joins it on person and dates alone.

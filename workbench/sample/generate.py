@@ -38,6 +38,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from workbench.errors import Problem, ValidationError
+from workbench.reference import VICTIM_NOT_SUPPORT
 from workbench.sample import names as ref
 
 log = logging.getLogger(__name__)
@@ -68,7 +69,7 @@ OUTCOME_OOC_FORMAL = "out-of-court (formal)"
 OUTCOME_OOC_INFORMAL = "out-of-court (informal)"
 OUTCOME_DIVERSIONARY = "diversionary"
 OUTCOME_EVIDENTIAL_SUPPORTS = "evidential difficulties — suspect identified, victim supports action"
-OUTCOME_VICTIM_NO_SUPPORT = "evidential difficulties — victim does not support action"
+OUTCOME_VICTIM_NO_SUPPORT = VICTIM_NOT_SUPPORT
 OUTCOME_PROSECUTION_PREVENTED = "prosecution prevented or not in the public interest"
 OUTCOME_FURTHER_INVESTIGATION = "further investigation not in the public interest"
 OUTCOME_TRANSFERRED = "transferred to another body"

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from workbench.reference import COMMON_PLACEHOLDER_DOBS, LCJB_AREAS
+
 
 @dataclass(frozen=True)
 class Area:
@@ -375,6 +377,9 @@ AREAS: tuple[Area, ...] = (
     ),
 )
 
+if tuple(a.name for a in AREAS) != LCJB_AREAS:  # a mistake in this file, caught on import
+    raise RuntimeError("The sample's areas must be workbench.reference.LCJB_AREAS, in order.")
+
 CITY_OF_LONDON_SHARE = 0.02
 """Share of London crimes recorded by the City of London Police rather than the Met."""
 
@@ -482,7 +487,7 @@ INWARD_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
 """Letters allowed in the inward part of a UK postcode (no C, I, K, M, O or V)."""
 
 NO_FIXED_ABODE_POSTCODE = "NF1 1NF"
-PLACEHOLDER_DOBS = ("1900-01-01", "1970-01-01")
+PLACEHOLDER_DOBS: tuple[str, ...] = tuple(d.isoformat() for d in COMMON_PLACEHOLDER_DOBS)
 PLACEHOLDER_FORENAME = "NOT ENTERED"
 
 MALE_FORENAMES: tuple[str, ...] = _words(
