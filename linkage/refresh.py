@@ -97,24 +97,37 @@ def model_fingerprint(settings: dict[str, Any]) -> str:
 
 
 def edges_to_rows(
-    pairs: pd.DataFrame, records: pd.DataFrame, threshold: float, *, drop_unknown: bool = False
+    pairs: pd.DataFrame,
+    records: pd.DataFrame | None,
+    threshold: float,
+    *,
+    drop_unknown: bool = False,
+    locate: Callable[[pd.Series, pd.Series], np.ndarray] | None = None,
 ) -> pd.DataFrame:
     """Scored pairs at or above the threshold as row positions ``l`` < ``r`` in ``records``.
 
     Args:
         pairs: Scored pairs (``source_dataset_l/_r``, ``unique_id_l/_r``, ``match_weight``,
             ``match_probability``).
-        records: ``source_dataset`` and ``unique_id`` per row.
+        records: ``source_dataset`` and ``unique_id`` per row (unused with ``locate``).
         threshold: The match probability links start at.
         drop_unknown: Leave out pairs naming a record not in ``records`` (instead of failing).
+        locate: Gives the row of each ``(source_dataset, unique_id)`` (``-1`` if none), in
+            place of indexing every record of ``records``.
 
     Raises:
         LinkageError: When a pair names a record that is not in ``records``.
     """
     pairs = pairs[pairs["match_probability"].to_numpy() >= threshold]
-    positions = _positions(records["source_dataset"], records["unique_id"])
-    left = _lookup(positions, pairs["source_dataset_l"], pairs["unique_id_l"])
-    right = _lookup(positions, pairs["source_dataset_r"], pairs["unique_id_r"])
+    if locate is None:
+        assert records is not None
+        positions = _positions(records["source_dataset"], records["unique_id"])
+
+        def locate(source: pd.Series, uid: pd.Series) -> np.ndarray:
+            return _lookup(positions, source, uid)
+
+    left = locate(pairs["source_dataset_l"], pairs["unique_id_l"])
+    right = locate(pairs["source_dataset_r"], pairs["unique_id_r"])
     ok = (left >= 0) & (right >= 0)
     if not drop_unknown and not ok.all():
         raise LinkageError("Some scored pairs name records that are not in the run.")
@@ -392,11 +405,17 @@ def build_report(
     known = pd.Series(old_cluster).notna().to_numpy()
     any_known = set(ids[known])
     touching = edges[is_new[edges["l"].to_numpy()] | is_new[edges["r"].to_numpy()]]
+    a, b = touching["l"].to_numpy(), touching["r"].to_numpy()
     pairs_by: dict[Any, list[dict[str, Any]]] = {}
-    for a, b, w in zip(touching["l"], touching["r"], touching["match_weight"], strict=True):
-        pairs_by.setdefault(ids[a], []).append(
-            {"left": refs[a], "right": refs[b], "match_weight": round(float(w), 3)}
-        )
+    # Whole columns to Python lists first: indexing NumPy arrays pair by pair costs more.
+    for cid, left, right, w in zip(
+        ids[a].tolist(),
+        refs[a].tolist(),
+        refs[b].tolist(),
+        [round(w, 3) for w in touching["match_weight"].to_numpy(dtype=float).tolist()],
+        strict=True,
+    ):
+        pairs_by.setdefault(cid, []).append({"left": left, "right": right, "match_weight": w})
     records_by: dict[Any, list[str]] = {}
     for row in np.flatnonzero(is_new & ~known):
         records_by.setdefault(ids[row], []).append(refs[row])
@@ -562,7 +581,21 @@ def refresh_run(
     carried_edges = old_edges.loc[keep[el] & keep[er]]
     say("Scoring the pairs with a new record", 0.15)
     scored = score_new_pairs(std, is_new, settings, threshold)
-    new_edges = edges_to_rows(scored, std, threshold) if len(scored) else carried_edges.iloc[0:0]
+    # Pairs name their records by id: find the rows through the earlier run's index and one
+    # of the new records, rather than indexing every record again.
+    new_positions = _positions(new_keys["source_dataset"], new_keys["unique_id"])
+
+    def locate(source: pd.Series, uid: pd.Series) -> np.ndarray:
+        at_new = _lookup(new_positions, source, uid)
+        at_prev = _lookup(positions, source, uid)
+        earlier = np.where(at_prev >= 0, row_now[np.maximum(at_prev, 0)], -1)
+        return np.where(at_new >= 0, n_keep + at_new, earlier)
+
+    new_edges = (
+        edges_to_rows(scored, None, threshold, locate=locate)
+        if len(scored)
+        else carried_edges.iloc[0:0]
+    )
     # Splink returns pairs in no fixed order: sort them so reports come out the same each run.
     new_edges = new_edges.sort_values(["l", "r"], kind="stable", ignore_index=True)
     edges = pd.concat([carried_edges, new_edges], ignore_index=True)
@@ -579,6 +612,7 @@ def refresh_run(
     table.insert(2, "cluster_id", carried.cluster_id.to_numpy())
     fingerprint = model_fingerprint(settings)
     rows = np.flatnonzero(comp.touched)
+    people_after = int(np.count_nonzero(np.bincount(comp.labels)))
     report = build_report(
         "refresh",
         records=records.iloc[rows].reset_index(drop=True),
@@ -600,7 +634,7 @@ def refresh_run(
         records_before=n_prev,
         people_before=len(old_ids),
         replaced=int(replaced.sum()),
-        totals={"records_after": len(table), "people_after": len(np.unique(comp.labels))},
+        totals={"records_after": len(table), "people_after": people_after},
     )
     meta = {
         **previous.meta,
@@ -667,8 +701,10 @@ def score_new_pairs(
     from linkage.train import build_linker
 
     frame = standardised.reset_index(drop=True)
-    frame["source_dataset"] = frame["source_dataset"].astype(str).astype(object)
-    frame["unique_id"] = frame["unique_id"].astype(str).astype(object)
+    for column in ("source_dataset", "unique_id"):
+        # Text already (object or string dtype) stays as it is: converting a million ids costs.
+        if not (frame[column].dtype == object or pd.api.types.is_string_dtype(frame[column])):
+            frame[column] = frame[column].astype(str)
     names = list(pd.unique(frame["source_dataset"]))
     if settings.get("link_type", "dedupe_only") != "dedupe_only" and len(names) < 2:
         settings = {**settings, "link_type": "dedupe_only"}

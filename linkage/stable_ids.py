@@ -127,12 +127,19 @@ def fresh_names(
         reserved: More names not to issue (any container, such as a ``pandas.Index``).
     """
     names = (first_source.astype(str) + "-__-" + first_uid.astype(str)).tolist()
+    # Which names clash with a reserved one, in one hashed pass (a million earlier ids are
+    # too many to test one by one); only those, and names already taken, need a suffix.
+    if isinstance(reserved, set | frozenset) or not len(reserved):  # type: ignore[arg-type]
+        clash = [name in reserved for name in names]
+    else:
+        clash = pd.Index(names, dtype=object).isin(pd.Index(reserved)).tolist()
     out = []
-    for name in names:
+    for name, clashes in zip(names, clash, strict=True):
         candidate, k = name, 1
-        while candidate in taken or candidate in reserved:
-            k += 1
-            candidate = f"{name}-{k}"
+        if clashes or candidate in taken:
+            while candidate in taken or candidate in reserved:
+                k += 1
+                candidate = f"{name}-{k}"
         taken.add(candidate)
         out.append(candidate)
     return out
@@ -173,7 +180,7 @@ def carry_ids(
     if len(fresh):
         src = records["source_dataset"].reset_index(drop=True).take(first[fresh])
         uid = records["unique_id"].reset_index(drop=True).take(first[fresh])
-        names[fresh] = fresh_names(src, uid, {str(i) for i in old_ids}, reserved)
+        names[fresh] = fresh_names(src, uid, set(map(str, old_ids.tolist())), reserved)
     cluster_id = pd.Series(names[new_codes], dtype=object)
     both = old_codes >= 0
     moved = int((cluster_id[both].to_numpy() != old_series[both].to_numpy()).sum())
