@@ -21,10 +21,12 @@ if not journey_gate(ws, key="journeys"):
 with user_errors():
     status = an.journey_status(ws)
     info = status.info or {}
-    a, b, c = st.columns(3)
+    # the model's name is long: it is named in the line above and under the figures, never
+    # cut short in a metric box
+    a, c = st.columns(2)
     a.metric("Journeys", f"{int(info.get('journeys', 0)):,}", border=True)
-    b.metric("Model", str(info.get("model_label") or "—"), border=True)
     c.metric("Threshold", f"{float(info.get('threshold') or 0):.3f}", border=True)
+    st.caption(f"Model: {info.get('model_label') or '—'}")
     rebuild = status.state == "current" and not leader_view()
     if rebuild and st.button("Rebuild the journeys", key="journeys_rebuild"):
         with st.spinner("Building the linked journeys…"):
@@ -34,14 +36,29 @@ with user_errors():
     counts, rules = an.build_tables(info)
     left, right = st.columns(2)
     left.subheader("Records in and out")
-    left.dataframe(counts, hide_index=True, width="stretch", key="journeys_counts")
+    left.dataframe(
+        counts,
+        hide_index=True,
+        width="stretch",
+        key="journeys_counts",
+        column_config={
+            c: st.column_config.NumberColumn(c, format="localized")
+            for c in ("Records read", "Records in a journey")
+        },
+    )
     left.caption("Every source record is placed in exactly one journey; nothing is dropped.")
     with left:
         frame_downloads(
             counts, "Records in and out of the journeys", "journeys_counts", "journey_counts"
         )
     right.subheader("Join rules used")
-    right.dataframe(rules, hide_index=True, width="stretch", key="journeys_rules")
+    right.dataframe(
+        rules,
+        hide_index=True,
+        width="stretch",
+        key="journeys_rules",
+        column_config={"Records": st.column_config.NumberColumn("Records", format="localized")},
+    )
     right.caption(
         "A URN one character apart joins only records of the same person; joins on person and "
         "dates need the same area, dates in order and close enough, and no other candidate "

@@ -12,7 +12,13 @@ from linkage.workflow import load_linker, people_in_clusters, recluster
 from workbench.data.importer import read_file
 from workbench.formatting import format_count
 from workbench.ui.context import user_errors, workspace
-from workbench.ui.linkage_widgets import chart_and_table, choose_model, stored_pairs
+from workbench.ui.linkage_widgets import (
+    SUSPICIOUS_COLUMNS,
+    chart_and_table,
+    choose_model,
+    readable_records,
+    stored_pairs,
+)
 
 st.title("Threshold and clusters")
 st.caption(
@@ -39,7 +45,7 @@ with user_errors():
 if result is None:
     st.stop()
 
-cols = st.columns(5)
+cols = st.columns(3) + st.columns(3)  # two rows, so the long labels are never cut
 cols[0].metric("Records", format_count(summary.n_records))
 cols[1].metric(PEOPLE_LABELS["n_people"], format_count(people["n_people"]))
 cols[2].metric(
@@ -105,13 +111,19 @@ with user_errors():
 if suspicious is not None and suspicious.empty:
     st.success("No cluster looks suspicious at this threshold.", icon=":material/check_circle:")
 elif suspicious is not None:
+    one = len(suspicious) == 1
     st.warning(
-        f"{len(suspicious):,} clusters are very large or loosely linked: a single wrong link "
-        "can chain two people together. Raise the threshold or open them below.",
+        f"{len(suspicious):,} {'cluster is' if one else 'clusters are'} very large or loosely "
+        "linked: a single wrong link can chain two people together. Raise the threshold or "
+        f"open {'it' if one else 'them'} below.",
         icon=":material/warning:",
     )
     st.dataframe(
-        suspicious_view(suspicious), hide_index=True, width="stretch", key="clusters_suspicious"
+        suspicious_view(suspicious),
+        hide_index=True,
+        width="stretch",
+        key="clusters_suspicious",
+        column_config=SUSPICIOUS_COLUMNS,
     )
 
 st.subheader("Records in a cluster")
@@ -128,4 +140,6 @@ cluster_id = st.selectbox(
 )
 with user_errors():
     records = cluster_members(clusters, cluster_id, load_linker(ws, model_id).data.combined())
-    st.dataframe(records, hide_index=True, width="stretch", key="clusters_records")
+    st.dataframe(
+        readable_records(records), hide_index=True, width="stretch", key="clusters_records"
+    )

@@ -5,7 +5,7 @@ import streamlit as st
 from linkage.registry import compare_models, get_model, list_models, set_active_model
 from linkage.spec_table import metrics_table, model_label, models_table, settings_json
 from workbench.ui.context import user_errors, workspace
-from workbench.ui.linkage_widgets import no_model_yet
+from workbench.ui.linkage_widgets import LINK_TYPE_LABELS, no_model_yet
 from workbench.ui.login import acting_user
 
 st.title("Model versions")
@@ -18,15 +18,22 @@ models = list_models(ws)
 if models.empty:
     no_model_yet()
 
+table = models_table(models)
+table["link_type"] = table["link_type"].map(LINK_TYPE_LABELS).fillna(table["link_type"])
 st.dataframe(
-    models_table(models),
+    table,
     hide_index=True,
     width="stretch",
     key="models_table",
     column_config={
         "active": st.column_config.CheckboxColumn("Active"),
+        "name": "Name",
         "created_at": st.column_config.DatetimeColumn("Trained", format="D MMM YYYY HH:mm"),
-        "model_id": st.column_config.TextColumn("Model id", help="The registry's id."),
+        "datasets": "Datasets",
+        "link_type": "Link type",
+        "threshold": st.column_config.NumberColumn("Threshold", format="%.3f"),
+        "truth source": "Truth source",
+        "model_id": None,  # the registry's id: the name and date say which version it is
         "fingerprint": st.column_config.TextColumn(
             "Data fingerprint", help="Changes whenever the data the model saw changes."
         ),

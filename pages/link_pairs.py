@@ -12,7 +12,7 @@ from linkage.spec_table import (
 )
 from linkage.workflow import kept_pairs, load_linker, pairs_in_band
 from workbench.ui.context import user_errors, workspace
-from workbench.ui.linkage_widgets import chart_and_table, choose_model
+from workbench.ui.linkage_widgets import chart_and_table, choose_model, readable_records
 
 st.title("Scored pairs")
 st.caption(
@@ -60,7 +60,9 @@ with band:
         )
     elif pairs is not None:
         st.caption(f"{len(pairs):,} pairs shown.")
-        st.dataframe(pair_view(pairs), hide_index=True, width="stretch", key="pairs_table")
+        st.dataframe(
+            readable_records(pair_view(pairs)), hide_index=True, width="stretch", key="pairs_table"
+        )
         rows = pairs.to_dict(orient="records")
         index = st.selectbox(
             "Explain a pair",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
@@ -62,7 +63,9 @@ def format_number(value: Any, digits: int = 3) -> str:
     number = float(value)
     if math.isinf(number):
         return "infinite"
-    if number.is_integer() and abs(number) >= 1:
+    # a fraction of exactly 1.0 (a perfect precision) reads "1.000" beside "0.994"; whole
+    # numbers from 2 up, and integers, are counts
+    if number.is_integer() and (abs(number) > 1 or isinstance(value, numbers.Integral)):
         return f"{int(number):,}"
     return f"{number:.{digits}f}"
 

@@ -418,8 +418,19 @@ def small_multiples(
         scale=alt.Scale(domain=domain, range=colors),
         legend=alt.Legend(title=None, orient="top", symbolStrokeWidth=3),
     )
-    x = alt.X("period:T", title=None, axis=alt.Axis(format="%Y", tickCount=4))
-    y = alt.Y("value:Q", title=None, scale=alt.Scale(zero=True, domainMin=0))
+    # a tick a year at most, so a panel spanning a year or two never repeats "2024 2024"
+    x = alt.X(
+        "period:T",
+        title=None,
+        axis=alt.Axis(format="%Y", tickCount=alt.TimeIntervalStep(interval="year", step=1)),
+    )
+    # ",~r": a panel with no values yet labels its one tick "0", not "0.000000"
+    y = alt.Y(
+        "value:Q",
+        title=None,
+        scale=alt.Scale(zero=True, domainMin=0),
+        axis=alt.Axis(format=",~r"),
+    )
     band = (
         alt.Chart()
         .mark_area(opacity=0.15)

@@ -565,3 +565,51 @@ def mistakes_label(kind: str, shown: int, total: int) -> str:
     if shown < total:
         return f"{kind} ({shown:,} shown of {total:,})"
     return f"{kind} ({total:,})"
+
+
+# ----------------------------------------------------------------- tables for reading
+def readable_records(frame: pd.DataFrame, drop: tuple[str, ...] = ("cluster_id",)) -> pd.DataFrame:
+    """Records or pairs as people read them: columns named in words (``first_name_l`` ->
+    ``First name (left)``), dates without a time of day, numbers of two decimals at most, empty
+    cells blank, and raw ids (the cluster id by default) left out.
+
+    Args:
+        frame: Records (``cluster_members``) or scored pairs (``pair_view``).
+        drop: Columns not shown.
+    """
+    from linkage.viewers import field_title
+
+    out = frame.drop(columns=[c for c in drop if c in frame.columns]).copy()
+    for column in out.columns:
+        values = out[column]
+        if pd.api.types.is_datetime64_any_dtype(values):
+            at_midnight = values.dropna().eq(values.dropna().dt.normalize()).all()
+            out[column] = values.dt.strftime("%Y-%m-%d" if at_midnight else "%Y-%m-%d %H:%M")
+        elif pd.api.types.is_float_dtype(values) and not values.dropna().empty:
+            # whole numbers (a birth year) as they are; probabilities to four places, so 0.9959
+            # is not rounded up to a certain 1.00; other measures to two
+            # (numbers stay numbers, so the table still sorts by them)
+            whole = values.dropna().eq(values.dropna().round()).all()
+            digits = 4 if "probability" in str(column) else 2
+            out[column] = values.astype("Int64") if whole else values.round(digits)
+    text = [c for c in out.columns if not pd.api.types.is_numeric_dtype(out[c])]
+    out[text] = out[text].astype(object).where(out[text].notna(), "")
+
+    def title(column: str) -> str:
+        for suffix, side in (("_l", "left"), ("_r", "right")):
+            if column.endswith(suffix):
+                return f"{field_title(column[: -len(suffix)])} ({side})"
+        return field_title(column)
+
+    return out.rename(columns={c: title(str(c)) for c in out.columns})
+
+
+#: Column names of the suspicious-cluster table (``linkage.spec_table.suspicious_view``).
+SUSPICIOUS_COLUMNS: dict[str, Any] = {
+    "cluster": "Cluster",
+    "cluster_size": "Records",
+    "n_edges": "Links",
+    "density": "Density",
+    "reason": "Why",
+    "cluster_id": None,
+}
