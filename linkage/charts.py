@@ -228,6 +228,17 @@ def _wrap_column_names(node: Any) -> None:
                 "split(datum.label, '_')"
             )
             axis["labelOverlap"] = False
+    y = encoding.get("y") if isinstance(encoding, dict) else None
+    if (
+        isinstance(y, dict)
+        and isinstance(y.get("axis"), dict)
+        and y["axis"].get("orient") == "right"
+    ):
+        # the probability axis: three figures, so 5 and 10 read 0.970 and 0.999, not "1.0"
+        # twice; past a weight of 12 every probability rounds to 1, so those ticks are blank
+        y["axis"]["labelExpr"] = (
+            "abs(datum.value) > 12 ? '' : format(1 / (1 + pow(2, -1 * datum.value)), '.3~r')"
+        )
     for key, value in node.items():
         if key not in ("data", "datasets"):
             _wrap_column_names(value)

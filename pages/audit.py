@@ -21,7 +21,19 @@ if log_frame.empty:
 actions = sorted(log_frame["action"].unique())
 chosen = st.multiselect("Actions", actions, default=actions, key="audit_actions")
 shown = log_frame[log_frame["action"].isin(chosen)]
-st.dataframe(shown, hide_index=True, width="stretch")
+st.dataframe(
+    shown,
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "id": "Entry",
+        "occurred_at": st.column_config.DatetimeColumn("When (UTC)", format="D MMM YYYY HH:mm:ss"),
+        "actor": "Who",
+        "action": "Action",
+        "target": "Target",
+        "detail": "Detail",
+    },
+)
 st.download_button(
     "Download (CSV)",
     data=audited(

@@ -12,7 +12,7 @@ st.write(
     "one DuckDB file. Back it up by copying the file while the app is stopped."
 )
 left, middle, right = st.columns(3)
-left.metric("Datasets", summary["datasets"])
+left.metric("Datasets and truth files", summary["datasets"])
 middle.metric("Size", f"{summary['size_mb']:.1f} MB")
 right.metric("Schema version", summary["schema_version"])
 st.code(str(summary["path"]), language=None)

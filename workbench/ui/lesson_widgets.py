@@ -209,7 +209,14 @@ def render_exact() -> None:
     chart(result.chart)
     st.markdown("**True matches the exact join missed**")
     st.dataframe(
-        result.missed[["record_1", "record_2", "what_differs"]], hide_index=True, width="stretch"
+        result.missed[["record_1", "record_2", "what_differs"]],
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "record_1": "Record 1",
+            "record_2": "Record 2",
+            "what_differs": "What differs",
+        },
     )
     show_changed(result.changed, [lesson.trained()], "exact")
 
