@@ -18,7 +18,7 @@ import pandas as pd
 
 from workbench.config import current_user
 from workbench.errors import DatasetNotFoundError, Problem, ValidationError
-from workbench.sql import quote_ident
+from workbench.sql import Sql, compose, qualified, quote_ident
 from workbench.workspace import DATA_SCHEMA, META_SCHEMA, Workspace, utcnow
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ class DatasetInfo:
 
 
 _FIELDS = tuple(f.name for f in fields(DatasetInfo))
-_SELECT = "SELECT " + ", ".join(quote_ident(f) for f in _FIELDS) + " FROM wb.datasets"  # noqa: S608
+_SELECT = compose("SELECT {fields} FROM wb.datasets", fields=list(_FIELDS))
 
 
 def _info(row: tuple[Any, ...]) -> DatasetInfo:
@@ -243,10 +243,13 @@ def update_metadata(
     if not tidy:
         return before
     now = utcnow()
-    assignments = ", ".join(f"{quote_ident(key)} = ?" for key in tidy)
+    assignments = Sql(", ".join(compose("{key} = ?", key=key) for key in tidy))
     with ws.transaction() as cur:
         cur.execute(
-            f"UPDATE wb.datasets SET {assignments}, updated_at = ? WHERE name = ?",  # noqa: S608 - identifiers from EDITABLE_FIELDS, quoted
+            compose(
+                "UPDATE wb.datasets SET {assignments}, updated_at = ? WHERE name = ?",
+                assignments=assignments,
+            ),
             [*tidy.values(), now, name],
         )
         changes = {
@@ -346,7 +349,7 @@ def preview(ws: Workspace, name: str, limit: int = 100) -> pd.DataFrame:
     """
     get_dataset(ws, name)
     rows = max(0, min(int(limit), MAX_PREVIEW_ROWS))
-    return ws.query_df(f"SELECT * FROM {ws.dataset_table(name)} LIMIT ?", [rows])  # noqa: S608 - quoted identifier
+    return ws.query_df(compose("SELECT * FROM {t} LIMIT ?", t=Sql(ws.dataset_table(name))), [rows])
 
 
 def delete_dataset(ws: Workspace, name: str, actor: str | None = None) -> None:
@@ -373,7 +376,7 @@ def delete_dataset(ws: Workspace, name: str, actor: str | None = None) -> None:
         ).fetchall()
         for (table,) in referring:
             cur.execute(
-                f"DELETE FROM {quote_ident(META_SCHEMA)}.{quote_ident(table)} WHERE dataset = ?",  # noqa: S608 - quoted identifiers
+                compose("DELETE FROM {t} WHERE dataset = ?", t=qualified(META_SCHEMA, table)),
                 [name],
             )
         cur.execute(

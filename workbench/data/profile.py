@@ -33,7 +33,7 @@ from workbench.persons.standardise import (
     placeholder_params,
     pnc_check_ok_expr,
 )
-from workbench.sql import quote_ident
+from workbench.sql import Sql, compose
 from workbench.workspace import Workspace, utcnow
 
 log = logging.getLogger(__name__)
@@ -214,33 +214,46 @@ def _placeholder_condition(role: Role | None, dtype: str) -> str:
 def _profile_column(
     ws: Workspace, table: str, column: str, dtype: str, role: Role | None, rows: int, top_n: int
 ) -> ColumnProfile:
-    ref = quote_ident(column)
     checks = _checks(role, dtype)
     text = is_text_type(dtype)
+    examples = Sql(str(int(EXAMPLES_PER_PROBLEM)))
     problem_selects = [
-        f"(SELECT {{'count': coalesce(sum(n), 0), 'examples': "  # noqa: S608 - fixed SQL
-        f"list(v ORDER BY n DESC, v)[1:{EXAMPLES_PER_PROBLEM}]}} FROM g WHERE {condition})"
+        compose(
+            "(SELECT {'count': coalesce(sum(n), 0), 'examples': "
+            "list(v ORDER BY n DESC, v)[1:{examples}]} FROM g WHERE {condition})",
+            examples=examples,
+            condition=Sql(condition),
+        )
         for _, condition in checks
     ]
     if text:
         problem_selects.append(
-            "(SELECT {'count': coalesce(sum(n), 0), 'examples': "  # noqa: S608 - fixed SQL
-            f"list(v ORDER BY n DESC, v)[1:{EXAMPLES_PER_PROBLEM}]}} FROM "
-            "(SELECT v, n, min(trim(v)) OVER w <> max(trim(v)) OVER w AS k FROM g "
-            "WINDOW w AS (PARTITION BY upper(trim(v)))) WHERE k)"
+            compose(
+                "(SELECT {'count': coalesce(sum(n), 0), 'examples': "
+                "list(v ORDER BY n DESC, v)[1:{examples}]} FROM "
+                "(SELECT v, n, min(trim(v)) OVER w <> max(trim(v)) OVER w AS k FROM g "
+                "WINDOW w AS (PARTITION BY upper(trim(v)))) WHERE k)",
+                examples=examples,
+            )
         )
     mean_length = "(SELECT sum(length(v) * n) / nullif(sum(n), 0) FROM g)" if text else "NULL"
-    sql = (
-        "WITH g AS MATERIALIZED (SELECT raw, CAST(raw AS VARCHAR) AS v, n FROM "  # noqa: S608
-        f"(SELECT {ref} AS raw, count(*) AS n FROM {table} WHERE {ref} IS NOT NULL "
-        f"AND {USE_ALL_PARAMS} GROUP BY 1))\n"
+    sql = compose(
+        "WITH g AS MATERIALIZED (SELECT raw, CAST(raw AS VARCHAR) AS v, n FROM "
+        "(SELECT {ref} AS raw, count(*) AS n FROM {table} WHERE {ref} IS NOT NULL "
+        "AND {use_all} GROUP BY 1))\n"
         "SELECT (SELECT count(*) FROM g), (SELECT coalesce(sum(n), 0) FROM g), "
         "(SELECT CAST(min(raw) AS VARCHAR) FROM g), (SELECT CAST(max(raw) AS VARCHAR) FROM g), "
-        f"{mean_length}, "
+        "{mean_length}, "
         "(SELECT list([v, CAST(n AS VARCHAR)] ORDER BY n DESC, v) FROM "
         "(SELECT v, n FROM g ORDER BY n DESC, v LIMIT $4)), "
         "(SELECT list([v, CAST(n AS VARCHAR)] ORDER BY n DESC, v) FROM g "
-        f"WHERE {_placeholder_condition(role, dtype)})" + "".join(f", {s}" for s in problem_selects)
+        "WHERE {placeholders}){problems}",
+        ref=column,
+        table=Sql(table),
+        use_all=Sql(USE_ALL_PARAMS),
+        mean_length=Sql(mean_length),
+        placeholders=Sql(_placeholder_condition(role, dtype)),
+        problems=Sql("".join(f", {s}" for s in problem_selects)),
     )
     row = ws.query(sql, [*placeholder_params(), int(top_n)])[0]
     distinct, non_null, min_value, max_value, mean_len, top, placeholders = row[:7]
@@ -291,7 +304,7 @@ def profile_dataset(
     if roles is None:
         roles = {s.column: s.role for s in suggest_roles_for_dataset(ws, name)}
     table = ws.dataset_table(name)
-    rows = int(ws.query(f"SELECT count(*) FROM {table}")[0][0])  # noqa: S608 - quoted name
+    rows = int(ws.query(compose("SELECT count(*) FROM {t}", t=Sql(table)))[0][0])
     profiles = [
         _profile_column(ws, table, str(col), str(dtype), roles.get(str(col)), rows, top_n)
         for col, dtype in columns
