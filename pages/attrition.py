@@ -12,7 +12,7 @@ from workbench.ui.analysis_widgets import (
     show_view,
 )
 from workbench.ui.context import user_errors, workspace
-from workbench.ui.story_add import add_to_story_button
+from workbench.ui.story_add import TWO, add_to_story_button
 
 st.title("Victim attrition")
 ws = workspace()
@@ -51,6 +51,7 @@ with user_errors():
         key="attrition_reasons",
         filename="attrition_reasons.csv",
     )
+    add_to_story_button(ws, "attrition_reasons", where, key="attrition_reasons", kinds=TWO)
 
     st.subheader("Rates over time, by period of offence")
     measure = st.selectbox(
@@ -75,6 +76,9 @@ with user_errors():
         filename=f"{measure}_by_{period}.csv",
     )
     st.caption(an.maturity_note(ws, where, measure, period))
+    add_to_story_button(
+        ws, "measure_trend", where, "attrition_trend", kinds=TWO, measure=measure, period=period
+    )
 
 with st.expander("Definitions"):
     st.markdown(

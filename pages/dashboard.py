@@ -7,7 +7,7 @@ from workbench.analysis import views as an
 from workbench.analysis.measures import JourneyFilter
 from workbench.ui.analysis_widgets import journey_gate, leader_view, show_view
 from workbench.ui.context import allowed_areas, user_errors, workspace
-from workbench.ui.story_add import add_to_story_button
+from workbench.ui.story_add import TWO, add_to_story_button
 
 st.title("LCJB dashboard")
 ws = workspace()
@@ -86,6 +86,15 @@ with user_errors():
         ),
         key="dashboard_trends",
         filename=f"dashboard_{area.lower().replace(' ', '_')}_{period}.csv",
+    )
+    add_to_story_button(
+        ws,
+        "dashboard_trends",
+        JourneyFilter(areas=(area,)),
+        "dashboard_trends",
+        kinds=TWO,
+        label=f"Add {area}'s trends to a story",
+        period=period,
     )
 
 with st.expander("Definitions"):

@@ -23,6 +23,7 @@ from workbench.ui.demand_widgets import (
     table_menu,
 )
 from workbench.ui.login import acting_user
+from workbench.ui.story_add import DemandChoice
 
 st.title("Demand forecasts")
 st.caption(
@@ -86,10 +87,11 @@ with user_errors():
         bar.empty()
 
 version = journey_version(ws, table)
+choice = DemandChoice(tuple(selection), court, freq, horizon, combine, table)
 for result in results:
-    show_forecast(result, version)
+    show_forecast(result, version, ws, choice)
 if results:
-    show_tables(results, key="demand_table", version=version)
+    show_tables(results, "demand_table", version, ws, choice)
 
 st.subheader("All areas")
 if st.button("Forecast every area", key="demand_all", icon=":material/public:"):
@@ -120,6 +122,6 @@ if target is None:
     st.info("Scenarios need a forecast: pick an area with one above.", icon=":material/info:")
 else:
     st.caption(f"What if, for {target.area} ({target.court_type})? It covers every area picked.")
-    scenario_panel(ws, acting_user(), target, table, covered or [])
+    scenario_panel(ws, acting_user(), target, table, covered or [], choice)
 st.subheader("Saved scenarios")
 compare_panel(ws, acting_user())

@@ -14,7 +14,7 @@ from workbench.ui.analysis_widgets import (
     show_view,
 )
 from workbench.ui.context import user_errors, workspace
-from workbench.ui.story_add import add_to_story_button
+from workbench.ui.story_add import TWO, add_to_story_button
 
 st.title("Case timeliness")
 ws = workspace()
@@ -64,6 +64,14 @@ with user_errors():
                 key=f"timeliness_distribution{suffix}",
                 filename=f"{interval}_{court}_distribution.csv",
             )
+            add_to_story_button(
+                ws,
+                "timeliness_distribution",
+                here,
+                f"timeliness_distribution{suffix}",
+                kinds=TWO,
+                interval=interval,
+            )
             st.subheader(f"{label} at {an.court_name(court)}: median over time")
             trend = an.trend_view(ws, here, f"median_{interval}", period, protect, label=name)
             show_view(
@@ -80,6 +88,15 @@ with user_errors():
                 filename=f"median_{interval}_{court}_by_{period}.csv",
             )
             st.caption(an.maturity_note(ws, here, f"median_{interval}", period))
+            add_to_story_button(
+                ws,
+                "measure_trend",
+                here,
+                f"timeliness_trend{suffix}",
+                kinds=TWO,
+                measure=f"median_{interval}",
+                period=period,
+            )
 
     at = an.data_end(ws)
     st.subheader(f"Outstanding caseload at {at:%d %B %Y}")

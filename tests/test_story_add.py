@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.forecast_data import write_demand_journeys
 from tests.journey_workspace import make_journey_workspace
 from tests.story_fixtures import journeys_frame, leader
 from workbench.access.auth import User, local_user
@@ -19,6 +20,13 @@ from workbench.analysis.measures import KEY_SALT_SETTING, JourneyFilter, attriti
 from workbench.analysis.views import View
 from workbench.disclosure.control import protect_funnel
 from workbench.errors import AccessDeniedError, ValidationError
+from workbench.forecast.model import (
+    ForecastSettings,
+    forecast_selection,
+    forecasts_frame,
+    protect_series,
+)
+from workbench.forecast.scenarios import Scenario, court_state, project_with_baseline, stage_lags
 from workbench.publish.export import chart_spec, marked_protection
 from workbench.publish.stories import (
     Block,
@@ -354,3 +362,103 @@ def test_page_view_sources_are_not_offered_on_the_stories_page() -> None:
     offered = [k for k, s in sources_for(ANALYST).items() if not s.page_only]
     assert offered == ["period_counts", "receipts", "attrition_funnel", "timeliness"]
     assert {"attrition_reasons", "measure_trend", "demand_forecast"} <= set(SOURCES)
+
+
+# ------------------------------------------------------------------------------ demand
+@pytest.fixture(scope="module")
+def demand(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Court receipts in Kent and Surrey, as linked journeys (what leaders' forecasts use)."""
+    path = tmp_path_factory.mktemp("story_demand") / "ws.duckdb"
+    with Workspace(path) as ws:
+        ws.set_setting(KEY_SALT_SETTING, "story-demand-salt")
+        write_demand_journeys(ws, areas=("Kent", "Surrey"), weeks=150)
+        write_journeys(ws, ws.query_df("SELECT * FROM journeys.truth"), "linked")
+    return path
+
+
+MONTHLY = ForecastSettings(freq="month", horizon=3)
+KENT_MAGS = JourneyFilter(areas=("Kent",), court_types=("magistrates",))
+FORECAST = {"freq": "month", "horizon": 3, "table": "linked"}
+
+
+def test_a_kent_forecast_block_is_the_leaders_protected_forecast(demand: Path) -> None:
+    with Workspace(demand) as ws:
+        page = forecast_selection(ws, ["Kent"], "magistrates", MONTHLY, ["Kent"], False, "linked")
+        protected = protect_series(page[0])
+        shown = forecasts_frame([protected])
+        block = view_block("demand_forecast", KENT_MAGS, "table", **FORECAST)
+        assert block.params["areas"] == ["Kent"] and block.params["court_types"] == ["magistrates"]
+        for user in (leader("Kent"), ANALYST):
+            rendered = render_block(ws, user, block)
+            pd.testing.assert_frame_equal(rendered.table, shown)
+        # the history a leader sees is the protected one, never the raw counts
+        raw = page[0].history["receipts"].to_numpy(dtype=float)
+        assert (rendered.table.loc[rendered.table["kind"] == "history", "receipts"] != raw).any()
+        assert "forecasts and intervals are model outputs" in rendered.protected.note
+        chart = render_block(ws, leader("Kent"), replace(block, kind="chart"))
+        assert chart.headline.startswith("Court receipts in Kent (magistrates' court)")
+        assert "Kent, magistrates' court" in chart.meta.subtitle
+        alt_text = chart_spec(chart.chart, chart.meta)["description"]
+        assert "Actual receipts" in alt_text and "Forecast" in alt_text
+        national = render_block(
+            ws, ANALYST, view_block("demand_forecast", JourneyFilter(), "table", **FORECAST)
+        )
+        history = national.table[national.table["kind"] == "history"]
+        assert set(history["area"]) == {"England and Wales"}
+        kent = rendered.table[rendered.table["kind"] == "history"]
+        assert history["receipts"].sum() > kent["receipts"].sum()
+
+
+def test_a_leader_cannot_forecast_every_area_or_another(demand: Path) -> None:
+    kent = leader("Kent")
+    with Workspace(demand) as ws:
+        national = view_block(
+            "demand_forecast",
+            JourneyFilter(court_types=("magistrates",)),
+            **FORECAST,
+            national=True,
+        )
+        with pytest.raises(AccessDeniedError, match="all LCJB areas"):
+            add_to_story(ws, kent, national, title="Kent demand")
+        with pytest.raises(AccessDeniedError):
+            render_block(ws, kent, national)
+        surrey = view_block(
+            "demand_scenario",
+            JourneyFilter(areas=("Surrey",), court_types=("magistrates",)),
+            **FORECAST,
+            charge_change_pct=10.0,
+        )
+        with pytest.raises(AccessDeniedError):
+            add_to_story(ws, kent, surrey, title="Kent demand")
+        refused = ws.query(
+            "SELECT count(*) FROM wb.audit_log WHERE action = 'story.refused' AND actor = ?",
+            [kent.username],
+        )[0][0]
+        assert refused == 3 and own_stories(ws, kent) == {}
+
+
+def test_a_scenario_block_projects_the_pages_scenario(demand: Path) -> None:
+    with Workspace(demand) as ws:
+        block = view_block(
+            "demand_scenario",
+            KENT_MAGS,
+            "table",
+            **FORECAST,
+            name="ten more",
+            charge_change_pct=10.0,
+            capacity_per_week=5.0,
+        )
+        story = add_to_story(ws, leader("Kent"), block, title="Kent demand")
+        rendered = render_block(ws, leader("Kent"), story.blocks[0])
+        # the page: the forecast, the courts' protected state and the scenario
+        result = forecast_selection(ws, ["Kent"], "magistrates", MONTHLY, ["Kent"])[0]
+        last = pd.Timestamp(result.history["period"].iloc[-1]).date()
+        state = court_state(ws, "linked", last, ["Kent"], "magistrates", protect=True)
+        state = stage_lags(ws, "linked", ["Kent"], "magistrates").apply(state)
+        scenario = Scenario("ten more", "Kent", "magistrates", "month", 3, 10.0, None, 5.0)
+        page = project_with_baseline(result, state, scenario)
+        pd.testing.assert_frame_equal(rendered.table, page)
+        chart = render_block(ws, ANALYST, replace(story.blocks[0], kind="chart"))
+        assert chart.headline.startswith("With +10% charges, the outstanding caseload in Kent")
+        assert "charges +10%" in chart.meta.subtitle and "Kent" in chart.meta.subtitle
+        assert "model projections" in " ".join(chart.meta.notes)

@@ -38,6 +38,7 @@ from workbench.sample.names import AREAS
 from workbench.ui.analysis_widgets import leader_view
 from workbench.ui.context import user_errors
 from workbench.ui.export_widgets import download_menu
+from workbench.ui.story_add import DemandChoice, forecast_story_button, scenario_story_button
 from workbench.workspace import Workspace
 
 
@@ -91,12 +92,19 @@ def chart_menu(
     )
 
 
-def show_forecast(result: SeriesForecast, version: str = "") -> None:
+def show_forecast(
+    result: SeriesForecast,
+    version: str = "",
+    ws: Workspace | None = None,
+    choice: DemandChoice | None = None,
+) -> None:
     """One series: the chart, MASE against the baseline and coverage, or why there is none.
 
     Args:
         result: The forecast.
         version: The data version (the journey table's build) for the downloads.
+        ws: The workspace, to add the forecast to a story.
+        choice: What the page shows; with ``ws``, an “Add to story” button is offered.
     """
     if leader_view():
         result = protect_series(result)
@@ -115,6 +123,8 @@ def show_forecast(result: SeriesForecast, version: str = "") -> None:
     with chart_col:
         slug = f"{result.area}_{result.court_type}".lower().replace(" ", "_")
         chart_menu(chart, forecasts_frame([result]), f"demand_forecast_{slug}", version)
+        if ws is not None and choice is not None:
+            forecast_story_button(ws, choice, f"demand_story_{slug}", result)
     metric_col.metric("MASE (model)", f"{result.mase:.2f}")
     metric_col.metric(
         "MASE (seasonal naive)",
@@ -135,8 +145,15 @@ def show_forecast(result: SeriesForecast, version: str = "") -> None:
         st.warning(result.verdict, icon=":material/warning:")
 
 
-def show_tables(results: list[SeriesForecast], key: str, version: str = "") -> None:
-    """Table views of forecasts and backtest metrics, each with its Download popover."""
+def show_tables(
+    results: list[SeriesForecast],
+    key: str,
+    version: str = "",
+    ws: Workspace | None = None,
+    choice: DemandChoice | None = None,
+) -> None:
+    """Table views of forecasts and backtest metrics, each with its Download popover (and,
+    given ``ws`` and ``choice``, “Add to story” for the forecasts table)."""
     if leader_view():
         results = [protect_series(r) for r in results]
     table = forecasts_frame(results)
@@ -146,10 +163,17 @@ def show_tables(results: list[SeriesForecast], key: str, version: str = "") -> N
         table_menu(metrics, "Backtest accuracy of the demand forecasts", f"{key}_metrics", version)
         st.dataframe(table, hide_index=True, width="stretch")
         table_menu(table, "Court receipts: history and forecast", key, version)
+        if ws is not None and choice is not None:
+            forecast_story_button(ws, choice, f"{key}_story_all")
 
 
 def scenario_panel(
-    ws: Workspace, user: User, result: SeriesForecast, table: str, areas: list[str]
+    ws: Workspace,
+    user: User,
+    result: SeriesForecast,
+    table: str,
+    areas: list[str],
+    choice: DemandChoice | None = None,
 ) -> None:
     """What-if controls for one forecast, the projection against the baseline, and saving.
 
@@ -159,6 +183,7 @@ def scenario_panel(
         result: The forecast to project from.
         table: The journey table.
         areas: The LCJB areas of the forecast's series (ignored for England and Wales).
+        choice: What the page shows; given, the projection can be added to a story.
     """
     last = pd.Timestamp(result.history["period"].iloc[-1]).date()
     state = court_state(
@@ -214,6 +239,14 @@ def scenario_panel(
         notes = scenario_notes(state, result.court_type)
         version = journey_version(ws, table)
         chart_menu(chart, projection, "demand_scenario", version, projection=True, notes=notes)
+        if choice is not None:
+            settings = {
+                "name": scenario.name,
+                "charge_change_pct": scenario.charge_change_pct,
+                "change_from": start.isoformat() if start else None,
+                "capacity_per_week": scenario.capacity_per_week,
+            }
+            scenario_story_button(ws, choice, result, areas, settings, "demand_scenario")
         name_col, save_col = st.columns([3, 1])
         name_col.text_input("Scenario name", key="demand_name", placeholder="e.g. 10% more charges")
         if save_col.button("Save scenario", key="demand_save", icon=":material/save:"):

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import streamlit as st
 
 from workbench.analysis.measures import JourneyFilter
 from workbench.errors import WorkbenchError
+from workbench.forecast.model import NATIONAL, SeriesForecast
 from workbench.publish.stories import (
     BlockKind,
     add_to_story,
     area_phrase,
+    demand_selection,
     filter_params,
     filters_phrase,
     own_stories,
@@ -21,6 +24,17 @@ from workbench.ui.login import acting_user
 from workbench.workspace import Workspace
 
 NEW_STORY = "New story…"
+TWO: tuple[BlockKind, ...] = ("chart", "table")  # a view shown as a chart and as a table
+
+
+def covers(params: dict[str, Any]) -> str:
+    """The areas a block covers, in words; a Demand block may be England and Wales."""
+    if "national" in params or "freq" in params:
+        selection = demand_selection(params)
+        areas = [a for a in selection if a != NATIONAL]
+        parts = ["England and Wales"] if NATIONAL in selection else []
+        return " and ".join([*parts, *([area_phrase(areas)] if areas else [])])
+    return area_phrase(params.get("areas"))
 
 
 def add_to_story_button(
@@ -30,6 +44,7 @@ def add_to_story_button(
     key: str,
     kind: BlockKind = "chart",
     label: str = "Add to story",
+    kinds: tuple[BlockKind, ...] = (),
     **params: Any,
 ) -> None:
     """An “Add to story” popover: append the view (its source and the page's filters) to one
@@ -43,6 +58,8 @@ def add_to_story_button(
         key: A key unique on the page.
         kind: ``chart`` or ``table``.
         label: The popover's label.
+        kinds: When the view is both a chart and a table (``("chart", "table")``), the user
+            picks which to add; ``kind`` is the first choice.
         **params: Other parameters of the source.
     """
     with st.popover(label, icon=":material/post_add:", key=f"{key}_story"):
@@ -62,9 +79,18 @@ def add_to_story_button(
         title = ""
         if choice == NEW_STORY:
             title = st.text_input("Title of the new story", key=f"{key}_story_title")
-        shown = filter_params(where)
+        if len(kinds) > 1:
+            kind = st.radio(
+                "Add as",
+                list(kinds),
+                index=list(kinds).index(kind) if kind in kinds else 0,
+                format_func=str.capitalize,
+                horizontal=True,
+                key=f"{key}_story_kind",
+            )
+        shown = {**params, **filter_params(where)}
         st.caption(
-            f"Covers {area_phrase(shown.get('areas'))}{filters_phrase(shown)}; redrawn from "
+            f"Covers {covers(shown)}{filters_phrase(shown)}; redrawn from "
             "the current data every time the story is opened."
         )
         if st.button(
@@ -88,3 +114,79 @@ def add_to_story_button(
                 icon=":material/check_circle:",
             )
             st.page_link("pages/stories.py", label="Open the story", icon=":material/article:")
+
+
+@dataclass(frozen=True)
+class DemandChoice:
+    """What the Demand page shows: the areas picked, court type, periods, horizon, whether the
+    areas are combined, and the journey table.
+
+    Attributes:
+        selection: Areas picked (may include England and Wales).
+        court: ``magistrates`` or ``Crown``.
+        freq: ``week`` or ``month``.
+        horizon: Periods ahead.
+        combine: Whether the areas picked are summed into one series.
+        table: The journey table forecast from.
+    """
+
+    selection: tuple[str, ...]
+    court: str
+    freq: str
+    horizon: int
+    combine: bool
+    table: str
+
+    def block(self, area: str | None = None) -> tuple[JourneyFilter, dict[str, Any]]:
+        """The filter and parameters of a Demand block: the series of ``area`` (a result's
+        area label), or every series shown (None).
+
+        Returns:
+            The journey filter (areas and court type) and the other parameters.
+        """
+        areas = tuple(a for a in self.selection if a != NATIONAL)
+        params: dict[str, Any] = {"freq": self.freq, "horizon": self.horizon, "table": self.table}
+        if area == NATIONAL:
+            areas, params["national"] = (), True
+        elif area in areas:
+            areas = (area,)
+        elif area is not None:  # the selected areas combined
+            params["combine"] = True
+        else:  # every series shown
+            params["combine"] = self.combine and len(areas) > 1
+            params["national"] = NATIONAL in self.selection
+        return JourneyFilter(areas=areas, court_types=(self.court,)), params
+
+
+def forecast_story_button(
+    ws: Workspace, choice: DemandChoice, key: str, result: SeriesForecast | None = None
+) -> None:
+    """“Add to story” for one forecast chart (``result``), or the table of every forecast."""
+    where, params = choice.block(None if result is None else result.area)
+    if result is None:
+        add_to_story_button(ws, "demand_forecast", where, key, kind="table", **params)
+    else:
+        add_to_story_button(ws, "demand_forecast", where, key, kinds=TWO, **params)
+
+
+def scenario_story_button(
+    ws: Workspace,
+    choice: DemandChoice,
+    result: SeriesForecast,
+    areas: list[str],
+    settings: dict[str, Any],
+    key: str,
+) -> None:
+    """“Add to story” for a scenario's projection: the forecast it projects from (England and
+    Wales, or ``areas`` summed) and the scenario's settings (change, from when, capacity)."""
+    national = result.area == NATIONAL
+    where = JourneyFilter(areas=() if national else tuple(areas), court_types=(choice.court,))
+    params = {
+        "freq": choice.freq,
+        "horizon": choice.horizon,
+        "table": choice.table,
+        "national": national,
+        "combine": len(areas) > 1 and not national,
+        **settings,
+    }
+    add_to_story_button(ws, "demand_scenario", where, key, kinds=TWO, **params)
