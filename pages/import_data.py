@@ -5,7 +5,7 @@ import streamlit as st
 from workbench.config import import_folders, load_settings, shared_mode
 from workbench.data.catalogue import SOURCE_SYSTEMS
 from workbench.data.datasets import add_file, load_sample, sample_available
-from workbench.data.importer import SUPPORTED_FORMATS
+from workbench.data.importer import INVALID_LABELS, SUPPORTED_FORMATS
 from workbench.sql import suggest_dataset_name
 from workbench.ui.context import user_errors, workspace
 from workbench.ui.login import acting_user
@@ -26,6 +26,13 @@ def details(prefix: str, default_name: str) -> dict:
     system = right.selectbox("Source system", SOURCE_SYSTEMS, index=3, key=f"{prefix}_system")
     title = st.text_input("Title", key=f"{prefix}_title")
     new_version = st.checkbox("If the name exists, save as a new version", key=f"{prefix}_version")
+    invalid = st.radio(
+        "Values that do not fit their column (a date column holding 'not known' or 30 February)",
+        list(INVALID_LABELS),
+        format_func=INVALID_LABELS.get,
+        horizontal=True,
+        key=f"{prefix}_invalid",
+    )
     return {
         "name": name.strip() or None,
         "source_system": system,
@@ -33,6 +40,7 @@ def details(prefix: str, default_name: str) -> dict:
         "on_conflict": "version" if new_version else "error",
         "max_bytes": settings.max_import_bytes,
         "actor": actor,
+        "invalid": invalid,
     }
 
 

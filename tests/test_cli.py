@@ -141,3 +141,23 @@ def test_locked_workspace_gives_clear_message(tmp_path: Path) -> None:
     finally:
         holder.kill()
     assert duckdb is not None
+
+
+def test_cli_import_names_invalid_values_and_takes_the_choice(tmp_path: Path) -> None:
+    """No traceback on awkward files; invalid dates are named; --invalid missing imports."""
+    plus = tmp_path / "calls.csv"
+    plus.write_text("id,phone,score\n1,+447700900123,+7\n2,+447700900456,+3\n")
+    done = cli(tmp_path, "import", str(plus))
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    rows = [f"{i},2001-01-{i % 28 + 1:02d}" for i in range(1, 21)] + ["21,2001-02-30"]
+    dates = tmp_path / "dates.csv"
+    dates.write_text("id,dob\n" + "\n".join(rows) + "\n")
+    refused = cli(tmp_path, "import", str(dates))
+    assert refused.returncode != 0
+    assert "Traceback" not in refused.stderr
+    assert "1 of 21 values are not dates (row 22 '2001-02-30')" in refused.stderr
+    assert "--invalid missing" in refused.stderr
+    done = cli(tmp_path, "import", str(dates), "--invalid", "missing")
+    assert done.returncode == 0, done.stderr
+    assert "21 rows" in done.stdout

@@ -493,3 +493,118 @@ def test_read_file_touches_no_workspace(tmp_path: Path) -> None:
     df = read_file(path)
     assert df.shape == (3, 5)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["p.csv"]
+
+
+# ------------------------------------------------ imports that never surprise
+
+
+def test_numbers_with_a_leading_plus_stay_text(ws) -> None:
+    """Phone numbers (+44...) and signed scores (+7) are kept as written, not parsed."""
+    data = b"id,phone,score\n1,+447700900123,+7\n2,+447700900456,-3\n3,+447700900789,+12\n"
+    import_file(ws, data, "calls", filename="calls.csv")
+    df = catalogue.preview(ws, "calls")
+    assert df["phone"].tolist() == ["+447700900123", "+447700900456", "+447700900789"]
+    assert df["score"].tolist() == ["+7", "-3", "+12"]
+
+
+def test_unclosed_quote_is_refused_with_its_row_and_column(ws, snapshot) -> None:
+    """A quote that never closes would swallow the rest of the file into one value."""
+    before = snapshot()
+    data = b'id,name,town\n1,Ann,Leeds\n2,"Smith,York\n3,Jones,Hull\n4,Brown,Bath\n'
+    with pytest.raises(DataImportError) as caught:
+        import_file(ws, data, "people", filename="people.csv")
+    assert "never closed" in caught.value.message
+    [problem] = caught.value.problems
+    assert (problem.row, problem.column) == (3, "name")
+    assert snapshot() == before
+
+
+def test_quoted_values_over_several_lines_still_import(ws) -> None:
+    """An address with a line break inside closed quotes is one value, not a refusal."""
+    data = b'id,address\n1,"12 High St\nLeeds"\n2,"5 Low Rd, York"\n'
+    import_file(ws, data, "addresses", filename="addresses.csv")
+    assert catalogue.preview(ws, "addresses")["address"].tolist() == [
+        "12 High St\nLeeds",
+        "5 Low Rd, York",
+    ]
+
+
+@pytest.mark.parametrize("depth", [40, 5000])
+def test_deeply_nested_json_is_refused(ws, snapshot, depth: int) -> None:
+    """Nesting past the limit is refused in one line (not a recursion traceback)."""
+    before = snapshot()
+    text = '[{"id": 1, "x": ' + '{"a": ' * depth + "1" + "}" * depth + "}]"
+    with pytest.raises(DataImportError) as caught:
+        import_file(ws, text.encode(), "deep", filename="deep.json")
+    assert f"more than {importer.MAX_JSON_DEPTH} levels deep" in caught.value.message
+    assert snapshot() == before
+    lines = "\n".join(['{"id": 1}', '{"id": 2, "x": ' + "[" * depth + "]" * depth + "}"])
+    with pytest.raises(DataImportError) as caught:
+        import_file(ws, lines.encode(), "deep", filename="deep.jsonl")
+    assert caught.value.problems[0].row == 2
+
+
+def test_shallow_nesting_imports_as_json_text(ws) -> None:
+    """Records with a nested value well inside the limit import, the value as JSON text."""
+    data = b'[{"id": 1, "x": {"a": [1, 2]}}, {"id": 2, "x": null}]'
+    import_file(ws, data, "nested", filename="nested.json")
+    assert catalogue.preview(ws, "nested")["x"].tolist()[0] == '{"a": [1, 2]}'
+
+
+def test_mixed_encodings_are_refused_naming_both_rows(ws, snapshot) -> None:
+    """UTF-8 rows beside Windows-1252 rows would garble one or the other."""
+    before = snapshot()
+    data = "id,name\n1,José\n".encode() + "2,Zoë\n".encode("cp1252")
+    with pytest.raises(DataImportError) as caught:
+        import_file(ws, data, "names", filename="names.csv")
+    assert "mixes text encodings" in caught.value.message
+    assert [p.row for p in caught.value.problems] == [2, 3]
+    assert snapshot() == before
+    import_file(ws, "id,name\n1,José\n2,Zoë\n".encode("cp1252"), "names", filename="names.csv")
+    assert catalogue.preview(ws, "names")["name"].tolist() == ["José", "Zoë"]
+
+
+def _dates_file() -> bytes:
+    rows = [f"{i},2001-01-{i % 28 + 1:02d}" for i in range(1, 41)]
+    rows[9] = "10,2001-02-30"
+    rows[19] = "20,not known"
+    return ("id,dob\n" + "\n".join(rows) + "\n").encode()
+
+
+def test_invalid_dates_are_refused_with_counts_and_rows(ws, snapshot) -> None:
+    """A date column with a few values that are not dates is named, not silently text."""
+    before = snapshot()
+    with pytest.raises(importer.InvalidValuesError) as caught:
+        import_file(ws, _dates_file(), "dates", filename="dates.csv")
+    [problem] = caught.value.problems
+    assert problem.column == "dob"
+    assert "2 of 40 values are not dates" in problem.message
+    assert "row 11 '2001-02-30'" in problem.message
+    assert "row 21 'not known'" in problem.message
+    assert snapshot() == before
+
+
+def test_invalid_values_can_be_imported_as_missing_or_as_text(ws) -> None:
+    """The analyst's choice is applied and written in the column dictionary."""
+    import_file(ws, _dates_file(), "as_missing", filename="dates.csv", invalid="missing")
+    df = catalogue.preview(ws, "as_missing", limit=100)
+    assert df["dob"].isna().sum() == 2
+    assert pd.Timestamp(df["dob"].dropna().iloc[0]).date() == date(2001, 1, 2)
+    dictionary = catalogue.column_dictionary(ws, "as_missing").set_index("name")
+    assert dictionary.loc["dob", "dtype"] == "DATE"
+    assert "imported as missing" in dictionary.loc["dob", "description"]
+    import_file(ws, _dates_file(), "as_text", filename="dates.csv", invalid="text")
+    dictionary = catalogue.column_dictionary(ws, "as_text").set_index("name")
+    assert dictionary.loc["dob", "dtype"] == "VARCHAR"
+    assert "kept as text" in dictionary.loc["dob", "description"]
+
+
+def test_words_in_a_number_column_are_invalid_but_codes_are_text(ws) -> None:
+    """'unknown' among ages is an invalid number; leading zeros or '+' mark an identifier."""
+    ages = "age\n" + "\n".join(str(20 + i) for i in range(30)) + "\nunknown\n"
+    with pytest.raises(importer.InvalidValuesError) as caught:
+        import_file(ws, ages.encode(), "ages", filename="ages.csv")
+    assert "1 of 31 values are not whole numbers" in caught.value.problems[0].message
+    codes = "code\n" + "\n".join(str(100 + i) for i in range(30)) + "\n0042\n+7\n"
+    import_file(ws, codes.encode(), "codes", filename="codes.csv")
+    assert catalogue.preview(ws, "codes", limit=100)["code"].tolist()[-2:] == ["0042", "+7"]

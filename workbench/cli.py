@@ -143,6 +143,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             on_conflict="version" if args.new_version else "error",
             max_bytes=settings.max_import_bytes,
             sheet=args.sheet,
+            invalid=args.invalid,
         )
     _out(
         f"Imported {path.name} as {info.name}: {info.row_count:,} rows, "
@@ -1020,6 +1021,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--source-system", help="police, cps, courts or other")
     p.add_argument("--owner")
     p.add_argument("--sheet", help="Excel sheet name (default: the first)")
+    p.add_argument(
+        "--invalid",
+        choices=("refuse", "missing", "text"),
+        default="refuse",
+        help="values that do not fit a column that is nearly all dates or numbers: refuse the "
+        "file and name them (default), import them as missing, or keep the column as text",
+    )
     p.add_argument(
         "--new-version", action="store_true", help="if the name exists, save as a new version"
     )

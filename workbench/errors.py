@@ -8,6 +8,7 @@ do. Anything else reaching the top is a bug.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 class WorkbenchError(Exception):
@@ -78,6 +79,29 @@ class ValidationError(WorkbenchError):
 
 class DataImportError(ValidationError):
     """A file could not be imported. Nothing was written to the workspace."""
+
+
+class InvalidValuesError(DataImportError):
+    """Columns hold values nearly all of one type (dates, numbers) and some that are not.
+
+    The file can be imported again with those values as missing, or with the columns as text.
+
+    Args:
+        message: A summary of what failed.
+        problems: One problem per column, with the count and examples of its invalid values.
+        hint: What the user can do about it.
+        findings: The columns found (``workbench.data.importer.InvalidColumn`` items).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        problems: list[Problem] | None = None,
+        hint: str | None = None,
+        findings: list[Any] | None = None,
+    ) -> None:
+        super().__init__(message, problems, hint)
+        self.findings = list(findings or [])
 
 
 class DatasetExistsError(WorkbenchError):

@@ -22,6 +22,7 @@ import logging
 import re
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -43,6 +44,7 @@ from workbench.errors import (
     AccessDeniedError,
     DataImportError,
     DatasetExistsError,
+    InvalidValuesError,
     Problem,
     ValidationError,
 )
@@ -66,6 +68,8 @@ SUPPORTED_FORMATS: dict[str, str] = {
 
 DELIMITERS = (",", "\t", ";", "|")
 MAX_PROBLEMS = 100
+#: Deepest nesting of objects and arrays accepted in a JSON file (a record is depth 1).
+MAX_JSON_DEPTH = 32
 SNIFF_BYTES = 64 * 1024
 
 OnConflict = Literal["error", "version"]
@@ -74,10 +78,10 @@ OnConflict = Literal["error", "version"]
 _MISSING_TOKENS = frozenset({"", "na", "n/a", "null", "none", "nan", "#n/a", "-"})
 _TRUE = frozenset({"true", "yes"})
 _FALSE = frozenset({"false", "no"})
-_INT_RE = r"[+-]?(?:0|[1-9][0-9]{0,17})"
+_INT_RE = r"-?(?:0|[1-9][0-9]{0,17})"
 # A decimal has a point or an exponent; bare digit runs are integers (long ones stay text).
 _DEC_RE = (
-    r"[+-]?(?:(?:0|[1-9][0-9]*)\.[0-9]*|\.[0-9]+|(?:0|[1-9][0-9]*)(?:\.[0-9]*)?[eE][+-]?[0-9]+)"
+    r"-?(?:(?:0|[1-9][0-9]*)\.[0-9]*|\.[0-9]+|(?:0|[1-9][0-9]*)(?:\.[0-9]*)?[eE][+-]?[0-9]+)"
     rf"|{_INT_RE}"
 )
 _ISO_DATE_RE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
@@ -188,6 +192,7 @@ def decode_text(data: bytes, filename: str) -> tuple[str, str]:
         return data.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError as utf8_error:
         first_bad = utf8_error
+    _refuse_mixed_encoding(data, filename, first_bad.start)
     try:
         text = data.decode("cp1252")
     except UnicodeDecodeError:
@@ -203,6 +208,43 @@ def decode_text(data: bytes, filename: str) -> tuple[str, str]:
         [Problem(f"byte 0x{byte} cannot be decoded", file=filename, row=row)],
         hint="Check that it is a text file (not a binary or a damaged file) and save it again "
         "as CSV UTF-8.",
+    )
+
+
+_UTF8_SEQUENCE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
+
+
+def _refuse_mixed_encoding(data: bytes, filename: str, bad_at: int) -> None:
+    """Refuse bytes that hold UTF-8 text on some rows and another encoding on others.
+
+    Read as one encoding, such a file would garble the other rows' accented letters. A
+    multi-byte UTF-8 sequence (such as ``é`` written as ``C3 A9``) besides bytes that are not
+    UTF-8 is the sign; two such characters in a row written in Windows-1252 (``Ã©``) are rare
+    enough in names and places to be taken as UTF-8.
+    """
+    found = _UTF8_SEQUENCE.search(data)
+    if found is None:
+        return
+    utf8_row = data[: found.start()].count(b"\n") + 1
+    bad_row = data[:bad_at].count(b"\n") + 1
+    line_start = data.rfind(b"\n", 0, found.start()) + 1
+    line_end = data.find(b"\n", found.start())
+    example = data[line_start : line_end if line_end >= 0 else None].decode("utf-8", "replace")
+    raise DataImportError(
+        f"{filename} mixes text encodings: some rows are UTF-8 and others are not, so any one "
+        "reading would garble accented letters.",
+        [
+            Problem(f"is UTF-8 ({example.strip()[:40]!r})", file=filename, row=utf8_row),
+            Problem(
+                f"byte 0x{data[bad_at : bad_at + 1].hex()} is not UTF-8 (probably Windows-1252)",
+                file=filename,
+                row=bad_row,
+            ),
+        ],
+        hint="Open the file in the program that made it and save it again as CSV UTF-8, then "
+        "import that.",
     )
 
 
@@ -263,7 +305,7 @@ def detect_delimiter(sample: str, preferred: str | None = None) -> str:
 
 def _parse_delimited(
     text: str, filename: str, preferred: str | None
-) -> tuple[list[str], list[list[str]]]:
+) -> tuple[list[str], list[list[str]], list[int]]:
     if not text.strip():
         raise DataImportError(
             f"{filename} is empty.",
@@ -275,9 +317,11 @@ def _parse_delimited(
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"')
     header: list[str] | None = None
     rows: list[list[str]] = []
+    lines: list[int] = []
     problems: list[Problem] = []
     ragged = 0
-    start_line = 1
+    start_line = line = 1
+    record: list[str] = []
     try:
         for record in reader:
             line = start_line
@@ -302,6 +346,7 @@ def _parse_delimited(
                     )
                 continue
             rows.append(record)
+            lines.append(line)
     except csv.Error as exc:
         problems.append(
             Problem(f"cannot be parsed: {exc}", file=filename, row=reader.line_num or None)
@@ -312,6 +357,7 @@ def _parse_delimited(
             [Problem("the file has no header and no rows", file=filename)],
             hint="Choose a file with a header row and at least one row of data.",
         )
+    _check_closed_quotes(text, filename, header, record, line)
     if ragged:
         if ragged > len(problems):
             problems.append(
@@ -333,7 +379,40 @@ def _parse_delimited(
             [Problem("header only, no rows", file=filename, row=1)],
             hint="Choose a file with at least one row of data below the header.",
         )
-    return header, rows
+    return header, rows, lines
+
+
+def _check_closed_quotes(
+    text: str, filename: str, header: list[str], last: list[str], line: int
+) -> None:
+    """Refuse a file whose last record is a quoted value that runs to the end of the file.
+
+    A quote that is opened and never closed makes the reader take the rest of the file as one
+    value, so the file would import with its rows silently merged. Valid delimited text holds
+    an even number of quote characters; an odd count with a last record spanning lines is the
+    sign.
+    """
+    if text.count('"') % 2 == 0 or not last:
+        return
+    spanning = [i for i, field in enumerate(last) if "\n" in field or "\r" in field]
+    if not spanning:
+        return
+    index = spanning[0]
+    column = header[index] if index < len(header) else None
+    swallowed = len(last[index].splitlines())
+    raise DataImportError(
+        f"{filename} has a quote that is opened and never closed, so the rest of the file "
+        f"({swallowed:,} lines) would be read as one value.",
+        [
+            Problem(
+                "a quoted value starts here and is never closed",
+                file=filename,
+                row=line,
+                column=column,
+            )
+        ],
+        hint='Close the quote (or double a quote inside a value: "") and import again.',
+    )
 
 
 # -------------------------------------------------------------------- type inference
@@ -361,6 +440,193 @@ def _parse_unique(values: pd.Series, formats: Iterable[str], kind: str) -> dict[
     return parsed
 
 
+#: Share of a column's values that must read as one type before the rest count as invalid
+#: values of that type (rather than the column simply being text).
+NEAR_TYPED_SHARE = 0.9
+#: Examples of invalid values named per column.
+MAX_EXAMPLES = 5
+
+InvalidValues = Literal["refuse", "missing", "text"]
+#: The choices for such values, in words.
+INVALID_LABELS: dict[str, str] = {
+    "refuse": "Refuse the file and name them",
+    "missing": "Import them as missing",
+    "text": "Keep such columns as text",
+}
+
+
+@dataclass(frozen=True)
+class InvalidColumn:
+    """A column whose values are nearly all of one type, with the values that are not.
+
+    Attributes:
+        column: The column name.
+        kind: What the other values are, in words ("dates", "numbers", "dates and times").
+        invalid: How many values are not of that kind.
+        present: How many values are present (not missing).
+        examples: Up to :data:`MAX_EXAMPLES` (row, value) pairs; rows count the header as row 1
+            for tables and records from 1 for JSON.
+    """
+
+    column: str
+    kind: str
+    invalid: int
+    present: int
+    examples: tuple[tuple[int, str], ...]
+
+    def describe(self) -> str:
+        """One line: the count, the kind and the examples with their rows."""
+        shown = ", ".join(f"row {row} {value!r}" for row, value in self.examples)
+        more = "" if self.invalid <= len(self.examples) else ", …"
+        return f"{self.invalid:,} of {self.present:,} values are not {self.kind} ({shown}{more})"
+
+
+def _parse_each(values: pd.Series, formats: Iterable[str], kind: str) -> dict[str, Any]:
+    """Parse each distinct value with the first format that fits; unparsed values are left out."""
+    parsed: dict[str, Any] = {}
+    formats = tuple(formats)
+    for value in values.unique():
+        text = value[:-1] if value.endswith("Z") else value
+        for fmt in formats:
+            try:
+                stamp = datetime.strptime(text, fmt)
+            except ValueError:
+                continue
+            parsed[value] = stamp.date() if kind == "date" else stamp
+            break
+    return parsed
+
+
+def _as_text(text: pd.Series, stripped: pd.Series) -> pd.Series:
+    return text.where(~(stripped.isna() | (stripped == "")), None)
+
+
+def _typed(present: pd.Series, kind: str, parsed: dict[str, Any] | None) -> pd.Series:
+    """Convert present values (others missing) to ``kind``; raises on a value that does not fit."""
+    if kind == "int":
+        return present.astype("Int64")
+    if kind == "dec":
+        return present.astype("Float64")
+    mapped = present.astype(object).map(parsed or {})
+    if kind == "date":
+        return mapped.astype(pd.ArrowDtype(pa.date32()))
+    return pd.to_datetime(mapped).astype("datetime64[us]")
+
+
+def _near_type(values: pd.Series) -> tuple[str, pd.Series, dict[str, Any] | None] | None:
+    """The type nearly every value has, with a mask of the values that have it, or None.
+
+    Values with a leading ``+`` or a leading zero mark identifiers and phone numbers, so a
+    column holding them is text, not numbers with invalid values.
+    """
+    n = len(values)
+    if n < 2:
+        return None
+    sample = values.iloc[:1000]
+    shape = f"{_DEC_RE}|{_ISO_TS_RE}|{_UK_TS_RE}|{_ISO_DATE_RE}|{_UK_DATE_RE}"
+    if sample.str.fullmatch(shape).mean() < 0.5:
+        return None
+    need = NEAR_TYPED_SHARE * n
+    numbers = values.str.fullmatch(_DEC_RE)
+    if numbers.sum() >= need:
+        bad = values[~numbers]
+        if bad.str.match(r"[+0-9.,\s-]*$").any() or bad.str.match(r"\+|0[0-9]").any():
+            return None
+        kind = "int" if values[numbers].str.fullmatch(_INT_RE).all() else "dec"
+        return kind, numbers, None
+    dates = values.str.fullmatch(f"{_ISO_DATE_RE}|{_UK_DATE_RE}")
+    if dates.sum() >= need:
+        parsed = _parse_each(values[dates], _DATE_FORMATS, "date")
+        ok = values.isin(list(parsed))
+        if ok.sum() >= need:
+            return "date", ok, parsed
+    stamps = values.str.fullmatch(f"{_ISO_TS_RE}|{_UK_TS_RE}|{_ISO_DATE_RE}|{_UK_DATE_RE}")
+    if stamps.sum() >= need:
+        parsed = _parse_each(values[stamps], _TS_FORMATS, "timestamp")
+        ok = values.isin(list(parsed))
+        if ok.sum() >= need:
+            return "timestamp", ok, parsed
+    return None
+
+
+_KIND_WORDS = {
+    "int": "whole numbers",
+    "dec": "numbers",
+    "date": "dates",
+    "timestamp": "dates and times",
+}
+
+
+def infer_column_checked(
+    raw: pd.Series,
+    invalid: InvalidValues = "text",
+    rows: Sequence[int] | None = None,
+) -> tuple[pd.Series, InvalidColumn | None]:
+    """Type one column of text, and find values that do not fit the type nearly all others have.
+
+    Args:
+        raw: The values as text (missing values as ``None``).
+        invalid: What to do with a column whose values are at least :data:`NEAR_TYPED_SHARE`
+            of one type: ``"text"`` keeps the whole column as text, ``"missing"`` types it and
+            makes the other values missing, ``"refuse"`` keeps it as text (the caller refuses
+            the file on the finding).
+        rows: The file row of each value, for the finding's examples (default: position + 2,
+            a table with a header row).
+
+    Returns:
+        The typed column and the finding (None when every value fits or the column is text).
+    """
+    text = raw.astype("string")
+    stripped = text.str.strip()
+    missing = stripped.isna() | stripped.str.lower().isin(_MISSING_TOKENS)
+    values = stripped[~missing]
+    if values.empty:
+        return _as_text(text, stripped), None
+    present = stripped.where(~missing)
+    lowered = values.str.lower()
+    if lowered.isin(_TRUE | _FALSE).all():
+        flags = pd.Series(present.str.lower().isin(_TRUE), dtype="boolean")
+        flags[missing] = pd.NA
+        return flags, None
+    try:
+        if _full(_INT_RE, values):
+            return present.astype("Int64"), None
+        if _full(_DEC_RE, values):
+            return present.astype("Float64"), None
+        if _full(f"{_ISO_DATE_RE}|{_UK_DATE_RE}", values):
+            parsed = _parse_unique(values, _DATE_FORMATS, "date")
+            if parsed is not None:
+                return _typed(present, "date", parsed), None
+        pattern = f"{_ISO_TS_RE}|{_UK_TS_RE}|{_ISO_DATE_RE}|{_UK_DATE_RE}"
+        if _full(pattern, values):
+            parsed = _parse_unique(values, _TS_FORMATS, "timestamp")
+            if parsed is not None:
+                return _typed(present, "timestamp", parsed), None
+    except (TypeError, ValueError, OverflowError, pa.ArrowException):
+        log.debug("column %s kept as text: a value did not convert", raw.name)
+        return _as_text(text, stripped), None
+    near = _near_type(values)
+    if near is None:
+        return _as_text(text, stripped), None
+    kind, ok, parsed = near
+    bad = values[~ok]
+    positions = [raw.index.get_loc(i) for i in bad.index[:MAX_EXAMPLES]]
+    where = [rows[i] if rows is not None else i + 2 for i in positions]
+    finding = InvalidColumn(
+        column=str(raw.name),
+        kind=_KIND_WORDS[kind],
+        invalid=len(bad),
+        present=len(values),
+        examples=tuple(zip(where, (str(v) for v in bad.iloc[:MAX_EXAMPLES]), strict=True)),
+    )
+    if invalid != "missing":
+        return _as_text(text, stripped), finding
+    try:
+        return _typed(present.where(~present.index.isin(bad.index)), kind, parsed), finding
+    except (TypeError, ValueError, OverflowError, pa.ArrowException):
+        return _as_text(text, stripped), finding
+
+
 def infer_column(raw: pd.Series) -> pd.Series:
     """Give one column of text its most specific type.
 
@@ -370,39 +636,29 @@ def infer_column(raw: pd.Series) -> pd.Series:
     Returns:
         The column as nullable integers, decimals, booleans, dates, timestamps or text.
     """
-    text = raw.astype("string")
-    stripped = text.str.strip()
-    missing = stripped.isna() | stripped.str.lower().isin(_MISSING_TOKENS)
-    values = stripped[~missing]
-    if values.empty:
-        return text.where(~(stripped.isna() | (stripped == "")), None)
-    present = stripped.where(~missing)
-    lowered = values.str.lower()
-    if lowered.isin(_TRUE | _FALSE).all():
-        flags = pd.Series(present.str.lower().isin(_TRUE), dtype="boolean")
-        flags[missing] = pd.NA
-        return flags
-    if _full(_INT_RE, values):
-        return present.astype("Int64")
-    if _full(_DEC_RE, values):
-        return present.astype("Float64")
-    if _full(f"{_ISO_DATE_RE}|{_UK_DATE_RE}", values):
-        parsed = _parse_unique(values, _DATE_FORMATS, "date")
-        if parsed is not None:
-            dates = present.astype(object).map(parsed)
-            return dates.astype(pd.ArrowDtype(pa.date32()))
-    pattern = f"{_ISO_TS_RE}|{_UK_TS_RE}|{_ISO_DATE_RE}|{_UK_DATE_RE}"
-    if _full(pattern, values):
-        parsed = _parse_unique(values, _TS_FORMATS, "timestamp")
-        if parsed is not None:
-            stamps = present.astype(object).map(parsed)
-            return pd.to_datetime(stamps).astype("datetime64[us]")
-    return text.where(~(stripped.isna() | (stripped == "")), None)
+    return infer_column_checked(raw)[0]
 
 
-def infer_types(frame: pd.DataFrame) -> pd.DataFrame:
-    """Apply :func:`infer_column` to every column of an all-text DataFrame."""
-    return pd.DataFrame({name: infer_column(frame[name]) for name in frame.columns})
+def infer_types(
+    frame: pd.DataFrame,
+    invalid: InvalidValues = "text",
+    rows: Sequence[int] | None = None,
+) -> pd.DataFrame:
+    """Apply :func:`infer_column_checked` to every column of an all-text DataFrame.
+
+    The findings (columns with values that do not fit their type) are in
+    ``DataFrame.attrs["invalid_values"]`` as :class:`InvalidColumn` items.
+    """
+    columns: dict[str, pd.Series] = {}
+    findings: list[InvalidColumn] = []
+    for name in frame.columns:
+        column, finding = infer_column_checked(frame[name], invalid, rows)
+        columns[name] = column
+        if finding is not None:
+            findings.append(finding)
+    typed = pd.DataFrame(columns, columns=list(frame.columns))
+    typed.attrs["invalid_values"] = findings
+    return typed
 
 
 def _cell_to_text(value: Any) -> str | None:
@@ -428,14 +684,20 @@ def _cell_to_text(value: Any) -> str | None:
     return str(value)
 
 
-def _frame_from_rows(header: Sequence[Any], rows: list[list[Any]], convert: bool) -> pd.DataFrame:
+def _frame_from_rows(
+    header: Sequence[Any],
+    rows: list[list[Any]],
+    convert: bool,
+    invalid: InvalidValues = "text",
+    lines: Sequence[int] | None = None,
+) -> pd.DataFrame:
     names, originals = clean_column_names(header)
     columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
     data = {}
     for name, values in zip(names, columns, strict=True):
         cells = [_cell_to_text(v) for v in values] if convert else list(values)
         data[name] = pd.Series(cells, dtype="object")
-    frame = infer_types(pd.DataFrame(data, columns=names))
+    frame = infer_types(pd.DataFrame(data, columns=names), invalid, lines)
     frame.attrs["original_headers"] = originals
     return frame
 
@@ -443,11 +705,13 @@ def _frame_from_rows(header: Sequence[Any], rows: list[list[Any]], convert: bool
 # ---------------------------------------------------------------- format readers
 
 
-def _read_delimited(data: bytes, filename: str, fmt: str) -> pd.DataFrame:
+def _read_delimited(
+    data: bytes, filename: str, fmt: str, invalid: InvalidValues = "text"
+) -> pd.DataFrame:
     text, encoding = decode_text(data, filename)
     log.debug("%s decoded as %s", filename, encoding)
-    header, rows = _parse_delimited(text, filename, "\t" if fmt == "tsv" else None)
-    frame = _frame_from_rows(header, rows, convert=False)
+    header, rows, lines = _parse_delimited(text, filename, "\t" if fmt == "tsv" else None)
+    frame = _frame_from_rows(header, rows, convert=False, invalid=invalid, lines=lines)
     frame.attrs["encoding"] = encoding
     return frame
 
@@ -492,7 +756,9 @@ def _arrow_types_mapper(arrow_type: pa.DataType) -> Any:
     return None
 
 
-def _read_excel(data: bytes, filename: str, sheet: str | int | None) -> pd.DataFrame:
+def _read_excel(
+    data: bytes, filename: str, sheet: str | int | None, invalid: InvalidValues = "text"
+) -> pd.DataFrame:
     try:
         sheets = pd.ExcelFile(io.BytesIO(data), engine="calamine")
     except Exception as exc:  # any reader failure means an unreadable workbook
@@ -527,6 +793,7 @@ def _read_excel(data: bytes, filename: str, sheet: str | int | None) -> pd.DataF
             [Problem("empty sheet", file=filename)],
             hint="Choose a sheet with a header row and at least one row of data.",
         )
+    sheet_rows = [int(i) + 1 for i in raw.index[1:]]
     records = raw.to_numpy(dtype=object).tolist()
     header, rows = records[0], records[1:]
     if not rows:
@@ -536,22 +803,29 @@ def _read_excel(data: bytes, filename: str, sheet: str | int | None) -> pd.DataF
             hint="Choose a sheet with at least one row of data below the header.",
         )
     header = [_cell_to_text(h) for h in header]
-    frame = _frame_from_rows(header, rows, convert=True)
+    frame = _frame_from_rows(header, rows, convert=True, invalid=invalid, lines=sheet_rows)
     frame.attrs["sheet"] = sheet_name
     return frame
 
 
-def _records_to_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
+def _records_to_frame(
+    records: list[dict[str, Any]],
+    invalid: InvalidValues = "text",
+    numbers: Sequence[int] | None = None,
+) -> pd.DataFrame:
     keys: dict[str, None] = {}
     for record in records:
         for key in record:
             keys.setdefault(key, None)
     header = list(keys)
     rows = [[record.get(key) for key in header] for record in records]
-    return _frame_from_rows(header, rows, convert=True)
+    lines = numbers if numbers is not None else range(1, len(records) + 1)
+    return _frame_from_rows(header, rows, convert=True, invalid=invalid, lines=list(lines))
 
 
-def _read_json(data: bytes, filename: str, fmt: str) -> pd.DataFrame:
+def _read_json(
+    data: bytes, filename: str, fmt: str, invalid: InvalidValues = "text"
+) -> pd.DataFrame:
     text, _ = decode_text(data, filename)
     if not text.strip():
         raise DataImportError(
@@ -561,6 +835,7 @@ def _read_json(data: bytes, filename: str, fmt: str) -> pd.DataFrame:
         )
     problems: list[Problem] = []
     records: list[dict[str, Any]] = []
+    numbers: list[int] = []
     if fmt == "jsonl":
         for number, line in enumerate(text.splitlines(), start=1):
             if not line.strip():
@@ -570,6 +845,10 @@ def _read_json(data: bytes, filename: str, fmt: str) -> pd.DataFrame:
             except json.JSONDecodeError as exc:
                 problems.append(Problem(f"is not valid JSON: {exc.msg}", file=filename, row=number))
                 continue
+            except RecursionError as exc:
+                raise _too_deep(filename, number) from exc
+            if _json_depth(value, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
+                raise _too_deep(filename, number)
             if not isinstance(value, dict):
                 problems.append(
                     Problem(
@@ -580,11 +859,14 @@ def _read_json(data: bytes, filename: str, fmt: str) -> pd.DataFrame:
                 )
                 continue
             records.append(value)
+            numbers.append(number)
             if len(problems) >= MAX_PROBLEMS:
                 break
     else:
         try:
             value = json.loads(text)
+        except RecursionError as exc:
+            raise _too_deep(filename, None) from exc
         except json.JSONDecodeError as exc:
             raise DataImportError(
                 f"{filename} is not valid JSON.",
@@ -600,8 +882,11 @@ def _read_json(data: bytes, filename: str, fmt: str) -> pd.DataFrame:
                 "as JSON Lines with one record per line.",
             )
         for number, item in enumerate(value, start=1):
+            if _json_depth(item, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
+                raise _too_deep(filename, number)
             if isinstance(item, dict):
                 records.append(item)
+                numbers.append(number)
             elif len(problems) < MAX_PROBLEMS:
                 problems.append(
                     Problem(
@@ -622,7 +907,30 @@ def _read_json(data: bytes, filename: str, fmt: str) -> pd.DataFrame:
             [Problem("no records", file=filename)],
             hint="Choose a file with at least one record.",
         )
-    return _records_to_frame(records)
+    return _records_to_frame(records, invalid, numbers)
+
+
+def _json_depth(value: Any, limit: int) -> int:
+    """The nesting depth of a JSON value (a scalar is 0), counted up to ``limit + 1``."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 1)] if isinstance(value, dict | list) else []
+    while stack:
+        item, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if deepest > limit:
+            break
+        children = item.values() if isinstance(item, dict) else item
+        stack.extend((c, depth + 1) for c in children if isinstance(c, dict | list))
+    return deepest
+
+
+def _too_deep(filename: str, row: int | None) -> DataImportError:
+    return DataImportError(
+        f"{filename} nests objects or arrays more than {MAX_JSON_DEPTH} levels deep.",
+        [Problem(f"nested more than {MAX_JSON_DEPTH} levels deep", file=filename, row=row)],
+        hint="Flatten the records (one object per record, with values or shallow lists) and "
+        "import again.",
+    )
 
 
 def _json_kind(value: Any) -> str:
@@ -722,7 +1030,27 @@ def _load_source(
     return data, name
 
 
-def _parse(data: bytes, name: str, fmt: str, sheet: str | int | None) -> pd.DataFrame:
+def _parse(
+    data: bytes, name: str, fmt: str, sheet: str | int | None, invalid: InvalidValues = "text"
+) -> pd.DataFrame:
+    frame = _parse_format(data, name, fmt, sheet, invalid)
+    frame.attrs["invalid_policy"] = invalid
+    findings: list[InvalidColumn] = frame.attrs.get("invalid_values") or []
+    if findings and invalid == "refuse":
+        raise InvalidValuesError(
+            f"{name} has {len(findings)} column(s) whose values are nearly all of one type, "
+            "with some that are not.",
+            [Problem(f.describe(), file=name, column=f.column) for f in findings],
+            hint="Correct those values and import again, import them as missing "
+            "(--invalid missing), or keep the columns as text (--invalid text).",
+            findings=findings,
+        )
+    return frame
+
+
+def _parse_format(
+    data: bytes, name: str, fmt: str, sheet: str | int | None, invalid: InvalidValues
+) -> pd.DataFrame:
     if fmt in ("csv", "tsv"):
         if not data.strip():
             raise DataImportError(
@@ -730,14 +1058,14 @@ def _parse(data: bytes, name: str, fmt: str, sheet: str | int | None) -> pd.Data
                 [Problem("the file has no header and no rows", file=name)],
                 hint="Choose a file with a header row and at least one row of data.",
             )
-        return _read_delimited(data, name, fmt)
+        return _read_delimited(data, name, fmt, invalid)
     if not data:
         raise DataImportError(f"{name} is empty.", [Problem("the file has no bytes", file=name)])
     if fmt == "parquet":
         return _read_parquet(data, name)
     if fmt == "excel":
-        return _read_excel(data, name, sheet)
-    return _read_json(data, name, fmt)
+        return _read_excel(data, name, sheet, invalid)
+    return _read_json(data, name, fmt, invalid)
 
 
 def _unsupported(name: str) -> Problem:
@@ -758,6 +1086,7 @@ def read_file(
     filename: str | None = None,
     max_bytes: int | None = None,
     sheet: str | int | None = None,
+    invalid: InvalidValues = "text",
 ) -> pd.DataFrame:
     """Parse a file into a typed DataFrame without touching any workspace.
 
@@ -769,6 +1098,11 @@ def read_file(
         filename: The file name (needed with bytes to know the format; overrides a path's name).
         max_bytes: Largest size accepted; defaults to the configured limit.
         sheet: For Excel, the sheet name or 0-based index (the first sheet by default).
+        invalid: Columns whose values are nearly all dates or numbers but not all (see
+            :func:`infer_column_checked`): ``"text"`` keeps them as text, ``"missing"`` types
+            them with the other values missing, ``"refuse"`` raises
+            :class:`~workbench.errors.InvalidValuesError`. The findings are in
+            ``DataFrame.attrs["invalid_values"]``.
 
     Returns:
         The parsed data.
@@ -787,7 +1121,7 @@ def read_file(
             hint="Save it as CSV (UTF-8) or one of the other supported types.",
         )
     data, name = _load_source(source, filename, limit)
-    return _parse(data, name, fmt, sheet)
+    return _parse(data, name, fmt, sheet, invalid)
 
 
 def _source_name(source: Path | str | bytes, filename: str | None) -> str:
@@ -813,6 +1147,7 @@ def import_file(
     max_bytes: int | None = None,
     sheet: str | int | None = None,
     actor: str | None = None,
+    invalid: InvalidValues = "refuse",
 ) -> DatasetInfo:
     """Read a file and store it as a new dataset with its catalogue entry and lineage.
 
@@ -831,11 +1166,17 @@ def import_file(
         max_bytes: Largest file accepted; defaults to the configured limit.
         sheet: For Excel, the sheet name or 0-based index.
         actor: Who is importing; defaults to the local user.
+        invalid: What to do with values that do not fit the type nearly all others in their
+            column have (a date column with "not known" or 30 February): ``"refuse"`` (the
+            default) names them and writes nothing, ``"missing"`` imports them as missing,
+            ``"text"`` keeps such columns as text. Whatever is chosen is noted in the column
+            dictionary.
 
     Returns:
         The catalogue entry of the new dataset.
 
     Raises:
+        InvalidValuesError: When ``invalid`` is ``"refuse"`` and such values are found.
         DataImportError: Listing every problem found; nothing was written.
         DatasetExistsError: When the name is taken and ``on_conflict`` is ``"error"``.
         AccessDeniedError: When a path lies outside the folders configured for imports
@@ -857,7 +1198,7 @@ def import_file(
         limit = load_settings().max_import_bytes if max_bytes is None else int(max_bytes)
         try:
             data, display = _load_source(source, filename, limit)
-            frame = _parse(data, display, fmt, sheet)
+            frame = _parse(data, display, fmt, sheet, invalid)
         except AccessDeniedError:
             ws.audit("access.denied", target=str(source), detail={"route": "import.path"})
             raise
@@ -929,7 +1270,32 @@ def _name_taken(cur: Any, name: str) -> bool:
     return bool(in_catalogue[0] or in_data[0])
 
 
+def invalid_value_notes(frame: pd.DataFrame) -> dict[str, str]:
+    """Column -> a sentence on its invalid values and what the import did with them.
+
+    Args:
+        frame: A frame from :func:`read_file` (its ``attrs`` carry the findings and policy).
+    """
+    findings: list[InvalidColumn] = frame.attrs.get("invalid_values") or []
+    done = (
+        "imported as missing"
+        if frame.attrs.get("invalid_policy") == "missing"
+        else "the column was kept as text"
+    )
+    return {f.column: f"{f.describe()}; {done}." for f in findings}
+
+
+def _column_notes(df: pd.DataFrame, originals: dict[str, str]) -> dict[str, str]:
+    """The column dictionary's description of each column: its original header, invalid values."""
+    notes = {column: _original_header_description(text) for column, text in originals.items()}
+    for column, note in invalid_value_notes(df).items():
+        notes[column] = f"{notes[column]} {note}" if column in notes else note[0].upper() + note[1:]
+    return notes
+
+
 def _to_arrow(frame: pd.DataFrame) -> pa.Table | pd.DataFrame:
+    frame = frame.copy(deep=False)
+    frame.attrs = {}  # findings and headers are stored in the catalogue, not in the table
     try:
         return pa.Table.from_pandas(frame, preserve_index=False)
     except (pa.ArrowException, ValueError, TypeError):
@@ -1025,6 +1391,7 @@ def import_frame(
         frame.columns = names
     else:
         frame = df
+    notes = _column_notes(df, originals)
     payload = _to_arrow(frame)
     who = actor or current_user()
     now = utcnow()
@@ -1094,9 +1461,7 @@ def import_frame(
                         int(position),
                         column,
                         dtype,
-                        _original_header_description(originals[column])
-                        if column in originals
-                        else None,
+                        notes.get(column),
                     ]
                     for column, dtype, position in types
                 ],
