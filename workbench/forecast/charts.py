@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from workbench.charts import DASHES, accessible_palette, span_axis, titled
+from workbench.charts import DASHES, accessible_palette, fit_width, span_axis, titled
 from workbench.forecast.model import SeriesForecast
 
 SERIES_ORDER = ["Actual receipts", "Forecast", "Seasonal naive baseline"]
@@ -77,11 +77,15 @@ def forecast_chart(result: SeriesForecast, history_periods: int | None = 156) ->
         )
     )
     width = f"{result.settings.interval_width:.0%}"
-    return titled(
-        alt.layer(band, line).properties(width="container"),
-        f"Court receipts, {result.area} ({result.court_type})",
-        f"First hearings a {result.settings.freq}; forecast {LEVEL_WORDS[result.level]} with "
-        f"{width} interval; spring 2020 excluded from fitting. {result.verdict}",
+    # fit the width only: fitting the whole figure in the height squeezed the plot under a
+    # long subtitle to a few pixels
+    return fit_width(
+        titled(
+            alt.layer(band, line).properties(width="container"),
+            f"Court receipts, {result.area} ({result.court_type})",
+            f"First hearings a {result.settings.freq}; forecast {LEVEL_WORDS[result.level]} with "
+            f"{width} interval; spring 2020 excluded from fitting. {result.verdict}",
+        )
     )
 
 
@@ -128,8 +132,10 @@ def scenario_chart(projection: pd.DataFrame, title: str) -> alt.LayerChart:
             alt.Tooltip("disposals:Q", format=".1f"),
         ],
     )
-    return titled(
-        alt.layer(band, line).properties(width="container"),
-        title,
-        "Projected outstanding caseload with intervals from the receipts forecast",
+    return fit_width(
+        titled(
+            alt.layer(band, line).properties(width="container"),
+            title,
+            "Projected outstanding caseload with intervals from the receipts forecast",
+        )
     )
