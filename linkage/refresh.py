@@ -18,9 +18,12 @@ A refresh with new records:
 3. clusters by connected components over the earlier links that remain plus the new links
    at or above the threshold: a new record linked to two earlier people merges them, and a
    replaced record whose new version no longer links the same way can split its earlier
-   person;
+   person. This is done incrementally (:mod:`linkage.incremental`): each earlier person
+   enters whole and only the new links are walked;
 4. names the clusters by :mod:`linkage.stable_ids`, so every earlier person keeps their id
-   unless merged or split, and reports the changes with the links that caused each.
+   unless merged or split, and reports the changes with the links that caused each. Only the
+   clusters holding a new record (or a record of a person who lost one) are examined: every
+   other cluster is an earlier person unchanged.
 
 Earlier links are kept as they were scored, not scored again: term frequencies shift a little
 as records arrive, so a full relink with the same model can differ from a refresh by the odd
