@@ -20,6 +20,7 @@ from splink.blocking_analysis import count_comparisons_from_blocking_rules
 from linkage.data import PreparedInput
 from linkage.model_spec import BlockingRuleSpec, expression_sql
 from workbench.errors import LinkageError
+from workbench.sql import Sql, compose
 
 if TYPE_CHECKING:
     import altair as alt
@@ -46,33 +47,39 @@ def count_rule_comparisons(
     Returns:
         The number of pairs.
     """
-    from workbench.sql import quote_ident
-
-    keys = [expression_sql(e) for e in rule.expressions]
-    key_list = ", ".join(keys)
-    not_null = " AND ".join(f"{k} IS NOT NULL" for k in keys)
-    tbl = quote_ident(table)
+    # Key expressions are SQL built by the model spec from quoted column names.
+    keys = [Sql(expression_sql(e)) for e in rule.expressions]
+    parts = {
+        "tbl": table,
+        "key_list": Sql(", ".join(keys)),
+        "not_null": Sql(" AND ".join(compose("{k} IS NOT NULL", k=k) for k in keys)),
+    }
     if link_type == "link_only":
         # Keys are aliased so the outer grouping works for expressions such as year("dob").
-        aliased = ", ".join(f"{k} AS key_{i}" for i, k in enumerate(keys))
-        alias_list = ", ".join(f"key_{i}" for i in range(len(keys)))
-        sql = (
-            f"WITH g AS (SELECT {aliased}, source_dataset, count(*)::HUGEINT AS n "  # noqa: S608
-            f"FROM {tbl} WHERE {not_null} GROUP BY ALL), "
-            f"k AS (SELECT sum(n) AS t, sum(n * n) AS s FROM g GROUP BY {alias_list}) "
-            "SELECT coalesce(sum((t * t - s) / 2), 0) FROM k"
+        sql = compose(
+            "WITH g AS (SELECT {aliased}, source_dataset, count(*)::HUGEINT AS n "
+            "FROM {tbl} WHERE {not_null} GROUP BY ALL), "
+            "k AS (SELECT sum(n) AS t, sum(n * n) AS s FROM g GROUP BY {alias_list}) "
+            "SELECT coalesce(sum((t * t - s) / 2), 0) FROM k",
+            aliased=Sql(
+                ", ".join(compose("{k} AS {a}", k=k, a=f"key_{i}") for i, k in enumerate(keys))
+            ),
+            alias_list=[f"key_{i}" for i in range(len(keys))],
+            **parts,
         )
     elif link_type == "dedupe_only":
-        sql = (
-            f"WITH g AS (SELECT count(*)::HUGEINT AS n FROM {tbl} "  # noqa: S608
-            f"WHERE {not_null} GROUP BY {key_list}, source_dataset) "
-            "SELECT coalesce(sum(n * (n - 1) / 2), 0) FROM g"
+        sql = compose(
+            "WITH g AS (SELECT count(*)::HUGEINT AS n FROM {tbl} "
+            "WHERE {not_null} GROUP BY {key_list}, source_dataset) "
+            "SELECT coalesce(sum(n * (n - 1) / 2), 0) FROM g",
+            **parts,
         )
     else:
-        sql = (
-            f"WITH g AS (SELECT count(*)::HUGEINT AS n FROM {tbl} "  # noqa: S608
-            f"WHERE {not_null} GROUP BY {key_list}) "
-            "SELECT coalesce(sum(n * (n - 1) / 2), 0) FROM g"
+        sql = compose(
+            "WITH g AS (SELECT count(*)::HUGEINT AS n FROM {tbl} "
+            "WHERE {not_null} GROUP BY {key_list}) "
+            "SELECT coalesce(sum(n * (n - 1) / 2), 0) FROM g",
+            **parts,
         )
     return int(con.execute(sql).fetchall()[0][0])
 

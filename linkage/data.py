@@ -18,6 +18,7 @@ import duckdb
 import pandas as pd
 
 from workbench.errors import LinkageError
+from workbench.sql import Sql, compose
 
 log = logging.getLogger(__name__)
 
@@ -84,8 +85,10 @@ class PreparedInput:
         parts = []
         for i, frame in enumerate(self.frames):
             con.register(f"records_df_{i}", frame)
-            parts.append(f"SELECT * FROM records_df_{i}")  # noqa: S608
-        con.execute("CREATE TABLE records AS " + " UNION ALL ".join(parts))
+            parts.append(compose("SELECT * FROM {t}", t=f"records_df_{i}"))
+        con.execute(
+            compose("CREATE TABLE records AS {union}", union=Sql(" UNION ALL ".join(parts)))
+        )
         for i in range(len(self.frames)):
             con.unregister(f"records_df_{i}")
         return con

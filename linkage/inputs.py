@@ -15,6 +15,7 @@ import duckdb
 import pandas as pd
 
 from linkage.data import is_model_column
+from workbench.data.catalogue import dataset_names
 from workbench.data.importer import detect_format, read_file
 from workbench.errors import LinkageError, RoleError, ValidationError
 from workbench.persons.roles import (
@@ -26,7 +27,7 @@ from workbench.persons.roles import (
     validate_roles,
 )
 from workbench.persons.standardise import detect_value_formats, standardise_sql
-from workbench.sql import quote_ident, suggest_dataset_name
+from workbench.sql import compose, qualified, quote_ident, suggest_dataset_name
 from workbench.workspace import DATA_SCHEMA, Workspace
 
 log = logging.getLogger(__name__)
@@ -113,13 +114,9 @@ def read_input(spec: str, ws: Workspace | None) -> tuple[str, pd.DataFrame, dict
         raise ValidationError(
             f"There is no file {spec}.", hint="Check the path, or give a workspace dataset name."
         )
-    if ws is not None:
-        known = {str(r[0]) for r in ws.query("SELECT name FROM wb.datasets")}
-        if spec in known:
-            from workbench.sql import qualified
-
-            frame = ws.query_df(f"SELECT * FROM {qualified(DATA_SCHEMA, spec)}")  # noqa: S608
-            return spec, frame, dict(load_roles(ws, spec))
+    if ws is not None and spec in dataset_names(ws):
+        frame = ws.query_df(compose("SELECT * FROM {t}", t=qualified(DATA_SCHEMA, spec)))
+        return spec, frame, dict(load_roles(ws, spec))
     raise ValidationError(
         f"{spec!r} is neither a file nor a dataset in the workspace.",
         hint="Give a CSV or Parquet path, or the name of an imported dataset.",

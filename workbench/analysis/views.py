@@ -39,7 +39,7 @@ from workbench.analysis.journeys import (
 )
 from workbench.disclosure import control as sdc
 from workbench.errors import AccessDeniedError, JourneyError
-from workbench.sql import quote_ident
+from workbench.sql import Sql, compose
 from workbench.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -183,9 +183,12 @@ def journey_status(ws: Workspace) -> JourneyStatus:
 
 
 def _distinct(ws: Workspace, column: str) -> list[str]:
-    col = quote_ident(column)
     rows = ws.query(
-        f"SELECT DISTINCT {col} FROM {journey_table(LINKED)} WHERE {col} IS NOT NULL ORDER BY 1"  # noqa: S608 - identifiers quoted
+        compose(
+            "SELECT DISTINCT {col} FROM {t} WHERE {col} IS NOT NULL ORDER BY 1",
+            col=column,
+            t=journey_table(LINKED),
+        )
     )
     return [str(r[0]) for r in rows]
 
@@ -239,8 +242,11 @@ def scoped_filter(
 
 def data_end(ws: Workspace) -> date:
     """The last date any stage was recorded in the journey table."""
-    dates = "greatest(max(recorded_date), max(referral_date), max(first_hearing_date), "
-    sql = f"SELECT {dates}max(completion_date)) FROM {journey_table(LINKED)}"  # noqa: S608
+    sql = compose(
+        "SELECT greatest(max(recorded_date), max(referral_date), max(first_hearing_date), "
+        "max(completion_date)) FROM {t}",
+        t=journey_table(LINKED),
+    )
     row = ws.query(sql)
     if not row or row[0][0] is None:
         raise JourneyError("The journey table holds no dated stages.")
@@ -250,8 +256,8 @@ def data_end(ws: Workspace) -> date:
 def data_span(ws: Workspace) -> tuple[date, date]:
     """The first and last dates any stage was recorded in the journey table."""
     cols = ("recorded_date", "referral_date", "first_hearing_date", "completion_date")
-    first = ", ".join(f"min({c})" for c in cols)
-    sql = f"SELECT least({first}) FROM {journey_table(LINKED)}"  # noqa: S608 - constants
+    first = Sql(", ".join(compose("min({c})", c=c) for c in cols))
+    sql = compose("SELECT least({first}) FROM {t}", first=first, t=journey_table(LINKED))
     row = ws.query(sql)
     if not row or row[0][0] is None:
         raise JourneyError("The journey table holds no dated stages.")

@@ -10,7 +10,7 @@ import pandas as pd
 from workbench.charts import SOURCE_NOTE, accessible_palette, period_axis, titled
 from workbench.data.catalogue import column_dictionary
 from workbench.errors import ValidationError
-from workbench.sql import quote_ident
+from workbench.sql import Sql, compose
 from workbench.workspace import Workspace
 
 Period = Literal["week", "month", "quarter", "year"]
@@ -35,8 +35,8 @@ def category_columns(ws: Workspace, name: str, max_distinct: int = 60) -> list[s
     if not candidates:
         return []
     table = ws.dataset_table(name)
-    parts = ", ".join(f"approx_count_distinct({quote_ident(c)})" for c in candidates)
-    counts = ws.query(f"SELECT {parts} FROM {table}")[0]  # noqa: S608 - identifiers quoted
+    parts = Sql(", ".join(compose("approx_count_distinct({c})", c=c) for c in candidates))
+    counts = ws.query(compose("SELECT {parts} FROM {t}", parts=parts, t=Sql(table)))[0]
     return [c for c, n in zip(candidates, counts, strict=True) if 1 < (n or 0) <= max_distinct]
 
 
@@ -73,17 +73,18 @@ def period_counts(
             hint="Pick one of the date columns offered.",
         )
     table = ws.dataset_table(name)
-    when = quote_ident(date_column)
     if by is None:
-        sql = (
-            f"SELECT date_trunc(?, {when})::DATE AS period, 'All records' AS \"group\", "  # noqa: S608
-            f"count(*) AS records FROM {table} WHERE {when} IS NOT NULL GROUP BY 1 ORDER BY 1"
+        sql = compose(
+            "SELECT date_trunc(?, {when})::DATE AS period, 'All records' AS \"group\", "
+            "count(*) AS records FROM {t} WHERE {when} IS NOT NULL GROUP BY 1 ORDER BY 1",
+            when=date_column,
+            t=Sql(table),
         )
         return ws.query_df(sql, [period])
     if by not in {r for r in column_dictionary(ws, name)["name"]}:
         raise ValidationError(f"{by!r} is not a column of {name}.")
-    group = quote_ident(by)
-    sql = f"""
+    sql = compose(
+        """
         WITH ranked AS (
             SELECT coalesce(CAST({group} AS VARCHAR), '(missing)') AS g, count(*) AS n
             FROM {table} GROUP BY 1 ORDER BY n DESC LIMIT ?
@@ -96,7 +97,11 @@ def period_counts(
         LEFT JOIN ranked AS r ON r.g = coalesce(CAST(t.{group} AS VARCHAR), '(missing)')
         WHERE t.{when} IS NOT NULL
         GROUP BY 1, 2 ORDER BY 1, 2
-    """  # noqa: S608 - identifiers quoted, values bound
+    """,
+        group=by,
+        when=date_column,
+        table=Sql(table),
+    )
     return ws.query_df(sql, [int(top), period])
 
 
