@@ -835,7 +835,8 @@ def _candidate_keys(con: duckdb.DuckDBPyConnection, columns: list[str], n: int) 
             if 0 < s <= cap:
                 keys.append((s, [a, b]))
     keys.sort(key=lambda item: item[0])
-    chosen, total = [], 0.0
+    chosen: list[list[str]] = []
+    total = 0.0
     for size, key in keys:
         if total + size > RECALL_TOTAL_PARTNERS and chosen:
             continue

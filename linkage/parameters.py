@@ -70,7 +70,7 @@ def _levels(linker: Any) -> dict[str, list[LevelRef]]:
     out: dict[str, list[LevelRef]] = {}
     for comparison in linker._settings_obj.comparisons:
         name = comparison.output_column_name
-        refs = []
+        refs: list[LevelRef] = []
         for level in comparison.comparison_levels:
             if level.is_null_level:
                 continue
