@@ -21,6 +21,7 @@ from linkage.workflow import recluster
 from workbench.analysis.journeys import (
     LINKED,
     TRUTH_DATASETS,
+    build_info,
     build_journeys,
     build_truth_journeys,
     drop_journeys,
@@ -122,10 +123,10 @@ def linkage_sensitivity(
     """
     if not journeys_current(ws):
         build_journeys(ws)
-    info = ws.query("SELECT model_id, threshold FROM wb.journey_builds WHERE name = ?", [LINKED])
-    if not info:
+    info = build_info(ws, LINKED)
+    if info is None:
         raise JourneyError("There are no linked journeys to compare.")
-    model_id, active = str(info[0][0]), float(info[0][1])
+    model_id, active = str(info["model_id"]), float(info["threshold"])
     lower = round((active + 0.5) / 2, 4) if lower is None else float(lower)
     higher = round((active + 0.999) / 2, 4) if higher is None else float(higher)
     frames = [_measures(ws, LINKED, where).assign(scenario="active", threshold=active)]
