@@ -12,12 +12,13 @@ VENV_STAMP := .venv/.synced
 # Spark tests always run.
 SPARK_STAMP := .venv/.synced-spark
 
-.PHONY: run test lint format bench bench-scale browser java spark clean help
+.PHONY: run test lint typecheck format bench bench-scale browser java spark clean help
 
 help:
 	@echo "make run    - install from uv.lock, load and link the sample data and open the app on port $(PORT)"
 	@echo "make test   - run the whole test suite (unit, app and browser tests)"
-	@echo "make lint   - ruff lint and format check"
+	@echo "make lint   - ruff lint and format check, and the mypy type check"
+	@echo "make typecheck - the mypy type check of workbench/ and linkage/ alone"
 	@echo "make bench  - benchmarks (speed and memory figures; the linkage suite against expert Splink scripts)"
 	@echo "make bench-scale - DuckDB at 100k, 1M and 5M records (about 6 minutes, 7 GiB)"
 	@echo "make spark  - install the optional Spark backend (pyspark; needs Java 17)"
@@ -54,6 +55,11 @@ test: $(SPARK_STAMP) browser java
 lint: $(VENV_STAMP)
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
+	.venv/bin/mypy
+
+# mypy reads its settings (packages, per-module exceptions) from pyproject.toml.
+typecheck: $(VENV_STAMP)
+	.venv/bin/mypy
 
 format: $(VENV_STAMP)
 	.venv/bin/ruff check --fix .
