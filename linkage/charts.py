@@ -121,7 +121,43 @@ def waterfall_chart(model: TrainedModel, pairs: pd.DataFrame) -> alt.TopLevelMix
                 del param["bind"]  # one pair: no slider to move between pairs
             else:
                 param["bind"]["name"] = "Pair "
+    rows = [row for values in spec.get("datasets", {}).values() for row in values]
+    bars = len({row.get("column_name") for row in rows if row.get("record_number", 0) == 0})
+    _fit_bars(spec, bars)
     return type(chart).from_dict(spec, validate=False)
+
+
+#: The widest a waterfall's plot is drawn (px): it fits a page's main column at 1400 px.
+WATERFALL_WIDTH = 800
+WATERFALL_STEP = (58, 75)
+
+
+def _fit_bars(spec: dict[str, Any], bars: int) -> None:
+    """Size a waterfall's bands so its plot fits :data:`WATERFALL_WIDTH` (Splink draws 75 px
+    a bar and 60 px bars, wider than a page once a model has a dozen columns), with bars and
+    the connecting rules a share of the band."""
+    low, high = WATERFALL_STEP
+    step = max(low, min(high, WATERFALL_WIDTH // max(bars, 1)))
+    spec["width"] = {"step": step}
+    half = round(step * 0.4)
+
+    def visit(node: Any) -> None:
+        if isinstance(node, list):
+            for item in node:
+                visit(item)
+            return
+        if not isinstance(node, dict):
+            return
+        mark = node.get("mark")
+        if isinstance(mark, dict) and mark.get("type") == "bar" and "width" in mark:
+            mark["width"] = 2 * half
+        if isinstance(mark, dict) and mark.get("type") == "rule" and "xOffset" in mark:
+            mark["xOffset"], mark["x2Offset"] = -half, half
+        for key, value in node.items():
+            if key not in ("data", "datasets"):
+                visit(value)
+
+    visit(spec)
 
 
 #: The columns of :func:`waterfall_table`, in the words the pages use.
