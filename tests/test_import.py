@@ -608,3 +608,18 @@ def test_words_in_a_number_column_are_invalid_but_codes_are_text(ws) -> None:
     codes = "code\n" + "\n".join(str(100 + i) for i in range(30)) + "\n0042\n+7\n"
     import_file(ws, codes.encode(), "codes", filename="codes.csv")
     assert catalogue.preview(ws, "codes", limit=100)["code"].tolist()[-2:] == ["0042", "+7"]
+
+
+def test_rows_gathered_in_chunks_keep_their_order_and_rows(ws, monkeypatch) -> None:
+    """Rows move into Arrow columns a chunk at a time; order and file rows are kept."""
+    monkeypatch.setattr(importer, "CHUNK_ROWS", 3)
+    body = [f"{i},name {i},2001-01-{i % 28 + 1:02d}" for i in range(1, 31)]
+    body[24] = "25,name 25,31/02/2001"
+    data = ("id,name,dob\n" + "\n\n".join(body) + "\n").encode()
+    with pytest.raises(importer.InvalidValuesError) as caught:
+        import_file(ws, data, "chunks", filename="chunks.csv")
+    assert "row 50 '31/02/2001'" in caught.value.problems[0].message
+    import_file(ws, data, "chunks", filename="chunks.csv", invalid="missing")
+    df = catalogue.preview(ws, "chunks", limit=100)
+    assert df["id"].tolist() == list(range(1, 31))
+    assert df["name"].tolist()[-1] == "name 30"

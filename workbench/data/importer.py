@@ -9,7 +9,9 @@ all kept, or none of them is.
 
 Text formats are read as text first and typed column by column afterwards: integers, decimals,
 booleans, ISO and UK (DD/MM/YYYY) dates and timestamps. Columns that look like identifiers with
-leading zeros (postcodes, PNC ids, URNs, phone numbers) stay text.
+leading zeros or a leading ``+`` (postcodes, PNC ids, URNs, phone numbers) stay text. Delimited
+rows move into Arrow string columns a chunk at a time, so reading takes a few times the file's
+size in memory rather than many.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import json
 import logging
 import re
 import uuid
+from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -68,6 +71,8 @@ SUPPORTED_FORMATS: dict[str, str] = {
 
 DELIMITERS = (",", "\t", ";", "|")
 MAX_PROBLEMS = 100
+#: Rows of delimited text held as Python lists before they move into Arrow columns.
+CHUNK_ROWS = 10_000
 #: Deepest nesting of objects and arrays accepted in a JSON file (a record is depth 1).
 MAX_JSON_DEPTH = 32
 SNIFF_BYTES = 64 * 1024
@@ -303,9 +308,68 @@ def detect_delimiter(sample: str, preferred: str | None = None) -> str:
     return best
 
 
-def _parse_delimited(
-    text: str, filename: str, preferred: str | None
-) -> tuple[list[str], list[list[str]], list[int]]:
+def _text_lines(text: str) -> Iterable[str]:
+    """The lines of ``text`` with their endings, one at a time (no copy of the whole text).
+
+    Text whose lines end in a bare carriage return (old Mac files) is read through
+    :class:`io.StringIO`, which splits on it.
+    """
+    if "\n" not in text and "\r" in text:
+        yield from io.StringIO(text, newline="")
+        return
+    start, size = 0, len(text)
+    while start < size:
+        end = text.find("\n", start)
+        if end < 0:
+            yield text[start:]
+            return
+        yield text[start : end + 1]
+        start = end + 1
+
+
+class _Columns:
+    """Rows of delimited text gathered column by column as Arrow strings, a chunk at a time.
+
+    Python lists of row lists take many times the size of the file; Arrow string arrays take
+    about its size, so rows are moved into them every :data:`CHUNK_ROWS` rows.
+    """
+
+    def __init__(self, width: int) -> None:
+        self.width = width
+        self.chunks: list[list[pa.Array]] = [[] for _ in range(width)]
+        self.pending: list[list[str]] = []
+        self.lines: array[int] = array("q")
+        self.count = 0
+
+    def add(self, record: list[str], line: int) -> None:
+        """Add one row and the file line it starts on."""
+        self.pending.append(record)
+        self.lines.append(line)
+        self.count += 1
+        if len(self.pending) >= CHUNK_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        """Move the pending rows into the Arrow columns."""
+        if not self.pending:
+            return
+        for j in range(self.width):
+            self.chunks[j].append(pa.array([row[j] for row in self.pending], type=pa.string()))
+        self.pending = []
+
+    def columns(self) -> list[pd.Series]:
+        """The columns as pandas text series backed by Arrow."""
+        self.flush()
+        dtype = pd.StringDtype("pyarrow")
+        out = []
+        for j in range(self.width):
+            chunked = pa.chunked_array(self.chunks[j], type=pa.string())
+            self.chunks[j] = []
+            out.append(pd.Series(pd.array(chunked, dtype=dtype)))
+        return out
+
+
+def _parse_delimited(text: str, filename: str, preferred: str | None) -> tuple[list[str], _Columns]:
     if not text.strip():
         raise DataImportError(
             f"{filename} is empty.",
@@ -314,10 +378,9 @@ def _parse_delimited(
         )
     delimiter = detect_delimiter(text[:SNIFF_BYTES], preferred)
     log.debug("%s: delimiter %r", filename, delimiter)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"')
+    reader = csv.reader(_text_lines(text), delimiter=delimiter, quotechar='"')
     header: list[str] | None = None
-    rows: list[list[str]] = []
-    lines: list[int] = []
+    rows: _Columns | None = None
     problems: list[Problem] = []
     ragged = 0
     start_line = line = 1
@@ -328,8 +391,9 @@ def _parse_delimited(
             start_line = reader.line_num + 1
             if not record or not "".join(record).strip():
                 continue  # blank lines carry no data
-            if header is None:
+            if header is None or rows is None:
                 header = record
+                rows = _Columns(len(header))
                 continue
             width = len(header)
             if len(record) > width and not any(f.strip() for f in record[width:]):
@@ -345,13 +409,12 @@ def _parse_delimited(
                         )
                     )
                 continue
-            rows.append(record)
-            lines.append(line)
+            rows.add(record, line)
     except csv.Error as exc:
         problems.append(
             Problem(f"cannot be parsed: {exc}", file=filename, row=reader.line_num or None)
         )
-    if header is None:
+    if header is None or rows is None:
         raise DataImportError(
             f"{filename} is empty.",
             [Problem("the file has no header and no rows", file=filename)],
@@ -373,13 +436,13 @@ def _parse_delimited(
         )
     if problems:
         raise DataImportError(f"{filename} cannot be parsed as delimited text.", problems)
-    if not rows:
+    if not rows.count:
         raise DataImportError(
             f"{filename} has a header but no rows of data.",
             [Problem("header only, no rows", file=filename, row=1)],
             hint="Choose a file with at least one row of data below the header.",
         )
-    return header, rows, lines
+    return header, rows
 
 
 def _check_closed_quotes(
@@ -710,8 +773,12 @@ def _read_delimited(
 ) -> pd.DataFrame:
     text, encoding = decode_text(data, filename)
     log.debug("%s decoded as %s", filename, encoding)
-    header, rows, lines = _parse_delimited(text, filename, "\t" if fmt == "tsv" else None)
-    frame = _frame_from_rows(header, rows, convert=False, invalid=invalid, lines=lines)
+    header, rows = _parse_delimited(text, filename, "\t" if fmt == "tsv" else None)
+    del text
+    names, originals = clean_column_names(header)
+    data = dict(zip(names, rows.columns(), strict=True))
+    frame = infer_types(pd.DataFrame(data, columns=names), invalid, rows.lines)
+    frame.attrs["original_headers"] = originals
     frame.attrs["encoding"] = encoding
     return frame
 
