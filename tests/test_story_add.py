@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -29,6 +30,7 @@ from workbench.forecast.model import (
 from workbench.forecast.scenarios import Scenario, court_state, project_with_baseline, stage_lags
 from workbench.publish.export import chart_spec, marked_protection
 from workbench.publish.stories import (
+    Annotation,
     Block,
     Story,
     add_to_story,
@@ -246,6 +248,7 @@ VIEW_BLOCKS: dict[str, dict[str, object]] = {
     "attrition_reasons": {},
     "measure_trend": {"measure": "charge_rate", "period": "month"},
     "timeliness_distribution": {"interval": "first_hearing_to_completion"},
+    "outstanding_caseload": {},
     "dashboard_trends": {"period": "quarter"},
 }
 
@@ -259,6 +262,8 @@ def _page_view(ws: Workspace, source: str, where: JourneyFilter, params: dict) -
         return an.trend_view(ws, where, params["measure"], params["period"], True, label=label)
     if source == "timeliness_distribution":
         return an.distribution_view(ws, params["interval"], where, True)[0]
+    if source == "outstanding_caseload":
+        return an.caseload_view(ws, an.data_end(ws), where, True)
     _kpis, series, note = an.dashboard_kpis(ws, where.areas[0], params["period"], True)
     return View(series, an.series_table(series), note)
 
@@ -462,3 +467,17 @@ def test_a_scenario_block_projects_the_pages_scenario(demand: Path) -> None:
         assert chart.headline.startswith("With +10% charges, the outstanding caseload in Kent")
         assert "charges +10%" in chart.meta.subtitle and "Kent" in chart.meta.subtitle
         assert "model projections" in " ".join(chart.meta.notes)
+
+
+def test_annotations_join_a_page_trend_and_are_left_off_bars(mixed: Workspace) -> None:
+    note = [Annotation("text", "2024-02-01", "New listing rule")]
+    kent = JourneyFilter(areas=("Kent",))
+    trend = view_block("measure_trend", kent, **VIEW_BLOCKS["measure_trend"])
+    plain = render_block(mixed, ANALYST, trend)
+    noted = render_block(mixed, ANALYST, replace(trend, annotations=note))
+    spec = chart_spec(noted.chart, noted.meta)
+    assert len(spec["layer"]) == len(chart_spec(plain.chart, plain.meta)["layer"]) + 2
+    assert "New listing rule" in json.dumps(spec)
+    reasons = replace(view_block("attrition_reasons", kent), annotations=note)
+    drawn = render_block(mixed, ANALYST, reasons)
+    assert "New listing rule" not in json.dumps(chart_spec(drawn.chart, drawn.meta))

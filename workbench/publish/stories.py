@@ -31,6 +31,7 @@ import pandas as pd
 
 from workbench.access.auth import ALL_AREAS, User
 from workbench.analysis.charts import (
+    caseload_chart,
     distribution_chart,
     reasons_chart,
     small_multiples,
@@ -50,9 +51,11 @@ from workbench.analysis.views import (
     COHORT_WINDOW,
     MEASURES,
     View,
+    caseload_view,
     court_name,
     dashboard_headlines,
     dashboard_kpis,
+    data_end,
     distribution_view,
     reasons_view,
     series_table,
@@ -216,6 +219,8 @@ class Source:
             the linked journeys, confined to the leader's areas).
         page_only: Whether blocks come only from a page's "Add to story" (their parameters
             are the page's choices), so the Stories page does not offer it.
+        annotated: Whether annotations can be drawn on its chart (not on horizontal bars,
+            histograms or panels); a block's annotations are left off a chart that takes none.
 
     A source computed through a page's own view returns a :class:`ViewResult`, which carries
     the chart, headline and table as the page draws them; ``chart`` and ``headline`` are then
@@ -232,6 +237,7 @@ class Source:
     headline: Callable[[pd.DataFrame, dict[str, Any]], str] | None = None
     leaders: bool = True
     page_only: bool = False
+    annotated: bool = True
 
 
 def _dataset_version(ws: Workspace, params: dict[str, Any]) -> str:
@@ -619,6 +625,20 @@ def _distribution_compute(ws: Workspace, p: dict[str, Any]) -> ViewResult:
     return _from_view(view, figure, headline)
 
 
+def _caseload_compute(ws: Workspace, p: dict[str, Any]) -> ViewResult:
+    at = data_end(ws)
+    view = caseload_view(ws, at, _where(p), _protect(p))
+    figure = caseload_chart(view.data, "", "")
+    cases = pd.to_numeric(view.data["cases"], errors="coerce")
+    name = selection_name(p.get("areas"))
+    headline = (
+        f"{int(cases.sum()):,} cases were open at court in {name} on {at:%d %B %Y}."
+        if len(cases) and cases.notna().all()
+        else f"Cases open at court in {name} on {at:%d %B %Y} (some numbers too small to show)."
+    )
+    return _from_view(view, figure, headline)
+
+
 def _dashboard_compute(ws: Workspace, p: dict[str, Any]) -> ViewResult:
     areas = [a for a in p.get("areas") or () if a != ALL_AREAS]
     if len(areas) != 1:
@@ -903,6 +923,7 @@ SOURCES: dict[str, Source] = {
         ),
         version=_journey_version,
         page_only=True,
+        annotated=False,
     ),
     "measure_trend": Source(
         label="A measure over time against national (journeys)",
@@ -924,6 +945,18 @@ SOURCES: dict[str, Source] = {
         ),
         version=_journey_version,
         page_only=True,
+        annotated=False,
+    ),
+    "outstanding_caseload": Source(
+        label="Cases open at court by time since first hearing (journeys)",
+        defaults={"table": LINKED},
+        compute=_caseload_compute,
+        subtitle=lambda p: (
+            "Cases that had a first hearing and were not completed at the last date in the "
+            f"data, by time since first hearing, {area_phrase(p.get('areas'))}{filters_phrase(p)}"
+        ),
+        version=_journey_version,
+        page_only=True,
     ),
     "dashboard_trends": Source(
         label="LCJB dashboard: an area's measures against national (journeys)",
@@ -936,6 +969,7 @@ SOURCES: dict[str, Source] = {
         version=_journey_version,
         x_type="temporal",
         page_only=True,
+        annotated=False,
     ),
     "demand_forecast": Source(
         label="Demand: court receipts forecast (journeys)",
@@ -1159,6 +1193,11 @@ def annotate(
                 x=f"x:{enc}", text="text:N"
             )
         )
+    if isinstance(chart, alt.LayerChart):
+        # a page's layered chart keeps its own properties: the notes join its layers
+        merged = chart.copy()
+        merged.layer = [*chart.layer, *layers[1:]]
+        return merged
     return alt.layer(*layers)
 
 
@@ -1355,7 +1394,7 @@ def render_block(ws: Workspace, user: User, block: Block) -> RenderedBlock:
     else:
         assert src.chart is not None
         drawn = src.chart(result.table, params)
-    chart = annotate(drawn, block.annotations, src.x_type)
+    chart = annotate(drawn, block.annotations if src.annotated else [], src.x_type)
     return RenderedBlock(block, headline, generated, chart=chart, meta=meta)
 
 

@@ -130,7 +130,7 @@ def block_editor(ws: Workspace, user: User, story: Story, block: Block) -> None:
             st.subheader(rendered.headline)
             st.caption(" · ".join([meta.subtitle, meta.source, *meta.notes, meta.footer()]))
             st.altair_chart(fit_width(rendered.chart), key=f"{key}_chart", width="stretch")
-            if editable:
+            if editable and SOURCES[str(block.source)].annotated:
                 annotation_editor(ws, user, story, block)
             chart_downloads(rendered.chart, rendered.meta, key=key)
 
