@@ -75,4 +75,4 @@ bench-scale: $(SPARK_STAMP)
 	.venv/bin/python bench/bench_spark.py --sizes 100000,1000000,5000000 --no-spark
 
 clean:
-	rm -rf .venv .tools .pytest_cache .ruff_cache test-artifacts
+	rm -rf .venv .tools .pytest_cache .ruff_cache .mypy_cache .hypothesis test-artifacts
