@@ -46,7 +46,7 @@ import pandas as pd
 
 from linkage.predict import edges_from_pairs
 from linkage.train import TrainedModel
-from workbench.sql import quote_ident
+from workbench.sql import Sql, compose, quote_ident
 
 log = logging.getLogger(__name__)
 
@@ -595,7 +595,7 @@ class _Scorer:
             link_type=str(settings.get("link_type", "dedupe_only")),
         )
 
-    def sql(self, pairs_table: str, keys: Sequence[Sequence[str]] = ()) -> str:
+    def sql(self, pairs_table: str, keys: Sequence[Sequence[str]] = ()) -> Sql:
         """SQL giving ``a``, ``b``, ``found``, each comparison's level and exact agreement."""
         inner = ["p.a", "p.b"]
         for c in self.record_columns:
@@ -624,10 +624,13 @@ class _Scorer:
                 f"CAST(CASE WHEN {left} IS NULL OR {right} IS NULL THEN -1 "
                 f"WHEN {left} = {right} THEN 1 ELSE 0 END AS TINYINT) AS __e{i}"
             )
-        return (
-            f"WITH j AS (SELECT {', '.join(inner)} FROM {pairs_table} p "  # noqa: S608
+        return compose(
+            "WITH j AS (SELECT {inner} FROM {pairs} p "
             "JOIN __health_rec l ON l.__rid = p.a JOIN __health_rec r ON r.__rid = p.b) "
-            f"SELECT {', '.join(outer)} FROM j"
+            "SELECT {outer} FROM j",
+            inner=Sql(", ".join(inner)),
+            pairs=pairs_table,
+            outer=Sql(", ".join(outer)),
         )
 
     def score(
@@ -710,8 +713,13 @@ def redundancy_table(
             return pd.DataFrame(columns=columns)
         a, b, size = _hash_sql(seed, n), _hash_sql(seed + 1, n), int(n_pairs)
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE __health_random AS SELECT a, b FROM ("  # noqa: S608
-            f"SELECT {a} AS a, {b} AS b FROM range({size}) t(i)) WHERE a <> b"
+            compose(
+                "CREATE OR REPLACE TEMP TABLE __health_random AS SELECT a, b FROM ("
+                "SELECT {a} AS a, {b} AS b FROM range({size}) t(i)) WHERE a <> b",
+                a=Sql(a),
+                b=Sql(b),
+                size=Sql(str(size)),
+            )
         )
         scored = scorer.score(con, "__health_random")
     finally:
@@ -815,11 +823,12 @@ class RecallEstimate:
 
 
 def _partners(con: duckdb.DuckDBPyConnection, key: Sequence[str], n: int) -> float:
-    cols = ", ".join(quote_ident(c) for c in key)
-    filled = " AND ".join(f"{quote_ident(c)} IS NOT NULL" for c in key)
-    sql = (
-        f"SELECT coalesce(sum(c * c), 0) FROM (SELECT count(*) AS c FROM __health_rec "  # noqa: S608
-        f"WHERE {filled} GROUP BY {cols})"
+    filled = Sql(" AND ".join(compose("{c} IS NOT NULL", c=c) for c in key))
+    sql = compose(
+        "SELECT coalesce(sum(c * c), 0) FROM (SELECT count(*) AS c FROM __health_rec "
+        "WHERE {filled} GROUP BY {cols})",
+        filled=filled,
+        cols=list(key),
     )
     return float(con.execute(sql).fetchall()[0][0]) / max(n, 1)
 
@@ -883,23 +892,35 @@ def estimate_blocking_recall(
         keys = _candidate_keys(con, columns, n)
         if not keys or n < 2:
             return RecallEstimate(None, 0.0, 0, 0, keys)
+        # The seed stays an inlined integer literal: its type decides the hash, so the probes.
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE __health_probes AS SELECT * FROM __health_rec "  # noqa: S608
-            f"ORDER BY hash(__rid, {int(seed)}) LIMIT {int(probes)}"
+            compose(
+                "CREATE OR REPLACE TEMP TABLE __health_probes AS SELECT * FROM __health_rec "
+                "ORDER BY hash(__rid, {seed}) LIMIT {probes}",
+                seed=Sql(str(int(seed))),
+                probes=Sql(str(int(probes))),
+            )
         )
         other = (
             " AND p.source_dataset <> r.source_dataset" if scorer.link_type == "link_only" else ""
         )
         parts = []
         for key in keys:
-            on = " AND ".join(f"p.{quote_ident(c)} = r.{quote_ident(c)}" for c in key)
+            on = Sql(" AND ".join(compose("p.{c} = r.{c}", c=c) for c in key))
             parts.append(
-                f"SELECT p.__rid AS a, r.__rid AS b FROM __health_probes p "  # noqa: S608
-                f"JOIN __health_rec r ON {on} WHERE p.__rid <> r.__rid{other}"
+                compose(
+                    "SELECT p.__rid AS a, r.__rid AS b FROM __health_probes p "
+                    "JOIN __health_rec r ON {on} WHERE p.__rid <> r.__rid{other}",
+                    on=on,
+                    other=Sql(other),
+                )
             )
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE __health_net AS SELECT DISTINCT least(a, b) AS a, "  # noqa: S608
-            "greatest(a, b) AS b FROM (" + " UNION ALL ".join(parts) + ")"
+            compose(
+                "CREATE OR REPLACE TEMP TABLE __health_net AS SELECT DISTINCT least(a, b) AS a, "
+                "greatest(a, b) AS b FROM ({union})",
+                union=Sql(" UNION ALL ".join(parts)),
+            )
         )
         n_probes = int(con.execute("SELECT count(*) FROM __health_probes").fetchall()[0][0])
         scored = scorer.score(con, "__health_net", keys)
