@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 import pytest
 
@@ -141,3 +143,24 @@ def test_steps_run_in_order_with_timings_and_stop_at_the_first_failure(con) -> N
         steps.run_all([("break", "SELECT * FROM t WHERE y = 1", None), ("never", "SELECT 1", None)])
     assert caught.value.hint == "Try again."
     assert "demo: never" not in steps.timings
+
+
+CONVERTED = [
+    "workbench/analysis/journeys.py",
+    "workbench/analysis/measures.py",
+    "workbench/analysis/views.py",
+    "workbench/data/catalogue.py",
+    "workbench/data/profile.py",
+    "workbench/data/explore.py",
+    "linkage/registry.py",
+    "linkage/health.py",
+    "linkage/blocking.py",
+    "linkage/inputs.py",
+    "linkage/data.py",
+]
+
+
+@pytest.mark.parametrize("path", CONVERTED)
+def test_converted_modules_build_sql_without_suppressing_s608(path: str) -> None:
+    text = (Path(__file__).resolve().parent.parent / path).read_text(encoding="utf-8")
+    assert "noqa: S608" not in text, f"{path}: compose SQL with workbench.sql.compose instead"
