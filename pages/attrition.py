@@ -36,7 +36,7 @@ with user_errors():
         key="attrition_funnel",
         filename="attrition_funnel.csv",
     )
-    add_to_story_button(ws, "attrition_funnel", where, key="attrition_funnel")
+    add_to_story_button(ws, "attrition_funnel", where, key="attrition_funnel", kinds=TWO)
 
     st.subheader("Why cases leave")
     reasons = an.reasons_view(ws, where, protect)

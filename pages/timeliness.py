@@ -111,6 +111,7 @@ with user_errors():
         key="timeliness_caseload",
         filename="outstanding_caseload.csv",
     )
+    add_to_story_button(ws, "outstanding_caseload", where, "timeliness_caseload", kinds=TWO)
 
 with st.expander("Definitions"):
     st.markdown(

@@ -58,6 +58,7 @@ def test_every_analysis_view_goes_into_a_kent_briefing(
     at.multiselect(key="timeliness_areas").set_value(["Kent"]).run()
     _add(at, "timeliness_distribution", "briefing")
     _add(at, "timeliness_trend", "briefing")
+    _add(at, "timeliness_caseload", "briefing", kind="table")
 
     at = _page(monkeypatch, path, "pages/dashboard.py")
     area = at.selectbox(key="dashboard_area").value
@@ -93,6 +94,7 @@ def test_every_analysis_view_goes_into_a_kent_briefing(
                     "court_types": court,
                 },
             ),
+            ("table", "outstanding_caseload", {"areas": ["Kent"]}),
             ("chart", "dashboard_trends", {"period": "year", "areas": [area]}),
         ]
         for block in story.blocks:
