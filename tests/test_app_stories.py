@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.story_fixtures import leader, small_workspace
 from workbench.access.auth import local_user
-from workbench.publish.stories import Story, create_story, load_story
+from workbench.publish.stories import Block, Story, create_story, load_story, render_block
 from workbench.ui.login import USER_KEY
 from workbench.workspace import Workspace
 
@@ -105,3 +105,26 @@ def test_a_leader_sees_only_their_stories_and_journey_sources(
         block = load_story(ws, kent, "cumbria_pack").blocks[0]
     assert block.params == {"table": "linked", "areas": ["Kent"]}
     assert any("reached, Kent" in c.value for c in at.caption)
+
+
+def test_blocks_added_from_the_pages_show_on_the_stories_page(
+    monkeypatch, workspace_path: Path
+) -> None:
+    kent = {"areas": ["Kent"]}
+    blocks = [
+        Block("chart", "attrition_reasons", kent),
+        Block("table", "measure_trend", {**kent, "measure": "charge_rate", "period": "month"}),
+        Block("chart", "outstanding_caseload", kent),
+        Block("chart", "dashboard_trends", {**kent, "period": "quarter"}),
+    ]
+    with Workspace(workspace_path) as ws:
+        create_story(ws, local_user(), Story("kent_pack", "Kent pack", blocks=blocks))
+        expected = [render_block(ws, local_user(), b).generated_headline for b in blocks]
+    at = open_stories(monkeypatch, workspace_path)
+    at.selectbox(key="stories_pick").set_value("kent_pack").run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    placeholders = [t.placeholder for t in at.text_input if t.placeholder]
+    assert all(h in placeholders for h in expected) and all("Kent" in h for h in expected)
+    # charts that take no annotations offer no editor; the caseload's bars do
+    assert len([e for e in at.expander if e.label.startswith("Annotations")]) == 1
