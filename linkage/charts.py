@@ -199,7 +199,7 @@ def waterfall_table(chart: alt.TopLevelMixin, record: int = 0) -> pd.DataFrame:
 def _waterfall_name(name: Any) -> str:
     text = str(name)
     if text.startswith("tf_"):
-        return text[3:].replace("_", " ") + " (how common)"
+        return text[3:].replace("_", " ") + " (frequency)"
     return text.replace("_", " ")
 
 
@@ -256,11 +256,11 @@ def _wrap_column_names(node: Any) -> None:
             axis["labelAngle"] = 0
             axis["labelAlign"] = "center"
             # "tf_first_name" (Splink's term-frequency adjustment) reads "first / name /
-            # (how common)"; other names break at underscores
+            # (frequency)"; other names break at underscores
             axis["labelExpr"] = (
                 "datum.label == 'Prior' || datum.label == 'Final score' ? datum.label : "
                 "indexof(datum.label, 'tf_') == 0 ? "
-                "split(substring(datum.label, 3) + '_(how common)', '_') : "
+                "split(substring(datum.label, 3) + '_(frequency)', '_') : "
                 "split(datum.label, '_')"
             )
             axis["labelOverlap"] = False

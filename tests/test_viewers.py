@@ -425,7 +425,7 @@ def test_waterfall_values_move_from_the_bars_to_a_table() -> None:
     ]
     chart = alt.Chart(pd.DataFrame(rows)).mark_bar().encode(x="column_name:N")
     table = waterfall_table(chart)
-    assert table["Column"].tolist() == ["Prior", "first name", "first name (how common)"]
+    assert table["Column"].tolist() == ["Prior", "first name", "first name (frequency)"]
     assert table["Match weight"].tolist() == ["−9.84", "+5.80", "−0.50"]
     assert table.loc[0, "Left record"] == "" and table.loc[1, "Right record"] == "IOANA"
 
