@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 from dataclasses import replace
 from datetime import date
@@ -28,7 +29,7 @@ from workbench.forecast.model import (
     protect_series,
 )
 from workbench.forecast.scenarios import Scenario, court_state, project_with_baseline, stage_lags
-from workbench.publish.export import chart_spec, marked_protection
+from workbench.publish.export import chart_spec, chart_to_svg, marked_protection
 from workbench.publish.stories import (
     Annotation,
     Block,
@@ -41,6 +42,7 @@ from workbench.publish.stories import (
     load_story,
     own_stories,
     render_block,
+    story_html,
     story_name_for,
     view_block,
 )
@@ -405,6 +407,7 @@ def test_a_kent_forecast_block_is_the_leaders_protected_forecast(demand: Path) -
         assert "Kent, magistrates' court" in chart.meta.subtitle
         alt_text = chart_spec(chart.chart, chart.meta)["description"]
         assert "Actual receipts" in alt_text and "Forecast" in alt_text
+        assert html.escape(alt_text, quote=True) in chart_to_svg(chart.chart, chart.meta)
         national = render_block(
             ws, ANALYST, view_block("demand_forecast", JourneyFilter(), "table", **FORECAST)
         )
@@ -467,6 +470,8 @@ def test_a_scenario_block_projects_the_pages_scenario(demand: Path) -> None:
         assert chart.headline.startswith("With +10% charges, the outstanding caseload in Kent")
         assert "charges +10%" in chart.meta.subtitle and "Kent" in chart.meta.subtitle
         assert "model projections" in " ".join(chart.meta.notes)
+        svg = chart_to_svg(chart.chart, chart.meta)
+        assert "Outstanding cases" in svg and "ten more" in svg
 
 
 def test_annotations_join_a_page_trend_and_are_left_off_bars(mixed: Workspace) -> None:
@@ -481,3 +486,16 @@ def test_annotations_join_a_page_trend_and_are_left_off_bars(mixed: Workspace) -
     reasons = replace(view_block("attrition_reasons", kent), annotations=note)
     drawn = render_block(mixed, ANALYST, reasons)
     assert "New listing rule" not in json.dumps(chart_spec(drawn.chart, drawn.meta))
+
+
+def test_a_briefing_of_page_views_renders_as_html_with_alt_text(mixed: Workspace) -> None:
+    kent = JourneyFilter(areas=("Kent",))
+    blocks = [view_block(source, kent, **params) for source, params in VIEW_BLOCKS.items()]
+    story = add_to_story(mixed, leader("Kent"), blocks[0], title="Kent briefing")
+    for block in blocks[1:]:
+        story = add_to_story(mixed, leader("Kent"), block, name=story.name)
+    page = story_html(mixed, leader("Kent"), story)
+    assert page.count("<svg") == len(blocks) and "cannot see" not in page
+    for block in blocks:
+        headline = render_block(mixed, leader("Kent"), block).headline
+        assert f'aria-label="{html.escape(headline.rstrip("."), quote=True)}' in page
