@@ -99,6 +99,8 @@ with quality:
             profile = refresh_profile(ws, chosen)
     if profile is not None:
         st.caption(f"{profile.rows:,} rows, profiled {profile.computed_at:%d %b %Y %H:%M} UTC.")
+        if profile.note:
+            st.info(profile.note, icon=":material/info:")
         st.altair_chart(fit_width(completeness_chart(profile)), width="stretch")
         st.dataframe(profile_table(profile), hide_index=True, width="stretch")
 

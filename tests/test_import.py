@@ -623,3 +623,17 @@ def test_rows_gathered_in_chunks_keep_their_order_and_rows(ws, monkeypatch) -> N
     df = catalogue.preview(ws, "chunks", limit=100)
     assert df["id"].tolist() == list(range(1, 31))
     assert df["name"].tolist()[-1] == "name 30"
+
+
+def test_a_file_wider_than_the_limit_is_refused(ws, snapshot, monkeypatch) -> None:
+    """A transposed or malformed file with thousands of columns is refused at its header."""
+    monkeypatch.setattr(importer, "MAX_IMPORT_COLUMNS", 50)
+    before = snapshot()
+    header = ",".join(f"c{i}" for i in range(51))
+    with pytest.raises(DataImportError) as caught:
+        import_file(ws, f"{header}\n{','.join('1' * 51)}\n".encode(), "w", filename="w.csv")
+    assert "has 51 columns" in caught.value.message
+    records = json.dumps([{f"c{i}": i for i in range(51)}]).encode()
+    with pytest.raises(DataImportError, match="has 51 columns"):
+        import_file(ws, records, "w", filename="w.json")
+    assert snapshot() == before

@@ -187,3 +187,23 @@ def test_large_table_is_quick(ws: Workspace) -> None:
     profile = profile_dataset(ws, "big", {"postcode": Role.POSTCODE, "dob": Role.DOB})
     assert profile.column("first_name").completeness == pytest.approx(2 / 3, abs=1e-4)
     assert profile.column("id").distinct == 200000
+
+
+def test_profile_is_bounded_in_columns_and_time(ws) -> None:
+    """A wide dataset has its first columns profiled and the rest named with the reason."""
+    import pandas as pd
+
+    from workbench.data.importer import import_frame
+    from workbench.data.profile import DatasetProfile, profile_dataset
+
+    frame = pd.DataFrame({f"c{i}": range(5) for i in range(12)})
+    import_frame(ws, frame, "wide")
+    profile = profile_dataset(ws, "wide", roles={}, max_columns=5)
+    assert [c.name for c in profile.columns] == [f"c{i}" for i in range(5)]
+    assert profile.not_profiled == [f"c{i}" for i in range(5, 12)]
+    assert "7 column(s) not profiled (the profile covers the first 5 columns)" in profile.note
+    assert DatasetProfile.from_dict(profile.to_dict()).not_profiled == profile.not_profiled
+    timed = profile_dataset(ws, "wide", roles={}, seconds=0.0)
+    assert len(timed.columns) == 1
+    assert "after 0 seconds" in timed.note
+    assert profile_dataset(ws, "wide", roles={}).note == ""

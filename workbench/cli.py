@@ -187,6 +187,8 @@ def cmd_show(args: argparse.Namespace) -> int:
     if profile is not None:
         _out("")
         _out(profile_table(profile).to_string(index=False))
+        if profile.note:
+            _out(profile.note)
     return EXIT_OK
 
 

@@ -71,6 +71,8 @@ SUPPORTED_FORMATS: dict[str, str] = {
 
 DELIMITERS = (",", "\t", ";", "|")
 MAX_PROBLEMS = 100
+#: Most columns a file may have (wider files are almost always transposed or malformed).
+MAX_IMPORT_COLUMNS = 5_000
 #: Rows of delimited text held as Python lists before they move into Arrow columns.
 CHUNK_ROWS = 10_000
 #: Deepest nesting of objects and arrays accepted in a JSON file (a record is depth 1).
@@ -392,6 +394,7 @@ def _parse_delimited(text: str, filename: str, preferred: str | None) -> tuple[l
             if not record or not "".join(record).strip():
                 continue  # blank lines carry no data
             if header is None or rows is None:
+                _check_width(len(record), filename)
                 header = record
                 rows = _Columns(len(header))
                 continue
@@ -443,6 +446,18 @@ def _parse_delimited(text: str, filename: str, preferred: str | None) -> tuple[l
             hint="Choose a file with at least one row of data below the header.",
         )
     return header, rows
+
+
+def _check_width(columns: int, filename: str) -> None:
+    """Refuse a file with more than :data:`MAX_IMPORT_COLUMNS` columns before reading its rows."""
+    if columns > MAX_IMPORT_COLUMNS:
+        raise DataImportError(
+            f"{filename} has {columns:,} columns; the workbench imports files of up to "
+            f"{MAX_IMPORT_COLUMNS:,}.",
+            [Problem(f"{columns:,} columns in the header", file=filename, row=1)],
+            hint="Check the file is not transposed (one record per column), or keep only the "
+            "columns needed and import that.",
+        )
 
 
 def _check_closed_quotes(
@@ -753,7 +768,9 @@ def _frame_from_rows(
     convert: bool,
     invalid: InvalidValues = "text",
     lines: Sequence[int] | None = None,
+    filename: str = "The file",
 ) -> pd.DataFrame:
+    _check_width(len(header), filename)
     names, originals = clean_column_names(header)
     columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
     data = {}
@@ -870,7 +887,9 @@ def _read_excel(
             hint="Choose a sheet with at least one row of data below the header.",
         )
     header = [_cell_to_text(h) for h in header]
-    frame = _frame_from_rows(header, rows, convert=True, invalid=invalid, lines=sheet_rows)
+    frame = _frame_from_rows(
+        header, rows, convert=True, invalid=invalid, lines=sheet_rows, filename=filename
+    )
     frame.attrs["sheet"] = sheet_name
     return frame
 
@@ -879,6 +898,7 @@ def _records_to_frame(
     records: list[dict[str, Any]],
     invalid: InvalidValues = "text",
     numbers: Sequence[int] | None = None,
+    filename: str = "The file",
 ) -> pd.DataFrame:
     keys: dict[str, None] = {}
     for record in records:
@@ -887,7 +907,9 @@ def _records_to_frame(
     header = list(keys)
     rows = [[record.get(key) for key in header] for record in records]
     lines = numbers if numbers is not None else range(1, len(records) + 1)
-    return _frame_from_rows(header, rows, convert=True, invalid=invalid, lines=list(lines))
+    return _frame_from_rows(
+        header, rows, convert=True, invalid=invalid, lines=list(lines), filename=filename
+    )
 
 
 def _read_json(
@@ -974,7 +996,7 @@ def _read_json(
             [Problem("no records", file=filename)],
             hint="Choose a file with at least one record.",
         )
-    return _records_to_frame(records, invalid, numbers)
+    return _records_to_frame(records, invalid, numbers, filename)
 
 
 def _json_depth(value: Any, limit: int) -> int:

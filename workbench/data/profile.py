@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -111,12 +112,28 @@ class DatasetProfile:
         rows: Its row count.
         columns: One profile per column, in column order.
         computed_at: When the profile was computed (UTC).
+        not_profiled: Columns left out by the column or time limit, in column order.
+        limit_reason: Why they were left out ("" when every column was profiled).
     """
 
     dataset: str
     rows: int
     columns: list[ColumnProfile]
     computed_at: datetime
+    not_profiled: list[str] = field(default_factory=list)
+    limit_reason: str = ""
+
+    @property
+    def note(self) -> str:
+        """A sentence on the columns not profiled, or "" when every column was."""
+        if not self.not_profiled:
+            return ""
+        shown = ", ".join(self.not_profiled[:5])
+        more = f" and {len(self.not_profiled) - 5:,} more" if len(self.not_profiled) > 5 else ""
+        return (
+            f"{len(self.not_profiled):,} column(s) not profiled ({self.limit_reason}): "
+            f"{shown}{more}."
+        )
 
     def column(self, name: str) -> ColumnProfile:
         """The profile of one column, by name."""
@@ -156,6 +173,8 @@ class DatasetProfile:
             rows=int(data["rows"]),
             columns=columns,
             computed_at=datetime.fromisoformat(data["computed_at"]),
+            not_profiled=[str(c) for c in data.get("not_profiled", [])],
+            limit_reason=str(data.get("limit_reason", "")),
         )
 
 
@@ -282,10 +301,21 @@ def _profile_column(
 
 
 # ------------------------------------------------------------------------------ public API
+#: Most columns profiled; a wider dataset has its first columns profiled and the rest named.
+MAX_PROFILE_COLUMNS = 300
+#: Seconds profiling may take before the remaining columns are left out and named.
+PROFILE_SECONDS = 120.0
+
+
 def profile_dataset(
-    ws: Workspace, name: str, roles: Mapping[str, Role] | None = None, top_n: int = 10
+    ws: Workspace,
+    name: str,
+    roles: Mapping[str, Role] | None = None,
+    top_n: int = 10,
+    max_columns: int | None = None,
+    seconds: float | None = None,
 ) -> DatasetProfile:
-    """Compute the quality profile of a dataset.
+    """Compute the quality profile of a dataset, within a column limit and a time budget.
 
     Args:
         ws: The workspace.
@@ -293,6 +323,9 @@ def profile_dataset(
         roles: Column roles that decide the format checks; suggested from names and values when
             None.
         top_n: How many of the most common values to keep per column.
+        max_columns: Most columns profiled (default :data:`MAX_PROFILE_COLUMNS`).
+        seconds: Time budget (default :data:`PROFILE_SECONDS`); columns not reached in time
+            are named in the profile's ``not_profiled``.
 
     Returns:
         The profile (not stored; see :func:`store_profile` and :func:`refresh_profile`).
@@ -305,12 +338,31 @@ def profile_dataset(
         roles = {s.column: s.role for s in suggest_roles_for_dataset(ws, name)}
     table = ws.dataset_table(name)
     rows = int(ws.query(compose("SELECT count(*) FROM {t}", t=Sql(table)))[0][0])
-    profiles = [
-        _profile_column(ws, table, str(col), str(dtype), roles.get(str(col)), rows, top_n)
-        for col, dtype in columns
-    ]
+    limit = MAX_PROFILE_COLUMNS if max_columns is None else max_columns
+    budget = PROFILE_SECONDS if seconds is None else seconds
+    started = time.monotonic()
+    profiles: list[ColumnProfile] = []
+    reason = ""
+    for col, dtype in columns:
+        if len(profiles) >= limit:
+            reason = f"the profile covers the first {limit:,} columns"
+            break
+        if profiles and time.monotonic() - started > budget:
+            reason = f"profiling stops after {budget:g} seconds"
+            break
+        profiles.append(
+            _profile_column(ws, table, str(col), str(dtype), roles.get(str(col)), rows, top_n)
+        )
+    skipped = [str(col) for col, _ in columns[len(profiles) :]]
     log.info("profiled %s: %d rows, %d columns", name, rows, len(profiles))
-    return DatasetProfile(dataset=name, rows=rows, columns=profiles, computed_at=utcnow())
+    return DatasetProfile(
+        dataset=name,
+        rows=rows,
+        columns=profiles,
+        computed_at=utcnow(),
+        not_profiled=skipped,
+        limit_reason=reason if skipped else "",
+    )
 
 
 def store_profile(ws: Workspace, profile: DatasetProfile) -> None:
