@@ -12,6 +12,11 @@ stories they own, and reads (never edits) the stories their owners published to 
 Analysts and admins with every area read every story; only admins change another owner's story.
 A leader's blocks draw only the linked journeys of the leader's own areas, whatever the saved
 block says: the areas are checked again on every save and every render.
+
+Blocks added from the Attrition, Timeliness, LCJB dashboard and Demand pages (“Add to story”)
+are computed through the pages' own views (:mod:`workbench.analysis.views`, the forecasts of
+:mod:`workbench.forecast.model` and the scenarios of :mod:`workbench.forecast.scenarios`) with
+disclosure control on, so a block is the figure a leader sees on the page, for every reader.
 """
 
 from __future__ import annotations
@@ -501,7 +506,8 @@ class ViewResult(Protected):
 def _from_view(
     view: View, figure: alt.TopLevelMixin, headline: str, threshold: int = DEFAULT_THRESHOLD
 ) -> ViewResult:
-    """A page's view (computed with disclosure control) as a block's result."""
+    """A page's view (computed with disclosure control) as a block's result; its hidden
+    cells are those of the page's table, marked ``suppressed``."""
     marked = marked_protection(view.table, threshold=threshold)
     note = view.note or ""
     shown = replace(marked, perturbed=True, remark=note)
