@@ -22,6 +22,7 @@ import tempfile
 import threading
 import uuid
 import weakref
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,9 @@ import sqlglot
 from sqlglot import exp
 
 from workbench.config import (
+    ENV_DUCKDB_MEMORY_LIMIT,
+    ENV_DUCKDB_TEMP_DIR,
+    ENV_DUCKDB_THREADS,
     ENV_JAVA_HOME,
     ENV_SPARK_BREAK_LINEAGE,
     ENV_SPARK_DRIVER_MEMORY,
@@ -81,6 +85,53 @@ def normalise_backend(name: str | None) -> str:
 def backend_of(db_api: Any) -> str:
     """``duckdb`` or ``spark``: the backend a Splink database API runs on."""
     return str(db_api.sql_dialect.sql_dialect_str)
+
+
+# ------------------------------------------------------------------------------ DuckDB
+#: DuckDB memory limit for one linkage run. The machine has 24 GB shared by several users
+#: and the app; a million records train, score and cluster in under 2 GB, so 6 GB leaves
+#: room for larger inputs while DuckDB spills to :data:`DUCKDB_TEMP_DIR` rather than take
+#: the whole machine.
+DUCKDB_MEMORY_LIMIT = os.environ.get(ENV_DUCKDB_MEMORY_LIMIT, "6GB")
+#: Where DuckDB spills intermediate results beyond the memory limit.
+DUCKDB_TEMP_DIR = os.environ.get(
+    ENV_DUCKDB_TEMP_DIR, os.path.join(tempfile.gettempdir(), "workbench_duckdb")
+)
+
+
+def duckdb_threads() -> int:
+    """Threads for one linkage run: every core (two here; two are 1.6 times faster than one).
+
+    ``WORKBENCH_DUCKDB_THREADS`` overrides it.
+    """
+    value = os.environ.get(ENV_DUCKDB_THREADS)
+    if value and value.isdigit() and int(value) > 0:
+        return int(value)
+    return max(1, os.cpu_count() or 1)
+
+
+def make_db_api() -> Any:
+    """A Splink ``DuckDBAPI`` on a fresh in-memory connection set up for linkage.
+
+    Threads: every core (:func:`duckdb_threads`). Memory: :data:`DUCKDB_MEMORY_LIMIT` with
+    spilling to :data:`DUCKDB_TEMP_DIR`. Insertion order is not preserved: Splink never relies
+    on row order, and dropping it lets DuckDB stream large results with less memory.
+
+    Returns:
+        The API (one per run or session: it cannot serve two threads at once).
+    """
+    from splink import DuckDBAPI
+
+    con = duckdb.connect(":memory:")
+    try:
+        os.makedirs(DUCKDB_TEMP_DIR, exist_ok=True)
+        con.execute(f"SET temp_directory = '{DUCKDB_TEMP_DIR}'")
+    except OSError:
+        log.warning("cannot create %s; DuckDB will not spill to disk", DUCKDB_TEMP_DIR)
+    con.execute(f"SET threads = {duckdb_threads()}")
+    con.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
+    con.execute("SET preserve_insertion_order = false")
+    return DuckDBAPI(connection=con)
 
 
 # ------------------------------------------------------------------------------ availability
@@ -309,11 +360,7 @@ def make_api(backend: str | None = None, base: str | Path | None = None) -> Any:
     Raises:
         LinkageError: For an unknown backend, or Spark that is missing or does not start.
     """
-    if normalise_backend(backend) == "spark":
-        return make_spark_api(base)
-    from linkage.train import make_db_api
-
-    return make_db_api()
+    return get_backend(backend).make_api(base)
 
 
 # ------------------------------------------------------------------------------ settings
@@ -496,11 +543,7 @@ def predictions_to_parquet(sdf: Any, folder: str | Path) -> Path:
     """
     target = Path(folder) / f"predictions_{uuid.uuid4().hex[:12]}"
     try:
-        if backend_of(sdf.db_api) == "spark":
-            sdf.as_spark_dataframe().write.mode("overwrite").parquet(str(target))
-        else:
-            target.mkdir(parents=True, exist_ok=True)
-            sdf.as_duckdbpyrelation().write_parquet(str(target / "part-0.parquet"))
+        backend_for(sdf.db_api).write_predictions(sdf, target)
     except Exception as exc:
         raise LinkageError(
             f"The scored pairs could not be written as Parquet: {_first_line(exc)}",
@@ -546,6 +589,34 @@ def score_to_parquet(
     Raises:
         LinkageError: When the pairs cannot be scored or written.
     """
+    sdf = _predict(model, threshold_match_weight)
+    target = predictions_to_parquet(sdf, folder)
+    return _with_source_columns(read_parquet_folder(target, con), model), target
+
+
+# ------------------------------------------------------------------------------ backends
+@dataclass
+class ScoredPairs:
+    """A model's scored pairs as a DuckDB relation, whichever backend scored them.
+
+    Attributes:
+        relation: Every pair kept, with ``source_dataset_l``/``_r`` always present and
+            Splink's intermediate columns when the model keeps them.
+        folder: The Parquet folder the pairs were read from (Spark), or ``None``.
+    """
+
+    relation: duckdb.DuckDBPyRelation
+    folder: Path | None = None
+
+    def discard(self) -> None:
+        """Delete the Parquet folder, if there is one (after the pairs are read)."""
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.folder = None
+
+
+def _predict(model: Any, threshold_match_weight: float) -> Any:
+    """Splink's predictions for ``model`` (kept on it as ``model.predictions``)."""
     try:
         sdf = model.linker.inference.predict(threshold_match_weight=threshold_match_weight)
     except Exception as exc:
@@ -554,9 +625,200 @@ def score_to_parquet(
             hint="Retrain the model on this data, or check the blocking rules.",
         ) from exc
     model.predictions = sdf
-    target = predictions_to_parquet(sdf, folder)
-    rel = read_parquet_folder(target, con)
-    if "source_dataset_l" not in rel.columns:
-        name = str(model.data.names[0]).replace("'", "''")
-        rel = rel.project(f"'{name}' AS source_dataset_l, '{name}' AS source_dataset_r, *")
-    return rel, target
+    return sdf
+
+
+def _with_source_columns(rel: duckdb.DuckDBPyRelation, model: Any) -> duckdb.DuckDBPyRelation:
+    """Add ``source_dataset_l``/``_r`` (one dataset's name) when Splink left them out."""
+    if "source_dataset_l" in rel.columns:
+        return rel
+    name = str(model.data.names[0]).replace("'", "''")
+    return rel.project(f"'{name}' AS source_dataset_l, '{name}' AS source_dataset_r, *")
+
+
+class Backend:
+    """Where a linkage runs: what callers need from DuckDB or Spark, behind one interface.
+
+    Use :func:`get_backend` (by name) or :func:`backend_for` (from a Splink database API)
+    rather than comparing names.
+
+    Attributes:
+        name: ``duckdb`` or ``spark`` (also the Splink SQL dialect).
+        label: The name shown to people.
+        shared_session: Registered tables outlive one run (a Spark session serves every run),
+            so each run's tables are given their own names.
+        keeps_linker_in_process: A trained linker can be kept in this process for the pages
+            (a DuckDB linker is; a Spark model is rebuilt on DuckDB when a page needs it).
+    """
+
+    name: str = ""
+    label: str = ""
+    shared_session: bool = False
+    keeps_linker_in_process: bool = False
+
+    def problem(self) -> str | None:
+        """Why this backend cannot run here, in one sentence; ``None`` when it can."""
+        return None
+
+    def require(self) -> None:
+        """Check the backend can run here.
+
+        Raises:
+            LinkageError: Saying what is missing and how to install it.
+        """
+
+    def make_api(self, base: str | Path | None = None) -> Any:
+        """A fresh Splink database API for one run.
+
+        Args:
+            base: The workspace file or folder (for temporary files).
+        """
+        raise NotImplementedError
+
+    def register(self, api: Any, frames: Any, names: Any) -> list[Any]:
+        """Register each input frame on ``api`` under its dataset name.
+
+        Args:
+            api: A database API made by :meth:`make_api`.
+            frames: The prepared input frames.
+            names: Their dataset names, one per frame.
+
+        Returns:
+            The Splink dataframes, one per input.
+        """
+        registered = getattr(api, "_registered_table_names", set())
+        run = uuid.uuid4().hex[:8]
+        out = []
+        for frame, name in zip(frames, names, strict=True):
+            display = name
+            k = 1
+            while display in registered:
+                k += 1
+                display = f"{name}_{k}"
+            if self.shared_session:
+                table = f"__wb_{run}_{re.sub(r'[^0-9A-Za-z_]', '_', display)}"
+                out.append(api.register(frame, dataset_display_name=display, table_name=table))
+            else:
+                out.append(api.register(frame, dataset_display_name=display))
+        return out
+
+    def settings_for_linker(self, settings: Any) -> Any:
+        """Settings ready to translate to this backend's dialect.
+
+        A ``SettingsCreator`` is written out in DuckDB SQL for any other backend, so custom
+        SQL levels (written in DuckDB SQL) mean the same on both once translated.
+        """
+        if self.name != DEFAULT_BACKEND and hasattr(settings, "create_settings_dict"):
+            return settings.create_settings_dict(DEFAULT_BACKEND)
+        return settings
+
+    def write_predictions(self, sdf: Any, target: Path) -> None:
+        """Write a Splink predictions table as Parquet files in the new folder ``target``."""
+        raise NotImplementedError
+
+    def score(
+        self,
+        model: Any,
+        threshold_match_weight: float = -4.0,
+        work_dir: str | Path | None = None,
+    ) -> ScoredPairs:
+        """Score every blocked pair scoring at least ``threshold_match_weight``.
+
+        Args:
+            model: A :class:`~linkage.train.TrainedModel` on this backend.
+            threshold_match_weight: Pairs scoring below this are dropped.
+            work_dir: The workspace file or folder (for temporary files).
+
+        Returns:
+            The pairs, readable by DuckDB (call :meth:`ScoredPairs.discard` when done).
+
+        Raises:
+            LinkageError: When the pairs cannot be scored.
+        """
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"<{self.label} backend>"
+
+
+class DuckDBBackend(Backend):
+    """DuckDB on this machine: the workbench's memory, spill and thread settings."""
+
+    name = "duckdb"
+    label = "This machine (DuckDB)"
+    keeps_linker_in_process = True
+
+    def make_api(self, base: str | Path | None = None) -> Any:
+        """A fresh ``DuckDBAPI`` set up for linkage (:func:`make_db_api`)."""
+        return make_db_api()
+
+    def write_predictions(self, sdf: Any, target: Path) -> None:
+        """Write the predictions as one Parquet file in ``target``."""
+        target.mkdir(parents=True, exist_ok=True)
+        sdf.as_duckdbpyrelation().write_parquet(str(target / "part-0.parquet"))
+
+    def score(
+        self,
+        model: Any,
+        threshold_match_weight: float = -4.0,
+        work_dir: str | Path | None = None,
+    ) -> ScoredPairs:
+        """The pairs as a relation on the model's own connection (nothing is written)."""
+        sdf = _predict(model, threshold_match_weight)
+        return ScoredPairs(_with_source_columns(sdf.as_duckdbpyrelation(), model))
+
+
+class SparkBackend(Backend):
+    """Apache Spark: a local session or a cluster (see :func:`spark_session`)."""
+
+    name = "spark"
+    label = "Apache Spark"
+    shared_session = True
+
+    def problem(self) -> str | None:
+        """Why Spark cannot run here (:func:`spark_problem`)."""
+        return spark_problem()
+
+    def require(self) -> None:
+        """Check Spark can run here (:func:`require_spark`)."""
+        require_spark()
+
+    def make_api(self, base: str | Path | None = None) -> Any:
+        """A ``SparkAPI`` on the process's Spark session (:func:`make_spark_api`)."""
+        return make_spark_api(base)
+
+    def write_predictions(self, sdf: Any, target: Path) -> None:
+        """Write the predictions as Parquet files in ``target``, from Spark."""
+        sdf.as_spark_dataframe().write.mode("overwrite").parquet(str(target))
+
+    def score(
+        self,
+        model: Any,
+        threshold_match_weight: float = -4.0,
+        work_dir: str | Path | None = None,
+    ) -> ScoredPairs:
+        """The pairs land as Parquet under Spark's temporary folder and are read by DuckDB."""
+        rel, folder = score_to_parquet(model, spark_temp_dir(work_dir), threshold_match_weight)
+        return ScoredPairs(rel, folder)
+
+
+_BACKENDS: dict[str, Backend] = {b.name: b for b in (DuckDBBackend(), SparkBackend())}
+
+
+def get_backend(backend: str | Backend | None = None) -> Backend:
+    """The backend of that name (``duckdb`` by default, any case).
+
+    Args:
+        backend: ``duckdb``, ``spark``, ``None`` for the default, or a backend (returned as is).
+
+    Raises:
+        LinkageError: For any other name.
+    """
+    if isinstance(backend, Backend):
+        return backend
+    return _BACKENDS[normalise_backend(backend)]
+
+
+def backend_for(db_api: Any) -> Backend:
+    """The backend a Splink database API runs on."""
+    return get_backend(backend_of(db_api))

@@ -29,8 +29,8 @@ import altair as alt
 import duckdb
 import numpy as np
 import pandas as pd
-from splink import DuckDBAPI
 
+from linkage.backends import get_backend
 from linkage.charts import match_weights_chart, waterfall_chart
 from linkage.data import PreparedInput, prepare_frames
 from linkage.evaluate import (
@@ -50,6 +50,10 @@ from workbench.sample.generate import FIRST_REPORTED_DATE
 from workbench.sql import quote_ident
 
 log = logging.getLogger(__name__)
+
+#: Where the lesson's linkers run: this machine's DuckDB with the workbench's memory, spill and
+#: thread settings, like every other linkage run.
+_BACKEND = get_backend()
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data"
 LESSON_AREAS: tuple[str, ...] = ("Cumbria", "Warwickshire")
@@ -340,7 +344,7 @@ def trained(name_threshold: float = DEFAULT_NAME_THRESHOLD) -> Scored:
 
     def build() -> Scored:
         data = lesson_data()
-        model = train_model(data.prepared, lesson_spec(name_threshold), db_api=DuckDBAPI())
+        model = train_model(data.prepared, lesson_spec(name_threshold), backend=_BACKEND)
         return _score(model, data)
 
     return _cached(("trained", name_threshold), build)
@@ -354,7 +358,7 @@ def _variant(key: tuple[Any, ...], change: Callable[[dict[str, Any]], None]) -> 
         settings = copy.deepcopy(base.model.settings_dict())
         change(settings)
         data = lesson_data()
-        linker, api = build_linker(data.prepared, settings, DuckDBAPI())
+        linker, api = build_linker(data.prepared, settings, backend=_BACKEND)
         model = TrainedModel(linker=linker, db_api=api, spec=None, data=data.prepared)
         return _score(model, data)
 
@@ -619,7 +623,7 @@ def _exact_pairs(fields: tuple[str, ...]) -> Scored:
             "link_type": LINK_TYPE,
             "blocking_rules_to_generate_predictions": [BlockingRuleSpec(list(fields)).to_splink()],
         }
-        linker, api = build_linker(data.prepared, settings, DuckDBAPI())
+        linker, api = build_linker(data.prepared, settings, backend=_BACKEND)
         pairs = linker.inference.deterministic_link().as_duckdbpyrelation().df()
         pairs["match_probability"] = 1.0
         pairs["match_weight"] = np.inf

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from linkage.backends import normalise_backend, require_spark, score_to_parquet, spark_temp_dir
+from linkage.backends import Backend, get_backend
 from linkage.data import FrameLike, PreparedInput, prepare_frames
 from linkage.evaluate import (
     choose_threshold,
@@ -24,12 +23,12 @@ from linkage.evaluate import (
     pairwise_metrics,
     truth_from_frames,
 )
+from linkage.model_spec import ModelSpec
 from linkage.predict import (
+    EDGE_COLUMNS,
     ClusterSummary,
     cluster_at_threshold,
-    edges_from_pairs,
     nodes_from_model,
-    predict_pairs,
     summarise_clusters,
 )
 from linkage.suggest import suggest_model
@@ -37,6 +36,10 @@ from linkage.train import Progress, TrainedModel, build_linker, train_model
 from workbench.errors import LinkageError
 
 log = logging.getLogger(__name__)
+
+#: Pairs scoring a match weight below this are not kept after scoring (a match probability
+#: of about 6%): blocking generates many more comparisons than are stored.
+RETENTION_MATCH_WEIGHT = -4.0
 
 
 @dataclass
@@ -83,7 +86,7 @@ def _columns_in_settings(settings: dict[str, Any]) -> set[str]:
 def load_model_json(
     path: str | Path | dict[str, Any],
     frames: Sequence[FrameLike] | FrameLike | PreparedInput,
-    backend: str | None = None,
+    backend: str | Backend | None = None,
 ) -> TrainedModel:
     """Load a Splink model JSON (saved by the workbench or by plain Splink) for this data.
 
@@ -137,6 +140,106 @@ def load_model_json(
     return TrainedModel(linker=linker, db_api=api, spec=None, data=data)
 
 
+@dataclass
+class Linked:
+    """A model's pairs scored and its records clustered (see :func:`score_and_cluster`).
+
+    Attributes:
+        pairs: Every kept pair with Splink's intermediate columns, as an Arrow table; ``None``
+            unless asked for.
+        edges: The pair columns clustering and measuring read.
+        threshold: The match probability the clusters were cut at.
+        threshold_reason: Why that threshold, in plain words.
+        clusters: ``source_dataset``, ``unique_id``, ``cluster_id`` per record.
+        summary: Cluster counts and sizes.
+    """
+
+    pairs: Any
+    edges: pd.DataFrame
+    threshold: float
+    threshold_reason: str
+    clusters: pd.DataFrame
+    summary: ClusterSummary
+
+
+def fit_model(
+    data: PreparedInput,
+    spec: ModelSpec,
+    *,
+    backend: str | Backend | None = None,
+    progress: Progress | None = None,
+    work_dir: str | Path | None = None,
+) -> TrainedModel:
+    """Train a model for linking: the one training path of the app, the command line and scripts.
+
+    Every caller trains with the same settings: a fresh database API from the backend (its
+    memory, spill and thread settings), Splink's intermediate columns kept for scoring (the
+    app's waterfall charts need them; they do not change training) and the spec's own
+    training plan. Training is deterministic (see :func:`linkage.train.train_model`), so the
+    same data and spec give the same model whichever path trained it.
+
+    Args:
+        data: The prepared input.
+        spec: The model specification.
+        backend: ``duckdb`` (default), ``spark`` or a :class:`~linkage.backends.Backend`.
+        progress: Called with a message and the fraction done after each step.
+        work_dir: The workspace file or folder (Spark's temporary folder goes beside it).
+
+    Raises:
+        LinkageError: When the backend is unavailable, or the spec does not fit the data or a
+            training step fails.
+    """
+    engine = get_backend(backend)
+    engine.require()
+    return train_model(
+        data, spec, progress=progress, db_api=engine.make_api(work_dir), keep_intermediate=True
+    )
+
+
+def score_and_cluster(
+    model: TrainedModel,
+    *,
+    threshold: float | None = None,
+    work_dir: str | Path | None = None,
+    keep_pairs: bool = False,
+    threshold_match_weight: float = RETENTION_MATCH_WEIGHT,
+) -> Linked:
+    """Score every blocked pair on the model's backend, choose the threshold and cluster.
+
+    Args:
+        model: A trained or loaded model.
+        threshold: Match probability at which records are linked; by default chosen from the
+            pairs (:func:`linkage.evaluate.choose_threshold`).
+        work_dir: The workspace file or folder (Spark's scored pairs land beside it).
+        keep_pairs: Keep every scored pair with its intermediate columns (as Arrow), for
+            storing; otherwise only the edges leave the backend.
+        threshold_match_weight: Pairs scoring below this are not kept.
+
+    Raises:
+        LinkageError: When the pairs cannot be scored.
+    """
+    scored = model.engine.score(model, threshold_match_weight, work_dir)
+    try:
+        pairs = scored.relation.to_arrow_table() if keep_pairs else None
+        edges = scored.relation.project(", ".join(EDGE_COLUMNS)).df()
+    finally:
+        scored.discard()
+    if threshold is None:
+        choice = choose_threshold(edges)
+        threshold, reason = choice.threshold, choice.reason
+    else:
+        reason = f"Threshold {float(threshold):g}, as given."
+    clusters = cluster_at_threshold(edges, nodes_from_model(model), threshold)
+    return Linked(
+        pairs=pairs,
+        edges=edges,
+        threshold=threshold,
+        threshold_reason=reason,
+        clusters=clusters,
+        summary=summarise_clusters(clusters),
+    )
+
+
 def link_frames(
     frames: Sequence[FrameLike] | FrameLike,
     *,
@@ -149,6 +252,9 @@ def link_frames(
     work_dir: str | Path | None = None,
 ) -> LinkResult:
     """Link standardised datasets: suggest and train a model (or load one), score, cluster.
+
+    Training and scoring are those of the app's Train page (:func:`fit_model`,
+    :func:`score_and_cluster`), so the same data gives the same clusters either way.
 
     Args:
         frames: One standardised table per input dataset.
@@ -170,12 +276,11 @@ def link_frames(
     Raises:
         LinkageError: For any input, model or training problem, with advice.
     """
-    backend = normalise_backend(backend)
-    if backend == "spark":
-        require_spark()
+    engine = get_backend(backend)
+    engine.require()
     data = prepare_frames(frames)
     if model_json is not None:
-        model = load_model_json(model_json, data, backend=backend)
+        model = load_model_json(model_json, data, backend=engine)
     else:
         spec = suggest_model(data, link_type=link_type)
         if labels_column and labels_column in spec.columns():
@@ -188,27 +293,13 @@ def link_frames(
             if progress is not None:
                 progress(message, 0.8 * fraction)
 
-        model = train_model(data, spec, progress=scaled, backend=backend, keep_intermediate=False)
+        model = fit_model(data, spec, backend=engine, progress=scaled, work_dir=work_dir)
     if progress is not None:
         progress("Scoring pairs", 0.85)
-    if backend == "spark":
-        folder = spark_temp_dir(work_dir)
-        rel, written = score_to_parquet(model, folder)
-        try:
-            pairs = rel.df()
-        finally:
-            shutil.rmtree(written, ignore_errors=True)
-    else:
-        # Only the columns clustering and measuring read leave DuckDB.
-        pairs = edges_from_pairs(predict_pairs(model, as_pandas=False))
-    if threshold is None:
-        choice = choose_threshold(pairs)
-        threshold, threshold_reason = choice.threshold, choice.reason
-    else:
-        threshold_reason = f"Threshold {threshold:.3g}, as given."
+    linked = score_and_cluster(model, threshold=threshold, work_dir=work_dir)
     if progress is not None:
         progress("Clustering", 0.95)
-    clusters = cluster_at_threshold(pairs, nodes_from_model(model), threshold)
+    pairs, clusters, threshold = linked.edges, linked.clusters, linked.threshold
     metrics: dict[str, Any] = {}
     if labels_column:
         truth = truth_from_frames(data.frames, labels_column)
@@ -226,8 +317,8 @@ def link_frames(
         clusters=clusters[["source_dataset", "unique_id", "cluster_id"]],
         model=model,
         pairs=pairs,
-        summary=summarise_clusters(clusters),
+        summary=linked.summary,
         threshold=threshold,
         metrics=metrics,
-        threshold_reason=threshold_reason,
+        threshold_reason=linked.threshold_reason,
     )

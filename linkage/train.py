@@ -11,19 +11,21 @@ import json
 import logging
 import os
 import re
-import tempfile
 import time
-import uuid
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
-import duckdb
+import splink.internals.em_training_session as _em_session_module
+import splink.internals.expectation_maximisation as _em
 from splink import DuckDBAPI, Linker
 
 from linkage.backends import (
-    backend_of,
-    make_api,
+    DEFAULT_BACKEND,
+    Backend,
+    backend_for,
+    get_backend,
     remember_source,
     settings_dialect,
     settings_in_dialect,
@@ -33,7 +35,6 @@ from linkage.data import FrameLike, PreparedInput, prepare_frames
 from linkage.model_spec import BlockingRuleSpec, ModelSpec, TrainingPlan
 from linkage.parameters import fill_untrained, repair_weights, untrained_levels
 from linkage.suggest import fixed_by
-from workbench.config import ENV_DUCKDB_MEMORY_LIMIT, ENV_DUCKDB_TEMP_DIR, ENV_DUCKDB_THREADS
 from workbench.errors import LinkageError
 
 log = logging.getLogger(__name__)
@@ -96,7 +97,12 @@ class TrainedModel:
     @property
     def backend(self) -> str:
         """``duckdb`` or ``spark``: where the linker runs."""
-        return backend_of(self.db_api)
+        return self.engine.name
+
+    @property
+    def engine(self) -> Backend:
+        """The backend the linker runs on."""
+        return backend_for(self.db_api)
 
     def settings_dict(self, dialect: str | None = "duckdb") -> dict[str, Any]:
         """The trained model as Splink settings (what ``save_model_to_json`` writes).
@@ -110,48 +116,69 @@ class TrainedModel:
         return settings_in_dialect(self.linker, dialect)
 
 
-#: DuckDB memory limit for one linkage run. The machine has 24 GB shared by several users
-#: and the app; a million records train, score and cluster in under 2 GB, so 6 GB leaves
-#: room for larger inputs while DuckDB spills to :data:`DUCKDB_TEMP_DIR` rather than take
-#: the whole machine.
-DUCKDB_MEMORY_LIMIT = os.environ.get(ENV_DUCKDB_MEMORY_LIMIT, "6GB")
-#: Where DuckDB spills intermediate results beyond the memory limit.
-DUCKDB_TEMP_DIR = os.environ.get(
-    ENV_DUCKDB_TEMP_DIR, os.path.join(tempfile.gettempdir(), "workbench_duckdb")
-)
+# ------------------------------------------------------------------------------ ordered EM sums
+_EM_SUM = re.compile(r"sum\(((?:\(1-match_probability\)|match_probability) \* \w+|\w+)\)")
+_EM_WINDOW_SUM = re.compile(r"sum\((m_count|u_count)\) over \((PARTITION BY output_column_name)\)")
+#: The SQL dialect of the EM session running in this thread (see :func:`_em_in_dialect`).
+_EM_DIALECT: ContextVar[str | None] = ContextVar("em_dialect", default=None)
 
 
-def duckdb_threads() -> int:
-    """Threads for one linkage run: every core (two here; two are 1.6 times faster than one).
-
-    ``WORKBENCH_DUCKDB_THREADS`` overrides it.
-    """
-    value = os.environ.get(ENV_DUCKDB_THREADS)
-    if value and value.isdigit() and int(value) > 0:
-        return int(value)
-    return max(1, os.cpu_count() or 1)
+def _ordered(sql: str, pattern: re.Pattern[str], replacement: str, what: str) -> str:
+    new, n = pattern.subn(replacement, sql)
+    if n == 0:
+        log.warning("Splink's %s SQL has changed: its sums are left in arrival order", what)
+    return new
 
 
-def make_db_api() -> DuckDBAPI:
-    """A Splink ``DuckDBAPI`` on a fresh in-memory connection set up for linkage.
+def _ordered_new_parameters_sql(*args: Any, **kwargs: Any) -> str:
+    """Splink's maximisation-step SQL, each sum taken in order of its values (on DuckDB)."""
+    sql = _SPLINK_NEW_PARAMETERS_SQL(*args, **kwargs)
+    if _EM_DIALECT.get() != DEFAULT_BACKEND:
+        return sql
+    return _ordered(sql, _EM_SUM, r"sum(\1 ORDER BY \1)", "EM maximisation")
 
-    Threads: every core (:func:`duckdb_threads`). Memory: :data:`DUCKDB_MEMORY_LIMIT` with
-    spilling to :data:`DUCKDB_TEMP_DIR`. Insertion order is not preserved: Splink never relies
-    on row order, and dropping it lets DuckDB stream large results with less memory.
 
-    Returns:
-        The API (one per run or session: it cannot serve two threads at once).
-    """
-    con = duckdb.connect(":memory:")
+def _ordered_proportions_sql(*args: Any, **kwargs: Any) -> str:
+    """Splink's m and u proportions SQL (always run on DuckDB), its totals summed in order."""
+    sql = _SPLINK_PROPORTIONS_SQL(*args, **kwargs)
+    return _ordered(sql, _EM_WINDOW_SUM, r"list_sum(list_sort(list(\1) over (\2)))", "EM totals")
+
+
+def _em_in_dialect(db_api: Any, *args: Any, **kwargs: Any) -> Any:
+    """Splink's EM loop, with its database's dialect known to the SQL it builds."""
+    token = _EM_DIALECT.set(backend_for(db_api).name)
     try:
-        os.makedirs(DUCKDB_TEMP_DIR, exist_ok=True)
-        con.execute(f"SET temp_directory = '{DUCKDB_TEMP_DIR}'")
-    except OSError:
-        log.warning("cannot create %s; DuckDB will not spill to disk", DUCKDB_TEMP_DIR)
-    con.execute(f"SET threads = {duckdb_threads()}")
-    con.execute(f"SET memory_limit = '{DUCKDB_MEMORY_LIMIT}'")
-    con.execute("SET preserve_insertion_order = false")
-    return DuckDBAPI(connection=con)
+        return _SPLINK_EM(db_api, *args, **kwargs)
+    finally:
+        _EM_DIALECT.reset(token)
+
+
+def use_ordered_em_sums() -> None:
+    """Make Splink's EM add its expected counts in a fixed order, so training is deterministic.
+
+    EM's maximisation step sums each agreement pattern's match probability times its count.
+    Floating-point addition is not associative, and DuckDB adds rows in whatever order its
+    threads deliver them: two trainings on the same data and spec gave m values differing in
+    the 16th significant digit, and EM's stopping rule (stop once the largest change is below
+    ``em_convergence``) can turn that into one more iteration in one run than the other, so
+    that m values differ in the 4th decimal and a few records cluster differently. On DuckDB
+    each sum is taken in order of its values (``sum(x ORDER BY x)``: equal values commute, so
+    the total is the same however the rows arrive) and the totals per comparison likewise,
+    which gives the same model on every run, thread count and input order. The patterns
+    table is small (one row per agreement pattern), so this costs next to nothing. Spark's
+    sums are left as Spark takes them. Applied once, when this module is imported.
+    """
+    if _em.expectation_maximisation is not _em_in_dialect:
+        _em.expectation_maximisation = _em_in_dialect
+        _em.compute_new_parameters_sql = _ordered_new_parameters_sql
+        _em.compute_proportions_for_new_parameters_sql = _ordered_proportions_sql
+        _em_session_module.expectation_maximisation = _em_in_dialect
+
+
+_SPLINK_EM = _em.expectation_maximisation
+_SPLINK_NEW_PARAMETERS_SQL = _em.compute_new_parameters_sql
+_SPLINK_PROPORTIONS_SQL = _em.compute_proportions_for_new_parameters_sql
+use_ordered_em_sums()
 
 
 def parameter_history(linker: Linker) -> list[dict[str, Any]]:
@@ -239,39 +266,21 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def register_inputs(db_api: DuckDBAPI, data: PreparedInput) -> list[Any]:
+def register_inputs(db_api: Any, data: PreparedInput) -> list[Any]:
     """Register each prepared input on ``db_api`` under its dataset name.
 
     Returns:
         The Splink dataframes, one per input.
     """
-    registered = getattr(db_api, "_registered_table_names", set())
-    # A Spark session's tables outlive one run: name each run's tables afresh there.
-    shared = getattr(getattr(db_api, "sql_dialect", None), "sql_dialect_str", "") == "spark"
-    run = uuid.uuid4().hex[:8]
-    out = []
-    for frame, name in zip(data.frames, data.names, strict=True):
-        display = name
-        k = 1
-        while display in registered:
-            k += 1
-            display = f"{name}_{k}"
-        if shared:
-            table = f"__wb_{run}_{re.sub(r'[^0-9A-Za-z_]', '_', display)}"
-            out.append(db_api.register(frame, dataset_display_name=display, table_name=table))
-        else:
-            out.append(db_api.register(frame, dataset_display_name=display))
-    return out
+    return backend_for(db_api).register(db_api, data.frames, data.names)
 
 
-def _settings_for(settings: Any, api: Any) -> Any:
-    """Settings ready for :func:`build_linker` to translate to ``api``'s dialect.
+def _settings_for(settings: Any, backend: Backend) -> Any:
+    """Settings ready for :func:`build_linker` to translate to ``backend``'s dialect.
 
-    A model file is read into a dict (which holds SQL in the dialect it was trained in). On
-    Spark a ``SettingsCreator`` is written out in DuckDB SQL, so custom SQL levels (written in
-    DuckDB SQL) mean the same on both backends once translated.
+    A model file is read into a dict (which holds SQL in the dialect it was trained in); a
+    ``SettingsCreator`` is prepared by :meth:`Backend.settings_for_linker`.
     """
-    target = backend_of(api)
     if isinstance(settings, str | os.PathLike):
         try:
             with open(settings, encoding="utf-8") as handle:
@@ -281,16 +290,14 @@ def _settings_for(settings: Any, api: Any) -> Any:
                 f"The model file {settings} cannot be read: {_first_line(exc)}",
                 hint="Use a model saved by the workbench or by Splink's save_model_to_json.",
             ) from exc
-    if target != "duckdb" and hasattr(settings, "create_settings_dict"):
-        return settings.create_settings_dict("duckdb")
-    return settings
+    return backend.settings_for_linker(settings)
 
 
 def build_linker(
     data: PreparedInput,
     settings: Any,
     db_api: DuckDBAPI | None = None,
-    backend: str | None = None,
+    backend: str | Backend | None = None,
 ) -> tuple[Linker, DuckDBAPI]:
     """Register the inputs and build a Splink linker with the given settings.
 
@@ -299,8 +306,8 @@ def build_linker(
         settings: A ``SettingsCreator``, a settings dict or a path to a model JSON (in either
             backend's SQL dialect: it is translated for the backend used).
         db_api: The Splink database API to use; by default a fresh one for ``backend``.
-        backend: ``duckdb`` (default, :func:`make_db_api`) or ``spark``; ignored when
-            ``db_api`` is given.
+        backend: ``duckdb`` (default), ``spark`` or a :class:`~linkage.backends.Backend`;
+            ignored when ``db_api`` is given.
 
     Raises:
         LinkageError: When Splink rejects the settings for this data, or the backend is
@@ -308,17 +315,17 @@ def build_linker(
     """
     if db_api is not None:
         api = db_api
-    elif backend is None or backend == "duckdb":
-        api = make_db_api()
+        engine = backend_for(api)
     else:
-        api = make_api(backend)
+        engine = get_backend(backend)
+        api = engine.make_api()
 
-    settings = _settings_for(settings, api)
+    settings = _settings_for(settings, engine)
     source = None
-    if isinstance(settings, dict) and settings_dialect(settings) != backend_of(api):
+    if isinstance(settings, dict) and settings_dialect(settings) != engine.name:
         source = settings
-        settings = translate_settings(settings, backend_of(api))
-    sdfs = register_inputs(api, data)
+        settings = translate_settings(settings, engine.name)
+    sdfs = engine.register(api, data.frames, data.names)
     try:
         # log_level=None: Splink's messages go through the workbench's logging set-up instead
         # of Splink attaching its own INFO handler on every new linker.
@@ -338,7 +345,7 @@ def train_model(
     spec: ModelSpec,
     progress: Progress | None = None,
     db_api: DuckDBAPI | None = None,
-    backend: str | None = None,
+    backend: str | Backend | None = None,
     keep_intermediate: bool = True,
 ) -> TrainedModel:
     """Train the model: prior from deterministic rules, u by sampling, m by EM sessions.

@@ -15,7 +15,6 @@ import datetime
 import io
 import logging
 import math
-import shutil
 import threading
 import time
 from collections import OrderedDict
@@ -28,18 +27,11 @@ import altair as alt
 import duckdb
 import pandas as pd
 
-from linkage.backends import (
-    make_api,
-    normalise_backend,
-    require_spark,
-    score_to_parquet,
-    spark_temp_dir,
-)
+from linkage.backends import DEFAULT_BACKEND, get_backend
 from linkage.data import PreparedInput, prepare_frames
 from linkage.evaluate import (
     DEFAULT_THRESHOLDS,
     best_threshold,
-    choose_threshold,
     cluster_metrics,
     metrics_from_clerical_labels,
     pairwise_metrics,
@@ -53,7 +45,6 @@ from linkage.predict import (
     EDGE_COLUMNS,
     ClusterSummary,
     cluster_at_threshold,
-    edges_from_pairs,
     nodes_from_model,
     predict_pairs,
     summarise_clusters,
@@ -72,13 +63,17 @@ from linkage.registry import (
     write_clusters,
     write_model,
 )
-from linkage.service import load_model_json
+from linkage.service import (
+    RETENTION_MATCH_WEIGHT,
+    fit_model,
+    load_model_json,
+    score_and_cluster,
+)
 from linkage.suggest import suggest_model
 from linkage.train import (
     EMSessionSummary,
     TrainedModel,
     restore_parameter_history,
-    train_model,
 )
 from workbench.errors import LinkageError, Problem, RoleError, ValidationError, WorkbenchError
 from workbench.persons.roles import PERSON_ROLES, Role, load_roles
@@ -90,10 +85,6 @@ from workbench.workspace import DATA_SCHEMA, Workspace, utcnow
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, float], None]
-
-#: Pairs scoring a match weight below this are not kept after scoring (a match probability
-#: of about 6%): blocking generates many more comparisons than are stored.
-RETENTION_MATCH_WEIGHT = -4.0
 
 #: Column names taken as a truth (true person id) column when a dataset has one.
 TRUTH_COLUMN_NAMES = ("cluster", "person_id", "true_id")
@@ -590,46 +581,36 @@ def train_and_save(
         if progress is not None:
             progress(message, min(max(fraction, 0.0), 1.0))
 
-    backend = normalise_backend(backend)
-    if backend == "spark":
-        require_spark()
+    engine = get_backend(backend)
+    engine.require()
     report("Standardising the datasets", 0.0)
     frames = standardised_inputs(ws, names)
     with _translated("Preparing the data", "Check the datasets have records and roles."):
         data = prepare_frames(frames, names=names)
     with _translated("Training", "Check the model's columns and blocking rules on the data."):
-        db_api = make_api(backend, ws.path) if backend == "spark" else None
-        model = train_model(
-            data, spec, progress=lambda m, f: report(m, 0.05 + 0.55 * f), db_api=db_api
+        model = fit_model(
+            data,
+            spec,
+            backend=engine,
+            progress=lambda m, f: report(m, 0.05 + 0.55 * f),
+            work_dir=ws.path,
         )
     report("Scoring pairs", 0.62)
-    written = None
     with _translated("Scoring pairs", "Retrain the model, or check the blocking rules."):
-        if backend == "spark":
-            rel, written = score_to_parquet(
-                model, spark_temp_dir(ws.path), threshold_match_weight=RETENTION_MATCH_WEIGHT
-            )
-        else:
-            rel = predict_pairs(
-                model, threshold_match_weight=RETENTION_MATCH_WEIGHT, as_pandas=False
-            )
-        if isinstance(rel, duckdb.DuckDBPyRelation):
-            table = rel.to_arrow_table()
-            edges = rel.project(", ".join(EDGE_COLUMNS)).df()
-        else:
-            table = rel
-            edges = edges_from_pairs(rel)
-    if written is not None:
-        shutil.rmtree(written, ignore_errors=True)
+        linked = score_and_cluster(
+            model,
+            threshold=threshold,
+            work_dir=ws.path,
+            keep_pairs=True,
+            threshold_match_weight=RETENTION_MATCH_WEIGHT,
+        )
     report("Clustering", 0.8)
-    if threshold is None:
-        choice = choose_threshold(edges)
-        threshold, threshold_reason = choice.threshold, choice.reason
-    else:
+    table, edges, clusters = linked.pairs, linked.edges, linked.clusters
+    threshold_reason = linked.threshold_reason
+    if threshold is not None:
         threshold_reason = f"Threshold {float(threshold):g}, as chosen."
-    nodes = nodes_from_model(model)
-    clusters = cluster_at_threshold(edges, nodes, threshold)
-    summary = summarise_clusters(clusters)
+    threshold = linked.threshold
+    summary = linked.summary
     report("Measuring quality", 0.85)
     with _translated("Measuring the model", "Check the truth datasets or clerical labels."):
         metrics = _measure(
@@ -647,11 +628,11 @@ def train_and_save(
         metrics["health"] = health.to_dict()
     if model.adjustments:
         metrics["parameter_adjustments"] = list(model.adjustments)
-    if backend != "duckdb":
-        metrics["backend"] = backend
+    if engine.name != DEFAULT_BACKEND:
+        metrics["backend"] = engine.name
     report("Saving the model", 0.92)
     model_id = _save_run(ws, model, data, table, clusters, metrics, names, name, threshold, actor)
-    if backend == "duckdb":  # a Spark model is rebuilt on DuckDB when a page needs it
+    if engine.keeps_linker_in_process:  # a Spark model is rebuilt on DuckDB when a page needs it
         _remember(ws, model_id, model)
     seconds = time.perf_counter() - start
     report("Done", 1.0)

@@ -248,11 +248,10 @@ def cmd_link(args: argparse.Namespace) -> int:
         logging.getLogger("splink").setLevel(logging.ERROR)
     say = _Narrator(enabled=not quiet)
 
-    from linkage.backends import normalise_backend, require_spark
+    from linkage.backends import get_backend
 
-    backend = normalise_backend(args.backend)
-    if backend == "spark":
-        require_spark()  # says how to install Spark before any input is read
+    backend = get_backend(args.backend)
+    backend.require()  # says how to install Spark, say, before any input is read
     if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
         raise LinkageError(
             f"--threshold {args.threshold} is not a probability.",
@@ -349,7 +348,7 @@ def cmd_link(args: argparse.Namespace) -> int:
                 threshold=_threshold_argument(args.threshold, link_frames),
                 labels_column="_truth" if args.labels_column else None,
                 progress=bar,
-                backend=backend,
+                backend=backend.name,
                 work_dir=Path(args.workspace) if getattr(args, "workspace", None) else None,
             )
     except WorkbenchError:
