@@ -35,7 +35,7 @@ def test_pairs_page_goes_from_pattern_to_examples_to_waterfall(app_env: Path) ->
     assert pick.options[0] == patterns.choice_label(1)
     pick.set_value(2).run()
     assert not at.exception, [e.message for e in at.exception]
-    examples = _table_with(at, "First name (left)")
+    examples = _table_with(at, "Example")  # the pair table above names fields the same way
     n_pattern = int(patterns.table.loc[patterns.table["pattern"] == 2, "n_pairs"].iloc[0])
     assert len(examples) == min(5, n_pattern)
     assert "First name (left)" in examples.columns
