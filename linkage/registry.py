@@ -14,7 +14,6 @@ import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import duckdb
@@ -24,6 +23,14 @@ import pandas as pd
 from linkage.data import FrameLike, PreparedInput, prepare_frames
 from workbench.config import current_user
 from workbench.errors import LinkageError
+
+# Reads of wb.models and wb.clusters live in the core (the analysis needs them too); the registry
+# writes those tables and offers the reads as its own.
+from workbench.linked_models import active_model_id as active_model_id
+from workbench.linked_models import active_model_with_clusters as active_model_with_clusters
+from workbench.linked_models import clusters_query as clusters_query
+from workbench.linked_models import clusters_threshold as clusters_threshold
+from workbench.linked_models import model_summary as model_summary
 from workbench.sql import Sql, compose, qualified
 from workbench.workspace import Workspace, utcnow
 
@@ -320,67 +327,6 @@ def set_active_model(ws: Workspace, model_id: str, actor: str | None = None) -> 
     with ws.transaction() as cur:
         cur.execute("UPDATE wb.models SET is_active = (model_id = ?)", [model_id])
         ws.audit("model.activate", target=model_id, actor=actor, cur=cur)
-
-
-def active_model_id(ws: Workspace) -> str | None:
-    """The active model's id, or ``None``."""
-    rows = ws.query("SELECT model_id FROM wb.models WHERE is_active LIMIT 1")
-    return rows[0][0] if rows else None
-
-
-def active_model_with_clusters(ws: Workspace) -> tuple[str, float] | None:
-    """The active model's id and the threshold of its stored clusters.
-
-    Returns:
-        ``(model_id, threshold)``; None when no model is active or the active one has no
-        stored clusters.
-    """
-    rows = ws.query(
-        "SELECT m.model_id, max(c.threshold) FROM wb.models AS m "
-        "JOIN wb.clusters AS c USING (model_id) WHERE m.is_active GROUP BY 1"
-    )
-    return (str(rows[0][0]), float(rows[0][1])) if rows else None
-
-
-def clusters_threshold(ws: Workspace, model_id: str) -> float | None:
-    """The threshold a model's stored clusters were made at; None when it has no clusters."""
-    rows = ws.query("SELECT max(threshold) FROM wb.clusters WHERE model_id = ?", [model_id])
-    return None if rows[0][0] is None else float(rows[0][0])
-
-
-def clusters_query(model_id: str) -> tuple[Sql, list[Any]]:
-    """SQL selecting a model's stored clusters, to use as a sub-query in the same workspace.
-
-    Returns:
-        The query (columns ``source_dataset``, ``unique_id``, ``cluster_id``) and its bound
-        parameters.
-    """
-    sql = Sql("SELECT source_dataset, unique_id, cluster_id FROM wb.clusters WHERE model_id = ?")
-    return sql, [model_id]
-
-
-def model_summary(ws: Workspace, model_id: str) -> dict[str, Any] | None:
-    """A model's name, when it was created and by whom, and whether it is active; None if gone.
-
-    Cheaper than :func:`get_model`, which parses the settings and metrics.
-    """
-    rows = ws.query(
-        "SELECT name, created_at, created_by, is_active, threshold FROM wb.models "
-        "WHERE model_id = ?",
-        [model_id],
-    )
-    if not rows:
-        return None
-    name, created_at, created_by, is_active, threshold = rows[0]
-    created: datetime | None = created_at
-    return {
-        "model_id": model_id,
-        "name": name,
-        "created_at": created,
-        "created_by": created_by,
-        "is_active": bool(is_active),
-        "threshold": threshold,
-    }
 
 
 def _parameters(settings: dict[str, Any]) -> pd.DataFrame:

@@ -43,6 +43,20 @@ def test_core_module_does_not_import_streamlit(path: Path) -> None:
     assert "streamlit" not in _imports(path), f"{path} imports streamlit"
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        p
+        for p in sorted((ROOT / "workbench").rglob("*.py"))
+        if p.relative_to(ROOT).parts[1] not in ("ui", "cli.py")
+    ],
+    ids=lambda p: str(p.relative_to(ROOT)),
+)
+def test_the_core_does_not_import_linkage(path: Path) -> None:
+    """Dependencies run from linkage to the core, never back (the CLI and UI sit above both)."""
+    assert "linkage" not in _imports(path), f"{path} imports the linkage package"
+
+
 def test_importing_core_packages_loads_no_streamlit() -> None:
     code = (
         "import sys, importlib, pkgutil\n"

@@ -43,15 +43,15 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from linkage.registry import (
+from workbench.config import current_user
+from workbench.errors import JourneyError, SqlStepError
+from workbench.formatting import format_date
+from workbench.linked_models import (
     active_model_with_clusters,
     clusters_query,
     clusters_threshold,
     model_summary,
 )
-from workbench.config import current_user
-from workbench.errors import JourneyError, SqlStepError
-from workbench.formatting import format_date
 from workbench.reference import VICTIM_NOT_SUPPORT
 from workbench.sql import Sql, SqlSteps, compose, placeholders, qualified
 from workbench.workspace import Workspace, utcnow

@@ -1,0 +1,84 @@
+"""The workspace's linkage models and their clusters as the core reads them.
+
+The tables ``wb.models`` and ``wb.clusters`` are written by the linkage registry
+(:mod:`linkage.registry`), which builds on these reads and re-exports them. They live in the core
+so that the analysis (journeys, progress) can find the active model and its people without
+importing the linkage package: dependencies run from linkage to the core, never back.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from workbench.sql import Sql
+from workbench.workspace import Workspace
+
+__all__ = [
+    "active_model_id",
+    "active_model_with_clusters",
+    "clusters_query",
+    "clusters_threshold",
+    "model_summary",
+]
+
+
+def active_model_id(ws: Workspace) -> str | None:
+    """The active model's id, or ``None``."""
+    rows = ws.query("SELECT model_id FROM wb.models WHERE is_active LIMIT 1")
+    return rows[0][0] if rows else None
+
+
+def active_model_with_clusters(ws: Workspace) -> tuple[str, float] | None:
+    """The active model's id and the threshold of its stored clusters.
+
+    Returns:
+        ``(model_id, threshold)``; None when no model is active or the active one has no
+        stored clusters.
+    """
+    rows = ws.query(
+        "SELECT m.model_id, max(c.threshold) FROM wb.models AS m "
+        "JOIN wb.clusters AS c USING (model_id) WHERE m.is_active GROUP BY 1"
+    )
+    return (str(rows[0][0]), float(rows[0][1])) if rows else None
+
+
+def clusters_threshold(ws: Workspace, model_id: str) -> float | None:
+    """The threshold a model's stored clusters were made at; None when it has no clusters."""
+    rows = ws.query("SELECT max(threshold) FROM wb.clusters WHERE model_id = ?", [model_id])
+    return None if rows[0][0] is None else float(rows[0][0])
+
+
+def clusters_query(model_id: str) -> tuple[Sql, list[Any]]:
+    """SQL selecting a model's stored clusters, to use as a sub-query in the same workspace.
+
+    Returns:
+        The query (columns ``source_dataset``, ``unique_id``, ``cluster_id``) and its bound
+        parameters.
+    """
+    sql = Sql("SELECT source_dataset, unique_id, cluster_id FROM wb.clusters WHERE model_id = ?")
+    return sql, [model_id]
+
+
+def model_summary(ws: Workspace, model_id: str) -> dict[str, Any] | None:
+    """A model's name, when it was created and by whom, and whether it is active; None if gone.
+
+    Cheaper than :func:`get_model`, which parses the settings and metrics.
+    """
+    rows = ws.query(
+        "SELECT name, created_at, created_by, is_active, threshold FROM wb.models "
+        "WHERE model_id = ?",
+        [model_id],
+    )
+    if not rows:
+        return None
+    name, created_at, created_by, is_active, threshold = rows[0]
+    created: datetime | None = created_at
+    return {
+        "model_id": model_id,
+        "name": name,
+        "created_at": created,
+        "created_by": created_by,
+        "is_active": bool(is_active),
+        "threshold": threshold,
+    }
