@@ -66,6 +66,7 @@ from workbench.analysis.measures import JourneyFilter, keyed_source, outstanding
 from workbench.disclosure.control import KEY_SPACE, KEY_SUFFIX, protect_frame
 from workbench.errors import AccessDeniedError, ForecastError, ValidationError
 from workbench.forecast.model import SeriesForecast
+from workbench.reference import LCJB_AREAS
 from workbench.safe_csv import frame_to_csv
 from workbench.sql import qualified
 from workbench.workspace import Workspace, utcnow
@@ -607,10 +608,8 @@ def _fetch(ws: Workspace, owner: str, name: str) -> tuple[list[str], list[str]] 
 
 
 def _check_areas(areas: Sequence[str]) -> list[str]:
-    from workbench.sample.names import AREAS
-
     names = sorted({a.strip() for a in areas if a.strip()})
-    known = {a.name for a in AREAS} | {ALL_AREAS}
+    known = {*LCJB_AREAS, ALL_AREAS}
     if unknown := [a for a in names if a not in known]:
         raise ValidationError(f"{', '.join(map(repr, unknown))} is not an LCJB area.")
     return names

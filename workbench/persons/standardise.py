@@ -31,6 +31,7 @@ from workbench.data.dates import (
 )
 from workbench.errors import RoleError
 from workbench.persons.roles import MULTI_VALUED_ROLES, PERSON_ROLES, Role, load_roles
+from workbench.reference import PLACEHOLDER_DOBS
 from workbench.sql import qualified, quote_ident
 from workbench.workspace import DATA_SCHEMA, Workspace
 
@@ -38,13 +39,6 @@ log = logging.getLogger(__name__)
 
 STD_SCHEMA = "std"
 
-PLACEHOLDER_DOBS: tuple[date, ...] = (
-    date(1900, 1, 1),
-    date(1901, 1, 1),
-    date(1970, 1, 1),
-    date(1800, 1, 1),
-)
-"""Dates of birth that systems record when the real one is unknown."""
 
 PLACEHOLDER_POSTCODES: tuple[str, ...] = ("NF1 1NF", "ZZ99 3VZ", "ZZ99 3WZ", "ZZ99 9ZZ")
 """Postcodes that stand for no fixed abode or an unknown address. Every ``ZZ99`` code (the

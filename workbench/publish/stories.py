@@ -116,6 +116,7 @@ from workbench.publish.export import (
     typed_table,
     vega_bundle,
 )
+from workbench.reference import LCJB_AREAS
 from workbench.sql import qualified
 from workbench.workspace import Workspace, utcnow
 
@@ -1755,12 +1756,10 @@ def publish_story(
         ValidationError: When an area is not an LCJB area, or there is no such story.
         AccessDeniedError: (audited) When the user may not publish it, or not to those areas.
     """
-    from workbench.sample.names import AREAS
-
     owner = owner or user.username
     target = f"{owner}/{name}"
     areas = sorted({a.strip() for a in audience if a.strip()})
-    known = {a.name for a in AREAS} | {ALL_AREAS}
+    known = {*LCJB_AREAS, ALL_AREAS}
     if unknown := [a for a in areas if a not in known]:
         raise ValidationError(f"{', '.join(map(repr, unknown))} is not an LCJB area.")
     story = _fetch(ws, owner, name)

@@ -34,7 +34,7 @@ from workbench.forecast.scenarios import (
     stage_lags,
 )
 from workbench.publish.export import ProtectArg, TableMeta, journey_version, meta_from_chart
-from workbench.sample.names import AREAS
+from workbench.reference import LCJB_AREAS
 from workbench.ui.analysis_widgets import leader_view
 from workbench.ui.context import user_errors
 from workbench.ui.export_widgets import download_menu
@@ -291,7 +291,7 @@ def compare_panel(ws: Workspace, user: User) -> None:
 def manage_panel(ws: Workspace, user: User, own: list[str]) -> None:
     """Publish one of the user's scenarios to some areas, or delete it."""
     mine = user.allowed_areas
-    options = list(mine) if mine is not None else [ALL_AREAS, *(a.name for a in AREAS)]
+    options = list(mine) if mine is not None else [ALL_AREAS, *LCJB_AREAS]
     with st.expander("Publish or delete your scenarios", icon=":material/share:"):
         name = st.selectbox("Scenario", own, key="demand_manage")
         audience = st.multiselect(

@@ -39,7 +39,7 @@ from workbench.publish.stories import (
     save_story,
     sources_for,
 )
-from workbench.sample.names import AREAS
+from workbench.reference import LCJB_AREAS
 from workbench.ui.export_widgets import audited, chart_downloads, table_downloads
 from workbench.workspace import Workspace
 
@@ -205,7 +205,7 @@ def block_adder(ws: Workspace, user: User, story: Story) -> None:
 def publish_panel(ws: Workspace, user: User, story: Story) -> None:
     """Publish the story, read-only, to the users of some areas (its owner or an admin)."""
     mine = user.allowed_areas
-    options = list(mine) if mine is not None else [ALL_AREAS, *(a.name for a in AREAS)]
+    options = list(mine) if mine is not None else [ALL_AREAS, *LCJB_AREAS]
     options += [a for a in story.audience if a not in options]
     with st.expander(
         f"Published to: {', '.join(story.audience) or 'nobody'}", icon=":material/share:"
