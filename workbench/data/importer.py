@@ -793,8 +793,8 @@ def _read_delimited(
     header, rows = _parse_delimited(text, filename, "\t" if fmt == "tsv" else None)
     del text
     names, originals = clean_column_names(header)
-    data = dict(zip(names, rows.columns(), strict=True))
-    frame = infer_types(pd.DataFrame(data, columns=names), invalid, rows.lines)
+    columns = dict(zip(names, rows.columns(), strict=True))
+    frame = infer_types(pd.DataFrame(columns, columns=names), invalid, rows.lines)
     frame.attrs["original_headers"] = originals
     frame.attrs["encoding"] = encoding
     return frame
