@@ -21,7 +21,7 @@ st.set_page_config(
     page_title="CJS Linkage Workbench",
     page_icon=str(FAVICON),
     layout="wide",
-    initial_sidebar_state="expanded",
+    initial_sidebar_state="auto",
 )
 ws = open_workspace_or_stop()
 user = require_login(ws)

@@ -60,7 +60,7 @@ threshold = right.number_input(
     max_value=0.999,
     value=None,
     step=0.01,
-    placeholder="from the model",
+    placeholder="chosen",
     key="train_threshold",
     help="Match probability at which two records are linked. Left empty, it is chosen from "
     "the model: where it expects the best clusters. Change it later on the Threshold and "

@@ -33,7 +33,7 @@ def open_stories(monkeypatch: pytest.MonkeyPatch, path: Path) -> AppTest:
 
 def test_create_story_add_blocks_reorder(monkeypatch, workspace_path: Path) -> None:
     at = open_stories(monkeypatch, workspace_path)
-    at.selectbox(key="stories_pick").set_value("➕ New story").run()
+    at.selectbox(key="stories_pick").set_value("+ New story").run()
     at.text_input(key="stories_new_name").set_value("weekly")
     at.text_input(key="stories_new_title").set_value("Weekly brief")
     at.button(key="stories_create").click().run()
@@ -86,7 +86,7 @@ def test_a_leader_sees_only_their_stories_and_journey_sources(
     at.switch_page("pages/stories.py")
     at.run()
     assert not at.exception, [e.message for e in at.exception]
-    assert at.selectbox(key="stories_pick").options == ["➕ New story"]
+    assert at.selectbox(key="stories_pick").options == ["+ New story"]
     at.text_input(key="stories_new_name").set_value("cumbria_pack")
     at.text_input(key="stories_new_title").set_value("Kent pack")
     at.button(key="stories_create").click().run()

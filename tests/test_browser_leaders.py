@@ -29,7 +29,7 @@ KENT = User("kent", roles=("leader",), areas=("Kent",))
 SECRET = "correct horse battery staple"
 CUMBRIA_SCENARIO = "cumbria_court_cuts"
 FUNNEL = "Victim attrition funnel (journeys)"
-NEW = "➕ New story"
+NEW = "+ New story"
 
 
 def _cumbria_scenario(ws: Workspace) -> None:

@@ -166,7 +166,8 @@ def workflow_steps(ws: Workspace) -> list[Step]:
             )
         else:
             status = "done"
-            detail = f"{len(models)} model(s) trained; latest in use: {row['name']}."
+            count = f"{len(models)} model{'s' if len(models) != 1 else ''} trained"
+            detail = f"{count}; latest in use: {row['name']}."
     steps.append(
         Step(
             "train",

@@ -39,6 +39,7 @@ from workbench.analysis.journeys import (
 )
 from workbench.disclosure import control as sdc
 from workbench.errors import AccessDeniedError, JourneyError
+from workbench.formatting import format_date
 from workbench.sql import Sql, compose
 from workbench.workspace import Workspace
 
@@ -176,7 +177,8 @@ def journey_status(ws: Workspace) -> JourneyStatus:
         )
     return JourneyStatus(
         "current",
-        f"Built on {pd.Timestamp(info['built_at']):%d %b %Y %H:%M} (UTC) from the model "
+        f"Built on {format_date(info['built_at'])}, {pd.Timestamp(info['built_at']):%H:%M} UTC, "
+        "from the model "
         f"{info['model_label']} at threshold {threshold:.3f}.",
         info,
     )

@@ -43,7 +43,7 @@ from workbench.reference import LCJB_AREAS
 from workbench.ui.export_widgets import audited, chart_downloads, table_downloads
 from workbench.workspace import Workspace
 
-NEW = "➕ New story"
+NEW = "+ New story"
 
 
 def story_picker(ws: Workspace, user: User) -> Story | None:
