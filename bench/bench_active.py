@@ -31,7 +31,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from linkage import workflow as wf
-from linkage.active import pair_keys, random_pairs
+from linkage.review.active import pair_keys, random_pairs
 from linkage.synthetic import make_people
 from workbench.data.importer import import_frame
 from workbench.persons.roles import save_roles

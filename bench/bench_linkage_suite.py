@@ -216,15 +216,15 @@ def time_recluster(n_records: int = 100_000) -> None:
     """
     import duckdb
 
-    from linkage.predict import (
+    from linkage.model.predict import (
         cluster_at_threshold,
         nodes_from_model,
         predict_pairs,
         summarise_clusters,
     )
-    from linkage.suggest import suggest_model
+    from linkage.model.suggest import suggest_model
+    from linkage.model.train import train_model
     from linkage.synthetic import make_people
-    from linkage.train import train_model
 
     frames = make_people(n_records, seed=3)
     model = train_model(frames, suggest_model(frames))

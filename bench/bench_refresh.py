@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from linkage.evaluate import cluster_metrics
+from linkage.quality.evaluate import cluster_metrics
 from linkage.synthetic import make_people
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -69,15 +69,15 @@ def _run(backend: str, n_records: int, seed: int, out: Any) -> None:
     logging.getLogger("py4j").setLevel(logging.ERROR)
     from linkage.backends import score_to_parquet, spark_temp_dir, stop_spark
     from linkage.data import prepare_frames
-    from linkage.predict import (
+    from linkage.model.predict import (
         cluster_at_threshold,
         edges_from_pairs,
         nodes_from_model,
         predict_pairs,
     )
-    from linkage.suggest import suggest_model
+    from linkage.model.suggest import suggest_model
+    from linkage.model.train import train_model
     from linkage.synthetic import make_people
-    from linkage.train import train_model
 
     try:
         times: dict[str, float] = {}

@@ -574,11 +574,11 @@ def score_to_parquet(
 ) -> tuple[duckdb.DuckDBPyRelation, Path]:
     """Score every blocked pair on the model's backend and land the pairs as Parquet.
 
-    The same rows as :func:`linkage.predict.predict_pairs` (intermediate columns kept, and
+    The same rows as :func:`linkage.model.predict.predict_pairs` (intermediate columns kept, and
     ``source_dataset_l``/``_r`` added for a single dataset), read back by DuckDB.
 
     Args:
-        model: A :class:`~linkage.train.TrainedModel` on either backend.
+        model: A :class:`~linkage.model.train.TrainedModel` on either backend.
         folder: Where the run's Parquet folder goes.
         threshold_match_weight: Pairs scoring below this are dropped.
         con: The DuckDB connection to read the files with; a new one by default.
@@ -725,7 +725,7 @@ class Backend:
         """Score every blocked pair scoring at least ``threshold_match_weight``.
 
         Args:
-            model: A :class:`~linkage.train.TrainedModel` on this backend.
+            model: A :class:`~linkage.model.train.TrainedModel` on this backend.
             threshold_match_weight: Pairs scoring below this are dropped.
             work_dir: The workspace file or folder (for temporary files).
 

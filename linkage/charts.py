@@ -11,7 +11,7 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
-from linkage.train import TrainedModel
+from linkage.model.train import TrainedModel
 from workbench.errors import LinkageError
 
 # Splink draws one comparison level per 12 px row and cuts level names at 270 px, so names

@@ -33,15 +33,15 @@ import pandas as pd
 from linkage.backends import get_backend
 from linkage.charts import match_weights_chart, waterfall_chart
 from linkage.data import PreparedInput, prepare_frames
-from linkage.evaluate import (
+from linkage.model.model_spec import BlockingRuleSpec, ComparisonSpec, ModelSpec, TrainingPlan
+from linkage.model.predict import cluster_at_threshold, nodes_from_model, summarise_clusters
+from linkage.model.train import TrainedModel, build_linker, train_model
+from linkage.quality.evaluate import (
     cluster_metrics,
     count_true_pairs,
     pairwise_metrics,
     threshold_chart,
 )
-from linkage.model_spec import BlockingRuleSpec, ComparisonSpec, ModelSpec, TrainingPlan
-from linkage.predict import cluster_at_threshold, nodes_from_model, summarise_clusters
-from linkage.train import TrainedModel, build_linker, train_model
 from workbench.charts import accessible_palette, titled
 from workbench.errors import LinkageError
 from workbench.persons.roles import Role
@@ -979,7 +979,7 @@ class ClusterStep:
 
     Attributes:
         threshold: The match probability threshold.
-        metrics: Output of :func:`linkage.evaluate.cluster_metrics`.
+        metrics: Output of :func:`linkage.quality.evaluate.cluster_metrics`.
         n_clusters: Clusters found (singletons included).
         n_people: True people in the data.
         over_merged: Records of one cluster holding several true people (empty when none).

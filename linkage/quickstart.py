@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from linkage.registry import active_model_id, set_active_model
+from linkage.clusters.registry import active_model_id, set_active_model
 from linkage.workflow import TrainingRun, linkable_datasets, suggest_for_datasets, train_and_save
 from workbench.analysis.journeys import JourneyBuild, build_journeys
 from workbench.errors import LinkageError

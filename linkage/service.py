@@ -17,22 +17,22 @@ import pandas as pd
 
 from linkage.backends import Backend, get_backend
 from linkage.data import FrameLike, PreparedInput, prepare_frames
-from linkage.evaluate import (
-    choose_threshold,
-    cluster_metrics,
-    pairwise_metrics,
-    truth_from_frames,
-)
-from linkage.model_spec import ModelSpec
-from linkage.predict import (
+from linkage.model.model_spec import ModelSpec
+from linkage.model.predict import (
     EDGE_COLUMNS,
     ClusterSummary,
     cluster_at_threshold,
     nodes_from_model,
     summarise_clusters,
 )
-from linkage.suggest import suggest_model
-from linkage.train import Progress, TrainedModel, build_linker, train_model
+from linkage.model.suggest import suggest_model
+from linkage.model.train import Progress, TrainedModel, build_linker, train_model
+from linkage.quality.evaluate import (
+    choose_threshold,
+    cluster_metrics,
+    pairwise_metrics,
+    truth_from_frames,
+)
 from workbench.errors import LinkageError
 
 log = logging.getLogger(__name__)
@@ -175,7 +175,7 @@ def fit_model(
     Every caller trains with the same settings: a fresh database API from the backend (its
     memory, spill and thread settings), Splink's intermediate columns kept for scoring (the
     app's waterfall charts need them; they do not change training) and the spec's own
-    training plan. Training is deterministic (see :func:`linkage.train.train_model`), so the
+    training plan. Training is deterministic (see :func:`linkage.model.train.train_model`), so the
     same data and spec give the same model whichever path trained it.
 
     Args:
@@ -209,7 +209,7 @@ def score_and_cluster(
     Args:
         model: A trained or loaded model.
         threshold: Match probability at which records are linked; by default chosen from the
-            pairs (:func:`linkage.evaluate.choose_threshold`).
+            pairs (:func:`linkage.quality.evaluate.choose_threshold`).
         work_dir: The workspace file or folder (Spark's scored pairs land beside it).
         keep_pairs: Keep every scored pair with its intermediate columns (as Arrow), for
             storing; otherwise only the edges leave the backend.
@@ -258,10 +258,10 @@ def link_frames(
 
     Args:
         frames: One standardised table per input dataset.
-        link_type: As for :func:`linkage.suggest.suggest_model`.
+        link_type: As for :func:`linkage.model.suggest.suggest_model`.
         model_json: A saved model to use instead of training one.
         threshold: Match probability at which records are linked; by default chosen from
-            the model (:func:`linkage.evaluate.choose_threshold`).
+            the model (:func:`linkage.quality.evaluate.choose_threshold`).
         labels_column: A column holding the true person id, for measuring quality only (it is
             never used by the model).
         progress: Called with a message and the fraction done.

@@ -21,8 +21,8 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from linkage.health import bridges
-from linkage.registry import PREDICTIONS_SCHEMA, get_model, predictions_table
+from linkage.clusters.registry import PREDICTIONS_SCHEMA, get_model, predictions_table
+from linkage.quality.health import bridges
 from workbench.errors import LinkageError
 from workbench.formatting import MISSING, format_count
 from workbench.sql import quote_ident

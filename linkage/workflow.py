@@ -28,28 +28,7 @@ import duckdb
 import pandas as pd
 
 from linkage.backends import DEFAULT_BACKEND, get_backend
-from linkage.data import PreparedInput, prepare_frames
-from linkage.evaluate import (
-    DEFAULT_THRESHOLDS,
-    best_threshold,
-    cluster_metrics,
-    metrics_from_clerical_labels,
-    pairwise_metrics,
-    people_counts,
-    prediction_errors,
-    threshold_chart,
-)
-from linkage.health import HealthReport, check_model
-from linkage.model_spec import ModelSpec
-from linkage.predict import (
-    EDGE_COLUMNS,
-    ClusterSummary,
-    cluster_at_threshold,
-    nodes_from_model,
-    predict_pairs,
-    summarise_clusters,
-)
-from linkage.registry import (
+from linkage.clusters.registry import (
     LABEL_INSERT,
     PREDICTIONS_SCHEMA,
     active_model_id,
@@ -63,17 +42,38 @@ from linkage.registry import (
     write_clusters,
     write_model,
 )
+from linkage.data import PreparedInput, prepare_frames
+from linkage.model.model_spec import ModelSpec
+from linkage.model.predict import (
+    EDGE_COLUMNS,
+    ClusterSummary,
+    cluster_at_threshold,
+    nodes_from_model,
+    predict_pairs,
+    summarise_clusters,
+)
+from linkage.model.suggest import suggest_model
+from linkage.model.train import (
+    EMSessionSummary,
+    TrainedModel,
+    restore_parameter_history,
+)
+from linkage.quality.evaluate import (
+    DEFAULT_THRESHOLDS,
+    best_threshold,
+    cluster_metrics,
+    metrics_from_clerical_labels,
+    pairwise_metrics,
+    people_counts,
+    prediction_errors,
+    threshold_chart,
+)
+from linkage.quality.health import HealthReport, check_model
 from linkage.service import (
     RETENTION_MATCH_WEIGHT,
     fit_model,
     load_model_json,
     score_and_cluster,
-)
-from linkage.suggest import suggest_model
-from linkage.train import (
-    EMSessionSummary,
-    TrainedModel,
-    restore_parameter_history,
 )
 from workbench.errors import LinkageError, Problem, RoleError, ValidationError, WorkbenchError
 from workbench.persons.roles import PERSON_ROLES, Role, load_roles
@@ -117,13 +117,12 @@ class TrainingRun:
         summary: Cluster counts and sizes at the run's threshold.
         metrics: ``threshold``, ``n_pairs`` (pairs kept after scoring, at or above the
             retention cut), ``n_people`` and ``n_records_without_person`` (see
-            :func:`linkage.evaluate.people_counts`), ``truth_source`` (``truth``, ``labels`` or
-            ``None``) and, when truth or labels exist, ``pairwise_precision``,
+            :func:`linkage.quality.evaluate.people_counts`), ``truth_source`` (``truth``, ``labels``
+            or ``None``) and, when truth or labels exist, ``pairwise_precision``,
             ``pairwise_recall``, ``pairwise_f1`` and (truth only) ``cluster_precision``,
-            ``cluster_recall``, ``cluster_f1``, ``bcubed_f1``, ``n_clusters`` (clusters
-            among records with a true person) and ``n_true_clusters``; ``health`` holds the
-            model's health check
-            (:meth:`linkage.health.HealthReport.to_dict`), saved with the model.
+            ``cluster_recall``, ``cluster_f1``, ``bcubed_f1``, ``n_clusters`` (clusters among
+            records with a true person) and ``n_true_clusters``; ``health`` holds the model's health
+            check (:meth:`linkage.quality.health.HealthReport.to_dict`), saved with the model.
         warnings: Plain-language warnings from training (EM not converging, for example).
         seconds: Wall-clock time of the whole run.
     """
@@ -552,7 +551,7 @@ def train_and_save(
         spec: The model to train (from :func:`suggest_for_datasets`, perhaps edited).
         name: A human name; by default the datasets and the time.
         threshold: Match probability at which records are linked; by default chosen from
-            the model (:func:`linkage.evaluate.choose_threshold`), the reason kept in the
+            the model (:func:`linkage.quality.evaluate.choose_threshold`), the reason kept in the
             metrics as ``threshold_reason``.
         progress: Called with a message and the fraction done (0 to 1).
         actor: Who ran it, for the audit log.
@@ -726,7 +725,7 @@ def load_linker(ws: Workspace, model_id: str) -> TrainedModel:
         model_id: The saved model.
 
     Returns:
-        A :class:`~linkage.train.TrainedModel` (its ``warnings`` say when the data changed
+        A :class:`~linkage.model.train.TrainedModel` (its ``warnings`` say when the data changed
         since training).
 
     Raises:
@@ -924,7 +923,7 @@ def recluster(
 
 
 def people_in_clusters(ws: Workspace, model_id: str, clusters: pd.DataFrame) -> dict[str, int]:
-    """Clusters of a model counted as people, as :func:`linkage.evaluate.people_counts`.
+    """Clusters of a model counted as people, as :func:`linkage.quality.evaluate.people_counts`.
 
     Records with every person column empty (police records with no suspect) are counted
     apart, so the app and the command line give the same numbers for the same clusters.
@@ -1444,7 +1443,7 @@ def next_pairs(ws: Workspace, model_id: str, n: int = 10, skip: Sequence[str] = 
     """The unlabelled pairs whose labels would teach the model most, best first.
 
     Uncertainty sampling spread over comparison patterns (see
-    :func:`linkage.active.select_pairs`): pairs nearest the model's threshold in match
+    :func:`linkage.review.active.select_pairs`): pairs nearest the model's threshold in match
     weight, each pattern's first pair before any pattern's second. Every label saved changes
     the next call's answer.
 
@@ -1452,7 +1451,7 @@ def next_pairs(ws: Workspace, model_id: str, n: int = 10, skip: Sequence[str] = 
         ws: The workspace.
         model_id: The model.
         n: How many pairs.
-        skip: Pair ids (:func:`linkage.active.pair_id`) the reviewer skipped.
+        skip: Pair ids (:func:`linkage.review.active.pair_id`) the reviewer skipped.
 
     Returns:
         Prediction rows (all columns) with ``pattern``, ``uncertainty`` and
@@ -1461,7 +1460,7 @@ def next_pairs(ws: Workspace, model_id: str, n: int = 10, skip: Sequence[str] = 
     Raises:
         LinkageError: When the model has no stored predictions.
     """
-    from linkage.active import select_pairs
+    from linkage.review.active import select_pairs
 
     row = get_model(ws, model_id)
     pairs = stored_predictions(ws, model_id)
@@ -1495,12 +1494,12 @@ def review_progress(ws: Workspace, model_id: str) -> ReviewProgress:
     """Counts of stored labels for a model's datasets, and the quality they estimate.
 
     Counts come from the workspace, never from the page, so a label is counted once it is
-    stored. The estimate is :func:`linkage.active.estimate_quality` at the model's threshold.
+    stored. The estimate is :func:`linkage.review.active.estimate_quality` at the model's threshold.
 
     Raises:
         LinkageError: When the model has no stored predictions.
     """
-    from linkage.active import estimate_quality
+    from linkage.review.active import estimate_quality
 
     row = get_model(ws, model_id)
     labels = _model_labels(ws, list(row.get("datasets") or []))
@@ -1680,10 +1679,10 @@ def teach_model(
     """Let labels teach a model: re-estimate its m values and threshold, save a new version.
 
     The m values are re-estimated with Splink's ``estimate_m_from_pairwise_labels`` from the
-    pairs labelled match, pooled with the current values (:func:`linkage.relearn.relearn_m`);
+    pairs labelled match, pooled with the current values (:func:`linkage.review.relearn.relearn_m`);
     the pairs are scored again and the threshold is the one with the best F1 estimated from
     the labels and the new scores (or the lowest reaching ``target_precision``; see
-    :func:`linkage.active.threshold_from_labels`). The version is saved with its parent, a
+    :func:`linkage.review.active.threshold_from_labels`). The version is saved with its parent, a
     note of how many labels it used, and is not made active.
 
     Args:
@@ -1694,7 +1693,7 @@ def teach_model(
             model input).
         target_precision: Choose the threshold for this estimated precision instead of F1.
         prior_pairs: How many labelled matches the current m values are worth (by default
-            :data:`linkage.relearn.PRIOR_PAIRS`; none for truth).
+            :data:`linkage.review.relearn.PRIOR_PAIRS`; none for truth).
         name: The new version's name; by default the parent's with "taught by N labels".
         actor: Who did it, for the audit log.
         max_truth_pairs: Most matching pairs taken from the truth.
@@ -1705,8 +1704,8 @@ def teach_model(
     Raises:
         LinkageError: When there are no labelled matches (or no truth), or a step fails.
     """
-    from linkage.active import threshold_from_labels
-    from linkage.relearn import PRIOR_PAIRS, relearn_m
+    from linkage.review.active import threshold_from_labels
+    from linkage.review.relearn import PRIOR_PAIRS, relearn_m
 
     row = get_model(ws, model_id)
     _require_predictions(ws, model_id)

@@ -3,11 +3,11 @@
 import streamlit as st
 
 from linkage.charts import cluster_size_chart
-from linkage.evaluate import PEOPLE_LABELS
-from linkage.predict import flag_suspicious_clusters
-from linkage.refresh import add_extract, changes_table
-from linkage.registry import get_model
-from linkage.spec_table import cluster_choices, cluster_members, suspicious_view
+from linkage.clusters.refresh import add_extract, changes_table
+from linkage.clusters.registry import get_model
+from linkage.model.predict import flag_suspicious_clusters
+from linkage.model.spec_table import cluster_choices, cluster_members, suspicious_view
+from linkage.quality.evaluate import PEOPLE_LABELS
 from linkage.workflow import load_linker, people_in_clusters, recluster
 from workbench.data.importer import read_file
 from workbench.formatting import format_count

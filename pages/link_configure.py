@@ -2,8 +2,14 @@
 
 import streamlit as st
 
-from linkage.blocking import blocking_chart, check_rule_within_budget
-from linkage.spec_table import add_rule, levels_table, parse_rule, remove_rules, with_link_type
+from linkage.model.blocking import blocking_chart, check_rule_within_budget
+from linkage.model.spec_table import (
+    add_rule,
+    levels_table,
+    parse_rule,
+    remove_rules,
+    with_link_type,
+)
 from linkage.workflow import save_draft, suggest_for_datasets
 from workbench.ui.context import user_errors, workspace
 from workbench.ui.linkage_widgets import (

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from linkage.active import pair_id
-from linkage.spec_table import pair_side_by_side
+from linkage.model.spec_table import pair_side_by_side
+from linkage.review.active import pair_id
 from linkage.workflow import (
     case_context,
     export_labels,

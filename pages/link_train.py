@@ -2,14 +2,14 @@
 
 import streamlit as st
 
-from linkage.evaluate import PEOPLE_LABELS
-from linkage.health import saved_report
-from linkage.registry import get_model
-from linkage.spec_table import (
+from linkage.clusters.registry import get_model
+from linkage.model.spec_table import (
     em_sessions_table,
     metrics_table,
     with_link_type,
 )
+from linkage.quality.evaluate import PEOPLE_LABELS
+from linkage.quality.health import saved_report
 from workbench.formatting import format_count, format_seconds
 from workbench.ui.context import user_errors, workspace
 from workbench.ui.linkage_widgets import (

@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from linkage import active
 from linkage import workflow as wf
-from linkage.registry import get_model
-from linkage.relearn import relearn_m
+from linkage.clusters.registry import get_model
+from linkage.review import active
+from linkage.review.relearn import relearn_m
 from linkage.service import load_model_json
 from linkage.synthetic import make_people
 from tests.test_app_linkage import ROLES

@@ -11,15 +11,17 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from linkage import health, registry, workflow
-from linkage.model_spec import BlockingRuleSpec, ComparisonSpec, ModelSpec
-from linkage.spec_table import (
+from linkage import workflow
+from linkage.clusters import registry
+from linkage.model.model_spec import BlockingRuleSpec, ComparisonSpec, ModelSpec
+from linkage.model.spec_table import (
     apply_comparisons_table,
     comparisons_table,
     parse_rule,
     parse_thresholds,
     remove_rules,
 )
+from linkage.quality import health
 from linkage.synthetic import make_people
 from workbench.data.importer import import_frame
 from workbench.errors import LinkageError
@@ -409,7 +411,7 @@ def test_models_page_names_measures_and_models_plainly(app_env: Path) -> None:
 
 
 def test_clusters_are_named_by_their_first_record() -> None:
-    from linkage.spec_table import cluster_choices
+    from linkage.model.spec_table import cluster_choices
     from workbench.formatting import cluster_label
 
     assert cluster_label("courts-__-M2019/1") == "courts record M2019/1"
@@ -431,7 +433,7 @@ def test_formats_for_people() -> None:
 
 
 def test_waterfall_rows_say_missing_not_nan() -> None:
-    from linkage.spec_table import mark_missing_values
+    from linkage.model.spec_table import mark_missing_values
 
     pairs = pd.DataFrame(
         {

@@ -10,8 +10,9 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from linkage import registry, workflow
-from linkage.active import pair_id
+from linkage import workflow
+from linkage.clusters import registry
+from linkage.review.active import pair_id
 from tests.test_app_linkage import APP, make_people_workspace
 from workbench.workspace import Workspace
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from linkage import registry
 from linkage import viewers as v
+from linkage.clusters import registry
 from tests.test_app_linkage import _app, linked  # noqa: F401 - the trained workspace fixture
 from workbench.workspace import Workspace
 

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from linkage import registry, workflow
+from linkage import workflow
+from linkage.clusters import registry
 from tests.browser import browser_page, require_chromium, screenshot, streamlit_server, wait_idle
 from tests.test_app_linkage import make_people_workspace
 from workbench.workspace import Workspace

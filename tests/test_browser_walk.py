@@ -82,7 +82,8 @@ def label_problems(texts: list[dict]) -> list[str]:
 
 def _linked_sample(root: Path) -> Path:
     """A workspace with one area of the sample, a trained model made active and journeys."""
-    from linkage import registry, workflow
+    from linkage import workflow
+    from linkage.clusters import registry
     from tests.journey_workspace import write_sample_subset
     from workbench.analysis.journeys import build_journeys
     from workbench.data.datasets import load_sample

@@ -429,8 +429,8 @@ def test_profile_chart_alt_text_gives_percentages(tmp_path) -> None:
 
 
 def test_lesson_and_linkage_chart_alt_text() -> None:
-    from linkage.evaluate import threshold_chart
     from linkage.lesson import Scores, _scores_chart
+    from linkage.quality.evaluate import threshold_chart
 
     chart = _scores_chart(
         [

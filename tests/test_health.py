@@ -11,12 +11,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from linkage import health
-from linkage.health import Finding, HealthReport, check_clusters, check_levels, check_model
-from linkage.model_spec import BlockingRuleSpec, ComparisonSpec, ModelSpec, TrainingPlan
+from linkage.model.model_spec import BlockingRuleSpec, ComparisonSpec, ModelSpec, TrainingPlan
+from linkage.model.train import TrainedModel, restore_parameter_history, train_model
+from linkage.quality import health
+from linkage.quality.health import Finding, HealthReport, check_clusters, check_levels, check_model
 from linkage.service import load_model_json
 from linkage.synthetic import make_people
-from linkage.train import TrainedModel, restore_parameter_history, train_model
 
 logging.getLogger("splink").setLevel(logging.ERROR)
 
@@ -308,7 +308,7 @@ def test_narrow_blocking_is_serious(frames, people) -> None:
 # ------------------------------------------------------------------------------- clusters
 def _graph(edges: list[tuple[int, int, float]], n: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Pairs and clusters (connected components at 0.9) of a small hand-drawn graph."""
-    from linkage.predict import cluster_at_threshold
+    from linkage.model.predict import cluster_at_threshold
 
     nodes = pd.DataFrame({"source_dataset": "a", "unique_id": [str(i) for i in range(n)]})
     pairs = pd.DataFrame(

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from linkage.sensitivity import largest_area_gaps
+from linkage.quality.sensitivity import largest_area_gaps
 from workbench.analysis import journeys as jn
 from workbench.analysis import views as an
 from workbench.workspace import Workspace

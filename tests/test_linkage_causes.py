@@ -19,18 +19,18 @@ from splink import ColumnExpression
 from splink.internals.dialects import SplinkDialect
 
 from linkage.data import prepare_frames
-from linkage.evaluate import choose_threshold, expected_cluster_quality
 from linkage.inputs import prepare_input
-from linkage.model_spec import (
+from linkage.model.model_spec import (
     BlockingRuleSpec,
     ComparisonSpec,
     InitialLevel,
     SwappedColumnsLevel,
 )
-from linkage.parameters import repair_weights, untrained_levels
-from linkage.suggest import _choose_em_rules, find_derived_columns, fixed_by, suggest_model
+from linkage.model.parameters import repair_weights, untrained_levels
+from linkage.model.suggest import _choose_em_rules, find_derived_columns, fixed_by, suggest_model
+from linkage.model.train import train_model
+from linkage.quality.evaluate import choose_threshold, expected_cluster_quality
 from linkage.synthetic import make_people
-from linkage.train import train_model
 from workbench.persons.roles import Role, suggest_roles
 from workbench.persons.standardise import (
     detect_value_formats,
@@ -361,7 +361,7 @@ def test_swap_level_only_when_the_data_has_swapped_names():
 
 
 def test_levels_table_explains_every_level(people):
-    from linkage.spec_table import levels_table
+    from linkage.model.spec_table import levels_table
 
     spec = suggest_model([f.drop(columns=["person_id"]) for f in people])
     table = levels_table(spec)
@@ -443,7 +443,7 @@ def test_link_only_leaves_out_columns_one_input_lacks(people):
 
 
 def test_level_unseen_among_random_pairs_gets_a_u_below_the_rarest(people):
-    from linkage.parameters import fill_untrained
+    from linkage.model.parameters import fill_untrained
 
     frames = [f.drop(columns=["person_id"]) for f in people]
     model = train_model(frames, suggest_model(frames))

@@ -8,8 +8,7 @@ import sys
 import pytest
 from splink import DuckDBAPI, Linker
 
-from linkage.predict import cluster_at_threshold, nodes_from_model, predict_pairs
-from linkage.registry import (
+from linkage.clusters.registry import (
     active_model_id,
     active_model_with_clusters,
     add_label,
@@ -29,9 +28,10 @@ from linkage.registry import (
     store_clusters,
     store_predictions,
 )
-from linkage.suggest import suggest_model
+from linkage.model.predict import cluster_at_threshold, nodes_from_model, predict_pairs
+from linkage.model.suggest import suggest_model
+from linkage.model.train import train_model
 from linkage.synthetic import make_people
-from linkage.train import train_model
 from workbench.errors import LinkageError
 from workbench.workspace import Workspace
 
@@ -134,6 +134,6 @@ def test_registry_reads_for_journeys(models, tmp_path):
 
 
 def test_reading_the_registry_does_not_load_splink():
-    code = "import sys, linkage.registry; print('splink' in sys.modules)"
+    code = "import sys, linkage.clusters.registry; print('splink' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip() == "False", result.stderr

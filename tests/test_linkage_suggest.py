@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 from splink import DuckDBAPI, Linker
 
-from linkage.blocking import check_rule_within_budget, count_rule_comparisons
 from linkage.data import prepare_frames
-from linkage.model_spec import BlockingRuleSpec, ModelSpec
-from linkage.suggest import (
+from linkage.model.blocking import check_rule_within_budget, count_rule_comparisons
+from linkage.model.model_spec import BlockingRuleSpec, ModelSpec
+from linkage.model.suggest import (
     LARGE_INPUT,
     _choose_blocking,
     profile_columns,

@@ -11,7 +11,7 @@ import pytest
 
 from linkage import charts
 from linkage import workflow as wf
-from linkage.registry import active_model_id, get_model, list_models
+from linkage.clusters.registry import active_model_id, get_model, list_models
 from tests.journey_workspace import write_sample_subset
 from workbench.data.catalogue import delete_dataset
 from workbench.data.datasets import load_sample
@@ -337,8 +337,8 @@ def test_evaluation_from_clerical_labels_without_truth(ws: Workspace, run: wf.Tr
 
 
 def test_app_and_command_line_count_the_same_people(ws: Workspace, run: wf.TrainingRun) -> None:
-    from linkage.evaluate import people_counts
     from linkage.inputs import prepare_input, read_input
+    from linkage.quality.evaluate import people_counts
     from linkage.service import link_frames
 
     inputs = []
@@ -358,7 +358,7 @@ def test_app_and_command_line_count_the_same_people(ws: Workspace, run: wf.Train
 
 
 def test_people_counts_leave_empty_records_out() -> None:
-    from linkage.evaluate import describe_people, people_counts
+    from linkage.quality.evaluate import describe_people, people_counts
 
     frame = pd.DataFrame(
         {
@@ -383,7 +383,7 @@ def test_people_counts_leave_empty_records_out() -> None:
 
 
 def test_metric_names_are_plain() -> None:
-    from linkage.spec_table import metrics_table
+    from linkage.model.spec_table import metrics_table
 
     table = metrics_table(
         {

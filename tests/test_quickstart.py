@@ -8,8 +8,8 @@ from types import SimpleNamespace
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from linkage.clusters.registry import active_model_id, list_models
 from linkage.quickstart import link_and_build
-from linkage.registry import active_model_id, list_models
 from workbench.analysis.journeys import build_info, journeys_current
 from workbench.errors import LinkageError
 from workbench.progress import next_step, workflow_steps

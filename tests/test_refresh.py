@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from linkage.evaluate import cluster_metrics
-from linkage.refresh import read_linked, report_path
-from linkage.stable_ids import carry_ids
+from linkage.clusters.refresh import read_linked, report_path
+from linkage.clusters.stable_ids import carry_ids
+from linkage.quality.evaluate import cluster_metrics
 from linkage.synthetic import make_people
 from workbench.cli import run
 
@@ -253,7 +253,7 @@ def test_refresh_errors_are_one_clear_line(runs, case, message, capsys, tmp_path
 
 
 def test_app_clusters_keep_their_ids_across_reclusters_and_new_models(ws) -> None:
-    from linkage.registry import write_clusters
+    from linkage.clusters.registry import write_clusters
 
     def clusters(groups: list[list[int]]) -> pd.DataFrame:
         rows = [(f"{k}", f"police-__-{g[0]}") for g in groups for k in g]
@@ -307,8 +307,8 @@ def linked_workspace(tmp_path_factory: pytest.TempPathFactory):
 
 
 def test_add_extract_in_the_app_refreshes_clusters_and_keeps_the_report(linked_workspace) -> None:
-    from linkage.refresh import add_extract
-    from linkage.registry import load_change_reports, load_clusters
+    from linkage.clusters.refresh import add_extract
+    from linkage.clusters.registry import load_change_reports, load_clusters
 
     ws, model_id, held = linked_workspace
     before = load_clusters(ws, model_id)
@@ -334,7 +334,7 @@ def test_add_extract_in_the_app_refreshes_clusters_and_keeps_the_report(linked_w
 def test_clusters_page_shows_a_change_report_in_words(linked_workspace, monkeypatch) -> None:
     from streamlit.testing.v1 import AppTest
 
-    from linkage.refresh import ChangeReport
+    from linkage.clusters.refresh import ChangeReport
 
     ws, model_id, _ = linked_workspace
     monkeypatch.setenv("WORKBENCH_WORKSPACE", str(ws.path))
@@ -383,7 +383,7 @@ def _partition(labels: np.ndarray) -> set[frozenset[int]]:
 
 def _refresh_case(seed: int) -> dict[str, object]:
     """Earlier links and clusters, records replaced (splits) and new links (merges)."""
-    from linkage.predict import connected_components
+    from linkage.model.predict import connected_components
 
     rng = np.random.default_rng(seed)
     n_prev, n_new = 400, 120
@@ -426,8 +426,8 @@ def _refresh_case(seed: int) -> dict[str, object]:
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_incremental_clusters_equal_connected_components_over_every_link(seed) -> None:
-    from linkage.incremental import update_components
-    from linkage.predict import connected_components
+    from linkage.clusters.incremental import update_components
+    from linkage.model.predict import connected_components
 
     case = _refresh_case(seed)
     carried, new = case["carried"], case["new"]
@@ -454,8 +454,8 @@ def test_incremental_clusters_equal_connected_components_over_every_link(seed) -
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_ids_over_touched_clusters_equal_ids_over_every_record(seed) -> None:
-    from linkage.incremental import update_components
-    from linkage.stable_ids import carry_ids_touched
+    from linkage.clusters.incremental import update_components
+    from linkage.clusters.stable_ids import carry_ids_touched
 
     case = _refresh_case(seed)
     comp = update_components(case["codes"], case["lost"], case["carried"], case["new"])

@@ -21,12 +21,12 @@ import pytest
 
 from linkage import backends
 from linkage.data import PreparedInput, prepare_frames
-from linkage.model_spec import ModelSpec
-from linkage.predict import cluster_at_threshold, nodes_from_model, predict_pairs
+from linkage.model.model_spec import ModelSpec
+from linkage.model.predict import cluster_at_threshold, nodes_from_model, predict_pairs
+from linkage.model.suggest import suggest_model
+from linkage.model.train import TrainedModel, train_model
 from linkage.service import load_model_json
-from linkage.suggest import suggest_model
 from linkage.synthetic import make_people
-from linkage.train import TrainedModel, train_model
 from workbench.errors import LinkageError
 from workbench.workspace import Workspace
 
@@ -152,7 +152,7 @@ def test_spark_trained_model_lands_in_the_workspace_and_scores_the_same_on_duckd
     clusters; training on DuckDB finds the same prior.
     """
     from linkage import workflow
-    from linkage.registry import get_model, predictions_table
+    from linkage.clusters.registry import get_model, predictions_table
 
     ws = _workspace(tmp_path / "workspace.duckdb")
     names = ["police", "courts"]

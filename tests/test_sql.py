@@ -152,9 +152,9 @@ CONVERTED = [
     "workbench/data/catalogue.py",
     "workbench/data/profile.py",
     "workbench/data/explore.py",
-    "linkage/registry.py",
-    "linkage/health.py",
-    "linkage/blocking.py",
+    "linkage/clusters/registry.py",
+    "linkage/quality/health.py",
+    "linkage/model/blocking.py",
     "linkage/inputs.py",
     "linkage/data.py",
 ]

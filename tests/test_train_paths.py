@@ -1,7 +1,7 @@
 """The app's Train page and ``workbench link`` train the same model and find the same people.
 
 Both paths train through :func:`linkage.service.fit_model`, and EM's sums are taken in a fixed
-order (:func:`linkage.train.use_ordered_em_sums`), so the same data gives the same m and u
+order (:func:`linkage.model.train.use_ordered_em_sums`), so the same data gives the same m and u
 values to the last bit, the same clusters and the same count of people.
 """
 
@@ -19,10 +19,10 @@ import pandas as pd
 import pytest
 import splink.internals.expectation_maximisation as em
 
-from linkage import train
 from linkage import workflow as wf
-from linkage.evaluate import describe_people
-from linkage.registry import get_model
+from linkage.clusters.registry import get_model
+from linkage.model import train
+from linkage.quality.evaluate import describe_people
 from tests.journey_workspace import write_sample_subset
 from workbench.cli import run
 from workbench.data.datasets import load_sample
@@ -143,7 +143,7 @@ def test_training_twice_in_another_row_order_gives_the_same_model(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from linkage.data import prepare_frames
-    from linkage.suggest import suggest_model
+    from linkage.model.suggest import suggest_model
     from linkage.synthetic import make_people
 
     monkeypatch.setenv("WORKBENCH_DUCKDB_THREADS", "2")

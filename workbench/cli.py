@@ -60,8 +60,8 @@ def _link_on_init(ws: Any) -> None:
     A failure is reported and leaves the workspace usable: the Start page offers the same
     linking with one click.
     """
+    from linkage.clusters.registry import list_models
     from linkage.quickstart import link_and_build
-    from linkage.registry import list_models
     from linkage.workflow import linkable_datasets
 
     if not list_models(ws).empty or not linkable_datasets(ws):
@@ -266,7 +266,7 @@ def cmd_link(args: argparse.Namespace) -> int:
     overrides = parse_role_overrides(args.role or [])
     previous = None
     if args.previous:
-        from linkage.refresh import read_linked
+        from linkage.clusters.refresh import read_linked
 
         previous = read_linked(args.previous)
     elif args.full:
@@ -364,7 +364,7 @@ def cmd_link(args: argparse.Namespace) -> int:
     say.add(_threshold_lines(result, args.threshold))
     health = None
     if say.enabled or args.strict:
-        from linkage.health import check_model
+        from linkage.quality.health import check_model
 
         with _ProgressBar(say.enabled, "Health check") as bar:
             health = check_model(
@@ -382,7 +382,7 @@ def cmd_link(args: argparse.Namespace) -> int:
             raise ValidationError(
                 f"Cannot write the model to {args.save_model}: {exc.strerror}."
             ) from exc
-    from linkage import refresh
+    from linkage.clusters import refresh
 
     table = linked_output(inputs, result.clusters)
     settings = (
@@ -407,7 +407,7 @@ def cmd_link(args: argparse.Namespace) -> int:
         ),
     )
     s = result.summary
-    from linkage.evaluate import describe_people, people_counts
+    from linkage.quality.evaluate import describe_people, people_counts
 
     people = describe_people(people_counts(result.clusters, frames))
     _out(
@@ -444,7 +444,7 @@ def cmd_link(args: argparse.Namespace) -> int:
 
 def _write_report(report: Any, out: Path, quiet: bool) -> None:
     """Write a change report beside the output and print its summary."""
-    from linkage.refresh import report_path
+    from linkage.clusters.refresh import report_path
 
     where = report_path(out)
     report.write(where)
@@ -456,7 +456,7 @@ def _write_report(report: Any, out: Path, quiet: bool) -> None:
 
 def _cmd_refresh(args: argparse.Namespace, previous: Any, out: Path, quiet: bool) -> int:
     """``workbench link NEW ... --previous PREV``: link new extracts into a previous run."""
-    from linkage import refresh
+    from linkage.clusters import refresh
     from linkage.inputs import prepare_input, read_input
     from workbench.errors import LinkageError
 
@@ -525,7 +525,7 @@ def _cmd_refresh(args: argparse.Namespace, previous: Any, out: Path, quiet: bool
     )
     _write_report(report, out, quiet)
     if args.labels_column:
-        from linkage.evaluate import cluster_metrics
+        from linkage.quality.evaluate import cluster_metrics
 
         table = result.run.table
         if args.labels_column not in table.columns:
@@ -693,7 +693,7 @@ def _role_lines(
 
 
 def _rule_columns(label: str) -> set[str]:
-    from linkage.model_spec import parse_expression
+    from linkage.model.model_spec import parse_expression
 
     out = set()
     for part in label.split("+"):

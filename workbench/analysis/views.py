@@ -1088,7 +1088,7 @@ def area_gap_table(gaps: pd.DataFrame) -> pd.DataFrame:
     """Per area, the join-dependent measure furthest from the truth, readable.
 
     Args:
-        gaps: A ``linkage.sensitivity.largest_area_gaps`` frame.
+        gaps: A ``linkage.quality.sensitivity.largest_area_gaps`` frame.
 
     Returns:
         ``Area``, ``Measure``, ``Linked``, ``Truth`` (with their bases) and ``Gap (points)``,

@@ -14,12 +14,12 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from linkage import registry, workflow
-from linkage.blocking import cumulative_comparisons
+from linkage import workflow
+from linkage.clusters import registry
 from linkage.data import PreparedInput, prepare_frames
-from linkage.health import INFO, SERIOUS, WARNING, Finding, HealthReport
-from linkage.model_spec import COMPARISON_KINDS, BlockingRuleSpec, ModelSpec
-from linkage.spec_table import (
+from linkage.model.blocking import cumulative_comparisons
+from linkage.model.model_spec import COMPARISON_KINDS, BlockingRuleSpec, ModelSpec
+from linkage.model.spec_table import (
     KINDS_WITH_TF,
     KINDS_WITH_THRESHOLDS,
     METRIC_LABELS,
@@ -29,6 +29,7 @@ from linkage.spec_table import (
     format_thresholds,
     model_label,
 )
+from linkage.quality.health import INFO, SERIOUS, WARNING, Finding, HealthReport
 from workbench.errors import WorkbenchError
 from workbench.persons.roles import load_roles
 from workbench.workspace import Workspace
@@ -514,8 +515,8 @@ def comparison_editor(spec: ModelSpec, key: str) -> ModelSpec | None:
     return edited
 
 
-#: Plain names of the measures of a clustering against truth (``linkage.evaluate``'s keys),
-#: named as Train and Models name them through :data:`linkage.spec_table.METRIC_LABELS`.
+#: Plain names of the measures of a clustering against truth (``linkage.quality.evaluate``'s keys),
+#: named as Train and Models name them through :data:`linkage.model.spec_table.METRIC_LABELS`.
 CLUSTER_METRIC_LABELS: dict[str, str] = {
     "pairwise_precision": METRIC_LABELS["cluster_precision"],
     "pairwise_recall": METRIC_LABELS["cluster_recall"],
@@ -604,7 +605,7 @@ def readable_records(frame: pd.DataFrame, drop: tuple[str, ...] = ("cluster_id",
     return out.rename(columns={c: title(str(c)) for c in out.columns})
 
 
-#: Column names of the suspicious-cluster table (``linkage.spec_table.suspicious_view``).
+#: Column names of the suspicious-cluster table (``linkage.model.spec_table.suspicious_view``).
 SUSPICIOUS_COLUMNS: dict[str, Any] = {
     "cluster": "Cluster",
     "cluster_size": "Records",

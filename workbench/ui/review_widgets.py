@@ -12,7 +12,7 @@ from typing import Any
 
 import streamlit as st
 
-from linkage.active import pair_id
+from linkage.review.active import pair_id
 from linkage.workflow import ReviewProgress, save_label
 from workbench.errors import WorkbenchError
 from workbench.workspace import Workspace

@@ -1,4 +1,4 @@
-"""Train a Splink model from a :class:`~linkage.model_spec.ModelSpec`.
+"""Train a Splink model from a :class:`~linkage.model.model_spec.ModelSpec`.
 
 Each training run gets its own ``DuckDBAPI`` (one cannot serve two threads at once). Progress
 is reported per step, and every Splink failure is turned into a ``LinkageError`` with advice.
@@ -32,9 +32,9 @@ from linkage.backends import (
     translate_settings,
 )
 from linkage.data import FrameLike, PreparedInput, prepare_frames
-from linkage.model_spec import BlockingRuleSpec, ModelSpec, TrainingPlan
-from linkage.parameters import fill_untrained, repair_weights, untrained_levels
-from linkage.suggest import fixed_by
+from linkage.model.model_spec import BlockingRuleSpec, ModelSpec, TrainingPlan
+from linkage.model.parameters import fill_untrained, repair_weights, untrained_levels
+from linkage.model.suggest import fixed_by
 from workbench.errors import LinkageError
 
 log = logging.getLogger(__name__)

@@ -44,8 +44,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from linkage.predict import edges_from_pairs
-from linkage.train import TrainedModel
+from linkage.model.predict import edges_from_pairs
+from linkage.model.train import TrainedModel
 from workbench.sql import Sql, compose, quote_ident
 
 log = logging.getLogger(__name__)
@@ -239,7 +239,7 @@ def saved_report(metrics: dict[str, Any] | None) -> HealthReport | None:
     """The health report stored in a saved model's metrics, if it has one.
 
     Args:
-        metrics: The model's metrics (``linkage.registry.get_model(...)["metrics"]``).
+        metrics: The model's metrics (``linkage.clusters.registry.get_model(...)["metrics"]``).
 
     Returns:
         The report, or ``None`` for a model saved without one.

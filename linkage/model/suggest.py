@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 import duckdb
 
-from linkage.blocking import count_rule_comparisons, default_budget
 from linkage.data import FrameLike, PreparedInput, prepare_frames
-from linkage.model_spec import (
+from linkage.model.blocking import count_rule_comparisons, default_budget
+from linkage.model.model_spec import (
     LINK_TYPES,
     BlockingRuleSpec,
     ComparisonSpec,

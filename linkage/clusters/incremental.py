@@ -12,8 +12,8 @@ walking every earlier link again:
 * every new record enters as its own node;
 
 and the components of those nodes joined by the new links are the clusters. The result equals
-connected components over every link (:func:`linkage.predict.connected_components`), as long as
-each earlier cluster was a component of the earlier links, which holds for every output of
+connected components over every link (:func:`linkage.model.predict.connected_components`), as long
+as each earlier cluster was a component of the earlier links, which holds for every output of
 ``workbench link``.
 
 The clusters that can differ from before (*touched*) are those holding a new record or a
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from linkage.predict import connected_components
+from linkage.model.predict import connected_components
 
 
 @dataclass

@@ -14,7 +14,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from linkage.train import TrainedModel
+from linkage.model.train import TrainedModel
 from workbench.errors import LinkageError
 
 log = logging.getLogger(__name__)

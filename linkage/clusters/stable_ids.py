@@ -205,8 +205,8 @@ def carry_ids_touched(
     """:func:`carry_ids` when only the touched clusters can differ from the earlier ones.
 
     A refresh leaves most earlier clusters exactly as they were (see
-    :mod:`linkage.incremental`): those keep their ids, and the rule runs over the records of
-    the touched clusters only. The ids and counts equal those of :func:`carry_ids` over every
+    :mod:`linkage.clusters.incremental`): those keep their ids, and the rule runs over the records
+    of the touched clusters only. The ids and counts equal those of :func:`carry_ids` over every
     record, because each earlier cluster lies wholly inside or wholly outside the touched ones.
 
     Args:

@@ -1,7 +1,7 @@
 """Tables of a linkage model for display and editing, and their way back into a model.
 
-Pages show a :class:`~linkage.model_spec.ModelSpec` as plain tables (one row per comparison, one
-per blocking rule) that a user can edit; the functions here turn a spec into those tables and an
+Pages show a :class:`~linkage.model.model_spec.ModelSpec` as plain tables (one row per comparison,
+one per blocking rule) that a user can edit; the functions here turn a spec into those tables and an
 edited table back into a spec, checking every value and naming the row of any problem. They also
 flatten the model registry and training summaries into tables ready to show.
 """
@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from linkage.model_spec import (
+from linkage.model.model_spec import (
     COMPARISON_KINDS,
     BlockingRuleSpec,
     ComparisonSpec,
@@ -297,7 +297,7 @@ def _parse_json(value: Any) -> Any:
 
 
 def models_table(models: pd.DataFrame) -> pd.DataFrame:
-    """The registry list (``linkage.registry.list_models``) flattened for display.
+    """The registry list (``linkage.clusters.registry.list_models``) flattened for display.
 
     Returns:
         ``active``, ``name``, ``created_at``, ``datasets``, ``link_type``, ``threshold``,
@@ -514,7 +514,7 @@ def cluster_choices(
 
     Args:
         clusters: ``cluster_id`` per record (with ``cluster_size`` when known).
-        suspicious: Output of ``linkage.predict.flag_suspicious_clusters``.
+        suspicious: Output of ``linkage.model.predict.flag_suspicious_clusters``.
         limit: The most clusters listed.
     """
     sizes = clusters.groupby("cluster_id").size().sort_values(ascending=False)

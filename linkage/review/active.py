@@ -245,12 +245,12 @@ def clustered_quality(
 ) -> pd.DataFrame:
     """Expected clustered precision, recall and F1 at each threshold, given match chances.
 
-    Clustering at a threshold links every scored pair at or above it and, through chains,
-    every pair of records in one cluster. Expected true links are the summed chances
-    ``post`` of the scored pairs that end up inside a cluster; every within-cluster pair is
-    a link (pairs never scored count as non-matches). Recall is over the summed chances of
-    all scored pairs (as :func:`linkage.evaluate.expected_cluster_quality`, whose chances are
-    the model's own probabilities).
+    Clustering at a threshold links every scored pair at or above it and, through chains, every pair
+    of records in one cluster. Expected true links are the summed chances ``post`` of the scored
+    pairs that end up inside a cluster; every within-cluster pair is a link (pairs never scored
+    count as non-matches). Recall is over the summed chances of all scored pairs (as
+    :func:`linkage.quality.evaluate.expected_cluster_quality`, whose chances are the model's own
+    probabilities).
 
     Args:
         pairs: Scored pairs (id columns and ``match_probability``, the clustering score).

@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from linkage.train import TrainedModel
+from linkage.model.train import TrainedModel
 from workbench.errors import LinkageError
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from linkage.predict import edges_from_pairs
+from linkage.model.predict import edges_from_pairs
 from workbench.errors import LinkageError
 
 if TYPE_CHECKING:

@@ -18,7 +18,7 @@ from splink import DuckDBAPI
 from splink.blocking_analysis import count_comparisons_from_blocking_rules
 
 from linkage.data import PreparedInput
-from linkage.model_spec import BlockingRuleSpec, expression_sql
+from linkage.model.model_spec import BlockingRuleSpec, expression_sql
 from workbench.errors import LinkageError
 from workbench.sql import Sql, compose
 

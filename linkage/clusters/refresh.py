@@ -18,9 +18,9 @@ A refresh with new records:
 3. clusters by connected components over the earlier links that remain plus the new links
    at or above the threshold: a new record linked to two earlier people merges them, and a
    replaced record whose new version no longer links the same way can split its earlier
-   person. This is done incrementally (:mod:`linkage.incremental`): each earlier person
+   person. This is done incrementally (:mod:`linkage.clusters.incremental`): each earlier person
    enters whole and only the new links are walked;
-4. names the clusters by :mod:`linkage.stable_ids`, so every earlier person keeps their id
+4. names the clusters by :mod:`linkage.clusters.stable_ids`, so every earlier person keeps their id
    unless merged or split, and reports the changes with the links that caused each. Only the
    clusters holding a new record (or a record of a person who lost one) are examined: every
    other cluster is an earlier person unchanged.
@@ -43,9 +43,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from linkage.incremental import update_components
-from linkage.predict import _lookup, _positions
-from linkage.stable_ids import carry_ids, carry_ids_touched, find_changes
+from linkage.clusters.incremental import update_components
+from linkage.clusters.stable_ids import carry_ids, carry_ids_touched, find_changes
+from linkage.model.predict import _lookup, _positions
 from workbench.errors import LinkageError, ValidationError
 
 log = logging.getLogger(__name__)
@@ -275,8 +275,8 @@ class ChangeReport:
         new_people: Clusters of new records only: ``cluster_id``, ``records``, ``pairs``.
         added: Earlier people who gained records: ``cluster_id``, ``records`` (the new ones)
             and ``pairs`` (the links that brought them in).
-        merges: See :class:`linkage.stable_ids.ClusterChanges`.
-        splits: See :class:`linkage.stable_ids.ClusterChanges`.
+        merges: See :class:`linkage.clusters.stable_ids.ClusterChanges`.
+        splits: See :class:`linkage.clusters.stable_ids.ClusterChanges`.
     """
 
     mode: str
@@ -387,7 +387,7 @@ def build_report(
         edges: The links now (``l``, ``r``, ``match_weight``).
         old_edges: The earlier links, in today's row positions.
         id_counts: Ids kept, retired and issued, records compared and moved
-            (:meth:`linkage.stable_ids.CarriedIds.summary`).
+            (:meth:`linkage.clusters.stable_ids.CarriedIds.summary`).
         fingerprint: The model's fingerprint.
         threshold: The match probability.
         records_before: Records in the earlier run.
@@ -700,8 +700,8 @@ def score_new_pairs(
         LinkageError: When Splink cannot score the pairs.
     """
     from linkage.data import PreparedInput, is_model_column
-    from linkage.predict import EDGE_COLUMNS
-    from linkage.train import build_linker
+    from linkage.model.predict import EDGE_COLUMNS
+    from linkage.model.train import build_linker
 
     frame = standardised.reset_index(drop=True)
     for column in ("source_dataset", "unique_id"):
@@ -956,8 +956,8 @@ def add_extract(
     it); only the pairs involving them are scored, with the model, and stored beside the
     model's other scored pairs (those of replaced records are dropped); the clusters are
     rebuilt at the model's threshold keeping every earlier person's id unless merged or split
-    (:func:`linkage.registry.store_clusters`); the change report is kept with the model
-    version (:func:`linkage.registry.store_change_report`); journeys built from this model
+    (:func:`linkage.clusters.registry.store_clusters`); the change report is kept with the model
+    version (:func:`linkage.clusters.registry.store_change_report`); journeys built from this model
     are rebuilt.
 
     Args:
@@ -976,7 +976,7 @@ def add_extract(
             or the model has no stored clusters.
         ValidationError: When the extract lacks the dataset's columns or repeats an id.
     """
-    from linkage import registry
+    from linkage.clusters import registry
     from linkage.workflow import (
         RETENTION_MATCH_WEIGHT,
         forget_linkers,
@@ -1092,7 +1092,7 @@ def add_extract(
         )
     forget_linkers()
     say("Clustering", 0.8)
-    from linkage.predict import EDGE_COLUMNS, cluster_at_threshold
+    from linkage.model.predict import EDGE_COLUMNS, cluster_at_threshold
 
     pairs = ws.query_df(
         f"SELECT {', '.join(EDGE_COLUMNS)} FROM {pred} WHERE match_probability >= ?",  # noqa: S608

@@ -37,7 +37,7 @@ from workbench.workspace import Workspace, utcnow
 if TYPE_CHECKING:
     # Splink loads only when a model is written, so reading the registry (journeys, measures)
     # stays light.
-    from linkage.train import TrainedModel
+    from linkage.model.train import TrainedModel
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +109,7 @@ def write_model(
     The row holds the Splink settings JSON, the workbench spec, the data fingerprint, the
     metrics and the training record (timings, EM sessions, warnings, parameter history).
     """
-    from linkage.train import parameter_history
+    from linkage.model.train import parameter_history
 
     settings = model.settings_dict()
     training = {
@@ -181,8 +181,8 @@ def write_clusters(
     """Append a model's clusters to ``wb.clusters`` inside the caller's transaction.
 
     With ``keep_ids`` each cluster takes the id of the earlier cluster it overlaps most
-    (:func:`earlier_clusters`, by the rule in :mod:`linkage.stable_ids`), so people keep their
-    ids across re-clusters and new model versions. ``clusters["cluster_id"]`` is updated in
+    (:func:`earlier_clusters`, by the rule in :mod:`linkage.clusters.stable_ids`), so people keep
+    their ids across re-clusters and new model versions. ``clusters["cluster_id"]`` is updated in
     place to the ids stored, and ``clusters.attrs["id_changes"]`` says how many ids were kept,
     retired and issued and how many records changed id.
 
@@ -211,11 +211,11 @@ def carry_earlier_ids(
     """Rename ``clusters["cluster_id"]`` in place to the earlier ids they overlap most.
 
     Returns:
-        The counts of :class:`linkage.stable_ids.CarriedIds` (also put in
+        The counts of :class:`linkage.clusters.stable_ids.CarriedIds` (also put in
         ``clusters.attrs["id_changes"]``, with ``from_model``).
     """
-    from linkage.predict import _lookup, _positions
-    from linkage.stable_ids import carry_ids
+    from linkage.clusters.stable_ids import carry_ids
+    from linkage.model.predict import _lookup, _positions
 
     positions = _positions(earlier["source_dataset"], earlier["unique_id"])
     where = _lookup(positions, clusters["source_dataset"], clusters["unique_id"])

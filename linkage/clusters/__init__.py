@@ -1,0 +1,1 @@
+"""People from scored pairs: the model and cluster registry, stable ids and refreshes."""

@@ -1,0 +1,1 @@
+"""The linkage model: suggestion, comparisons, blocking, training, parameters and scoring."""

@@ -1,0 +1,1 @@
+"""Clerical review: which pairs to label next, and labels that re-estimate the model."""
