@@ -43,7 +43,7 @@ def test_time_axes_carry_the_year_whatever_the_span() -> None:
     assert fmt("2019-01-07", "2026-10-26", "W-MON") == ("%Y", {"interval": "year", "step": 1})
     assert fmt("2023-01-01", "2026-01-01", "MS")[0] == "%b %Y"
     assert fmt("2025-01-01", "2025-10-01", "MS") == ("%b %Y", {"interval": "month", "step": 1})
-    assert fmt("2026-08-03", "2026-10-26", "W-MON")[0] == "%d %b %Y"
+    assert fmt("2026-08-03", "2026-10-26", "W-MON")[0] == "%-d %b %Y"
 
 
 def test_forecast_and_trend_charts_label_years() -> None:

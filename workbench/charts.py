@@ -119,7 +119,7 @@ def span_axis(periods: Iterable[Any]) -> alt.Axis:
     elif years > 0.25:
         label, interval, step = "%b %Y", "month", 1
     else:
-        label, interval, step = "%d %b %Y", "week", 1
+        label, interval, step = "%-d %b %Y", "week", 1
     return alt.Axis(format=label, tickCount={"interval": interval, "step": step}, labelOverlap=True)
 
 
