@@ -142,3 +142,20 @@ def test_explore_outlier_date_does_not_squeeze_the_axis_and_is_counted() -> None
     assert "1 records dated outside the range shown" in " ".join(spec["title"]["subtitle"])
     whole = period_chart(counts.iloc[1:], "Records", "month").to_dict()
     assert "outside" not in " ".join(whole["title"]["subtitle"])
+
+
+def test_a_long_headline_takes_two_lines_and_exports_whole() -> None:
+    """A headline too long for a narrow screen wraps instead of being cut with an ellipsis."""
+    import altair as alt
+
+    from workbench.charts import TITLE_WIDTH, titled
+    from workbench.publish.export import meta_from_chart
+
+    headline = "Median days, offence to completion, magistrates' cases, by year: Kent and Cumbria"
+    assert len(headline) > TITLE_WIDTH
+    chart = titled(alt.Chart(pd.DataFrame({"x": [1]})).mark_point(), headline, "Sub")
+    text = chart.to_dict(validate=False)["title"]["text"]
+    assert isinstance(text, list) and all(len(line) <= TITLE_WIDTH for line in text)
+    assert meta_from_chart(chart, "v1").title == headline
+    short = titled(alt.Chart(pd.DataFrame({"x": [1]})).mark_point(), "Charge rate", "Sub")
+    assert short.to_dict(validate=False)["title"]["text"] == "Charge rate"

@@ -63,18 +63,23 @@ def wrap_lines(lines: list[str] | tuple[str, ...], width: int = SUBTITLE_WIDTH) 
 
 
 TITLE_META = "workbench_title"
+#: Characters of a headline per line: a longer one takes two lines instead of being cut on a
+#: narrow screen.
+TITLE_WIDTH = 64
 
 
 def title_properties(title: str, subtitle: str, source: str = SOURCE_NOTE) -> dict[str, Any]:
     """Chart properties for a headline title with a statistical subtitle and a source line.
 
-    The subtitle and source are drawn wrapped (several short lines), and kept whole in the
+    A headline over :data:`TITLE_WIDTH` characters takes two or more lines. The subtitle and
+    source are drawn wrapped (several short lines), and kept whole in the
     chart's ``usermeta`` so exports (:func:`workbench.publish.export.meta_from_chart`) can tell the
     subtitle from the source however many lines each took.
     """
+    lines = wrap_lines([title], TITLE_WIDTH)
     return {
         "title": alt.TitleParams(
-            text=title,
+            text=lines if len(lines) > 1 else title,
             subtitle=wrap_lines([subtitle, source]),
             anchor="start",
             subtitleColor=SUBTITLE_COLOUR,
