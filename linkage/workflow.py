@@ -1585,8 +1585,8 @@ def case_context(ws: Workspace, pair_row: Mapping[str, Any] | pd.Series) -> pd.D
         pair_row: A prediction row with the two records' ids.
 
     Returns:
-        ``field``, ``left``, ``right``: a row for the dataset and one for the record id,
-        then each context field either record has (empty where a record has none).
+        ``Field``, ``Left record``, ``Right record``: a row for the dataset and one for the
+        record id, then each context field either record has (empty where a record has none).
     """
     row = dict(pair_row)
     sides = []
@@ -1601,9 +1601,9 @@ def case_context(ws: Workspace, pair_row: Mapping[str, Any] | pd.Series) -> pd.D
     names = list(dict.fromkeys([*sides[0], *sides[1]]))
     return pd.DataFrame(
         {
-            "field": [n[:1].upper() + n[1:] if n != "urn" else "URN" for n in names],
-            "left": [sides[0].get(n, "") for n in names],
-            "right": [sides[1].get(n, "") for n in names],
+            "Field": [n[:1].upper() + n[1:] if n != "urn" else "URN" for n in names],
+            "Left record": [sides[0].get(n, "") for n in names],
+            "Right record": [sides[1].get(n, "") for n in names],
         }
     )
 

@@ -66,9 +66,9 @@ with user_errors():
         trend,
         mc.trend_chart(
             trend.data,
-            f"{label} by {period} of offence: {name} against national",
-            "Shaded: 95% interval; dashed line: national (all areas, same filters); hollow "
-            "points: provisional or partial",
+            f"{label} by {period} of offence: {name}"
+            + (" against national" if where.areas else ""),
+            f"Shaded: 95% interval{an.national_line(where)}; hollow points: provisional or partial",
             "rate",
             label,
         ),

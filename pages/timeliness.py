@@ -79,8 +79,8 @@ with user_errors():
                 mc.trend_chart(
                     trend.data,
                     f"Median days, {label.lower()}, {court} cases, by {period}: {name}",
-                    f"By the {period} the stage ended; shaded: 95% interval; dashed line: "
-                    "national (all areas, same filters)",
+                    f"By the {period} the stage ended; shaded: 95% interval"
+                    + an.national_line(here),
                     "days",
                     "Median days",
                 ),

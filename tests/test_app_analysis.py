@@ -246,3 +246,14 @@ def test_missing_journeys_build_button(monkeypatch, tmp_path: Path) -> None:
     with Workspace(path, read_only=False) as ws:
         assert build_info(ws)["model_id"] == "truth-model"
     assert table_with(at, "Rate of recorded")["Cases"].iloc[0] > 0
+
+
+def test_a_national_trend_is_drawn_once(built: Path) -> None:
+    """With no area chosen the selection is national: no second, identical national line."""
+    with Workspace(built) as ws:
+        everywhere = an.trend_view(ws, an.scoped_filter(None, []), "charge_rate", "year", False)
+        kent = an.trend_view(ws, an.scoped_filter(None, ["Kent"]), "charge_rate", "year", False)
+    assert set(everywhere.data["series"]) == {"Selected"}
+    assert set(kent.data["series"]) == {"Selected", "National"}
+    assert an.national_line(an.scoped_filter(None, [])) == ""
+    assert "national" in an.national_line(an.scoped_filter(None, ["Kent"]))

@@ -102,7 +102,7 @@ def test_a_late_click_labels_the_pair_it_was_drawn_with(review: Path) -> None:
 
 def test_skip_moves_on_without_a_label_and_case_context_is_shown(review: Path) -> None:
     at = _page()
-    fields = [set(t.value["field"]) for t in at.table if "field" in t.value.columns]
+    fields = [set(t.value["Field"]) for t in at.table if "Field" in t.value.columns]
     assert any({"Dataset", "Record"} <= f for f in fields), fields
     button, pid = _button(at, "review_skip")
     button.click().run()

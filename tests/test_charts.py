@@ -43,7 +43,7 @@ def test_time_axes_carry_the_year_whatever_the_span() -> None:
     assert fmt("2019-01-07", "2026-10-26", "W-MON") == ("%Y", {"interval": "year", "step": 1})
     assert fmt("2023-01-01", "2026-01-01", "MS")[0] == "%b %Y"
     assert fmt("2025-01-01", "2025-10-01", "MS") == ("%b %Y", {"interval": "month", "step": 1})
-    assert fmt("2026-08-03", "2026-10-26", "W-MON")[0] == "%d %b %Y"
+    assert fmt("2026-08-03", "2026-10-26", "W-MON")[0] == "%-d %b %Y"
 
 
 def test_forecast_and_trend_charts_label_years() -> None:
@@ -142,3 +142,20 @@ def test_explore_outlier_date_does_not_squeeze_the_axis_and_is_counted() -> None
     assert "1 records dated outside the range shown" in " ".join(spec["title"]["subtitle"])
     whole = period_chart(counts.iloc[1:], "Records", "month").to_dict()
     assert "outside" not in " ".join(whole["title"]["subtitle"])
+
+
+def test_a_long_headline_takes_two_lines_and_exports_whole() -> None:
+    """A headline too long for a narrow screen wraps instead of being cut with an ellipsis."""
+    import altair as alt
+
+    from workbench.charts import TITLE_WIDTH, titled
+    from workbench.publish.export import meta_from_chart
+
+    headline = "Median days, offence to completion, magistrates' cases, by year: Kent and Cumbria"
+    assert len(headline) > TITLE_WIDTH
+    chart = titled(alt.Chart(pd.DataFrame({"x": [1]})).mark_point(), headline, "Sub")
+    text = chart.to_dict(validate=False)["title"]["text"]
+    assert isinstance(text, list) and all(len(line) <= TITLE_WIDTH for line in text)
+    assert meta_from_chart(chart, "v1").title == headline
+    short = titled(alt.Chart(pd.DataFrame({"x": [1]})).mark_point(), "Charge rate", "Sub")
+    assert short.to_dict(validate=False)["title"]["text"] == "Charge rate"

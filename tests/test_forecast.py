@@ -35,6 +35,7 @@ from workbench.forecast.scenarios import (
     load_scenario,
     project,
     project_with_baseline,
+    readable_summary,
     save_scenario,
     scenario_notes,
     scenario_summary,
@@ -369,6 +370,9 @@ def test_saved_scenarios_round_trip_compare_and_export(demand_ws) -> None:
         < summary.loc["more charges", "outstanding_at_end"]
     )
     assert scenarios_csv(both).decode().startswith("scenario,period,receipts")
+    readable = readable_summary(scenario_summary(both)).set_index("Scenario")
+    assert readable.loc["more charges", "Receipts over the horizon"] == 48
+    assert str(readable["Outstanding at the end"].dtype) == "Int64"  # whole cases, no 16.6299
     with pytest.raises(ForecastError, match="name"):
         save_scenario(demand_ws, TESTER, Scenario(" ", "Kent", "magistrates"), projection)
     with pytest.raises(ForecastError, match="You already have a scenario called 'fewer charges'"):

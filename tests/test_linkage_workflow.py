@@ -278,16 +278,17 @@ def test_case_context_shows_area_offence_urn_and_dates(ws: Workspace, run: wf.Tr
     pairs = wf.stored_predictions(ws, run.model_id)
     row = pairs[(pairs["source_dataset_l"] == "courts") & (pairs["source_dataset_r"] == "police")]
     row = row.iloc[0]
-    context = wf.case_context(ws, row).set_index("field")
+    context = wf.case_context(ws, row).set_index("Field")
     assert {"Dataset", "Record", "Area", "Offence", "URN"} <= set(context.index)
     assert context.loc["Dataset"].tolist() == ["courts", "police"]
     table = wf.qualified(wf.DATA_SCHEMA, "police")
     record = ws.query_df(f"SELECT * FROM {table} WHERE crime_ref = ?", [row["unique_id_r"]])
     record = record.iloc[0]
-    assert context.loc["Area", "right"] == record["lcjb_area"]
-    assert context.loc["Offence", "right"] == record["offence_group"]
-    assert context.loc["Offence date", "right"] == str(record["offence_date"])[:10]
-    assert context.loc["First hearing date", "left"] and not context.loc["Offence date", "left"]
+    assert context.loc["Area", "Right record"] == record["lcjb_area"]
+    assert context.loc["Offence", "Right record"] == record["offence_group"]
+    assert context.loc["Offence date", "Right record"] == str(record["offence_date"])[:10]
+    assert context.loc["First hearing date", "Left record"]
+    assert not context.loc["Offence date", "Left record"]
 
 
 def test_next_pairs_learn_from_each_stored_label(ws: Workspace, run: wf.TrainingRun) -> None:

@@ -68,7 +68,9 @@ def test_reasons_mark_victim_line_by_label_and_outline() -> None:
     assert_titled(spec, "Reasons")
     rows = datasets(spec)[0]
     marked = [r for r in rows if r["victim_not_support"]]
-    assert [r["reason_label"] for r in marked] == [f"{VICTIM_NOT_SUPPORT} (highlighted)"]
+    shown = VICTIM_NOT_SUPPORT[:1].upper() + VICTIM_NOT_SUPPORT[1:]
+    assert [r["reason_label"] for r in marked] == [f"{shown} (highlighted)"]
+    assert rows[0]["reason_label"] == "No suspect"  # labels begin with a capital
     assert [r["reason"] for r in rows] == ["no suspect", VICTIM_NOT_SUPPORT, "diversionary"]
     bar = spec["layer"][0]["encoding"]
     assert "strokeDash" in bar and "stroke" in bar  # a pattern as well as a colour
@@ -223,7 +225,10 @@ def test_reasons_chart_gives_every_bar_room_and_its_end_label_space() -> None:
     axis = spec["layer"][0]["encoding"]["y"]["axis"]
     assert axis["labelOverlap"] is False and axis["labelLimit"] >= 400
     # long names are drawn on two lines, the highlighted one included, not cut
-    assert f"{VICTIM_NOT_SUPPORT} (highlighted)" in axis["labelExpr"]
+    assert (
+        f"{VICTIM_NOT_SUPPORT[:1].upper()}{VICTIM_NOT_SUPPORT[1:]} (highlighted)"
+        in axis["labelExpr"]
+    )
     # the value axis runs past the longest bar, so "4,000 (30.0%)" is not cut at the right
     domain = spec["layer"][0]["encoding"]["x"]["scale"]["domain"]
     assert domain[1] >= 4000 * 1.3

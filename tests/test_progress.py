@@ -77,7 +77,7 @@ def test_after_the_sample_the_next_step_is_training(ws: Workspace) -> None:
     assert step.key == "train" and step.page == "pages/link_train.py"
     # The roles of the sample are suggestions until someone confirms them, and the step says so.
     roles = next(s for s in workflow_steps(ws) if s.key == "roles")
-    assert "not yet confirmed" in roles.detail
+    assert "you can check and confirm them" in roles.detail
 
 
 def test_after_training_the_next_step_is_journeys(trained: Path) -> None:

@@ -63,18 +63,23 @@ def wrap_lines(lines: list[str] | tuple[str, ...], width: int = SUBTITLE_WIDTH) 
 
 
 TITLE_META = "workbench_title"
+#: Characters of a headline per line: a longer one takes two lines instead of being cut on a
+#: narrow screen.
+TITLE_WIDTH = 64
 
 
 def title_properties(title: str, subtitle: str, source: str = SOURCE_NOTE) -> dict[str, Any]:
     """Chart properties for a headline title with a statistical subtitle and a source line.
 
-    The subtitle and source are drawn wrapped (several short lines), and kept whole in the
+    A headline over :data:`TITLE_WIDTH` characters takes two or more lines. The subtitle and
+    source are drawn wrapped (several short lines), and kept whole in the
     chart's ``usermeta`` so exports (:func:`workbench.publish.export.meta_from_chart`) can tell the
     subtitle from the source however many lines each took.
     """
+    lines = wrap_lines([title], TITLE_WIDTH)
     return {
         "title": alt.TitleParams(
-            text=title,
+            text=lines if len(lines) > 1 else title,
             subtitle=wrap_lines([subtitle, source]),
             anchor="start",
             subtitleColor=SUBTITLE_COLOUR,
@@ -119,7 +124,7 @@ def span_axis(periods: Iterable[Any]) -> alt.Axis:
     elif years > 0.25:
         label, interval, step = "%b %Y", "month", 1
     else:
-        label, interval, step = "%d %b %Y", "week", 1
+        label, interval, step = "%-d %b %Y", "week", 1
     return alt.Axis(format=label, tickCount={"interval": interval, "step": step}, labelOverlap=True)
 
 

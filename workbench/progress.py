@@ -133,8 +133,8 @@ def workflow_steps(ws: Workspace) -> list[Step]:
         detail = f"No roles yet for {', '.join(sorted(without))}."
     elif unconfirmed:
         detail = (
-            f"Roles suggested for every dataset; not yet confirmed for "
-            f"{', '.join(sorted(unconfirmed))}."
+            f"Roles suggested for every dataset and used for linking; you can check and "
+            f"confirm them for {', '.join(sorted(unconfirmed))}."
         )
     else:
         detail = "Roles confirmed for every dataset."

@@ -87,8 +87,9 @@ def reasons_chart(reasons: pd.DataFrame, title: str, subtitle: str, top: int = 1
     data["cases"] = pd.to_numeric(data["cases"], errors="coerce").astype(float)
     data = data.sort_values("cases", ascending=False, na_position="last").head(top)
     flag = data.get("victim_not_support", pd.Series(False, index=data.index)).astype(bool)
+    sentence = [str(r)[:1].upper() + str(r)[1:] for r in data["reason"]]
     data["reason_label"] = [
-        f"{r} (highlighted)" if f else str(r) for r, f in zip(data["reason"], flag, strict=True)
+        f"{r} (highlighted)" if f else r for r, f in zip(sentence, flag, strict=True)
     ]
     data["highlight"] = ["Victim does not support action" if f else "Other reason" for f in flag]
     data["text"] = [

@@ -660,6 +660,8 @@ def trend_view(
 ) -> View:
     """One measure over time for the filter beside the national figure (same filters, all areas).
 
+    With no area chosen the filter is already national, so the figure is drawn once.
+
     The unfinished last period is left out; a first period that began before the data starts
     is marked ``partial``. Medians come one line per court type; filter by court type to show
     one.
@@ -672,7 +674,10 @@ def trend_view(
     window = data_window(ws, where)
     minimum = min_base(ws) if minimum is None else int(minimum)
     parts = []
-    for name, flt in ((label, where), (NATIONAL, replace(where, areas=()))):
+    series_filters = [(label, where)]
+    if where.areas:
+        series_filters.append((NATIONAL, replace(where, areas=())))
+    for name, flt in series_filters:
         s = measure_series(ws, flt, period, [measure], keys=protect).assign(series=name)
         parts.append(_in_span(s, period, window))
     series = pd.concat(parts, ignore_index=True)
@@ -684,6 +689,11 @@ def trend_view(
     if measure in NUMERATORS:
         table = table.rename(columns={"Numerator": NUMERATORS[measure]})
     return View(series, table, note)
+
+
+def national_line(where: m.JourneyFilter) -> str:
+    """The subtitle's words for the dashed national line, or "" when no area is chosen."""
+    return "; dashed line: national (all areas, same filters)" if where.areas else ""
 
 
 def maturity_note(ws: Workspace, where: m.JourneyFilter, measure: str, period: str) -> str:

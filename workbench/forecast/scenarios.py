@@ -847,6 +847,31 @@ def scenario_summary(comparison: pd.DataFrame) -> pd.DataFrame:
     return out.rename(columns={"outstanding": "outstanding_at_end"}).reset_index()
 
 
+SUMMARY_HEADERS: dict[str, str] = {
+    "scenario": "Scenario",
+    "receipts": "Receipts over the horizon",
+    "disposals": "Disposals over the horizon",
+    "outstanding_at_end": "Outstanding at the end",
+    "outstanding_lower": "Outstanding at the end, lower bound",
+    "outstanding_upper": "Outstanding at the end, upper bound",
+}
+
+
+def readable_summary(summary: pd.DataFrame) -> pd.DataFrame:
+    """:func:`scenario_summary` for people: column names in words, whole numbers of cases.
+
+    Projected counts carry fractions (a change spread over weeks); a table of cases shows them
+    rounded.
+    """
+    if summary.empty:
+        return summary
+    out = summary.copy()
+    for column in out.columns:
+        if column != "scenario" and pd.api.types.is_numeric_dtype(out[column]):
+            out[column] = out[column].round().astype("Int64")
+    return out.rename(columns=SUMMARY_HEADERS)
+
+
 def scenarios_csv(comparison: pd.DataFrame) -> bytes:
     """A comparison as CSV bytes (UTF-8, formula-escaped), for downloads."""
     return frame_to_csv(comparison)

@@ -28,6 +28,7 @@ from workbench.forecast.scenarios import (
     list_scenarios,
     project_with_baseline,
     publish_scenario,
+    readable_summary,
     save_scenario,
     scenario_notes,
     scenario_summary,
@@ -132,13 +133,12 @@ def show_forecast(
         delta=f"{result.mase - result.baseline_mase:+.2f} model vs baseline",
         delta_color="inverse",
     )
-    raw = "n/a" if result.raw_coverage is None else f"{result.raw_coverage:.0%}"
+    raw = "not measured" if result.raw_coverage is None else f"{result.raw_coverage:.0%}"
     metric_col.metric(
         f"Interval coverage (aim {result.settings.interval_width:.0%})",
         f"{result.coverage:.0%}",
-        delta=f"{raw} before calibration",
-        delta_color="off",
     )
+    metric_col.caption(f"Coverage before calibration: {raw}.")
     if result.trustworthy:
         st.success(result.verdict, icon=":material/check_circle:")
     else:
@@ -235,7 +235,9 @@ def scenario_panel(
             projection, f"Outstanding caseload, {result.area} ({result.court_type})"
         )
         st.altair_chart(chart, width="stretch")
-        st.dataframe(scenario_summary(projection), hide_index=True, width="stretch")
+        st.dataframe(
+            readable_summary(scenario_summary(projection)), hide_index=True, width="stretch"
+        )
         notes = scenario_notes(state, result.court_type)
         version = journey_version(ws, table)
         chart_menu(chart, projection, "demand_scenario", version, projection=True, notes=notes)
@@ -278,7 +280,9 @@ def compare_panel(ws: Workspace, user: User) -> None:
         comparison = compare_scenarios(ws, user, [refs[n] for n in names])
         chart = scenario_chart(comparison, "Saved scenarios compared")
         st.altair_chart(chart, width="stretch")
-        st.dataframe(scenario_summary(comparison), hide_index=True, width="stretch")
+        st.dataframe(
+            readable_summary(scenario_summary(comparison)), hide_index=True, width="stretch"
+        )
         chart_menu(
             chart,
             comparison,

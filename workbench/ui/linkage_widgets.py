@@ -107,12 +107,6 @@ BACKEND_LABELS = {
 
 
 @st.cache_data(ttl=60, show_spinner=False)
-def _spark_problem() -> str | None:
-    from linkage.backends import spark_problem
-
-    return spark_problem()
-
-
 def choose_backend(key: str) -> str:
     """Where training runs: DuckDB on this machine (default) or Apache Spark.
 
@@ -129,10 +123,12 @@ def choose_backend(key: str) -> str:
         "WORKBENCH_SPARK_MASTER, local Spark by default) is for data beyond one machine; the "
         "results are stored here either way, so every page works the same.",
     )
-    if backend == "spark":
-        problem = _spark_problem()
-        if problem is not None:
-            st.caption(f":material/warning: Spark is not available here: {problem}")
+    from linkage.backends import get_backend
+
+    chosen = get_backend(str(backend))
+    problem = chosen.problem()
+    if problem is not None:
+        st.caption(f":material/warning: {chosen.label} is not available here: {problem}")
     return str(backend)
 
 
