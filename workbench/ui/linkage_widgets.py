@@ -107,6 +107,13 @@ BACKEND_LABELS = {
 
 
 @st.cache_data(ttl=60, show_spinner=False)
+def _backend_problem(name: str) -> str | None:
+    """What stops a backend running here (checked once a minute: Spark looks for Java)."""
+    from linkage.backends import get_backend
+
+    return get_backend(name).problem()
+
+
 def choose_backend(key: str) -> str:
     """Where training runs: DuckDB on this machine (default) or Apache Spark.
 
@@ -123,12 +130,9 @@ def choose_backend(key: str) -> str:
         "WORKBENCH_SPARK_MASTER, local Spark by default) is for data beyond one machine; the "
         "results are stored here either way, so every page works the same.",
     )
-    from linkage.backends import get_backend
-
-    chosen = get_backend(str(backend))
-    problem = chosen.problem()
+    problem = _backend_problem(str(backend))
     if problem is not None:
-        st.caption(f":material/warning: {chosen.label} is not available here: {problem}")
+        st.caption(f":material/warning: {BACKEND_LABELS[backend]} is not available here: {problem}")
     return str(backend)
 
 
