@@ -793,8 +793,17 @@ def _read_delimited(
     header, rows = _parse_delimited(text, filename, "\t" if fmt == "tsv" else None)
     del text
     names, originals = clean_column_names(header)
-    columns = dict(zip(names, rows.columns(), strict=True))
-    frame = infer_types(pd.DataFrame(columns, columns=names), invalid, rows.lines)
+    # typed one column at a time, letting go of each text column once typed
+    texts = dict(zip(names, rows.columns(), strict=True))
+    typed: dict[str, pd.Series] = {}
+    findings: list[InvalidColumn] = []
+    for name in names:
+        text = texts.pop(name).rename(name)
+        typed[name], finding = infer_column_checked(text, invalid, rows.lines)
+        if finding is not None:
+            findings.append(finding)
+    frame = pd.DataFrame(typed, columns=names)
+    frame.attrs["invalid_values"] = findings
     frame.attrs["original_headers"] = originals
     frame.attrs["encoding"] = encoding
     return frame
