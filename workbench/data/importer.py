@@ -502,20 +502,8 @@ def _full(pattern: str, values: pd.Series) -> bool:
 
 def _parse_unique(values: pd.Series, formats: Iterable[str], kind: str) -> dict[str, Any] | None:
     """Parse each distinct value with the first format that fits; ``None`` if any does not."""
-    parsed: dict[str, Any] = {}
-    formats = tuple(formats)
-    for value in values.unique():
-        text = value[:-1] if value.endswith("Z") else value
-        for fmt in formats:
-            try:
-                stamp = datetime.strptime(text, fmt)
-            except ValueError:
-                continue
-            parsed[value] = stamp.date() if kind == "date" else stamp
-            break
-        else:
-            return None
-    return parsed
+    parsed = _parse_each(values, formats, kind)
+    return parsed if len(parsed) == values.nunique() else None
 
 
 #: Share of a column's values that must read as one type before the rest count as invalid
