@@ -29,7 +29,8 @@ from workbench.forecast.model import (
     protect_series,
 )
 from workbench.forecast.scenarios import Scenario, court_state, project_with_baseline, stage_lags
-from workbench.publish.export import chart_spec, chart_to_svg, marked_protection
+from workbench.publish.export.chart_files import chart_spec, chart_to_svg
+from workbench.publish.export.disclosure import marked_protection
 from workbench.publish.stories import (
     Annotation,
     Block,

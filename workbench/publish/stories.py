@@ -103,19 +103,16 @@ from workbench.forecast.scenarios import (
     scenario_summary,
     stage_lags,
 )
-from workbench.publish.export import (
-    CHART_SOURCE,
+from workbench.publish.export.chart_files import (
     PAGE_CSS,
-    ChartMeta,
-    TableMeta,
     chart_spec,
     chart_to_svg,
     embed_script,
-    marked_protection,
-    period_covered,
-    typed_table,
     vega_bundle,
 )
+from workbench.publish.export.disclosure import marked_protection
+from workbench.publish.export.meta import CHART_SOURCE, ChartMeta, TableMeta, period_covered
+from workbench.publish.export.tables import typed_table
 from workbench.reference import LCJB_AREAS
 from workbench.sql import qualified
 from workbench.workspace import Workspace, utcnow

@@ -19,7 +19,7 @@ from workbench.charts import fit_width
 from workbench.data.catalogue import list_datasets
 from workbench.data.explore import PERIODS, date_columns
 from workbench.errors import WorkbenchError
-from workbench.publish.export import MIME, file_name
+from workbench.publish.export.files import MIME, file_name
 from workbench.publish.stories import (
     SOURCES,
     Annotation,
