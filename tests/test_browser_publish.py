@@ -81,7 +81,7 @@ def test_story_html_keeps_readable_labels(tmp_path: Path, interactive: bool) -> 
     from tests.story_fixtures import demo_story
     from workbench.access.auth import local_user
     from workbench.publish.export.chart_files import MIN_FONT_PX
-    from workbench.publish.stories import story_html
+    from workbench.publish.stories.document import story_html
     from workbench.workspace import Workspace
 
     require_chromium()

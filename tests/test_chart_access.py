@@ -390,7 +390,7 @@ def _plain_text(text: str) -> None:
 def test_story_chart_alt_text_matches_its_data(tmp_path) -> None:
     from tests.story_fixtures import demo_story, small_workspace
     from workbench.access.auth import local_user
-    from workbench.publish.stories import render_block
+    from workbench.publish.stories.render import render_block
     from workbench.workspace import Workspace
 
     with Workspace(small_workspace(tmp_path)) as ws:
