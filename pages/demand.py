@@ -13,7 +13,7 @@ from workbench.forecast.model import (
     metrics_frame,
     scenario_forecast,
 )
-from workbench.publish.export import journey_version
+from workbench.publish.export.meta import journey_version
 from workbench.ui.context import allowed_areas, user_errors, workspace
 from workbench.ui.demand_widgets import (
     compare_panel,

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from workbench.publish.stories import can_edit_story
+from workbench.publish.stories.access import can_edit_story
 from workbench.ui.context import user_errors, workspace
 from workbench.ui.login import acting_user
 from workbench.ui.story_widgets import (

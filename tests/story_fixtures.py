@@ -11,7 +11,8 @@ from workbench.access.auth import User, local_user
 from workbench.analysis.journeys import write_journeys
 from workbench.analysis.measures import KEY_SALT_SETTING
 from workbench.data.datasets import add_file
-from workbench.publish.stories import Annotation, Block, Story, create_story
+from workbench.publish.stories.model import Annotation, Block, Story
+from workbench.publish.stories.store import create_story
 from workbench.workspace import Workspace
 
 

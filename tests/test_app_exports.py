@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 from tests.forecast_data import write_demand_journeys
 from tests.journey_workspace import make_journey_workspace
 from workbench.access.auth import User
-from workbench.publish.export import read_csv_export
+from workbench.publish.export.csv_files import read_csv_export
 from workbench.workspace import Workspace
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")

@@ -9,7 +9,9 @@ from streamlit.testing.v1 import AppTest
 
 from tests.story_fixtures import leader, small_workspace
 from workbench.access.auth import local_user
-from workbench.publish.stories import Block, Story, create_story, load_story, render_block
+from workbench.publish.stories.model import Block, Story
+from workbench.publish.stories.render import render_block
+from workbench.publish.stories.store import create_story, load_story
 from workbench.ui.login import USER_KEY
 from workbench.workspace import Workspace
 

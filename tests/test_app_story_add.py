@@ -11,7 +11,8 @@ from streamlit.testing.v1 import AppTest
 from tests.forecast_data import write_demand_journeys
 from tests.journey_workspace import make_journey_workspace
 from workbench.access.auth import local_user
-from workbench.publish.stories import load_story, render_block
+from workbench.publish.stories.render import render_block
+from workbench.publish.stories.store import load_story
 from workbench.ui.story_add import NEW_STORY
 from workbench.workspace import Workspace
 

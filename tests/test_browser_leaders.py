@@ -17,8 +17,8 @@ from workbench.access.auth import User
 from workbench.analysis import views as an
 from workbench.analysis.measures import KEY_SALT_SETTING
 from workbench.forecast.scenarios import CourtState, Scenario, project, save_scenario
-from workbench.publish.export import read_csv_export
-from workbench.publish.stories import load_story
+from workbench.publish.export.csv_files import read_csv_export
+from workbench.publish.stories.store import load_story
 from workbench.workspace import Workspace
 
 pytestmark = pytest.mark.browser

@@ -62,7 +62,8 @@ def test_exported_html_charts_keep_readable_labels(width: int) -> None:
     """A chart's HTML and a story's HTML draw every label at 11 px or more, on a laptop and on
     a phone-sized window: a wide chart scrolls sideways instead of shrinking its text."""
     from tests.test_chart_access import BUILDERS
-    from workbench.publish.export import MIN_FONT_PX, ChartMeta, chart_to_html
+    from workbench.publish.export.chart_files import MIN_FONT_PX, chart_to_html
+    from workbench.publish.export.meta import ChartMeta
 
     require_chromium()
     subtitle = "Share of recorded offences charged, by month, with 95% intervals " * 3
@@ -79,8 +80,8 @@ def test_exported_html_charts_keep_readable_labels(width: int) -> None:
 def test_story_html_keeps_readable_labels(tmp_path: Path, interactive: bool) -> None:
     from tests.story_fixtures import demo_story
     from workbench.access.auth import local_user
-    from workbench.publish.export import MIN_FONT_PX
-    from workbench.publish.stories import story_html
+    from workbench.publish.export.chart_files import MIN_FONT_PX
+    from workbench.publish.stories.document import story_html
     from workbench.workspace import Workspace
 
     require_chromium()

@@ -9,7 +9,7 @@ import pytest
 from tests.browser import browser_page, require_chromium, screenshot, streamlit_server, wait_idle
 from tests.journey_workspace import make_journey_workspace
 from workbench.access.auth import local_user
-from workbench.publish.stories import load_story
+from workbench.publish.stories.store import load_story
 from workbench.workspace import Workspace
 
 pytestmark = pytest.mark.browser

@@ -28,7 +28,9 @@ from workbench.charts import accessible_palette, contrast_ratio, wrap_lines
 from workbench.data.explore import period_chart
 from workbench.forecast.charts import forecast_chart, scenario_chart
 from workbench.forecast.model import ForecastSettings, SeriesForecast
-from workbench.publish.export import EXPORT_WIDTH, ChartMeta, chart_to_png, describe_chart
+from workbench.publish.export.alt_text import describe_chart
+from workbench.publish.export.chart_files import EXPORT_WIDTH, chart_to_png
+from workbench.publish.export.meta import ChartMeta
 
 MONTHS = pd.date_range("2024-01-01", periods=6, freq="MS")
 NAMED = {"white": "#ffffff", "black": "#000000"}
@@ -388,7 +390,7 @@ def _plain_text(text: str) -> None:
 def test_story_chart_alt_text_matches_its_data(tmp_path) -> None:
     from tests.story_fixtures import demo_story, small_workspace
     from workbench.access.auth import local_user
-    from workbench.publish.stories import render_block
+    from workbench.publish.stories.render import render_block
     from workbench.workspace import Workspace
 
     with Workspace(small_workspace(tmp_path)) as ws:

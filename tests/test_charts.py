@@ -79,7 +79,7 @@ def test_a_wrapped_subtitle_reaches_the_export_whole() -> None:
     import pandas as pd
 
     from workbench.charts import titled
-    from workbench.publish.export import meta_from_chart
+    from workbench.publish.export.meta import meta_from_chart
 
     subtitle = "First hearings a month; forecast with 80% interval; " * 4
     chart = titled(
@@ -149,7 +149,7 @@ def test_a_long_headline_takes_two_lines_and_exports_whole() -> None:
     import altair as alt
 
     from workbench.charts import TITLE_WIDTH, titled
-    from workbench.publish.export import meta_from_chart
+    from workbench.publish.export.meta import meta_from_chart
 
     headline = "Median days, offence to completion, magistrates' cases, by year: Kent and Cumbria"
     assert len(headline) > TITLE_WIDTH

@@ -17,22 +17,18 @@ from PIL import Image
 
 from workbench.disclosure.control import protect_table
 from workbench.errors import ExportError
-from workbench.publish.export import (
-    ChartMeta,
-    TableMeta,
+from workbench.publish.export.alt_text import describe_chart
+from workbench.publish.export.chart_files import (
     chart_to_html,
     chart_to_pdf,
     chart_to_png,
     chart_to_svg,
-    describe_chart,
-    escape_cell,
-    export_chart,
-    read_csv_export,
-    table_metadata,
-    table_to_csv,
-    table_to_ods,
-    table_to_xlsx,
 )
+from workbench.publish.export.csv_files import read_csv_export, table_metadata, table_to_csv
+from workbench.publish.export.files import export_chart
+from workbench.publish.export.meta import ChartMeta, TableMeta
+from workbench.publish.export.spreadsheets import table_to_ods, table_to_xlsx
+from workbench.safe_csv import escape_cell
 
 META = ChartMeta(
     title="Receipts rose by 50% to 120 in June",

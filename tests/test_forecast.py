@@ -730,7 +730,8 @@ def test_forecast_tables_mark_cells_that_do_not_apply() -> None:
 
     import openpyxl
 
-    from workbench.publish.export import TableMeta, table_to_xlsx
+    from workbench.publish.export.meta import TableMeta
+    from workbench.publish.export.spreadsheets import table_to_xlsx
 
     weeks = pd.date_range("2026-09-07", periods=4, freq="W-MON")
     frame = pd.DataFrame(

@@ -26,19 +26,18 @@ from workbench.forecast.scenarios import (
     publish_scenario,
     save_scenario,
 )
-from workbench.publish.stories import (
-    Block,
-    Story,
-    block_params,
+from workbench.publish.stories.access import block_params
+from workbench.publish.stories.document import story_html
+from workbench.publish.stories.model import Block, Story
+from workbench.publish.stories.render import render_block
+from workbench.publish.stories.sources import sources_for
+from workbench.publish.stories.store import (
     create_story,
     delete_story,
     list_stories,
     load_story,
     publish_story,
-    render_block,
     save_story,
-    sources_for,
-    story_html,
 )
 from workbench.workspace import MIGRATIONS, Workspace
 

@@ -29,19 +29,17 @@ from tests.story_fixtures import small_workspace
 from workbench.access.auth import local_user
 from workbench.analysis.measures import INTERVALS
 from workbench.browser import chromium_available
-from workbench.publish.export import (
-    CONTACT_ENV,
-    DEFAULT_CONTACT,
-    TableMeta,
-    file_name,
-    marked_protection,
-    table_metadata,
-    table_to_csv,
-    table_to_ods,
-    table_to_xlsx,
-)
-from workbench.publish.stories import Block, load_story, render_block, series_headline, story_html
-from workbench.publish.stories import story_pdf as print_story
+from workbench.publish.export.csv_files import table_metadata, table_to_csv
+from workbench.publish.export.disclosure import marked_protection
+from workbench.publish.export.files import file_name
+from workbench.publish.export.meta import CONTACT_ENV, DEFAULT_CONTACT, TableMeta
+from workbench.publish.export.spreadsheets import table_to_ods, table_to_xlsx
+from workbench.publish.stories.document import story_html
+from workbench.publish.stories.document import story_pdf as print_story
+from workbench.publish.stories.model import Block
+from workbench.publish.stories.render import render_block
+from workbench.publish.stories.sources import series_headline
+from workbench.publish.stories.store import load_story
 from workbench.workspace import Workspace
 
 ME = local_user()

@@ -16,21 +16,12 @@ from workbench.analysis.journeys import write_journeys
 from workbench.browser import chromium_available
 from workbench.cli import run
 from workbench.errors import ValidationError
-from workbench.publish.stories import (
-    SOURCES,
-    Annotation,
-    Block,
-    annotate,
-    block_params,
-    list_stories,
-    load_story,
-    move_block,
-    remove_block,
-    render_block,
-    save_story,
-    story_html,
-    story_pdf,
-)
+from workbench.publish.stories.access import block_params
+from workbench.publish.stories.document import story_html, story_pdf
+from workbench.publish.stories.model import Annotation, Block, move_block, remove_block
+from workbench.publish.stories.render import annotate, render_block
+from workbench.publish.stories.sources import SOURCES
+from workbench.publish.stories.store import list_stories, load_story, save_story
 from workbench.workspace import Workspace
 
 ME = local_user()

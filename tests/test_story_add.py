@@ -29,23 +29,15 @@ from workbench.forecast.model import (
     protect_series,
 )
 from workbench.forecast.scenarios import Scenario, court_state, project_with_baseline, stage_lags
-from workbench.publish.export import chart_spec, chart_to_svg, marked_protection
-from workbench.publish.stories import (
-    Annotation,
-    Block,
-    Story,
-    add_to_story,
-    block_params,
-    create_story,
-    filter_params,
-    filters_phrase,
-    load_story,
-    own_stories,
-    render_block,
-    story_html,
-    story_name_for,
-    view_block,
-)
+from workbench.publish.export.chart_files import chart_spec, chart_to_svg
+from workbench.publish.export.disclosure import marked_protection
+from workbench.publish.stories.access import block_params
+from workbench.publish.stories.add import add_to_story, own_stories, story_name_for, view_block
+from workbench.publish.stories.document import story_html
+from workbench.publish.stories.filters import filter_params, filters_phrase
+from workbench.publish.stories.model import Annotation, Block, Story
+from workbench.publish.stories.render import render_block
+from workbench.publish.stories.store import create_story, load_story
 from workbench.ui.story_add import NEW_STORY
 from workbench.workspace import Workspace
 
@@ -127,9 +119,9 @@ def test_filter_params_round_trip() -> None:
     )
     params = filter_params(where)
     assert params["start"] == "2023-01-01" and params["victim_based"] is False
-    from workbench.publish.stories import _where
+    from workbench.publish.stories.filters import block_filter
 
-    assert _where(params) == where
+    assert block_filter(params) == where
     assert filter_params(JourneyFilter()) == {}
     phrase = filters_phrase(params)
     assert "robbery" in phrase and "Crown Court cases" in phrase
@@ -364,7 +356,7 @@ def test_a_leader_cannot_add_another_areas_view(mixed: Workspace, source: str) -
 
 
 def test_page_view_sources_are_not_offered_on_the_stories_page() -> None:
-    from workbench.publish.stories import SOURCES, sources_for
+    from workbench.publish.stories.sources import SOURCES, sources_for
 
     offered = [k for k, s in sources_for(ANALYST).items() if not s.page_only]
     assert offered == ["period_counts", "receipts", "attrition_funnel", "timeliness"]

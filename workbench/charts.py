@@ -72,9 +72,9 @@ def title_properties(title: str, subtitle: str, source: str = SOURCE_NOTE) -> di
     """Chart properties for a headline title with a statistical subtitle and a source line.
 
     A headline over :data:`TITLE_WIDTH` characters takes two or more lines. The subtitle and
-    source are drawn wrapped (several short lines), and kept whole in the
-    chart's ``usermeta`` so exports (:func:`workbench.publish.export.meta_from_chart`) can tell the
-    subtitle from the source however many lines each took.
+    source are drawn wrapped (several short lines), and kept whole in the chart's ``usermeta``
+    so exports (:func:`workbench.publish.export.meta.meta_from_chart`) can tell the subtitle
+    from the source however many lines each took.
     """
     lines = wrap_lines([title], TITLE_WIDTH)
     return {

@@ -841,7 +841,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     """Render a saved story (headless) to an HTML or PDF file; NAME may be ``owner/name``."""
     from workbench.access.auth import local_user
-    from workbench.publish.stories import load_story, render_story
+    from workbench.publish.stories.document import render_story
+    from workbench.publish.stories.store import load_story
 
     out = Path(args.out)
     user = local_user()

@@ -11,13 +11,8 @@ from workbench.analysis.measures import PERIODS, JourneyFilter
 from workbench.analysis.views import View, filter_options, journey_status, scoped_filter
 from workbench.charts import fit_width
 from workbench.errors import AccessDeniedError
-from workbench.publish.export import (
-    ProtectArg,
-    TableMeta,
-    journey_version,
-    marked_protection,
-    meta_from_chart,
-)
+from workbench.publish.export.disclosure import ProtectArg, marked_protection
+from workbench.publish.export.meta import TableMeta, journey_version, meta_from_chart
 from workbench.ui.context import allowed_areas, user_errors, workspace
 from workbench.ui.export_widgets import download_menu
 from workbench.ui.linkage_widgets import current_job, show_job_progress, start_quick_link

@@ -34,7 +34,8 @@ from workbench.forecast.scenarios import (
     scenario_summary,
     stage_lags,
 )
-from workbench.publish.export import ProtectArg, TableMeta, journey_version, meta_from_chart
+from workbench.publish.export.disclosure import ProtectArg
+from workbench.publish.export.meta import TableMeta, journey_version, meta_from_chart
 from workbench.reference import LCJB_AREAS
 from workbench.ui.analysis_widgets import leader_view
 from workbench.ui.context import user_errors

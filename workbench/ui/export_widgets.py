@@ -26,22 +26,18 @@ import pandas as pd
 import streamlit as st
 
 from workbench.config import current_user
-from workbench.publish.export import (
+from workbench.publish.export.alt_text import chart_rows, describe_chart
+from workbench.publish.export.disclosure import ProtectArg
+from workbench.publish.export.files import (
     CHART_FORMATS,
     EXTENSIONS,
     MIME,
     TABLE_FORMATS,
-    ChartMeta,
-    ProtectArg,
-    TableMeta,
-    chart_rows,
-    dataset_version,
-    describe_chart,
     export_chart,
     export_table,
     file_name,
-    meta_from_chart,
 )
+from workbench.publish.export.meta import ChartMeta, TableMeta, dataset_version, meta_from_chart
 from workbench.ui.context import workspace
 from workbench.ui.login import USER_KEY
 from workbench.workspace import Workspace
@@ -221,7 +217,7 @@ def table_downloads(
         meta: Title, source, notes and definitions for the cover sheet.
         key: A key unique on the page.
         protect: Disclosure control to apply before writing (see
-            :func:`workbench.publish.export.apply_protection`).
+            :func:`workbench.publish.export.disclosure.apply_protection`).
         page: The page, for the audit log.
     """
     _table_buttons(frame, meta, key, protect, page, None, prefix="Table ")

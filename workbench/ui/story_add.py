@@ -10,16 +10,10 @@ import streamlit as st
 from workbench.analysis.measures import JourneyFilter
 from workbench.errors import WorkbenchError
 from workbench.forecast.model import NATIONAL, SeriesForecast
-from workbench.publish.stories import (
-    BlockKind,
-    add_to_story,
-    area_phrase,
-    demand_selection,
-    filter_params,
-    filters_phrase,
-    own_stories,
-    view_block,
-)
+from workbench.publish.stories.add import add_to_story, own_stories, view_block
+from workbench.publish.stories.demand import demand_selection
+from workbench.publish.stories.filters import area_phrase, filter_params, filters_phrase
+from workbench.publish.stories.model import BlockKind
 from workbench.ui.login import acting_user
 from workbench.workspace import Workspace
 
@@ -53,7 +47,7 @@ def add_to_story_button(
     Args:
         ws: The workspace.
         source: The story source that draws the view (a key of
-            ``workbench.publish.stories.SOURCES``).
+            ``workbench.publish.stories.sources.SOURCES``).
         where: The page's journey filter (areas, offence groups, court types, victims).
         key: A key unique on the page.
         kind: ``chart`` or ``table``.

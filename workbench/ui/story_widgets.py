@@ -19,25 +19,19 @@ from workbench.charts import fit_width
 from workbench.data.catalogue import list_datasets
 from workbench.data.explore import PERIODS, date_columns
 from workbench.errors import WorkbenchError
-from workbench.publish.export import MIME, file_name
-from workbench.publish.stories import (
-    SOURCES,
-    Annotation,
-    Block,
-    Story,
-    can_edit_story,
+from workbench.publish.export.files import MIME, file_name
+from workbench.publish.stories.access import can_edit_story
+from workbench.publish.stories.document import render_story
+from workbench.publish.stories.filters import journey_areas, journey_tables
+from workbench.publish.stories.model import Annotation, Block, Story, move_block, remove_block
+from workbench.publish.stories.render import render_block
+from workbench.publish.stories.sources import SOURCES, sources_for
+from workbench.publish.stories.store import (
     create_story,
-    journey_areas,
-    journey_tables,
     list_stories,
     load_story,
-    move_block,
     publish_story,
-    remove_block,
-    render_block,
-    render_story,
     save_story,
-    sources_for,
 )
 from workbench.reference import LCJB_AREAS
 from workbench.ui.export_widgets import audited, chart_downloads, table_downloads
