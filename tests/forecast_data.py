@@ -73,7 +73,7 @@ def court_receipts_series(
     coefficient of variation ``dispersion``), as real listings do, so the noise is wider than
     Poisson and a model's own intervals tend to be too narrow.
     """
-    from workbench.forecast.model import bank_holidays
+    from workbench.forecast.model.holiday_calendar import bank_holidays
 
     rng = np.random.default_rng(seed)
     periods = pd.date_range(start, periods=weeks, freq="W-MON")

@@ -27,7 +27,7 @@ from workbench.analysis.charts import (
 from workbench.charts import accessible_palette, contrast_ratio, wrap_lines
 from workbench.data.explore import period_chart
 from workbench.forecast.charts import forecast_chart, scenario_chart
-from workbench.forecast.model import ForecastSettings, SeriesForecast
+from workbench.forecast.model.series import ForecastSettings, SeriesForecast
 from workbench.publish.export import EXPORT_WIDTH, ChartMeta, chart_to_png, describe_chart
 
 MONTHS = pd.date_range("2024-01-01", periods=6, freq="MS")

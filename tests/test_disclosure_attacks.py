@@ -22,7 +22,7 @@ from workbench.disclosure.attacks import (
     periods_vs_total,
     rate_times_base,
 )
-from workbench.forecast import model as fc
+from workbench.forecast.model.series import COURT_TYPES
 from workbench.workspace import Workspace
 
 
@@ -109,7 +109,7 @@ def test_scenario_starting_state_never_shows_a_small_count(attack_ws: Workspace)
     at = an.data_end(attack_ws)
     seen = 0
     for areas in ([a] for a in AREAS):
-        for court in fc.COURT_TYPES:
+        for court in COURT_TYPES:
             true = court_state(attack_ws, "linked", at, areas, court)
             shown = court_state(attack_ws, "linked", at, areas, court, protect=True)
             small = 0 < true.outstanding < THRESHOLD or 0 < true.disposals_per_week * 13 < THRESHOLD

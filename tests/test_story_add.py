@@ -22,12 +22,10 @@ from workbench.analysis.measures import KEY_SALT_SETTING, JourneyFilter, attriti
 from workbench.analysis.views import View
 from workbench.disclosure.control import protect_funnel
 from workbench.errors import AccessDeniedError, ValidationError
-from workbench.forecast.model import (
-    ForecastSettings,
-    forecast_selection,
-    forecasts_frame,
-    protect_series,
-)
+from workbench.forecast.model.demand import forecast_selection
+from workbench.forecast.model.disclosure import protect_series
+from workbench.forecast.model.series import ForecastSettings
+from workbench.forecast.model.tables import forecasts_frame
 from workbench.forecast.scenarios import Scenario, court_state, project_with_baseline, stage_lags
 from workbench.publish.export import chart_spec, chart_to_svg, marked_protection
 from workbench.publish.stories import (

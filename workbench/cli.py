@@ -866,15 +866,9 @@ def cmd_forecast(args: argparse.Namespace) -> int:
         ensure_journeys,
     )
     from workbench.errors import ForecastError, JourneyError
-    from workbench.forecast.model import (
-        COURT_TYPES,
-        COVERAGE_TOLERANCE,
-        ForecastSettings,
-        demand_areas,
-        forecast_demand,
-        forecasts_frame,
-        metrics_frame,
-    )
+    from workbench.forecast.model.demand import demand_areas, forecast_demand
+    from workbench.forecast.model.series import COURT_TYPES, COVERAGE_TOLERANCE, ForecastSettings
+    from workbench.forecast.model.tables import forecasts_frame, metrics_frame
 
     out = Path(args.out)
     if out.suffix.lower() not in (".csv", ".parquet"):

@@ -221,15 +221,17 @@ def rate_times_base(ws: Workspace, areas: Sequence[str]) -> tuple[Tally, int]:
 
 def baseline_vs_history(ws: Workspace, areas: Sequence[str]) -> Tally:
     """A hidden week of history read back from the seasonal naive baseline a season later."""
-    from workbench.forecast import model as fc
+    from workbench.forecast.model.demand import forecast_demand
+    from workbench.forecast.model.disclosure import protect_series
+    from workbench.forecast.model.series import COURT_TYPES, ForecastSettings
 
     tally = Tally("baseline against history")
-    settings = fc.ForecastSettings(freq="month", horizon=6, folds=2)
+    settings = ForecastSettings(freq="month", horizon=6, folds=2)
     for area in areas:
-        for result in fc.forecast_demand(ws, [area], fc.COURT_TYPES, settings, workers=1):
+        for result in forecast_demand(ws, [area], COURT_TYPES, settings, workers=1):
             if not result.ok:
                 continue
-            shown = fc.protect_series(result)
+            shown = protect_series(result)
             season = settings.season
             history = result.history.reset_index(drop=True)
             rows = pd.concat(

@@ -6,7 +6,7 @@ import altair as alt
 import pandas as pd
 
 from workbench.charts import DASHES, accessible_palette, fit_width, span_axis, titled
-from workbench.forecast.model import SeriesForecast
+from workbench.forecast.model.series import SeriesForecast
 
 SERIES_ORDER = ["Actual receipts", "Forecast", "Seasonal naive baseline"]
 LEVEL_WORDS = {

@@ -65,7 +65,7 @@ from workbench.analysis.journeys import JOURNEY_SCHEMA
 from workbench.analysis.measures import JourneyFilter, keyed_source, outstanding_caseload
 from workbench.disclosure.control import KEY_SPACE, KEY_SUFFIX, protect_frame
 from workbench.errors import AccessDeniedError, ForecastError, ValidationError
-from workbench.forecast.model import SeriesForecast
+from workbench.forecast.model.series import SeriesForecast
 from workbench.reference import LCJB_AREAS
 from workbench.safe_csv import frame_to_csv
 from workbench.sql import qualified
@@ -313,7 +313,7 @@ def completion_lag(
     Returns:
         The distribution; None when fewer than :data:`MIN_COMPLETIONS` cases completed.
     """
-    from workbench.forecast.model import data_span
+    from workbench.forecast.model.demand import data_span
 
     span = data_span(ws, table)
     if span is None:

@@ -80,18 +80,12 @@ from workbench.disclosure.control import (
 )
 from workbench.errors import AccessDeniedError, ExportError, ValidationError
 from workbench.forecast.charts import forecast_chart, scenario_chart
-from workbench.forecast.model import COURT_TYPES as FORECAST_COURTS
-from workbench.forecast.model import NATIONAL as FORECAST_NATIONAL
-from workbench.forecast.model import (
-    ForecastSettings,
-    SeriesForecast,
-    adjusted_table,
-    demand_table,
-    forecast_selection,
-    forecasts_frame,
-    not_applicable_cells,
-    protect_series,
-)
+from workbench.forecast.model.demand import demand_table, forecast_selection
+from workbench.forecast.model.disclosure import adjusted_table, protect_series
+from workbench.forecast.model.series import COURT_TYPES as FORECAST_COURTS
+from workbench.forecast.model.series import NATIONAL as FORECAST_NATIONAL
+from workbench.forecast.model.series import ForecastSettings, SeriesForecast
+from workbench.forecast.model.tables import forecasts_frame, not_applicable_cells
 from workbench.forecast.scenarios import (
     BASELINE,
     COURT_WORDS,

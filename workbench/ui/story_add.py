@@ -9,7 +9,7 @@ import streamlit as st
 
 from workbench.analysis.measures import JourneyFilter
 from workbench.errors import WorkbenchError
-from workbench.forecast.model import NATIONAL, SeriesForecast
+from workbench.forecast.model.series import NATIONAL, SeriesForecast
 from workbench.publish.stories import (
     BlockKind,
     add_to_story,
