@@ -16,7 +16,9 @@ from workbench.access import auth
 from workbench.access.auth import User
 from workbench.analysis import views as an
 from workbench.analysis.measures import KEY_SALT_SETTING
-from workbench.forecast.scenarios import CourtState, Scenario, project, save_scenario
+from workbench.forecast.scenarios.projection import Scenario, project
+from workbench.forecast.scenarios.state import CourtState
+from workbench.forecast.scenarios.storage import save_scenario
 from workbench.publish.export import read_csv_export
 from workbench.publish.stories import load_story
 from workbench.workspace import Workspace

@@ -104,7 +104,7 @@ def test_same_cases_same_figure_whatever_the_filter(attack_ws: Workspace) -> Non
 
 def test_scenario_starting_state_never_shows_a_small_count(attack_ws: Workspace) -> None:
     """The outstanding caseload a leader's scenario starts from is adjusted, or withheld."""
-    from workbench.forecast.scenarios import court_state
+    from workbench.forecast.scenarios.state import court_state
 
     at = an.data_end(attack_ws)
     seen = 0

@@ -57,26 +57,25 @@ from workbench.forecast.model.prophet_model import prophet_class
 from workbench.forecast.model.runner import _holiday_years, forecast_series_set
 from workbench.forecast.model.series import COUNTS, PROPHET, ForecastSettings, SeriesForecast
 from workbench.forecast.model.tables import not_applicable_cells
-from workbench.forecast.scenarios import (
-    CourtState,
-    LagDistribution,
-    Scenario,
-    charge_to_hearing_days,
+from workbench.forecast.scenarios.comparison import (
     compare_scenarios,
-    court_state,
-    delete_scenario,
-    kaplan_meier,
-    lagged_completions,
-    list_scenarios,
-    load_scenario,
-    project,
-    project_with_baseline,
     readable_summary,
-    save_scenario,
-    scenario_notes,
     scenario_summary,
     scenarios_csv,
-    stage_lags,
+)
+from workbench.forecast.scenarios.lags import LagDistribution, charge_to_hearing_days, kaplan_meier
+from workbench.forecast.scenarios.projection import (
+    Scenario,
+    lagged_completions,
+    project,
+    project_with_baseline,
+)
+from workbench.forecast.scenarios.state import CourtState, court_state, scenario_notes, stage_lags
+from workbench.forecast.scenarios.storage import (
+    delete_scenario,
+    list_scenarios,
+    load_scenario,
+    save_scenario,
 )
 
 TESTER = User("tester", roles=("analyst",), areas=("all",))

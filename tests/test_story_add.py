@@ -26,7 +26,8 @@ from workbench.forecast.model.demand import forecast_selection
 from workbench.forecast.model.disclosure import protect_series
 from workbench.forecast.model.series import ForecastSettings
 from workbench.forecast.model.tables import forecasts_frame
-from workbench.forecast.scenarios import Scenario, court_state, project_with_baseline, stage_lags
+from workbench.forecast.scenarios.projection import Scenario, project_with_baseline
+from workbench.forecast.scenarios.state import court_state, stage_lags
 from workbench.publish.export import chart_spec, chart_to_svg, marked_protection
 from workbench.publish.stories import (
     Annotation,

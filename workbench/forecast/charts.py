@@ -93,7 +93,8 @@ def scenario_chart(projection: pd.DataFrame, title: str) -> alt.LayerChart:
     """The outstanding caseload under each scenario, with intervals.
 
     Args:
-        projection: Rows of :func:`workbench.forecast.scenarios.project`, any number of scenarios.
+        projection: Rows of :func:`workbench.forecast.scenarios.projection.project`, any number
+            of scenarios.
         title: The headline.
 
     Returns:

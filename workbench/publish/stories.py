@@ -86,17 +86,14 @@ from workbench.forecast.model.series import COURT_TYPES as FORECAST_COURTS
 from workbench.forecast.model.series import NATIONAL as FORECAST_NATIONAL
 from workbench.forecast.model.series import ForecastSettings, SeriesForecast
 from workbench.forecast.model.tables import forecasts_frame, not_applicable_cells
-from workbench.forecast.scenarios import (
+from workbench.forecast.scenarios.comparison import scenario_summary
+from workbench.forecast.scenarios.projection import (
     BASELINE,
-    COURT_WORDS,
     PROJECTION_COLUMNS,
     Scenario,
-    court_state,
     project_with_baseline,
-    scenario_notes,
-    scenario_summary,
-    stage_lags,
 )
+from workbench.forecast.scenarios.state import COURT_WORDS, court_state, scenario_notes, stage_lags
 from workbench.publish.export import (
     CHART_SOURCE,
     PAGE_CSS,

@@ -14,19 +14,18 @@ from workbench.forecast.charts import forecast_chart, scenario_chart
 from workbench.forecast.model.disclosure import adjusted_table, protect_series
 from workbench.forecast.model.series import NATIONAL, SeriesForecast
 from workbench.forecast.model.tables import forecasts_frame, metrics_frame, not_applicable_cells
-from workbench.forecast.scenarios import (
-    Scenario,
+from workbench.forecast.scenarios.comparison import (
     compare_scenarios,
-    court_state,
+    readable_summary,
+    scenario_summary,
+)
+from workbench.forecast.scenarios.projection import Scenario, project_with_baseline
+from workbench.forecast.scenarios.state import court_state, scenario_notes, stage_lags
+from workbench.forecast.scenarios.storage import (
     delete_scenario,
     list_scenarios,
-    project_with_baseline,
     publish_scenario,
-    readable_summary,
     save_scenario,
-    scenario_notes,
-    scenario_summary,
-    stage_lags,
 )
 from workbench.publish.export import ProtectArg, TableMeta, journey_version, meta_from_chart
 from workbench.reference import LCJB_AREAS
