@@ -42,7 +42,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from workbench.analysis.journeys import TRUTH, build_truth_journeys
+from workbench.analysis.journeys.build import build_truth_journeys
+from workbench.analysis.journeys.table import TRUTH
 from workbench.data.datasets import load_sample, sample_available
 from workbench.forecast.model.demand import forecast_demand
 from workbench.forecast.model.history import disrupted

@@ -10,7 +10,7 @@ import sys
 import time
 from datetime import date
 
-from workbench.analysis.journeys import journey_table
+from workbench.analysis.journeys.table import journey_table
 from workbench.analysis.measures import attrition_funnel, outstanding_caseload, receipts, timeliness
 from workbench.workspace import Workspace
 

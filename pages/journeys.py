@@ -4,7 +4,7 @@ import streamlit as st
 
 from linkage.quality.sensitivity import largest_area_gaps, linkage_sensitivity
 from workbench.analysis import views as an
-from workbench.analysis.journeys import build_journeys
+from workbench.analysis.journeys.build import build_journeys
 from workbench.ui.analysis_widgets import frame_downloads, journey_gate, leader_view
 from workbench.ui.context import user_errors, workspace
 

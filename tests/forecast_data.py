@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from workbench.analysis.journeys import TRUTH, write_journeys
+from workbench.analysis.journeys.table import TRUTH, write_journeys
 from workbench.workspace import Workspace
 
 

@@ -12,7 +12,7 @@ from tests.journey_workspace import make_journey_workspace
 from workbench.analysis import measures as m
 from workbench.analysis import views as an
 from workbench.analysis.headlines import format_period
-from workbench.analysis.journeys import build_info
+from workbench.analysis.journeys.build import build_info
 from workbench.workspace import Workspace
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")

@@ -17,7 +17,7 @@ from tests.forecast_data import (
     write_demand_journeys,
 )
 from workbench.access.auth import User
-from workbench.analysis.journeys import TRUTH, write_journeys
+from workbench.analysis.journeys.table import TRUTH, write_journeys
 from workbench.errors import ForecastError
 from workbench.forecast.model import holiday_calendar, runner
 from workbench.forecast.model.accuracy import (

@@ -8,7 +8,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from workbench.analysis.journeys import VICTIM_NOT_SUPPORT, write_journeys
+from workbench.analysis.journeys.table import write_journeys
 from workbench.analysis.measures import (
     JourneyFilter,
     attrition_funnel,
@@ -24,6 +24,7 @@ from workbench.analysis.measures import (
     wilson_interval,
 )
 from workbench.errors import MeasureError
+from workbench.reference import VICTIM_NOT_SUPPORT
 from workbench.workspace import Workspace
 
 D = date.fromisoformat

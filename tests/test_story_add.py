@@ -17,7 +17,7 @@ from tests.journey_workspace import make_journey_workspace
 from tests.story_fixtures import journeys_frame, leader
 from workbench.access.auth import User, local_user
 from workbench.analysis import views as an
-from workbench.analysis.journeys import write_journeys
+from workbench.analysis.journeys.table import write_journeys
 from workbench.analysis.measures import KEY_SALT_SETTING, JourneyFilter, attrition_funnel
 from workbench.analysis.views import View
 from workbench.disclosure.control import protect_funnel

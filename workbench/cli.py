@@ -858,13 +858,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_forecast(args: argparse.Namespace) -> int:
     """Forecast court receipts with backtests; write forecasts and metrics as CSV or Parquet."""
-    from workbench.analysis.journeys import (
-        JOURNEY_SCHEMA,
-        LINKED,
-        TRUTH,
-        build_truth_journeys,
-        ensure_journeys,
-    )
+    from workbench.analysis.journeys.build import build_truth_journeys, ensure_journeys
+    from workbench.analysis.journeys.table import JOURNEY_SCHEMA, LINKED, TRUTH
     from workbench.errors import ForecastError, JourneyError
     from workbench.forecast.model.demand import demand_areas, forecast_demand
     from workbench.forecast.model.series import COURT_TYPES, COVERAGE_TOLERANCE, ForecastSettings
@@ -960,7 +955,7 @@ def _parse_date(text: str, flag: str) -> date:
 
 def cmd_journeys(args: argparse.Namespace) -> int:
     """Build the linked (or true) journey table, or say whether it is current."""
-    from workbench.analysis.journeys import build_journeys, build_truth_journeys
+    from workbench.analysis.journeys.build import build_journeys, build_truth_journeys
     from workbench.analysis.views import journey_status
 
     with _open(args) as ws:

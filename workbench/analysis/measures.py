@@ -39,9 +39,10 @@ from typing import Any, Literal
 import pandas as pd
 from scipy.stats import binom
 
-from workbench.analysis.journeys import LINKED, VICTIM_NOT_SUPPORT, journey_table
+from workbench.analysis.journeys.table import LINKED, journey_table
 from workbench.disclosure.control import KEY_SPACE, KEY_SUFFIX
 from workbench.errors import MeasureError
+from workbench.reference import VICTIM_NOT_SUPPORT
 from workbench.sql import Sql, compose, placeholders, quote_ident
 from workbench.workspace import Workspace
 

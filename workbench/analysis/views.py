@@ -28,18 +28,12 @@ import pandas as pd
 
 from workbench.analysis import measures as m
 from workbench.analysis.headlines import clear_change, format_period, headlines_from_kpis, plural
-from workbench.analysis.journeys import (
-    JOURNEY_SCHEMA,
-    LINKED,
-    VICTIM_NOT_SUPPORT,
-    active_model,
-    build_info,
-    journey_table,
-    model_name,
-)
+from workbench.analysis.journeys.build import active_model, build_info, model_name
+from workbench.analysis.journeys.table import JOURNEY_SCHEMA, LINKED, journey_table
 from workbench.disclosure import control as sdc
 from workbench.errors import AccessDeniedError, JourneyError
 from workbench.formatting import format_date
+from workbench.reference import VICTIM_NOT_SUPPORT
 from workbench.sql import Sql, compose
 from workbench.workspace import Workspace
 

@@ -43,7 +43,7 @@ from workbench.analysis.charts import (
     trend_chart,
 )
 from workbench.analysis.headlines import format_period
-from workbench.analysis.journeys import JOURNEY_SCHEMA, LINKED
+from workbench.analysis.journeys.table import JOURNEY_SCHEMA, LINKED
 from workbench.analysis.measures import (
     DEMAND_STAGES,
     INTERVALS,

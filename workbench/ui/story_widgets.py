@@ -13,7 +13,7 @@ from functools import partial
 import streamlit as st
 
 from workbench.access.auth import ALL_AREAS, User
-from workbench.analysis.journeys import LINKED
+from workbench.analysis.journeys.table import LINKED
 from workbench.analysis.measures import DEMAND_STAGES
 from workbench.charts import fit_width
 from workbench.data.catalogue import list_datasets

@@ -14,7 +14,7 @@ from datetime import date
 
 import pandas as pd
 
-from workbench.analysis.journeys import JOURNEY_SCHEMA, LINKED, TRUTH
+from workbench.analysis.journeys.table import JOURNEY_SCHEMA, LINKED, TRUTH
 from workbench.analysis.measures import JourneyFilter, receipts
 from workbench.disclosure.control import KEY_SPACE, KEY_SUFFIX
 from workbench.errors import ForecastError

@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 import pandas as pd
 
-from workbench.analysis.journeys import JOURNEY_SCHEMA
+from workbench.analysis.journeys.table import JOURNEY_SCHEMA
 from workbench.analysis.measures import JourneyFilter, keyed_source, outstanding_caseload
 from workbench.disclosure.control import KEY_SPACE, KEY_SUFFIX, protect_frame
 from workbench.forecast.scenarios.lags import (
