@@ -4,7 +4,7 @@ import streamlit as st
 
 from workbench.analysis import charts as mc
 from workbench.analysis import views as an
-from workbench.analysis.measures import JourneyFilter
+from workbench.analysis.measures.query import JourneyFilter
 from workbench.ui.analysis_widgets import journey_gate, leader_view, show_view
 from workbench.ui.context import allowed_areas, user_errors, workspace
 from workbench.ui.story_add import TWO, add_to_story_button

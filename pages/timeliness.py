@@ -4,7 +4,7 @@ import streamlit as st
 
 from workbench.analysis import charts as mc
 from workbench.analysis import views as an
-from workbench.analysis.measures import INTERVALS
+from workbench.analysis.measures.timeliness import INTERVALS
 from workbench.ui.analysis_widgets import (
     journey_filters,
     journey_gate,

@@ -9,7 +9,7 @@ import pandas as pd
 
 from workbench.access.auth import User, local_user
 from workbench.analysis.journeys.table import write_journeys
-from workbench.analysis.measures import KEY_SALT_SETTING
+from workbench.analysis.measures.record_keys import KEY_SALT_SETTING
 from workbench.data.datasets import add_file
 from workbench.publish.stories import Annotation, Block, Story, create_story
 from workbench.workspace import Workspace

@@ -9,10 +9,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.journey_workspace import make_journey_workspace
-from workbench.analysis import measures as m
 from workbench.analysis import views as an
 from workbench.analysis.headlines import format_period
 from workbench.analysis.journeys.build import build_info
+from workbench.analysis.measures.timeliness import timeliness
 from workbench.workspace import Workspace
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -53,7 +53,7 @@ def table_with(at: AppTest, column: str) -> pd.DataFrame:
 
 
 def all_text(at: AppTest) -> str:
-    parts = [m.value for m in at.markdown] + [c.value for c in at.caption]
+    parts = [md.value for md in at.markdown] + [c.value for c in at.caption]
     parts += [i.value for i in at.info] + [w.value for w in at.warning]
     return "\n".join(parts)
 
@@ -115,13 +115,13 @@ def test_dashboard_kpis_and_headlines(monkeypatch, built: Path) -> None:
     monkeypatch.setattr(an, "MIN_BASE", 10)
     at = open_page(monkeypatch, built, "pages/dashboard.py")
     at.selectbox(key="dashboard_area").select("Kent").run()
-    labels = [m.label for m in at.metric]
+    labels = [metric.label for metric in at.metric]
     assert labels[0] == "Charge rate"
     # timeliness: one card per court type, never one across both
     assert "Offence to completion, magistrates" in labels
     assert "Offence to completion, Crown" in labels
     assert "Offence to completion" not in labels
-    headlines = "\n".join(m.value for m in at.markdown)
+    headlines = "\n".join(md.value for md in at.markdown)
     assert "The charge rate in Kent was" in headlines
     assert "(from " in headlines and "national" in headlines
     captions = "\n".join(c.value for c in at.caption)
@@ -181,7 +181,7 @@ def test_timeliness_never_mixes_court_types(built: Path) -> None:
         summary = an.timeliness_view(ws, where, False, minimum=1)
         series = an.measure_series(ws, where, "year", ["median_offence_to_completion"])
         kpis, _series, _note = an.dashboard_kpis(ws, "Kent", "year", False, minimum=1)
-        crown = m.timeliness(
+        crown = timeliness(
             ws, intervals=["offence_to_completion"], where=an.court_filter(where, "Crown")
         ).iloc[0]
     assert set(summary.data["court_type"]) <= {"magistrates", "Crown", "not yet at court"}

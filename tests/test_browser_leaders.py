@@ -15,7 +15,7 @@ from tests.journey_workspace import make_journey_workspace
 from workbench.access import auth
 from workbench.access.auth import User
 from workbench.analysis import views as an
-from workbench.analysis.measures import KEY_SALT_SETTING
+from workbench.analysis.measures.record_keys import KEY_SALT_SETTING
 from workbench.forecast.scenarios.projection import Scenario, project
 from workbench.forecast.scenarios.state import CourtState
 from workbench.forecast.scenarios.storage import save_scenario

@@ -21,7 +21,8 @@ from workbench.analysis.journeys.build import (
     journeys_current,
 )
 from workbench.analysis.journeys.table import LINKED, TRUTH, load_journeys
-from workbench.analysis.measures import attrition_funnel, timeliness
+from workbench.analysis.measures.attrition import attrition_funnel
+from workbench.analysis.measures.timeliness import timeliness
 from workbench.data.datasets import load_sample
 from workbench.errors import JourneyError, SqlStepError
 from workbench.workspace import Workspace

@@ -27,7 +27,7 @@ from odf.text import P
 
 from tests.story_fixtures import small_workspace
 from workbench.access.auth import local_user
-from workbench.analysis.measures import INTERVALS
+from workbench.analysis.measures.timeliness import INTERVALS
 from workbench.browser import chromium_available
 from workbench.publish.export import (
     CONTACT_ENV,
@@ -634,7 +634,7 @@ def test_views_mark_cells_that_do_not_apply(tmp_path: Path) -> None:
     """The funnel's first rate of the step before and a timeliness row's empty reason are
     published as [z] (not applicable), not [x] (not available)."""
     from workbench.analysis import views as an
-    from workbench.analysis.measures import JourneyFilter
+    from workbench.analysis.measures.query import JourneyFilter
 
     with Workspace(small_workspace(tmp_path)) as ws:
         funnel = an.funnel_view(ws, JourneyFilter(), protect=False, minimum=1)

@@ -18,7 +18,9 @@ from tests.story_fixtures import journeys_frame, leader
 from workbench.access.auth import User, local_user
 from workbench.analysis import views as an
 from workbench.analysis.journeys.table import write_journeys
-from workbench.analysis.measures import KEY_SALT_SETTING, JourneyFilter, attrition_funnel
+from workbench.analysis.measures.attrition import attrition_funnel
+from workbench.analysis.measures.query import JourneyFilter
+from workbench.analysis.measures.record_keys import KEY_SALT_SETTING
 from workbench.analysis.views import View
 from workbench.disclosure.control import protect_funnel
 from workbench.errors import AccessDeniedError, ValidationError

@@ -25,7 +25,9 @@ from workbench.analysis.journeys.build import (
     journeys_current,
 )
 from workbench.analysis.journeys.table import LINKED, TRUTH_DATASETS, drop_journeys
-from workbench.analysis.measures import JourneyFilter, attrition_funnel, headline_measures
+from workbench.analysis.measures.attrition import attrition_funnel
+from workbench.analysis.measures.headline import headline_measures
+from workbench.analysis.measures.query import JourneyFilter
 from workbench.errors import JourneyError
 from workbench.workspace import Workspace
 

@@ -45,7 +45,8 @@ def funnel_chart(funnel: pd.DataFrame, title: str, subtitle: str) -> alt.Chart:
     """Horizontal bars, one per funnel step, labelled with the count and the rate of recorded.
 
     Args:
-        funnel: From :func:`workbench.analysis.measures.attrition_funnel` (optionally protected).
+        funnel: From :func:`workbench.analysis.measures.attrition.attrition_funnel`
+            (optionally protected).
         title: The headline.
         subtitle: The statistical subtitle.
     """
@@ -160,8 +161,8 @@ def distribution_chart(
     """A histogram of days with a labelled rule at the median.
 
     Args:
-        dist: From :func:`workbench.analysis.measures.timeliness_distribution` (optionally
-            protected).
+        dist: From :func:`workbench.analysis.measures.timeliness.timeliness_distribution`
+            (optionally protected).
         median: The median in days (None when hidden or unknown: no rule).
         title: The headline.
         subtitle: The statistical subtitle.

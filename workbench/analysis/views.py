@@ -26,10 +26,15 @@ from typing import Any
 
 import pandas as pd
 
-from workbench.analysis import measures as m
 from workbench.analysis.headlines import clear_change, format_period, headlines_from_kpis, plural
 from workbench.analysis.journeys.build import active_model, build_info, model_name
 from workbench.analysis.journeys.table import JOURNEY_SCHEMA, LINKED, journey_table
+from workbench.analysis.measures.attrition import attrition_funnel, attrition_reasons
+from workbench.analysis.measures.caseload import outstanding_caseload
+from workbench.analysis.measures.maturity import Maturity, maturity
+from workbench.analysis.measures.query import ALL, JourneyFilter
+from workbench.analysis.measures.timeliness import INTERVALS, timeliness, timeliness_distribution
+from workbench.analysis.measures.uncertainty import wilson_interval
 from workbench.disclosure import control as sdc
 from workbench.errors import AccessDeniedError, JourneyError
 from workbench.formatting import format_date
@@ -52,7 +57,7 @@ MEASURES: dict[str, tuple[str, str, str]] = {
     "conviction_rate": ("Conviction rate", "rate", "The conviction rate"),
     **{
         f"median_{k}": (f"Median days, {v[2].lower()}", "days", f"Median time from {v[2].lower()}")
-        for k, v in m.INTERVALS.items()
+        for k, v in INTERVALS.items()
     },
 }
 DASHBOARD_MEASURES = (
@@ -207,7 +212,7 @@ def scoped_filter(
     offence_groups: Sequence[str] = (),
     court_types: Sequence[str] = (),
     victim_based: bool | None = None,
-) -> m.JourneyFilter:
+) -> JourneyFilter:
     """A filter that never reaches past the areas a user is allowed to see.
 
     Args:
@@ -228,7 +233,7 @@ def scoped_filter(
         if outside:
             raise AccessDeniedError(f"Your account is not allowed to see {outside[0]}.")
         chosen = chosen or tuple(allowed)
-    return m.JourneyFilter(
+    return JourneyFilter(
         areas=chosen,
         offence_groups=tuple(offence_groups),
         court_types=tuple(court_types),
@@ -260,12 +265,12 @@ def data_span(ws: Workspace) -> tuple[date, date]:
     return pd.Timestamp(row[0][0]).date(), data_end(ws)
 
 
-def court_types(ws: Workspace, where: m.JourneyFilter) -> list[str]:
+def court_types(ws: Workspace, where: JourneyFilter) -> list[str]:
     """The court types a filter covers: those chosen, or every one in the journeys."""
     return list(where.court_types) or _distinct(ws, "court_type")
 
 
-def court_filter(where: m.JourneyFilter, court_type: str) -> m.JourneyFilter:
+def court_filter(where: JourneyFilter, court_type: str) -> JourneyFilter:
     """The filter narrowed to one court type."""
     return replace(where, court_types=(court_type,))
 
@@ -337,11 +342,11 @@ def _readable(
 
 # ------------------------------------------------------------------------------ attrition
 def funnel_view(
-    ws: Workspace, where: m.JourneyFilter, protect: bool, minimum: int | None = None
+    ws: Workspace, where: JourneyFilter, protect: bool, minimum: int | None = None
 ) -> View:
     """The attrition funnel for the filter; a rate whose base (the step before, or the crimes
     recorded) is under the minimum base is withheld, with the reason in the table."""
-    funnel = m.attrition_funnel(ws, where=where, keys=protect)
+    funnel = attrition_funnel(ws, where=where, keys=protect)
     note, hidden = None, None
     if protect:
         result = sdc.protect_funnel(funnel)
@@ -371,10 +376,10 @@ def funnel_view(
     return View(funnel, table, note, not_applicable=((0, "Rate of previous"),))
 
 
-def reasons_view(ws: Workspace, where: m.JourneyFilter, protect: bool) -> View:
+def reasons_view(ws: Workspace, where: JourneyFilter, protect: bool) -> View:
     """Why recorded crimes leave before a conviction, summed over the filter."""
-    reasons = m.attrition_reasons(ws, where=where, keys=protect)
-    funnel = m.attrition_funnel(ws, where=where, keys=protect)
+    reasons = attrition_reasons(ws, where=where, keys=protect)
+    funnel = attrition_funnel(ws, where=where, keys=protect)
     first = funnel.iloc[0] if len(reasons) and len(funnel) else None
     reasons = reasons.assign(recorded=int(first["cases"]) if first is not None else 0)
     if protect:
@@ -421,7 +426,7 @@ def _rate_frame(
 
 def measure_series(
     ws: Workspace,
-    where: m.JourneyFilter,
+    where: JourneyFilter,
     period: str,
     measures: Sequence[str] = DASHBOARD_MEASURES,
     keys: bool = False,
@@ -441,7 +446,7 @@ def measure_series(
     extra = list(groups)
     idx = [*extra, "period"]
     if {"charge_rate", "conviction_rate", "victim_not_support_share"} & set(measures):
-        funnel = m.attrition_funnel(ws, by=idx, period=period, where=where, keys=keys)
+        funnel = attrition_funnel(ws, by=idx, period=period, where=where, keys=keys)
         step = {s: funnel[funnel["stage"] == s].set_index(idx) for s in funnel["stage"].unique()}
         if len(funnel):
             rec, done = step["recorded"], step["completed"]
@@ -452,12 +457,12 @@ def measure_series(
                     _rate_frame("conviction_rate", done.index, step["convicted"], done, keys)
                 )
             if "victim_not_support_share" in measures:
-                reasons = m.attrition_reasons(ws, by=idx, period=period, where=where, keys=keys)
+                reasons = attrition_reasons(ws, by=idx, period=period, where=where, keys=keys)
                 vns = reasons[reasons["reason"] == VICTIM_NOT_SUPPORT].set_index(idx)
                 frames.append(_rate_frame("victim_not_support_share", rec.index, vns, rec, keys))
     intervals = [k.removeprefix("median_") for k in measures if k.startswith("median_")]
     if intervals:
-        times = m.timeliness(
+        times = timeliness(
             ws,
             intervals=intervals,
             by=[*extra, "court_type", "period"],
@@ -534,14 +539,14 @@ class DataWindow:
         start: The first date any stage was recorded.
         end: The last date any stage was recorded.
         maturity: The maturity windows of offence cohorts (see
-            :func:`workbench.analysis.measures.maturity`).
+            :func:`workbench.analysis.measures.maturity.maturity`).
         interval_days: Interval name -> the 90th percentile of its days: a period ending an
             interval is only complete once that long after the data starts.
     """
 
     start: date
     end: date
-    maturity: m.Maturity
+    maturity: Maturity
     interval_days: dict[str, float]
 
     def window(self, measure: str) -> float:
@@ -553,13 +558,13 @@ class DataWindow:
         return float(self.interval_days.get(measure.removeprefix("median_"), 0.0))
 
 
-def data_window(ws: Workspace, where: m.JourneyFilter = m.ALL) -> DataWindow:
+def data_window(ws: Workspace, where: JourneyFilter = ALL) -> DataWindow:
     """The data's span and maturity windows, measured on every area with the other filters."""
     national = replace(where, areas=())
     start, end = data_span(ws)
-    spread = m.timeliness(ws, where=national)
+    spread = timeliness(ws, where=national)
     days = {r["interval"]: float(r["p90"]) for r in spread.to_dict("records") if pd.notna(r["p90"])}
-    return DataWindow(start, end, m.maturity(ws, where=national), days)
+    return DataWindow(start, end, maturity(ws, where=national), days)
 
 
 def _period_end(starts: pd.Series, period: str) -> pd.Series:
@@ -600,7 +605,7 @@ def annotate_series(
     out = series.copy()
     is_rate = out["measure"].map(lambda k: MEASURES[k][1] == "rate").astype(bool)
     for i in out.index[is_rate]:
-        ci = m.wilson_interval(out.at[i, "numerator"], out.at[i, "base"])
+        ci = wilson_interval(out.at[i, "numerator"], out.at[i, "base"])
         shown = pd.notna(out.at[i, "value"]) and ci is not None
         out.at[i, "low"] = ci[0] if shown else pd.NA
         out.at[i, "high"] = ci[1] if shown else pd.NA
@@ -645,7 +650,7 @@ def _series_table(series: pd.DataFrame, hidden: pd.DataFrame | None, unit: str) 
 
 def trend_view(
     ws: Workspace,
-    where: m.JourneyFilter,
+    where: JourneyFilter,
     measure: str,
     period: str,
     protect: bool,
@@ -685,12 +690,12 @@ def trend_view(
     return View(series, table, note)
 
 
-def national_line(where: m.JourneyFilter) -> str:
+def national_line(where: JourneyFilter) -> str:
     """The subtitle's words for the dashed national line, or "" when no area is chosen."""
     return "; dashed line: national (all areas, same filters)" if where.areas else ""
 
 
-def maturity_note(ws: Workspace, where: m.JourneyFilter, measure: str, period: str) -> str:
+def maturity_note(ws: Workspace, where: JourneyFilter, measure: str, period: str) -> str:
     """A sentence saying which periods of a measure are provisional and why."""
     window = data_window(ws, where)
     days = window.window(measure)
@@ -711,14 +716,14 @@ def maturity_note(ws: Workspace, where: m.JourneyFilter, measure: str, period: s
 
 # ------------------------------------------------------------------------------ timeliness
 def timeliness_view(
-    ws: Workspace, where: m.JourneyFilter, protect: bool, minimum: int | None = None
+    ws: Workspace, where: JourneyFilter, protect: bool, minimum: int | None = None
 ) -> View:
     """Median (with its 95% interval), mean and percentiles of each stage, by court type.
 
     Court types are never mixed: cases not yet at court (offence to charge only) are their own
     row. Statistics from fewer than the minimum base are withheld, with the reason.
     """
-    summary = m.timeliness(ws, by=["court_type"], where=where, keys=protect, median_ci=True)
+    summary = timeliness(ws, by=["court_type"], where=where, keys=protect, median_ci=True)
     summary["court_type"] = summary["court_type"].replace({"unknown": "not yet at court"})
     summary = summary.sort_values(["court_type", "interval"], ignore_index=True)
     stats = ("mean", "median", "median_low", "median_high", "p25", "p75", "p90")
@@ -750,12 +755,12 @@ def timeliness_view(
 
 
 def distribution_view(
-    ws: Workspace, interval: str, where: m.JourneyFilter, protect: bool
+    ws: Workspace, interval: str, where: JourneyFilter, protect: bool
 ) -> tuple[View, float | None]:
     """The histogram of one interval and its median (None when hidden, empty or from fewer
     cases than the minimum base)."""
-    dist = m.timeliness_distribution(ws, interval, where=where, keys=protect)
-    summary = m.timeliness(ws, intervals=[interval], where=where, keys=protect)
+    dist = timeliness_distribution(ws, interval, where=where, keys=protect)
+    summary = timeliness(ws, intervals=[interval], where=where, keys=protect)
     median = float(summary["median"].iloc[0]) if len(summary) else None
     n = int(summary["n"].iloc[0]) if len(summary) else 0
     note, hidden = None, None
@@ -776,9 +781,9 @@ def distribution_view(
     return View(dist, table, note), median
 
 
-def caseload_view(ws: Workspace, at: date, where: m.JourneyFilter, protect: bool) -> View:
+def caseload_view(ws: Workspace, at: date, where: JourneyFilter, protect: bool) -> View:
     """Cases open at court at a date, by how long they have been open."""
-    load = m.outstanding_caseload(ws, at, where=where, keys=protect)
+    load = outstanding_caseload(ws, at, where=where, keys=protect)
     note, hidden = None, None
     if protect:
         result = sdc.protect_frame(load, counts=["cases"], statistics={"mean_age_days": "cases"})
@@ -816,7 +821,7 @@ def rank_phrase(values: pd.Series, area: str, unit: str) -> str:
 
 def _window_rows(
     ws: Workspace,
-    where: m.JourneyFilter,
+    where: JourneyFilter,
     key: str,
     start: pd.Timestamp,
     stop: pd.Timestamp,
@@ -825,7 +830,7 @@ def _window_rows(
     """One measure over one window of dates (offences for rates, stage ends for medians), as
     rows like :func:`measure_series` (one per court type for medians)."""
     if key.startswith("median_"):
-        times = m.timeliness(
+        times = timeliness(
             ws,
             intervals=[key.removeprefix("median_")],
             by=["court_type"],
@@ -850,7 +855,7 @@ def _window_rows(
             frame[f"base{sdc.KEY_SUFFIX}"] = times[f"n{sdc.KEY_SUFFIX}"]
         return frame
     flt = replace(where, start=start.date(), end=stop.date())
-    funnel = m.attrition_funnel(ws, where=flt, keys=keys).set_index("stage")
+    funnel = attrition_funnel(ws, where=flt, keys=keys).set_index("stage")
     if funnel.empty:
         return pd.DataFrame()
     numerator_stage, base_stage = {
@@ -860,7 +865,7 @@ def _window_rows(
     }[key]
     base = funnel.loc[[base_stage]]
     if numerator_stage is None:
-        reasons = m.attrition_reasons(ws, where=flt, keys=keys)
+        reasons = attrition_reasons(ws, where=flt, keys=keys)
         numerator = reasons[reasons["reason"] == VICTIM_NOT_SUPPORT]
         numerator = numerator.assign(stage=base_stage).set_index("stage")
     else:
@@ -886,7 +891,7 @@ def rolling_year(
     """
     start = pd.Timestamp(quarter) - pd.DateOffset(months=9)
     stop = pd.Timestamp(quarter) + pd.DateOffset(months=3) - pd.Timedelta(days=1)
-    where = m.JourneyFilter(areas=(area,))
+    where = JourneyFilter(areas=(area,))
     if court_type != "all":
         where = court_filter(where, court_type)
     rows = _window_rows(ws, where, key, start, stop, protect)
@@ -929,10 +934,10 @@ def dashboard_kpis(
     """
     window = data_window(ws)
     minimum = min_base(ws) if minimum is None else int(minimum)
-    every = measure_series(ws, m.ALL, period, measures, keys=protect, groups=["lcjb_area"])
+    every = measure_series(ws, ALL, period, measures, keys=protect, groups=["lcjb_area"])
     every, note, _hidden = _protect_series(_in_span(every, period, window), protect)
     every = annotate_series(every, period, window, minimum)
-    national = measure_series(ws, m.ALL, period, measures, keys=protect)
+    national = measure_series(ws, ALL, period, measures, keys=protect)
     national, _n, _h = _protect_series(_in_span(national, period, window), protect)
     national = annotate_series(national, period, window, minimum).assign(series=NATIONAL)
     mine = every[every["lcjb_area"] == area].drop(columns="lcjb_area").assign(series=area)

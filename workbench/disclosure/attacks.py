@@ -23,8 +23,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from workbench.analysis import measures as m
 from workbench.analysis import views as an
+from workbench.analysis.measures.attrition import FUNNEL_STEPS
+from workbench.analysis.measures.query import JourneyFilter
 from workbench.disclosure import control as sdc
 from workbench.workspace import Workspace
 
@@ -98,7 +99,7 @@ def complements(ws: Workspace, areas: Sequence[str]) -> Tally:
                     # the court steps only
                     stages = ["first_hearing", "completed", "convicted"]
                 else:
-                    stages = [s for s, _l, _c in m.FUNNEL_STEPS]
+                    stages = [s for s, _l, _c in FUNNEL_STEPS]
                 for stage in stages:
                     true = int(_cases(truth, stage))
                     if 0 < true < THRESHOLD:
@@ -111,7 +112,7 @@ def complements(ws: Workspace, areas: Sequence[str]) -> Tally:
         truth = an.funnel_view(ws, an.scoped_filter([area], victim_based=False), protect=False)
         unknown = an.funnel_view(ws, an.scoped_filter([area]), protect=False)
         known = an.funnel_view(ws, an.scoped_filter([area], victim_based=True), protect=False)
-        for stage, _label, _cond in m.FUNNEL_STEPS:
+        for stage, _label, _cond in FUNNEL_STEPS:
             true = int(_cases(truth, stage))
             exact_rest = int(_cases(unknown, stage)) - int(_cases(known, stage))
             if 0 < true < THRESHOLD and exact_rest == true:
@@ -177,7 +178,7 @@ def periods_vs_total(ws: Workspace, areas: Sequence[str]) -> Tally:
                 true = truth.data[truth.data["series"] == area].set_index("period")
                 if mine.empty:
                     continue
-                span = m.JourneyFilter(
+                span = JourneyFilter(
                     areas=(area,),
                     offence_groups=tuple(groups),
                     start=mine.index.min().date(),

@@ -44,14 +44,10 @@ from workbench.analysis.charts import (
 )
 from workbench.analysis.headlines import format_period
 from workbench.analysis.journeys.table import JOURNEY_SCHEMA, LINKED
-from workbench.analysis.measures import (
-    DEMAND_STAGES,
-    INTERVALS,
-    JourneyFilter,
-    attrition_funnel,
-    receipts,
-    timeliness,
-)
+from workbench.analysis.measures.attrition import attrition_funnel
+from workbench.analysis.measures.demand import DEMAND_STAGES, receipts
+from workbench.analysis.measures.query import JourneyFilter
+from workbench.analysis.measures.timeliness import INTERVALS, timeliness
 from workbench.analysis.views import (
     COHORT_WINDOW,
     MEASURES,

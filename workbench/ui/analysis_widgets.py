@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from workbench.analysis.journeys.build import build_journeys
-from workbench.analysis.measures import PERIODS, JourneyFilter
+from workbench.analysis.measures.query import PERIODS, JourneyFilter
 from workbench.analysis.views import View, filter_options, journey_status, scoped_filter
 from workbench.charts import fit_width
 from workbench.errors import AccessDeniedError

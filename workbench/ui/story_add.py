@@ -7,7 +7,7 @@ from typing import Any
 
 import streamlit as st
 
-from workbench.analysis.measures import JourneyFilter
+from workbench.analysis.measures.query import JourneyFilter
 from workbench.errors import WorkbenchError
 from workbench.forecast.model.series import NATIONAL, SeriesForecast
 from workbench.publish.stories import (

@@ -15,7 +15,8 @@ from datetime import date
 import pandas as pd
 
 from workbench.analysis.journeys.table import JOURNEY_SCHEMA, LINKED, TRUTH
-from workbench.analysis.measures import JourneyFilter, receipts
+from workbench.analysis.measures.demand import receipts
+from workbench.analysis.measures.query import JourneyFilter
 from workbench.disclosure.control import KEY_SPACE, KEY_SUFFIX
 from workbench.errors import ForecastError
 from workbench.forecast.model.history import align_periods, period_index

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from workbench.analysis.journeys.table import JOURNEY_SCHEMA
-from workbench.analysis.measures import JourneyFilter
+from workbench.analysis.measures.query import JourneyFilter
 from workbench.sql import compose, qualified
 from workbench.workspace import Workspace
 

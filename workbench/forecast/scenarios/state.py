@@ -11,7 +11,9 @@ from datetime import date, timedelta
 import pandas as pd
 
 from workbench.analysis.journeys.table import JOURNEY_SCHEMA
-from workbench.analysis.measures import JourneyFilter, keyed_source, outstanding_caseload
+from workbench.analysis.measures.caseload import outstanding_caseload
+from workbench.analysis.measures.query import JourneyFilter
+from workbench.analysis.measures.record_keys import keyed_source
 from workbench.disclosure.control import KEY_SPACE, KEY_SUFFIX, protect_frame
 from workbench.forecast.scenarios.lags import (
     LagDistribution,
