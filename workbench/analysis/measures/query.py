@@ -66,6 +66,7 @@ ALL = JourneyFilter()
 
 
 def check_period(period: str) -> None:
+    """Raise :class:`~workbench.errors.MeasureError` unless ``period`` is one of :data:`PERIODS`."""
     if period not in PERIODS:
         raise MeasureError(f"Unknown period {period!r}.", hint=f"Use one of {', '.join(PERIODS)}.")
 
