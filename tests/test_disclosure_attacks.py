@@ -11,7 +11,9 @@ import pandas as pd
 import pytest
 
 from tests.journey_workspace import AREAS, make_journey_workspace
-from workbench.analysis import views as an
+from workbench.analysis.views.attrition import funnel_view
+from workbench.analysis.views.scope import data_end, filter_options, scoped_filter
+from workbench.analysis.views.view import View
 from workbench.disclosure import control as sdc
 from workbench.disclosure.attacks import (
     THRESHOLD,
@@ -34,7 +36,7 @@ def attack_ws(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     ws.close()
 
 
-def _cases(view: an.View, stage: str) -> object:
+def _cases(view: View, stage: str) -> object:
     row = view.data[view.data["stage"] == stage]
     return row["cases"].iloc[0] if len(row) else 0
 
@@ -87,17 +89,17 @@ def test_exact_counts_would_be_recovered(
 
 def test_same_cases_same_figure_whatever_the_filter(attack_ws: Workspace) -> None:
     """Asking for the same cases through another filter gives the same adjusted count."""
-    options = an.filter_options(attack_ws, None)
+    options = filter_options(attack_ws, None)
     area = AREAS[0]
-    plain = an.funnel_view(attack_ws, an.scoped_filter([area]), protect=True)
-    spelled_out = an.funnel_view(
+    plain = funnel_view(attack_ws, scoped_filter([area]), protect=True)
+    spelled_out = funnel_view(
         attack_ws,
-        an.scoped_filter([area], offence_groups=options["offence_groups"]),
+        scoped_filter([area], offence_groups=options["offence_groups"]),
         protect=True,
     )
     assert _cases(plain, "recorded") == _cases(spelled_out, "recorded")
-    dated = dc_replace(an.scoped_filter([area]), start=pd.Timestamp("1900-01-01").date())
-    assert _cases(an.funnel_view(attack_ws, dated, protect=True), "charged") == _cases(
+    dated = dc_replace(scoped_filter([area]), start=pd.Timestamp("1900-01-01").date())
+    assert _cases(funnel_view(attack_ws, dated, protect=True), "charged") == _cases(
         plain, "charged"
     )
 
@@ -106,7 +108,7 @@ def test_scenario_starting_state_never_shows_a_small_count(attack_ws: Workspace)
     """The outstanding caseload a leader's scenario starts from is adjusted, or withheld."""
     from workbench.forecast.scenarios.state import court_state
 
-    at = an.data_end(attack_ws)
+    at = data_end(attack_ws)
     seen = 0
     for areas in ([a] for a in AREAS):
         for court in COURT_TYPES:

@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 
 from linkage.quality.sensitivity import largest_area_gaps
-from workbench.analysis import views as an
 from workbench.analysis.journeys.accuracy import join_accuracy
 from workbench.analysis.journeys.build import build_journeys
 from workbench.analysis.journeys.matching import CHARGED_OUTCOME
 from workbench.analysis.journeys.table import SOURCES, TRUTH_DATASETS, load_journeys, write_journeys
+from workbench.analysis.views.joins import area_gap_table, sensitivity_table
 from workbench.reference import VICTIM_NOT_SUPPORT
 from workbench.workspace import Workspace
 
@@ -247,7 +247,7 @@ def test_sensitivity_table_shows_join_steps_and_largest_area_gap() -> None:
                 }
             )
     frame = pd.DataFrame(rows)
-    shown = an.sensitivity_table(frame)
+    shown = sensitivity_table(frame)
     assert shown["Measure"].tolist() == [
         "Charge rate",
         "First hearing of charged",
@@ -258,7 +258,7 @@ def test_sensitivity_table_shows_join_steps_and_largest_area_gap() -> None:
     assert gaps["lcjb_area"].tolist() == ["Kent", "Dorset"]
     assert gaps["measure"].tolist() == ["first_hearing_of_charged", "charge_rate"]
     assert gaps["gap_points"].round(1).tolist() == [-10.0, 3.0]
-    readable = an.area_gap_table(gaps)
+    readable = area_gap_table(gaps)
     assert readable.iloc[0].to_dict() == {
         "Area": "Kent",
         "Measure": "First hearing of charged",

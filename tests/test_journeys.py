@@ -11,7 +11,6 @@ import pytest
 from linkage.quality.sensitivity import JOIN_DEPENDENT, largest_area_gaps, linkage_sensitivity
 from linkage.workflow import recluster, suggest_for_datasets, train_and_save
 from tests.journey_workspace import write_sample_subset
-from workbench.analysis import views as an
 from workbench.analysis.journeys.accuracy import join_accuracy
 from workbench.analysis.journeys.build import (
     build_info,
@@ -23,6 +22,7 @@ from workbench.analysis.journeys.build import (
 from workbench.analysis.journeys.table import LINKED, TRUTH, load_journeys
 from workbench.analysis.measures.attrition import attrition_funnel
 from workbench.analysis.measures.timeliness import timeliness
+from workbench.analysis.views.joins import sensitivity_table
 from workbench.data.datasets import load_sample
 from workbench.errors import JourneyError, SqlStepError
 from workbench.workspace import Workspace
@@ -139,7 +139,7 @@ def test_sensitivity_leaves_active_journeys_alone(ws: Workspace) -> None:
     assert set(national["measure"]) >= {"first_hearing_of_charged", "completed_of_first_hearing"}
     active = table[table["scenario"] == "active"]
     assert (active["difference"].dropna() == 0).all()
-    shown = an.sensitivity_table(table)
+    shown = sensitivity_table(table)
     assert {"First hearing of charged", "Completed of first hearing"} <= set(shown["Measure"])
     gaps = largest_area_gaps(table)
     assert set(gaps["lcjb_area"]) == set(AREAS)  # one row per area, each with its worst measure

@@ -148,7 +148,7 @@ def test_steps_run_in_order_with_timings_and_stop_at_the_first_failure(con) -> N
 CONVERTED = [
     "workbench/analysis/journeys",
     "workbench/analysis/measures",
-    "workbench/analysis/views.py",
+    "workbench/analysis/views",
     "workbench/forecast/model",
     "workbench/forecast/scenarios",
     "workbench/data/catalogue.py",

@@ -956,7 +956,7 @@ def _parse_date(text: str, flag: str) -> date:
 def cmd_journeys(args: argparse.Namespace) -> int:
     """Build the linked (or true) journey table, or say whether it is current."""
     from workbench.analysis.journeys.build import build_journeys, build_truth_journeys
-    from workbench.analysis.views import journey_status
+    from workbench.analysis.views.scope import journey_status
 
     with _open(args) as ws:
         if args.action == "status":

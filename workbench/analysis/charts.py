@@ -78,8 +78,8 @@ def reasons_chart(reasons: pd.DataFrame, title: str, subtitle: str, top: int = 1
     """Bars of why cases leave; victim-does-not-support-action marked by label and outline.
 
     Args:
-        reasons: From :func:`workbench.analysis.views.reasons_view` (``reason``, ``cases``,
-            ``share_of_recorded``, ``victim_not_support``).
+        reasons: From :func:`workbench.analysis.views.attrition.reasons_view` (``reason``,
+            ``cases``, ``share_of_recorded``, ``victim_not_support``).
         title: The headline.
         subtitle: The statistical subtitle.
         top: Show at most this many reasons (largest first).
@@ -264,7 +264,7 @@ def trend_chart(
 
     Args:
         series: ``series``, ``period``, ``value`` and optionally ``low``, ``high``, ``base``,
-            ``numerator`` and ``status`` (from :func:`workbench.analysis.views.trend_view`).
+            ``numerator`` and ``status`` (from :func:`workbench.analysis.views.series.trend_view`).
         title: The headline.
         subtitle: The statistical subtitle.
         unit: ``rate`` (values are fractions) or ``days``.
@@ -384,7 +384,7 @@ def small_multiples(
     Args:
         series: ``series`` (area or ``National``), ``label`` (the panel), ``measure``,
             ``period``, ``value`` and optionally ``low``, ``high``, ``base`` and ``status``
-            (as from :func:`workbench.analysis.views.dashboard_kpis`).
+            (as from :func:`workbench.analysis.views.dashboard.dashboard_kpis`).
         title: The headline.
         subtitle: The statistical subtitle.
         units: Measure -> ``rate`` or ``days``; rates are shown as percentages.

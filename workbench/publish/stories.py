@@ -48,21 +48,15 @@ from workbench.analysis.measures.attrition import attrition_funnel
 from workbench.analysis.measures.demand import DEMAND_STAGES, receipts
 from workbench.analysis.measures.query import JourneyFilter
 from workbench.analysis.measures.timeliness import INTERVALS, timeliness
-from workbench.analysis.views import (
-    COHORT_WINDOW,
-    MEASURES,
-    View,
-    caseload_view,
-    court_name,
-    dashboard_headlines,
-    dashboard_kpis,
-    data_end,
-    distribution_view,
-    reasons_view,
-    series_table,
-    trend_view,
-)
-from workbench.analysis.views import NATIONAL as NATIONAL_SERIES
+from workbench.analysis.views.attrition import reasons_view
+from workbench.analysis.views.cards import series_table
+from workbench.analysis.views.dashboard import dashboard_headlines, dashboard_kpis
+from workbench.analysis.views.scope import court_name, data_end
+from workbench.analysis.views.series import trend_view
+from workbench.analysis.views.timeliness import caseload_view, distribution_view
+from workbench.analysis.views.view import MEASURES, View
+from workbench.analysis.views.view import NATIONAL as NATIONAL_SERIES
+from workbench.analysis.views.windows import COHORT_WINDOW
 from workbench.browser import html_to_pdf
 from workbench.charts import accessible_palette, period_axis
 from workbench.data.explore import period_counts

@@ -47,7 +47,7 @@ def data_span(ws: Workspace, table: str) -> tuple[date, date] | None:
     Returns:
         The first first-hearing date (any area) and the data end: the last date any stage was
         recorded (offence recorded, referral, first hearing or completion), as
-        :func:`workbench.analysis.views.data_end` reads it; None when there is no receipt.
+        :func:`workbench.analysis.views.scope.data_end` reads it; None when there is no receipt.
     """
     stages = ("recorded_date", "referral_date", "first_hearing_date", "completion_date")
     last = Sql(", ".join(compose("max({c})", c=c) for c in stages))
