@@ -51,7 +51,8 @@ def attrition_funnel(
     Args:
         ws: The workspace.
         table: The journey table.
-        by: Groupings from :data:`GROUPINGS` (``period`` is the period of the offence).
+        by: Groupings from :data:`~workbench.analysis.measures.query.GROUPINGS` (``period`` is
+            the period of the offence).
         period: week, month, quarter or year, for the ``period`` grouping.
         where: Which journeys to count.
         keys: Add ``cases__key``, the cell key of each count, for disclosure control.

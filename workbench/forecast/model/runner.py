@@ -63,9 +63,11 @@ def forecast_series_set(
 ) -> list[SeriesForecast]:
     """Forecast many series in parallel, reading and filling the workspace cache.
 
-    A weekly series too sparse to model weekly (:func:`sparse_reason`) is modelled monthly,
-    from ``monthly`` when given, or as monthly counts when the months are sparse too
-    (:func:`count_reason`), and says so in ``freq_reason`` and ``level``.
+    A weekly series too sparse to model weekly
+    (:func:`~workbench.forecast.model.history.sparse_reason`) is modelled monthly, from
+    ``monthly`` when given, or as monthly counts when the months are sparse too
+    (:func:`~workbench.forecast.model.history.count_reason`), and says so in ``freq_reason``
+    and ``level``.
 
     Args:
         series: ``area``, ``court_type``, ``period``, ``receipts``.

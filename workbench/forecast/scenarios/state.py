@@ -58,7 +58,7 @@ class StageLags:
         court_type: The court type they were measured at.
         charge_to_hearing: Median days from charge to first hearing (None: not measured).
         hearing_to_completion: The first hearing to completion distribution (None: too few
-            completions, under :data:`MIN_COMPLETIONS`).
+            completions, under :data:`~workbench.forecast.scenarios.lags.MIN_COMPLETIONS`).
     """
 
     court_type: str
