@@ -42,17 +42,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from workbench.analysis.journeys import TRUTH, build_truth_journeys
+from workbench.analysis.journeys.build import build_truth_journeys
+from workbench.analysis.journeys.table import TRUTH
 from workbench.data.datasets import load_sample, sample_available
-from workbench.forecast.model import (
-    ForecastSettings,
-    SeriesForecast,
-    bank_holidays,
-    disrupted,
-    forecast_demand,
-    forecast_series_set,
-    metrics_frame,
-)
+from workbench.forecast.model.demand import forecast_demand
+from workbench.forecast.model.history import disrupted
+from workbench.forecast.model.holiday_calendar import bank_holidays
+from workbench.forecast.model.runner import forecast_series_set
+from workbench.forecast.model.series import ForecastSettings, SeriesForecast
+from workbench.forecast.model.tables import metrics_frame
 from workbench.workspace import Workspace
 
 log = logging.getLogger("bench_forecast")

@@ -10,8 +10,11 @@ import sys
 import time
 from datetime import date
 
-from workbench.analysis.journeys import journey_table
-from workbench.analysis.measures import attrition_funnel, outstanding_caseload, receipts, timeliness
+from workbench.analysis.journeys.table import journey_table
+from workbench.analysis.measures.attrition import attrition_funnel
+from workbench.analysis.measures.caseload import outstanding_caseload
+from workbench.analysis.measures.demand import receipts
+from workbench.analysis.measures.timeliness import timeliness
 from workbench.workspace import Workspace
 
 log = logging.getLogger("bench_measures")

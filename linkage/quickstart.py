@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from linkage.clusters.registry import active_model_id, set_active_model
 from linkage.workflow import TrainingRun, linkable_datasets, suggest_for_datasets, train_and_save
-from workbench.analysis.journeys import JourneyBuild, build_journeys
+from workbench.analysis.journeys.build import JourneyBuild, build_journeys
 from workbench.errors import LinkageError
 from workbench.workspace import Workspace
 

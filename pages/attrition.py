@@ -3,7 +3,10 @@
 import streamlit as st
 
 from workbench.analysis import charts as mc
-from workbench.analysis import views as an
+from workbench.analysis.views.attrition import funnel_view, reasons_view
+from workbench.analysis.views.series import national_line, trend_view
+from workbench.analysis.views.view import MEASURES
+from workbench.analysis.views.windows import COHORT_WINDOW, maturity_note
 from workbench.ui.analysis_widgets import (
     journey_filters,
     journey_gate,
@@ -25,7 +28,7 @@ with user_errors():
     name = selection_label(where)
 
     st.subheader("From crime recorded to conviction")
-    funnel = an.funnel_view(ws, where, protect)
+    funnel = funnel_view(ws, where, protect)
     show_view(
         funnel,
         mc.funnel_chart(
@@ -39,7 +42,7 @@ with user_errors():
     add_to_story_button(ws, "attrition_funnel", where, key="attrition_funnel", kinds=TWO)
 
     st.subheader("Why cases leave")
-    reasons = an.reasons_view(ws, where, protect)
+    reasons = reasons_view(ws, where, protect)
     show_view(
         reasons,
         mc.reasons_chart(
@@ -56,26 +59,26 @@ with user_errors():
     st.subheader("Rates over time, by period of offence")
     measure = st.selectbox(
         "Measure",
-        list(an.COHORT_WINDOW),
-        format_func=lambda k: an.MEASURES[k][0],
+        list(COHORT_WINDOW),
+        format_func=lambda k: MEASURES[k][0],
         key="attrition_measure",
     )
-    label = an.MEASURES[measure][0]
-    trend = an.trend_view(ws, where, measure, period, protect, label=name)
+    label = MEASURES[measure][0]
+    trend = trend_view(ws, where, measure, period, protect, label=name)
     show_view(
         trend,
         mc.trend_chart(
             trend.data,
             f"{label} by {period} of offence: {name}"
             + (" against national" if where.areas else ""),
-            f"Shaded: 95% interval{an.national_line(where)}; hollow points: provisional or partial",
+            f"Shaded: 95% interval{national_line(where)}; hollow points: provisional or partial",
             "rate",
             label,
         ),
         key="attrition_trend",
         filename=f"{measure}_by_{period}.csv",
     )
-    st.caption(an.maturity_note(ws, where, measure, period))
+    st.caption(maturity_note(ws, where, measure, period))
     add_to_story_button(
         ws, "measure_trend", where, "attrition_trend", kinds=TWO, measure=measure, period=period
     )

@@ -3,8 +3,11 @@
 import streamlit as st
 
 from workbench.analysis import charts as mc
-from workbench.analysis import views as an
-from workbench.analysis.measures import JourneyFilter
+from workbench.analysis.measures.query import JourneyFilter
+from workbench.analysis.views.cards import card_groups, kpi_cards, series_table
+from workbench.analysis.views.dashboard import dashboard_headlines, dashboard_kpis
+from workbench.analysis.views.scope import filter_options
+from workbench.analysis.views.view import MEASURES, View
 from workbench.ui.analysis_widgets import journey_gate, leader_view, show_view
 from workbench.ui.context import allowed_areas, user_errors, workspace
 from workbench.ui.story_add import TWO, add_to_story_button
@@ -15,7 +18,7 @@ if not journey_gate(ws, key="dashboard"):
     st.stop()
 
 with user_errors():
-    areas = an.filter_options(ws, allowed_areas())["areas"]
+    areas = filter_options(ws, allowed_areas())["areas"]
     if not areas:
         st.info("There are no journeys in any of your areas yet.", icon=":material/info:")
         st.stop()
@@ -23,7 +26,7 @@ with user_errors():
     area = left.selectbox("Area", areas, key="dashboard_area")
     period = right.selectbox("Compare", ["year", "quarter"], key="dashboard_period")
     protect = leader_view()
-    kpis, series, note = an.dashboard_kpis(ws, area, period, protect)
+    kpis, series, note = dashboard_kpis(ws, area, period, protect)
     if kpis.empty:
         st.info(f"There are no complete periods for {area} yet.", icon=":material/info:")
         st.stop()
@@ -34,7 +37,7 @@ with user_errors():
         "open are provisional and left out)"
         + ("; rolling 12 months beside each quarter." if period == "quarter" else ".")
     )
-    for heading, group in an.card_groups(an.kpi_cards(kpis)):
+    for heading, group in card_groups(kpi_cards(kpis)):
         st.markdown(f"**{heading}**")
         for card, kpi in zip(st.columns(max(3, len(group))), group, strict=False):
             card.metric(
@@ -57,7 +60,7 @@ with user_errors():
     )
 
     st.subheader("Headlines")
-    st.markdown("\n".join(f"- {line}" for line in an.dashboard_headlines(kpis)))
+    st.markdown("\n".join(f"- {line}" for line in dashboard_headlines(kpis)))
     with st.container(horizontal=True):
         add_to_story_button(
             ws,
@@ -75,14 +78,14 @@ with user_errors():
         )
 
     st.subheader("Trends")
-    view = an.View(series, an.series_table(series), note)
+    view = View(series, series_table(series), note)
     show_view(
         view,
         mc.small_multiples(
             series,
             f"{area} against national, by {period}",
             f"Solid line with circles: {area}; dashed line with triangles: national (all areas)",
-            {k: v[1] for k, v in an.MEASURES.items()},
+            {k: v[1] for k, v in MEASURES.items()},
         ),
         key="dashboard_trends",
         filename=f"dashboard_{area.lower().replace(' ', '_')}_{period}.csv",

@@ -2,17 +2,14 @@
 
 import streamlit as st
 
-from workbench.forecast.model import (
-    COURT_TYPES,
-    NATIONAL,
-    ForecastSettings,
-    accuracy_sentence,
+from workbench.forecast.model.demand import (
     demand_areas,
     demand_table,
     forecast_selection,
-    metrics_frame,
     scenario_forecast,
 )
+from workbench.forecast.model.series import COURT_TYPES, NATIONAL, ForecastSettings
+from workbench.forecast.model.tables import accuracy_sentence, metrics_frame
 from workbench.publish.export.meta import journey_version
 from workbench.ui.context import allowed_areas, user_errors, workspace
 from workbench.ui.demand_widgets import (

@@ -3,8 +3,9 @@
 import streamlit as st
 
 from linkage.quality.sensitivity import largest_area_gaps, linkage_sensitivity
-from workbench.analysis import views as an
-from workbench.analysis.journeys import build_journeys
+from workbench.analysis.journeys.build import build_journeys
+from workbench.analysis.views.joins import area_gap_table, build_tables, sensitivity_table
+from workbench.analysis.views.scope import journey_status
 from workbench.ui.analysis_widgets import frame_downloads, journey_gate, leader_view
 from workbench.ui.context import user_errors, workspace
 
@@ -19,7 +20,7 @@ if not journey_gate(ws, key="journeys"):
     st.stop()
 
 with user_errors():
-    status = an.journey_status(ws)
+    status = journey_status(ws)
     info = status.info or {}
     # the model's name is long: it is named in the line above and under the figures, never
     # cut short in a metric box
@@ -33,7 +34,7 @@ with user_errors():
             built = build_journeys(ws)
         st.success(f"Rebuilt {built.journeys:,} journeys in {built.seconds:.1f} s.")
 
-    counts, rules = an.build_tables(info)
+    counts, rules = build_tables(info)
     left, right = st.columns(2)
     left.subheader("Records in and out")
     left.dataframe(
@@ -78,8 +79,8 @@ with user_errors():
     if st.button("Compute the sensitivity", key="journeys_sensitivity"):
         with st.spinner("Re-clustering and rebuilding the journeys at two more thresholds…"):
             frame = linkage_sensitivity(ws)
-            st.session_state["journeys_sensitivity_table"] = an.sensitivity_table(frame)
-            st.session_state["journeys_area_gaps"] = an.area_gap_table(largest_area_gaps(frame))
+            st.session_state["journeys_sensitivity_table"] = sensitivity_table(frame)
+            st.session_state["journeys_area_gaps"] = area_gap_table(largest_area_gaps(frame))
     table = st.session_state.get("journeys_sensitivity_table")
     if table is not None:
         st.dataframe(table, hide_index=True, width="stretch", key="journeys_sensitivity_view")

@@ -3,8 +3,17 @@
 import streamlit as st
 
 from workbench.analysis import charts as mc
-from workbench.analysis import views as an
-from workbench.analysis.measures import INTERVALS
+from workbench.analysis.measures.timeliness import INTERVALS
+from workbench.analysis.views.scope import (
+    court_filter,
+    court_name,
+    court_title,
+    court_types,
+    data_end,
+)
+from workbench.analysis.views.series import national_line, trend_view
+from workbench.analysis.views.timeliness import caseload_view, distribution_view, timeliness_view
+from workbench.analysis.views.windows import maturity_note
 from workbench.ui.analysis_widgets import (
     journey_filters,
     journey_gate,
@@ -27,7 +36,7 @@ with user_errors():
     name = selection_label(where)
 
     st.subheader("Days for each stage")
-    summary = an.timeliness_view(ws, where, protect)
+    summary = timeliness_view(ws, where, protect)
     show_table(
         summary,
         f"Days for each stage: {name}",
@@ -44,14 +53,14 @@ with user_errors():
         key="timeliness_interval",
     )
     label = INTERVALS[interval][2]
-    courts = an.court_types(ws, where)
-    tabs = st.tabs([an.court_title(c) for c in courts])
+    courts = court_types(ws, where)
+    tabs = st.tabs([court_title(c) for c in courts])
     for i, (tab, court) in enumerate(zip(tabs, courts, strict=True)):
         suffix = "" if i == 0 else f"_{court}"
         with tab:
-            here = an.court_filter(where, court)
-            st.subheader(f"{label} at {an.court_name(court)}: distribution")
-            dist, median = an.distribution_view(ws, interval, here, protect)
+            here = court_filter(where, court)
+            st.subheader(f"{label} at {court_name(court)}: distribution")
+            dist, median = distribution_view(ws, interval, here, protect)
             show_view(
                 dist,
                 mc.distribution_chart(
@@ -72,22 +81,21 @@ with user_errors():
                 kinds=TWO,
                 interval=interval,
             )
-            st.subheader(f"{label} at {an.court_name(court)}: median over time")
-            trend = an.trend_view(ws, here, f"median_{interval}", period, protect, label=name)
+            st.subheader(f"{label} at {court_name(court)}: median over time")
+            trend = trend_view(ws, here, f"median_{interval}", period, protect, label=name)
             show_view(
                 trend,
                 mc.trend_chart(
                     trend.data,
                     f"Median days, {label.lower()}, {court} cases, by {period}: {name}",
-                    f"By the {period} the stage ended; shaded: 95% interval"
-                    + an.national_line(here),
+                    f"By the {period} the stage ended; shaded: 95% interval" + national_line(here),
                     "days",
                     "Median days",
                 ),
                 key=f"timeliness_trend{suffix}",
                 filename=f"median_{interval}_{court}_by_{period}.csv",
             )
-            st.caption(an.maturity_note(ws, here, f"median_{interval}", period))
+            st.caption(maturity_note(ws, here, f"median_{interval}", period))
             add_to_story_button(
                 ws,
                 "measure_trend",
@@ -98,9 +106,9 @@ with user_errors():
                 period=period,
             )
 
-    at = an.data_end(ws)
+    at = data_end(ws)
     st.subheader(f"Outstanding caseload at {at:%d %B %Y}")
-    load = an.caseload_view(ws, at, where, protect)
+    load = caseload_view(ws, at, where, protect)
     show_view(
         load,
         mc.caseload_chart(

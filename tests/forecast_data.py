@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from workbench.analysis.journeys import TRUTH, write_journeys
+from workbench.analysis.journeys.table import TRUTH, write_journeys
 from workbench.workspace import Workspace
 
 
@@ -73,7 +73,7 @@ def court_receipts_series(
     coefficient of variation ``dispersion``), as real listings do, so the noise is wider than
     Poisson and a model's own intervals tend to be too narrow.
     """
-    from workbench.forecast.model import bank_holidays
+    from workbench.forecast.model.holiday_calendar import bank_holidays
 
     rng = np.random.default_rng(seed)
     periods = pd.date_range(start, periods=weeks, freq="W-MON")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from workbench.analysis.journeys import build_journeys
+from workbench.analysis.journeys.build import build_journeys
 from workbench.data.datasets import SAMPLE_DIR, load_sample
 from workbench.sample.generate import FIRST_REPORTED_DATE
 from workbench.workspace import Workspace

@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 
 from workbench.access.auth import User, local_user
-from workbench.analysis.journeys import write_journeys
-from workbench.analysis.measures import KEY_SALT_SETTING
+from workbench.analysis.journeys.table import write_journeys
+from workbench.analysis.measures.record_keys import KEY_SALT_SETTING
 from workbench.data.datasets import add_file
 from workbench.publish.stories.model import Annotation, Block, Story
 from workbench.publish.stories.store import create_story

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from workbench.analysis.views import kpi_cards
+from workbench.analysis.views.cards import kpi_cards
 
 
 def _kpi(measure: str, unit: str, value: float, previous: float) -> dict:

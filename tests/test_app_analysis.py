@@ -9,10 +9,20 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.journey_workspace import make_journey_workspace
-from workbench.analysis import measures as m
-from workbench.analysis import views as an
 from workbench.analysis.headlines import format_period
-from workbench.analysis.journeys import build_info
+from workbench.analysis.journeys.build import build_info
+from workbench.analysis.measures.timeliness import timeliness
+from workbench.analysis.views import view as view_module
+from workbench.analysis.views.attrition import funnel_view
+from workbench.analysis.views.dashboard import dashboard_headlines, dashboard_kpis
+from workbench.analysis.views.scope import (
+    court_filter,
+    data_end,
+    latest_complete_period,
+    scoped_filter,
+)
+from workbench.analysis.views.series import measure_series, national_line, trend_view
+from workbench.analysis.views.timeliness import distribution_view, timeliness_view
 from workbench.workspace import Workspace
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -53,7 +63,7 @@ def table_with(at: AppTest, column: str) -> pd.DataFrame:
 
 
 def all_text(at: AppTest) -> str:
-    parts = [m.value for m in at.markdown] + [c.value for c in at.caption]
+    parts = [md.value for md in at.markdown] + [c.value for c in at.caption]
     parts += [i.value for i in at.info] + [w.value for w in at.warning]
     return "\n".join(parts)
 
@@ -112,16 +122,16 @@ def test_timeliness_stage_choice(monkeypatch, built: Path) -> None:
 
 
 def test_dashboard_kpis_and_headlines(monkeypatch, built: Path) -> None:
-    monkeypatch.setattr(an, "MIN_BASE", 10)
+    monkeypatch.setattr(view_module, "MIN_BASE", 10)
     at = open_page(monkeypatch, built, "pages/dashboard.py")
     at.selectbox(key="dashboard_area").select("Kent").run()
-    labels = [m.label for m in at.metric]
+    labels = [metric.label for metric in at.metric]
     assert labels[0] == "Charge rate"
     # timeliness: one card per court type, never one across both
     assert "Offence to completion, magistrates" in labels
     assert "Offence to completion, Crown" in labels
     assert "Offence to completion" not in labels
-    headlines = "\n".join(m.value for m in at.markdown)
+    headlines = "\n".join(md.value for md in at.markdown)
     assert "The charge rate in Kent was" in headlines
     assert "(from " in headlines and "national" in headlines
     captions = "\n".join(c.value for c in at.caption)
@@ -134,11 +144,11 @@ def test_dashboard_kpis_and_headlines(monkeypatch, built: Path) -> None:
 
 def test_provisional_periods_are_marked_and_left_out_of_headlines(built: Path) -> None:
     with Workspace(built) as ws:
-        end = an.latest_complete_period(an.data_end(ws), "quarter")
-        trend = an.trend_view(
-            ws, an.scoped_filter(None, ["Kent"]), "charge_rate", "quarter", False, "Kent"
+        end = latest_complete_period(data_end(ws), "quarter")
+        trend = trend_view(
+            ws, scoped_filter(None, ["Kent"]), "charge_rate", "quarter", False, "Kent"
         )
-        kpis, series, _note = an.dashboard_kpis(ws, "Kent", "quarter", False, minimum=1)
+        kpis, series, _note = dashboard_kpis(ws, "Kent", "quarter", False, minimum=1)
     kent = trend.data[trend.data["series"] == "Kent"].set_index("period")
     assert bool(kent.loc[end, "provisional"])  # its cases are still open
     assert kent.loc[end, "status"] == "provisional"
@@ -157,13 +167,13 @@ def test_provisional_periods_are_marked_and_left_out_of_headlines(built: Path) -
 
 
 def test_rates_and_medians_under_the_minimum_base_are_withheld(built: Path) -> None:
-    where = an.scoped_filter(None, ["Kent"])
+    where = scoped_filter(None, ["Kent"])
     with Workspace(built) as ws:
-        shown = an.trend_view(ws, where, "charge_rate", "year", False, minimum=1)
-        withheld = an.trend_view(ws, where, "charge_rate", "year", False, minimum=10_000)
-        times = an.timeliness_view(ws, where, False, minimum=10_000)
-        funnel = an.funnel_view(ws, where, False, minimum=10_000)
-        _dist, median = an.distribution_view(ws, "offence_to_completion", where, False)
+        shown = trend_view(ws, where, "charge_rate", "year", False, minimum=1)
+        withheld = trend_view(ws, where, "charge_rate", "year", False, minimum=10_000)
+        times = timeliness_view(ws, where, False, minimum=10_000)
+        funnel = funnel_view(ws, where, False, minimum=10_000)
+        _dist, median = distribution_view(ws, "offence_to_completion", where, False)
         assert median is not None  # the default minimum (30) is met by Kent's completions
     assert shown.data["value"].notna().any() and shown.data["low"].notna().any()
     assert withheld.data["value"].isna().all() and withheld.data["high"].isna().all()
@@ -176,13 +186,13 @@ def test_rates_and_medians_under_the_minimum_base_are_withheld(built: Path) -> N
 
 
 def test_timeliness_never_mixes_court_types(built: Path) -> None:
-    where = an.scoped_filter(None, ["Kent"])
+    where = scoped_filter(None, ["Kent"])
     with Workspace(built) as ws:
-        summary = an.timeliness_view(ws, where, False, minimum=1)
-        series = an.measure_series(ws, where, "year", ["median_offence_to_completion"])
-        kpis, _series, _note = an.dashboard_kpis(ws, "Kent", "year", False, minimum=1)
-        crown = m.timeliness(
-            ws, intervals=["offence_to_completion"], where=an.court_filter(where, "Crown")
+        summary = timeliness_view(ws, where, False, minimum=1)
+        series = measure_series(ws, where, "year", ["median_offence_to_completion"])
+        kpis, _series, _note = dashboard_kpis(ws, "Kent", "year", False, minimum=1)
+        crown = timeliness(
+            ws, intervals=["offence_to_completion"], where=court_filter(where, "Crown")
         ).iloc[0]
     assert set(summary.data["court_type"]) <= {"magistrates", "Crown", "not yet at court"}
     row = summary.data[
@@ -193,7 +203,7 @@ def test_timeliness_never_mixes_court_types(built: Path) -> None:
     assert set(series["court_type"]) == {"magistrates", "Crown"}
     medians = kpis[kpis["measure"].str.startswith("median_")]
     assert set(medians["court_type"]) == {"magistrates", "Crown"}
-    for line in an.dashboard_headlines(medians):
+    for line in dashboard_headlines(medians):
         assert "magistrates' courts" in line or "the Crown Court" in line
 
 
@@ -251,9 +261,9 @@ def test_missing_journeys_build_button(monkeypatch, tmp_path: Path) -> None:
 def test_a_national_trend_is_drawn_once(built: Path) -> None:
     """With no area chosen the selection is national: no second, identical national line."""
     with Workspace(built) as ws:
-        everywhere = an.trend_view(ws, an.scoped_filter(None, []), "charge_rate", "year", False)
-        kent = an.trend_view(ws, an.scoped_filter(None, ["Kent"]), "charge_rate", "year", False)
+        everywhere = trend_view(ws, scoped_filter(None, []), "charge_rate", "year", False)
+        kent = trend_view(ws, scoped_filter(None, ["Kent"]), "charge_rate", "year", False)
     assert set(everywhere.data["series"]) == {"Selected"}
     assert set(kent.data["series"]) == {"Selected", "National"}
-    assert an.national_line(an.scoped_filter(None, [])) == ""
-    assert "national" in an.national_line(an.scoped_filter(None, ["Kent"]))
+    assert national_line(scoped_filter(None, [])) == ""
+    assert "national" in national_line(scoped_filter(None, ["Kent"]))

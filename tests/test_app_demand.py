@@ -11,14 +11,9 @@ from streamlit.testing.v1 import AppTest
 
 from tests.forecast_data import write_demand_journeys
 from workbench.access.auth import User, local_user
-from workbench.forecast.scenarios import (
-    CourtState,
-    Scenario,
-    list_scenarios,
-    project,
-    publish_scenario,
-    save_scenario,
-)
+from workbench.forecast.scenarios.projection import Scenario, project
+from workbench.forecast.scenarios.state import CourtState
+from workbench.forecast.scenarios.storage import list_scenarios, publish_scenario, save_scenario
 from workbench.ui.login import USER_KEY
 from workbench.workspace import Workspace
 

@@ -14,9 +14,12 @@ from tests.browser import require_chromium, screenshot, streamlit_server, wait_i
 from tests.journey_workspace import make_journey_workspace
 from workbench.access import auth
 from workbench.access.auth import User
-from workbench.analysis import views as an
-from workbench.analysis.measures import KEY_SALT_SETTING
-from workbench.forecast.scenarios import CourtState, Scenario, project, save_scenario
+from workbench.analysis.measures.record_keys import KEY_SALT_SETTING
+from workbench.analysis.views.attrition import funnel_view
+from workbench.analysis.views.scope import scoped_filter
+from workbench.forecast.scenarios.projection import Scenario, project
+from workbench.forecast.scenarios.state import CourtState
+from workbench.forecast.scenarios.storage import save_scenario
 from workbench.publish.export.csv_files import read_csv_export
 from workbench.publish.stories.store import load_story
 from workbench.workspace import Workspace
@@ -107,7 +110,7 @@ def _add_funnel(page, kind: str) -> None:
 
 def _expected_funnel(ws: Workspace, area: str) -> pd.DataFrame:
     """The funnel table a leader of ``area`` should be shown (cell-key adjusted)."""
-    view = an.funnel_view(ws, an.scoped_filter([area]), protect=True)
+    view = funnel_view(ws, scoped_filter([area]), protect=True)
     assert view.note is not None and "adjusted" in view.note
     return view.table
 
@@ -143,7 +146,7 @@ def test_two_leaders_share_a_deployment_but_not_their_work(tmp_path: Path) -> No
         _cumbria_scenario(ws)
         kent_funnel = _expected_funnel(ws, "Kent")
         cumbria_funnel = _expected_funnel(ws, "Cumbria")
-        kent_true = an.funnel_view(ws, an.scoped_filter(["Kent"]), protect=False).table
+        kent_true = funnel_view(ws, scoped_filter(["Kent"]), protect=False).table
     kent_headline, cumbria_headline = map(_headline_figures, (kent_funnel, cumbria_funnel))
     assert kent_headline != cumbria_headline
     cumbria_recorded = f"{cumbria_funnel['Cases'].iloc[0]:,}"

@@ -85,7 +85,7 @@ def _linked_sample(root: Path) -> Path:
     from linkage import workflow
     from linkage.clusters import registry
     from tests.journey_workspace import write_sample_subset
-    from workbench.analysis.journeys import build_journeys
+    from workbench.analysis.journeys.build import build_journeys
     from workbench.data.datasets import load_sample
     from workbench.workspace import Workspace
 

@@ -27,7 +27,7 @@ from workbench.analysis.charts import (
 from workbench.charts import accessible_palette, contrast_ratio, wrap_lines
 from workbench.data.explore import period_chart
 from workbench.forecast.charts import forecast_chart, scenario_chart
-from workbench.forecast.model import ForecastSettings, SeriesForecast
+from workbench.forecast.model.series import ForecastSettings, SeriesForecast
 from workbench.publish.export.alt_text import describe_chart
 from workbench.publish.export.chart_files import EXPORT_WIDTH, chart_to_png
 from workbench.publish.export.meta import ChartMeta

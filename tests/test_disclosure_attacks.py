@@ -11,7 +11,9 @@ import pandas as pd
 import pytest
 
 from tests.journey_workspace import AREAS, make_journey_workspace
-from workbench.analysis import views as an
+from workbench.analysis.views.attrition import funnel_view
+from workbench.analysis.views.scope import data_end, filter_options, scoped_filter
+from workbench.analysis.views.view import View
 from workbench.disclosure import control as sdc
 from workbench.disclosure.attacks import (
     THRESHOLD,
@@ -22,7 +24,7 @@ from workbench.disclosure.attacks import (
     periods_vs_total,
     rate_times_base,
 )
-from workbench.forecast import model as fc
+from workbench.forecast.model.series import COURT_TYPES
 from workbench.workspace import Workspace
 
 
@@ -34,7 +36,7 @@ def attack_ws(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
     ws.close()
 
 
-def _cases(view: an.View, stage: str) -> object:
+def _cases(view: View, stage: str) -> object:
     row = view.data[view.data["stage"] == stage]
     return row["cases"].iloc[0] if len(row) else 0
 
@@ -87,29 +89,29 @@ def test_exact_counts_would_be_recovered(
 
 def test_same_cases_same_figure_whatever_the_filter(attack_ws: Workspace) -> None:
     """Asking for the same cases through another filter gives the same adjusted count."""
-    options = an.filter_options(attack_ws, None)
+    options = filter_options(attack_ws, None)
     area = AREAS[0]
-    plain = an.funnel_view(attack_ws, an.scoped_filter([area]), protect=True)
-    spelled_out = an.funnel_view(
+    plain = funnel_view(attack_ws, scoped_filter([area]), protect=True)
+    spelled_out = funnel_view(
         attack_ws,
-        an.scoped_filter([area], offence_groups=options["offence_groups"]),
+        scoped_filter([area], offence_groups=options["offence_groups"]),
         protect=True,
     )
     assert _cases(plain, "recorded") == _cases(spelled_out, "recorded")
-    dated = dc_replace(an.scoped_filter([area]), start=pd.Timestamp("1900-01-01").date())
-    assert _cases(an.funnel_view(attack_ws, dated, protect=True), "charged") == _cases(
+    dated = dc_replace(scoped_filter([area]), start=pd.Timestamp("1900-01-01").date())
+    assert _cases(funnel_view(attack_ws, dated, protect=True), "charged") == _cases(
         plain, "charged"
     )
 
 
 def test_scenario_starting_state_never_shows_a_small_count(attack_ws: Workspace) -> None:
     """The outstanding caseload a leader's scenario starts from is adjusted, or withheld."""
-    from workbench.forecast.scenarios import court_state
+    from workbench.forecast.scenarios.state import court_state
 
-    at = an.data_end(attack_ws)
+    at = data_end(attack_ws)
     seen = 0
     for areas in ([a] for a in AREAS):
-        for court in fc.COURT_TYPES:
+        for court in COURT_TYPES:
             true = court_state(attack_ws, "linked", at, areas, court)
             shown = court_state(attack_ws, "linked", at, areas, court, protect=True)
             small = 0 < true.outstanding < THRESHOLD or 0 < true.disposals_per_week * 13 < THRESHOLD

@@ -17,30 +17,65 @@ from tests.forecast_data import (
     write_demand_journeys,
 )
 from workbench.access.auth import User
-from workbench.analysis.journeys import TRUTH, write_journeys
+from workbench.analysis.journeys.table import TRUTH, write_journeys
 from workbench.errors import ForecastError
-from workbench.forecast import model as fc
-from workbench.forecast.model import ForecastSettings, SeriesForecast
-from workbench.forecast.scenarios import (
-    CourtState,
-    LagDistribution,
-    Scenario,
-    charge_to_hearing_days,
+from workbench.forecast.model import holiday_calendar, runner
+from workbench.forecast.model.accuracy import (
+    coverage,
+    interval_scale,
+    mase,
+    naive_scale,
+    seasonal_naive,
+    widen,
+)
+from workbench.forecast.model.backtest import forecast_one
+from workbench.forecast.model.cache import _from_json, _to_json, clear_cache
+from workbench.forecast.model.count_model import count_forecast
+from workbench.forecast.model.demand import (
+    data_span,
+    demand_series,
+    demand_table,
+    forecast_demand,
+    forecast_selection,
+    scenario_forecast,
+)
+from workbench.forecast.model.history import (
+    choose_frequency,
+    count_reason,
+    disrupted,
+    period_index,
+    sparse_reason,
+    weeks_to_months,
+)
+from workbench.forecast.model.holiday_calendar import (
+    bank_holidays,
+    holiday_counts,
+    observed_holidays,
+    preset_holidays,
+)
+from workbench.forecast.model.prophet_model import prophet_class
+from workbench.forecast.model.runner import _holiday_years, forecast_series_set
+from workbench.forecast.model.series import COUNTS, PROPHET, ForecastSettings, SeriesForecast
+from workbench.forecast.model.tables import not_applicable_cells
+from workbench.forecast.scenarios.comparison import (
     compare_scenarios,
-    court_state,
-    delete_scenario,
-    kaplan_meier,
-    lagged_completions,
-    list_scenarios,
-    load_scenario,
-    project,
-    project_with_baseline,
     readable_summary,
-    save_scenario,
-    scenario_notes,
     scenario_summary,
     scenarios_csv,
-    stage_lags,
+)
+from workbench.forecast.scenarios.lags import LagDistribution, charge_to_hearing_days, kaplan_meier
+from workbench.forecast.scenarios.projection import (
+    Scenario,
+    lagged_completions,
+    project,
+    project_with_baseline,
+)
+from workbench.forecast.scenarios.state import CourtState, court_state, scenario_notes, stage_lags
+from workbench.forecast.scenarios.storage import (
+    delete_scenario,
+    list_scenarios,
+    load_scenario,
+    save_scenario,
 )
 
 TESTER = User("tester", roles=("analyst",), areas=("all",))
@@ -50,19 +85,19 @@ MONTHLY = ForecastSettings(freq="month", horizon=6, folds=2, uncertainty_samples
 # ------------------------------------------------------------------------------ accuracy maths
 def test_mase_coverage_and_naive_by_hand() -> None:
     train = np.array([1.0, 2, 3, 4, 3, 4, 5, 6])  # season 4: in-sample errors all 2
-    assert fc.naive_scale(train, 4) == pytest.approx(2.0)
-    assert fc.mase([5, 7], [4, 4], 2.0) == pytest.approx(1.0)  # errors 1 and 3
-    assert list(fc.seasonal_naive(train, 6, 4)) == [3, 4, 5, 6, 3, 4]
-    assert fc.coverage([1, 5, 9, np.nan], [0, 0, 0, 0], [2, 6, 8, 9]) == pytest.approx(2 / 3)
+    assert naive_scale(train, 4) == pytest.approx(2.0)
+    assert mase([5, 7], [4, 4], 2.0) == pytest.approx(1.0)  # errors 1 and 3
+    assert list(seasonal_naive(train, 6, 4)) == [3, 4, 5, 6, 3, 4]
+    assert coverage([1, 5, 9, np.nan], [0, 0, 0, 0], [2, 6, 8, 9]) == pytest.approx(2 / 3)
     excluded = np.array([False] * 4 + [True] + [False] * 3)
-    assert fc.naive_scale(np.array([1.0, 2, 3, 4, 99, 4, 5, 6]), 4, excluded) == 2.0
+    assert naive_scale(np.array([1.0, 2, 3, 4, 99, 4, 5, 6]), 4, excluded) == 2.0
 
 
 def test_trend_series_baseline_mase_is_one_and_model_beats_it() -> None:
     # With a pure trend plus season, every seasonal naive error is 12 × trend, in sample and
     # out: the baseline's MASE is exactly 1, and a model that learns the trend does better.
     series = seasonal_series(periods=84, trend=2.0, noise=0.0)
-    result = fc.forecast_one(series, MONTHLY, "Test", "magistrates")
+    result = forecast_one(series, MONTHLY, "Test", "magistrates")
     assert result.baseline_mase == pytest.approx(1.0)
     assert result.mase < 0.5
     assert result.beats_baseline and "beats the baseline" in result.verdict
@@ -74,7 +109,7 @@ def test_trend_series_baseline_mase_is_one_and_model_beats_it() -> None:
 def test_noisy_seasonal_series_interval_covers_most_actuals() -> None:
     series = seasonal_series(periods=96, noise=4.0, seed=7)
     settings = ForecastSettings(freq="month", horizon=12, folds=3, uncertainty_samples=200)
-    result = fc.forecast_one(series, settings, "Test", "Crown")
+    result = forecast_one(series, settings, "Test", "Crown")
     assert 0.5 <= result.coverage <= 1.0
     assert result.mase < result.baseline_mase  # the baseline repeats last year's noise
     assert result.forecast["forecast"].between(60, 140).all()
@@ -93,36 +128,36 @@ def test_bank_holidays_per_week_and_month() -> None:
     weeks = pd.to_datetime(["2020-04-06", "2020-04-13", "2020-04-20", "2020-12-21", "2020-12-28"])
     # Christmas Day (Friday) only: Boxing Day falls on Saturday and counts on its substitute
     # Monday, the 28th, in the next week with New Year's Day.
-    assert list(fc.bank_holidays(weeks, "week")) == [1, 1, 0, 1, 2]
+    assert list(bank_holidays(weeks, "week")) == [1, 1, 0, 1, 2]
     months = pd.to_datetime(["2020-12-01", "2020-02-01", "2020-05-01"])
-    assert list(fc.bank_holidays(months, "month")) == [2, 0, 2]
+    assert list(bank_holidays(months, "month")) == [2, 0, 2]
 
 
 def test_weekend_bank_holidays_count_once_on_their_substitute_weekday() -> None:
     # 2021: Christmas Day (Saturday) and Boxing Day (Sunday) are observed on Monday 27 and
     # Tuesday 28 December; 2022: New Year's Day (Saturday) on Monday 3 January.
     weeks = pd.to_datetime(["2021-12-20", "2021-12-27", "2022-01-03"])
-    assert list(fc.bank_holidays(weeks, "week")) == [0, 2, 1]
-    assert fc.bank_holidays(pd.to_datetime(["2021-12-01"]), "month")[0] == 2
-    counts = fc.holiday_counts(2021, 2021, "month")
+    assert list(bank_holidays(weeks, "week")) == [0, 2, 1]
+    assert bank_holidays(pd.to_datetime(["2021-12-01"]), "month")[0] == 2
+    counts = holiday_counts(2021, 2021, "month")
     assert counts.sum() == 8  # eight bank holidays, two of them on substitute days
 
 
 def test_holiday_counts_are_cached_and_the_same_for_every_caller() -> None:
-    first = fc.holiday_counts(2019, 2025, "week")
-    assert fc.holiday_counts(2019, 2025, "week") is first  # computed once, shared
-    months = fc.holiday_counts(2019, 2019, "month")
+    first = holiday_counts(2019, 2025, "week")
+    assert holiday_counts(2019, 2025, "week") is first  # computed once, shared
+    months = holiday_counts(2019, 2019, "month")
     assert months.sum() == 8  # 2019: eight bank holidays, none on a weekend
     assert first.index.dayofweek.unique().tolist() == [0]  # keyed by Mondays
     weeks = pd.date_range("2019-01-07", periods=300, freq="W-MON")
-    once = fc.bank_holidays(weeks, "week")
-    assert np.array_equal(fc.bank_holidays(weeks, "week"), once)
-    assert fc.bank_holidays(weeks[:0], "week").size == 0
+    once = bank_holidays(weeks, "week")
+    assert np.array_equal(bank_holidays(weeks, "week"), once)
+    assert bank_holidays(weeks[:0], "week").size == 0
 
 
 def test_weekly_period_grid_matches_pandas_w_mon() -> None:
     for start, end in [("2019-01-07", "2024-06-03"), ("2019-01-09", "2019-03-01")]:
-        ours = fc._period_index(pd.Timestamp(start), pd.Timestamp(end), "week")
+        ours = period_index(pd.Timestamp(start), pd.Timestamp(end), "week")
         slow = pd.date_range(start, end, freq="W-MON")
         assert list(ours) == list(slow)
 
@@ -134,11 +169,11 @@ def test_fast_prophet_gives_exactly_stock_prophets_numbers() -> None:
     fit = seasonal_series(periods=150, freq="week", seed=5).rename(
         columns={"period": "ds", "receipts": "y"}
     )
-    fit["bank_holidays"] = fc.bank_holidays(periods, "week")
+    fit["bank_holidays"] = bank_holidays(periods, "week")
     ahead = pd.DataFrame({"ds": pd.date_range(periods[-1], periods=14, freq="W-MON")[1:]})
-    ahead["bank_holidays"] = fc.bank_holidays(ahead["ds"], "week")
+    ahead["bank_holidays"] = bank_holidays(ahead["ds"], "week")
     out = []
-    for cls in (Prophet, fc.prophet_class()):
+    for cls in (Prophet, prophet_class()):
         model = cls(yearly_seasonality=10, weekly_seasonality=False, uncertainty_samples=50)
         model.add_regressor("bank_holidays")
         model.fit(fit)
@@ -160,25 +195,25 @@ def test_cache_frames_round_trip_with_their_types() -> None:
             "fold": [1, 1, 2],
         }
     )
-    back = fc._from_json(fc._to_json(frame))
+    back = _from_json(_to_json(frame))
     pd.testing.assert_frame_equal(back, frame, check_dtype=False)
     assert back["lower"].dtype == float and back["fold"].dtype == "int64"
-    empty = fc._from_json(fc._to_json(frame.iloc[:0]))
+    empty = _from_json(_to_json(frame.iloc[:0]))
     assert empty.empty and list(empty.columns) == list(frame.columns)
 
 
 def test_spring_2020_is_flagged_and_left_out_of_fitting() -> None:
     weeks = pd.to_datetime(["2020-03-09", "2020-03-16", "2020-06-29", "2020-07-06"])
-    assert list(fc.disrupted(weeks, "week")) == [False, True, True, False]
+    assert list(disrupted(weeks, "week")) == [False, True, True, False]
     months = pd.to_datetime(["2020-02-01", "2020-03-01", "2020-06-01", "2020-07-01"])
-    assert list(fc.disrupted(months, "month")) == [False, True, True, False]
+    assert list(disrupted(months, "month")) == [False, True, True, False]
 
     clean = seasonal_series(periods=84, noise=0.0, trend=0.5)
     dipped = clean.copy()
     dip = dipped["period"].between("2020-03-01", "2020-06-01")
     dipped.loc[dip, "receipts"] = 1.0
-    a = fc.forecast_one(clean, MONTHLY)
-    b = fc.forecast_one(dipped, MONTHLY)
+    a = forecast_one(clean, MONTHLY)
+    b = forecast_one(dipped, MONTHLY)
     assert b.history.loc[dip.to_numpy(), "excluded"].all()
     np.testing.assert_allclose(a.forecast["forecast"], b.forecast["forecast"], rtol=0.02)
 
@@ -196,24 +231,24 @@ def test_spring_2020_is_flagged_and_left_out_of_fitting() -> None:
     ids=["short", "zeros", "gaps", "empty", "negative"],
 )
 def test_bad_series_give_a_reason_not_a_crash(frame: pd.DataFrame, words: str) -> None:
-    [result] = fc.forecast_series_set(
+    [result] = forecast_series_set(
         frame.assign(area="A", court_type="Crown"), MONTHLY, workers=1, expect=[("A", "Crown")]
     )
     assert not result.ok and words in result.reason
     assert result.forecast.empty and "No forecast" in result.verdict
     with pytest.raises(ForecastError, match="No forecast for A"):
-        fc.forecast_one(frame, MONTHLY, "A", "Crown")
+        forecast_one(frame, MONTHLY, "A", "Crown")
 
 
 def test_few_gaps_are_tolerated() -> None:
     series = seasonal_series(periods=84).drop(index=[30, 50])
-    result = fc.forecast_one(series, MONTHLY)
+    result = forecast_one(series, MONTHLY)
     assert result.ok and result.history["receipts"].isna().sum() == 2
 
 
 def test_bad_settings_raise() -> None:
     with pytest.raises(ForecastError, match="horizon"):
-        fc.forecast_one(seasonal_series(), ForecastSettings(freq="month", horizon=0))
+        forecast_one(seasonal_series(), ForecastSettings(freq="month", horizon=0))
     with pytest.raises(ForecastError, match="frequency"):
         ForecastSettings(freq="day").check()  # type: ignore[arg-type]
 
@@ -227,13 +262,13 @@ def demand_ws(ws):
 
 def test_forecast_from_journeys_cached_by_fingerprint(demand_ws) -> None:
     settings = ForecastSettings(freq="month", horizon=3, folds=1, uncertainty_samples=100)
-    first = fc.forecast_demand(demand_ws, ["Kent", "Dorset"], ["Crown"], settings, workers=1)
+    first = forecast_demand(demand_ws, ["Kent", "Dorset"], ["Crown"], settings, workers=1)
     by_area = {r.area: r for r in first}
     assert by_area["Kent"].ok and not by_area["Kent"].cached
     assert not by_area["Dorset"].ok and "no receipts" in by_area["Dorset"].reason
     calls = []
     seen = []
-    second = fc.forecast_demand(
+    second = forecast_demand(
         demand_ws,
         ["Kent"],
         ["Crown"],
@@ -248,7 +283,7 @@ def test_forecast_from_journeys_cached_by_fingerprint(demand_ws) -> None:
         check_dtype=False,
     )
     assert second[0].mase == pytest.approx(by_area["Kent"].mase)
-    other = fc.forecast_demand(
+    other = forecast_demand(
         demand_ws,
         ["Kent"],
         ["Crown"],
@@ -257,11 +292,11 @@ def test_forecast_from_journeys_cached_by_fingerprint(demand_ws) -> None:
         progress=lambda msg, frac: seen.append(msg),
     )
     assert not other[0].cached  # other settings, other fingerprint
-    assert fc.clear_cache(demand_ws) == 2
+    assert clear_cache(demand_ws) == 2
 
 
 def test_parallel_pool_gives_the_same_answer(monkeypatch) -> None:
-    monkeypatch.setattr(fc, "POOL_MIN_SERIES", 2)
+    monkeypatch.setattr(runner, "POOL_MIN_SERIES", 2)
     settings = ForecastSettings(freq="month", horizon=3, folds=1, uncertainty_samples=50)
     series = pd.concat(
         [
@@ -269,8 +304,8 @@ def test_parallel_pool_gives_the_same_answer(monkeypatch) -> None:
             for s in (1, 2)
         ]
     )
-    pooled = fc.forecast_series_set(series, settings, workers=2)
-    alone = fc.forecast_series_set(series, settings, workers=1)
+    pooled = forecast_series_set(series, settings, workers=2)
+    alone = forecast_series_set(series, settings, workers=1)
     for p, a in zip(pooled, alone, strict=True):
         assert p.area == a.area and p.ok
         assert p.mase == pytest.approx(a.mase, rel=1e-6)
@@ -278,17 +313,17 @@ def test_parallel_pool_gives_the_same_answer(monkeypatch) -> None:
 
 def test_selection_keeps_to_allowed_areas(demand_ws) -> None:
     with pytest.raises(ForecastError, match="may not see"):
-        fc.forecast_selection(demand_ws, ["Surrey"], "Crown", MONTHLY, allowed=["Kent"])
+        forecast_selection(demand_ws, ["Surrey"], "Crown", MONTHLY, allowed=["Kent"])
     with pytest.raises(ForecastError, match="at least one"):
-        fc.forecast_selection(demand_ws, [], "Crown", MONTHLY)
+        forecast_selection(demand_ws, [], "Crown", MONTHLY)
     with pytest.raises(ForecastError, match="court type"):
-        fc.forecast_demand(demand_ws, ["Kent"], ["youth"], MONTHLY)
+        forecast_demand(demand_ws, ["Kent"], ["youth"], MONTHLY)
 
 
 def test_no_journey_table_is_a_clear_error(ws) -> None:
-    assert fc.demand_table(ws) is None
+    assert demand_table(ws) is None
     with pytest.raises(ForecastError, match="no journey table"):
-        fc.forecast_demand(ws, ["Kent"], ["Crown"], MONTHLY)
+        forecast_demand(ws, ["Kent"], ["Crown"], MONTHLY)
 
 
 # ------------------------------------------------------------------------------ scenarios
@@ -396,8 +431,8 @@ def test_a_dead_worker_does_not_lose_the_forecasts(monkeypatch) -> None:
         def __exit__(self, *exc) -> None:
             return None
 
-    monkeypatch.setattr(fc, "POOL_MIN_SERIES", 2)
-    monkeypatch.setattr(fc, "ProcessPoolExecutor", BrokenPool)
+    monkeypatch.setattr(runner, "POOL_MIN_SERIES", 2)
+    monkeypatch.setattr(runner, "ProcessPoolExecutor", BrokenPool)
     settings = ForecastSettings(freq="month", horizon=3, folds=1, uncertainty_samples=50)
     series = pd.concat(
         [
@@ -405,7 +440,7 @@ def test_a_dead_worker_does_not_lose_the_forecasts(monkeypatch) -> None:
             for s in (1, 2)
         ]
     )
-    results = fc.forecast_series_set(series, settings, workers=2)
+    results = forecast_series_set(series, settings, workers=2)
     assert [r.area for r in results] == ["A1", "A2"]
     assert all(r.forecast is not None and len(r.forecast) for r in results)
 
@@ -415,7 +450,7 @@ def test_a_dead_worker_does_not_lose_the_forecasts(monkeypatch) -> None:
 def dense_result() -> SeriesForecast:
     """A large area's weekly receipts (wider than Poisson), six 13-week backtest blocks."""
     settings = ForecastSettings(freq="week", horizon=13, folds=6, uncertainty_samples=200)
-    return fc.forecast_one(court_receipts_series(weeks=300, seed=13), settings, "Big", "Crown")
+    return forecast_one(court_receipts_series(weeks=300, seed=13), settings, "Big", "Crown")
 
 
 def test_calibrated_intervals_cover_about_80_percent_of_backtest_actuals(dense_result) -> None:
@@ -434,9 +469,9 @@ def test_calibrated_intervals_cover_about_80_percent_of_backtest_actuals(dense_r
 def test_interval_scale_is_the_conformal_quantile() -> None:
     forecast = np.full(9, 10.0)
     actual = np.array([10.0, 11, 9, 12, 8, 13, 7, 14, 20])  # scores 0, .5 .. 2, 5 with ±2
-    scale = fc.interval_scale(actual, forecast, forecast - 2, forecast + 2, 0.8)
+    scale = interval_scale(actual, forecast, forecast - 2, forecast + 2, 0.8)
     assert scale == pytest.approx(2.0)  # ceil(10 × 0.8) = 8: the 8th smallest of 9 scores
-    widened = fc.widen(pd.DataFrame({"forecast": [10.0], "lower": [8.0], "upper": [11.0]}), 2)
+    widened = widen(pd.DataFrame({"forecast": [10.0], "lower": [8.0], "upper": [11.0]}), 2)
     assert widened.loc[0, "lower"] == 6 and widened.loc[0, "upper"] == 12
 
 
@@ -451,11 +486,11 @@ def test_no_tick_when_coverage_is_badly_off(dense_result) -> None:
 
 def test_sparse_weekly_series_is_forecast_monthly() -> None:
     settings = ForecastSettings(freq="week", horizon=13, folds=1, uncertainty_samples=50)
-    assert fc.sparse_reason(court_receipts_series(weeks=60), "Big", "Crown") is None
+    assert sparse_reason(court_receipts_series(weeks=60), "Big", "Crown") is None
     # About 1.5 a week: too few for weeks, enough for months (about 6.5 a month).
-    result = fc.forecast_one(sparse_series(rate=1.5), settings, "Kent", "Crown")
+    result = forecast_one(sparse_series(rate=1.5), settings, "Kent", "Crown")
     assert result.ok and result.settings.freq == "month" and result.settings.horizon == 3
-    assert result.model == fc.PROPHET and result.level == "monthly"
+    assert result.model == PROPHET and result.level == "monthly"
     assert result.freq_reason.startswith("Kent Crown is too sparse to model weekly")
     assert result.freq_reason.endswith("forecast monthly.")
     assert result.freq_reason in result.verdict
@@ -468,8 +503,8 @@ def test_sparse_weekly_series_is_forecast_monthly() -> None:
 def test_series_too_sparse_monthly_are_forecast_as_counts() -> None:
     settings = ForecastSettings(freq="week", horizon=13, folds=3)
     # About 0.6 a week, 2.6 a month: too sparse for Prophet even by month.
-    result = fc.forecast_one(sparse_series(rate=0.6), settings, "Kent", "Crown")
-    assert result.ok and result.model == fc.COUNTS and result.level == "monthly counts"
+    result = forecast_one(sparse_series(rate=0.6), settings, "Kent", "Crown")
+    assert result.ok and result.model == COUNTS and result.level == "monthly counts"
     assert result.settings.freq == "month" and result.folds == 3
     assert "too sparse to model weekly" in result.freq_reason
     assert "or monthly" in result.freq_reason and "monthly counts" in result.freq_reason
@@ -486,19 +521,19 @@ def test_series_too_sparse_monthly_are_forecast_as_counts() -> None:
     assert (result.forecast["lower"] <= result.forecast["forecast"]).all()
     assert (result.forecast["upper"] > result.forecast["forecast"]).all()
     # Asked for monthly, the same series is still too sparse: counts, and the sentence says so.
-    months = fc.weeks_to_months(sparse_series(rate=0.6))
-    asked = fc.forecast_one(months, MONTHLY, "Kent", "Crown")
-    assert asked.model == fc.COUNTS
+    months = weeks_to_months(sparse_series(rate=0.6))
+    asked = forecast_one(months, MONTHLY, "Kent", "Crown")
+    assert asked.model == COUNTS
     assert asked.freq_reason.startswith("Kent Crown is too sparse to model monthly")
     # A monthly series with enough receipts stays with Prophet.
-    _, _, note, model = fc.choose_frequency(seasonal_series(periods=60), MONTHLY, "A", "Crown")
-    assert note is None and model == fc.PROPHET
+    _, _, note, model = choose_frequency(seasonal_series(periods=60), MONTHLY, "A", "Crown")
+    assert note is None and model == PROPHET
     # The rule: more than half the months empty, or under five receipts a month.
     half = pd.DataFrame({"period": range(4), "receipts": [0.0, 0, 0, 30]})
     few = pd.DataFrame({"period": range(4), "receipts": [4.0, 5, 4, 5]})
     enough = pd.DataFrame({"period": range(4), "receipts": [0.0, 6, 6, 8]})
-    assert fc.count_reason(half, "A", "Crown") and fc.count_reason(few, "A", "Crown")
-    assert fc.count_reason(enough, "A", "Crown") is None
+    assert count_reason(half, "A", "Crown") and count_reason(few, "A", "Crown")
+    assert count_reason(enough, "A", "Crown") is None
 
 
 def test_count_model_rate_and_interval() -> None:
@@ -507,7 +542,7 @@ def test_count_model_rate_and_interval() -> None:
     # Twelve months of exactly 3: no overdispersion (phi 1); the rate's own uncertainty
     # (variance 3 × (1 + 1/12)) makes the interval a touch wider than Poisson's.
     flat = np.full(24, 3.0)
-    rate, low, high = fc.count_forecast(flat, np.zeros(24, bool), 3, 12, 0.8)
+    rate, low, high = count_forecast(flat, np.zeros(24, bool), 3, 12, 0.8)
     size = 9 / (3 * (1 + 1 / 12) - 3)
     dist = nbinom(size, size / (size + 3))
     assert rate == 3
@@ -520,11 +555,11 @@ def test_count_model_rate_and_interval() -> None:
     y = np.array([0.0, 8] * 12)
     excluded = np.zeros(24, bool)
     excluded[-1] = True  # the last 8 is excluded: the rate is over the 12 before it
-    rate, low, high = fc.count_forecast(y, excluded, 3, 12, 0.8)
+    rate, low, high = count_forecast(y, excluded, 3, 12, 0.8)
     assert rate == pytest.approx(4.0)
     assert high - low > poisson.ppf(0.9, 4) - poisson.ppf(0.1, 4)
     # No receipts for a year: the forecast is zero, the interval still allows some.
-    rate, low, high = fc.count_forecast(np.zeros(24), np.zeros(24, bool), 3, 12, 0.8)
+    rate, low, high = count_forecast(np.zeros(24), np.zeros(24, bool), 3, 12, 0.8)
     assert rate == 0 and low == 0 and high >= 0
 
 
@@ -546,29 +581,29 @@ def test_series_run_from_the_data_start_to_the_data_end_with_zeros(ws) -> None:
     rows += [("Kent", "Crown", "2021-06-02"), ("Surrey", "Crown", "2021-09-01")]
     # The data ends on Wednesday 3 November 2021 (a completion): the last whole week is 25 Oct.
     _journeys(ws, rows, extra_completion="2021-11-03")
-    assert fc.data_span(ws, TRUTH) == (date(2021, 1, 6), date(2021, 11, 3))
-    kent = fc.demand_series(ws, TRUTH, "week", ["Kent"], ["Crown"])
+    assert data_span(ws, TRUTH) == (date(2021, 1, 6), date(2021, 11, 3))
+    kent = demand_series(ws, TRUTH, "week", ["Kent"], ["Crown"])
     assert kent["period"].iloc[0] == pd.Timestamp("2021-01-04")  # the data's start, not Kent's
     assert kent["period"].iloc[-1] == pd.Timestamp("2021-10-25")
     assert kent["receipts"].sum() == 2 and kent["period"].diff().dropna().eq("7D").all()
     assert (kent.loc[kent["period"] > "2021-06-02", "receipts"] == 0).all()
-    months = fc.demand_series(ws, TRUTH, "month", ["Kent"], ["Crown"])
+    months = demand_series(ws, TRUTH, "month", ["Kent"], ["Crown"])
     assert months["period"].iloc[-1] == pd.Timestamp("2021-10-01")
-    alone = fc.demand_series(ws, TRUTH, "week", ["Kent"], ["Crown"])
-    both = fc.demand_series(ws, TRUTH, "week", None, ["Crown"])
+    alone = demand_series(ws, TRUTH, "week", ["Kent"], ["Crown"])
+    both = demand_series(ws, TRUTH, "week", None, ["Crown"])
     pd.testing.assert_frame_equal(alone, both[both["area"] == "Kent"].reset_index(drop=True))
 
 
 def test_single_area_forecast_starts_at_the_data_end_and_matches_all_areas(ws) -> None:
     write_demand_journeys(ws, areas=("Kent", "Surrey"), weeks=170)
-    end = fc.data_span(ws, TRUTH)[1]
+    end = data_span(ws, TRUTH)[1]
     settings = ForecastSettings(freq="week", horizon=2, folds=1, uncertainty_samples=50)
-    [alone] = fc.forecast_demand(ws, ["Kent"], ["magistrates"], settings, workers=1)
+    [alone] = forecast_demand(ws, ["Kent"], ["magistrates"], settings, workers=1)
     assert alone.ok and alone.freq_reason is None
     first = pd.Timestamp(alone.forecast["period"].iloc[0])
     assert abs(first - pd.Timestamp(end)) <= pd.Timedelta(days=7)
-    fc.clear_cache(ws)
-    every = fc.forecast_demand(ws, None, ["magistrates"], settings, workers=2)
+    clear_cache(ws)
+    every = forecast_demand(ws, None, ["magistrates"], settings, workers=2)
     [together] = [r for r in every if r.area == "Kent"]
     assert not together.cached
     pd.testing.assert_frame_equal(alone.history, together.history)
@@ -597,12 +632,12 @@ def test_scenario_change_reaches_receipts_after_the_charge_to_hearing_lag(demand
 def test_scenario_covers_every_selected_area(demand_ws) -> None:
     write_demand_journeys(demand_ws, areas=("Kent", "Surrey"), weeks=170)
     settings = ForecastSettings(freq="month", horizon=2, folds=1, uncertainty_samples=50)
-    results = fc.forecast_selection(demand_ws, ["Kent", "Surrey"], "Crown", settings)
-    target, areas = fc.scenario_forecast(demand_ws, results, ["Kent", "Surrey"], "Crown", settings)
+    results = forecast_selection(demand_ws, ["Kent", "Surrey"], "Crown", settings)
+    target, areas = scenario_forecast(demand_ws, results, ["Kent", "Surrey"], "Crown", settings)
     assert target.area == "Kent + Surrey" and areas == ["Kent", "Surrey"]
     combined = target.history["receipts"].sum()
     assert combined == sum(r.history["receipts"].sum() for r in results)
-    one, only = fc.scenario_forecast(demand_ws, results, ["Surrey"], "Crown", settings)
+    one, only = scenario_forecast(demand_ws, results, ["Surrey"], "Crown", settings)
     assert one.area == "Surrey" and only == ["Surrey"]
 
 
@@ -704,21 +739,21 @@ def test_preset_bank_holidays_give_the_same_counts_without_the_holidays_package(
 ) -> None:
     import holidays
 
-    expected = {f: fc.holiday_counts(2019, 2025, f).copy() for f in ("week", "month")}
-    days = fc.observed_holidays(2015, 2035)
-    monkeypatch.setattr(fc, "_HOLIDAY_PRESET", {})
+    expected = {f: holiday_counts(2019, 2025, f).copy() for f in ("week", "month")}
+    days = observed_holidays(2015, 2035)
+    monkeypatch.setattr(holiday_calendar, "_HOLIDAY_PRESET", {})
     try:
-        fc.preset_holidays(2015, 2035, days)
+        preset_holidays(2015, 2035, days)
 
         def refuse(*args, **kwargs):
             raise AssertionError("the holidays package was queried")
 
         monkeypatch.setattr(holidays, "country_holidays", refuse)
         for freq, counts in expected.items():
-            pd.testing.assert_series_equal(fc.holiday_counts(2019, 2025, freq), counts)
+            pd.testing.assert_series_equal(holiday_counts(2019, 2025, freq), counts)
     finally:
-        fc.holiday_counts.cache_clear()
-    assert fc._holiday_years([(seasonal_series(periods=30), MONTHLY, "A", "Crown", "x")]) == (
+        holiday_counts.cache_clear()
+    assert _holiday_years([(seasonal_series(periods=30), MONTHLY, "A", "Crown", "x")]) == (
         2018,
         2024,
     )
@@ -748,7 +783,7 @@ def test_forecast_tables_mark_cells_that_do_not_apply() -> None:
             "baseline": [np.nan, np.nan, 12.0, 15.0],
         }
     )
-    cells = fc.not_applicable_cells(frame)
+    cells = not_applicable_cells(frame)
     assert (0, "forecast") in cells and (3, "receipts") in cells and (0, "receipts") not in cells
     meta = TableMeta("Court receipts, Kent (Crown)", not_applicable=cells)
     sheet = openpyxl.load_workbook(io.BytesIO(table_to_xlsx(frame, meta, None))).worksheets[-1]

@@ -10,12 +10,16 @@ import pandas as pd
 import pytest
 
 from linkage.quality.sensitivity import largest_area_gaps
-from workbench.analysis import journeys as jn
-from workbench.analysis import views as an
+from workbench.analysis.journeys.accuracy import join_accuracy
+from workbench.analysis.journeys.build import build_journeys
+from workbench.analysis.journeys.matching import CHARGED_OUTCOME
+from workbench.analysis.journeys.table import SOURCES, TRUTH_DATASETS, load_journeys, write_journeys
+from workbench.analysis.views.joins import area_gap_table, sensitivity_table
+from workbench.reference import VICTIM_NOT_SUPPORT
 from workbench.workspace import Workspace
 
 AREA = "Kent"
-CHARGED = jn.CHARGED_OUTCOME
+CHARGED = CHARGED_OUTCOME
 
 
 def _police(ref: str, recorded: date, urn: str | None = None, outcome: str = CHARGED) -> dict:
@@ -81,7 +85,7 @@ RECORDS: list[tuple[str, dict, str, str]] = [
     ("police", _police("P-ONE", D(2023, 1, 1)), "one", "O1"),
     ("cps", _cps("C-ONE", D(2023, 2, 1)), "one", "O1"),
     ("courts", _court("K-ONE", D(2023, 3, 1)), "one", "O1"),
-    ("police", _police("P-VNS", D(2023, 1, 1), outcome=jn.VICTIM_NOT_SUPPORT), "vns", "V1"),
+    ("police", _police("P-VNS", D(2023, 1, 1), outcome=VICTIM_NOT_SUPPORT), "vns", "V1"),
     ("cps", _cps("C-VNS", D(2023, 2, 1), decision=None), "vns", "V2"),
     ("police", _police("P-PA-1", D(2023, 1, 1), urn="01AA"), "pa", "PA1"),
     ("police", _police("P-PA-2", D(2023, 6, 1)), "pa", "PA2"),
@@ -103,7 +107,7 @@ def _write(ws: Workspace, schema_table: str, frame: pd.DataFrame) -> None:
 @pytest.fixture
 def ws(tmp_path: Path) -> Iterator[Workspace]:
     workspace = Workspace(tmp_path / "joins.duckdb")
-    for source, key in jn.SOURCES.items():
+    for source, key in SOURCES.items():
         rows = [r for s, r, _, _ in RECORDS if s == source]
         truth = [
             {key: r[key], "person_id": person, "case_id": case}
@@ -113,11 +117,11 @@ def ws(tmp_path: Path) -> Iterator[Workspace]:
         if source == "police":  # a police record's case id is its own crime reference
             truth = [{**t, "case_id": t["crime_ref"]} for t in truth]
         _write(workspace, f"data.{source}", pd.DataFrame(rows))
-        _write(workspace, f"data.{jn.TRUTH_DATASETS[source]}", pd.DataFrame(truth))
+        _write(workspace, f"data.{TRUTH_DATASETS[source]}", pd.DataFrame(truth))
     # true case ids of CPS and court records point at the police crime reference
     cases = {case: r["crime_ref"] for s, r, _, case in RECORDS if s == "police"}
     for source in ("cps", "courts"):
-        table = f"data.{jn.TRUTH_DATASETS[source]}"
+        table = f"data.{TRUTH_DATASETS[source]}"
         frame = workspace.query_df(f"SELECT * FROM {table}")
         frame["case_id"] = frame["case_id"].map(lambda c: cases.get(c, c))
         _write(workspace, table, frame)
@@ -131,7 +135,7 @@ def _clusters() -> pd.DataFrame:
     """Clusters as a model would give them: the true persons, but "solo" split in two."""
     rows = []
     for source, record, person, _ in RECORDS:
-        key = record[jn.SOURCES[source]]
+        key = record[SOURCES[source]]
         cluster = f"{source}:{key}" if person == "solo" else person
         rows.append({"source_dataset": source, "unique_id": key, "cluster_id": cluster})
     return pd.DataFrame(rows)
@@ -142,8 +146,8 @@ def _journey_of(frame: pd.DataFrame, column: str, key: str) -> pd.Series:
 
 
 def test_ambiguous_person_dates_candidates_stay_unjoined(ws: Workspace) -> None:
-    jn.build_journeys(ws, "m", 0.9, clusters=_clusters())
-    df = jn.load_journeys(ws)
+    build_journeys(ws, "m", 0.9, clusters=_clusters())
+    df = load_journeys(ws)
     amb = _journey_of(df, "cps_id", "C-AMB")
     assert pd.isna(amb["crime_ref"]) and pd.isna(amb["join_rule_cps"])
     one = _journey_of(df, "cps_id", "C-ONE")
@@ -152,14 +156,14 @@ def test_ambiguous_person_dates_candidates_stay_unjoined(ws: Workspace) -> None:
 
 
 def test_police_only_outcome_is_not_joined_on_person_and_dates(ws: Workspace) -> None:
-    jn.build_journeys(ws, "m", 0.9, clusters=_clusters())
-    df = jn.load_journeys(ws)
+    build_journeys(ws, "m", 0.9, clusters=_clusters())
+    df = load_journeys(ws)
     assert pd.isna(_journey_of(df, "cps_id", "C-VNS")["crime_ref"])
 
 
 def test_urn_join_across_two_known_persons_is_refused(ws: Workspace) -> None:
-    jn.build_journeys(ws, "m", 0.9, clusters=_clusters())
-    df = jn.load_journeys(ws)
+    build_journeys(ws, "m", 0.9, clusters=_clusters())
+    df = load_journeys(ws)
     pb = _journey_of(df, "cps_id", "C-PB")
     assert pd.isna(pb["crime_ref"]), "a URN join crossed two known persons"
     assert pb["case_number"] == "K-PB" and pb["join_rule_court"] == "urn"
@@ -191,8 +195,8 @@ def test_join_accuracy_counts_a_hand_built_table(ws: Workspace) -> None:
         {"crime_ref": "P-VNS"},
         {"cps_id": "C-VNS"},
     ]
-    jn.write_journeys(ws, pd.DataFrame(rows), "hand")
-    acc = jn.join_accuracy(ws, "hand").set_index(["join", "rule"])
+    write_journeys(ws, pd.DataFrame(rows), "hand")
+    acc = join_accuracy(ws, "hand").set_index(["join", "rule"])
     assert acc.loc[("cps", "urn"), ["joins", "right", "wrong", "cross_person"]].tolist() == [
         2,
         1,
@@ -211,8 +215,8 @@ def test_join_accuracy_counts_a_hand_built_table(ws: Workspace) -> None:
 
 
 def test_join_accuracy_of_built_journeys_has_no_wrong_joins(ws: Workspace) -> None:
-    jn.build_journeys(ws, "m", 0.9, clusters=_clusters())
-    acc = jn.join_accuracy(ws).set_index(["join", "rule"])
+    build_journeys(ws, "m", 0.9, clusters=_clusters())
+    acc = join_accuracy(ws).set_index(["join", "rule"])
     assert acc["wrong"].sum() == 0
     assert acc.loc[("cps", "all"), "joins"] == 2  # C-ONE on dates, C-SOLO by URN
 
@@ -243,7 +247,7 @@ def test_sensitivity_table_shows_join_steps_and_largest_area_gap() -> None:
                 }
             )
     frame = pd.DataFrame(rows)
-    shown = an.sensitivity_table(frame)
+    shown = sensitivity_table(frame)
     assert shown["Measure"].tolist() == [
         "Charge rate",
         "First hearing of charged",
@@ -254,7 +258,7 @@ def test_sensitivity_table_shows_join_steps_and_largest_area_gap() -> None:
     assert gaps["lcjb_area"].tolist() == ["Kent", "Dorset"]
     assert gaps["measure"].tolist() == ["first_hearing_of_charged", "charge_rate"]
     assert gaps["gap_points"].round(1).tolist() == [-10.0, 3.0]
-    readable = an.area_gap_table(gaps)
+    readable = area_gap_table(gaps)
     assert readable.iloc[0].to_dict() == {
         "Area": "Kent",
         "Measure": "First hearing of charged",

@@ -11,9 +11,18 @@ import pytest
 from linkage.quality.sensitivity import JOIN_DEPENDENT, largest_area_gaps, linkage_sensitivity
 from linkage.workflow import recluster, suggest_for_datasets, train_and_save
 from tests.journey_workspace import write_sample_subset
-from workbench.analysis import journeys as jn
-from workbench.analysis import views as an
-from workbench.analysis.measures import attrition_funnel, timeliness
+from workbench.analysis.journeys.accuracy import join_accuracy
+from workbench.analysis.journeys.build import (
+    build_info,
+    build_journeys,
+    build_truth_journeys,
+    ensure_journeys,
+    journeys_current,
+)
+from workbench.analysis.journeys.table import LINKED, TRUTH, load_journeys
+from workbench.analysis.measures.attrition import attrition_funnel
+from workbench.analysis.measures.timeliness import timeliness
+from workbench.analysis.views.joins import sensitivity_table
 from workbench.data.datasets import load_sample
 from workbench.errors import JourneyError, SqlStepError
 from workbench.workspace import Workspace
@@ -50,8 +59,8 @@ def ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
     load_sample(workspace, sample_dir=root / "sample")
     spec = suggest_for_datasets(workspace, DATASETS)
     train_and_save(workspace, DATASETS, spec)
-    jn.build_journeys(workspace)
-    jn.build_truth_journeys(workspace)
+    build_journeys(workspace)
+    build_truth_journeys(workspace)
     try:
         yield workspace
     finally:
@@ -59,20 +68,20 @@ def ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
 
 
 def test_every_source_record_appears_exactly_once(ws: Workspace) -> None:
-    for name in (jn.LINKED, jn.TRUTH):
+    for name in (LINKED, TRUTH):
         for source, key in KEYS.items():
             n_source = ws.query(f"SELECT count(*) FROM data.{source}")[0][0]
             n_out, n_distinct = ws.query(
                 f"SELECT count({key}), count(DISTINCT {key}) FROM journeys.{name}"
             )[0]
             assert n_source == n_out == n_distinct, (name, source)
-    info = jn.build_info(ws)
+    info = build_info(ws)
     assert info is not None
     assert all(c["in"] == c["out"] for c in info["counts"]["counts"].values())
 
 
 def test_join_rules_are_recorded_and_partial_journeys_kept(ws: Workspace) -> None:
-    df = jn.load_journeys(ws)
+    df = load_journeys(ws)
     assert set(df["join_rule_cps"].dropna()) <= {"urn", "urn_fuzzy", "person_dates"}
     assert (df.loc[df["cps_id"].notna() & df["crime_ref"].notna(), "join_rule_cps"].notna()).all()
     assert df.loc[df["cps_id"].isna(), "join_rule_cps"].isna().all()
@@ -96,7 +105,7 @@ def test_linked_pairs_agree_with_truth(ws: Workspace) -> None:
 
 
 def test_person_dates_joins_are_rarely_wrong_with_a_trained_model(ws: Workspace) -> None:
-    acc = jn.join_accuracy(ws).set_index(["join", "rule"])
+    acc = join_accuracy(ws).set_index(["join", "rule"])
     for join in ("cps", "court"):
         dates = acc.loc[(join, "person_dates")]
         assert dates["joins"] == 0 or dates["share_wrong"] <= 0.03, (join, dates.to_dict())
@@ -104,16 +113,16 @@ def test_person_dates_joins_are_rarely_wrong_with_a_trained_model(ws: Workspace)
 
 
 def test_attrition_and_timeliness_agree_with_truth(ws: Workspace) -> None:
-    linked = attrition_funnel(ws, jn.LINKED).set_index("stage")["rate_of_recorded"]
-    truth = attrition_funnel(ws, jn.TRUTH).set_index("stage")["rate_of_recorded"]
+    linked = attrition_funnel(ws, LINKED).set_index("stage")["rate_of_recorded"]
+    truth = attrition_funnel(ws, TRUTH).set_index("stage")["rate_of_recorded"]
     diff = (linked - truth).abs()
     assert diff.max() <= RATE_TOLERANCE, (
         f"attrition rates differ by up to {diff.max():.3%} (stage {diff.idxmax()}), "
         f"tolerance {RATE_TOLERANCE:.0%}: {diff.round(4).to_dict()}"
     )
     by = ["court_type"]
-    lt = timeliness(ws, jn.LINKED, by=by).set_index(["interval", *by])["median"]
-    tt = timeliness(ws, jn.TRUTH, by=by).set_index(["interval", *by])["median"]
+    lt = timeliness(ws, LINKED, by=by).set_index(["interval", *by])["median"]
+    tt = timeliness(ws, TRUTH, by=by).set_index(["interval", *by])["median"]
     gap = (lt - tt.reindex(lt.index)).abs()
     assert gap.max() <= MEDIAN_TOLERANCE, (
         f"median stage times differ by up to {gap.max():.1f} days ({gap.idxmax()}), "
@@ -130,7 +139,7 @@ def test_sensitivity_leaves_active_journeys_alone(ws: Workspace) -> None:
     assert set(national["measure"]) >= {"first_hearing_of_charged", "completed_of_first_hearing"}
     active = table[table["scenario"] == "active"]
     assert (active["difference"].dropna() == 0).all()
-    shown = an.sensitivity_table(table)
+    shown = sensitivity_table(table)
     assert {"First hearing of charged", "Completed of first hearing"} <= set(shown["Measure"])
     gaps = largest_area_gaps(table)
     assert set(gaps["lcjb_area"]) == set(AREAS)  # one row per area, each with its worst measure
@@ -145,19 +154,19 @@ def test_sensitivity_leaves_active_journeys_alone(ws: Workspace) -> None:
 
 
 def test_journeys_know_when_they_are_stale(ws: Workspace) -> None:
-    assert jn.journeys_current(ws)
-    model_id = jn.build_info(ws)["model_id"]
+    assert journeys_current(ws)
+    model_id = build_info(ws)["model_id"]
     recluster(ws, model_id, 0.95, store=True)
-    assert not jn.journeys_current(ws)
-    build = jn.ensure_journeys(ws)
+    assert not journeys_current(ws)
+    build = ensure_journeys(ws)
     assert build is not None and build.threshold == pytest.approx(0.95) and build.complete
-    assert jn.journeys_current(ws)
-    assert jn.ensure_journeys(ws) is None
+    assert journeys_current(ws)
+    assert ensure_journeys(ws) is None
 
 
 def test_missing_sources_are_reported(tmp_path: Path) -> None:
     with Workspace(tmp_path / "empty.duckdb") as empty, pytest.raises(JourneyError, match="cps"):
-        jn.build_journeys(empty)
+        build_journeys(empty)
 
 
 def test_a_failing_build_step_is_named_with_its_sql(tmp_path: Path) -> None:
@@ -172,7 +181,7 @@ def test_a_failing_build_step_is_named_with_its_sql(tmp_path: Path) -> None:
             cur.execute("CREATE TABLE data.cps (cps_id VARCHAR, urn VARCHAR)")
             cur.execute("CREATE TABLE data.courts (case_number VARCHAR, urn VARCHAR)")
         with pytest.raises(JourneyError) as caught:
-            jn.build_journeys(ws, clusters=clusters)
+            build_journeys(ws, clusters=clusters)
         text = str(caught.value)
         assert "“stage the police records”" in text
         assert "SQL: CREATE OR REPLACE TEMP TABLE _jw_p AS SELECT" in text

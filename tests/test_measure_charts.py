@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from workbench.analysis import charts as mc
-from workbench.analysis.journeys import VICTIM_NOT_SUPPORT
 from workbench.charts import SOURCE_NOTE
+from workbench.reference import VICTIM_NOT_SUPPORT
 
 
 def spec_of(chart) -> dict:

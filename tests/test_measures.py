@@ -8,22 +8,21 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from workbench.analysis.journeys import VICTIM_NOT_SUPPORT, write_journeys
-from workbench.analysis.measures import (
-    JourneyFilter,
-    attrition_funnel,
-    attrition_reasons,
-    headline_measures,
-    maturity,
+from workbench.analysis.journeys.table import write_journeys
+from workbench.analysis.measures.attrition import attrition_funnel, attrition_reasons
+from workbench.analysis.measures.caseload import outstanding_caseload
+from workbench.analysis.measures.demand import receipts
+from workbench.analysis.measures.headline import headline_measures
+from workbench.analysis.measures.maturity import maturity
+from workbench.analysis.measures.query import JourneyFilter
+from workbench.analysis.measures.timeliness import timeliness, timeliness_distribution
+from workbench.analysis.measures.uncertainty import (
     median_interval,
     median_rank_interval,
-    outstanding_caseload,
-    receipts,
-    timeliness,
-    timeliness_distribution,
     wilson_interval,
 )
 from workbench.errors import MeasureError
+from workbench.reference import VICTIM_NOT_SUPPORT
 from workbench.workspace import Workspace
 
 D = date.fromisoformat

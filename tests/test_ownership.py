@@ -15,14 +15,13 @@ import pytest
 from tests.story_fixtures import leader, small_workspace
 from workbench.access.auth import User
 from workbench.errors import AccessDeniedError, ForecastError, ValidationError
-from workbench.forecast.scenarios import (
-    CourtState,
-    Scenario,
-    compare_scenarios,
+from workbench.forecast.scenarios.comparison import compare_scenarios
+from workbench.forecast.scenarios.projection import Scenario, project
+from workbench.forecast.scenarios.state import CourtState
+from workbench.forecast.scenarios.storage import (
     delete_scenario,
     list_scenarios,
     load_scenario,
-    project,
     publish_scenario,
     save_scenario,
 )

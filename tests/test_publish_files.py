@@ -27,7 +27,7 @@ from odf.text import P
 
 from tests.story_fixtures import small_workspace
 from workbench.access.auth import local_user
-from workbench.analysis.measures import INTERVALS
+from workbench.analysis.measures.timeliness import INTERVALS
 from workbench.browser import chromium_available
 from workbench.publish.export.csv_files import table_metadata, table_to_csv
 from workbench.publish.export.disclosure import marked_protection
@@ -631,12 +631,13 @@ def test_only_withheld_words_become_symbols() -> None:
 def test_views_mark_cells_that_do_not_apply(tmp_path: Path) -> None:
     """The funnel's first rate of the step before and a timeliness row's empty reason are
     published as [z] (not applicable), not [x] (not available)."""
-    from workbench.analysis import views as an
-    from workbench.analysis.measures import JourneyFilter
+    from workbench.analysis.measures.query import JourneyFilter
+    from workbench.analysis.views.attrition import funnel_view
+    from workbench.analysis.views.timeliness import timeliness_view
 
     with Workspace(small_workspace(tmp_path)) as ws:
-        funnel = an.funnel_view(ws, JourneyFilter(), protect=False, minimum=1)
-        summary = an.timeliness_view(ws, JourneyFilter(), protect=False, minimum=1)
+        funnel = funnel_view(ws, JourneyFilter(), protect=False, minimum=1)
+        summary = timeliness_view(ws, JourneyFilter(), protect=False, minimum=1)
     assert funnel.not_applicable == ((0, "Rate of previous"),)
     assert summary.not_applicable and all(c == "Reason" for _, c in summary.not_applicable)
     assert "Stage" in summary.table.columns and "Label" not in summary.table.columns

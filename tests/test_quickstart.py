@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from linkage.clusters.registry import active_model_id, list_models
 from linkage.quickstart import link_and_build
-from workbench.analysis.journeys import build_info, journeys_current
+from workbench.analysis.journeys.build import build_info, journeys_current
 from workbench.errors import LinkageError
 from workbench.progress import next_step, workflow_steps
 from workbench.workspace import Workspace

@@ -12,7 +12,7 @@ import pytest
 from tests.story_fixtures import demo_story, journeys_frame, small_workspace
 from tests.test_export import Links, external_urls
 from workbench.access.auth import local_user
-from workbench.analysis.journeys import write_journeys
+from workbench.analysis.journeys.table import write_journeys
 from workbench.browser import chromium_available
 from workbench.cli import run
 from workbench.errors import ValidationError

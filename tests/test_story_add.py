@@ -16,19 +16,25 @@ from tests.forecast_data import write_demand_journeys
 from tests.journey_workspace import make_journey_workspace
 from tests.story_fixtures import journeys_frame, leader
 from workbench.access.auth import User, local_user
-from workbench.analysis import views as an
-from workbench.analysis.journeys import write_journeys
-from workbench.analysis.measures import KEY_SALT_SETTING, JourneyFilter, attrition_funnel
-from workbench.analysis.views import View
+from workbench.analysis.journeys.table import write_journeys
+from workbench.analysis.measures.attrition import attrition_funnel
+from workbench.analysis.measures.query import JourneyFilter
+from workbench.analysis.measures.record_keys import KEY_SALT_SETTING
+from workbench.analysis.views.attrition import reasons_view
+from workbench.analysis.views.cards import series_table
+from workbench.analysis.views.dashboard import dashboard_kpis
+from workbench.analysis.views.scope import data_end
+from workbench.analysis.views.series import trend_view
+from workbench.analysis.views.timeliness import caseload_view, distribution_view
+from workbench.analysis.views.view import View
 from workbench.disclosure.control import protect_funnel
 from workbench.errors import AccessDeniedError, ValidationError
-from workbench.forecast.model import (
-    ForecastSettings,
-    forecast_selection,
-    forecasts_frame,
-    protect_series,
-)
-from workbench.forecast.scenarios import Scenario, court_state, project_with_baseline, stage_lags
+from workbench.forecast.model.demand import forecast_selection
+from workbench.forecast.model.disclosure import protect_series
+from workbench.forecast.model.series import ForecastSettings
+from workbench.forecast.model.tables import forecasts_frame
+from workbench.forecast.scenarios.projection import Scenario, project_with_baseline
+from workbench.forecast.scenarios.state import court_state, stage_lags
 from workbench.publish.export.chart_files import chart_spec, chart_to_svg
 from workbench.publish.export.disclosure import marked_protection
 from workbench.publish.stories.access import block_params
@@ -250,16 +256,16 @@ VIEW_BLOCKS: dict[str, dict[str, object]] = {
 def _page_view(ws: Workspace, source: str, where: JourneyFilter, params: dict) -> View:
     """What the page shows a leader (disclosure control on) for a source's view."""
     if source == "attrition_reasons":
-        return an.reasons_view(ws, where, True)
+        return reasons_view(ws, where, True)
     if source == "measure_trend":
         label = where.areas[0] if len(where.areas) == 1 else "All areas"
-        return an.trend_view(ws, where, params["measure"], params["period"], True, label=label)
+        return trend_view(ws, where, params["measure"], params["period"], True, label=label)
     if source == "timeliness_distribution":
-        return an.distribution_view(ws, params["interval"], where, True)[0]
+        return distribution_view(ws, params["interval"], where, True)[0]
     if source == "outstanding_caseload":
-        return an.caseload_view(ws, an.data_end(ws), where, True)
-    _kpis, series, note = an.dashboard_kpis(ws, where.areas[0], params["period"], True)
-    return View(series, an.series_table(series), note)
+        return caseload_view(ws, data_end(ws), where, True)
+    _kpis, series, note = dashboard_kpis(ws, where.areas[0], params["period"], True)
+    return View(series, series_table(series), note)
 
 
 def _shown(view: View) -> pd.DataFrame:
@@ -297,7 +303,7 @@ def test_a_kent_reasons_block_counts_only_kent(mixed: Workspace) -> None:
         return int(pd.to_numeric(table["Cases"], errors="coerce").sum())
 
     kent, cumbria, both = cases(("Kent",)), cases(("Cumbria",)), cases(())
-    expected = an.reasons_view(mixed, JourneyFilter(areas=("Kent",)), True).data["cases"].sum()
+    expected = reasons_view(mixed, JourneyFilter(areas=("Kent",)), True).data["cases"].sum()
     assert kent == expected and 0 < kent < both and 0 < cumbria < both
 
 

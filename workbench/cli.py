@@ -859,23 +859,12 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_forecast(args: argparse.Namespace) -> int:
     """Forecast court receipts with backtests; write forecasts and metrics as CSV or Parquet."""
-    from workbench.analysis.journeys import (
-        JOURNEY_SCHEMA,
-        LINKED,
-        TRUTH,
-        build_truth_journeys,
-        ensure_journeys,
-    )
+    from workbench.analysis.journeys.build import build_truth_journeys, ensure_journeys
+    from workbench.analysis.journeys.table import JOURNEY_SCHEMA, LINKED, TRUTH
     from workbench.errors import ForecastError, JourneyError
-    from workbench.forecast.model import (
-        COURT_TYPES,
-        COVERAGE_TOLERANCE,
-        ForecastSettings,
-        demand_areas,
-        forecast_demand,
-        forecasts_frame,
-        metrics_frame,
-    )
+    from workbench.forecast.model.demand import demand_areas, forecast_demand
+    from workbench.forecast.model.series import COURT_TYPES, COVERAGE_TOLERANCE, ForecastSettings
+    from workbench.forecast.model.tables import forecasts_frame, metrics_frame
 
     out = Path(args.out)
     if out.suffix.lower() not in (".csv", ".parquet"):
@@ -967,8 +956,8 @@ def _parse_date(text: str, flag: str) -> date:
 
 def cmd_journeys(args: argparse.Namespace) -> int:
     """Build the linked (or true) journey table, or say whether it is current."""
-    from workbench.analysis.journeys import build_journeys, build_truth_journeys
-    from workbench.analysis.views import journey_status
+    from workbench.analysis.journeys.build import build_journeys, build_truth_journeys
+    from workbench.analysis.views.scope import journey_status
 
     with _open(args) as ws:
         if args.action == "status":

@@ -13,8 +13,8 @@ from typing import Literal
 
 import pandas as pd
 
-from workbench.analysis.journeys import active_model
-from workbench.analysis.views import journey_status
+from workbench.analysis.journeys.build import active_model
+from workbench.analysis.views.scope import journey_status
 from workbench.data.catalogue import DatasetInfo, list_datasets
 from workbench.workspace import Workspace
 

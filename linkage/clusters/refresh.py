@@ -1133,7 +1133,7 @@ def add_extract(
 
 def _rebuild_journeys(ws: Any, model_id: str) -> None:
     """Rebuild the linked journeys when they were built from this model."""
-    from workbench.analysis.journeys import build_info, build_journeys
+    from workbench.analysis.journeys.build import build_info, build_journeys
 
     info = build_info(ws)
     if info is not None and info.get("model_id") == model_id:

@@ -18,16 +18,16 @@ import uuid
 import pandas as pd
 
 from linkage.workflow import recluster
-from workbench.analysis.journeys import (
-    LINKED,
-    TRUTH_DATASETS,
+from workbench.analysis.journeys.build import (
     build_info,
     build_journeys,
     build_truth_journeys,
-    drop_journeys,
     journeys_current,
 )
-from workbench.analysis.measures import JourneyFilter, attrition_funnel, headline_measures
+from workbench.analysis.journeys.table import LINKED, TRUTH_DATASETS, drop_journeys
+from workbench.analysis.measures.attrition import attrition_funnel
+from workbench.analysis.measures.headline import headline_measures
+from workbench.analysis.measures.query import JourneyFilter
 from workbench.errors import JourneyError
 from workbench.workspace import Workspace
 

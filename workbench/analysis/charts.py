@@ -45,7 +45,8 @@ def funnel_chart(funnel: pd.DataFrame, title: str, subtitle: str) -> alt.Chart:
     """Horizontal bars, one per funnel step, labelled with the count and the rate of recorded.
 
     Args:
-        funnel: From :func:`workbench.analysis.measures.attrition_funnel` (optionally protected).
+        funnel: From :func:`workbench.analysis.measures.attrition.attrition_funnel`
+            (optionally protected).
         title: The headline.
         subtitle: The statistical subtitle.
     """
@@ -77,8 +78,8 @@ def reasons_chart(reasons: pd.DataFrame, title: str, subtitle: str, top: int = 1
     """Bars of why cases leave; victim-does-not-support-action marked by label and outline.
 
     Args:
-        reasons: From :func:`workbench.analysis.views.reasons_view` (``reason``, ``cases``,
-            ``share_of_recorded``, ``victim_not_support``).
+        reasons: From :func:`workbench.analysis.views.attrition.reasons_view` (``reason``,
+            ``cases``, ``share_of_recorded``, ``victim_not_support``).
         title: The headline.
         subtitle: The statistical subtitle.
         top: Show at most this many reasons (largest first).
@@ -160,8 +161,8 @@ def distribution_chart(
     """A histogram of days with a labelled rule at the median.
 
     Args:
-        dist: From :func:`workbench.analysis.measures.timeliness_distribution` (optionally
-            protected).
+        dist: From :func:`workbench.analysis.measures.timeliness.timeliness_distribution`
+            (optionally protected).
         median: The median in days (None when hidden or unknown: no rule).
         title: The headline.
         subtitle: The statistical subtitle.
@@ -263,7 +264,7 @@ def trend_chart(
 
     Args:
         series: ``series``, ``period``, ``value`` and optionally ``low``, ``high``, ``base``,
-            ``numerator`` and ``status`` (from :func:`workbench.analysis.views.trend_view`).
+            ``numerator`` and ``status`` (from :func:`workbench.analysis.views.series.trend_view`).
         title: The headline.
         subtitle: The statistical subtitle.
         unit: ``rate`` (values are fractions) or ``days``.
@@ -383,7 +384,7 @@ def small_multiples(
     Args:
         series: ``series`` (area or ``National``), ``label`` (the panel), ``measure``,
             ``period``, ``value`` and optionally ``low``, ``high``, ``base`` and ``status``
-            (as from :func:`workbench.analysis.views.dashboard_kpis`).
+            (as from :func:`workbench.analysis.views.dashboard.dashboard_kpis`).
         title: The headline.
         subtitle: The statistical subtitle.
         units: Measure -> ``rate`` or ``days``; rates are shown as percentages.

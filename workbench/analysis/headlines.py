@@ -1,8 +1,9 @@
 """Plain-language headlines generated from measure values.
 
-Each function takes numbers (or a KPI frame from :func:`workbench.analysis.views.dashboard_kpis`)
-and returns a sentence such as "Median time from offence to completion at magistrates' courts in
-Kent was 182 days in Q3 2026 (from 412 cases), 14 days longer than a year earlier and 6 days shorter
+Each function takes numbers (or a KPI frame from
+:func:`workbench.analysis.views.dashboard.dashboard_kpis`) and returns a sentence such as
+"Median time from offence to completion at magistrates' courts in Kent was 182 days in Q3
+2026 (from 412 cases), 14 days longer than a year earlier and 6 days shorter
 than nationally." Values hidden by disclosure control or withheld for a small base (missing) are
 reported as "too few cases to report", never guessed.
 
@@ -224,7 +225,7 @@ def headlines_from_kpis(kpis: pd.DataFrame) -> list[str]:
         kpis: Columns ``subject``, ``area``, ``period_label``, ``value``, ``unit``,
             ``previous`` and ``national``, and optionally ``clear`` (the change is larger than
             its uncertainty), ``base`` and ``reason`` (why a value is withheld), as from
-            :func:`workbench.analysis.views.dashboard_kpis`.
+            :func:`workbench.analysis.views.dashboard.dashboard_kpis`.
 
     Returns:
         The sentences, in the frame's order.

@@ -23,8 +23,17 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from workbench.analysis import measures as m
-from workbench.analysis import views as an
+from workbench.analysis.measures.attrition import FUNNEL_STEPS
+from workbench.analysis.measures.query import JourneyFilter
+from workbench.analysis.views.attrition import funnel_view, reasons_view
+from workbench.analysis.views.scope import (
+    data_end,
+    filter_options,
+    latest_complete_period,
+    scoped_filter,
+)
+from workbench.analysis.views.series import measure_series, trend_view
+from workbench.analysis.views.view import View
 from workbench.disclosure import control as sdc
 from workbench.workspace import Workspace
 
@@ -69,7 +78,7 @@ def perturbed_note(note: str | None) -> bool:
     return bool(note) and "adjusted" in note
 
 
-def _cases(view: an.View, stage: str) -> object:
+def _cases(view: View, stage: str) -> object:
     row = view.data[view.data["stage"] == stage]
     return row["cases"].iloc[0] if len(row) else 0
 
@@ -77,9 +86,9 @@ def _cases(view: an.View, stage: str) -> object:
 def complements(ws: Workspace, areas: Sequence[str]) -> Tally:
     """A group's funnel as the funnel of all groups minus the funnel of all the others."""
     tally = Tally("complements across filters")
-    options = an.filter_options(ws, None)
+    options = filter_options(ws, None)
     for area in areas:
-        everything = an.funnel_view(ws, an.scoped_filter([area]), protect=True)
+        everything = funnel_view(ws, scoped_filter([area]), protect=True)
         perturbed = perturbed_note(everything.note)
         for field_name, values in (
             ("offence_groups", options["offence_groups"]),
@@ -87,18 +96,16 @@ def complements(ws: Workspace, areas: Sequence[str]) -> Tally:
         ):
             for value in values:
                 others = [v for v in values if v != value]
-                rest = an.funnel_view(
-                    ws, an.scoped_filter([area], **{field_name: others}), protect=True
-                )
-                truth = an.funnel_view(
-                    ws, an.scoped_filter([area], **{field_name: [value]}), protect=False
+                rest = funnel_view(ws, scoped_filter([area], **{field_name: others}), protect=True)
+                truth = funnel_view(
+                    ws, scoped_filter([area], **{field_name: [value]}), protect=False
                 )
                 if field_name == "court_types":
                     # "all court types" also counts cases that never reached court: compare
                     # the court steps only
                     stages = ["first_hearing", "completed", "convicted"]
                 else:
-                    stages = [s for s, _l, _c in m.FUNNEL_STEPS]
+                    stages = [s for s, _l, _c in FUNNEL_STEPS]
                 for stage in stages:
                     true = int(_cases(truth, stage))
                     if 0 < true < THRESHOLD:
@@ -107,11 +114,11 @@ def complements(ws: Workspace, areas: Sequence[str]) -> Tally:
                             [(1, _cases(everything, stage)), (-1, _cases(rest, stage))],
                             perturbed,
                         )
-        victim = an.funnel_view(ws, an.scoped_filter([area], victim_based=True), protect=True)
-        truth = an.funnel_view(ws, an.scoped_filter([area], victim_based=False), protect=False)
-        unknown = an.funnel_view(ws, an.scoped_filter([area]), protect=False)
-        known = an.funnel_view(ws, an.scoped_filter([area], victim_based=True), protect=False)
-        for stage, _label, _cond in m.FUNNEL_STEPS:
+        victim = funnel_view(ws, scoped_filter([area], victim_based=True), protect=True)
+        truth = funnel_view(ws, scoped_filter([area], victim_based=False), protect=False)
+        unknown = funnel_view(ws, scoped_filter([area]), protect=False)
+        known = funnel_view(ws, scoped_filter([area], victim_based=True), protect=False)
+        for stage, _label, _cond in FUNNEL_STEPS:
             true = int(_cases(truth, stage))
             exact_rest = int(_cases(unknown, stage)) - int(_cases(known, stage))
             if 0 < true < THRESHOLD and exact_rest == true:
@@ -121,7 +128,7 @@ def complements(ws: Workspace, areas: Sequence[str]) -> Tally:
     return tally
 
 
-def _reason(view: an.View, reason: str) -> object:
+def _reason(view: View, reason: str) -> object:
     row = view.data[view.data["reason"] == reason]
     return row["cases"].iloc[0] if len(row) else None
 
@@ -129,22 +136,22 @@ def _reason(view: an.View, reason: str) -> object:
 def funnel_vs_reasons(ws: Workspace, areas: Sequence[str]) -> Tally:
     """Reasons for leaving worked out from the gaps between funnel steps and other reasons."""
     tally = Tally("funnel steps against reasons")
-    options = an.filter_options(ws, None)
-    filters = [an.scoped_filter([a]) for a in areas]
+    options = filter_options(ws, None)
+    filters = [scoped_filter([a]) for a in areas]
     filters += [
-        an.scoped_filter([a], offence_groups=[g]) for a in areas for g in options["offence_groups"]
+        scoped_filter([a], offence_groups=[g]) for a in areas for g in options["offence_groups"]
     ]
     for where in filters:
-        funnel = an.funnel_view(ws, where, protect=True)
-        reasons = an.reasons_view(ws, where, protect=True)
-        truth = an.reasons_view(ws, where, protect=False).data
+        funnel = funnel_view(ws, where, protect=True)
+        reasons = reasons_view(ws, where, protect=True)
+        truth = reasons_view(ws, where, protect=False).data
         perturbed = perturbed_note(funnel.note)
         gaps = {
             "charged, not yet at court": ("charged", "first_hearing"),
             "case outstanding at court": ("first_hearing", "completed"),
         }
         for reason, (upper, lower) in gaps.items():
-            true = _reason(an.View(truth, truth, None), reason)
+            true = _reason(View(truth, truth, None), reason)
             if true is not None and 0 < int(true) < THRESHOLD:
                 tally.attempt(
                     int(true), [(1, _cases(funnel, upper)), (-1, _cases(funnel, lower))], perturbed
@@ -164,26 +171,26 @@ def funnel_vs_reasons(ws: Workspace, areas: Sequence[str]) -> Tally:
 def periods_vs_total(ws: Workspace, areas: Sequence[str]) -> Tally:
     """A period's recorded crimes as the total over the span minus the other periods."""
     tally = Tally("periods against their total")
-    options = an.filter_options(ws, None)
+    options = filter_options(ws, None)
     for period, offset in (("year", pd.offsets.YearEnd(0)),):
-        end = an.latest_complete_period(an.data_end(ws), period)
+        end = latest_complete_period(data_end(ws), period)
         for area in areas:
             for group in [None, *options["offence_groups"]]:
                 groups = [group] if group else []
-                where = an.scoped_filter([area], offence_groups=groups)
-                trend = an.trend_view(ws, where, "charge_rate", period, protect=True, label=area)
-                truth = an.trend_view(ws, where, "charge_rate", period, protect=False, label=area)
+                where = scoped_filter([area], offence_groups=groups)
+                trend = trend_view(ws, where, "charge_rate", period, protect=True, label=area)
+                truth = trend_view(ws, where, "charge_rate", period, protect=False, label=area)
                 mine = trend.data[trend.data["series"] == area].set_index("period")
                 true = truth.data[truth.data["series"] == area].set_index("period")
                 if mine.empty:
                     continue
-                span = m.JourneyFilter(
+                span = JourneyFilter(
                     areas=(area,),
                     offence_groups=tuple(groups),
                     start=mine.index.min().date(),
                     end=(end + offset).date(),
                 )
-                total = _cases(an.funnel_view(ws, span, protect=True), "recorded")
+                total = _cases(funnel_view(ws, span, protect=True), "recorded")
                 for when, row in true.iterrows():
                     if 0 < int(row["base"]) < THRESHOLD:
                         others = mine.drop(index=when)["base"].tolist()
@@ -200,10 +207,10 @@ def rate_times_base(ws: Workspace, areas: Sequence[str]) -> tuple[Tally, int]:
     tally = Tally("rate times base")
     shown_small = 0
     for area in areas:
-        where = an.scoped_filter([area])
+        where = scoped_filter([area])
         for measure in ("charge_rate", "conviction_rate", "victim_not_support_share"):
-            trend = an.trend_view(ws, where, measure, "quarter", protect=True, label=area)
-            series = an.measure_series(ws, where, "quarter", [measure])
+            trend = trend_view(ws, where, measure, "quarter", protect=True, label=area)
+            series = measure_series(ws, where, "quarter", [measure])
             true = series.set_index("period")
             mine = trend.data[trend.data["series"] == area].set_index("period")
             for period, row in true.iterrows():
@@ -221,15 +228,17 @@ def rate_times_base(ws: Workspace, areas: Sequence[str]) -> tuple[Tally, int]:
 
 def baseline_vs_history(ws: Workspace, areas: Sequence[str]) -> Tally:
     """A hidden week of history read back from the seasonal naive baseline a season later."""
-    from workbench.forecast import model as fc
+    from workbench.forecast.model.demand import forecast_demand
+    from workbench.forecast.model.disclosure import protect_series
+    from workbench.forecast.model.series import COURT_TYPES, ForecastSettings
 
     tally = Tally("baseline against history")
-    settings = fc.ForecastSettings(freq="month", horizon=6, folds=2)
+    settings = ForecastSettings(freq="month", horizon=6, folds=2)
     for area in areas:
-        for result in fc.forecast_demand(ws, [area], fc.COURT_TYPES, settings, workers=1):
+        for result in forecast_demand(ws, [area], COURT_TYPES, settings, workers=1):
             if not result.ok:
                 continue
-            shown = fc.protect_series(result)
+            shown = protect_series(result)
             season = settings.season
             history = result.history.reset_index(drop=True)
             rows = pd.concat(
@@ -259,7 +268,7 @@ def run_attacks(ws: Workspace, areas: Sequence[str] | None = None) -> list[Tally
     Returns:
         One tally per attack.
     """
-    chosen = list(areas or an.filter_options(ws, None)["areas"])
+    chosen = list(areas or filter_options(ws, None)["areas"])
     return [
         complements(ws, chosen),
         funnel_vs_reasons(ws, chosen),

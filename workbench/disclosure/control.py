@@ -378,7 +378,8 @@ def protect_long(
 
 
 def protect_funnel(funnel: pd.DataFrame, threshold: int = DEFAULT_THRESHOLD) -> Protected:
-    """Protect an attrition funnel (from :func:`workbench.analysis.measures.attrition_funnel`).
+    """Protect an attrition funnel (from
+    :func:`workbench.analysis.measures.attrition.attrition_funnel`).
 
     Counts are adjusted when the funnel carries cell keys (``keys=True``) and hidden under the
     threshold; rates are recomputed from the adjusted counts and hidden when their count or

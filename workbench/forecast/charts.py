@@ -6,7 +6,7 @@ import altair as alt
 import pandas as pd
 
 from workbench.charts import DASHES, accessible_palette, fit_width, span_axis, titled
-from workbench.forecast.model import SeriesForecast
+from workbench.forecast.model.series import SeriesForecast
 
 SERIES_ORDER = ["Actual receipts", "Forecast", "Seasonal naive baseline"]
 LEVEL_WORDS = {
@@ -93,7 +93,8 @@ def scenario_chart(projection: pd.DataFrame, title: str) -> alt.LayerChart:
     """The outstanding caseload under each scenario, with intervals.
 
     Args:
-        projection: Rows of :func:`workbench.forecast.scenarios.project`, any number of scenarios.
+        projection: Rows of :func:`workbench.forecast.scenarios.projection.project`, any number
+            of scenarios.
         title: The headline.
 
     Returns:

@@ -6,9 +6,10 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from workbench.analysis.journeys import build_journeys
-from workbench.analysis.measures import PERIODS, JourneyFilter
-from workbench.analysis.views import View, filter_options, journey_status, scoped_filter
+from workbench.analysis.journeys.build import build_journeys
+from workbench.analysis.measures.query import PERIODS, JourneyFilter
+from workbench.analysis.views.scope import filter_options, journey_status, scoped_filter
+from workbench.analysis.views.view import View
 from workbench.charts import fit_width
 from workbench.errors import AccessDeniedError
 from workbench.publish.export.disclosure import ProtectArg, marked_protection

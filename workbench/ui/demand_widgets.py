@@ -11,28 +11,21 @@ import streamlit as st
 from workbench.access.auth import ALL_AREAS, User
 from workbench.disclosure.control import modelled
 from workbench.forecast.charts import forecast_chart, scenario_chart
-from workbench.forecast.model import (
-    NATIONAL,
-    SeriesForecast,
-    adjusted_table,
-    forecasts_frame,
-    metrics_frame,
-    not_applicable_cells,
-    protect_series,
-)
-from workbench.forecast.scenarios import (
-    Scenario,
+from workbench.forecast.model.disclosure import adjusted_table, protect_series
+from workbench.forecast.model.series import NATIONAL, SeriesForecast
+from workbench.forecast.model.tables import forecasts_frame, metrics_frame, not_applicable_cells
+from workbench.forecast.scenarios.comparison import (
     compare_scenarios,
-    court_state,
+    readable_summary,
+    scenario_summary,
+)
+from workbench.forecast.scenarios.projection import Scenario, project_with_baseline
+from workbench.forecast.scenarios.state import court_state, scenario_notes, stage_lags
+from workbench.forecast.scenarios.storage import (
     delete_scenario,
     list_scenarios,
-    project_with_baseline,
     publish_scenario,
-    readable_summary,
     save_scenario,
-    scenario_notes,
-    scenario_summary,
-    stage_lags,
 )
 from workbench.publish.export.disclosure import ProtectArg
 from workbench.publish.export.meta import TableMeta, journey_version, meta_from_chart
@@ -48,7 +41,8 @@ def _protect(projection: bool = False) -> ProtectArg:
     """Disclosure control for a leader's Demand export: what the figures already went through.
 
     Observed counts were adjusted and small ones hidden before they were drawn
-    (:func:`workbench.forecast.model.protect_series`); their hidden cells are written as ``[c]``.
+    (:func:`workbench.forecast.model.disclosure.protect_series`); their hidden cells are
+    written as ``[c]``.
     Projections are model outputs from adjusted counts and are labelled as such.
     """
     if not leader_view():

@@ -7,9 +7,9 @@ from typing import Any
 
 import streamlit as st
 
-from workbench.analysis.measures import JourneyFilter
+from workbench.analysis.measures.query import JourneyFilter
 from workbench.errors import WorkbenchError
-from workbench.forecast.model import NATIONAL, SeriesForecast
+from workbench.forecast.model.series import NATIONAL, SeriesForecast
 from workbench.publish.stories.add import add_to_story, own_stories, view_block
 from workbench.publish.stories.demand import demand_selection
 from workbench.publish.stories.filters import area_phrase, filter_params, filters_phrase

@@ -13,8 +13,8 @@ from functools import partial
 import streamlit as st
 
 from workbench.access.auth import ALL_AREAS, User
-from workbench.analysis.journeys import LINKED
-from workbench.analysis.measures import DEMAND_STAGES
+from workbench.analysis.journeys.table import LINKED
+from workbench.analysis.measures.demand import DEMAND_STAGES
 from workbench.charts import fit_width
 from workbench.data.catalogue import list_datasets
 from workbench.data.explore import PERIODS, date_columns

@@ -13,7 +13,7 @@ from dataclasses import replace
 from typing import Any, NoReturn
 
 from workbench.access.auth import ALL_AREAS, User
-from workbench.analysis.journeys import LINKED
+from workbench.analysis.journeys.table import LINKED
 from workbench.errors import AccessDeniedError, ValidationError
 from workbench.publish.stories.filters import area_phrase
 from workbench.publish.stories.model import BLOCK_KINDS, Block, Story

@@ -7,7 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from workbench.access.auth import User
-from workbench.analysis.measures import JourneyFilter
+from workbench.analysis.measures.query import JourneyFilter
 from workbench.errors import ValidationError
 from workbench.publish.stories.filters import filter_params
 from workbench.publish.stories.model import Block, BlockKind, Story

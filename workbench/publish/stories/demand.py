@@ -16,29 +16,20 @@ from workbench.access.auth import ALL_AREAS
 from workbench.disclosure.control import modelled
 from workbench.errors import ValidationError
 from workbench.forecast.charts import forecast_chart, scenario_chart
-from workbench.forecast.model import COURT_TYPES as FORECAST_COURTS
-from workbench.forecast.model import NATIONAL as FORECAST_NATIONAL
-from workbench.forecast.model import (
-    ForecastSettings,
-    SeriesForecast,
-    adjusted_table,
-    demand_table,
-    forecast_selection,
-    forecasts_frame,
-    not_applicable_cells,
-    protect_series,
-)
-from workbench.forecast.scenarios import (
+from workbench.forecast.model.demand import demand_table, forecast_selection
+from workbench.forecast.model.disclosure import adjusted_table, protect_series
+from workbench.forecast.model.series import COURT_TYPES as FORECAST_COURTS
+from workbench.forecast.model.series import NATIONAL as FORECAST_NATIONAL
+from workbench.forecast.model.series import ForecastSettings, SeriesForecast
+from workbench.forecast.model.tables import forecasts_frame, not_applicable_cells
+from workbench.forecast.scenarios.comparison import scenario_summary
+from workbench.forecast.scenarios.projection import (
     BASELINE,
-    COURT_WORDS,
     PROJECTION_COLUMNS,
     Scenario,
-    court_state,
     project_with_baseline,
-    scenario_notes,
-    scenario_summary,
-    stage_lags,
 )
+from workbench.forecast.scenarios.state import COURT_WORDS, court_state, scenario_notes, stage_lags
 from workbench.publish.stories.filters import (
     area_phrase,
     disclosure_on,

@@ -12,8 +12,8 @@ from typing import Any
 import pandas as pd
 
 from workbench.access.auth import ALL_AREAS
-from workbench.analysis.journeys import JOURNEY_SCHEMA, LINKED
-from workbench.analysis.measures import JourneyFilter
+from workbench.analysis.journeys.table import JOURNEY_SCHEMA, LINKED
+from workbench.analysis.measures.query import JourneyFilter
 from workbench.sql import compose, qualified
 from workbench.workspace import Workspace
 

@@ -22,22 +22,16 @@ from workbench.analysis.charts import (
     trend_chart,
 )
 from workbench.analysis.headlines import format_period
-from workbench.analysis.measures import INTERVALS
-from workbench.analysis.views import (
-    COHORT_WINDOW,
-    MEASURES,
-    View,
-    caseload_view,
-    court_name,
-    dashboard_headlines,
-    dashboard_kpis,
-    data_end,
-    distribution_view,
-    reasons_view,
-    series_table,
-    trend_view,
-)
-from workbench.analysis.views import NATIONAL as NATIONAL_SERIES
+from workbench.analysis.measures.timeliness import INTERVALS
+from workbench.analysis.views.attrition import reasons_view
+from workbench.analysis.views.cards import series_table
+from workbench.analysis.views.dashboard import dashboard_headlines, dashboard_kpis
+from workbench.analysis.views.scope import court_name, data_end
+from workbench.analysis.views.series import trend_view
+from workbench.analysis.views.timeliness import caseload_view, distribution_view
+from workbench.analysis.views.view import MEASURES, View
+from workbench.analysis.views.view import NATIONAL as NATIONAL_SERIES
+from workbench.analysis.views.windows import COHORT_WINDOW
 from workbench.disclosure.control import DEFAULT_THRESHOLD, Protected
 from workbench.errors import ValidationError
 from workbench.publish.export.disclosure import marked_protection

@@ -9,8 +9,9 @@ import altair as alt
 import pandas as pd
 
 from workbench.access.auth import User
-from workbench.analysis.journeys import JOURNEY_SCHEMA, LINKED
-from workbench.analysis.measures import DEMAND_STAGES, INTERVALS
+from workbench.analysis.journeys.table import JOURNEY_SCHEMA, LINKED
+from workbench.analysis.measures.demand import DEMAND_STAGES
+from workbench.analysis.measures.timeliness import INTERVALS
 from workbench.disclosure.control import Protected
 from workbench.errors import ValidationError
 from workbench.publish.export.meta import CHART_SOURCE, ChartMeta, TableMeta, period_covered

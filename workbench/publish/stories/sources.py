@@ -16,14 +16,10 @@ import altair as alt
 import pandas as pd
 
 from workbench.access.auth import User
-from workbench.analysis.journeys import LINKED
-from workbench.analysis.measures import (
-    DEMAND_STAGES,
-    INTERVALS,
-    attrition_funnel,
-    receipts,
-    timeliness,
-)
+from workbench.analysis.journeys.table import LINKED
+from workbench.analysis.measures.attrition import attrition_funnel
+from workbench.analysis.measures.demand import DEMAND_STAGES, receipts
+from workbench.analysis.measures.timeliness import INTERVALS, timeliness
 from workbench.charts import accessible_palette, period_axis
 from workbench.data.explore import period_counts
 from workbench.disclosure.control import (
