@@ -3,6 +3,7 @@
 import streamlit as st
 
 from linkage import charts, viewers
+from linkage.model.linkers import load_linker
 from linkage.model.spec_table import (
     kept_pairs_note,
     mark_missing_values,
@@ -10,7 +11,7 @@ from linkage.model.spec_table import (
     pair_view,
     weight_band_limits,
 )
-from linkage.workflow import kept_pairs, load_linker, pairs_in_band
+from linkage.review.pairs import kept_pairs, pairs_in_band
 from workbench.ui.context import user_errors, workspace
 from workbench.ui.linkage_widgets import chart_and_table, choose_model, readable_records
 

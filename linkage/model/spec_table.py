@@ -553,7 +553,7 @@ def cluster_members(clusters: pd.DataFrame, cluster_id: str, records: pd.DataFra
 
     Args:
         clusters: ``source_dataset``, ``unique_id``, ``cluster_id`` per record (for example
-            from ``linkage.workflow.recluster`` at a threshold not yet stored).
+            from ``linkage.clusters.recluster`` at a threshold not yet stored).
         cluster_id: The cluster to show.
         records: The model's standardised input records (``TrainedModel.data.combined()``).
 

@@ -17,7 +17,7 @@ import uuid
 
 import pandas as pd
 
-from linkage.workflow import recluster
+from linkage.clusters.recluster import recluster
 from workbench.analysis.journeys import (
     LINKED,
     TRUTH_DATASETS,
