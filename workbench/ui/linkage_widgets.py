@@ -584,7 +584,7 @@ def readable_records(frame: pd.DataFrame, drop: tuple[str, ...] = ("cluster_id",
         frame: Records (``cluster_members``) or scored pairs (``pair_view``).
         drop: Columns not shown.
     """
-    from linkage.viewers import field_title
+    from linkage.model.patterns import field_title
 
     out = frame.drop(columns=[c for c in drop if c in frame.columns]).copy()
     for column in out.columns:
