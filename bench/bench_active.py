@@ -5,9 +5,9 @@ Usage: ``python bench/bench_active.py [--records 6000] [--labels 50] [--seeds 5]
 
 On data with truth (synthetic people, or the committed sample cut to a few areas), the
 suggested model is trained; then each arm labels pairs from the truth (as a perfect reviewer
-would) and lets the labels teach the model (:func:`linkage.workflow.teach_model`: m
+would) and lets the labels teach the model (:func:`linkage.review.teach.teach_model`: m
 re-estimated, threshold chosen from the labels). The selected arm asks the Review page's
-selector one pair at a time (:func:`linkage.workflow.next_pairs`, as a reviewer meets them);
+selector one pair at a time (:func:`linkage.review.session.next_pairs`, as a reviewer meets them);
 the random arm draws the pairs at random from the same scored pairs, once per seed. Printed:
 clustered (pairwise) F1 of the starting model and of each taught model, against the truth,
 and for scale the model taught by every true pair. The committed sample links almost
@@ -30,8 +30,14 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from linkage import workflow as wf
+from linkage.model.datasets import mark_truth_column, suggest_for_datasets
+from linkage.model.linkers import forget_linkers, stored_predictions
+from linkage.model.runs import train_and_save
+from linkage.quality.truth import truth_for
 from linkage.review.active import pair_keys, random_pairs
+from linkage.review.labels import save_label
+from linkage.review.session import next_pairs
+from linkage.review.teach import teach_model
 from linkage.synthetic import make_people
 from workbench.data.importer import import_frame
 from workbench.persons.roles import save_roles
@@ -56,7 +62,7 @@ def _synthetic(ws: Workspace, records: int) -> list[str]:
     for name, frame in zip(names, frames, strict=True):
         import_frame(ws, frame.drop(columns=["source_dataset"], errors="ignore"), name)
         save_roles(ws, name, {c: r for c, r in ROLES.items() if c in frame.columns}, True)
-        wf.mark_truth_column(ws, name, "person_id")
+        mark_truth_column(ws, name, "person_id")
     return names
 
 
@@ -87,12 +93,12 @@ def _label(ws: Workspace, model_id: str, truth: pd.Series, rows: pd.DataFrame) -
     for _, row in rows.iterrows():
         label = _truth_label(truth, row)
         matches += label
-        wf.save_label(ws, model_id, row, label, "bench")
+        save_label(ws, model_id, row, label, "bench")
     return matches
 
 
 def _taught_f1(ws: Workspace, model_id: str) -> tuple[float, float, int]:
-    taught = wf.teach_model(ws, model_id, source="labels", actor="bench")
+    taught = teach_model(ws, model_id, source="labels", actor="bench")
     return float(taught.metrics["cluster_f1"]), taught.threshold, taught.n_matches
 
 
@@ -113,9 +119,9 @@ def main() -> None:
             else:
                 names = _synthetic(ws, args.records)
             t0 = time.perf_counter()
-            run = wf.train_and_save(ws, names, wf.suggest_for_datasets(ws, names))
+            run = train_and_save(ws, names, suggest_for_datasets(ws, names))
             base = run.model_id
-            truth_frame = wf.truth_for(ws, names)
+            truth_frame = truth_for(ws, names)
             truth = truth_frame.dropna(subset=["person_id"])
             truth = pd.Series(
                 truth["person_id"].to_numpy(),
@@ -134,14 +140,14 @@ def main() -> None:
             t0 = time.perf_counter()
             matches = 0
             for _ in range(args.labels):
-                matches += _label(ws, base, truth, wf.next_pairs(ws, base, n=1))
+                matches += _label(ws, base, truth, next_pairs(ws, base, n=1))
             f1, threshold, _ = _taught_f1(ws, base)
             print(
                 f"selected {args.labels} labels ({matches} matches): threshold "
                 f"{threshold:.4g}, clustered F1 {f1:.4f} ({time.perf_counter() - t0:.1f} s)"
             )
 
-            pairs = wf.stored_predictions(ws, base)
+            pairs = stored_predictions(ws, base)
             randoms = []
             for seed in range(args.seeds):
                 ws.query("DELETE FROM wb.labels")
@@ -161,7 +167,7 @@ def main() -> None:
                     f"clustered F1 {r_f1:.4f}"
                 )
             t0 = time.perf_counter()
-            by_truth = wf.teach_model(ws, base, source="truth", actor="bench")
+            by_truth = teach_model(ws, base, source="truth", actor="bench")
             print(
                 f"for scale, taught by the truth ({by_truth.n_matches:,} true pairs): threshold "
                 f"{by_truth.threshold:.4g}, clustered F1 {by_truth.metrics['cluster_f1']:.4f} "
@@ -173,7 +179,7 @@ def main() -> None:
                 f"{max(randoms):.4f}): selected {'>' if f1 > mean else '<='} random"
             )
     finally:
-        wf.forget_linkers()
+        forget_linkers()
         shutil.rmtree(root, ignore_errors=True)
 
 

@@ -19,7 +19,17 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from linkage import lesson
+from linkage.lesson.course import exercise_pairs, mark_exercise, warm_up
+from linkage.lesson.models import BLOCKING_CHOICES, lesson_data, trained
+from linkage.lesson.pieces import explain_pair
+from linkage.lesson.steps import (
+    step_blocking,
+    step_clusters,
+    step_exact_match,
+    step_levels,
+    step_m_u,
+    step_threshold,
+)
 
 log = logging.getLogger("bench_lesson")
 
@@ -36,21 +46,21 @@ def main() -> None:
     """Print the timings table."""
     logging.basicConfig(level=logging.ERROR)
     rows: list[tuple[str, float]] = []
-    timed("lesson data (slice + standardise)", lesson.lesson_data, rows)
-    timed("cold: train default model + score", lesson.trained, rows)
-    timed("cold: step 3, retrain at JW 0.8", lambda: lesson.step_levels(0.8), rows)
-    timed("warm-up of every other configuration", lambda: lesson.warm_up(False), rows)
+    timed("lesson data (slice + standardise)", lesson_data, rows)
+    timed("cold: train default model + score", trained, rows)
+    timed("cold: step 3, retrain at JW 0.8", lambda: step_levels(0.8), rows)
+    timed("warm-up of every other configuration", lambda: warm_up(False), rows)
     changes: list[tuple[str, Callable[[], Any]]] = [
-        ("1 exact match: surname + dob", lambda: lesson.step_exact_match(["surname", "dob"])),
-        ("2 m and u: postcode", lambda: lesson.step_m_u("postcode")),
-        ("3 levels: JW 0.7", lambda: lesson.step_levels(0.7)),
-        ("4 blocking: one rule", lambda: lesson.step_blocking(["surname + dob"])),
-        ("4 blocking: every rule", lambda: lesson.step_blocking(list(lesson.BLOCKING_CHOICES))),
-        ("5 prior x10, threshold 0.8", lambda: lesson.step_threshold(10.0, 0.8)),
-        ("6 clusters at 0.2", lambda: lesson.step_clusters(0.2)),
+        ("1 exact match: surname + dob", lambda: step_exact_match(["surname", "dob"])),
+        ("2 m and u: postcode", lambda: step_m_u("postcode")),
+        ("3 levels: JW 0.7", lambda: step_levels(0.7)),
+        ("4 blocking: one rule", lambda: step_blocking(["surname + dob"])),
+        ("4 blocking: every rule", lambda: step_blocking(list(BLOCKING_CHOICES))),
+        ("5 prior x10, threshold 0.8", lambda: step_threshold(10.0, 0.8)),
+        ("6 clusters at 0.2", lambda: step_clusters(0.2)),
         (
             "7 exercise: pairs + marking",
-            lambda: lesson.mark_exercise({p.pair_key: True for p in lesson.exercise_pairs()}),
+            lambda: mark_exercise({p.pair_key: True for p in exercise_pairs()}),
         ),
     ]
     for label, fn in changes:
@@ -61,8 +71,8 @@ def main() -> None:
             timed(
                 f"  waterfall of a changed pair ({label[:1]})",
                 lambda k=key: (
-                    lesson.explain_pair([lesson.trained()], k)
-                    if (lesson.trained().pairs["pair_key"] == k).any()
+                    explain_pair([trained()], k)
+                    if (trained().pairs["pair_key"] == k).any()
                     else None
                 ),
                 rows,

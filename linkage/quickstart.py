@@ -11,7 +11,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from linkage.clusters.registry import active_model_id, set_active_model
-from linkage.workflow import TrainingRun, linkable_datasets, suggest_for_datasets, train_and_save
+from linkage.model.datasets import linkable_datasets, suggest_for_datasets
+from linkage.model.runs import TrainingRun, train_and_save
 from workbench.analysis.journeys.build import JourneyBuild, build_journeys
 from workbench.errors import LinkageError
 from workbench.workspace import Workspace

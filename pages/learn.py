@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from linkage import lesson
+from linkage.lesson.course import warm_up
 from workbench.ui import lesson_widgets as lw
 from workbench.ui.context import user_errors
 
@@ -26,7 +26,7 @@ step = st.selectbox(
     "Step", keys, format_func=lw.step_title, key=lw.STEP_KEY, help="Jump to any step."
 )
 with user_errors():
-    lesson.warm_up()
+    warm_up()
     reached, total = lw.mark_done(step)
     st.progress(reached / total, text=f"Steps reached: {reached} of {total}")
     st.header(lw.step_title(step))

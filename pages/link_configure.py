@@ -3,6 +3,7 @@
 import streamlit as st
 
 from linkage.model.blocking import blocking_chart, check_rule_within_budget
+from linkage.model.datasets import save_draft, suggest_for_datasets
 from linkage.model.spec_table import (
     add_rule,
     levels_table,
@@ -10,7 +11,6 @@ from linkage.model.spec_table import (
     remove_rules,
     with_link_type,
 )
-from linkage.workflow import save_draft, suggest_for_datasets
 from workbench.ui.context import user_errors, workspace
 from workbench.ui.linkage_widgets import (
     blocking_counts,

@@ -2,11 +2,18 @@
 
 import streamlit as st
 
-from linkage import charts, viewers
+from linkage import charts
+from linkage.clusters.graph import (
+    cluster_graph,
+    cluster_graph_chart,
+    graph_caption,
+    graph_choices,
+    links_view,
+)
 from linkage.clusters.registry import get_model
+from linkage.model.linkers import load_linker
 from linkage.model.spec_table import em_sessions_table, model_parameters_table, tf_columns
 from linkage.quality.health import saved_report
-from linkage.workflow import load_linker
 from workbench.ui.context import user_errors, workspace
 from workbench.ui.linkage_widgets import chart_and_table, choose_model, health_panel
 
@@ -74,7 +81,7 @@ with graph:
         "weak link come first."
     )
     with user_errors():
-        choices = viewers.graph_choices(ws, model_id)
+        choices = graph_choices(ws, model_id)
         if choices.empty:
             st.info("Every record stands alone in the stored clusters.", icon=":material/info:")
         else:
@@ -82,10 +89,10 @@ with graph:
             chosen = st.selectbox(
                 "Cluster", list(labels), format_func=labels.__getitem__, key="inspect_cluster"
             )
-            cluster = viewers.cluster_graph(ws, model_id, chosen)
-            st.caption(viewers.graph_caption(cluster))
+            cluster = cluster_graph(ws, model_id, chosen)
+            st.caption(graph_caption(cluster))
             chart_and_table(
-                viewers.cluster_graph_chart(cluster),
-                viewers.links_view(cluster),
+                cluster_graph_chart(cluster),
+                links_view(cluster),
                 key="inspect_graph",
             )

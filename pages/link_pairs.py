@@ -2,7 +2,16 @@
 
 import streamlit as st
 
-from linkage import charts, viewers
+from linkage import charts
+from linkage.model.linkers import load_linker
+from linkage.model.patterns import (
+    comparison_patterns,
+    example_label,
+    examples_view,
+    pattern_examples,
+    patterns_caption,
+    patterns_chart,
+)
 from linkage.model.spec_table import (
     kept_pairs_note,
     mark_missing_values,
@@ -10,7 +19,7 @@ from linkage.model.spec_table import (
     pair_view,
     weight_band_limits,
 )
-from linkage.workflow import kept_pairs, load_linker, pairs_in_band
+from linkage.review.pairs import kept_pairs, pairs_in_band
 from workbench.ui.context import user_errors, workspace
 from workbench.ui.linkage_widgets import chart_and_table, choose_model, readable_records
 
@@ -88,12 +97,12 @@ with patterns:
     )
     found = None
     with user_errors():
-        found = viewers.comparison_patterns(ws, model_id)
+        found = comparison_patterns(ws, model_id)
     if found is None or found.table.empty:
         st.info("There are no scored pairs.", icon=":material/info:")
         st.stop()
-    st.caption(viewers.patterns_caption(found))
-    st.altair_chart(viewers.patterns_chart(found), width="content")
+    st.caption(patterns_caption(found))
+    st.altair_chart(patterns_chart(found), width="content")
     pattern = st.selectbox(
         "Pattern",
         found.table["pattern"].tolist(),
@@ -102,9 +111,9 @@ with patterns:
     )
     examples = st.number_input("Examples", 1, 20, 5, key="pairs_examples")
     with user_errors():
-        shown = viewers.pattern_examples(ws, model_id, found.levels(pattern), int(examples))
+        shown = pattern_examples(ws, model_id, found.levels(pattern), int(examples))
         st.dataframe(
-            viewers.examples_view(shown, found.comparisons),
+            examples_view(shown, found.comparisons),
             hide_index=True,
             width="stretch",
             key="pairs_pattern_examples",
@@ -113,7 +122,7 @@ with patterns:
         pick = st.selectbox(
             "Explain an example",
             range(len(example_rows)),
-            format_func=lambda i: viewers.example_label(example_rows[i]),
+            format_func=lambda i: example_label(example_rows[i]),
             key=f"pairs_pattern_pick_{pattern}",
         )
         model = load_linker(ws, model_id)

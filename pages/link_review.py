@@ -4,15 +4,10 @@ import streamlit as st
 
 from linkage.model.spec_table import pair_side_by_side
 from linkage.review.active import pair_id
-from linkage.workflow import (
-    case_context,
-    export_labels,
-    import_labels,
-    next_pairs,
-    review_progress,
-    review_sample,
-    teach_model,
-)
+from linkage.review.labels import export_labels, import_labels
+from linkage.review.pairs import review_sample
+from linkage.review.session import case_context, next_pairs, review_progress
+from linkage.review.teach import teach_model
 from workbench.config import shared_mode
 from workbench.ui.context import user_errors, workspace
 from workbench.ui.export_widgets import audited

@@ -6,10 +6,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from linkage import workflow as wf
 from linkage.clusters.registry import get_model
+from linkage.model.datasets import mark_truth_column, suggest_for_datasets
+from linkage.model.linkers import stored_predictions
+from linkage.model.runs import train_and_save
 from linkage.review import active
+from linkage.review.labels import save_label
 from linkage.review.relearn import relearn_m
+from linkage.review.session import next_pairs
+from linkage.review.teach import teach_model
 from linkage.service import load_model_json
 from linkage.synthetic import make_people
 from tests.test_app_linkage import ROLES
@@ -199,12 +204,12 @@ def test_one_dataset_model_is_taught_by_labels_and_truth(ws: Workspace) -> None:
     frame = make_people(400, seed=2, n_datasets=1)[0]
     import_frame(ws, frame.drop(columns=["source_dataset"], errors="ignore"), "police")
     save_roles(ws, "police", {c: r for c, r in ROLES.items() if c in frame.columns}, True)
-    wf.mark_truth_column(ws, "police", "person_id")
-    run = wf.train_and_save(ws, ["police"], wf.suggest_for_datasets(ws, ["police"]))
-    for _, row in wf.next_pairs(ws, run.model_id, n=3).iterrows():
-        wf.save_label(ws, run.model_id, row, 1, "ana")
-    taught = wf.teach_model(ws, run.model_id)
+    mark_truth_column(ws, "police", "person_id")
+    run = train_and_save(ws, ["police"], suggest_for_datasets(ws, ["police"]))
+    for _, row in next_pairs(ws, run.model_id, n=3).iterrows():
+        save_label(ws, run.model_id, row, 1, "ana")
+    taught = teach_model(ws, run.model_id)
     assert taught.n_labels == 3 and "Taught by 3 labels" in get_model(ws, taught.model_id)["notes"]
-    by_truth = wf.teach_model(ws, run.model_id, source="truth")
+    by_truth = teach_model(ws, run.model_id, source="truth")
     assert by_truth.n_matches > 50
-    assert len(wf.stored_predictions(ws, by_truth.model_id)) > 0
+    assert len(stored_predictions(ws, by_truth.model_id)) > 0

@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from linkage import lesson
+from linkage.lesson import models as lesson_models
+from linkage.lesson.course import exercise_pairs
+from linkage.lesson.models import DEFAULT_THRESHOLD
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
@@ -17,7 +19,7 @@ APP = str(Path(__file__).resolve().parent.parent / "app.py")
 def at(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppTest]:
     """The lesson page of an app on a new, empty workspace."""
     monkeypatch.setenv("WORKBENCH_WORKSPACE", str(tmp_path / "ws.duckdb"))
-    monkeypatch.setattr(lesson, "WARM_UP_ENABLED", False)
+    monkeypatch.setattr(lesson_models, "WARM_UP_ENABLED", False)
     app = AppTest.from_file(APP, default_timeout=180)
     app.run()
     app.switch_page("pages/learn.py")
@@ -83,7 +85,7 @@ def test_every_step_responds_to_its_control(at: AppTest) -> None:
 
     _go(at, "exercise")
     assert not any(m.label == "You got right" for m in at.metric)
-    n = len(lesson.exercise_pairs())
+    n = len(exercise_pairs())
     for i in range(n):
         at.radio(key=f"lesson_ex_{i}").set_value("Same person")
     at.run()
@@ -101,7 +103,7 @@ def test_reset_forgets_progress_and_answers(at: AppTest) -> None:
     assert at.selectbox(key="lesson_step").value == "exact"
     assert at.session_state["lesson_done"] == {"exact"}
     _go(at, "threshold")
-    assert at.slider(key="lesson_threshold").value == lesson.DEFAULT_THRESHOLD
+    assert at.slider(key="lesson_threshold").value == DEFAULT_THRESHOLD
 
 
 def test_presenter_view_toggles_large_type(at: AppTest) -> None:

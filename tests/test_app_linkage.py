@@ -11,8 +11,9 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from linkage import workflow
 from linkage.clusters import registry
+from linkage.model.datasets import load_draft, mark_truth_column
+from linkage.model.linkers import forget_linkers
 from linkage.model.model_spec import BlockingRuleSpec, ComparisonSpec, ModelSpec
 from linkage.model.spec_table import (
     apply_comparisons_table,
@@ -22,6 +23,9 @@ from linkage.model.spec_table import (
     remove_rules,
 )
 from linkage.quality import health
+from linkage.quality.model_evaluation import evaluation
+from linkage.review.pairs import kept_pairs
+from linkage.service import RETENTION_MATCH_WEIGHT
 from linkage.synthetic import make_people
 from workbench.data.importer import import_frame
 from workbench.errors import LinkageError
@@ -52,7 +56,7 @@ def make_people_workspace(path: Path) -> None:
             import_frame(ws, frame.drop(columns=["source_dataset"], errors="ignore"), name)
             roles = {c: r for c, r in ROLES.items() if c in frame.columns}
             save_roles(ws, name, roles, confirmed=True)
-            workflow.mark_truth_column(ws, name, "person_id")
+            mark_truth_column(ws, name, "person_id")
 
 
 def _app(page: str | None = None) -> AppTest:
@@ -128,7 +132,7 @@ def test_evaluate_measures_against_the_truth_column(app_env: Path) -> None:
     assert "bcubed" not in captions and "pairwise_" not in captions
     # The mistake tabs give the true counts, and say so when the list is capped.
     with Workspace(app_env) as ws:
-        result = workflow.evaluation(ws, registry.active_model_id(ws))
+        result = evaluation(ws, registry.active_model_id(ws))
     totals = linkage_widgets.mistake_counts(result.table, result.threshold)
     tabs = [t.label for t in at.tabs if t.label.startswith("False")]
     expected = [
@@ -194,7 +198,7 @@ def test_configure_edits_rules_and_comparisons(app_env: Path) -> None:
     at.button(key="config_save").click().run()
     assert at.success
     with Workspace(app_env) as ws:
-        draft = workflow.load_draft(ws, datasets)
+        draft = load_draft(ws, datasets)
     assert draft is not None
     assert "surname + sex" in [r.label() for r in draft.blocking_rules]
     sex = next(c for c in draft.comparisons if c.column == "sex")
@@ -370,7 +374,7 @@ def test_inspect_page_shows_the_saved_health_check(
     assert any(e.label == "1 note" for e in at.expander)
 
     store(with_report=False)
-    workflow.forget_linkers()
+    forget_linkers()
     at = _app("pages/link_inspect.py")
     assert any("saved before models were checked" in c.value for c in at.caption)
 
@@ -391,9 +395,9 @@ def test_train_page_counts_people_apart_from_empty_records(app_env: Path) -> Non
 def test_pairs_band_stops_at_the_retention_cut(app_env: Path) -> None:
     at = _app("pages/link_pairs.py")
     band = at.slider(key="pairs_band")
-    assert band.min >= workflow.RETENTION_MATCH_WEIGHT
+    assert band.min >= RETENTION_MATCH_WEIGHT
     with Workspace(app_env) as ws:
-        kept = workflow.kept_pairs(ws, registry.active_model_id(ws))
+        kept = kept_pairs(ws, registry.active_model_id(ws))
     assert band.max >= kept.high and band.max - kept.high <= 0.5
     text = " ".join(c.value for c in at.caption)
     assert "pairs kept after scoring" in text and "below -4" in text

@@ -10,8 +10,10 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from linkage import workflow
 from linkage.clusters import registry
+from linkage.model.datasets import suggest_for_datasets
+from linkage.model.linkers import forget_linkers
+from linkage.model.runs import train_and_save
 from linkage.review.active import pair_id
 from tests.test_app_linkage import APP, make_people_workspace
 from workbench.workspace import Workspace
@@ -24,9 +26,9 @@ def linked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     make_people_workspace(path)
     with Workspace(path) as ws:
         names = ["police", "courts"]
-        run = workflow.train_and_save(ws, names, workflow.suggest_for_datasets(ws, names))
+        run = train_and_save(ws, names, suggest_for_datasets(ws, names))
         registry.set_active_model(ws, run.model_id)
-    workflow.forget_linkers()
+    forget_linkers()
     yield path
 
 
@@ -37,7 +39,7 @@ def review(monkeypatch: pytest.MonkeyPatch, linked: Path) -> Iterator[Path]:
     with Workspace(linked) as ws:
         ws.query("DELETE FROM wb.labels")
     yield linked
-    workflow.forget_linkers()
+    forget_linkers()
 
 
 def _page() -> AppTest:

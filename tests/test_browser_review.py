@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from linkage import workflow
 from linkage.clusters import registry
+from linkage.model.datasets import suggest_for_datasets
+from linkage.model.linkers import forget_linkers
+from linkage.model.runs import train_and_save
 from tests.browser import browser_page, require_chromium, screenshot, streamlit_server, wait_idle
 from tests.test_app_linkage import make_people_workspace
 from workbench.workspace import Workspace
@@ -39,9 +41,9 @@ def test_quick_clicks_label_the_pairs_shown(tmp_path: Path) -> None:
     make_people_workspace(path)
     with Workspace(path) as ws:
         names = ["police", "courts"]
-        run = workflow.train_and_save(ws, names, workflow.suggest_for_datasets(ws, names))
+        run = train_and_save(ws, names, suggest_for_datasets(ws, names))
         registry.set_active_model(ws, run.model_id)
-    workflow.forget_linkers()
+    forget_linkers()
     with (
         streamlit_server(path, {"WORKBENCH_USER": "ana.reviewer"}) as base,
         browser_page() as page,

@@ -82,8 +82,10 @@ def label_problems(texts: list[dict]) -> list[str]:
 
 def _linked_sample(root: Path) -> Path:
     """A workspace with one area of the sample, a trained model made active and journeys."""
-    from linkage import workflow
     from linkage.clusters import registry
+    from linkage.model.datasets import suggest_for_datasets
+    from linkage.model.linkers import forget_linkers
+    from linkage.model.runs import train_and_save
     from tests.journey_workspace import write_sample_subset
     from workbench.analysis.journeys.build import build_journeys
     from workbench.data.datasets import load_sample
@@ -94,10 +96,10 @@ def _linked_sample(root: Path) -> Path:
     names = ["police", "cps", "courts"]
     with Workspace(path) as ws:
         load_sample(ws, sample_dir=folder)
-        run = workflow.train_and_save(ws, names, workflow.suggest_for_datasets(ws, names))
+        run = train_and_save(ws, names, suggest_for_datasets(ws, names))
         registry.set_active_model(ws, run.model_id)
         build_journeys(ws)
-    workflow.forget_linkers()
+    forget_linkers()
     return path
 
 

@@ -431,10 +431,10 @@ def test_profile_chart_alt_text_gives_percentages(tmp_path) -> None:
 
 
 def test_lesson_and_linkage_chart_alt_text() -> None:
-    from linkage.lesson import Scores, _scores_chart
+    from linkage.lesson.pieces import Scores, scores_chart
     from linkage.quality.evaluate import threshold_chart
 
-    chart = _scores_chart(
+    chart = scores_chart(
         [
             ("Exact match", Scores(0.998, 0.812, 0.895, 1, 1, 1)),
             ("Model", Scores(0.97, 0.95, 0.96, 1, 1, 1)),

@@ -8,8 +8,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from linkage.clusters.recluster import recluster
+from linkage.model.datasets import suggest_for_datasets
+from linkage.model.runs import train_and_save
 from linkage.quality.sensitivity import JOIN_DEPENDENT, largest_area_gaps, linkage_sensitivity
-from linkage.workflow import recluster, suggest_for_datasets, train_and_save
 from tests.journey_workspace import write_sample_subset
 from workbench.analysis.journeys.accuracy import join_accuracy
 from workbench.analysis.journeys.build import (

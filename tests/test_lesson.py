@@ -4,41 +4,52 @@ from __future__ import annotations
 
 import pytest
 
-from linkage import lesson
+from linkage.lesson import models as lesson_models
+from linkage.lesson.course import exercise_pairs, mark_exercise
+from linkage.lesson.models import BLOCKING_CHOICES, lesson_data, trained
+from linkage.lesson.pieces import explain_pair
+from linkage.lesson.steps import (
+    step_blocking,
+    step_clusters,
+    step_exact_match,
+    step_levels,
+    step_m_u,
+    step_threshold,
+)
 from workbench.errors import LinkageError
 
 
 @pytest.fixture(autouse=True)
 def _no_warm_up(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(lesson, "WARM_UP_ENABLED", False)
+    monkeypatch.setattr(lesson_models, "WARM_UP_ENABLED", False)
 
 
 def test_lesson_data_is_a_small_deterministic_slice_with_truth() -> None:
-    data = lesson.lesson_data()
+    data = lesson_data()
     assert data.prepared.names == ["police", "courts"]
     assert 300 <= data.prepared.n_records <= 800
     assert data.truth["truth"].notna().all()
     assert data.n_true_pairs > 100
     assert "person_id" not in data.records.columns
     first = data.records["unique_id"].tolist()
-    lesson.lesson_data.cache_clear()
-    assert lesson.lesson_data().records["unique_id"].tolist() == first
+    lesson_data.cache_clear()
+    assert lesson_data().records["unique_id"].tolist() == first
 
 
 def test_exact_matching_recall_is_below_the_models() -> None:
-    result = lesson.step_exact_match(["first_name", "surname", "dob"])
+    result = step_exact_match(["first_name", "surname", "dob"])
     assert result.exact.recall < result.model.recall
     assert result.exact.precision == pytest.approx(1.0, abs=0.02)
     assert not result.missed.empty
     assert (result.missed["what_differs"] != "no difference").all()
-    looser = lesson.step_exact_match(["surname", "dob"])
+    looser = step_exact_match(["surname", "dob"])
     assert looser.exact.recall > result.exact.recall
     with pytest.raises(LinkageError):
-        lesson.step_exact_match([])
+        step_exact_match([])
 
 
 def test_m_and_u_come_from_the_trained_model() -> None:
-    result = lesson.step_m_u("dob")
+    result = step_m_u("dob")
     exact = result.levels.iloc[0]
     assert exact["m_probability"] > 0.8
     assert exact["u_probability"] < 0.05
@@ -48,8 +59,8 @@ def test_m_and_u_come_from_the_trained_model() -> None:
 
 
 def test_lowering_the_name_threshold_raises_recall() -> None:
-    strict = lesson.step_levels(0.92)
-    loose = lesson.step_levels(0.8)
+    strict = step_levels(0.92)
+    loose = step_levels(0.8)
     assert loose.scores.recall > strict.scores.recall
     close = loose.levels[loose.levels["level"].str.contains("0.8")]
     close_strict = strict.levels[strict.levels["level"].str.contains("0.92")]
@@ -57,8 +68,8 @@ def test_lowering_the_name_threshold_raises_recall() -> None:
 
 
 def test_more_blocking_rules_raise_recall_and_comparisons() -> None:
-    one = lesson.step_blocking(["surname + dob"])
-    many = lesson.step_blocking(list(lesson.BLOCKING_CHOICES))
+    one = step_blocking(["surname + dob"])
+    many = step_blocking(list(BLOCKING_CHOICES))
     assert many.comparisons > one.comparisons
     assert many.blocking_recall > one.blocking_recall
     assert many.scores.recall >= one.scores.recall
@@ -66,17 +77,17 @@ def test_more_blocking_rules_raise_recall_and_comparisons() -> None:
 
 
 def test_raising_the_threshold_trades_recall_for_precision() -> None:
-    low = lesson.step_threshold(1.0, 0.1)
-    high = lesson.step_threshold(1.0, 0.95)
+    low = step_threshold(1.0, 0.1)
+    high = step_threshold(1.0, 0.95)
     assert high.scores.precision >= low.scores.precision
     assert high.scores.recall < low.scores.recall
-    bigger_prior = lesson.step_threshold(100.0, 0.5)
-    assert bigger_prior.prior > lesson.step_threshold(1.0, 0.5).prior
+    bigger_prior = step_threshold(100.0, 0.5)
+    assert bigger_prior.prior > step_threshold(1.0, 0.5).prior
 
 
 def test_changed_pairs_are_exactly_those_crossing_the_threshold() -> None:
-    base = lesson.trained()
-    result = lesson.step_threshold(1.0, 0.95)
+    base = trained()
+    result = step_threshold(1.0, 0.95)
     probs = base.pairs.set_index("pair_key")["match_probability"]
     crossing = set(probs[(probs >= 0.5) & (probs < 0.95)].index)
     assert set(result.changed["pair_key"]) == crossing
@@ -84,13 +95,13 @@ def test_changed_pairs_are_exactly_those_crossing_the_threshold() -> None:
     lost = result.changed[result.changed["is_match"]]
     assert (lost["change"] == "No longer linked: a true match lost").all()
     assert result.scores.tp == result.baseline.tp - len(lost)
-    chart = lesson.explain_pair([base], result.changed["pair_key"].iloc[0])
+    chart = explain_pair([base], result.changed["pair_key"].iloc[0])
     assert chart.to_dict()
 
 
 def test_clusters_show_over_merging_when_the_threshold_is_low() -> None:
-    low = lesson.step_clusters(0.05)
-    high = lesson.step_clusters(0.95)
+    low = step_clusters(0.05)
+    high = step_clusters(0.95)
     assert low.n_clusters < high.n_clusters
     assert low.metrics["pairwise_recall"] >= high.metrics["pairwise_recall"]
     assert not high.split.empty
@@ -98,11 +109,11 @@ def test_clusters_show_over_merging_when_the_threshold_is_low() -> None:
 
 
 def test_exercise_pairs_are_marked_against_model_and_truth() -> None:
-    pairs = lesson.exercise_pairs()
+    pairs = exercise_pairs()
     assert len(pairs) >= 4
     assert {p.is_match for p in pairs} == {True, False}
     answers = {p.pair_key: p.is_match for p in pairs}
-    result = lesson.mark_exercise(answers)
+    result = mark_exercise(answers)
     assert result.learner_correct == len(pairs)
     assert result.model_correct == int(result.table["model_right"].sum())
     assert result.model_correct < len(pairs)

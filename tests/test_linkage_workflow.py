@@ -10,15 +10,38 @@ import pandas as pd
 import pytest
 
 from linkage import charts
-from linkage import workflow as wf
-from linkage.clusters.registry import active_model_id, get_model, list_models
+from linkage.clusters.recluster import cluster_records, recluster
+from linkage.clusters.registry import active_model_id, get_model, list_models, load_labels
+from linkage.model.datasets import (
+    linkable_datasets,
+    load_draft,
+    save_draft,
+    standardised_inputs,
+    suggest_for_datasets,
+)
+from linkage.model.linkers import (
+    forget_linkers,
+    load_linker,
+    parameter_estimates,
+    parameter_estimates_chart,
+    stored_predictions,
+)
+from linkage.model.runs import TrainingRun, train_and_save
+from linkage.quality.model_evaluation import evaluation
+from linkage.quality.truth import truth_for
+from linkage.review.labels import export_labels, import_labels, save_label
+from linkage.review.pairs import pairs_in_band, review_sample
+from linkage.review.session import case_context, next_pairs, review_progress
+from linkage.review.teach import teach_model
 from tests.journey_workspace import write_sample_subset
 from workbench.data.catalogue import delete_dataset
 from workbench.data.datasets import load_sample
 from workbench.data.importer import import_frame
 from workbench.errors import LinkageError, RoleError, ValidationError
+from workbench.linked_models import active_clusters
 from workbench.persons.roles import save_roles
-from workbench.workspace import Workspace
+from workbench.sql import qualified
+from workbench.workspace import DATA_SCHEMA, Workspace
 
 DATASETS = ["police", "cps", "courts"]
 AREAS = [
@@ -54,50 +77,50 @@ def ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
     try:
         yield workspace
     finally:
-        wf.forget_linkers()
+        forget_linkers()
         workspace.close()
 
 
 @pytest.fixture(scope="module")
-def run(ws: Workspace) -> wf.TrainingRun:
-    spec = wf.suggest_for_datasets(ws, DATASETS)
+def run(ws: Workspace) -> TrainingRun:
+    spec = suggest_for_datasets(ws, DATASETS)
     steps: list[tuple[str, float]] = []
-    result = wf.train_and_save(ws, DATASETS, spec, progress=lambda m, f: steps.append((m, f)))
+    result = train_and_save(ws, DATASETS, spec, progress=lambda m, f: steps.append((m, f)))
     assert steps[0][1] == 0.0 and steps[-1][1] == 1.0
     assert [f for _, f in steps] == sorted(f for _, f in steps)
     return result
 
 
 def test_linkable_datasets_and_truth(ws: Workspace) -> None:
-    assert wf.linkable_datasets(ws) == ["courts", "cps", "police"]
-    truth = wf.truth_for(ws, DATASETS)
+    assert linkable_datasets(ws) == ["courts", "cps", "police"]
+    truth = truth_for(ws, DATASETS)
     assert truth is not None
     assert list(truth.columns) == ["source_dataset", "unique_id", "person_id"]
     assert set(truth["source_dataset"]) == set(DATASETS)
     assert truth["person_id"].notna().sum() > 5000
-    assert wf.truth_for(ws, ["police"])["unique_id"].str.match(r"^[A-Z]{2}-\d\d-").all()
+    assert truth_for(ws, ["police"])["unique_id"].str.match(r"^[A-Z]{2}-\d\d-").all()
 
 
 def test_dataset_without_person_roles_is_refused(ws: Workspace) -> None:
     import_frame(ws, pd.DataFrame({"code": ["a", "b"], "n": [1, 2]}), "codes")
     save_roles(ws, "codes", {"code": "ignore", "n": "other"})
-    assert "codes" not in wf.linkable_datasets(ws)
+    assert "codes" not in linkable_datasets(ws)
     with pytest.raises(RoleError, match="Roles page"):
-        wf.standardised_inputs(ws, ["codes"])
+        standardised_inputs(ws, ["codes"])
     with pytest.raises(LinkageError, match="twice"):
-        wf.standardised_inputs(ws, ["police", "police"])
+        standardised_inputs(ws, ["police", "police"])
 
 
 def test_draft_round_trip(ws: Workspace) -> None:
-    assert wf.load_draft(ws, ["cps", "courts"]) is None
-    spec = wf.suggest_for_datasets(ws, ["cps", "courts"], link_type="link_only")
+    assert load_draft(ws, ["cps", "courts"]) is None
+    spec = suggest_for_datasets(ws, ["cps", "courts"], link_type="link_only")
     spec.notes.append("edited")
-    wf.save_draft(ws, ["cps", "courts"], spec)
-    loaded = wf.load_draft(ws, ["courts", "cps"])
+    save_draft(ws, ["cps", "courts"], spec)
+    loaded = load_draft(ws, ["courts", "cps"])
     assert loaded is not None and loaded.to_dict() == spec.to_dict()
 
 
-def test_train_and_save_links_the_sample_well(ws: Workspace, run: wf.TrainingRun) -> None:
+def test_train_and_save_links_the_sample_well(ws: Workspace, run: TrainingRun) -> None:
     m = run.metrics
     assert m["truth_source"] == "truth"
     assert m["cluster_f1"] >= 0.97
@@ -111,7 +134,7 @@ def test_train_and_save_links_the_sample_well(ws: Workspace, run: wf.TrainingRun
     assert saved["metrics"]["cluster_f1"] == pytest.approx(m["cluster_f1"])
     n_pairs = ws.query(f"SELECT count(*) FROM linkage.pred_{run.model_id}")[0][0]
     assert n_pairs == m["n_pairs"] > 0
-    clusters = wf.active_clusters(ws)
+    clusters = active_clusters(ws)
     assert list(clusters.columns) == [
         "source_dataset",
         "unique_id",
@@ -127,10 +150,10 @@ def test_train_and_save_links_the_sample_well(ws: Workspace, run: wf.TrainingRun
     assert "model.train" in set(ws.audit_log()["action"])
 
 
-def test_recluster_uses_stored_pairs(ws: Workspace, run: wf.TrainingRun) -> None:
+def test_recluster_uses_stored_pairs(ws: Workspace, run: TrainingRun) -> None:
     before = ws.query(f"SELECT count(*), sum(match_weight) FROM linkage.pred_{run.model_id}")
-    loose, loose_summary = wf.recluster(ws, run.model_id, 0.05)
-    strict, strict_summary = wf.recluster(ws, run.model_id, 0.999, store=True)
+    loose, loose_summary = recluster(ws, run.model_id, 0.05)
+    strict, strict_summary = recluster(ws, run.model_id, 0.999, store=True)
     assert loose_summary.n_clusters < strict_summary.n_clusters
     assert len(loose) == len(strict) == run.summary.n_records
     assert ws.query(f"SELECT count(*), sum(match_weight) FROM linkage.pred_{run.model_id}") == (
@@ -138,81 +161,81 @@ def test_recluster_uses_stored_pairs(ws: Workspace, run: wf.TrainingRun) -> None
     )
     assert len(list_models(ws)) == 1
     assert get_model(ws, run.model_id)["threshold"] == 0.999
-    assert set(wf.active_clusters(ws)["threshold"]) == {0.999}
-    wf.recluster(ws, run.model_id, 0.9, store=True)
+    assert set(active_clusters(ws)["threshold"]) == {0.999}
+    recluster(ws, run.model_id, 0.9, store=True)
     with pytest.raises(LinkageError, match="probability"):
-        wf.recluster(ws, run.model_id, 1.5)
+        recluster(ws, run.model_id, 1.5)
 
 
-def test_pairs_in_band_and_waterfall(ws: Workspace, run: wf.TrainingRun) -> None:
-    pairs = wf.pairs_in_band(ws, run.model_id, 0, 10, limit=7)
+def test_pairs_in_band_and_waterfall(ws: Workspace, run: TrainingRun) -> None:
+    pairs = pairs_in_band(ws, run.model_id, 0, 10, limit=7)
     assert 0 < len(pairs) <= 7
     assert pairs["match_weight"].between(0, 10, inclusive="left").all()
     assert pairs["match_weight"].is_monotonic_decreasing
     assert {"first_name_l", "first_name_r", "gamma_surname"} <= set(pairs.columns)
-    sampled = wf.pairs_in_band(ws, run.model_id, 10, 0, limit=7, sample=True)
+    sampled = pairs_in_band(ws, run.model_id, 10, 0, limit=7, sample=True)
     assert sampled["match_weight"].between(0, 10, inclusive="left").all()
-    wf.forget_linkers()
-    model = wf.load_linker(ws, run.model_id)
-    assert wf.load_linker(ws, run.model_id) is model
+    forget_linkers()
+    model = load_linker(ws, run.model_id)
+    assert load_linker(ws, run.model_id) is model
     assert not model.warnings
     assert isinstance(charts.waterfall_chart(model, pairs.head(1)), alt.TopLevelMixin)
     assert isinstance(charts.match_weights_chart(model), alt.TopLevelMixin)
 
 
-def test_cluster_records(ws: Workspace, run: wf.TrainingRun) -> None:
-    clusters = wf.active_clusters(ws)
+def test_cluster_records(ws: Workspace, run: TrainingRun) -> None:
+    clusters = active_clusters(ws)
     biggest = clusters["cluster_id"].value_counts().index[0]
-    records = wf.cluster_records(ws, run.model_id, biggest)
+    records = cluster_records(ws, run.model_id, biggest)
     assert len(records) == clusters["cluster_id"].value_counts().iloc[0] > 1
     assert {"source_dataset", "unique_id", "first_name", "surname", "dob"} <= set(records.columns)
     with pytest.raises(LinkageError, match="no cluster"):
-        wf.cluster_records(ws, run.model_id, "nope")
+        cluster_records(ws, run.model_id, "nope")
 
 
-def test_cluster_records_at_a_threshold_not_stored(ws: Workspace, run: wf.TrainingRun) -> None:
-    loose, _ = wf.recluster(ws, run.model_id, 0.05)
+def test_cluster_records_at_a_threshold_not_stored(ws: Workspace, run: TrainingRun) -> None:
+    loose, _ = recluster(ws, run.model_id, 0.05)
     biggest = loose["cluster_id"].value_counts().index[0]
-    records = wf.cluster_records(ws, run.model_id, biggest, threshold=0.05)
+    records = cluster_records(ws, run.model_id, biggest, threshold=0.05)
     assert len(records) == loose["cluster_id"].value_counts().iloc[0] > 1
     assert (records["cluster_id"] == biggest).all()
     assert {"first_name", "surname"} <= set(records.columns)
-    stored = wf.active_clusters(ws)["cluster_id"].iloc[0]
-    same = wf.cluster_records(ws, run.model_id, stored, threshold=0.9)
-    assert len(same) == len(wf.cluster_records(ws, run.model_id, stored))
+    stored = active_clusters(ws)["cluster_id"].iloc[0]
+    same = cluster_records(ws, run.model_id, stored, threshold=0.9)
+    assert len(same) == len(cluster_records(ws, run.model_id, stored))
     with pytest.raises(LinkageError, match="no cluster"):
-        wf.cluster_records(ws, run.model_id, "nope", threshold=0.3)
+        cluster_records(ws, run.model_id, "nope", threshold=0.3)
     with pytest.raises(LinkageError, match="probability"):
-        wf.cluster_records(ws, run.model_id, biggest, threshold=2.0)
+        cluster_records(ws, run.model_id, biggest, threshold=2.0)
 
 
-def test_stored_predictions_are_cached(ws: Workspace, run: wf.TrainingRun) -> None:
-    first = wf.stored_predictions(ws, run.model_id)
-    assert wf.stored_predictions(ws, run.model_id) is first
+def test_stored_predictions_are_cached(ws: Workspace, run: TrainingRun) -> None:
+    first = stored_predictions(ws, run.model_id)
+    assert stored_predictions(ws, run.model_id) is first
     assert len(first) == run.metrics["n_pairs"]
-    edges = wf.stored_predictions(ws, run.model_id, ["unique_id_l", "match_probability"])
+    edges = stored_predictions(ws, run.model_id, ["unique_id_l", "match_probability"])
     assert list(edges.columns) == ["unique_id_l", "match_probability"]
-    wf.forget_linkers()
-    assert wf.stored_predictions(ws, run.model_id) is not first
+    forget_linkers()
+    assert stored_predictions(ws, run.model_id) is not first
 
 
-def test_parameter_history_survives_reload(ws: Workspace, run: wf.TrainingRun) -> None:
-    history = wf.parameter_estimates(ws, run.model_id)
+def test_parameter_history_survives_reload(ws: Workspace, run: TrainingRun) -> None:
+    history = parameter_estimates(ws, run.model_id)
     assert {"m", "u"} <= set(history["m_or_u"])
     assert history["description"].str.contains("EM", case=False).any()
-    wf.forget_linkers()
-    model = wf.load_linker(ws, run.model_id)
+    forget_linkers()
+    model = load_linker(ws, run.model_id)
     assert len(model.em_sessions) >= 2
     assert isinstance(charts.parameter_estimates_chart(model), alt.TopLevelMixin)
-    assert isinstance(wf.parameter_estimates_chart(ws, run.model_id), alt.TopLevelMixin)
+    assert isinstance(parameter_estimates_chart(ws, run.model_id), alt.TopLevelMixin)
     records = model.linker._settings_obj._parameter_estimates_as_records
     assert len([r for r in records if r["m_or_u"] == "m"]) == (history["m_or_u"] == "m").sum()
 
 
-def test_near_threshold_review_picks_the_nearest_pairs(ws: Workspace, run: wf.TrainingRun) -> None:
+def test_near_threshold_review_picks_the_nearest_pairs(ws: Workspace, run: TrainingRun) -> None:
     threshold = get_model(ws, run.model_id)["threshold"]
-    everything = wf.stored_predictions(ws, run.model_id)
-    near = wf.review_sample(ws, run.model_id, "near_threshold", n=5, seed=4)
+    everything = stored_predictions(ws, run.model_id)
+    near = review_sample(ws, run.model_id, "near_threshold", n=5, seed=4)
     distance = (near["match_probability"] - threshold).abs()
     assert distance.is_monotonic_increasing
     chosen = set(zip(near["unique_id_l"], near["unique_id_r"], strict=True))
@@ -226,8 +249,8 @@ def test_near_threshold_review_picks_the_nearest_pairs(ws: Workspace, run: wf.Tr
     assert distance.max() <= (rest["match_probability"] - threshold).abs().min() + 1e-12
 
 
-def test_evaluation_against_truth(ws: Workspace, run: wf.TrainingRun) -> None:
-    result = wf.evaluation(ws, run.model_id)
+def test_evaluation_against_truth(ws: Workspace, run: TrainingRun) -> None:
+    result = evaluation(ws, run.model_id)
     assert result is not None and result.source == "truth"
     assert {"threshold", "precision", "recall", "f1"} <= set(result.table.columns)
     assert 0.9 in set(result.table["threshold"])
@@ -239,49 +262,49 @@ def test_evaluation_against_truth(ws: Workspace, run: wf.TrainingRun) -> None:
         assert (result.false_positives["match_probability"] >= 0.9).all()
 
 
-def test_review_labels_and_csv_round_trip(ws: Workspace, run: wf.TrainingRun) -> None:
-    near = wf.review_sample(ws, run.model_id, "near_threshold", n=6)
+def test_review_labels_and_csv_round_trip(ws: Workspace, run: TrainingRun) -> None:
+    near = review_sample(ws, run.model_id, "near_threshold", n=6)
     assert len(near) == 6
     assert (near["match_probability"] - 0.9).abs().max() < 0.5
-    again = wf.review_sample(ws, run.model_id, "near_threshold", n=6)
+    again = review_sample(ws, run.model_id, "near_threshold", n=6)
     pd.testing.assert_frame_equal(near, again)
-    bands = wf.review_sample(ws, run.model_id, "across_bands", n=10, seed=3)
+    bands = review_sample(ws, run.model_id, "across_bands", n=10, seed=3)
     assert bands["band"].nunique() >= 5
     with pytest.raises(LinkageError, match="strategy"):
-        wf.review_sample(ws, run.model_id, "everything", n=3)  # type: ignore[arg-type]
+        review_sample(ws, run.model_id, "everything", n=3)  # type: ignore[arg-type]
 
     for i, (_, row) in enumerate(near.iterrows()):
-        wf.save_label(ws, run.model_id, row, [1, 0, None][i % 3], "alice", note=f"n{i}")
-    after = wf.review_sample(ws, run.model_id, "near_threshold", n=6)
+        save_label(ws, run.model_id, row, [1, 0, None][i % 3], "alice", note=f"n{i}")
+    after = review_sample(ws, run.model_id, "near_threshold", n=6)
     assert not set(zip(after["unique_id_l"], after["unique_id_r"], strict=True)) & set(
         zip(near["unique_id_l"], near["unique_id_r"], strict=True)
     )
-    csv = wf.export_labels(ws)
+    csv = export_labels(ws)
     table = pd.read_csv(pd.io.common.BytesIO(csv), dtype=str, keep_default_na=False)
     assert len(table) == 6 and set(table["label"]) == {"1", "0", ""}
-    assert wf.import_labels(ws, csv) == 6
+    assert import_labels(ws, csv) == 6
     assert ws.query("SELECT count(*) FROM wb.labels")[0][0] == 12
 
     bad = csv.decode().splitlines()
     bad[2] = bad[2].replace(",alice,", ",bob,").replace(",1,", ",maybe,").replace(",0,", ",maybe,")
     bad[3] = "," + bad[3].split(",", 1)[1]
     with pytest.raises(ValidationError) as info:
-        wf.import_labels(ws, "\n".join(bad).encode())
+        import_labels(ws, "\n".join(bad).encode())
     text = str(info.value)
     assert "row 4, column 'source_dataset_l'" in text
     with pytest.raises(ValidationError, match="column 'label'"):
-        wf.import_labels(ws, b"source_dataset_l,unique_id_l,source_dataset_r,unique_id_r\n")
+        import_labels(ws, b"source_dataset_l,unique_id_l,source_dataset_r,unique_id_r\n")
     assert ws.query("SELECT count(*) FROM wb.labels")[0][0] == 12
 
 
-def test_case_context_shows_area_offence_urn_and_dates(ws: Workspace, run: wf.TrainingRun) -> None:
-    pairs = wf.stored_predictions(ws, run.model_id)
+def test_case_context_shows_area_offence_urn_and_dates(ws: Workspace, run: TrainingRun) -> None:
+    pairs = stored_predictions(ws, run.model_id)
     row = pairs[(pairs["source_dataset_l"] == "courts") & (pairs["source_dataset_r"] == "police")]
     row = row.iloc[0]
-    context = wf.case_context(ws, row).set_index("Field")
+    context = case_context(ws, row).set_index("Field")
     assert {"Dataset", "Record", "Area", "Offence", "URN"} <= set(context.index)
     assert context.loc["Dataset"].tolist() == ["courts", "police"]
-    table = wf.qualified(wf.DATA_SCHEMA, "police")
+    table = qualified(DATA_SCHEMA, "police")
     record = ws.query_df(f"SELECT * FROM {table} WHERE crime_ref = ?", [row["unique_id_r"]])
     record = record.iloc[0]
     assert context.loc["Area", "Right record"] == record["lcjb_area"]
@@ -291,53 +314,53 @@ def test_case_context_shows_area_offence_urn_and_dates(ws: Workspace, run: wf.Tr
     assert not context.loc["Offence date", "Left record"]
 
 
-def test_next_pairs_learn_from_each_stored_label(ws: Workspace, run: wf.TrainingRun) -> None:
-    before = wf.review_progress(ws, run.model_id)
-    chosen = wf.next_pairs(ws, run.model_id, n=5)
+def test_next_pairs_learn_from_each_stored_label(ws: Workspace, run: TrainingRun) -> None:
+    before = review_progress(ws, run.model_id)
+    chosen = next_pairs(ws, run.model_id, n=5)
     assert len(chosen) == 5 and chosen["uncertainty"].iloc[0] == chosen["uncertainty"].min()
-    stored = wf.load_labels(ws)
+    stored = load_labels(ws)
     labelled = set(zip(stored["unique_id_l"], stored["unique_id_r"], strict=True))
     assert not labelled & set(zip(chosen["unique_id_l"], chosen["unique_id_r"], strict=True))
-    wf.save_label(ws, run.model_id, chosen.iloc[0], 0, "bea")
-    after = wf.review_progress(ws, run.model_id)
+    save_label(ws, run.model_id, chosen.iloc[0], 0, "bea")
+    after = review_progress(ws, run.model_id)
     assert after.n_labels == before.n_labels + 1
     assert after.n_non_matches == before.n_non_matches + 1
     assert after.before is not None and after.estimate.n_labels == before.estimate.n_labels + 1
-    again = wf.next_pairs(ws, run.model_id, n=5)
+    again = next_pairs(ws, run.model_id, n=5)
     assert chosen["unique_id_l"].iloc[0] not in set(again["unique_id_l"]) or (
         chosen["unique_id_r"].iloc[0] not in set(again["unique_id_r"])
     )
 
 
-def test_labels_and_truth_teach_new_model_versions(ws: Workspace, run: wf.TrainingRun) -> None:
+def test_labels_and_truth_teach_new_model_versions(ws: Workspace, run: TrainingRun) -> None:
     n_models = len(list_models(ws))
-    taught = wf.teach_model(ws, run.model_id, source="labels", actor="bea")
+    taught = teach_model(ws, run.model_id, source="labels", actor="bea")
     row = get_model(ws, taught.model_id)
     assert row["parent_model_id"] == run.model_id and not row["is_active"]
-    assert taught.n_labels == int(wf.load_labels(ws)["label"].notna().sum())
+    assert taught.n_labels == int(load_labels(ws)["label"].notna().sum())
     assert f"Taught by {taught.n_labels} labels" in row["notes"]
     assert row["metrics"]["taught"]["labels_used"] == taught.n_labels
     assert {"m_before", "m_labels", "m_after"} <= set(taught.m_changes.columns)
     assert len(list_models(ws)) == n_models + 1
-    by_truth = wf.teach_model(ws, run.model_id, source="truth")
+    by_truth = teach_model(ws, run.model_id, source="truth")
     assert (
         by_truth.n_matches > 100
         and "truth-labelled pairs" in get_model(ws, by_truth.model_id)["notes"]
     )
     assert by_truth.metrics["cluster_f1"] >= run.metrics["cluster_f1"] - 0.005
-    assert wf.stored_predictions(ws, by_truth.model_id)["match_weight"].min() >= -4
+    assert stored_predictions(ws, by_truth.model_id)["match_weight"].min() >= -4
 
 
-def test_evaluation_from_clerical_labels_without_truth(ws: Workspace, run: wf.TrainingRun) -> None:
+def test_evaluation_from_clerical_labels_without_truth(ws: Workspace, run: TrainingRun) -> None:
     for name in DATASETS:
         delete_dataset(ws, f"{name}_truth")
-    assert wf.truth_for(ws, DATASETS) is None
-    result = wf.evaluation(ws, run.model_id)
+    assert truth_for(ws, DATASETS) is None
+    result = evaluation(ws, run.model_id)
     assert result is not None and result.source == "labels"
     assert result.table["tp"].iloc[0] + result.table["fn"].iloc[0] >= 1
 
 
-def test_app_and_command_line_count_the_same_people(ws: Workspace, run: wf.TrainingRun) -> None:
+def test_app_and_command_line_count_the_same_people(ws: Workspace, run: TrainingRun) -> None:
     from linkage.inputs import prepare_input, read_input
     from linkage.quality.evaluate import people_counts
     from linkage.service import link_frames

@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from linkage import workflow as wf
+from linkage.model.datasets import suggest_for_datasets
+from linkage.model.linkers import forget_linkers
+from linkage.model.runs import train_and_save
 from linkage.synthetic import make_people
 from tests.test_app_auth import log_in, page_links, shared, start  # noqa: F401
 from workbench.data.catalogue import delete_dataset
@@ -50,9 +52,9 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     with Workspace(path) as ws:
         for name, frame in zip(("police", "courts"), frames, strict=True):
             _import_people(ws, name, frame)
-        spec = wf.suggest_for_datasets(ws, ["police", "courts"])
-        wf.train_and_save(ws, ["police", "courts"], spec, name="small")
-    wf.forget_linkers()
+        spec = suggest_for_datasets(ws, ["police", "courts"])
+        train_and_save(ws, ["police", "courts"], spec, name="small")
+    forget_linkers()
     return path
 
 

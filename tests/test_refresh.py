@@ -285,7 +285,9 @@ def test_app_clusters_keep_their_ids_across_reclusters_and_new_models(ws) -> Non
 @pytest.fixture(scope="module")
 def linked_workspace(tmp_path_factory: pytest.TempPathFactory):
     """A workspace whose model linked the sample with half the police records held back."""
-    from linkage import workflow as wf
+    from linkage.model.datasets import suggest_for_datasets
+    from linkage.model.linkers import forget_linkers
+    from linkage.model.runs import train_and_save
     from tests.journey_workspace import write_sample_subset
     from workbench.data.datasets import load_sample
     from workbench.workspace import Workspace
@@ -298,11 +300,11 @@ def linked_workspace(tmp_path_factory: pytest.TempPathFactory):
     workspace = Workspace(root / "workspace.duckdb")
     load_sample(workspace, sample_dir=folder)
     datasets = ["police", "cps", "courts"]
-    run_ = wf.train_and_save(workspace, datasets, wf.suggest_for_datasets(workspace, datasets))
+    run_ = train_and_save(workspace, datasets, suggest_for_datasets(workspace, datasets))
     try:
         yield workspace, run_.model_id, held
     finally:
-        wf.forget_linkers()
+        forget_linkers()
         workspace.close()
 
 

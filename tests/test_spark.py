@@ -151,16 +151,18 @@ def test_spark_trained_model_lands_in_the_workspace_and_scores_the_same_on_duckd
     predictions table; the stored model reloads on DuckDB and scores the same weights and
     clusters; training on DuckDB finds the same prior.
     """
-    from linkage import workflow
     from linkage.clusters.registry import get_model, predictions_table
+    from linkage.model.datasets import suggest_for_datasets
+    from linkage.model.linkers import forget_linkers, load_linker
+    from linkage.model.runs import train_and_save
 
     ws = _workspace(tmp_path / "workspace.duckdb")
     names = ["police", "courts"]
     try:
-        spec = workflow.suggest_for_datasets(ws, names)
+        spec = suggest_for_datasets(ws, names)
         spec.training.em_rules = spec.training.em_rules[:1]
         spec.training.max_iterations = 4  # each EM iteration is several Spark jobs
-        run = workflow.train_and_save(ws, names, spec, threshold=THRESHOLD, backend="spark")
+        run = train_and_save(ws, names, spec, threshold=THRESHOLD, backend="spark")
         row = get_model(ws, run.model_id)
         assert row["metrics"]["backend"] == "spark"
         assert row["settings"]["sql_dialect"] == "duckdb"
@@ -171,7 +173,7 @@ def test_spark_trained_model_lands_in_the_workspace_and_scores_the_same_on_duckd
             "unique_id",
             [run.model_id],
         )
-        reloaded = workflow.load_linker(ws, run.model_id)
+        reloaded = load_linker(ws, run.model_id)
         assert reloaded.backend == "duckdb"
         on_duckdb = predict_pairs(reloaded)
         nodes = nodes_from_model(reloaded)
@@ -182,13 +184,13 @@ def test_spark_trained_model_lands_in_the_workspace_and_scores_the_same_on_duckd
         again = cluster_at_threshold(on_duckdb, nodes, THRESHOLD)
         again = again.sort_values(["source_dataset", "unique_id"])
         assert again["cluster_id"].tolist() == stored_clusters["cluster_id"].tolist()
-        duck_run = workflow.train_and_save(ws, names, spec, threshold=THRESHOLD)
+        duck_run = train_and_save(ws, names, spec, threshold=THRESHOLD)
         duck_row = get_model(ws, duck_run.model_id)
         assert row["settings"]["probability_two_random_records_match"] == pytest.approx(
             duck_row["settings"]["probability_two_random_records_match"], rel=1e-9
         )
     finally:
-        workflow.forget_linkers()
+        forget_linkers()
         ws.close()
 
 

@@ -19,9 +19,11 @@ import pandas as pd
 import pytest
 import splink.internals.expectation_maximisation as em
 
-from linkage import workflow as wf
 from linkage.clusters.registry import get_model
 from linkage.model import train
+from linkage.model.datasets import suggest_for_datasets
+from linkage.model.linkers import forget_linkers
+from linkage.model.runs import train_and_save
 from linkage.quality.evaluate import describe_people
 from tests.journey_workspace import write_sample_subset
 from workbench.cli import run
@@ -63,14 +65,14 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]
     path = root / "workspace.duckdb"
     with Workspace(path) as ws:
         load_sample(ws, sample_dir=root / "sample")
-        spec = wf.suggest_for_datasets(ws, DATASETS)
-        app = wf.train_and_save(ws, DATASETS, spec)
+        spec = suggest_for_datasets(ws, DATASETS)
+        app = train_and_save(ws, DATASETS, spec)
         row = get_model(ws, app.model_id)
         app_clusters = ws.query_df(
             "SELECT source_dataset, unique_id, cluster_id FROM wb.clusters WHERE model_id = ?",
             [app.model_id],
         )
-    wf.forget_linkers()
+    forget_linkers()
     out, model = root / "linked.parquet", root / "model.json"
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):

@@ -8,9 +8,29 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from linkage import viewers as v
 from linkage.charts import _wrap_column_names
+from linkage.clusters.graph import (
+    cluster_graph,
+    cluster_graph_chart,
+    find_bridges,
+    graph_caption,
+    graph_choices,
+    graph_from_pairs,
+    links_view,
+    node_order,
+    ring_layout,
+)
 from linkage.clusters.registry import predictions_table
+from linkage.model.patterns import (
+    comparison_patterns,
+    example_label,
+    examples_view,
+    field_title,
+    pattern_examples,
+    patterns_caption,
+    patterns_chart,
+    short_level,
+)
 from workbench.errors import LinkageError
 from workbench.workspace import Workspace
 
@@ -114,7 +134,7 @@ def scored(ws: Workspace) -> Workspace:
 
 
 def test_pattern_counts_match_a_direct_recount(scored: Workspace) -> None:
-    patterns = v.comparison_patterns(scored, MODEL, limit=1000)
+    patterns = comparison_patterns(scored, MODEL, limit=1000)
     table = patterns.table
     total = scored.query(f"SELECT count(*) FROM {predictions_table(MODEL)}")[0][0]
     distinct = scored.query(
@@ -139,11 +159,11 @@ def test_pattern_counts_match_a_direct_recount(scored: Workspace) -> None:
 
 
 def test_patterns_are_described_in_words_and_capped_visibly(scored: Workspace) -> None:
-    capped = v.comparison_patterns(scored, MODEL, limit=3)
+    capped = comparison_patterns(scored, MODEL, limit=3)
     assert len(capped.table) == 3 and capped.n_patterns > 3
-    assert "a cap" in v.patterns_caption(capped)
-    full = v.comparison_patterns(scored, MODEL, limit=1000)
-    assert v.patterns_caption(full).startswith(f"All {full.n_patterns:,}")
+    assert "a cap" in patterns_caption(capped)
+    full = comparison_patterns(scored, MODEL, limit=1000)
+    assert patterns_caption(full).startswith(f"All {full.n_patterns:,}")
     row = full.table.set_index("pattern").loc[1]
     levels = full.levels(1)
     assert levels == {f"gamma_{c}": int(row[f"gamma_{c}"]) for c in LEVELS}
@@ -156,8 +176,8 @@ def test_patterns_are_described_in_words_and_capped_visibly(scored: Workspace) -
 
 
 def test_pattern_chart_has_a_cell_per_column_and_a_bar_per_pattern(scored: Workspace) -> None:
-    patterns = v.comparison_patterns(scored, MODEL, limit=5)
-    spec = v.patterns_chart(patterns).to_dict()
+    patterns = comparison_patterns(scored, MODEL, limit=5)
+    spec = patterns_chart(patterns).to_dict()
     matrix, bars = spec["hconcat"]
     cells = spec["datasets"][matrix["data"]["name"]]
     assert len(cells) == 5 * 3
@@ -167,14 +187,14 @@ def test_pattern_chart_has_a_cell_per_column_and_a_bar_per_pattern(scored: Works
 
 
 def test_examples_are_of_the_chosen_pattern_with_readable_columns(scored: Workspace) -> None:
-    patterns = v.comparison_patterns(scored, MODEL)
+    patterns = comparison_patterns(scored, MODEL)
     levels = patterns.levels(2)
-    examples = v.pattern_examples(scored, MODEL, levels, limit=4)
+    examples = pattern_examples(scored, MODEL, levels, limit=4)
     n_pattern = int(patterns.table.loc[1, "n_pairs"])
     assert len(examples) == min(4, n_pattern)
     for gamma, level in levels.items():
         assert (examples[gamma] == level).all()
-    view = v.examples_view(examples, patterns.comparisons)
+    view = examples_view(examples, patterns.comparisons)
     assert list(view.columns[:5]) == [
         "Example",
         "Match weight",
@@ -184,13 +204,13 @@ def test_examples_are_of_the_chosen_pattern_with_readable_columns(scored: Worksp
     ]
     assert "First name (left)" in view.columns and "Date of birth (right)" in view.columns
     assert not [c for c in view.columns if c.startswith(("gamma_", "mw_")) or c.endswith("_l")]
-    assert v.example_label(examples.iloc[0].to_dict()).count("↔") == 1
+    assert example_label(examples.iloc[0].to_dict()).count("↔") == 1
 
 
 def test_no_stored_pairs_is_a_linkage_error(ws: Workspace) -> None:
     _register(ws)
     with pytest.raises(LinkageError, match="no stored pairs"):
-        v.comparison_patterns(ws, MODEL)
+        comparison_patterns(ws, MODEL)
 
 
 @pytest.mark.parametrize(
@@ -208,35 +228,35 @@ def test_no_stored_pairs_is_a_linkage_error(ws: Workspace) -> None:
     ],
 )
 def test_short_level_labels(label: str, column: str, short: str) -> None:
-    assert v.short_level(label, column) == short
+    assert short_level(label, column) == short
 
 
 def test_field_titles() -> None:
-    assert v.field_title("first_name") == "First name"
-    assert v.field_title("dob") == "Date of birth"
-    assert v.field_title("pnc_id") == "PNC ID"
+    assert field_title("first_name") == "First name"
+    assert field_title("dob") == "Date of birth"
+    assert field_title("pnc_id") == "PNC ID"
 
 
 # ------------------------------------------------------------------------------ bridges
 def test_bridges_on_a_hand_made_graph() -> None:
     # a triangle 0-1-2, a tail 2-3-4, a separate pair 5-6 and a doubled link 7=8
     edges = [(0, 1), (1, 2), (2, 0), (2, 3), (3, 4), (5, 6), (7, 8), (8, 7)]
-    assert v.find_bridges(9, edges) == [False, False, False, True, True, True, False, False]
+    assert find_bridges(9, edges) == [False, False, False, True, True, True, False, False]
     # closing the tail into a cycle leaves no bridge there
-    assert v.find_bridges(5, [(0, 1), (1, 2), (2, 0), (2, 3), (3, 4), (4, 2)]) == [False] * 6
-    assert v.find_bridges(3, []) == []
+    assert find_bridges(5, [(0, 1), (1, 2), (2, 0), (2, 3), (3, 4), (4, 2)]) == [False] * 6
+    assert find_bridges(3, []) == []
 
 
 def test_groups_held_by_one_link_are_drawn_together() -> None:
     # two triangles (0, 2, 4) and (1, 3, 5), interleaved by number, joined by the bridge 4-5
     edges = [(0, 2), (2, 4), (0, 4), (1, 3), (3, 5), (1, 5), (4, 5)]
-    order = v.node_order(6, edges)
+    order = node_order(6, edges)
     assert sorted(order) == list(range(6))
     assert {frozenset(order[:3]), frozenset(order[3:])} == {
         frozenset({0, 2, 4}),
         frozenset({1, 3, 5}),
     }
-    xy = v.ring_layout(6, edges)
+    xy = ring_layout(6, edges)
     right = [n for n in range(6) if xy[n, 0] > 0]
     assert len(right) == 3 and sorted(xy[right, 1], reverse=True) == list(xy[order[:3], 1])
 
@@ -303,7 +323,7 @@ def clustered(ws: Workspace) -> Workspace:
 
 
 def test_cluster_graph_matches_the_pairs_table(clustered: Workspace) -> None:
-    graph = v.cluster_graph(clustered, MODEL, "A")
+    graph = cluster_graph(clustered, MODEL, "A")
     assert graph.threshold == 0.9
     assert len(graph.nodes) == 4
     inside = clustered.query(
@@ -332,12 +352,12 @@ def test_cluster_graph_matches_the_pairs_table(clustered: Workspace) -> None:
     positions = graph.nodes[["x", "y"]].round(6)
     assert not positions.duplicated().any()
     assert positions.abs().max().max() <= 1.0
-    caption = v.graph_caption(graph)
+    caption = graph_caption(graph)
     assert "4 records joined by 4 links" in caption and "weight 4.5" in caption
-    view = v.links_view(graph)
+    view = links_view(graph)
     assert view.iloc[0]["Link"] == "weakest link holding the cluster together"
     assert (view["Link"] == "below the threshold").sum() == 1
-    spec = v.cluster_graph_chart(graph).to_dict()
+    spec = cluster_graph_chart(graph).to_dict()
     assert len(spec["layer"]) >= 6
 
 
@@ -353,14 +373,14 @@ def test_a_cluster_without_bridges_says_so() -> None:
             "match_probability": [0.999, 0.999, 0.999],
         }
     )
-    graph = v.graph_from_pairs(members, pairs, 0.9)
+    graph = graph_from_pairs(members, pairs, 0.9)
     assert graph.weakest_bridge is None and not graph.edges["bridge"].any()
-    assert "No single link holds it together" in v.graph_caption(graph)
+    assert "No single link holds it together" in graph_caption(graph)
     assert set(graph.nodes["label"]) == {"s: no name, DOB missing"}
 
 
 def test_graph_choices_put_weak_bridges_in_bigger_clusters_first(clustered: Workspace) -> None:
-    choices = v.graph_choices(clustered, MODEL)
+    choices = graph_choices(clustered, MODEL)
     assert choices["cluster_id"].tolist() == ["A", "B"]
     first = choices.iloc[0]
     assert first["records"] == 4 and first["bridges"] == 1 and first["weakest_weight"] == 4.5
@@ -369,7 +389,7 @@ def test_graph_choices_put_weak_bridges_in_bigger_clusters_first(clustered: Work
 
 def test_unknown_or_oversized_clusters_are_refused(clustered: Workspace) -> None:
     with pytest.raises(LinkageError, match="no such cluster"):
-        v.cluster_graph(clustered, MODEL, "Z")
+        cluster_graph(clustered, MODEL, "Z")
 
 
 def test_waterfall_names_each_bar_once_and_wraps_them() -> None:

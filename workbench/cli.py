@@ -61,8 +61,8 @@ def _link_on_init(ws: Any) -> None:
     linking with one click.
     """
     from linkage.clusters.registry import list_models
+    from linkage.model.datasets import linkable_datasets
     from linkage.quickstart import link_and_build
-    from linkage.workflow import linkable_datasets
 
     if not list_models(ws).empty or not linkable_datasets(ws):
         return

@@ -11,14 +11,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import pandas as pd
+
 from workbench.sql import Sql
 from workbench.workspace import Workspace
 
 __all__ = [
+    "active_clusters",
     "active_model_id",
     "active_model_with_clusters",
+    "cluster_members",
+    "cluster_sizes",
     "clusters_query",
     "clusters_threshold",
+    "model_records",
     "model_summary",
 ]
 
@@ -82,3 +88,50 @@ def model_summary(ws: Workspace, model_id: str) -> dict[str, Any] | None:
         "is_active": bool(is_active),
         "threshold": threshold,
     }
+
+
+def active_clusters(ws: Workspace) -> pd.DataFrame:
+    """The clusters of the active model: the output the rest of the workbench uses.
+
+    Returns:
+        ``source_dataset``, ``unique_id``, ``cluster_id``, ``model_id``, ``threshold``; empty
+        (with those columns) when no model is active.
+    """
+    model_id = active_model_id(ws)
+    return ws.query_df(
+        "SELECT source_dataset, unique_id, cluster_id, model_id, threshold FROM wb.clusters "
+        "WHERE model_id = ? ORDER BY cluster_id, source_dataset, unique_id",
+        [model_id or ""],
+    )
+
+
+def model_records(ws: Workspace, model_id: str) -> pd.DataFrame:
+    """Every record in a model's stored clusters: ``source_dataset``, ``unique_id``, sorted."""
+    return ws.query_df(
+        "SELECT source_dataset, unique_id FROM wb.clusters WHERE model_id = ? "
+        "ORDER BY source_dataset, unique_id",
+        [model_id],
+    )
+
+
+def cluster_members(ws: Workspace, model_id: str, cluster_id: str) -> pd.DataFrame:
+    """The records of one stored cluster of a model.
+
+    Returns:
+        ``source_dataset``, ``unique_id``, ``cluster_id``, ``threshold``, sorted by record;
+        empty when the model has no such cluster.
+    """
+    return ws.query_df(
+        "SELECT source_dataset, unique_id, cluster_id, threshold FROM wb.clusters "
+        "WHERE model_id = ? AND cluster_id = ? ORDER BY source_dataset, unique_id",
+        [model_id, str(cluster_id)],
+    )
+
+
+def cluster_sizes(ws: Workspace, model_id: str, min_records: int = 1) -> pd.DataFrame:
+    """``cluster_id`` and ``records`` of a model's stored clusters of at least ``min_records``."""
+    return ws.query_df(
+        "SELECT cluster_id, count(*) AS records FROM wb.clusters WHERE model_id = ? "
+        "GROUP BY cluster_id HAVING count(*) >= ?",
+        [model_id, int(min_records)],
+    )

@@ -1,1 +1,2 @@
-"""People from scored pairs: the model and cluster registry, stable ids and refreshes."""
+"""People from scored pairs: the model and cluster registry, re-clustering, the cluster graph,
+stable ids and refreshes."""

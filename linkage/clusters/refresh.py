@@ -977,12 +977,9 @@ def add_extract(
         ValidationError: When the extract lacks the dataset's columns or repeats an id.
     """
     from linkage.clusters import registry
-    from linkage.workflow import (
-        RETENTION_MATCH_WEIGHT,
-        forget_linkers,
-        standardised_inputs,
-        truth_column,
-    )
+    from linkage.model.datasets import standardised_inputs, truth_column
+    from linkage.model.linkers import forget_linkers
+    from linkage.service import RETENTION_MATCH_WEIGHT
     from workbench.persons.roles import Role, load_roles
     from workbench.sql import quote_ident
 

@@ -141,6 +141,12 @@ def write_model(
     )
 
 
+def has_active_model(cur: duckdb.DuckDBPyConnection) -> bool:
+    """Whether any saved version is active, read in the caller's transaction."""
+    rows = cur.execute("SELECT count(*) FROM wb.models WHERE is_active").fetchall()
+    return bool(rows[0][0])
+
+
 def earlier_clusters(
     cur: duckdb.DuckDBPyConnection, model_id: str
 ) -> tuple[str, pd.DataFrame] | None:
@@ -529,6 +535,35 @@ def load_labels(ws: Workspace) -> pd.DataFrame:
         "SELECT * EXCLUDE (rn) FROM (SELECT *, row_number() OVER (PARTITION BY source_dataset_l, "
         "unique_id_l, source_dataset_r, unique_id_r ORDER BY labelled_at DESC) rn "
         "FROM wb.labels) WHERE rn = 1"
+    )
+
+
+def insert_labels(cur: duckdb.DuckDBPyConnection, rows: Sequence[Sequence[Any]]) -> None:
+    """Insert clerical labels in the caller's transaction.
+
+    Args:
+        cur: The transaction's cursor.
+        rows: ``source_dataset_l``, ``unique_id_l``, ``source_dataset_r``, ``unique_id_r``,
+            ``label``, ``reviewer``, ``labelled_at``, ``model_id``, ``match_probability_shown``,
+            ``note`` per label, the left record the lower.
+    """
+    cur.executemany(LABEL_INSERT, [list(row) for row in rows])
+
+
+def unlabelled_pairs(table: Sql) -> Sql:
+    """SQL selecting the rows of a pairs table whose pair (either way round) has no label.
+
+    Args:
+        table: A quoted table (or parenthesised query) of pairs with ``source_dataset_l``,
+            ``unique_id_l``, ``source_dataset_r`` and ``unique_id_r``.
+    """
+    return compose(
+        "SELECT p.* FROM {table} p WHERE NOT EXISTS (SELECT 1 FROM wb.labels l WHERE "
+        "(l.source_dataset_l = p.source_dataset_l AND l.unique_id_l = p.unique_id_l AND "
+        "l.source_dataset_r = p.source_dataset_r AND l.unique_id_r = p.unique_id_r) OR "
+        "(l.source_dataset_l = p.source_dataset_r AND l.unique_id_l = p.unique_id_r AND "
+        "l.source_dataset_r = p.source_dataset_l AND l.unique_id_r = p.unique_id_l))",
+        table=table,
     )
 
 

@@ -1,1 +1,2 @@
-"""The linkage model: suggestion, comparisons, blocking, training, parameters and scoring."""
+"""The linkage model: workspace inputs, suggestion, comparisons, blocking, training, saved runs,
+cached linkers, parameters, scoring and the comparison viewer."""

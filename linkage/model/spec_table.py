@@ -470,7 +470,7 @@ def pair_label(row: Mapping[str, Any]) -> str:
 def pair_side_by_side(row: Mapping[str, Any]) -> pd.DataFrame:
     """One pair as a table: a row per field (named in words) with the left and right record's
     values."""
-    from linkage.viewers import field_title
+    from linkage.model.patterns import field_title
 
     fields = [
         c[:-2] for c in row if str(c).endswith("_l") and not str(c).startswith(_HIDDEN_PREFIXES)
@@ -553,7 +553,7 @@ def cluster_members(clusters: pd.DataFrame, cluster_id: str, records: pd.DataFra
 
     Args:
         clusters: ``source_dataset``, ``unique_id``, ``cluster_id`` per record (for example
-            from ``linkage.workflow.recluster`` at a threshold not yet stored).
+            from ``linkage.clusters.recluster`` at a threshold not yet stored).
         cluster_id: The cluster to show.
         records: The model's standardised input records (``TrainedModel.data.combined()``).
 

@@ -1,1 +1,2 @@
-"""How good the linkage is: evaluation against labels or truth, health checks, sensitivity."""
+"""How good the linkage is: truth, evaluation against labels or truth, health checks,
+sensitivity."""

@@ -17,7 +17,7 @@ import uuid
 
 import pandas as pd
 
-from linkage.workflow import recluster
+from linkage.clusters.recluster import recluster
 from workbench.analysis.journeys.build import (
     build_info,
     build_journeys,

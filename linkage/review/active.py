@@ -13,7 +13,8 @@ these give estimated precision and recall that move as labels arrive, and the th
 the best estimated F1.
 
 Every function here works on plain DataFrames (stored predictions and labels), so it is
-tested without a workspace; :mod:`linkage.workflow` applies it to a saved model.
+tested without a workspace; :mod:`linkage.review.session` and
+:mod:`linkage.review.teach` apply it to a saved model.
 """
 
 from __future__ import annotations

@@ -116,6 +116,11 @@ def dataset_names(ws: Workspace) -> list[str]:
     return [row[0] for row in ws.query("SELECT name FROM wb.datasets ORDER BY name")]
 
 
+def dataset_kinds(ws: Workspace) -> dict[str, str]:
+    """Every catalogued dataset's name and kind (``source``, ``derived`` ...)."""
+    return {str(n): str(k) for n, k in ws.query("SELECT name, kind FROM wb.datasets")}
+
+
 def _not_found(ws: Workspace, name: str) -> DatasetNotFoundError:
     names = dataset_names(ws)
     if not names:

@@ -1057,6 +1057,17 @@ def load_roles(ws: Workspace, name: str) -> dict[str, Role]:
     return out
 
 
+def datasets_with_roles(ws: Workspace, roles: Iterable[Role]) -> list[str]:
+    """Datasets with at least one column stored with one of the roles, in name order."""
+    wanted = sorted(Role(r).value for r in roles)
+    rows = ws.query(
+        "SELECT DISTINCT dataset FROM wb.column_roles WHERE list_contains(?, role) "
+        "ORDER BY dataset",
+        [wanted],
+    )
+    return [str(r[0]) for r in rows]
+
+
 def roles_table(ws: Workspace, name: str) -> pd.DataFrame:
     """The stored roles of a dataset as a table for display and editing.
 

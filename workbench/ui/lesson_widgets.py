@@ -12,8 +12,33 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from linkage import lesson
-from linkage.lesson import Scored, Scores
+from linkage.lesson.course import STEPS, exercise_pairs, mark_exercise
+from linkage.lesson.models import (
+    BLOCKING_CHOICES,
+    COMPARED,
+    DEFAULT_BLOCKING,
+    DEFAULT_EXACT_FIELDS,
+    DEFAULT_NAME_THRESHOLD,
+    DEFAULT_THRESHOLD,
+    EXACT_FIELDS,
+    FIELD_LABELS,
+    NAME_THRESHOLDS,
+    PRIOR_FACTORS,
+    Scored,
+    trained,
+    with_blocking,
+    with_prior,
+    without_comparison,
+)
+from linkage.lesson.pieces import Scores, explain_pair
+from linkage.lesson.steps import (
+    step_blocking,
+    step_clusters,
+    step_exact_match,
+    step_levels,
+    step_m_u,
+    step_threshold,
+)
 from workbench.charts import fit_width
 
 PREFIX = "lesson_"
@@ -85,12 +110,12 @@ EXPLANATIONS: dict[str, str] = {
 # ----------------------------------------------------------------- session
 def step_keys() -> list[str]:
     """The lesson's step keys in order."""
-    return [s.key for s in lesson.STEPS]
+    return [s.key for s in STEPS]
 
 
 def step_title(key: str) -> str:
     """The display title of a step."""
-    return next(s.title for s in lesson.STEPS if s.key == key)
+    return next(s.title for s in STEPS if s.key == key)
 
 
 def go_to(offset: int) -> None:
@@ -116,7 +141,7 @@ def mark_done(key: str) -> tuple[int, int]:
     done = set(st.session_state.get(DONE_KEY, set()))
     done.add(key)
     st.session_state[DONE_KEY] = done
-    return len(done), len(lesson.STEPS)
+    return len(done), len(STEPS)
 
 
 def presenter_css() -> None:
@@ -190,7 +215,7 @@ def show_changed(changed: pd.DataFrame, variants: list[Scored], key: str) -> Non
     )
     if picked is not None:
         # a width per column: stretched to a narrow page its column names would overprint
-        st.altair_chart(lesson.explain_pair(variants, picked), width="content")
+        st.altair_chart(explain_pair(variants, picked), width="content")
 
 
 # ----------------------------------------------------------------- steps
@@ -198,12 +223,12 @@ def render_exact() -> None:
     """Step 1: exact join against the model."""
     fields = st.multiselect(
         "Fields that must agree exactly",
-        list(lesson.EXACT_FIELDS),
-        default=list(lesson.DEFAULT_EXACT_FIELDS),
-        format_func=lesson.FIELD_LABELS.get,
+        list(EXACT_FIELDS),
+        default=list(DEFAULT_EXACT_FIELDS),
+        format_func=FIELD_LABELS.get,
         key=f"{PREFIX}exact_fields",
     )
-    result = lesson.step_exact_match(fields)
+    result = step_exact_match(fields)
     show_scores(result.exact, result.model, "Exact join: ")
     st.caption("Arrows compare the exact join with the probabilistic model.")
     chart(result.chart)
@@ -218,18 +243,18 @@ def render_exact() -> None:
             "what_differs": "What differs",
         },
     )
-    show_changed(result.changed, [lesson.trained()], "exact")
+    show_changed(result.changed, [trained()], "exact")
 
 
 def render_mu() -> None:
     """Step 2: m and u of one comparison."""
     column = st.selectbox(
         "Comparison",
-        list(lesson.COMPARED),
-        format_func=lesson.FIELD_LABELS.get,
+        list(COMPARED),
+        format_func=FIELD_LABELS.get,
         key=f"{PREFIX}mu_column",
     )
-    result = lesson.step_m_u(column)
+    result = step_m_u(column)
     chart(result.chart)
     st.dataframe(
         result.levels,
@@ -243,45 +268,45 @@ def render_mu() -> None:
             "match_weight": st.column_config.NumberColumn("Match weight", format="%.2f"),
         },
     )
-    st.markdown(f"**Without {lesson.FIELD_LABELS[column].lower()} the model scores:**")
+    st.markdown(f"**Without {FIELD_LABELS[column].lower()} the model scores:**")
     show_scores(result.without_it, result.with_it)
-    show_changed(result.changed, [lesson.without_comparison(column), lesson.trained()], "mu")
+    show_changed(result.changed, [without_comparison(column), trained()], "mu")
 
 
 def render_levels() -> None:
     """Step 3: name similarity threshold, retrained."""
     threshold = st.select_slider(
         "Names count as close at Jaro-Winkler similarity of at least",
-        options=sorted(lesson.NAME_THRESHOLDS),
-        value=lesson.DEFAULT_NAME_THRESHOLD,
+        options=sorted(NAME_THRESHOLDS),
+        value=DEFAULT_NAME_THRESHOLD,
         key=f"{PREFIX}name_threshold",
     )
-    result = lesson.step_levels(threshold)
+    result = step_levels(threshold)
     show_scores(result.scores, result.baseline)
-    st.caption(f"Arrows compare with the starting threshold {lesson.DEFAULT_NAME_THRESHOLD}.")
+    st.caption(f"Arrows compare with the starting threshold {DEFAULT_NAME_THRESHOLD}.")
     chart(result.chart)
-    show_changed(result.changed, [lesson.trained(threshold), lesson.trained()], "levels")
+    show_changed(result.changed, [trained(threshold), trained()], "levels")
 
 
 def render_blocking() -> None:
     """Step 4: blocking rules."""
     rules = st.multiselect(
         "Blocking rules (compare only pairs that agree on…)",
-        list(lesson.BLOCKING_CHOICES),
-        default=list(lesson.DEFAULT_BLOCKING),
-        format_func=lesson.BLOCKING_CHOICES.get,
+        list(BLOCKING_CHOICES),
+        default=list(DEFAULT_BLOCKING),
+        format_func=BLOCKING_CHOICES.get,
         key=f"{PREFIX}blocking",
     )
     if not rules:
         st.warning("Choose at least one rule: without blocking, no pair is compared.")
         return
-    result = lesson.step_blocking(rules)
+    result = step_blocking(rules)
     a, b = st.columns(2)
     a.metric("Pairs compared", f"{result.comparisons:,}", help=f"of {result.all_pairs:,} possible")
     b.metric("True pairs the rules generate", f"{result.blocking_recall:.1%}")
     show_scores(result.scores, result.baseline)
     chart(result.chart)
-    show_changed(result.changed, [lesson.with_blocking(rules), lesson.trained()], "blocking")
+    show_changed(result.changed, [with_blocking(rules), trained()], "blocking")
 
 
 def render_threshold() -> None:
@@ -289,7 +314,7 @@ def render_threshold() -> None:
     left, right = st.columns(2)
     factor = left.select_slider(
         "Prior: how much likelier a match is than the model estimated",
-        options=list(lesson.PRIOR_FACTORS),
+        options=list(PRIOR_FACTORS),
         value=1.0,
         format_func=lambda f: f"×{f:g}",
         key=f"{PREFIX}prior",
@@ -298,14 +323,14 @@ def render_threshold() -> None:
         "Threshold: link pairs with match probability at least",
         0.05,
         0.95,
-        lesson.DEFAULT_THRESHOLD,
+        DEFAULT_THRESHOLD,
         0.05,
         key=f"{PREFIX}threshold",
     )
-    result = lesson.step_threshold(factor, threshold)
+    result = step_threshold(factor, threshold)
     show_scores(result.scores, result.baseline)
     chart(result.chart)
-    show_changed(result.changed, [lesson.with_prior(factor), lesson.trained()], "threshold")
+    show_changed(result.changed, [with_prior(factor), trained()], "threshold")
 
 
 def render_clusters() -> None:
@@ -314,11 +339,11 @@ def render_clusters() -> None:
         "Cluster at match probability at least",
         0.05,
         0.95,
-        lesson.DEFAULT_THRESHOLD,
+        DEFAULT_THRESHOLD,
         0.05,
         key=f"{PREFIX}cluster_threshold",
     )
-    result = lesson.step_clusters(threshold)
+    result = step_clusters(threshold)
     m = result.metrics
     a, b, c = st.columns(3)
     a.metric("Clusters found", f"{result.n_clusters:,}", help=f"{result.n_people:,} true people")
@@ -339,7 +364,7 @@ def render_clusters() -> None:
 
 def render_exercise() -> None:
     """The "you be the model" exercise."""
-    pairs = lesson.exercise_pairs()
+    pairs = exercise_pairs()
     answers: dict[str, bool] = {}
     for i, pair in enumerate(pairs):
         st.markdown(f"**Pair {i + 1}**  \n{pair.record_1}  \n{pair.record_2}")
@@ -356,7 +381,7 @@ def render_exercise() -> None:
     if len(answers) < len(pairs):
         st.info(f"Label all {len(pairs)} pairs to see how the model scored them.")
         return
-    result = lesson.mark_exercise(answers)
+    result = mark_exercise(answers)
     a, b = st.columns(2)
     a.metric("You got right", f"{result.learner_correct} of {len(pairs)}")
     b.metric("The model got right", f"{result.model_correct} of {len(pairs)}")
@@ -375,7 +400,7 @@ def render_exercise() -> None:
         format_func=labels.get,
         key=f"{PREFIX}ex_explain",
     )
-    chart(lesson.explain_pair([lesson.trained()], picked))
+    chart(explain_pair([trained()], picked))
 
 
 RENDERERS: dict[str, Callable[[], None]] = {

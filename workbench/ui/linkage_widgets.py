@@ -14,11 +14,17 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from linkage import workflow
 from linkage.clusters import registry
 from linkage.data import PreparedInput, prepare_frames
 from linkage.model.blocking import cumulative_comparisons
+from linkage.model.datasets import (
+    linkable_datasets,
+    load_draft,
+    standardised_inputs,
+    suggest_for_datasets,
+)
 from linkage.model.model_spec import COMPARISON_KINDS, BlockingRuleSpec, ModelSpec
+from linkage.model.runs import train_and_save
 from linkage.model.spec_table import (
     KINDS_WITH_TF,
     KINDS_WITH_THRESHOLDS,
@@ -72,7 +78,7 @@ def choose_datasets(ws: Workspace, key: str) -> list[str]:
 
     Stops the page with a message when nothing is linkable or nothing is chosen.
     """
-    names = workflow.linkable_datasets(ws)
+    names = linkable_datasets(ws)
     if not names:
         no_linkable_datasets()
     remembered = [n for n in st.session_state.get("link_datasets_chosen", []) if n in names]
@@ -254,7 +260,7 @@ def _roles_key(ws: Workspace, datasets: tuple[str, ...]) -> str:
 
 @st.cache_resource(show_spinner="Reading the datasets…", max_entries=4)
 def _prepared(path: str, datasets: tuple[str, ...], roles_key: str, _ws: Workspace) -> Any:
-    return prepare_frames(workflow.standardised_inputs(_ws, list(datasets)), names=list(datasets))
+    return prepare_frames(standardised_inputs(_ws, list(datasets)), names=list(datasets))
 
 
 def prepared_input(ws: Workspace, datasets: list[str]) -> PreparedInput:
@@ -275,7 +281,7 @@ def stored_pairs(ws: Workspace, model_id: str) -> pd.DataFrame:
 
 def draft_or_suggestion(ws: Workspace, datasets: list[str]) -> tuple[ModelSpec, bool]:
     """The saved draft of these datasets, else the suggested model; and whether it is a draft."""
-    draft = workflow.load_draft(ws, datasets)
+    draft = load_draft(ws, datasets)
     if draft is not None:
         return draft, True
     return _suggested(ws, datasets), False
@@ -285,7 +291,7 @@ def _suggested(ws: Workspace, datasets: list[str]) -> ModelSpec:
     key = f"link_suggestion::{ws.path}::{','.join(datasets)}"
     if key not in st.session_state:
         with st.spinner("Suggesting a model from the columns and their values…"):
-            st.session_state[key] = workflow.suggest_for_datasets(ws, datasets)
+            st.session_state[key] = suggest_for_datasets(ws, datasets)
     return st.session_state[key]
 
 
@@ -339,7 +345,7 @@ def start_training(
     actor: str | None = None,
     backend: str = "duckdb",
 ) -> TrainingJob:
-    """Start ``workflow.train_and_save`` in a background thread; refuse a second one at once.
+    """Start ``train_and_save`` in a background thread; refuse a second one at once.
 
     ``backend`` is ``duckdb`` (default) or ``spark``.
     """
@@ -347,7 +353,7 @@ def start_training(
         ws,
         datasets,
         name,
-        lambda job: workflow.train_and_save(
+        lambda job: train_and_save(
             ws,
             datasets,
             spec,
@@ -578,7 +584,7 @@ def readable_records(frame: pd.DataFrame, drop: tuple[str, ...] = ("cluster_id",
         frame: Records (``cluster_members``) or scored pairs (``pair_view``).
         drop: Columns not shown.
     """
-    from linkage.viewers import field_title
+    from linkage.model.patterns import field_title
 
     out = frame.drop(columns=[c for c in drop if c in frame.columns]).copy()
     for column in out.columns:

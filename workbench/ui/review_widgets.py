@@ -13,7 +13,8 @@ from typing import Any
 import streamlit as st
 
 from linkage.review.active import pair_id
-from linkage.workflow import ReviewProgress, save_label
+from linkage.review.labels import save_label
+from linkage.review.session import ReviewProgress
 from workbench.errors import WorkbenchError
 from workbench.workspace import Workspace
 

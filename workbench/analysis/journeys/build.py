@@ -311,7 +311,7 @@ def build_journeys(
         threshold: The threshold the clusters were made at (recorded on the table); the stored
             clusters' threshold by default.
         clusters: Clusters to use instead of the stored ones (``source_dataset``, ``unique_id``,
-            ``cluster_id``), for example from ``linkage.workflow.recluster`` at another threshold.
+            ``cluster_id``), for example from ``linkage.clusters.recluster`` at another threshold.
         name: The table in the ``journeys`` schema; ``linked`` is the one the measures read.
         record: Whether to record the build in ``wb.journey_builds`` (by default only for the
             ``linked`` table, so scratch builds never look like the active journeys).
