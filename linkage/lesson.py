@@ -46,7 +46,7 @@ from workbench.charts import accessible_palette, titled
 from workbench.errors import LinkageError
 from workbench.persons.roles import Role
 from workbench.persons.standardise import standardise_sql
-from workbench.sample.generate import FIRST_REPORTED_DATE
+from workbench.sample.calibration import FIRST_REPORTED_DATE
 from workbench.sql import quote_ident
 
 log = logging.getLogger(__name__)

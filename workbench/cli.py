@@ -89,7 +89,8 @@ def _link_on_init(ws: Any) -> None:
 
 def cmd_sample(args: argparse.Namespace) -> int:
     """Generate synthetic police, CPS and court extracts with their truth files."""
-    from workbench.sample.generate import DEFAULT_PEOPLE, ErrorProfile, generate_sample
+    from workbench.sample.generate import DEFAULT_PEOPLE, generate_sample
+    from workbench.sample.noise import ErrorProfile
 
     errors = None
     if args.errors:
