@@ -31,7 +31,8 @@ from linkage.model.suggest import _choose_em_rules, find_derived_columns, fixed_
 from linkage.model.train import train_model
 from linkage.quality.evaluate import choose_threshold, expected_cluster_quality
 from linkage.synthetic import make_people
-from workbench.persons.roles import Role, suggest_roles
+from workbench.persons.role_suggest import suggest_roles
+from workbench.persons.roles import Role
 from workbench.persons.standardise import (
     detect_value_formats,
     infer_date_format,

@@ -19,7 +19,8 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
-from workbench.persons.roles import Role, load_roles, suggest_roles_for_dataset
+from workbench.persons.role_suggest import suggest_roles_for_dataset
+from workbench.persons.roles import Role, load_roles
 from workbench.persons.standardise import (
     DOB_PARAM,
     NAME_ROLES,
