@@ -26,7 +26,8 @@ from workbench.persons.roles import (
     load_roles,
     validate_roles,
 )
-from workbench.persons.standardise import detect_value_formats, standardise_sql
+from workbench.persons.standardise import standardise_sql
+from workbench.persons.value_formats import detect_value_formats
 from workbench.sql import compose, qualified, quote_ident, suggest_dataset_name
 from workbench.workspace import DATA_SCHEMA, Workspace
 

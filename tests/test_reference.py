@@ -6,7 +6,7 @@ from datetime import date
 
 from workbench import reference
 from workbench.analysis import journeys
-from workbench.persons import standardise
+from workbench.persons import expressions
 from workbench.sample import calibration, names
 
 
@@ -31,7 +31,7 @@ def test_one_victim_does_not_support_label() -> None:
 def test_placeholder_dates_of_birth() -> None:
     assert set(reference.COMMON_PLACEHOLDER_DOBS) <= set(reference.PLACEHOLDER_DOBS)
     assert names.PLACEHOLDER_DOBS == ("1900-01-01", "1970-01-01")
-    assert set(standardise.PLACEHOLDER_DOBS) == set(reference.PLACEHOLDER_DOBS)
+    assert set(expressions.PLACEHOLDER_DOBS) == set(reference.PLACEHOLDER_DOBS)
     assert reference.is_placeholder_dob(date(1900, 1, 1))
     assert reference.is_placeholder_dob("1970-01-01")
     assert reference.is_placeholder_dob("1900-01-01 00:00:00")
