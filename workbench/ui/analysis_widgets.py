@@ -20,8 +20,8 @@ from workbench.publish.export import (
 )
 from workbench.ui.context import allowed_areas, user_errors, workspace
 from workbench.ui.export_widgets import download_menu
-from workbench.ui.linkage_widgets import current_job, show_job_progress, start_quick_link
 from workbench.ui.login import acting_user
+from workbench.ui.training_jobs import current_job, show_job_progress, start_quick_link
 from workbench.workspace import Workspace
 
 VICTIM_CHOICES = {"All offences": None, "Victim-based": True, "Not victim-based": False}
