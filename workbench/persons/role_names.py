@@ -10,7 +10,6 @@ import re
 
 from workbench.persons.roles import Role
 
-# ----------------------------------------------------------------------------- name evidence
 _SYNONYMS: dict[Role, tuple[str, ...]] = {
     Role.FIRST_NAME: (
         "forename",

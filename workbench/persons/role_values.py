@@ -22,7 +22,6 @@ PLACEHOLDER_TEXT_SET = frozenset(
 )
 
 
-# ---------------------------------------------------------------------------- value evidence
 _FIRST_NAMES = frozenset(
     re.findall(
         r"[A-Z']+",

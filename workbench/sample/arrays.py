@@ -9,9 +9,6 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-# --------------------------------------------------------------------------------------------
-# small vectorised helpers
-
 
 def _pick(rng: np.random.Generator, weights: np.ndarray, size: int) -> np.ndarray:
     """Draw ``size`` indices with probability proportional to ``weights``."""

@@ -20,9 +20,6 @@ from workbench.sample.calibration import (
 )
 from workbench.sample.population import _area_weights, _Forces
 
-# --------------------------------------------------------------------------------------------
-# crimes and their path through the system
-
 
 def _offence_arrays() -> dict[str, np.ndarray]:
     groups = list(ref.OFFENCE_GROUPS)

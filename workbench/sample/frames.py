@@ -25,9 +25,6 @@ from workbench.sample.calibration import (
 from workbench.sample.noise import ErrorProfile, _noisy_identity, _noisy_ids
 from workbench.sample.population import _Forces, _Vocabulary
 
-# --------------------------------------------------------------------------------------------
-# frames
-
 
 def _str_col(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
     """A pandas string column from a numpy string array; empty strings become missing."""
