@@ -25,7 +25,8 @@ import pandas as pd
 
 from linkage.synthetic import make_people
 from workbench.sample import names as ref
-from workbench.sample.generate import ErrorProfile, generate_frames
+from workbench.sample.generate import generate_frames
+from workbench.sample.noise import ErrorProfile
 
 OPEN_BENCHMARKS = Path("/work/shared/benchmarks")
 REFERENCE_DIR = Path(__file__).resolve().parent / "reference"

@@ -18,15 +18,16 @@ from linkage.data import is_model_column
 from workbench.data.catalogue import dataset_names
 from workbench.data.importer import detect_format, read_file
 from workbench.errors import LinkageError, RoleError, ValidationError
+from workbench.persons.role_suggest import suggest_roles
 from workbench.persons.roles import (
     PERSON_ROLES,
     Role,
     RoleSuggestion,
     load_roles,
-    suggest_roles,
     validate_roles,
 )
-from workbench.persons.standardise import detect_value_formats, standardise_sql
+from workbench.persons.standardise import standardise_sql
+from workbench.persons.value_formats import detect_value_formats
 from workbench.sql import compose, qualified, quote_ident, suggest_dataset_name
 from workbench.workspace import DATA_SCHEMA, Workspace
 

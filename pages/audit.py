@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from workbench.access.auth import audit_csv
+from workbench.access.users import audit_csv
 from workbench.ui.context import workspace
 from workbench.ui.export_widgets import audited
 from workbench.ui.login import acting_user

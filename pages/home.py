@@ -6,8 +6,8 @@ from workbench.data.catalogue import list_datasets
 from workbench.data.datasets import load_sample, sample_available
 from workbench.progress import STATUS_LABELS, next_step, workflow_steps
 from workbench.ui.context import user_errors, workspace
-from workbench.ui.linkage_widgets import current_job, show_job_progress, start_quick_link
 from workbench.ui.login import acting_user
+from workbench.ui.training_jobs import current_job, show_job_progress, start_quick_link
 
 st.title("CJS Linkage Workbench")
 st.caption(

@@ -16,13 +16,11 @@ from workbench.ui.linkage_widgets import (
     choose_backend,
     choose_datasets,
     choose_link_type,
-    current_job,
     draft_or_suggestion,
     health_panel,
-    show_job_progress,
-    start_training,
 )
 from workbench.ui.login import acting_user
+from workbench.ui.training_jobs import current_job, show_job_progress, start_training
 
 st.title("Train a linkage model")
 st.caption(

@@ -3,16 +3,9 @@
 import pandas as pd
 import streamlit as st
 
-from workbench.access.auth import (
-    ALL_AREAS,
-    ROLES,
-    delete_user,
-    is_locked,
-    list_users,
-    load_auth_settings,
-    save_user,
-    unlock_user,
-)
+from workbench.access.auth import ALL_AREAS, ROLES, load_auth_settings
+from workbench.access.passwords import is_locked
+from workbench.access.users import delete_user, list_users, save_user, unlock_user
 from workbench.sample.names import AREAS
 from workbench.ui.context import user_errors, workspace
 from workbench.ui.login import acting_user

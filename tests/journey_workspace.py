@@ -16,7 +16,7 @@ import pandas as pd
 
 from workbench.analysis.journeys.build import build_journeys
 from workbench.data.datasets import SAMPLE_DIR, load_sample
-from workbench.sample.generate import FIRST_REPORTED_DATE
+from workbench.sample.calibration import FIRST_REPORTED_DATE
 from workbench.workspace import Workspace
 
 AREAS = ("Kent", "Cumbria", "Dorset")

@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 
 from tests.browser import streamlit_server
-from workbench.access import auth
+from workbench.access import auth, passwords, users
 from workbench.access.auth import AuthSettings, User
 from workbench.config import acting_as, current_user, import_folders, set_actor
 from workbench.data.importer import check_import_path, import_file
@@ -39,14 +39,14 @@ def fast_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     from argon2 import PasswordHasher
 
     fast = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    monkeypatch.setattr(auth, "_HASHER", fast)
-    monkeypatch.setattr(auth, "_DUMMY_HASH", fast.hash("dummy"))
+    monkeypatch.setattr(passwords, "_HASHER", fast)
+    monkeypatch.setattr(passwords, "_DUMMY_HASH", fast.hash("dummy"))
 
 
 @pytest.fixture
 def people(ws: Workspace) -> Workspace:
-    auth.save_user(ws, ADMIN, "root", ["admin"], ["all"], password=SECRET)
-    auth.save_user(ws, ADMIN, "kent", ["leader"], ["Kent"], password=SECRET)
+    users.save_user(ws, ADMIN, "root", ["admin"], ["all"], password=SECRET)
+    users.save_user(ws, ADMIN, "kent", ["leader"], ["Kent"], password=SECRET)
     return ws
 
 
@@ -78,15 +78,15 @@ class SlowHasher:
 def test_parallel_wrong_passwords_check_at_most_max_failures(
     people: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    hasher = SlowHasher(auth._HASHER)
-    monkeypatch.setattr(auth, "_HASHER", hasher)
+    hasher = SlowHasher(passwords._HASHER)
+    monkeypatch.setattr(passwords, "_HASHER", hasher)
     start = threading.Barrier(30)
     outcomes: list[str] = []
 
     def guess(i: int) -> None:
         start.wait()
         try:
-            auth.login_with_password(people, "kent", f"guess number {i}", SETTINGS)
+            passwords.login_with_password(people, "kent", f"guess number {i}", SETTINGS)
             outcomes.append("in")
         except AuthError as exc:
             outcomes.append("locked" if "locked" in str(exc) else "wrong")
@@ -102,21 +102,21 @@ def test_parallel_wrong_passwords_check_at_most_max_failures(
     assert logged.count("login.failure") == 5 and logged.count("login.locked") == 25
     # Locked for the right password too, and a success (after an unlock) clears the count.
     with pytest.raises(AuthError, match="locked"):
-        auth.login_with_password(people, "kent", SECRET, SETTINGS)
-    auth.unlock_user(people, ADMIN, "kent")
-    assert auth.login_with_password(people, "kent", SECRET, SETTINGS)
+        passwords.login_with_password(people, "kent", SECRET, SETTINGS)
+    users.unlock_user(people, ADMIN, "kent")
+    assert passwords.login_with_password(people, "kent", SECRET, SETTINGS)
     assert not people.query("SELECT * FROM wb.login_failures WHERE username = 'kent'")
 
 
 def test_a_disabled_account_does_not_confirm_the_password(people: Workspace) -> None:
-    auth.save_user(people, ADMIN, "kent", ["leader"], ["Kent"], active=False)
+    users.save_user(people, ADMIN, "kent", ["leader"], ["Kent"], active=False)
     messages = set()
     for password in (SECRET, "not the password"):
         with pytest.raises(AuthError) as refused:
-            auth.login_with_password(people, "kent", password, SETTINGS)
+            passwords.login_with_password(people, "kent", password, SETTINGS)
         messages.add(str(refused.value))
     with pytest.raises(AuthError) as unknown:
-        auth.login_with_password(people, "nobody", SECRET, SETTINGS)
+        passwords.login_with_password(people, "nobody", SECRET, SETTINGS)
     assert messages == {str(unknown.value)} == {"Unknown user name or wrong password."}
 
 
@@ -125,27 +125,27 @@ def test_a_name_that_is_no_user_is_never_stored_in_clear(people: Workspace) -> N
     typed = "my own password 123"
     for _ in range(SETTINGS.max_failures):
         with pytest.raises(AuthError, match="wrong password"):
-            auth.login_with_password(people, typed, SECRET, SETTINGS)
+            passwords.login_with_password(people, typed, SECRET, SETTINGS)
     with pytest.raises(AuthError, match="locked"):  # still counted, under its hash
-        auth.login_with_password(people, typed, SECRET, SETTINGS)
+        passwords.login_with_password(people, typed, SECRET, SETTINGS)
     stored = everything_stored(people)
     assert typed not in stored
-    label = auth.unknown_name_label(people, typed)
+    label = passwords.unknown_name_label(people, typed)
     assert label.startswith("unknown user (") and label in stored
-    assert auth.unknown_name_label(people, "another name") != label
+    assert passwords.unknown_name_label(people, "another name") != label
     # A known user's name is kept as it is: the admin needs to see whose account is attacked.
     with pytest.raises(AuthError):
-        auth.login_with_password(people, "kent", "wrong password!", SETTINGS)
+        passwords.login_with_password(people, "kent", "wrong password!", SETTINGS)
     row = people.query("SELECT actor, target FROM wb.audit_log ORDER BY id DESC LIMIT 1")[0]
     assert row == ("kent", "kent")
-    assert auth.is_locked(people, typed, SETTINGS)
+    assert passwords.is_locked(people, typed, SETTINGS)
 
 
 def test_audit_csv_is_formula_escaped(people: Workspace) -> None:
-    auth.save_user(people, ADMIN, "=HYPERLINK(x)", ["leader"], ["Kent"])
+    users.save_user(people, ADMIN, "=HYPERLINK(x)", ["leader"], ["Kent"])
     frame = people.audit_log()
     frame.loc[len(frame)] = [0, None, "@SUM(1)", "+1", "-1", "\tx", "\rx"]
-    text = auth.audit_csv(frame).decode("utf-8")
+    text = users.audit_csv(frame).decode("utf-8")
     cells = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     values = [v for column in cells.columns for v in cells[column]]
     assert "'=HYPERLINK(x)" in values
@@ -156,20 +156,20 @@ def test_audit_csv_is_formula_escaped(people: Workspace) -> None:
 # ------------------------------------------------------------------------ admins
 def test_the_last_admin_cannot_be_removed_demoted_or_disabled(people: Workspace) -> None:
     with pytest.raises(ValidationError, match="last active admin"):
-        auth.save_user(people, ADMIN, "root", ["analyst"], ["all"])
+        users.save_user(people, ADMIN, "root", ["analyst"], ["all"])
     with pytest.raises(ValidationError, match="last active admin"):
-        auth.save_user(people, ADMIN, "root", ["admin"], ["all"], active=False)
+        users.save_user(people, ADMIN, "root", ["admin"], ["all"], active=False)
     other = User("boss", roles=("admin",), areas=("all",))
     with pytest.raises(ValidationError, match="last active admin"):
-        auth.delete_user(people, other, "root")
+        users.delete_user(people, other, "root")
     assert auth.get_user(people, "root").roles == ("admin",)
     # With a second admin both changes are allowed.
-    auth.save_user(people, ADMIN, "boss", ["admin"], ["all"])
-    auth.save_user(people, ADMIN, "root", ["analyst"], ["all"])
+    users.save_user(people, ADMIN, "boss", ["admin"], ["all"])
+    users.save_user(people, ADMIN, "root", ["analyst"], ["all"])
     with pytest.raises(ValidationError, match="last active admin"):
-        auth.delete_user(people, ADMIN, "boss")
-    auth.save_user(people, other, "root", ["admin"], ["all"])
-    auth.delete_user(people, ADMIN, "boss")
+        users.delete_user(people, ADMIN, "boss")
+    users.save_user(people, other, "root", ["admin"], ["all"])
+    users.delete_user(people, ADMIN, "boss")
     assert auth.get_user(people, "boss") is None
 
 
@@ -325,9 +325,9 @@ def test_migration_removes_names_typed_in_clear(tmp_path: Path) -> None:
     path = tmp_path / "old.duckdb"
     with Workspace(path) as ws:
         ws.query("DELETE FROM wb.schema_version WHERE version = 8")
-        auth.save_user(ws, ADMIN, "kent", ["leader"], ["Kent"], password=SECRET)
-        auth.save_user(ws, ADMIN, "gone", ["leader"], ["Kent"])
-        auth.delete_user(ws, ADMIN, "gone")
+        users.save_user(ws, ADMIN, "kent", ["leader"], ["Kent"], password=SECRET)
+        users.save_user(ws, ADMIN, "gone", ["leader"], ["Kent"])
+        users.delete_user(ws, ADMIN, "gone")
         now = utcnow()
         for name in ("kent", "gone", "hunter2 my password"):
             ws.query("INSERT INTO wb.login_failures VALUES (?, ?)", [name, now])

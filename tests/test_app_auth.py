@@ -8,7 +8,7 @@ import pytest
 from argon2 import PasswordHasher
 from streamlit.testing.v1 import AppTest
 
-from workbench.access import auth
+from workbench.access import auth, passwords, sessions, users
 from workbench.access.auth import User
 from workbench.ui import navigation
 from workbench.ui.navigation import PageSpec
@@ -35,15 +35,15 @@ def shared(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
 
     monkeypatch.setattr(PagesManager, "__init__", init_without_page_folder)
     fast = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    monkeypatch.setattr(auth, "_HASHER", fast)
-    monkeypatch.setattr(auth, "_DUMMY_HASH", fast.hash("dummy"))
+    monkeypatch.setattr(passwords, "_HASHER", fast)
+    monkeypatch.setattr(passwords, "_DUMMY_HASH", fast.hash("dummy"))
     path = tmp_path / "ws.duckdb"
     with Workspace(path) as ws:
-        auth.save_user(ws, ADMIN, "root", ["admin"], ["all"], password=SECRET)
-        auth.save_user(
+        users.save_user(ws, ADMIN, "root", ["admin"], ["all"], password=SECRET)
+        users.save_user(
             ws, ADMIN, "kent", ["leader"], ["Kent"], email="lead@kent.example", password=SECRET
         )
-        auth.save_user(ws, ADMIN, "ana", ["analyst"], ["all"], password=SECRET)
+        users.save_user(ws, ADMIN, "ana", ["analyst"], ["all"], password=SECRET)
     config = tmp_path / "shared.toml"
     config.write_text('[workbench]\nlogin = ["password"]\nmax_failures = 3\n', encoding="utf-8")
     monkeypatch.setenv("WORKBENCH_WORKSPACE", str(path))
@@ -216,7 +216,7 @@ def test_a_session_resumed_over_another_connection_is_refused(
     assert not page_links(at)
     assert "Your session has ended. Log in again." in [i.value for i in at.info]
     with Workspace(shared) as ws:
-        assert auth.check_session(ws, token) is None  # revoked for the first browser too
+        assert sessions.check_session(ws, token) is None  # revoked for the first browser too
         refused = ws.query(
             "SELECT actor, detail FROM wb.audit_log WHERE action = 'session.refused' ORDER BY id"
         )

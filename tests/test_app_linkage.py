@@ -30,7 +30,7 @@ from linkage.synthetic import make_people
 from workbench.data.importer import import_frame
 from workbench.errors import LinkageError
 from workbench.persons.roles import save_roles
-from workbench.ui import linkage_widgets
+from workbench.ui import linkage_widgets, training_jobs
 from workbench.ui.navigation import PAGES
 from workbench.workspace import Workspace
 
@@ -81,7 +81,7 @@ def linked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         at.button(key="train_start").click().run()
         assert not at.exception, [e.message for e in at.exception]
         with Workspace(path) as ws:
-            job = linkage_widgets.current_job(ws)
+            job = training_jobs.current_job(ws)
         assert job is not None and job.thread is not None
         job.thread.join(timeout=300)
         assert job.error is None, job.error

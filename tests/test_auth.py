@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from workbench.access import auth
+from workbench.access import auth, oidc, passwords, sessions, users
 from workbench.access.auth import AuthSettings, User
 from workbench.errors import AccessDeniedError, AuthError, ValidationError
 from workbench.ui.navigation import ADMIN_PAGES, LEADER_PAGES, PAGES, PageSpec, pages_for
@@ -25,8 +25,8 @@ def fast_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
     from argon2 import PasswordHasher
 
     fast = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
-    monkeypatch.setattr(auth, "_HASHER", fast)
-    monkeypatch.setattr(auth, "_DUMMY_HASH", fast.hash("dummy"))
+    monkeypatch.setattr(passwords, "_HASHER", fast)
+    monkeypatch.setattr(passwords, "_DUMMY_HASH", fast.hash("dummy"))
 
 
 def audit_actions(ws: Workspace) -> list[str]:
@@ -35,11 +35,11 @@ def audit_actions(ws: Workspace) -> list[str]:
 
 @pytest.fixture
 def people(ws: Workspace) -> Workspace:
-    auth.save_user(ws, ADMIN, "root", ["admin"], ["all"], password=SECRET)
-    auth.save_user(
+    users.save_user(ws, ADMIN, "root", ["admin"], ["all"], password=SECRET)
+    users.save_user(
         ws, ADMIN, "kent", ["leader"], ["Kent"], email="Lead@Kent.example", password=SECRET
     )
-    auth.save_user(ws, ADMIN, "ana", ["analyst"], ["all"], password=SECRET)
+    users.save_user(ws, ADMIN, "ana", ["analyst"], ["all"], password=SECRET)
     return ws
 
 
@@ -51,14 +51,14 @@ def test_password_is_hashed_never_stored_or_logged(people: Workspace) -> None:
 
 
 def test_right_password_gives_a_session_wrong_one_does_not(people: Workspace) -> None:
-    token = auth.login_with_password(people, "kent", SECRET, SETTINGS)
-    user = auth.check_session(people, token)
+    token = passwords.login_with_password(people, "kent", SECRET, SETTINGS)
+    user = sessions.check_session(people, token)
     assert user is not None and user.username == "kent" and user.allowed_areas == ["Kent"]
     assert user.leader_view
     with pytest.raises(AuthError, match="wrong password"):
-        auth.login_with_password(people, "kent", "not the password", SETTINGS)
+        passwords.login_with_password(people, "kent", "not the password", SETTINGS)
     with pytest.raises(AuthError, match="wrong password"):
-        auth.login_with_password(people, "nobody", SECRET, SETTINGS)
+        passwords.login_with_password(people, "nobody", SECRET, SETTINGS)
     assert audit_actions(people)[-3:] == ["login.success", "login.failure", "login.failure"]
     # The token itself is never stored, only its hash.
     assert not people.query("SELECT 1 FROM wb.sessions WHERE token_hash = ?", [token])
@@ -68,41 +68,41 @@ def test_lockout_after_failures_and_unlock_after_the_window(people: Workspace) -
     start = utcnow()
     for _ in range(3):
         with pytest.raises(AuthError, match="wrong password"):
-            auth.login_with_password(people, "kent", "guess", SETTINGS, now=start)
+            passwords.login_with_password(people, "kent", "guess", SETTINGS, now=start)
     with pytest.raises(AuthError, match="locked"):
-        auth.login_with_password(people, "kent", SECRET, SETTINGS, now=start)
+        passwords.login_with_password(people, "kent", SECRET, SETTINGS, now=start)
     assert "login.locked" in audit_actions(people)
     later = start + timedelta(minutes=16)
-    assert auth.login_with_password(people, "kent", SECRET, SETTINGS, now=later)
+    assert passwords.login_with_password(people, "kent", SECRET, SETTINGS, now=later)
     # A success clears the count.
-    assert not auth.is_locked(people, "kent", SETTINGS, now=later)
+    assert not passwords.is_locked(people, "kent", SETTINGS, now=later)
 
 
 def test_admin_unlock(people: Workspace) -> None:
     for _ in range(3):
         with pytest.raises(AuthError):
-            auth.login_with_password(people, "ana", "guess", SETTINGS)
-    assert auth.is_locked(people, "ana", SETTINGS)
-    auth.unlock_user(people, ADMIN, "ana")
-    assert auth.login_with_password(people, "ana", SECRET, SETTINGS)
+            passwords.login_with_password(people, "ana", "guess", SETTINGS)
+    assert passwords.is_locked(people, "ana", SETTINGS)
+    users.unlock_user(people, ADMIN, "ana")
+    assert passwords.login_with_password(people, "ana", SECRET, SETTINGS)
 
 
 def test_logout_revokes_the_session_and_an_old_token_is_refused(people: Workspace) -> None:
-    token = auth.login_with_password(people, "kent", SECRET, SETTINGS)
-    auth.logout(people, token, "kent")
-    assert auth.check_session(people, token) is None
+    token = passwords.login_with_password(people, "kent", SECRET, SETTINGS)
+    sessions.logout(people, token, "kent")
+    assert sessions.check_session(people, token) is None
     assert audit_actions(people)[-2:] == ["logout", "session.refused"]
-    assert auth.check_session(people, "made-up-token") is None
+    assert sessions.check_session(people, "made-up-token") is None
 
 
 def test_session_expires_and_ends_when_the_user_is_disabled(people: Workspace) -> None:
-    token = auth.login_with_password(people, "ana", SECRET, SETTINGS)
-    assert auth.check_session(people, token, now=utcnow() + timedelta(hours=13)) is None
-    token = auth.login_with_password(people, "ana", SECRET, SETTINGS)
-    auth.save_user(people, ADMIN, "ana", ["analyst"], ["all"], active=False)
-    assert auth.check_session(people, token) is None
+    token = passwords.login_with_password(people, "ana", SECRET, SETTINGS)
+    assert sessions.check_session(people, token, now=utcnow() + timedelta(hours=13)) is None
+    token = passwords.login_with_password(people, "ana", SECRET, SETTINGS)
+    users.save_user(people, ADMIN, "ana", ["analyst"], ["all"], active=False)
+    assert sessions.check_session(people, token) is None
     with pytest.raises(AuthError):
-        auth.login_with_password(people, "ana", SECRET, SETTINGS)
+        passwords.login_with_password(people, "ana", SECRET, SETTINGS)
 
 
 def claims(email: str, nonce: str = "n1") -> dict[str, object]:
@@ -118,17 +118,17 @@ def claims(email: str, nonce: str = "n1") -> dict[str, object]:
 
 def test_oidc_login_matched_by_email_and_revoked_at_logout(people: Workspace) -> None:
     c = claims("lead@kent.example")
-    user = auth.login_with_oidc(people, c, SETTINGS)
+    user = oidc.login_with_oidc(people, c, SETTINGS)
     assert user.username == "kent"
-    assert auth.login_with_oidc(people, c, SETTINGS).username == "kent"
+    assert oidc.login_with_oidc(people, c, SETTINGS).username == "kent"
     assert audit_actions(people).count("login.success") == 1
-    auth.logout_oidc(people, c, "kent")
+    oidc.logout_oidc(people, c, "kent")
     with pytest.raises(AuthError, match="ended"):
-        auth.login_with_oidc(people, c, SETTINGS)  # the same cookie again
+        oidc.login_with_oidc(people, c, SETTINGS)  # the same cookie again
     # A new login (new nonce and issue time) works.
-    assert auth.login_with_oidc(people, claims("lead@kent.example", "n2"), SETTINGS)
+    assert oidc.login_with_oidc(people, claims("lead@kent.example", "n2"), SETTINGS)
     with pytest.raises(AuthError, match="no access"):
-        auth.login_with_oidc(people, claims("stranger@example.org"), SETTINGS)
+        oidc.login_with_oidc(people, claims("stranger@example.org"), SETTINGS)
     assert "login.failure" in audit_actions(people)
 
 
@@ -136,10 +136,10 @@ def test_analyst_calling_admin_functions_is_refused_and_logged(people: Workspace
     analyst = auth.get_user(people, "ana")
     assert analyst is not None
     calls = [
-        lambda: auth.save_user(people, analyst, "ana", ["admin"], ["all"]),
-        lambda: auth.list_users(people, analyst),
-        lambda: auth.delete_user(people, analyst, "root"),
-        lambda: auth.unlock_user(people, analyst, "kent"),
+        lambda: users.save_user(people, analyst, "ana", ["admin"], ["all"]),
+        lambda: users.list_users(people, analyst),
+        lambda: users.delete_user(people, analyst, "root"),
+        lambda: users.unlock_user(people, analyst, "kent"),
     ]
     for call in calls:
         with pytest.raises(AccessDeniedError):
@@ -151,12 +151,12 @@ def test_analyst_calling_admin_functions_is_refused_and_logged(people: Workspace
 
 def test_user_changes_are_validated_and_audited(people: Workspace) -> None:
     with pytest.raises(ValidationError, match="not an LCJB area"):
-        auth.save_user(people, ADMIN, "x", ["leader"], ["Atlantis"])
+        users.save_user(people, ADMIN, "x", ["leader"], ["Atlantis"])
     with pytest.raises(ValidationError, match="not a role"):
-        auth.save_user(people, ADMIN, "x", ["superuser"], ["Kent"])
+        users.save_user(people, ADMIN, "x", ["superuser"], ["Kent"])
     with pytest.raises(ValidationError, match="too short"):
-        auth.save_user(people, ADMIN, "x", ["leader"], ["Kent"], password="short")
-    auth.save_user(people, ADMIN, "kent", ["leader"], ["Kent", "Surrey"])
+        users.save_user(people, ADMIN, "x", ["leader"], ["Kent"], password="short")
+    users.save_user(people, ADMIN, "kent", ["leader"], ["Kent", "Surrey"])
     row = people.query(
         "SELECT actor, target, detail FROM wb.audit_log WHERE action = 'user.update'"
     )[-1]

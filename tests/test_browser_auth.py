@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from tests.browser import browser_page, require_chromium, screenshot, streamlit_server, wait_idle
 from tests.oidc_mock import CLIENT_ID, mock_oidc_provider
-from workbench.access import auth
+from workbench.access import users
 from workbench.access.auth import User
 from workbench.workspace import Workspace
 
@@ -45,8 +45,8 @@ def test_oidc_login_leader_view_logout_and_old_cookie(tmp_path: Path) -> None:
     require_chromium()
     workspace = tmp_path / "ws.duckdb"
     with Workspace(workspace) as ws:
-        auth.save_user(ws, ADMIN, "root", ["admin"], ["all"])
-        auth.save_user(ws, ADMIN, "kent", ["leader"], ["Kent"], email=LEADER_EMAIL)
+        users.save_user(ws, ADMIN, "root", ["admin"], ["all"])
+        users.save_user(ws, ADMIN, "kent", ["leader"], ["Kent"], email=LEADER_EMAIL)
     config = tmp_path / "shared.toml"
     env = {
         "WORKBENCH_MODE": "shared",
@@ -153,8 +153,8 @@ def test_a_live_session_id_from_another_browser_does_not_log_it_in(tmp_path: Pat
     secret = "correct horse battery staple"
     workspace = tmp_path / "ws.duckdb"
     with Workspace(workspace) as ws:
-        auth.save_user(ws, ADMIN, "root", ["admin"], ["all"], password=secret)
-        auth.save_user(ws, ADMIN, "kent", ["leader"], ["Kent"], password=secret)
+        users.save_user(ws, ADMIN, "root", ["admin"], ["all"], password=secret)
+        users.save_user(ws, ADMIN, "kent", ["leader"], ["Kent"], password=secret)
     config = tmp_path / "shared.toml"
     config.write_text('[workbench]\nlogin = ["password"]\n', encoding="utf-8")
     env = {"WORKBENCH_MODE": "shared", "WORKBENCH_AUTH_CONFIG": str(config)}

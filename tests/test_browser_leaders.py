@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 
 from tests.browser import require_chromium, screenshot, streamlit_server, wait_idle
 from tests.journey_workspace import make_journey_workspace
-from workbench.access import auth
+from workbench.access import users
 from workbench.access.auth import User
 from workbench.analysis.measures.record_keys import KEY_SALT_SETTING
 from workbench.analysis.views.attrition import funnel_view
@@ -140,9 +140,9 @@ def test_two_leaders_share_a_deployment_but_not_their_work(tmp_path: Path) -> No
     workspace = make_journey_workspace(tmp_path)
     with Workspace(workspace) as ws:
         ws.set_setting(KEY_SALT_SETTING, "two-leaders-salt")
-        auth.save_user(ws, ADMIN, "root", ["admin"], ["all"], password=SECRET)
+        users.save_user(ws, ADMIN, "root", ["admin"], ["all"], password=SECRET)
         for user in (CUMBRIA, KENT):
-            auth.save_user(ws, ADMIN, user.username, ["leader"], list(user.areas), password=SECRET)
+            users.save_user(ws, ADMIN, user.username, ["leader"], list(user.areas), password=SECRET)
         _cumbria_scenario(ws)
         kent_funnel = _expected_funnel(ws, "Kent")
         cumbria_funnel = _expected_funnel(ws, "Cumbria")

@@ -31,13 +31,11 @@ from linkage.model.suggest import _choose_em_rules, find_derived_columns, fixed_
 from linkage.model.train import train_model
 from linkage.quality.evaluate import choose_threshold, expected_cluster_quality
 from linkage.synthetic import make_people
-from workbench.persons.roles import Role, suggest_roles
-from workbench.persons.standardise import (
-    detect_value_formats,
-    infer_date_format,
-    name_order,
-    standardise_sql,
-)
+from workbench.data.dates import infer_date_format
+from workbench.persons.role_suggest import suggest_roles
+from workbench.persons.roles import Role
+from workbench.persons.standardise import standardise_sql
+from workbench.persons.value_formats import detect_value_formats, name_order
 
 DUCKDB = SplinkDialect.from_string("duckdb")
 

@@ -34,7 +34,7 @@ def test_nothing_to_link_is_a_clear_error(tmp_path: Path) -> None:
 def test_start_page_links_in_one_click(monkeypatch: pytest.MonkeyPatch, loaded: Path) -> None:
     with Workspace(loaded) as ws:
         assert next_step(workflow_steps(ws)).key == "train"
-    from workbench.ui.linkage_widgets import current_job
+    from workbench.ui.training_jobs import current_job
 
     monkeypatch.setenv("WORKBENCH_WORKSPACE", str(loaded))
     at = AppTest.from_file(APP, default_timeout=120)

@@ -9,15 +9,8 @@ import pandas as pd
 import pytest
 
 from workbench.errors import RoleError
-from workbench.persons.roles import (
-    Role,
-    load_roles,
-    roles_confirmed,
-    roles_table,
-    save_roles,
-    suggest_roles,
-    suggest_roles_for_dataset,
-)
+from workbench.persons.role_suggest import suggest_roles, suggest_roles_for_dataset
+from workbench.persons.roles import Role, load_roles, roles_confirmed, roles_table, save_roles
 from workbench.workspace import Workspace
 
 FIRST = ["John", "Mary", "David", "Sarah", "James", "Emma", "Paul", "Laura", "Peter", "Helen"]

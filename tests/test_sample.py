@@ -14,18 +14,16 @@ import pytest
 
 from workbench.errors import ValidationError
 from workbench.sample import names as sample_names
+from workbench.sample.calibration import FIRST_REPORTED_DATE, PILOT_AREAS, START_DATE
 from workbench.sample.generate import (
     DEFAULT_END_DATE,
     DEFAULT_PEOPLE,
-    FIRST_REPORTED_DATE,
     FRAME_KEYS,
     GENERATOR_VERSION,
-    PILOT_AREAS,
-    START_DATE,
-    ErrorProfile,
     generate_frames,
     generate_sample,
 )
+from workbench.sample.noise import ErrorProfile
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "sample_data"
 

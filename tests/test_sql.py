@@ -12,6 +12,7 @@ from workbench.sql import (
     Sql,
     SqlSteps,
     compose,
+    int_literal,
     placeholders,
     qualified,
     quote_ident,
@@ -89,6 +90,15 @@ def test_compose_refuses_missing_parts_and_non_identifiers() -> None:
         placeholders(0)
 
 
+def test_int_literal_writes_integers_only(con) -> None:
+    assert int_literal(3) == "3" and isinstance(int_literal(3), Sql)
+    sql = compose("SELECT * FROM range(10) USING SAMPLE reservoir({n} ROWS)", n=int_literal(4))
+    assert len(con.execute(sql).fetchall()) == 4
+    for bad in ("4", 4.0, True, None):
+        with pytest.raises(ValidationError):
+            int_literal(bad)  # type: ignore[arg-type]
+
+
 def test_a_failing_step_names_the_step_and_shows_its_sql(con) -> None:
     with pytest.raises(SqlStepError) as caught:
         run_step(
@@ -154,6 +164,11 @@ CONVERTED = [
     "workbench/data/catalogue.py",
     "workbench/data/profile.py",
     "workbench/data/explore.py",
+    "workbench/persons/expressions.py",
+    "workbench/persons/role_suggest.py",
+    "workbench/persons/roles.py",
+    "workbench/persons/standardise.py",
+    "workbench/persons/value_formats.py",
     "linkage/clusters/registry.py",
     "linkage/quality/health.py",
     "linkage/model/blocking.py",

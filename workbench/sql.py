@@ -104,6 +104,20 @@ def placeholders(count: int) -> Sql:
     return Sql(", ".join("?" for _ in range(count)))
 
 
+def int_literal(value: int) -> Sql:
+    """An integer written into SQL, for the few clauses that take no bound parameter.
+
+    DuckDB wants a constant in some places (the size of ``USING SAMPLE reservoir(n ROWS)``);
+    everywhere else values are bound.
+
+    Raises:
+        ValidationError: When ``value`` is not an integer.
+    """
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError(f"Cannot write a {type(value).__name__} into SQL as an integer.")
+    return Sql(str(value))
+
+
 def shorten_sql(sql: str, limit: int = SQL_SHOWN_CHARS) -> str:
     """SQL on one line (runs of white space collapsed), cut to ``limit`` characters."""
     flat = " ".join(sql.split())

@@ -20,7 +20,8 @@ from workbench.data.catalogue import DatasetInfo, list_datasets
 from workbench.data.importer import import_file, import_frame
 from workbench.data.profile import refresh_profile
 from workbench.errors import ValidationError, WorkbenchError
-from workbench.persons.roles import save_roles, suggest_roles_for_dataset
+from workbench.persons.role_suggest import suggest_roles_for_dataset
+from workbench.persons.roles import save_roles
 from workbench.workspace import Workspace
 
 log = logging.getLogger(__name__)

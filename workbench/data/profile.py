@@ -19,10 +19,8 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
-from workbench.persons.roles import Role, load_roles, suggest_roles_for_dataset
-from workbench.persons.standardise import (
+from workbench.persons.expressions import (
     DOB_PARAM,
-    NAME_ROLES,
     PNC_PATTERN,
     POSTCODE_PARAM,
     UK_POSTCODE_PATTERN,
@@ -34,6 +32,9 @@ from workbench.persons.standardise import (
     placeholder_params,
     pnc_check_ok_expr,
 )
+from workbench.persons.role_suggest import suggest_roles_for_dataset
+from workbench.persons.roles import Role, load_roles
+from workbench.persons.standardise import NAME_ROLES
 from workbench.sql import Sql, compose
 from workbench.workspace import Workspace, utcnow
 

@@ -16,8 +16,8 @@ from workbench.publish.export.disclosure import ProtectArg, marked_protection
 from workbench.publish.export.meta import TableMeta, journey_version, meta_from_chart
 from workbench.ui.context import allowed_areas, user_errors, workspace
 from workbench.ui.export_widgets import download_menu
-from workbench.ui.linkage_widgets import current_job, show_job_progress, start_quick_link
 from workbench.ui.login import acting_user
+from workbench.ui.training_jobs import current_job, show_job_progress, start_quick_link
 from workbench.workspace import Workspace
 
 VICTIM_CHOICES = {"All offences": None, "Victim-based": True, "Not victim-based": False}

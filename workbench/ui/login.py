@@ -34,15 +34,12 @@ from workbench.access.auth import (
     METHOD_PASSWORD,
     AuthSettings,
     User,
-    check_session,
     load_auth_settings,
     local_user,
-    login_with_oidc,
-    login_with_password,
-    logout,
-    logout_oidc,
-    refuse_session,
 )
+from workbench.access.oidc import login_with_oidc, logout_oidc
+from workbench.access.passwords import login_with_password
+from workbench.access.sessions import check_session, logout, refuse_session
 from workbench.config import register_actor_source, set_actor, shared_mode
 from workbench.errors import AccessDeniedError, AuthError
 from workbench.ui.navigation import PageSpec, is_sensitive
