@@ -557,3 +557,15 @@ def test_committed_sample_matches_its_manifest(frames):
         committed["crime_ref"].to_numpy(dtype=object),
         frames["police"]["crime_ref"].to_numpy(dtype=object),
     )
+
+
+def test_the_sample_readmes_python_imports_work() -> None:
+    """The imports of sample_data/README.md's Python example name modules and names that exist."""
+    import re
+
+    readme = (Path(__file__).resolve().parent.parent / "sample_data" / "README.md").read_text()
+    block = re.search(r"```python\n(.*?)```", readme, re.S)
+    assert block, "the README has a Python example"
+    imports = [line for line in block[1].splitlines() if line.startswith(("from ", "import "))]
+    assert any("generate_frames" in line for line in imports)
+    exec("\n".join(imports), {})
