@@ -12,7 +12,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from workbench.data import catalogue, importer
+from workbench.data import catalogue, headers, importer, writing
+from workbench.data import delimited as delimited_text
 from workbench.data.importer import import_file, import_frame, read_file
 from workbench.errors import DataImportError, DatasetExistsError
 
@@ -433,7 +434,7 @@ def test_failure_writing_columns_leaves_nothing(ws, snapshot, monkeypatch) -> No
     def broken(original: str) -> str:
         raise ValueError("boom")
 
-    monkeypatch.setattr(importer, "_original_header_description", broken)
+    monkeypatch.setattr(writing, "original_header_description", broken)
     with pytest.raises(ValueError, match="boom"):
         import_file(ws, b"Name\nAnn\n", filename="x.csv")
     assert snapshot() == before
@@ -612,7 +613,7 @@ def test_words_in_a_number_column_are_invalid_but_codes_are_text(ws) -> None:
 
 def test_rows_gathered_in_chunks_keep_their_order_and_rows(ws, monkeypatch) -> None:
     """Rows move into Arrow columns a chunk at a time; order and file rows are kept."""
-    monkeypatch.setattr(importer, "CHUNK_ROWS", 3)
+    monkeypatch.setattr(delimited_text, "CHUNK_ROWS", 3)
     body = [f"{i},name {i},2001-01-{i % 28 + 1:02d}" for i in range(1, 31)]
     body[24] = "25,name 25,31/02/2001"
     data = ("id,name,dob\n" + "\n\n".join(body) + "\n").encode()
@@ -627,7 +628,7 @@ def test_rows_gathered_in_chunks_keep_their_order_and_rows(ws, monkeypatch) -> N
 
 def test_a_file_wider_than_the_limit_is_refused(ws, snapshot, monkeypatch) -> None:
     """A transposed or malformed file with thousands of columns is refused at its header."""
-    monkeypatch.setattr(importer, "MAX_IMPORT_COLUMNS", 50)
+    monkeypatch.setattr(headers, "MAX_IMPORT_COLUMNS", 50)
     before = snapshot()
     header = ",".join(f"c{i}" for i in range(51))
     with pytest.raises(DataImportError) as caught:
