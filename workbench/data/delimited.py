@@ -193,14 +193,9 @@ def parse_delimited(
         size += len(piece)
         if size >= SNIFF_BYTES:
             break
-    start = "".join(head)
-    del head
-    delimiter = detect_delimiter(start[:SNIFF_BYTES], preferred)
+    delimiter = detect_delimiter("".join(head)[:SNIFF_BYTES], preferred)
     log.debug("%s: delimiter %r", filename, delimiter)
-    reader = csv.reader(
-        _lines(itertools.chain((start,), stream)), delimiter=delimiter, quotechar='"'
-    )
-    del start
+    reader = csv.reader(_lines(itertools.chain(head, stream)), delimiter=delimiter, quotechar='"')
     header: list[str] | None = None
     rows: _Columns | None = None
     problems: list[Problem] = []
@@ -329,6 +324,7 @@ def read_delimited(
         typed.append(column)
         if finding is not None:
             findings.append(finding)
+        POOL.release_unused()  # hand the column's text and working arrays back to the system
     table = pa.Table.from_arrays(typed, names=names)
     attrs = {"invalid_values": findings, "original_headers": originals, "encoding": encoding}
     return ParsedFile(table, attrs)

@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from workbench.config import current_user
 from workbench.data.catalogue import DatasetInfo, get_dataset, normalise_metadata
-from workbench.data.coltypes import InvalidColumn, ParsedFile
+from workbench.data.coltypes import POOL, InvalidColumn, ParsedFile
 from workbench.data.headers import clean_column_names, original_header_description
 from workbench.errors import DataImportError, DatasetExistsError, Problem, ValidationError
 from workbench.sql import check_dataset_name, quote_ident
@@ -118,6 +118,7 @@ def _stream(table: pa.Table) -> pa.RecordBatchReader:
     def drain() -> Iterator[pa.RecordBatch]:
         while batches:
             yield batches.pop(0)
+            POOL.release_unused()  # batches DuckDB has copied go back to the system
 
     return pa.RecordBatchReader.from_batches(schema, drain())
 
