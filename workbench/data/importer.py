@@ -194,6 +194,7 @@ class _Source:
     size: int
     data: bytes | None = None
     path: Path | None = None
+    given: str = ""
 
     def open(self) -> BinaryIO:
         """Open the bytes for reading."""
@@ -217,8 +218,8 @@ class _Source:
 
     def _unreadable(self, exc: OSError) -> DataImportError:
         return DataImportError(
-            f"{self.path} cannot be read: {exc.strerror}.",
-            [Problem(str(exc.strerror), file=str(self.path))],
+            f"{self.given} cannot be read: {exc.strerror}.",
+            [Problem(str(exc.strerror), file=self.given)],
             hint="Check that you may read the file.",
         )
 
@@ -237,7 +238,8 @@ def _load_source(source: Path | str | bytes, filename: str | None, max_bytes: in
                 [Problem(what, file=str(path))],
                 hint="Check the path and try again.",
             )
-        loaded = _Source(filename or Path(source).name, path.stat().st_size, path=Path(source))
+        size = path.stat().st_size
+        loaded = _Source(filename or Path(source).name, size, path=Path(source), given=str(source))
     if loaded.size > max_bytes:
         size, name = loaded.size, loaded.name
         raise DataImportError(
