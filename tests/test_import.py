@@ -12,7 +12,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from workbench.data import catalogue, importer
+from workbench.data import catalogue, decoding, headers, importer, writing
+from workbench.data import delimited as delimited_text
 from workbench.data.importer import import_file, import_frame, read_file
 from workbench.errors import DataImportError, DatasetExistsError
 
@@ -433,7 +434,7 @@ def test_failure_writing_columns_leaves_nothing(ws, snapshot, monkeypatch) -> No
     def broken(original: str) -> str:
         raise ValueError("boom")
 
-    monkeypatch.setattr(importer, "_original_header_description", broken)
+    monkeypatch.setattr(writing, "original_header_description", broken)
     with pytest.raises(ValueError, match="boom"):
         import_file(ws, b"Name\nAnn\n", filename="x.csv")
     assert snapshot() == before
@@ -612,7 +613,7 @@ def test_words_in_a_number_column_are_invalid_but_codes_are_text(ws) -> None:
 
 def test_rows_gathered_in_chunks_keep_their_order_and_rows(ws, monkeypatch) -> None:
     """Rows move into Arrow columns a chunk at a time; order and file rows are kept."""
-    monkeypatch.setattr(importer, "CHUNK_ROWS", 3)
+    monkeypatch.setattr(delimited_text, "CHUNK_ROWS", 3)
     body = [f"{i},name {i},2001-01-{i % 28 + 1:02d}" for i in range(1, 31)]
     body[24] = "25,name 25,31/02/2001"
     data = ("id,name,dob\n" + "\n\n".join(body) + "\n").encode()
@@ -627,7 +628,7 @@ def test_rows_gathered_in_chunks_keep_their_order_and_rows(ws, monkeypatch) -> N
 
 def test_a_file_wider_than_the_limit_is_refused(ws, snapshot, monkeypatch) -> None:
     """A transposed or malformed file with thousands of columns is refused at its header."""
-    monkeypatch.setattr(importer, "MAX_IMPORT_COLUMNS", 50)
+    monkeypatch.setattr(headers, "MAX_IMPORT_COLUMNS", 50)
     before = snapshot()
     header = ",".join(f"c{i}" for i in range(51))
     with pytest.raises(DataImportError) as caught:
@@ -637,3 +638,132 @@ def test_a_file_wider_than_the_limit_is_refused(ws, snapshot, monkeypatch) -> No
     with pytest.raises(DataImportError, match="has 51 columns"):
         import_file(ws, records, "w", filename="w.json")
     assert snapshot() == before
+
+
+# ------------------------------------------------------- streamed reading and typing
+
+
+STREAM_PAYLOADS = {
+    "utf8": delimited(",").encode("utf-8"),
+    "utf8-bom-crlf": b"\xef\xbb\xbf" + delimited(",").replace("\n", "\r\n").encode("utf-8"),
+    "utf16": delimited(";").encode("utf-16"),
+    "utf16-be": b"\xfe\xff" + delimited(",").encode("utf-16-be"),
+    "cp1252": "name,amount\nRené,£5\nZoë,€10\n".encode("cp1252"),
+    "quoted-lines": b'id,address\n1,"Flat 2\r\nThe Court"\n2,"say ""hi"""\n',
+    "old-mac": b"id,name\r1,Ann\r2,Bob\r",
+    "unclosed": b'id,name,town\n1,Ann,Leeds\n2,"Smith,York\n3,Jones,Hull\n',
+    "mixed": "id,name\n1,José\n".encode() + "2,Zoë\n".encode("cp1252"),
+    "ragged": b"id,name\n1,Ann\n2\n",
+}
+
+
+def _outcome(payload: bytes) -> object:
+    """What reading a payload gives: the columns, types and values, or the error and rows."""
+    try:
+        df = read_file(payload, filename="s.csv", invalid="missing")
+    except DataImportError as exc:
+        return (exc.message, [(p.message, p.row, p.column) for p in exc.problems])
+    return [(c, str(df[c].dtype), df[c].astype(object).tolist()) for c in df.columns]
+
+
+@pytest.mark.parametrize("payload", list(STREAM_PAYLOADS.values()), ids=list(STREAM_PAYLOADS))
+def test_text_read_in_small_pieces_reads_the_same(monkeypatch, payload: bytes) -> None:
+    """Pieces that split characters, line endings and quotes change nothing that is read."""
+    whole = _outcome(payload)
+    for size in (1, 2, 3, 7):
+        monkeypatch.setattr(decoding, "READ_BYTES", size)
+        assert _outcome(payload) == whole, size
+
+
+def test_old_mac_line_endings_split_rows() -> None:
+    df = read_file(b"id,name\r1,Ann\r2,Bob\r", filename="mac.csv")
+    assert df["id"].tolist() == [1, 2]
+    assert df["name"].tolist() == ["Ann", "Bob"]
+
+
+def test_csv_path_is_streamed_and_its_lineage_recorded(ws, tmp_path: Path, monkeypatch) -> None:
+    """A delimited file is read a piece at a time, never whole; its hash and size still match."""
+    path = tmp_path / "people.csv"
+    path.write_bytes(delimited(",").encode())
+
+    def whole(self: Path) -> bytes:
+        raise AssertionError("a delimited file was read whole")
+
+    monkeypatch.setattr(Path, "read_bytes", whole)
+    info = import_file(ws, path)
+    monkeypatch.undo()
+    assert info.source_sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert info.source_bytes == path.stat().st_size
+    assert_people(ws, "people")
+
+
+def test_typing_ignores_case_and_padding_of_tokens(ws) -> None:
+    """Missing-value words and yes/no in any case, padded values, decimals and timestamps."""
+    text = (
+        "n,flag,amount,seen,uk_seen\n"
+        " 12 ,YES,1.5,2024-01-31T09:30:00Z,31/01/2024 09:30\n"
+        "NULL,no,N/A,2024-02-01 10:00:00.5,01/02/2024 10:00:05\n"
+        "7,True,2e3,none,-\n"
+    )
+    import_file(ws, text.encode(), "tokens", filename="tokens.csv")
+    types = dict(catalogue.column_dictionary(ws, "tokens")[["name", "dtype"]].values)
+    assert types == {
+        "n": "BIGINT",
+        "flag": "BOOLEAN",
+        "amount": "DOUBLE",
+        "seen": "TIMESTAMP",
+        "uk_seen": "TIMESTAMP",
+    }
+    rows = ws.query(f"SELECT * FROM {ws.dataset_table('tokens')}")
+    assert rows[0] == (
+        12,
+        True,
+        1.5,
+        datetime(2024, 1, 31, 9, 30),
+        datetime(2024, 1, 31, 9, 30),
+    )
+    assert rows[1] == (
+        None,
+        False,
+        None,
+        datetime(2024, 2, 1, 10, 0, 0, 500000),
+        datetime(2024, 2, 1, 10, 0, 5),
+    )
+    assert rows[2] == (7, True, 2000.0, None, None)
+
+
+def test_near_typed_timestamps_and_decimals_imported_as_missing(ws) -> None:
+    """Invalid values in timestamp and decimal columns are counted, named and made missing."""
+    stamps = [f"2024-01-{i % 28 + 1:02d} 10:{i % 60:02d}" for i in range(30)]
+    amounts = [f"{i}.5" for i in range(30)]
+    stamps[4], amounts[7] = "2024-02-30 10:00", "about 3"
+    text = "seen_at,amount\n" + "".join(f"{a},{b}\n" for a, b in zip(stamps, amounts, strict=True))
+    with pytest.raises(importer.InvalidValuesError) as caught:
+        import_file(ws, text.encode(), "near", filename="near.csv")
+    messages = {p.column: p.message for p in caught.value.problems}
+    assert messages["seen_at"].startswith("1 of 30 values are not dates and times (row 6 ")
+    assert messages["amount"] == "1 of 30 values are not numbers (row 9 'about 3')"
+    import_file(ws, text.encode(), "near", filename="near.csv", invalid="missing")
+    types = dict(catalogue.column_dictionary(ws, "near")[["name", "dtype"]].values)
+    assert types == {"seen_at": "TIMESTAMP", "amount": "DOUBLE"}
+    table = ws.dataset_table("near")
+    nulls = ws.query(f"SELECT count(*) - count(seen_at), count(*) - count(amount) FROM {table}")
+    assert nulls == [(1, 1)]
+
+
+def test_infer_column_keeps_index_name_and_positions() -> None:
+    raw = pd.Series(["2024-01-01"] * 20 + ["soon"], index=range(100, 121), name="due")
+    typed, finding = importer.infer_column_checked(raw, "missing")
+    assert typed.name == "due" and list(typed.index) == list(raw.index)
+    assert str(typed.dtype) == "date32[day][pyarrow]"
+    assert typed.isna().sum() == 1
+    assert finding is not None and finding.examples == ((22, "soon"),)
+    assert importer.infer_column(pd.Series([1, None, 3], dtype=object)).tolist() == [1, pd.NA, 3]
+
+
+def test_json_near_typed_values_reported_by_record(ws) -> None:
+    records = [{"id": i, "born": f"1990-01-{i % 28 + 1:02d}"} for i in range(1, 31)]
+    records[11]["born"] = "unknown"
+    with pytest.raises(importer.InvalidValuesError) as caught:
+        import_file(ws, json.dumps(records).encode(), "born", filename="born.json")
+    assert "row 12 'unknown'" in caught.value.problems[0].message
