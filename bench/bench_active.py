@@ -39,7 +39,7 @@ from linkage.review.labels import save_label
 from linkage.review.session import next_pairs
 from linkage.review.teach import teach_model
 from linkage.synthetic import make_people
-from workbench.data.importer import import_frame
+from workbench.data.writing import import_frame
 from workbench.persons.roles import save_roles
 from workbench.workspace import Workspace
 

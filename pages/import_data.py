@@ -4,8 +4,9 @@ import streamlit as st
 
 from workbench.config import import_folders, load_settings, shared_mode
 from workbench.data.catalogue import SOURCE_SYSTEMS
+from workbench.data.coltypes import INVALID_LABELS
 from workbench.data.datasets import add_file, load_sample, sample_available
-from workbench.data.importer import INVALID_LABELS, SUPPORTED_FORMATS
+from workbench.data.importer import SUPPORTED_FORMATS
 from workbench.sql import suggest_dataset_name
 from workbench.ui.context import user_errors, workspace
 from workbench.ui.login import acting_user

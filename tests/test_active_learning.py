@@ -18,7 +18,7 @@ from linkage.review.teach import teach_model
 from linkage.service import load_model_json
 from linkage.synthetic import make_people
 from tests.test_app_linkage import ROLES
-from workbench.data.importer import import_frame
+from workbench.data.writing import import_frame
 from workbench.errors import LinkageError
 from workbench.persons.roles import save_roles
 from workbench.workspace import Workspace

@@ -27,7 +27,7 @@ from linkage.quality.model_evaluation import evaluation
 from linkage.review.pairs import kept_pairs
 from linkage.service import RETENTION_MATCH_WEIGHT
 from linkage.synthetic import make_people
-from workbench.data.importer import import_frame
+from workbench.data.writing import import_frame
 from workbench.errors import LinkageError
 from workbench.persons.roles import save_roles
 from workbench.ui import linkage_widgets, training_jobs

@@ -19,7 +19,8 @@ from workbench.data.catalogue import (
     set_column_description,
     update_metadata,
 )
-from workbench.data.importer import import_file, import_frame
+from workbench.data.importer import import_file
+from workbench.data.writing import import_frame
 from workbench.errors import DatasetNotFoundError, ValidationError
 
 POLICE_CSV = b"urn,forename,surname,dob\n01AB12345,Ann,Smith,1990-01-02\n02CD67890,Bob,Jones,\n"

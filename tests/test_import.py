@@ -12,10 +12,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from workbench.data import catalogue, decoding, headers, importer, writing
+from workbench.data import catalogue, coltypes, decoding, headers, readers, writing
 from workbench.data import delimited as delimited_text
-from workbench.data.importer import import_file, import_frame, read_file
-from workbench.errors import DataImportError, DatasetExistsError
+from workbench.data.importer import import_file, read_file
+from workbench.data.writing import import_frame
+from workbench.errors import DataImportError, DatasetExistsError, InvalidValuesError
 
 PEOPLE_ROWS = [
     ("1", "Ann", "Smith", "1990-01-02", "SW1A 1AA"),
@@ -537,7 +538,7 @@ def test_deeply_nested_json_is_refused(ws, snapshot, depth: int) -> None:
     text = '[{"id": 1, "x": ' + '{"a": ' * depth + "1" + "}" * depth + "}]"
     with pytest.raises(DataImportError) as caught:
         import_file(ws, text.encode(), "deep", filename="deep.json")
-    assert f"more than {importer.MAX_JSON_DEPTH} levels deep" in caught.value.message
+    assert f"more than {readers.MAX_JSON_DEPTH} levels deep" in caught.value.message
     assert snapshot() == before
     lines = "\n".join(['{"id": 1}', '{"id": 2, "x": ' + "[" * depth + "]" * depth + "}"])
     with pytest.raises(DataImportError) as caught:
@@ -575,7 +576,7 @@ def _dates_file() -> bytes:
 def test_invalid_dates_are_refused_with_counts_and_rows(ws, snapshot) -> None:
     """A date column with a few values that are not dates is named, not silently text."""
     before = snapshot()
-    with pytest.raises(importer.InvalidValuesError) as caught:
+    with pytest.raises(InvalidValuesError) as caught:
         import_file(ws, _dates_file(), "dates", filename="dates.csv")
     [problem] = caught.value.problems
     assert problem.column == "dob"
@@ -603,7 +604,7 @@ def test_invalid_values_can_be_imported_as_missing_or_as_text(ws) -> None:
 def test_words_in_a_number_column_are_invalid_but_codes_are_text(ws) -> None:
     """'unknown' among ages is an invalid number; leading zeros or '+' mark an identifier."""
     ages = "age\n" + "\n".join(str(20 + i) for i in range(30)) + "\nunknown\n"
-    with pytest.raises(importer.InvalidValuesError) as caught:
+    with pytest.raises(InvalidValuesError) as caught:
         import_file(ws, ages.encode(), "ages", filename="ages.csv")
     assert "1 of 31 values are not whole numbers" in caught.value.problems[0].message
     codes = "code\n" + "\n".join(str(100 + i) for i in range(30)) + "\n0042\n+7\n"
@@ -617,7 +618,7 @@ def test_rows_gathered_in_chunks_keep_their_order_and_rows(ws, monkeypatch) -> N
     body = [f"{i},name {i},2001-01-{i % 28 + 1:02d}" for i in range(1, 31)]
     body[24] = "25,name 25,31/02/2001"
     data = ("id,name,dob\n" + "\n\n".join(body) + "\n").encode()
-    with pytest.raises(importer.InvalidValuesError) as caught:
+    with pytest.raises(InvalidValuesError) as caught:
         import_file(ws, data, "chunks", filename="chunks.csv")
     assert "row 50 '31/02/2001'" in caught.value.problems[0].message
     import_file(ws, data, "chunks", filename="chunks.csv", invalid="missing")
@@ -738,7 +739,7 @@ def test_near_typed_timestamps_and_decimals_imported_as_missing(ws) -> None:
     amounts = [f"{i}.5" for i in range(30)]
     stamps[4], amounts[7] = "2024-02-30 10:00", "about 3"
     text = "seen_at,amount\n" + "".join(f"{a},{b}\n" for a, b in zip(stamps, amounts, strict=True))
-    with pytest.raises(importer.InvalidValuesError) as caught:
+    with pytest.raises(InvalidValuesError) as caught:
         import_file(ws, text.encode(), "near", filename="near.csv")
     messages = {p.column: p.message for p in caught.value.problems}
     assert messages["seen_at"].startswith("1 of 30 values are not dates and times (row 6 ")
@@ -753,17 +754,17 @@ def test_near_typed_timestamps_and_decimals_imported_as_missing(ws) -> None:
 
 def test_infer_column_keeps_index_name_and_positions() -> None:
     raw = pd.Series(["2024-01-01"] * 20 + ["soon"], index=range(100, 121), name="due")
-    typed, finding = importer.infer_column_checked(raw, "missing")
+    typed, finding = coltypes.infer_column_checked(raw, "missing")
     assert typed.name == "due" and list(typed.index) == list(raw.index)
     assert str(typed.dtype) == "date32[day][pyarrow]"
     assert typed.isna().sum() == 1
     assert finding is not None and finding.examples == ((22, "soon"),)
-    assert importer.infer_column(pd.Series([1, None, 3], dtype=object)).tolist() == [1, pd.NA, 3]
+    assert coltypes.infer_column(pd.Series([1, None, 3], dtype=object)).tolist() == [1, pd.NA, 3]
 
 
 def test_json_near_typed_values_reported_by_record(ws) -> None:
     records = [{"id": i, "born": f"1990-01-{i % 28 + 1:02d}"} for i in range(1, 31)]
     records[11]["born"] = "unknown"
-    with pytest.raises(importer.InvalidValuesError) as caught:
+    with pytest.raises(InvalidValuesError) as caught:
         import_file(ws, json.dumps(records).encode(), "born", filename="born.json")
     assert "row 12 'unknown'" in caught.value.problems[0].message

@@ -36,7 +36,7 @@ from linkage.review.teach import teach_model
 from tests.journey_workspace import write_sample_subset
 from workbench.data.catalogue import delete_dataset
 from workbench.data.datasets import load_sample
-from workbench.data.importer import import_frame
+from workbench.data.writing import import_frame
 from workbench.errors import LinkageError, RoleError, ValidationError
 from workbench.linked_models import active_clusters
 from workbench.persons.roles import save_roles

@@ -193,8 +193,8 @@ def test_profile_is_bounded_in_columns_and_time(ws) -> None:
     """A wide dataset has its first columns profiled and the rest named with the reason."""
     import pandas as pd
 
-    from workbench.data.importer import import_frame
     from workbench.data.profile import DatasetProfile, profile_dataset
+    from workbench.data.writing import import_frame
 
     frame = pd.DataFrame({f"c{i}": range(5) for i in range(12)})
     import_frame(ws, frame, "wide")

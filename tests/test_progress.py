@@ -16,7 +16,7 @@ from linkage.synthetic import make_people
 from tests.test_app_auth import log_in, page_links, shared, start  # noqa: F401
 from workbench.data.catalogue import delete_dataset
 from workbench.data.datasets import load_sample
-from workbench.data.importer import import_frame
+from workbench.data.writing import import_frame
 from workbench.persons.roles import save_roles
 from workbench.progress import next_step, workflow_steps
 from workbench.ui.navigation import STATUS_ICONS, progress_marks

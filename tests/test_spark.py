@@ -132,7 +132,7 @@ def test_duckdb_trained_model_scores_the_same_on_spark(
 
 def _workspace(path: Path) -> Workspace:
     """A workspace holding the synthetic police and courts records with their roles saved."""
-    from workbench.data.importer import import_frame
+    from workbench.data.writing import import_frame
     from workbench.persons.role_suggest import suggest_roles_for_dataset
     from workbench.persons.roles import save_roles
 

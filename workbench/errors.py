@@ -90,7 +90,7 @@ class InvalidValuesError(DataImportError):
         message: A summary of what failed.
         problems: One problem per column, with the count and examples of its invalid values.
         hint: What the user can do about it.
-        findings: The columns found (``workbench.data.importer.InvalidColumn`` items).
+        findings: The columns found (``workbench.data.coltypes.InvalidColumn`` items).
     """
 
     def __init__(

@@ -17,8 +17,9 @@ from typing import Any
 import pandas as pd
 
 from workbench.data.catalogue import DatasetInfo, list_datasets
-from workbench.data.importer import import_file, import_frame
+from workbench.data.importer import import_file
 from workbench.data.profile import refresh_profile
+from workbench.data.writing import import_frame
 from workbench.errors import ValidationError, WorkbenchError
 from workbench.persons.role_suggest import suggest_roles_for_dataset
 from workbench.persons.roles import save_roles

@@ -38,21 +38,14 @@ from workbench.config import (
 )
 from workbench.data.catalogue import DatasetInfo
 from workbench.data.coltypes import (
-    INVALID_LABELS,
-    MAX_EXAMPLES,
-    NEAR_TYPED_SHARE,
     InvalidColumn,
     InvalidValues,
     ParsedFile,
-    infer_column,
-    infer_column_checked,
-    infer_types,
 )
-from workbench.data.decoding import decode_text, detect_encoding
-from workbench.data.delimited import detect_delimiter, read_delimited
-from workbench.data.headers import MAX_IMPORT_COLUMNS, clean_column_names
-from workbench.data.readers import MAX_JSON_DEPTH, read_excel, read_json, read_parquet
-from workbench.data.writing import OnConflict, import_frame, import_parsed, invalid_value_notes
+from workbench.data.decoding import detect_encoding
+from workbench.data.delimited import read_delimited
+from workbench.data.readers import read_excel, read_json, read_parquet
+from workbench.data.writing import OnConflict, import_parsed
 from workbench.errors import (
     AccessDeniedError,
     DataImportError,
@@ -64,27 +57,10 @@ from workbench.sql import check_dataset_name, suggest_dataset_name
 from workbench.workspace import Workspace
 
 __all__ = [
-    "INVALID_LABELS",
-    "MAX_EXAMPLES",
-    "MAX_IMPORT_COLUMNS",
-    "MAX_JSON_DEPTH",
-    "NEAR_TYPED_SHARE",
     "SUPPORTED_FORMATS",
-    "InvalidColumn",
-    "InvalidValues",
-    "InvalidValuesError",
-    "OnConflict",
     "check_import_path",
-    "clean_column_names",
-    "decode_text",
-    "detect_delimiter",
     "detect_format",
     "import_file",
-    "import_frame",
-    "infer_column",
-    "infer_column_checked",
-    "infer_types",
-    "invalid_value_notes",
     "read_file",
 ]
 
