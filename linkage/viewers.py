@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from linkage.clusters.registry import PREDICTIONS_SCHEMA, get_model, predictions_table
-from linkage.quality.health import bridges
+from linkage.quality.cluster_checks import bridges
 from workbench.errors import LinkageError
 from workbench.formatting import MISSING, format_count
 from workbench.sql import quote_ident

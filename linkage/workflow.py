@@ -68,7 +68,8 @@ from linkage.quality.evaluate import (
     prediction_errors,
     threshold_chart,
 )
-from linkage.quality.health import HealthReport, check_model
+from linkage.quality.findings import HealthReport
+from linkage.quality.health import check_model
 from linkage.service import (
     RETENTION_MATCH_WEIGHT,
     fit_model,
@@ -122,7 +123,7 @@ class TrainingRun:
             ``pairwise_recall``, ``pairwise_f1`` and (truth only) ``cluster_precision``,
             ``cluster_recall``, ``cluster_f1``, ``bcubed_f1``, ``n_clusters`` (clusters among
             records with a true person) and ``n_true_clusters``; ``health`` holds the model's health
-            check (:meth:`linkage.quality.health.HealthReport.to_dict`), saved with the model.
+            check (:meth:`linkage.quality.findings.HealthReport.to_dict`), saved with the model.
         warnings: Plain-language warnings from training (EM not converging, for example).
         seconds: Wall-clock time of the whole run.
     """

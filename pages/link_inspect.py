@@ -5,7 +5,7 @@ import streamlit as st
 from linkage import charts, viewers
 from linkage.clusters.registry import get_model
 from linkage.model.spec_table import em_sessions_table, model_parameters_table, tf_columns
-from linkage.quality.health import saved_report
+from linkage.quality.findings import saved_report
 from linkage.workflow import load_linker
 from workbench.ui.context import user_errors, workspace
 from workbench.ui.linkage_widgets import chart_and_table, choose_model, health_panel

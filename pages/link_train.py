@@ -9,7 +9,7 @@ from linkage.model.spec_table import (
     with_link_type,
 )
 from linkage.quality.evaluate import PEOPLE_LABELS
-from linkage.quality.health import saved_report
+from linkage.quality.findings import saved_report
 from workbench.formatting import format_count, format_seconds
 from workbench.ui.context import user_errors, workspace
 from workbench.ui.linkage_widgets import (

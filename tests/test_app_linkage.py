@@ -21,7 +21,7 @@ from linkage.model.spec_table import (
     parse_thresholds,
     remove_rules,
 )
-from linkage.quality import health
+from linkage.quality import findings as health
 from linkage.synthetic import make_people
 from workbench.data.importer import import_frame
 from workbench.errors import LinkageError

@@ -29,7 +29,7 @@ from linkage.model.spec_table import (
     format_thresholds,
     model_label,
 )
-from linkage.quality.health import INFO, SERIOUS, WARNING, Finding, HealthReport
+from linkage.quality.findings import INFO, SERIOUS, WARNING, Finding, HealthReport
 from workbench.errors import WorkbenchError
 from workbench.persons.roles import load_roles
 from workbench.workspace import Workspace
