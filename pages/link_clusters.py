@@ -3,7 +3,8 @@
 import streamlit as st
 
 from linkage.charts import cluster_size_chart
-from linkage.clusters.refresh import add_extract, changes_table
+from linkage.clusters.change_report import changes_table
+from linkage.clusters.extract import add_extract
 from linkage.clusters.registry import get_model
 from linkage.model.predict import flag_suspicious_clusters
 from linkage.model.spec_table import cluster_choices, cluster_members, suspicious_view

@@ -153,6 +153,7 @@ CONVERTED = [
     "workbench/data/profile.py",
     "workbench/data/explore.py",
     "linkage/clusters/registry.py",
+    "linkage/clusters/extract.py",
     "linkage/quality/health.py",
     "linkage/quality/pair_scorer.py",
     "linkage/quality/recall.py",
