@@ -159,6 +159,7 @@ CONVERTED = [
     "linkage/quality/recall.py",
     "linkage/quality/redundancy.py",
     "linkage/model/blocking.py",
+    "linkage/model/column_profile.py",
     "linkage/inputs.py",
     "linkage/data.py",
 ]

@@ -34,7 +34,7 @@ from linkage.backends import (
 from linkage.data import FrameLike, PreparedInput, prepare_frames
 from linkage.model.model_spec import BlockingRuleSpec, ModelSpec, TrainingPlan
 from linkage.model.parameters import fill_untrained, repair_weights, untrained_levels
-from linkage.model.suggest import fixed_by
+from linkage.model.rule_choice import fixed_by
 from workbench.errors import LinkageError
 
 log = logging.getLogger(__name__)
