@@ -7,7 +7,7 @@ from linkage.clusters.change_report import changes_table
 from linkage.clusters.extract import add_extract
 from linkage.clusters.registry import get_model
 from linkage.model.predict import flag_suspicious_clusters
-from linkage.model.spec_table import cluster_choices, cluster_members, suspicious_view
+from linkage.model.result_tables import cluster_choices, cluster_members, suspicious_view
 from linkage.quality.evaluate import PEOPLE_LABELS
 from linkage.workflow import load_linker, people_in_clusters, recluster
 from workbench.data.importer import read_file

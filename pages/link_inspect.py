@@ -4,7 +4,7 @@ import streamlit as st
 
 from linkage import charts, viewers
 from linkage.clusters.registry import get_model
-from linkage.model.spec_table import em_sessions_table, model_parameters_table, tf_columns
+from linkage.model.model_tables import em_sessions_table, model_parameters_table, tf_columns
 from linkage.quality.findings import saved_report
 from linkage.workflow import load_linker
 from workbench.ui.context import user_errors, workspace

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from linkage import charts, viewers
-from linkage.model.spec_table import (
+from linkage.model.result_tables import (
     kept_pairs_note,
     mark_missing_values,
     pair_label,
