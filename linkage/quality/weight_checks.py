@@ -31,6 +31,7 @@ SESSION_MIN_M = 0.05
 SESSION_SERIOUS_DIFFERENCE = 0.5
 
 _SIDE_LEVEL_WORDS = ("swap", "matches the other record", "initial")
+#: A left-hand column (``name_l``) in a level's SQL condition.
 COLUMN_L = re.compile(r'"?([A-Za-z_][A-Za-z0-9_]*)_l"?')
 _RULE_COLUMN = re.compile(r'\bl\."?([A-Za-z_][A-Za-z0-9_]*)"?')
 
