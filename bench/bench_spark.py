@@ -13,9 +13,10 @@ DuckDB on the same data, reported as Spark time / DuckDB time per stage.
 Each run is a child process started afresh (data generated in it from the seed), so its memory
 is its own; peak memory is the largest resident size of the child and every process it starts
 (the Spark JVM included), sampled every 0.2 s. Pairs scored per second = pairs at or above
-match weight -4 / scoring seconds. DuckDB uses the workbench's defaults (``make_db_api``: 6 GB
-memory limit, spilling to the temp directory, every core) unless the ``WORKBENCH_DUCKDB_*``
-variables say otherwise; Spark uses ``linkage.backends`` defaults (driver 4g in local mode).
+match weight -4 / scoring seconds. DuckDB uses the workbench's defaults
+(``linkage.engines.duckdb_api.make_db_api``: 6 GB memory limit, spilling to the temp directory,
+every core) unless the ``WORKBENCH_DUCKDB_*`` variables say otherwise; Spark uses
+``linkage.engines.spark`` defaults (driver 4g in local mode).
 """
 
 from __future__ import annotations
@@ -67,8 +68,9 @@ def _run(backend: str, n_records: int, seed: int, out: Any) -> None:
 
     logging.getLogger("splink").setLevel(logging.ERROR)
     logging.getLogger("py4j").setLevel(logging.ERROR)
-    from linkage.backends import score_to_parquet, spark_temp_dir, stop_spark
+    from linkage.backends import score_to_parquet
     from linkage.data import prepare_frames
+    from linkage.engines.spark import spark_temp_dir, stop_spark
     from linkage.model.predict import (
         cluster_at_threshold,
         edges_from_pairs,
@@ -189,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
         results.append(result)
         print(_row(result), flush=True)
     if not args.no_spark:
-        from linkage.backends import spark_problem
+        from linkage.engines.spark import spark_problem
 
         problem = spark_problem()
         if problem is not None:

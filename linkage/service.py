@@ -91,7 +91,7 @@ def load_model_json(
     """Load a Splink model JSON (saved by the workbench or by plain Splink) for this data.
 
     A model trained on either backend loads on either: its SQL is translated to the
-    backend's dialect (:func:`linkage.backends.translate_settings`).
+    backend's dialect (:func:`linkage.model.dialects.translate_settings`).
 
     Args:
         path: The JSON file, or its parsed contents.
@@ -268,7 +268,8 @@ def link_frames(
         backend: ``duckdb`` (default) or ``spark``: where training and scoring run. On Spark
             the scored pairs land as Parquet (under ``work_dir``) and are read back by DuckDB;
             clustering and measuring are the same for both.
-        work_dir: Spark's temporary folder's base (see :func:`linkage.backends.spark_temp_dir`).
+        work_dir: Spark's temporary folder's base
+            (see :func:`linkage.engines.spark.spark_temp_dir`).
 
     Returns:
         The clusters, model, scored pairs, summary and (with labels) metrics.

@@ -3,12 +3,13 @@
 import streamlit as st
 
 from linkage.charts import cluster_size_chart
+from linkage.clusters.change_report import changes_table
+from linkage.clusters.extract import add_extract
 from linkage.clusters.recluster import people_in_clusters, recluster
-from linkage.clusters.refresh import add_extract, changes_table
 from linkage.clusters.registry import get_model
 from linkage.model.linkers import load_linker
 from linkage.model.predict import flag_suspicious_clusters
-from linkage.model.spec_table import cluster_choices, cluster_members, suspicious_view
+from linkage.model.result_tables import cluster_choices, cluster_members, suspicious_view
 from linkage.quality.evaluate import PEOPLE_LABELS
 from workbench.data.importer import read_file
 from workbench.formatting import format_count

@@ -4,7 +4,8 @@ import streamlit as st
 
 from linkage import charts
 from linkage.model.linkers import load_linker
-from linkage.model.spec_table import METRIC_LABELS, metrics_at, pair_label, pair_view, scored_only
+from linkage.model.model_tables import METRIC_LABELS
+from linkage.model.result_tables import metrics_at, pair_label, pair_view, scored_only
 from linkage.quality.model_evaluation import evaluation
 from workbench.charts import fit_width
 from workbench.ui.context import user_errors, workspace

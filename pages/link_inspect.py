@@ -12,8 +12,8 @@ from linkage.clusters.graph import (
 )
 from linkage.clusters.registry import get_model
 from linkage.model.linkers import load_linker
-from linkage.model.spec_table import em_sessions_table, model_parameters_table, tf_columns
-from linkage.quality.health import saved_report
+from linkage.model.model_tables import em_sessions_table, model_parameters_table, tf_columns
+from linkage.quality.findings import saved_report
 from workbench.ui.context import user_errors, workspace
 from workbench.ui.linkage_widgets import chart_and_table, choose_model, health_panel
 

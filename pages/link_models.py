@@ -3,7 +3,7 @@
 import streamlit as st
 
 from linkage.clusters.registry import compare_models, get_model, list_models, set_active_model
-from linkage.model.spec_table import metrics_table, model_label, models_table, settings_json
+from linkage.model.model_tables import metrics_table, model_label, models_table, settings_json
 from workbench.ui.context import user_errors, workspace
 from workbench.ui.linkage_widgets import LINK_TYPE_LABELS, no_model_yet
 from workbench.ui.login import acting_user

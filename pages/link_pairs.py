@@ -12,7 +12,7 @@ from linkage.model.patterns import (
     patterns_caption,
     patterns_chart,
 )
-from linkage.model.spec_table import (
+from linkage.model.result_tables import (
     kept_pairs_note,
     mark_missing_values,
     pair_label,

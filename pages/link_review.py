@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from linkage.model.spec_table import pair_side_by_side
+from linkage.model.result_tables import pair_side_by_side
 from linkage.review.active import pair_id
 from linkage.review.labels import export_labels, import_labels
 from linkage.review.pairs import review_sample

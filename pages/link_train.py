@@ -3,13 +3,10 @@
 import streamlit as st
 
 from linkage.clusters.registry import get_model
-from linkage.model.spec_table import (
-    em_sessions_table,
-    metrics_table,
-    with_link_type,
-)
+from linkage.model.model_tables import em_sessions_table, metrics_table
+from linkage.model.spec_table import with_link_type
 from linkage.quality.evaluate import PEOPLE_LABELS
-from linkage.quality.health import saved_report
+from linkage.quality.findings import saved_report
 from workbench.formatting import format_count, format_seconds
 from workbench.ui.context import user_errors, workspace
 from workbench.ui.linkage_widgets import (

@@ -22,7 +22,7 @@ from linkage.model.spec_table import (
     parse_thresholds,
     remove_rules,
 )
-from linkage.quality import health
+from linkage.quality import findings as health
 from linkage.quality.model_evaluation import evaluation
 from linkage.review.pairs import kept_pairs
 from linkage.service import RETENTION_MATCH_WEIGHT
@@ -415,7 +415,7 @@ def test_models_page_names_measures_and_models_plainly(app_env: Path) -> None:
 
 
 def test_clusters_are_named_by_their_first_record() -> None:
-    from linkage.model.spec_table import cluster_choices
+    from linkage.model.result_tables import cluster_choices
     from workbench.formatting import cluster_label
 
     assert cluster_label("courts-__-M2019/1") == "courts record M2019/1"
@@ -437,7 +437,7 @@ def test_formats_for_people() -> None:
 
 
 def test_waterfall_rows_say_missing_not_nan() -> None:
-    from linkage.model.spec_table import mark_missing_values
+    from linkage.model.result_tables import mark_missing_values
 
     pairs = pd.DataFrame(
         {

@@ -13,8 +13,12 @@ import pytest
 
 from linkage.model.model_spec import BlockingRuleSpec, ComparisonSpec, ModelSpec, TrainingPlan
 from linkage.model.train import TrainedModel, restore_parameter_history, train_model
-from linkage.quality import health
-from linkage.quality.health import Finding, HealthReport, check_clusters, check_levels, check_model
+from linkage.quality import findings as health_findings
+from linkage.quality import health, recall, redundancy
+from linkage.quality.cluster_checks import check_clusters
+from linkage.quality.findings import Finding, HealthReport
+from linkage.quality.health import check_model
+from linkage.quality.weight_checks import check_levels
 from linkage.service import load_model_json
 from linkage.synthetic import make_people
 
@@ -110,7 +114,7 @@ def _found(findings: list[Finding], check: str) -> list[Finding]:
 
 # --------------------------------------------------------------------------- trained weights
 def test_sound_model_has_no_weight_problems(model: TrainedModel) -> None:
-    problems = [f for f in check_levels(model) if f.severity != health.INFO]
+    problems = [f for f in check_levels(model) if f.severity != health_findings.INFO]
     assert not _found(problems, "order") and not _found(problems, "extreme"), problems
 
 
@@ -119,7 +123,7 @@ def test_untrained_level_left_at_splinks_default(settings, frames) -> None:
     _level(edited, "postcode", "Exact match on district").pop("m_probability")
     findings = _found(check_levels(_loaded(edited, frames)), "untrained")
     assert [(f.severity, f.comparison, f.level) for f in findings] == [
-        (health.WARNING, "postcode", "Exact match on district")
+        (health_findings.WARNING, "postcode", "Exact match on district")
     ]
     assert "default" in findings[0].message and findings[0].advice
 
@@ -131,7 +135,7 @@ def test_untrained_level_with_an_extreme_weight_is_one_serious_finding(settings,
     level["m_probability"] = 1e-13
     findings = [f for f in check_levels(_loaded(edited, frames)) if f.comparison == "postcode"]
     assert [(f.check, f.severity, f.level) for f in findings] == [
-        ("untrained", health.SERIOUS, "Exact match on district")
+        ("untrained", health_findings.SERIOUS, "Exact match on district")
     ]
 
 
@@ -140,7 +144,7 @@ def test_comparison_with_no_trained_level_is_serious(settings, frames) -> None:
     for level in _comparison(edited, "sex")["comparison_levels"]:
         level.pop("m_probability", None)
     findings = _found(check_levels(_loaded(edited, frames)), "untrained")
-    assert [(f.severity, f.comparison) for f in findings] == [(health.SERIOUS, "sex")]
+    assert [(f.severity, f.comparison) for f in findings] == [(health_findings.SERIOUS, "sex")]
 
 
 def test_level_filled_from_neighbours_is_a_note(settings, frames) -> None:
@@ -163,7 +167,7 @@ def test_level_filled_from_neighbours_is_a_note(settings, frames) -> None:
     ]
     assert restore_parameter_history(model.linker, history) == 2
     findings = _found(check_levels(model), "untrained")
-    assert [(f.severity, f.comparison) for f in findings] == [(health.INFO, "postcode")]
+    assert [(f.severity, f.comparison) for f in findings] == [(health_findings.INFO, "postcode")]
 
 
 def test_closer_level_weighing_less_than_a_looser_one(settings, frames) -> None:
@@ -174,7 +178,7 @@ def test_closer_level_weighing_less_than_a_looser_one(settings, frames) -> None:
     looser["m_probability"], looser["u_probability"] = 0.05, 0.0001
     findings = _found(check_levels(_loaded(edited, frames)), "order")
     assert [(f.comparison, f.level) for f in findings] == [("surname", "Exact match on surname")]
-    assert findings[0].severity == health.SERIOUS
+    assert findings[0].severity == health_findings.SERIOUS
     assert "0.88" in findings[0].message
 
 
@@ -200,7 +204,7 @@ def test_extreme_weights(settings, frames) -> None:
         ("pnc_id", "Exact match on pnc_id"),
         ("dob", "All other comparisons"),
     }
-    assert all(f.severity == health.SERIOUS for f in findings)
+    assert all(f.severity == health_findings.SERIOUS for f in findings)
     assert any("alone links" in f.message for f in findings)
     assert any("keeps two records apart" in f.message for f in findings)
 
@@ -226,7 +230,7 @@ def test_sessions_that_disagree(settings, frames) -> None:
     restore_parameter_history(model.linker, _session_history(0.9, 0.3))
     findings = _found(check_levels(model), "sessions")
     assert [(f.severity, f.comparison, f.level) for f in findings] == [
-        (health.SERIOUS, "postcode", "Exact match on full postcode")
+        (health_findings.SERIOUS, "postcode", "Exact match on full postcode")
     ]
     assert "blocked on dob" in findings[0].message
     assert "first_name + surname" in findings[0].message
@@ -243,19 +247,19 @@ def redundant_model(frames: list[pd.DataFrame]) -> TrainedModel:
 
 
 def test_redundancy_table_measures_dependence(redundant_model: TrainedModel) -> None:
-    table = health.redundancy_table(redundant_model).set_index(["comparison_a", "comparison_b"])
-    assert table.loc[("dob", "birth_year"), "ratio"] > health.REDUNDANT_SERIOUS_RATIO
+    table = redundancy.redundancy_table(redundant_model).set_index(["comparison_a", "comparison_b"])
+    assert table.loc[("dob", "birth_year"), "ratio"] > redundancy.REDUNDANT_SERIOUS_RATIO
     town = table.loc[("postcode", "town"), "ratio"]
-    assert health.REDUNDANT_WARNING_RATIO < town < health.REDUNDANT_SERIOUS_RATIO
-    assert table.loc[("first_name", "sex"), "ratio"] < health.REDUNDANT_WARNING_RATIO
+    assert redundancy.REDUNDANT_WARNING_RATIO < town < redundancy.REDUNDANT_SERIOUS_RATIO
+    assert table.loc[("first_name", "sex"), "ratio"] < redundancy.REDUNDANT_WARNING_RATIO
 
 
 def test_redundant_comparisons_are_reported(redundant_model: TrainedModel) -> None:
     report = check_model(redundant_model)
     found = {f.comparison: f for f in _found(report.findings, "redundant")}
-    assert found["dob + birth_year"].severity == health.SERIOUS
+    assert found["dob + birth_year"].severity == health_findings.SERIOUS
     assert "keep dob" in found["dob + birth_year"].advice
-    assert found["postcode + town"].severity == health.WARNING
+    assert found["postcode + town"].severity == health_findings.WARNING
     assert not any("sex" in name for name in found), found
 
 
@@ -288,20 +292,20 @@ def _true_recall(model: TrainedModel, people: list[pd.DataFrame]) -> float:
 
 
 def test_blocking_recall_of_a_sound_model(model: TrainedModel, people) -> None:
-    estimate = health.estimate_blocking_recall(model)
-    assert estimate.recall is not None and estimate.recall >= health.RECALL_WARNING
+    estimate = recall.estimate_blocking_recall(model)
+    assert estimate.recall is not None and estimate.recall >= recall.RECALL_WARNING
     assert abs(estimate.recall - _true_recall(model, people)) < 0.05
     findings = _found(check_model(model).findings, "blocking_recall")
-    assert [f.severity for f in findings] == [health.INFO]
+    assert [f.severity for f in findings] == [health_findings.INFO]
 
 
 def test_narrow_blocking_is_serious(frames, people) -> None:
     narrow = train_model(frames, _spec([], rules=[["first_name", "surname", "dob"]]))
-    estimate = health.estimate_blocking_recall(narrow)
+    estimate = recall.estimate_blocking_recall(narrow)
     assert estimate.recall is not None
     assert abs(estimate.recall - _true_recall(narrow, people)) < 0.15
     findings = _found(check_model(narrow).findings, "blocking_recall")
-    assert [f.severity for f in findings] == [health.SERIOUS]
+    assert [f.severity for f in findings] == [health_findings.SERIOUS]
     assert "add a blocking rule" in findings[0].advice
 
 
@@ -333,7 +337,7 @@ def test_cluster_far_larger_than_the_rest() -> None:
     pairs, clusters = _graph(chain + _pairs_of_two(60, 30), 120)
     findings = check_clusters(pairs, clusters, 0.9)
     large = _found(findings, "large_clusters")
-    assert [f.severity for f in large] == [health.SERIOUS]
+    assert [f.severity for f in large] == [health_findings.SERIOUS]
     assert "60 records" in large[0].message
 
     pairs, clusters = _graph(_pairs_of_two(0, 30), 60)
@@ -345,7 +349,7 @@ def test_large_tightly_knit_cluster_is_a_note_not_a_problem() -> None:
     clique = [(i, j, 15.0) for i in range(60) for j in range(i + 1, 60)]
     pairs, clusters = _graph(clique + _pairs_of_two(60, 30), 120)
     large = _found(check_clusters(pairs, clusters, 0.9), "large_clusters")
-    assert [f.severity for f in large] == [health.INFO]
+    assert [f.severity for f in large] == [health_findings.INFO]
     assert "tightly knit" in large[0].message
 
 
@@ -358,7 +362,7 @@ def test_cluster_held_together_by_one_weak_link() -> None:
     pairs, clusters = _graph(_triangles(4.0), 6)
     findings = check_clusters(pairs, clusters, 0.9)
     weak = _found(findings, "weak_links")
-    assert [f.severity for f in weak] == [health.WARNING]
+    assert [f.severity for f in weak] == [health_findings.WARNING]
     assert "6 records" in weak[0].message
     assert _found(check_clusters(pairs, clusters), "weak_links"), "threshold inferred"
 
@@ -381,14 +385,14 @@ def test_report_round_trip_and_order(redundant_model: TrainedModel) -> None:
     steps: list[tuple[str, float]] = []
     report = check_model(redundant_model, progress=lambda m, f: steps.append((m, f)))
     assert steps[0][1] == 0.0 and steps[-1][1] == 1.0
-    order = [health.SEVERITIES.index(f.severity) for f in report.findings]
+    order = [health_findings.SEVERITIES.index(f.severity) for f in report.findings]
     assert order == sorted(order)
     assert report.serious and not report.ok
     again = HealthReport.from_dict(report.to_dict())
     assert again.findings == report.findings
     assert again.summary() == report.summary() and "serious problem" in report.summary()
-    assert health.saved_report({"health": report.to_dict()}).findings == report.findings
-    assert health.saved_report({"threshold": 0.9}) is None
+    assert health_findings.saved_report({"health": report.to_dict()}).findings == report.findings
+    assert health_findings.saved_report({"threshold": 0.9}) is None
     assert list(report.table().columns) == ["severity", "comparison", "level", "message", "advice"]
     assert "blocking_recall" in report.measures
     assert HealthReport().summary() == "No problems found"

@@ -20,6 +20,7 @@ from splink.internals.dialects import SplinkDialect
 
 from linkage.data import prepare_frames
 from linkage.inputs import prepare_input
+from linkage.model.column_profile import find_derived_columns
 from linkage.model.model_spec import (
     BlockingRuleSpec,
     ComparisonSpec,
@@ -27,7 +28,8 @@ from linkage.model.model_spec import (
     SwappedColumnsLevel,
 )
 from linkage.model.parameters import repair_weights, untrained_levels
-from linkage.model.suggest import _choose_em_rules, find_derived_columns, fixed_by, suggest_model
+from linkage.model.rule_choice import choose_em_rules, fixed_by
+from linkage.model.suggest import suggest_model
 from linkage.model.train import train_model
 from linkage.quality.evaluate import choose_threshold, expected_cluster_quality
 from linkage.synthetic import make_people
@@ -226,7 +228,7 @@ def test_em_sessions_leave_every_comparison_free():
         ComparisonSpec("postcode", "postcode"),
     ]
     usable = {"first_name", "surname", "full_name", "dob", "postcode"}
-    rules = _choose_em_rules(comps, usable, {}, 1000)
+    rules = choose_em_rules(comps, usable, {}, 1000)
     for comp in comps:
         assert any(comp.column not in fixed_by(r) for r in rules), comp.column
     assert "first_name" in fixed_by(BlockingRuleSpec(["full_name"]))

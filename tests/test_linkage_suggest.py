@@ -10,14 +10,10 @@ from splink import DuckDBAPI, Linker
 
 from linkage.data import prepare_frames
 from linkage.model.blocking import check_rule_within_budget, count_rule_comparisons
+from linkage.model.column_profile import profile_columns
 from linkage.model.model_spec import BlockingRuleSpec, ModelSpec
-from linkage.model.suggest import (
-    LARGE_INPUT,
-    _choose_blocking,
-    profile_columns,
-    suggest_model,
-    suggested_budget,
-)
+from linkage.model.rule_choice import LARGE_INPUT, choose_blocking, suggested_budget
+from linkage.model.suggest import suggest_model
 from linkage.synthetic import make_people
 from workbench.errors import LinkageError
 
@@ -98,8 +94,8 @@ def test_rule_cap_leaves_out_a_loose_rule(people):
     usable = {"first_name", "surname", "dob", "postcode", "pnc_id", "sex"}
     dob = count_rule_comparisons(con, BlockingRuleSpec(["dob"]), "link_and_dedupe")
     notes: list[str] = []
-    free = _choose_blocking(con, usable, "link_and_dedupe", 10**9, [])
-    capped = _choose_blocking(con, usable, "link_and_dedupe", 10**9, notes, rule_cap=dob - 1)
+    free = choose_blocking(con, usable, "link_and_dedupe", 10**9, [])
+    capped = choose_blocking(con, usable, "link_and_dedupe", 10**9, notes, rule_cap=dob - 1)
     con.close()
     assert ["dob"] in [r.expressions for r in free]
     assert ["dob"] not in [r.expressions for r in capped]

@@ -407,7 +407,7 @@ def test_people_counts_leave_empty_records_out() -> None:
 
 
 def test_metric_names_are_plain() -> None:
-    from linkage.model.spec_table import metrics_table
+    from linkage.model.model_tables import metrics_table
 
     table = metrics_table(
         {

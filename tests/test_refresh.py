@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from linkage.clusters.refresh import read_linked, report_path
+from linkage.clusters.change_report import report_path
+from linkage.clusters.linked_file import read_linked
 from linkage.clusters.stable_ids import carry_ids
 from linkage.quality.evaluate import cluster_metrics
 from linkage.synthetic import make_people
@@ -309,7 +310,7 @@ def linked_workspace(tmp_path_factory: pytest.TempPathFactory):
 
 
 def test_add_extract_in_the_app_refreshes_clusters_and_keeps_the_report(linked_workspace) -> None:
-    from linkage.clusters.refresh import add_extract
+    from linkage.clusters.extract import add_extract
     from linkage.clusters.registry import load_change_reports, load_clusters
 
     ws, model_id, held = linked_workspace
@@ -336,7 +337,7 @@ def test_add_extract_in_the_app_refreshes_clusters_and_keeps_the_report(linked_w
 def test_clusters_page_shows_a_change_report_in_words(linked_workspace, monkeypatch) -> None:
     from streamlit.testing.v1 import AppTest
 
-    from linkage.clusters.refresh import ChangeReport
+    from linkage.clusters.change_report import ChangeReport
 
     ws, model_id, _ = linked_workspace
     monkeypatch.setenv("WORKBENCH_WORKSPACE", str(ws.path))

@@ -21,12 +21,15 @@ import pytest
 
 from linkage import backends
 from linkage.data import PreparedInput, prepare_frames
+from linkage.engines import spark as spark_engine
+from linkage.model import dialects
 from linkage.model.model_spec import ModelSpec
 from linkage.model.predict import cluster_at_threshold, nodes_from_model, predict_pairs
 from linkage.model.suggest import suggest_model
 from linkage.model.train import TrainedModel, train_model
 from linkage.service import load_model_json
 from linkage.synthetic import make_people
+from workbench import config
 from workbench.errors import LinkageError
 from workbench.workspace import Workspace
 
@@ -39,10 +42,10 @@ SHORT_RUN_JVM_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
 
 
 def _require_spark() -> None:
-    problem = backends.spark_problem()
+    problem = spark_engine.spark_problem()
     if problem is None:
         return
-    message = f"Spark is not available: {problem} {backends.SPARK_INSTALL_HINT}"
+    message = f"Spark is not available: {problem} {spark_engine.SPARK_INSTALL_HINT}"
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"CI must run the Spark tests. {message}")
     pytest.skip(message)
@@ -57,15 +60,15 @@ def spark_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     java_options = f"{os.environ.get('JAVA_TOOL_OPTIONS', '')} {SHORT_RUN_JVM_OPTIONS}"
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("JAVA_TOOL_OPTIONS", java_options.strip())
-        patch.setenv(backends.ENV_SPARK_SHUFFLE_PARTITIONS, "2")
-        patch.setenv(backends.ENV_SPARK_DRIVER_MEMORY, "1g")
-        patch.delenv(backends.ENV_SPARK_REMOTE, raising=False)
-        patch.delenv(backends.ENV_SPARK_MASTER, raising=False)
-        backends.spark_session(folder)
+        patch.setenv(config.ENV_SPARK_SHUFFLE_PARTITIONS, "2")
+        patch.setenv(config.ENV_SPARK_DRIVER_MEMORY, "1g")
+        patch.delenv(config.ENV_SPARK_REMOTE, raising=False)
+        patch.delenv(config.ENV_SPARK_MASTER, raising=False)
+        spark_engine.spark_session(folder)
         try:
             yield folder
         finally:
-            backends.stop_spark()
+            spark_engine.stop_spark()
 
 
 @pytest.fixture(scope="module")
@@ -201,7 +204,7 @@ def test_settings_translate_both_ways(data: PreparedInput, duckdb_model: Trained
     This is the path of a model file saved by Splink on Spark and loaded on DuckDB.
     """
     saved = duckdb_model.linker.misc.save_model_to_json()
-    spark = backends.translate_settings(saved, "spark")
+    spark = dialects.translate_settings(saved, "spark")
     assert spark["sql_dialect"] == "spark"
     conditions = [
         level["sql_condition"] for c in spark["comparisons"] for level in c["comparison_levels"]
@@ -209,7 +212,7 @@ def test_settings_translate_both_ways(data: PreparedInput, duckdb_model: Trained
     assert not any('"' in condition for condition in conditions), conditions
     assert "jaro_winkler(`" in str(conditions).lower()
     assert "jaro_winkler_similarity" not in str(conditions).lower()
-    back = backends.translate_settings(spark, "duckdb")
+    back = dialects.translate_settings(spark, "duckdb")
     prior = "probability_two_random_records_match"
     assert back[prior] == saved[prior]
     original = predict_pairs(duckdb_model)
@@ -229,7 +232,7 @@ def test_choosing_spark_without_it_says_how_to_install(monkeypatch: pytest.Monke
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", failing_import)
-    monkeypatch.delenv(backends.ENV_SPARK_REMOTE, raising=False)
+    monkeypatch.delenv(config.ENV_SPARK_REMOTE, raising=False)
     with pytest.raises(LinkageError) as caught:
         backends.make_api("spark")
     text = str(caught.value)
@@ -243,7 +246,7 @@ def test_cli_spark_without_it_is_one_line(
     """``workbench link --backend spark`` without Spark: exit 2 and the install message."""
     from workbench.cli import run
 
-    monkeypatch.setattr(backends, "spark_problem", lambda: "pyspark is not installed.")
+    monkeypatch.setattr(spark_engine, "spark_problem", lambda: "pyspark is not installed.")
     frame = make_people(40, seed=1, n_datasets=1)[0]
     path = tmp_path / "a.csv"
     frame.to_csv(path, index=False)

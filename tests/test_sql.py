@@ -170,8 +170,13 @@ CONVERTED = [
     "workbench/persons/standardise.py",
     "workbench/persons/value_formats.py",
     "linkage/clusters/registry.py",
+    "linkage/clusters/extract.py",
     "linkage/quality/health.py",
+    "linkage/quality/pair_scorer.py",
+    "linkage/quality/recall.py",
+    "linkage/quality/redundancy.py",
     "linkage/model/blocking.py",
+    "linkage/model/column_profile.py",
     "linkage/inputs.py",
     "linkage/data.py",
 ]

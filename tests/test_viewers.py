@@ -451,7 +451,7 @@ def test_waterfall_values_move_from_the_bars_to_a_table() -> None:
 
 
 def test_review_pair_table_names_fields_in_words() -> None:
-    from linkage.model.spec_table import pair_side_by_side
+    from linkage.model.result_tables import pair_side_by_side
 
     table = pair_side_by_side(
         {"first_name_l": "OSCAR", "first_name_r": "OSCRA", "pnc_id_l": None, "pnc_id_r": "X"}

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from linkage.model.patterns import LABEL_FIELDS, WEIGHT_SCALE, cell_text, stored_pair_columns
-from linkage.quality.health import bridges
+from linkage.quality.cluster_checks import bridges
 from workbench.errors import LinkageError
 from workbench.formatting import MISSING
 from workbench.linked_models import (

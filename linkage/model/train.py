@@ -21,20 +21,17 @@ import splink.internals.em_training_session as _em_session_module
 import splink.internals.expectation_maximisation as _em
 from splink import DuckDBAPI, Linker
 
-from linkage.backends import (
-    DEFAULT_BACKEND,
-    Backend,
-    backend_for,
-    get_backend,
+from linkage.backends import DEFAULT_BACKEND, Backend, backend_for, get_backend
+from linkage.data import FrameLike, PreparedInput, prepare_frames
+from linkage.model.dialects import (
     remember_source,
     settings_dialect,
     settings_in_dialect,
     translate_settings,
 )
-from linkage.data import FrameLike, PreparedInput, prepare_frames
 from linkage.model.model_spec import BlockingRuleSpec, ModelSpec, TrainingPlan
 from linkage.model.parameters import fill_untrained, repair_weights, untrained_levels
-from linkage.model.suggest import fixed_by
+from linkage.model.rule_choice import fixed_by
 from workbench.errors import LinkageError
 
 log = logging.getLogger(__name__)

@@ -69,7 +69,7 @@ def cmd_link(args: argparse.Namespace) -> int:
     overrides = parse_role_overrides(args.role or [])
     previous = None
     if args.previous:
-        from linkage.clusters.refresh import read_linked
+        from linkage.clusters.linked_file import read_linked
 
         previous = read_linked(args.previous)
     elif args.full:
@@ -185,7 +185,7 @@ def cmd_link(args: argparse.Namespace) -> int:
             raise ValidationError(
                 f"Cannot write the model to {args.save_model}: {exc.strerror}."
             ) from exc
-    from linkage.clusters import refresh
+    from linkage.clusters import change_report, linked_file, run_inputs
 
     table = linked_output(inputs, result.clusters)
     settings = (
@@ -193,20 +193,22 @@ def cmd_link(args: argparse.Namespace) -> int:
         if args.model
         else result.model.linker.misc.save_model_to_json()
     )
-    edges = refresh.edges_to_rows(result.pairs, table, result.threshold)
+    edges = linked_file.edges_to_rows(result.pairs, table, result.threshold)
     report = None
     if previous is not None:
-        report = refresh.relink_report(
+        report = change_report.relink_report(
             previous, table, edges, settings=settings, threshold=result.threshold
         )
     say.flush()
-    refresh.write_linked(
+    linked_file.write_linked(
         out,
-        refresh.LinkedRun(
+        linked_file.LinkedRun(
             table=table,
-            standardised=refresh.standardised_rows(inputs, table),
+            standardised=run_inputs.standardised_rows(inputs, table),
             edges=edges,
-            meta=refresh.link_metadata(settings, result.threshold, refresh.sources_meta(inputs)),
+            meta=linked_file.link_metadata(
+                settings, result.threshold, run_inputs.sources_meta(inputs)
+            ),
         ),
     )
     s = result.summary
@@ -247,7 +249,7 @@ def cmd_link(args: argparse.Namespace) -> int:
 
 def _write_report(report: Any, out: Path, quiet: bool) -> None:
     """Write a change report beside the output and print its summary."""
-    from linkage.clusters.refresh import report_path
+    from linkage.clusters.change_report import report_path
 
     where = report_path(out)
     report.write(where)
@@ -259,7 +261,7 @@ def _write_report(report: Any, out: Path, quiet: bool) -> None:
 
 def _cmd_refresh(args: argparse.Namespace, previous: Any, out: Path, quiet: bool) -> int:
     """``workbench link NEW ... --previous PREV``: link new extracts into a previous run."""
-    from linkage.clusters import refresh
+    from linkage.clusters import linked_file, refresh, run_inputs
     from linkage.inputs import prepare_input, read_input
     from workbench.errors import LinkageError
 
@@ -292,11 +294,11 @@ def _cmd_refresh(args: argparse.Namespace, previous: Any, out: Path, quiet: bool
     exclude = (args.labels_column,) if args.labels_column else ()
     items = []
     for name, (_, frame, _) in zip(names, read, strict=True):
-        roles = refresh.stored_roles_for(previous, name, [str(c) for c in frame.columns])
+        roles = run_inputs.stored_roles_for(previous, name, [str(c) for c in frame.columns])
         item = prepare_input(
             name, frame, stored_roles=roles, unique_id=args.unique_id, exclude=exclude
         )
-        items.append(refresh.number_on(previous, item))
+        items.append(run_inputs.number_on(previous, item))
     known = set(previous.meta.get("sources", {}))
     for name in names:
         if name not in known:
@@ -306,7 +308,7 @@ def _cmd_refresh(args: argparse.Namespace, previous: Any, out: Path, quiet: bool
                 name,
                 ", ".join(sorted(known)),
             )
-    new_table = refresh.combine_tables([i.raw for i in items])
+    new_table = run_inputs.combine_tables([i.raw for i in items])
     new_std = pd_concat([i.standardised for i in items])
     with _ProgressBar(not quiet, "Refreshing") as bar:
         result = refresh.refresh_run(
@@ -315,10 +317,10 @@ def _cmd_refresh(args: argparse.Namespace, previous: Any, out: Path, quiet: bool
             new_std,
             settings=settings,
             threshold=threshold,
-            sources=refresh.sources_meta(items),
+            sources=run_inputs.sources_meta(items),
             progress=bar,
         )
-    refresh.write_linked(out, result.run)
+    linked_file.write_linked(out, result.run)
     report = result.report
     c = report.counts
     _out(

@@ -22,17 +22,16 @@ from linkage.model.datasets import (
     suggest_for_datasets,
 )
 from linkage.model.model_spec import COMPARISON_KINDS, BlockingRuleSpec, ModelSpec
+from linkage.model.model_tables import METRIC_LABELS, model_label
 from linkage.model.spec_table import (
     KINDS_WITH_TF,
     KINDS_WITH_THRESHOLDS,
-    METRIC_LABELS,
     apply_comparisons_table,
     comparisons_table,
     edit_comparison,
     format_thresholds,
-    model_label,
 )
-from linkage.quality.health import INFO, SERIOUS, WARNING, Finding, HealthReport
+from linkage.quality.findings import INFO, SERIOUS, WARNING, Finding, HealthReport
 from workbench.errors import WorkbenchError
 from workbench.persons.roles import load_roles
 from workbench.workspace import Workspace
@@ -382,7 +381,7 @@ def comparison_editor(spec: ModelSpec, key: str) -> ModelSpec | None:
 
 
 #: Plain names of the measures of a clustering against truth (``linkage.quality.evaluate``'s keys),
-#: named as Train and Models name them through :data:`linkage.model.spec_table.METRIC_LABELS`.
+#: named as Train and Models name them through :data:`linkage.model.model_tables.METRIC_LABELS`.
 CLUSTER_METRIC_LABELS: dict[str, str] = {
     "pairwise_precision": METRIC_LABELS["cluster_precision"],
     "pairwise_recall": METRIC_LABELS["cluster_recall"],
@@ -471,7 +470,7 @@ def readable_records(frame: pd.DataFrame, drop: tuple[str, ...] = ("cluster_id",
     return out.rename(columns={c: title(str(c)) for c in out.columns})
 
 
-#: Column names of the suspicious-cluster table (``linkage.model.spec_table.suspicious_view``).
+#: Column names of the suspicious-cluster table (``linkage.model.result_tables.suspicious_view``).
 SUSPICIOUS_COLUMNS: dict[str, Any] = {
     "cluster": "Cluster",
     "cluster_size": "Records",

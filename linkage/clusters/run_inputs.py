@@ -1,0 +1,92 @@
+"""The inputs of a link run as a refresh needs them: their roles and id columns for the output's
+metadata, their standardised fields in the output's order, the roles a source had before, new
+extracts numbered on after the earlier ones, and output tables stacked.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+from linkage.clusters.linked_file import LinkedRun
+from linkage.model.predict import _lookup, _positions
+from workbench.errors import LinkageError
+
+log = logging.getLogger(__name__)
+
+
+def sources_meta(inputs: Sequence[Any]) -> dict[str, Any]:
+    """Each input's roles and id column (from :class:`linkage.inputs.LinkInput`), for metadata."""
+    return {
+        i.name: {
+            "roles": {str(c): str(getattr(r, "value", r)) for c, r in i.roles.items()},
+            "id_column": i.id_column,
+        }
+        for i in inputs
+    }
+
+
+def standardised_rows(inputs: Sequence[Any], table: pd.DataFrame) -> pd.DataFrame:
+    """The inputs' standardised fields in the row order of ``table`` (their linked output)."""
+    std = pd.concat([i.standardised for i in inputs], ignore_index=True)
+    std["unique_id"] = std["unique_id"].astype(str).astype(object)
+    positions = _positions(std["source_dataset"], std["unique_id"])
+    order = _lookup(positions, table["source_dataset"], table["unique_id"])
+    if (order < 0).any():
+        raise LinkageError("Some output records have no standardised fields.")
+    return std.take(order).reset_index(drop=True)
+
+
+def stored_roles_for(previous: LinkedRun, name: str, columns: Sequence[str]) -> dict[str, Any]:
+    """The roles a source had in the previous run, when the new extract has all their columns.
+
+    Returns:
+        ``{column: Role}``, empty when the source is new or its columns changed (roles are
+        then suggested afresh).
+    """
+    from workbench.persons.roles import Role
+
+    source = previous.meta.get("sources", {}).get(name)
+    if not source:
+        return {}
+    roles = {c: Role(r) for c, r in source.get("roles", {}).items()}
+    if any(c not in columns for c, r in roles.items() if r is not Role.IGNORE):
+        log.warning("the columns of %s changed since the previous run: roles suggested", name)
+        return {}
+    return {c: r for c, r in roles.items() if c in columns}
+
+
+def number_on(previous: LinkedRun, item: Any) -> Any:
+    """Renumber a new extract whose records are numbered by row, after the earlier ones.
+
+    Records of a source without an id column are numbered 1, 2, ... in each extract; numbering
+    them on after the highest earlier number keeps them from replacing earlier records.
+    """
+    if item.id_column is not None:
+        return item
+    earlier = previous.table.loc[previous.table["source_dataset"] == item.name, "unique_id"]
+    start = int(pd.to_numeric(earlier, errors="coerce").max()) if len(earlier) else 0
+    start = max(start, 0) if start == start else 0
+    mapping = {str(k): str(k + start) for k in range(1, len(item.raw) + 1)}
+    item.raw["unique_id"] = item.raw["unique_id"].astype(str).map(mapping).astype(object)
+    item.standardised["unique_id"] = (
+        item.standardised["unique_id"].astype(str).map(mapping).astype(object)
+    )
+    return item
+
+
+def combine_tables(tables: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """Stack output tables, turning a column typed differently in different tables into text."""
+    kinds: dict[str, set[str]] = {}
+    for t in tables:
+        for c in t.columns:
+            kinds.setdefault(str(c), set()).add(str(t[c].dtype))
+    mixed = [c for c, k in kinds.items() if len(k) > 1]
+    if mixed:
+        tables = [
+            t.assign(**{c: t[c].astype("string") for c in mixed if c in t.columns}) for t in tables
+        ]
+    return pd.concat(tables, ignore_index=True)
