@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from linkage.clusters.registry import active_model_id, set_active_model
+from linkage.clusters.registry import set_active_model
 from linkage.model.datasets import linkable_datasets, suggest_for_datasets
 from linkage.model.runs import TrainingRun, train_and_save
 from workbench.analysis.journeys.build import JourneyBuild, build_journeys
 from workbench.errors import LinkageError
+from workbench.linked_models import active_model_id
 from workbench.workspace import Workspace
 
 Progress = Callable[[str, float], None]

@@ -29,6 +29,7 @@ from linkage.service import RETENTION_MATCH_WEIGHT
 from linkage.synthetic import make_people
 from workbench.data.writing import import_frame
 from workbench.errors import LinkageError
+from workbench.linked_models import active_model_id
 from workbench.persons.roles import save_roles
 from workbench.ui import linkage_widgets, training_jobs
 from workbench.ui.navigation import PAGES
@@ -132,7 +133,7 @@ def test_evaluate_measures_against_the_truth_column(app_env: Path) -> None:
     assert "bcubed" not in captions and "pairwise_" not in captions
     # The mistake tabs give the true counts, and say so when the list is capped.
     with Workspace(app_env) as ws:
-        result = evaluation(ws, registry.active_model_id(ws))
+        result = evaluation(ws, active_model_id(ws))
     totals = linkage_widgets.mistake_counts(result.table, result.threshold)
     tabs = [t.label for t in at.tabs if t.label.startswith("False")]
     expected = [
@@ -223,7 +224,7 @@ def test_threshold_slider_changes_cluster_count(app_env: Path) -> None:
     at.button(key="clusters_use").click().run()
     assert not at.exception
     with Workspace(app_env) as ws:
-        stored = registry.load_clusters(ws, registry.active_model_id(ws))
+        stored = registry.load_clusters(ws, active_model_id(ws))
     assert stored["threshold"].iloc[0] == pytest.approx(0.05)
 
 
@@ -240,7 +241,7 @@ def test_review_saves_a_label(app_env: Path) -> None:
 
 def test_models_page_activates_a_version(app_env: Path) -> None:
     with Workspace(app_env) as ws:
-        original = registry.active_model_id(ws) or registry.list_models(ws)["model_id"][0]
+        original = active_model_id(ws) or registry.list_models(ws)["model_id"][0]
         registry.set_active_model(ws, original)
         ws.query(
             "INSERT INTO wb.models SELECT * REPLACE (model_id || '_copy' AS model_id, "
@@ -253,7 +254,7 @@ def test_models_page_activates_a_version(app_env: Path) -> None:
         at.button(key="models_activate").click().run()
         assert not at.exception
         with Workspace(app_env) as ws:
-            assert registry.active_model_id(ws) == f"{original}_copy"
+            assert active_model_id(ws) == f"{original}_copy"
         assert at.get("tab"), "no side-by-side comparison"
     finally:
         with Workspace(app_env) as ws:
@@ -397,7 +398,7 @@ def test_pairs_band_stops_at_the_retention_cut(app_env: Path) -> None:
     band = at.slider(key="pairs_band")
     assert band.min >= RETENTION_MATCH_WEIGHT
     with Workspace(app_env) as ws:
-        kept = kept_pairs(ws, registry.active_model_id(ws))
+        kept = kept_pairs(ws, active_model_id(ws))
     assert band.max >= kept.high and band.max - kept.high <= 0.5
     text = " ".join(c.value for c in at.caption)
     assert "pairs kept after scoring" in text and "below -4" in text

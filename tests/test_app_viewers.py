@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from linkage.clusters import registry
 from linkage.clusters.graph import graph_choices
 from linkage.model.patterns import comparison_patterns
 from tests.test_app_linkage import _app, linked  # noqa: F401 - the trained workspace fixture
+from workbench.linked_models import active_model_id
 from workbench.workspace import Workspace
 
 
@@ -30,7 +30,7 @@ def _table_with(at, column: str):
 def test_pairs_page_goes_from_pattern_to_examples_to_waterfall(app_env: Path) -> None:
     at = _app("pages/link_pairs.py")
     with Workspace(app_env) as ws:
-        model_id = registry.active_model_id(ws)
+        model_id = active_model_id(ws)
         patterns = comparison_patterns(ws, model_id)
     pick = at.selectbox(key="pairs_pattern")
     assert pick.options[0] == patterns.choice_label(1)
@@ -50,7 +50,7 @@ def test_pairs_page_goes_from_pattern_to_examples_to_waterfall(app_env: Path) ->
 def test_inspect_page_draws_a_cluster_graph(app_env: Path) -> None:
     at = _app("pages/link_inspect.py")
     with Workspace(app_env) as ws:
-        choices = graph_choices(ws, registry.active_model_id(ws))
+        choices = graph_choices(ws, active_model_id(ws))
     pick = at.selectbox(key="inspect_cluster")
     assert pick.value == choices["cluster_id"].iloc[0]
     assert any("records joined by" in c.value for c in at.caption)

@@ -119,3 +119,53 @@ def test_ruff_is_clean(command: list[str]) -> None:
         [str(ruff), *command, "."], capture_output=True, text=True, cwd=ROOT, check=False
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+#: Longest module allowed, in lines: one idea per module.
+MAX_MODULE_LINES = 620
+#: Data tables (name lists), exempt from the length rule.
+DATA_TABLES = {Path("workbench/sample/names.py")}
+
+
+def test_every_module_holds_one_idea_of_readable_length() -> None:
+    too_long = {}
+    for package in CORE_PACKAGES:
+        for path in (ROOT / package).rglob("*.py"):
+            relative = path.relative_to(ROOT)
+            lines = len(path.read_text(encoding="utf-8").splitlines())
+            if relative not in DATA_TABLES and lines > MAX_MODULE_LINES:
+                too_long[str(relative)] = lines
+    assert not too_long, f"split these by idea: {too_long}"
+
+
+def test_each_import_names_the_module_that_defines_the_name() -> None:
+    """``from workbench.x import name`` reaches the module defining ``name`` (or a submodule),
+    never a package or module that only passes it on."""
+    defined: dict[str, set[str]] = {}
+    for package in CORE_PACKAGES:
+        for path in (ROOT / package).rglob("*.py"):
+            module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+            module = module.removesuffix(".__init__")
+            names: set[str] = set()
+            for node in ast.parse(path.read_text(encoding="utf-8")).body:
+                if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                    names.add(node.name)
+                elif isinstance(node, ast.Assign):
+                    names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+                elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+                    names.add(node.target.id)
+            defined[module] = names
+    passed_on = []
+    sources = [*core_modules(), *(ROOT / "pages").glob("*.py"), *(ROOT / "tests").glob("*.py")]
+    sources += [*(ROOT / "workbench" / "ui").glob("*.py"), *(ROOT / "bench").glob("*.py")]
+    for path in sources:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.ImportFrom) or node.level or not node.module:
+                continue
+            if node.module not in defined:
+                continue
+            for alias in node.names:
+                if alias.name in defined[node.module] or f"{node.module}.{alias.name}" in defined:
+                    continue
+                passed_on.append(f"{path.relative_to(ROOT)}: {alias.name} from {node.module}")
+    assert not passed_on, passed_on

@@ -9,11 +9,7 @@ import pytest
 from splink import DuckDBAPI, Linker
 
 from linkage.clusters.registry import (
-    active_model_id,
-    active_model_with_clusters,
     add_label,
-    clusters_query,
-    clusters_threshold,
     compare_models,
     data_fingerprint,
     get_model,
@@ -22,7 +18,6 @@ from linkage.clusters.registry import (
     load_labels,
     load_model_settings,
     load_predictions,
-    model_summary,
     save_model,
     set_active_model,
     store_clusters,
@@ -33,6 +28,13 @@ from linkage.model.suggest import suggest_model
 from linkage.model.train import train_model
 from linkage.synthetic import make_people
 from workbench.errors import LinkageError
+from workbench.linked_models import (
+    active_model_id,
+    active_model_with_clusters,
+    clusters_query,
+    clusters_threshold,
+    model_summary,
+)
 from workbench.workspace import Workspace
 
 

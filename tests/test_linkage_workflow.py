@@ -11,7 +11,7 @@ import pytest
 
 from linkage import charts
 from linkage.clusters.recluster import cluster_records, recluster
-from linkage.clusters.registry import active_model_id, get_model, list_models, load_labels
+from linkage.clusters.registry import get_model, list_models, load_labels
 from linkage.model.datasets import (
     linkable_datasets,
     load_draft,
@@ -38,7 +38,7 @@ from workbench.data.catalogue import delete_dataset
 from workbench.data.datasets import load_sample
 from workbench.data.writing import import_frame
 from workbench.errors import LinkageError, RoleError, ValidationError
-from workbench.linked_models import active_clusters
+from workbench.linked_models import active_clusters, active_model_id
 from workbench.persons.roles import save_roles
 from workbench.sql import qualified
 from workbench.workspace import DATA_SCHEMA, Workspace

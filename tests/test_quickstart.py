@@ -8,10 +8,11 @@ from types import SimpleNamespace
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from linkage.clusters.registry import active_model_id, list_models
+from linkage.clusters.registry import list_models
 from linkage.quickstart import link_and_build
 from workbench.analysis.journeys.build import build_info, journeys_current
 from workbench.errors import LinkageError
+from workbench.linked_models import active_model_id
 from workbench.progress import next_step, workflow_steps
 from workbench.workspace import Workspace
 

@@ -26,11 +26,6 @@ from workbench.errors import LinkageError
 
 # Reads of wb.models and wb.clusters live in the core (the analysis needs them too); the registry
 # writes those tables and offers the reads as its own.
-from workbench.linked_models import active_model_id as active_model_id
-from workbench.linked_models import active_model_with_clusters as active_model_with_clusters
-from workbench.linked_models import clusters_query as clusters_query
-from workbench.linked_models import clusters_threshold as clusters_threshold
-from workbench.linked_models import model_summary as model_summary
 from workbench.sql import Sql, compose, qualified
 from workbench.workspace import Workspace, utcnow
 

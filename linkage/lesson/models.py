@@ -37,7 +37,7 @@ from linkage.quality.evaluate import (
 from workbench.errors import LinkageError
 from workbench.persons.roles import Role
 from workbench.persons.standardise import standardise_sql
-from workbench.sample.generate import FIRST_REPORTED_DATE
+from workbench.sample.calibration import FIRST_REPORTED_DATE
 from workbench.sql import compose, quote_ident
 
 log = logging.getLogger(__name__)

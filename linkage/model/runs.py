@@ -37,7 +37,8 @@ from linkage.quality.evaluate import (
     pairwise_metrics,
     people_counts,
 )
-from linkage.quality.health import HealthReport, check_model
+from linkage.quality.findings import HealthReport
+from linkage.quality.health import check_model
 from linkage.quality.truth import truth_for, truth_frame
 from linkage.service import RETENTION_MATCH_WEIGHT, fit_model, score_and_cluster
 from workbench.errors import LinkageError

@@ -15,13 +15,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import os
     import subprocess
 
-    from workbench.access.auth import (
-        ENV_AUTH_CONFIG,
-        ENV_MODE,
-        MODE_LOCAL,
-        MODE_SHARED,
-        load_auth_settings,
-    )
+    from workbench.access.auth import MODE_LOCAL, MODE_SHARED, load_auth_settings
+    from workbench.config import ENV_AUTH_CONFIG, ENV_MODE
 
     env = {**os.environ, ENV_MODE: MODE_SHARED if args.shared else MODE_LOCAL}
     env.pop(ENV_AUTH_CONFIG, None)

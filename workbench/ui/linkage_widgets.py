@@ -33,6 +33,7 @@ from linkage.model.spec_table import (
 )
 from linkage.quality.findings import INFO, SERIOUS, WARNING, Finding, HealthReport
 from workbench.errors import WorkbenchError
+from workbench.linked_models import active_model_id
 from workbench.persons.roles import load_roles
 from workbench.workspace import Workspace
 
@@ -143,7 +144,7 @@ def choose_model(ws: Workspace, key: str, label: str = "Model") -> str:
         no_model_yet()
     ids = models["model_id"].tolist()
     remembered = st.session_state.get("link_model_chosen")
-    active = registry.active_model_id(ws)
+    active = active_model_id(ws)
     default = remembered if remembered in ids else active if active in ids else ids[0]
     model_id = st.selectbox(
         label,
