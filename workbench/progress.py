@@ -16,6 +16,7 @@ import pandas as pd
 from workbench.analysis.journeys.build import active_model
 from workbench.analysis.views.scope import journey_status
 from workbench.data.catalogue import DatasetInfo, list_datasets
+from workbench.persons.roles import roles_counts
 from workbench.workspace import Workspace
 
 Status = Literal["done", "stale", "next", "todo"]
@@ -80,13 +81,6 @@ def _changed_since(
     return changed
 
 
-def _roles_counts(ws: Workspace) -> dict[str, tuple[int, int]]:
-    rows = ws.query(
-        "SELECT dataset, count(*), count_if(confirmed) FROM wb.column_roles GROUP BY dataset"
-    )
-    return {str(r[0]): (int(r[1]), int(r[2])) for r in rows}
-
-
 def workflow_steps(ws: Workspace) -> list[Step]:
     """The steps from data to analysis with the status of each in this workspace.
 
@@ -124,7 +118,7 @@ def workflow_steps(ws: Workspace) -> list[Step]:
     )
 
     # 2. Column roles
-    counts = _roles_counts(ws)
+    counts = roles_counts(ws)
     without = [n for n in sources if counts.get(n, (0, 0))[0] == 0]
     unconfirmed = [n for n in sources if n not in without and counts[n][1] < counts[n][0]]
     if not sources:

@@ -18,6 +18,7 @@ import pandas as pd
 
 from workbench.config import current_user
 from workbench.errors import DatasetNotFoundError, Problem, ValidationError
+from workbench.persons.roles import stored_roles_query
 from workbench.sql import Sql, compose, qualified, quote_ident
 from workbench.workspace import DATA_SCHEMA, META_SCHEMA, Workspace, utcnow
 
@@ -282,10 +283,13 @@ def column_dictionary(ws: Workspace, name: str) -> pd.DataFrame:
     """
     get_dataset(ws, name)
     return ws.query_df(
-        "SELECT c.position, c.name, c.dtype, c.description, r.role, r.confirmed "
-        "FROM wb.columns c LEFT JOIN wb.column_roles r "
-        "ON r.dataset = c.dataset AND r.column_name = c.name "
-        "WHERE c.dataset = ? ORDER BY c.position",
+        compose(
+            "SELECT c.position, c.name, c.dtype, c.description, r.role, r.confirmed "
+            "FROM wb.columns c LEFT JOIN ({roles}) r "
+            "ON r.dataset = c.dataset AND r.column_name = c.name "
+            "WHERE c.dataset = ? ORDER BY c.position",
+            roles=stored_roles_query(),
+        ),
         [name],
     )
 

@@ -14,6 +14,7 @@ import pandas as pd
 
 from workbench.config import current_user
 from workbench.errors import RoleError
+from workbench.sql import Sql
 from workbench.workspace import DATA_SCHEMA, Workspace, utcnow
 
 log = logging.getLogger(__name__)
@@ -265,6 +266,23 @@ def roles_table(ws: Workspace, name: str) -> pd.DataFrame:
         "ORDER BY c.ordinal_position NULLS LAST, r.column_name",
         [DATA_SCHEMA, name],
     )
+
+
+def roles_counts(ws: Workspace) -> dict[str, tuple[int, int]]:
+    """Per dataset with stored roles: how many columns have a role and how many are confirmed."""
+    rows = ws.query(
+        "SELECT dataset, count(*), count_if(confirmed) FROM wb.column_roles GROUP BY dataset"
+    )
+    return {str(r[0]): (int(r[1]), int(r[2])) for r in rows}
+
+
+def stored_roles_query() -> Sql:
+    """SQL selecting every stored role, to use as a sub-query in the same workspace.
+
+    Returns:
+        The query, with columns ``dataset``, ``column_name``, ``role`` and ``confirmed``.
+    """
+    return Sql("SELECT dataset, column_name, role, confirmed FROM wb.column_roles")
 
 
 def roles_confirmed(ws: Workspace, name: str) -> bool:
