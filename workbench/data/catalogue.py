@@ -10,16 +10,18 @@ from __future__ import annotations
 import difflib
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 from typing import Any
 
+import duckdb
 import pandas as pd
 
 from workbench.config import current_user
 from workbench.errors import DatasetNotFoundError, Problem, ValidationError
 from workbench.persons.roles import stored_roles_query
-from workbench.sql import Sql, compose, qualified, quote_ident
+from workbench.sql import Sql, compose, placeholders, qualified, quote_ident
 from workbench.workspace import DATA_SCHEMA, META_SCHEMA, Workspace, utcnow
 
 log = logging.getLogger(__name__)
@@ -120,6 +122,52 @@ def dataset_names(ws: Workspace) -> list[str]:
 def dataset_kinds(ws: Workspace) -> dict[str, str]:
     """Every catalogued dataset's name and kind (``source``, ``derived`` ...)."""
     return {str(n): str(k) for n, k in ws.query("SELECT name, kind FROM wb.datasets")}
+
+
+def catalogued_chain(cur: duckdb.DuckDBPyConnection, base: str) -> list[tuple[str, int]]:
+    """Name and version of each entry called ``base`` or ``base_v...``, in the caller's transaction.
+
+    The import uses it to choose the next version's name; entries whose name only starts like
+    the chain (``base_vintage``) are among them, to be told apart by the caller.
+    """
+    rows = cur.execute(
+        "SELECT name, version FROM wb.datasets WHERE name = ? OR name LIKE ? ESCAPE '\\'",
+        [base, base.replace("_", "\\_") + "\\_v%"],
+    ).fetchall()
+    return [(n, v) for n, v in rows]
+
+
+def is_catalogued(cur: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """Whether the catalogue has an entry with this name, read in the caller's transaction."""
+    rows = cur.execute("SELECT count(*) FROM wb.datasets WHERE name = ?", [name]).fetchall()
+    return bool(rows[0][0])
+
+
+def add_entry(
+    cur: duckdb.DuckDBPyConnection,
+    entry: DatasetInfo,
+    columns: Sequence[tuple[int, str, str, str | None]],
+) -> None:
+    """Write a new dataset's catalogue entry and column dictionary in the caller's transaction.
+
+    Args:
+        cur: The cursor of the transaction that also writes the dataset's table.
+        entry: The catalogue entry.
+        columns: ``(position, name, dtype, description)`` of each column.
+    """
+    cur.execute(
+        compose(
+            "INSERT INTO wb.datasets ({fields}) VALUES ({values})",
+            fields=list(_FIELDS),
+            values=placeholders(len(_FIELDS)),
+        ),
+        [getattr(entry, f) for f in _FIELDS],
+    )
+    cur.executemany(
+        "INSERT INTO wb.columns (dataset, position, name, dtype, description) "
+        "VALUES (?, ?, ?, ?, ?)",
+        [[entry.name, int(position), name, dtype, text] for position, name, dtype, text in columns],
+    )
 
 
 def _not_found(ws: Workspace, name: str) -> DatasetNotFoundError:

@@ -19,11 +19,18 @@ import pandas as pd
 import pyarrow as pa
 
 from workbench.config import current_user
-from workbench.data.catalogue import DatasetInfo, get_dataset, normalise_metadata
+from workbench.data.catalogue import (
+    DatasetInfo,
+    add_entry,
+    catalogued_chain,
+    get_dataset,
+    is_catalogued,
+    normalise_metadata,
+)
 from workbench.data.coltypes import POOL, InvalidColumn, ParsedFile
 from workbench.data.headers import clean_column_names, original_header_description
 from workbench.errors import DataImportError, DatasetExistsError, Problem, ValidationError
-from workbench.sql import check_dataset_name, quote_ident
+from workbench.sql import check_dataset_name, compose, qualified
 from workbench.workspace import DATA_SCHEMA, Workspace, utcnow
 
 log = logging.getLogger(__name__)
@@ -34,10 +41,7 @@ OnConflict = Literal["error", "version"]
 def _versioned_name(cur: Any, name: str) -> tuple[str, int, str | None]:
     """Choose the next free name in the chain of ``name``: ``<base>_vN`` with N one more."""
     base = re.sub(r"_v[0-9]+$", "", name) or name
-    rows = cur.execute(
-        "SELECT name, version FROM wb.datasets WHERE name = ? OR name LIKE ? ESCAPE '\\'",
-        [base, base.replace("_", "\\_") + "\\_v%"],
-    ).fetchall()
+    rows = catalogued_chain(cur, base)
     chain = [(n, v) for n, v in rows if n == base or re.fullmatch(rf"{re.escape(base)}_v\d+", n)]
     tables = {
         r[0]
@@ -58,14 +62,11 @@ def _versioned_name(cur: Any, name: str) -> tuple[str, int, str | None]:
 
 
 def _name_taken(cur: Any, name: str) -> bool:
-    in_catalogue = cur.execute(
-        "SELECT count(*) FROM wb.datasets WHERE name = ?", [name]
-    ).fetchall()[0]
     in_data = cur.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = ?",
         [DATA_SCHEMA, name],
     ).fetchall()[0]
-    return bool(in_catalogue[0] or in_data[0])
+    return is_catalogued(cur, name) or bool(in_data[0])
 
 
 def _notes_on_invalid(attrs: dict[str, Any]) -> dict[str, str]:
@@ -356,7 +357,11 @@ def _write(
             del payload
             try:
                 cur.execute(
-                    f"CREATE TABLE {ws.dataset_table(name)} AS SELECT * FROM {quote_ident(tmp)}"  # noqa: S608 - identifiers quoted
+                    compose(
+                        "CREATE TABLE {table} AS SELECT * FROM {source}",
+                        table=qualified(DATA_SCHEMA, name),
+                        source=tmp,
+                    )
                 )
             except (duckdb.ConversionException, duckdb.InvalidInputException) as exc:
                 raise DataImportError(
@@ -371,38 +376,32 @@ def _write(
                 "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
                 [DATA_SCHEMA, name],
             ).fetchall()
-            cur.execute(
-                "INSERT INTO wb.datasets (name, kind, title, description, source_system, owner, "
-                "refresh_date, row_count, column_count, source_file, source_sha256, source_format, "
-                "source_bytes, imported_at, imported_by, is_sample, version, previous_version, "
-                "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    name,
-                    kind,
-                    metadata.get("title"),
-                    metadata.get("description"),
-                    metadata.get("source_system"),
-                    metadata.get("owner"),
-                    metadata.get("refresh_date"),
-                    rows,
-                    len(types),
-                    lineage["source_file"],
-                    lineage["source_sha256"],
-                    lineage["source_format"],
-                    lineage["source_bytes"],
-                    now,
-                    who,
-                    bool(is_sample),
-                    version,
-                    previous,
-                    now,
-                ],
+            entry = DatasetInfo(
+                name=name,
+                kind=kind,
+                title=metadata.get("title"),
+                description=metadata.get("description"),
+                source_system=metadata.get("source_system"),
+                owner=metadata.get("owner"),
+                refresh_date=metadata.get("refresh_date"),
+                row_count=rows,
+                column_count=len(types),
+                source_file=lineage["source_file"],
+                source_sha256=lineage["source_sha256"],
+                source_format=lineage["source_format"],
+                source_bytes=lineage["source_bytes"],
+                imported_at=now,
+                imported_by=who,
+                is_sample=bool(is_sample),
+                version=version,
+                previous_version=previous,
+                updated_at=now,
             )
-            cur.executemany(
-                "INSERT INTO wb.columns (dataset, position, name, dtype, description) "
-                "VALUES (?, ?, ?, ?, ?)",
+            add_entry(
+                cur,
+                entry,
                 [
-                    [name, int(position), column, dtype, notes.get(column)]
+                    (int(position), column, dtype, notes.get(column))
                     for column, dtype, position in types
                 ],
             )
