@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from workbench.data.catalogue import dataset_count
 from workbench.ui.context import workspace
 
 st.title("Workspace")
@@ -12,7 +13,7 @@ st.write(
     "one DuckDB file. Back it up by copying the file while the app is stopped."
 )
 left, middle, right = st.columns(3)
-left.metric("Datasets and truth files", summary["datasets"])
+left.metric("Datasets and truth files", dataset_count(ws))
 middle.metric("Size", f"{summary['size_mb']:.1f} MB")
 right.metric("Schema version", summary["schema_version"])
 st.code(str(summary["path"]), language=None)

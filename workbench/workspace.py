@@ -358,19 +358,17 @@ class Workspace:
             )
 
     def summary(self) -> dict[str, Any]:
-        """Path, size, schema version and dataset count, for the Workspace page."""
+        """Path, size and schema version, for the Workspace page."""
         size = 0
         if str(self.path) != ":memory:" and self.path.exists():
             size = self.path.stat().st_size
             wal = self.path.with_name(self.path.name + ".wal")
             if wal.exists():
                 size += wal.stat().st_size
-        datasets = self.query("SELECT count(*) FROM wb.datasets")[0][0]
         return {
             "path": self.path.resolve() if str(self.path) != ":memory:" else self.path,
             "size_mb": size / (1024 * 1024),
             "schema_version": self.schema_version(),
-            "datasets": int(datasets),
         }
 
     def close(self) -> None:

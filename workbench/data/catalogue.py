@@ -195,10 +195,21 @@ def get_dataset(ws: Workspace, name: str) -> DatasetInfo:
     Raises:
         DatasetNotFoundError: When there is no such dataset, naming close matches.
     """
-    rows = ws.query(_SELECT + " WHERE name = ?", [name])
-    if not rows:
+    info = find_dataset(ws, name)
+    if info is None:
         raise _not_found(ws, name)
-    return _info(rows[0])
+    return info
+
+
+def find_dataset(ws: Workspace, name: str) -> DatasetInfo | None:
+    """The catalogue entry of one dataset, or None when there is no such dataset."""
+    rows = ws.query(_SELECT + " WHERE name = ?", [name])
+    return _info(rows[0]) if rows else None
+
+
+def dataset_count(ws: Workspace) -> int:
+    """How many datasets (sources, truth files, derived tables) the catalogue holds."""
+    return int(ws.query("SELECT count(*) FROM wb.datasets")[0][0])
 
 
 def parse_refresh_date(value: Any) -> date | None:

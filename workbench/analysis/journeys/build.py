@@ -31,7 +31,9 @@ from workbench.analysis.journeys.table import (
     SOURCES,
     TRUTH,
     TRUTH_DATASETS,
+    build_row,
     journey_table,
+    record_build,
     require_sources,
 )
 from workbench.config import current_user
@@ -242,21 +244,16 @@ def _build(
                     hint="Check that each source's record key is unique.",
                 )
             if record:
-                steps.run(
-                    "record the build",
-                    "INSERT OR REPLACE INTO wb.journey_builds "
-                    "(name, kind, model_id, threshold, built_at, built_by, journeys, counts) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [
-                        name,
-                        kind,
-                        model_id,
-                        threshold,
-                        built_at,
-                        current_user(),
-                        journeys,
-                        json.dumps({"counts": counts, "rules": rules}),
-                    ],
+                record_build(
+                    steps,
+                    name,
+                    kind,
+                    model_id,
+                    threshold,
+                    built_at,
+                    current_user(),
+                    journeys,
+                    {"counts": counts, "rules": rules},
                 )
                 ws.audit(
                     "journeys.build",
@@ -313,7 +310,8 @@ def build_journeys(
         clusters: Clusters to use instead of the stored ones (``source_dataset``, ``unique_id``,
             ``cluster_id``), for example from ``linkage.clusters.recluster`` at another threshold.
         name: The table in the ``journeys`` schema; ``linked`` is the one the measures read.
-        record: Whether to record the build in ``wb.journey_builds`` (by default only for the
+        record: Whether to record the build (see
+            :func:`~workbench.analysis.journeys.table.record_build`; by default only for the
             ``linked`` table, so scratch builds never look like the active journeys).
 
     Returns:
@@ -397,10 +395,9 @@ def build_truth_journeys(ws: Workspace, *, name: str = TRUTH) -> JourneyBuild:
 
 def build_info(ws: Workspace, name: str = LINKED) -> dict[str, Any] | None:
     """The recorded build of a journey table (model, threshold, time, counts), or None."""
-    df = ws.query_df("SELECT * FROM wb.journey_builds WHERE name = ?", [name])
-    if df.empty:
+    row = build_row(ws, name)
+    if row is None:
         return None
-    row = df.iloc[0].to_dict()
     row["counts"] = json.loads(row["counts"]) if row.get("counts") else {}
     row["model_label"] = model_name(ws, row.get("model_id"))
     return row

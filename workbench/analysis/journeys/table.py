@@ -7,10 +7,14 @@ threshold produced each table.
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
+from typing import Any
+
 import pandas as pd
 
 from workbench.errors import JourneyError
-from workbench.sql import Sql, compose, qualified
+from workbench.sql import Sql, SqlSteps, compose, qualified
 from workbench.workspace import Workspace
 
 JOURNEY_SCHEMA = "journeys"
@@ -123,6 +127,52 @@ def drop_journeys(ws: Workspace, name: str) -> None:
     with ws.transaction() as cur:
         cur.execute(compose("DROP TABLE IF EXISTS {t}", t=journey_table(name)))
         cur.execute("DELETE FROM wb.journey_builds WHERE name = ?", [name])
+
+
+def record_build(
+    steps: SqlSteps,
+    name: str,
+    kind: str,
+    model_id: str | None,
+    threshold: float | None,
+    built_at: datetime,
+    built_by: str,
+    journeys: int,
+    details: dict[str, Any],
+) -> None:
+    """Record which model and threshold built a journey table, in the build's transaction.
+
+    Args:
+        steps: The steps of the build, on its transaction's cursor.
+        name: The journey table's name.
+        kind: ``linked`` (from a model's clusters) or ``truth``.
+        model_id: The model whose clusters were used; None for the truth or given clusters.
+        threshold: The clusters' threshold.
+        built_at: When the build started (UTC).
+        built_by: Who built it.
+        journeys: How many journeys the table holds.
+        details: The counts per source and per join rule, stored as JSON.
+    """
+    steps.run(
+        "record the build",
+        "INSERT OR REPLACE INTO wb.journey_builds "
+        "(name, kind, model_id, threshold, built_at, built_by, journeys, counts) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [name, kind, model_id, threshold, built_at, built_by, journeys, json.dumps(details)],
+    )
+
+
+def build_row(ws: Workspace, name: str) -> dict[str, Any] | None:
+    """The stored build record of a journey table as one row (``counts`` as JSON text), or None.
+
+    Fields: ``name``, ``kind``, ``model_id``, ``threshold`` (NaN when none), ``built_at``,
+    ``built_by``, ``journeys`` and ``counts``.
+    """
+    df = ws.query_df("SELECT * FROM wb.journey_builds WHERE name = ?", [name])
+    if df.empty:
+        return None
+    row: dict[str, Any] = df.iloc[0].to_dict()
+    return row
 
 
 def load_journeys(ws: Workspace, name: str = LINKED, limit: int | None = None) -> pd.DataFrame:

@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING, Any
 import altair as alt
 import pandas as pd
 
+from workbench.analysis.journeys.table import build_row
 from workbench.charts import SOURCE_NOTE, TITLE_META
+from workbench.data.catalogue import find_dataset
 
 if TYPE_CHECKING:
     from workbench.workspace import Workspace
@@ -259,14 +261,12 @@ def journey_version(ws: Workspace, table: str = "linked") -> str:
         ws: The workspace.
         table: The journey table's name.
     """
-    rows = ws.query(
-        "SELECT model_id, threshold, built_at FROM wb.journey_builds WHERE name = ?", [table]
-    )
-    if not rows:
+    row = build_row(ws, table)
+    if row is None:
         return f"journeys.{table}"
-    model, threshold, built = rows[0]
+    model, threshold, built = row["model_id"], row["threshold"], row["built_at"]
     parts = [f"journeys.{table}", f"model {model}" if model else ""]
-    parts.append(f"threshold {float(threshold):.3f}" if threshold is not None else "")
+    parts.append(f"threshold {float(threshold):.3f}" if pd.notna(threshold) else "")
     parts.append(f"built {built:%Y-%m-%d %H:%M}" if built else "")
     return ", ".join(p for p in parts if p)
 
@@ -278,14 +278,11 @@ def dataset_version(ws: Workspace, name: str) -> str:
         ws: The workspace.
         name: The dataset's name.
     """
-    rows = ws.query(
-        "SELECT version, coalesce(updated_at, imported_at), source_sha256 FROM wb.datasets "
-        "WHERE name = ?",
-        [name],
-    )
-    if not rows:
+    info = find_dataset(ws, name)
+    if info is None:
         return name
-    version, when, sha = rows[0]
+    version, sha = info.version, info.source_sha256
+    when = info.updated_at if info.updated_at is not None else info.imported_at
     stamp = f", refreshed {when:%Y-%m-%d %H:%M}" if when else ""
     digest = f", sha256 {sha[:12]}" if sha else ""
     return f"{name} v{version}{stamp}{digest}"

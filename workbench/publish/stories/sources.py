@@ -16,11 +16,12 @@ import altair as alt
 import pandas as pd
 
 from workbench.access.auth import User
-from workbench.analysis.journeys.table import LINKED
+from workbench.analysis.journeys.table import LINKED, build_row
 from workbench.analysis.measures.attrition import attrition_funnel
 from workbench.analysis.measures.demand import DEMAND_STAGES, receipts
 from workbench.analysis.measures.timeliness import INTERVALS, timeliness
 from workbench.charts import accessible_palette, period_axis
+from workbench.data.catalogue import find_dataset
 from workbench.data.explore import period_counts
 from workbench.disclosure.control import (
     Protected,
@@ -92,21 +93,22 @@ class Source:
 
 
 def _dataset_version(ws: Workspace, params: dict[str, Any]) -> str:
-    rows = ws.query(
-        "SELECT version, coalesce(updated_at, imported_at) FROM wb.datasets WHERE name = ?",
-        [params.get("dataset")],
-    )
-    if not rows:
+    dataset = params.get("dataset")
+    info = find_dataset(ws, dataset) if isinstance(dataset, str) else None
+    if info is None:
         return ""
-    version, when = rows[0]
+    version = info.version
+    when = info.updated_at if info.updated_at is not None else info.imported_at
     stamp = f", {when:%Y-%m-%d %H:%M}" if when else ""
     return f"{params.get('dataset')} v{version}{stamp}"
 
 
 def _journey_version(ws: Workspace, params: dict[str, Any]) -> str:
     table = params.get("table", LINKED)
-    rows = ws.query("SELECT built_at FROM wb.journey_builds WHERE name = ?", [table])
-    return f"journeys.{table} built {rows[0][0]:%Y-%m-%d %H:%M}" if rows else f"journeys.{table}"
+    row = build_row(ws, table)
+    return (
+        f"journeys.{table} built {row['built_at']:%Y-%m-%d %H:%M}" if row else f"journeys.{table}"
+    )
 
 
 def _series_chart(frame: pd.DataFrame, value: str, title: str, period: str) -> alt.Chart:
