@@ -15,6 +15,7 @@ from linkage.model.datasets import suggest_for_datasets
 from linkage.model.linkers import forget_linkers
 from linkage.model.runs import train_and_save
 from linkage.review.active import pair_id
+from linkage.review.labels import load_labels
 from tests.test_app_linkage import APP, make_people_workspace
 from workbench.workspace import Workspace
 
@@ -60,7 +61,7 @@ def _button(at: AppTest, prefix: str):
 
 def _stored(path: Path) -> list[tuple[str, int | None, str]]:
     with Workspace(path) as ws:
-        labels = registry.load_labels(ws)
+        labels = load_labels(ws)
     return [(pair_id(r), r["label"], r["reviewer"]) for _, r in labels.iterrows()]
 
 

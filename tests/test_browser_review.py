@@ -11,6 +11,7 @@ from linkage.clusters import registry
 from linkage.model.datasets import suggest_for_datasets
 from linkage.model.linkers import forget_linkers
 from linkage.model.runs import train_and_save
+from linkage.review.labels import load_labels
 from tests.browser import browser_page, require_chromium, screenshot, streamlit_server, wait_idle
 from tests.test_app_linkage import make_people_workspace
 from workbench.workspace import Workspace
@@ -82,7 +83,7 @@ def test_quick_clicks_label_the_pairs_shown(tmp_path: Path) -> None:
         screenshot(page, "link-review-after-clicks")
         shown_count = _metric(page, "Pairs labelled")
     with Workspace(path) as ws:
-        labels = registry.load_labels(ws)
+        labels = load_labels(ws)
         history = ws.query(
             "SELECT source_dataset_l, unique_id_l, source_dataset_r, unique_id_r, label, reviewer "
             "FROM wb.labels"

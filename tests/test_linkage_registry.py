@@ -9,13 +9,11 @@ import pytest
 from splink import DuckDBAPI, Linker
 
 from linkage.clusters.registry import (
-    add_label,
     compare_models,
     data_fingerprint,
     get_model,
     list_models,
     load_clusters,
-    load_labels,
     load_model_settings,
     load_predictions,
     save_model,
@@ -26,6 +24,7 @@ from linkage.clusters.registry import (
 from linkage.model.predict import cluster_at_threshold, nodes_from_model, predict_pairs
 from linkage.model.suggest import suggest_model
 from linkage.model.train import train_model
+from linkage.review.labels import add_label, load_labels
 from linkage.synthetic import make_people
 from workbench.errors import LinkageError
 from workbench.linked_models import (

@@ -11,7 +11,7 @@ import pytest
 
 from linkage import charts
 from linkage.clusters.recluster import cluster_records, recluster
-from linkage.clusters.registry import get_model, list_models, load_labels
+from linkage.clusters.registry import get_model, list_models
 from linkage.model.datasets import (
     linkable_datasets,
     load_draft,
@@ -29,7 +29,7 @@ from linkage.model.linkers import (
 from linkage.model.runs import TrainingRun, train_and_save
 from linkage.quality.model_evaluation import evaluation
 from linkage.quality.truth import truth_for
-from linkage.review.labels import export_labels, import_labels, save_label
+from linkage.review.labels import export_labels, import_labels, load_labels, save_label
 from linkage.review.pairs import pairs_in_band, review_sample
 from linkage.review.session import case_context, next_pairs, review_progress
 from linkage.review.teach import teach_model

@@ -2,8 +2,8 @@
 
 A version keeps the Splink settings JSON (loadable by plain Splink), the workbench spec, a
 fingerprint of the data it was trained on, its metrics and threshold. Scored pairs are stored
-as tables in the ``linkage`` schema, named by model id; clusters in ``wb.clusters``; clerical
-labels in ``wb.labels``.
+as tables in the ``linkage`` schema, named by model id; clusters in ``wb.clusters``. Clerical
+labels are kept by :mod:`linkage.review.labels`.
 """
 
 from __future__ import annotations
@@ -75,13 +75,6 @@ def data_fingerprint(frames: Sequence[FrameLike] | FrameLike | PreparedInput) ->
 def new_model_id() -> str:
     """A fresh model id, usable as a table name: ``m_YYYYMMDD_HHMMSS_xxxxxx``."""
     return f"m_{utcnow():%Y%m%d_%H%M%S}_{uuid.uuid4().hex[:6]}"
-
-
-LABEL_INSERT = (
-    "INSERT INTO wb.labels (source_dataset_l, unique_id_l, source_dataset_r, unique_id_r, "
-    "label, reviewer, labelled_at, model_id, match_probability_shown, note) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
 
 
 def write_model(
@@ -485,80 +478,6 @@ def load_clusters(ws: Workspace, model_id: str) -> pd.DataFrame:
         "SELECT source_dataset, unique_id, cluster_id, threshold FROM wb.clusters "
         "WHERE model_id = ? ORDER BY cluster_id, source_dataset, unique_id",
         [model_id],
-    )
-
-
-def add_label(
-    ws: Workspace,
-    left: tuple[str, str],
-    right: tuple[str, str],
-    label: int | None,
-    *,
-    reviewer: str | None = None,
-    model_id: str | None = None,
-    match_probability_shown: float | None = None,
-    note: str | None = None,
-) -> None:
-    """Record a clerical label for a pair (1 match, 0 non-match, ``None`` unsure).
-
-    Args:
-        ws: The workspace.
-        left: ``(source_dataset, unique_id)`` of one record.
-        right: The other record.
-        label: 1, 0 or ``None``.
-        reviewer: Who labelled it.
-        model_id: The model whose pair was shown.
-        match_probability_shown: The probability the reviewer saw.
-        note: Free text.
-
-    Raises:
-        LinkageError: When the label is not 1, 0 or empty.
-    """
-    if label not in (0, 1, None):
-        raise LinkageError("A label is 1 (match), 0 (non-match) or empty (unsure).")
-    (sl, ul), (sr, ur) = sorted([left, right])
-    with ws.transaction() as cur:
-        cur.execute(
-            LABEL_INSERT,
-            [sl, ul, sr, ur, label, reviewer, utcnow(), model_id, match_probability_shown, note],
-        )
-
-
-def load_labels(ws: Workspace) -> pd.DataFrame:
-    """The latest clerical label of every labelled pair."""
-    return ws.query_df(
-        "SELECT * EXCLUDE (rn) FROM (SELECT *, row_number() OVER (PARTITION BY source_dataset_l, "
-        "unique_id_l, source_dataset_r, unique_id_r ORDER BY labelled_at DESC) rn "
-        "FROM wb.labels) WHERE rn = 1"
-    )
-
-
-def insert_labels(cur: duckdb.DuckDBPyConnection, rows: Sequence[Sequence[Any]]) -> None:
-    """Insert clerical labels in the caller's transaction.
-
-    Args:
-        cur: The transaction's cursor.
-        rows: ``source_dataset_l``, ``unique_id_l``, ``source_dataset_r``, ``unique_id_r``,
-            ``label``, ``reviewer``, ``labelled_at``, ``model_id``, ``match_probability_shown``,
-            ``note`` per label, the left record the lower.
-    """
-    cur.executemany(LABEL_INSERT, [list(row) for row in rows])
-
-
-def unlabelled_pairs(table: Sql) -> Sql:
-    """SQL selecting the rows of a pairs table whose pair (either way round) has no label.
-
-    Args:
-        table: A quoted table (or parenthesised query) of pairs with ``source_dataset_l``,
-            ``unique_id_l``, ``source_dataset_r`` and ``unique_id_r``.
-    """
-    return compose(
-        "SELECT p.* FROM {table} p WHERE NOT EXISTS (SELECT 1 FROM wb.labels l WHERE "
-        "(l.source_dataset_l = p.source_dataset_l AND l.unique_id_l = p.unique_id_l AND "
-        "l.source_dataset_r = p.source_dataset_r AND l.unique_id_r = p.unique_id_r) OR "
-        "(l.source_dataset_l = p.source_dataset_r AND l.unique_id_l = p.unique_id_r AND "
-        "l.source_dataset_r = p.source_dataset_l AND l.unique_id_r = p.unique_id_l))",
-        table=table,
     )
 
 

@@ -19,7 +19,6 @@ from linkage.clusters.registry import (
     PREDICTIONS_SCHEMA,
     data_fingerprint,
     has_active_model,
-    load_labels,
     new_model_id,
     predictions_table,
     write_clusters,
@@ -40,6 +39,7 @@ from linkage.quality.evaluate import (
 from linkage.quality.findings import HealthReport
 from linkage.quality.health import check_model
 from linkage.quality.truth import truth_for, truth_frame
+from linkage.review.labels import load_labels
 from linkage.service import RETENTION_MATCH_WEIGHT, fit_model, score_and_cluster
 from workbench.errors import LinkageError
 from workbench.sql import compose
@@ -90,7 +90,7 @@ def measure_run(
         pairs: The scored pairs (at least the edge columns).
         clusters: The clusters made at the threshold.
         truth: :func:`linkage.quality.truth.truth_for` output, or ``None``.
-        labels: The latest clerical labels (:func:`linkage.clusters.registry.load_labels`).
+        labels: The latest clerical labels (:func:`linkage.review.labels.load_labels`).
         threshold: The match probability at which records are linked.
         link_type: The model's link type.
 

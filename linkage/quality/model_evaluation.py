@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import altair as alt
 import pandas as pd
 
-from linkage.clusters.registry import get_model, load_labels
+from linkage.clusters.registry import get_model
 from linkage.model.datasets import translated
 from linkage.model.linkers import model_threshold, require_predictions
 from linkage.quality.evaluate import (
@@ -20,6 +20,7 @@ from linkage.quality.evaluate import (
     threshold_chart,
 )
 from linkage.quality.truth import truth_for, truth_frame
+from linkage.review.labels import load_labels
 from linkage.review.pairs import order_columns
 from workbench.linked_models import clusters_query
 from workbench.sql import compose

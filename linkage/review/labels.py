@@ -1,7 +1,7 @@
 """Clerical labels: saved one at a time from the Review page, exported and imported as CSV.
 
-The labels themselves are stored by the registry (:mod:`linkage.clusters.registry`, which owns
-``wb.labels``); this module checks what a reviewer or a file gives and records who did it.
+This module owns ``wb.labels``: it stores the labels, checks what a reviewer or a file gives and
+records who did it.
 """
 
 from __future__ import annotations
@@ -10,12 +10,13 @@ import io
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import duckdb
 import pandas as pd
 
-from linkage.clusters.registry import add_label, insert_labels, load_labels
 from linkage.model.datasets import first_line
 from workbench.errors import LinkageError, Problem, ValidationError
 from workbench.safe_csv import frame_to_csv, unescape_cell
+from workbench.sql import Sql, compose
 from workbench.workspace import Workspace, utcnow
 
 _LABEL_COLUMNS = [
@@ -32,6 +33,87 @@ _LABEL_COLUMNS = [
 ]
 #: The columns a labels CSV must have: the pair and its label.
 REQUIRED_LABEL_COLUMNS = _LABEL_COLUMNS[:5]
+
+
+_LABEL_INSERT = (
+    "INSERT INTO wb.labels (source_dataset_l, unique_id_l, source_dataset_r, unique_id_r, "
+    "label, reviewer, labelled_at, model_id, match_probability_shown, note) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def add_label(
+    ws: Workspace,
+    left: tuple[str, str],
+    right: tuple[str, str],
+    label: int | None,
+    *,
+    reviewer: str | None = None,
+    model_id: str | None = None,
+    match_probability_shown: float | None = None,
+    note: str | None = None,
+) -> None:
+    """Record a clerical label for a pair (1 match, 0 non-match, ``None`` unsure).
+
+    Args:
+        ws: The workspace.
+        left: ``(source_dataset, unique_id)`` of one record.
+        right: The other record.
+        label: 1, 0 or ``None``.
+        reviewer: Who labelled it.
+        model_id: The model whose pair was shown.
+        match_probability_shown: The probability the reviewer saw.
+        note: Free text.
+
+    Raises:
+        LinkageError: When the label is not 1, 0 or empty.
+    """
+    if label not in (0, 1, None):
+        raise LinkageError("A label is 1 (match), 0 (non-match) or empty (unsure).")
+    (sl, ul), (sr, ur) = sorted([left, right])
+    with ws.transaction() as cur:
+        cur.execute(
+            _LABEL_INSERT,
+            [sl, ul, sr, ur, label, reviewer, utcnow(), model_id, match_probability_shown, note],
+        )
+
+
+def load_labels(ws: Workspace) -> pd.DataFrame:
+    """The latest clerical label of every labelled pair."""
+    return ws.query_df(
+        "SELECT * EXCLUDE (rn) FROM (SELECT *, row_number() OVER (PARTITION BY source_dataset_l, "
+        "unique_id_l, source_dataset_r, unique_id_r ORDER BY labelled_at DESC) rn "
+        "FROM wb.labels) WHERE rn = 1"
+    )
+
+
+def insert_labels(cur: duckdb.DuckDBPyConnection, rows: Sequence[Sequence[Any]]) -> None:
+    """Insert clerical labels in the caller's transaction.
+
+    Args:
+        cur: The transaction's cursor.
+        rows: ``source_dataset_l``, ``unique_id_l``, ``source_dataset_r``, ``unique_id_r``,
+            ``label``, ``reviewer``, ``labelled_at``, ``model_id``, ``match_probability_shown``,
+            ``note`` per label, the left record the lower.
+    """
+    cur.executemany(_LABEL_INSERT, [list(row) for row in rows])
+
+
+def unlabelled_pairs(table: Sql) -> Sql:
+    """SQL selecting the rows of a pairs table whose pair (either way round) has no label.
+
+    Args:
+        table: A quoted table (or parenthesised query) of pairs with ``source_dataset_l``,
+            ``unique_id_l``, ``source_dataset_r`` and ``unique_id_r``.
+    """
+    return compose(
+        "SELECT p.* FROM {table} p WHERE NOT EXISTS (SELECT 1 FROM wb.labels l WHERE "
+        "(l.source_dataset_l = p.source_dataset_l AND l.unique_id_l = p.unique_id_l AND "
+        "l.source_dataset_r = p.source_dataset_r AND l.unique_id_r = p.unique_id_r) OR "
+        "(l.source_dataset_l = p.source_dataset_r AND l.unique_id_l = p.unique_id_r AND "
+        "l.source_dataset_r = p.source_dataset_l AND l.unique_id_r = p.unique_id_l))",
+        table=table,
+    )
 
 
 def save_label(

@@ -8,9 +8,10 @@ from typing import Literal
 
 import pandas as pd
 
-from linkage.clusters.registry import get_model, unlabelled_pairs
+from linkage.clusters.registry import get_model
 from linkage.model.linkers import model_threshold, require_predictions
 from linkage.model.predict import EDGE_COLUMNS
+from linkage.review.labels import unlabelled_pairs
 from linkage.service import RETENTION_MATCH_WEIGHT
 from workbench.errors import LinkageError
 from workbench.sql import Sql, compose

@@ -11,7 +11,7 @@ from typing import Any, Literal
 import duckdb
 import pandas as pd
 
-from linkage.clusters.registry import get_model, load_labels
+from linkage.clusters.registry import get_model
 from linkage.data import prepare_frames
 from linkage.model.datasets import standardised_inputs, translated
 from linkage.model.linkers import remember_linker, require_predictions
@@ -25,7 +25,7 @@ from linkage.model.predict import (
 from linkage.model.runs import measure_run, save_run
 from linkage.quality.evaluate import people_counts
 from linkage.quality.truth import truth_for
-from linkage.review.labels import REQUIRED_LABEL_COLUMNS, model_labels
+from linkage.review.labels import REQUIRED_LABEL_COLUMNS, load_labels, model_labels
 from linkage.service import RETENTION_MATCH_WEIGHT, load_model_json
 from workbench.errors import LinkageError
 from workbench.sql import Sql, compose
