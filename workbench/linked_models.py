@@ -26,6 +26,7 @@ __all__ = [
     "clusters_threshold",
     "model_records",
     "model_summary",
+    "models_by_recency",
 ]
 
 
@@ -64,6 +65,18 @@ def clusters_query(model_id: str) -> tuple[Sql, list[Any]]:
     """
     sql = Sql("SELECT source_dataset, unique_id, cluster_id FROM wb.clusters WHERE model_id = ?")
     return sql, [model_id]
+
+
+def models_by_recency(ws: Workspace) -> pd.DataFrame:
+    """Every model, the active one first and then the newest first.
+
+    Returns:
+        ``model_id``, ``name``, ``created_at``, ``datasets`` (JSON text) and ``is_active``.
+    """
+    return ws.query_df(
+        "SELECT model_id, name, created_at, datasets, is_active FROM wb.models "
+        "ORDER BY is_active DESC, created_at DESC"
+    )
 
 
 def model_summary(ws: Workspace, model_id: str) -> dict[str, Any] | None:

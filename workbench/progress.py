@@ -16,6 +16,7 @@ import pandas as pd
 from workbench.analysis.journeys.build import active_model
 from workbench.analysis.views.scope import journey_status
 from workbench.data.catalogue import DatasetInfo, list_datasets
+from workbench.linked_models import models_by_recency
 from workbench.persons.roles import roles_counts
 from workbench.workspace import Workspace
 
@@ -59,13 +60,6 @@ class Step:
     def mark(self) -> str:
         """The status as one character: ✓ done, ! out of date, → next, · not yet."""
         return STATUS_MARKS[self.status]
-
-
-def _models(ws: Workspace) -> pd.DataFrame:
-    return ws.query_df(
-        "SELECT model_id, name, created_at, datasets, is_active FROM wb.models "
-        "ORDER BY is_active DESC, created_at DESC"
-    )
 
 
 def _changed_since(
@@ -144,7 +138,7 @@ def workflow_steps(ws: Workspace) -> list[Step]:
     )
 
     # 3. Model trained
-    models = _models(ws)
+    models = models_by_recency(ws)
     if models.empty:
         status: Status = "todo"
         detail = "No linkage model has been trained yet."
