@@ -8,17 +8,18 @@ The workbench runs in one of two modes:
   the identity provider configured for Streamlit's OIDC login or with a user name and password
   kept in the workspace (argon2 hashes). What each user sees follows their roles and areas.
 
-Everything that decides who may do what lives in the workspace (``wb.users``, ``wb.sessions``,
-``wb.login_failures``) and is checked on the server on every run; nothing the browser sends can
+Everything that decides who may do what lives in the workspace (the users, their sessions and
+failed logins) and is checked on the server on every run; nothing the browser sends can
 widen it. Sessions are stored server-side as the SHA-256 of a random token, so logging out
 revokes the session and a copied token or cookie is refused afterwards. No password or token is
 ever logged or written to the audit log, and a name typed at the login that is not a user's is
 kept only as a keyed hash ("unknown user (…)"), so a password typed into the name box is not
 stored either.
 
-This module holds the mode and login settings and the user record; beside it are
-:mod:`~workbench.access.users` (user administration), :mod:`~workbench.access.passwords`
-(hashing, password logins and lockout), :mod:`~workbench.access.sessions` and
+This module holds the mode and login settings and the user record (it alone reads and writes
+``wb.users``); beside it are :mod:`~workbench.access.users` (user administration),
+:mod:`~workbench.access.passwords` (hashing, password logins and lockout, keeping the failed
+logins), :mod:`~workbench.access.sessions` (keeping the sessions) and
 :mod:`~workbench.access.oidc` (identity-provider logins).
 """
 
@@ -29,8 +30,11 @@ import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+import duckdb
 
 from workbench.config import ENV_AUTH_CONFIG, ENV_MODE, current_user
 from workbench.errors import AuthError
@@ -207,3 +211,84 @@ def find_user_by_email(ws: Workspace, email: str) -> User | None:
         [email.strip()],
     )
     return _row_to_user(rows[0]) if rows else None
+
+
+def all_users(ws: Workspace) -> list[User]:
+    """Every user, by name (no access check: callers check who is asking)."""
+    return [_row_to_user(r) for r in ws.query(_SELECT_USERS + "ORDER BY username")]
+
+
+def password_record(ws: Workspace, username: str) -> tuple[str | None, bool] | None:
+    """A user's password hash (None without one) and whether they are active; None if no user."""
+    rows = ws.query("SELECT password_hash, active FROM wb.users WHERE username = ?", [username])
+    return (rows[0][0], bool(rows[0][1])) if rows else None
+
+
+def set_password_hash(cur: duckdb.DuckDBPyConnection, username: str, password_hash: str) -> None:
+    """Replace a user's stored password hash, in the caller's transaction."""
+    cur.execute(
+        "UPDATE wb.users SET password_hash = ? WHERE username = ?", [password_hash, username]
+    )
+
+
+def active_admins(cur: duckdb.DuckDBPyConnection) -> set[str]:
+    """The names of the active users with the admin role, read in the caller's transaction."""
+    rows = cur.execute("SELECT username, roles FROM wb.users WHERE active").fetchall()
+    return {name for name, roles in rows if "admin" in json.loads(roles)}
+
+
+def write_user(
+    cur: duckdb.DuckDBPyConnection,
+    user: User,
+    password_hash: str | None,
+    now: datetime,
+    *,
+    new: bool,
+) -> None:
+    """Add a user or change one, in the caller's transaction.
+
+    Args:
+        cur: The transaction's cursor.
+        user: The user as it is to be stored (name, email, display name, roles, areas, active).
+        password_hash: The new password's hash; None keeps the stored one (none for a new user).
+        now: When the change was made (UTC).
+        new: Whether to add the user (else the user of that name is changed).
+    """
+    roles, areas = json.dumps(list(user.roles)), json.dumps(list(user.areas))
+    if new:
+        cur.execute(
+            "INSERT INTO wb.users (username, email, display_name, roles, areas, "
+            "password_hash, active, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                user.username,
+                user.email,
+                user.display_name,
+                roles,
+                areas,
+                password_hash,
+                user.active,
+                now,
+                now,
+            ],
+        )
+    else:
+        cur.execute(
+            "UPDATE wb.users SET email = ?, display_name = ?, roles = ?, areas = ?, "
+            "active = ?, updated_at = ?, password_hash = coalesce(?, password_hash) "
+            "WHERE username = ?",
+            [
+                user.email,
+                user.display_name,
+                roles,
+                areas,
+                user.active,
+                now,
+                password_hash,
+                user.username,
+            ],
+        )
+
+
+def remove_user(cur: duckdb.DuckDBPyConnection, username: str) -> None:
+    """Delete a user's record, in the caller's transaction."""
+    cur.execute("DELETE FROM wb.users WHERE username = ?", [username])

@@ -10,7 +10,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from workbench.access.auth import METHOD_OIDC, AuthSettings, User, find_user_by_email
-from workbench.access.sessions import _session_user, _store_session, revoke_session
+from workbench.access.sessions import (
+    _session_user,
+    _store_session,
+    revoke_session,
+    session_known,
+)
 from workbench.errors import AuthError
 from workbench.workspace import Workspace, utcnow
 
@@ -50,8 +55,7 @@ def login_with_oidc(
     now = now or utcnow()
     email = str(claims.get("email") or "").strip()
     login_id = oidc_login_id(claims)
-    known = ws.query("SELECT 1 FROM wb.sessions WHERE token_hash = ?", [login_id])
-    if known:
+    if session_known(ws, login_id):
         user, reason = _session_user(ws, login_id, now, METHOD_OIDC)
         if user is None:
             raise AuthError(
@@ -101,8 +105,6 @@ def login_with_oidc(
 def logout_oidc(ws: Workspace, claims: Mapping[str, Any], actor: str) -> None:
     """End an OIDC login server-side: its cookie is refused from now on, even if kept."""
     login_id = oidc_login_id(claims)
-    with ws.cursor() as cur:
-        known = cur.execute("SELECT 1 FROM wb.sessions WHERE token_hash = ?", [login_id]).fetchall()
-    if not known:
+    if not session_known(ws, login_id):
         _store_session(ws, login_id, actor, METHOD_OIDC, AuthSettings(), utcnow())
     revoke_session(ws, login_id, actor)

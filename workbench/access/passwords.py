@@ -14,10 +14,17 @@ import secrets
 import threading
 from datetime import datetime, timedelta
 
+import duckdb
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from workbench.access.auth import METHOD_PASSWORD, AuthSettings, get_user
+from workbench.access.auth import (
+    METHOD_PASSWORD,
+    AuthSettings,
+    get_user,
+    password_record,
+    set_password_hash,
+)
 from workbench.access.sessions import _store_session, _token_hash
 from workbench.errors import AuthError, ValidationError
 from workbench.workspace import Workspace, utcnow
@@ -98,6 +105,16 @@ def _recent_failures(ws: Workspace, subject: str, settings: AuthSettings, now: d
     return int(rows[0][0])
 
 
+def _clear_failures(cur: duckdb.DuckDBPyConnection, username: str) -> None:
+    cur.execute("DELETE FROM wb.login_failures WHERE username = ?", [username])
+
+
+def clear_login_failures(ws: Workspace, username: str) -> None:
+    """Forget the failed logins of a user name, which unlocks it."""
+    with ws.cursor() as cur:
+        _clear_failures(cur, username)
+
+
 def is_locked(
     ws: Workspace, username: str, settings: AuthSettings, now: datetime | None = None
 ) -> bool:
@@ -138,10 +155,8 @@ def login_with_password(
     now = now or utcnow()
     username = username.strip()
     with _ATTEMPT_LOCK:
-        rows = ws.query(
-            "SELECT password_hash, active FROM wb.users WHERE username = ?", [username or "\x00"]
-        )
-        subject = username if rows else unknown_name_label(ws, username)
+        record = password_record(ws, username or "\x00")
+        subject = username if record is not None else unknown_name_label(ws, username)
         locked = _recent_failures(ws, subject, settings, now) >= settings.max_failures
         if not locked:
             with ws.cursor() as cur:
@@ -152,8 +167,8 @@ def login_with_password(
             "Too many failed logins: this account is locked for now.",
             hint=f"Try again in {settings.lockout_minutes} minutes or ask an admin.",
         )
-    stored = rows[0][0] if rows and rows[0][0] else None
-    active = bool(rows[0][1]) if rows else False
+    stored = record[0] if record is not None and record[0] else None
+    active = record[1] if record is not None else False
     ok = False
     try:
         ok = _HASHER.verify(stored or _DUMMY_HASH, password) and stored is not None
@@ -161,7 +176,7 @@ def login_with_password(
         ok = False
     if not (ok and active):
         # A disabled account gets the same answer whether or not the password was right.
-        reason = "disabled" if rows and not active else "bad credentials"
+        reason = "disabled" if record is not None and not active else "bad credentials"
         ws.audit(
             "login.failure",
             target=subject,
@@ -172,12 +187,9 @@ def login_with_password(
         raise AuthError(_FAILED)
     assert stored is not None
     with ws.cursor() as cur:
-        cur.execute("DELETE FROM wb.login_failures WHERE username = ?", [username])
+        _clear_failures(cur, username)
         if _HASHER.check_needs_rehash(stored):
-            cur.execute(
-                "UPDATE wb.users SET password_hash = ? WHERE username = ?",
-                [hash_password(password), username],
-            )
+            set_password_hash(cur, username, hash_password(password))
     token = secrets.token_urlsafe(32)
     _store_session(ws, _token_hash(token), username, METHOD_PASSWORD, settings, now)
     ws.audit("login.success", target=username, detail={"method": METHOD_PASSWORD}, actor=username)

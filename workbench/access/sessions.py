@@ -1,5 +1,7 @@
 """Server-side sessions: stored as the SHA-256 of a random token, checked on every run, and revoked
 at logout or when refused, so a copied token or cookie is refused afterwards.
+
+This module alone reads and writes ``wb.sessions``.
 """
 
 from __future__ import annotations
@@ -7,6 +9,8 @@ from __future__ import annotations
 import hashlib
 import logging
 from datetime import datetime, timedelta
+
+import duckdb
 
 from workbench.access.auth import METHOD_PASSWORD, AuthSettings, User, get_user
 from workbench.workspace import Workspace, utcnow
@@ -40,6 +44,19 @@ def _store_session(
                 expires_at or now + timedelta(hours=settings.session_hours),
             ],
         )
+
+
+def session_known(ws: Workspace, token_hash: str) -> bool:
+    """Whether a session (live or ended) is stored under this hash."""
+    return bool(ws.query("SELECT 1 FROM wb.sessions WHERE token_hash = ?", [token_hash]))
+
+
+def revoke_user_sessions(cur: duckdb.DuckDBPyConnection, username: str, now: datetime) -> None:
+    """End every live session of a user, in the caller's transaction."""
+    cur.execute(
+        "UPDATE wb.sessions SET revoked_at = ? WHERE username = ? AND revoked_at IS NULL",
+        [now, username],
+    )
 
 
 def _session_user(

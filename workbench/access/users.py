@@ -7,14 +7,27 @@ be removed, disabled or demoted.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections.abc import Iterable
 from typing import Any
 
-from workbench.access.auth import _SELECT_USERS, ALL_AREAS, ROLES, User, _row_to_user, get_user
-from workbench.access.passwords import check_password_strength, hash_password
+from workbench.access.auth import (
+    ALL_AREAS,
+    ROLES,
+    User,
+    active_admins,
+    all_users,
+    get_user,
+    remove_user,
+    write_user,
+)
+from workbench.access.passwords import (
+    check_password_strength,
+    clear_login_failures,
+    hash_password,
+)
+from workbench.access.sessions import revoke_user_sessions
 from workbench.errors import AccessDeniedError, ValidationError
 from workbench.reference import LCJB_AREAS
 from workbench.safe_csv import frame_to_csv
@@ -34,8 +47,7 @@ def list_users(ws: Workspace, actor: User) -> list[User]:
         AccessDeniedError: When ``actor`` is not an admin (the attempt is logged).
     """
     require_admin(ws, actor, "user.list")
-    rows = ws.query(_SELECT_USERS + "ORDER BY username")
-    return [_row_to_user(r) for r in rows]
+    return all_users(ws)
 
 
 def require_admin(ws: Workspace, actor: User | None, action: str) -> None:
@@ -121,43 +133,17 @@ def save_user(
         before = get_user(ws, username)
         if before is not None and not ("admin" in roles_list and active):
             _keep_an_admin(cur, username, "remove the admin role from" if active else "disable")
-        if before is None:
-            cur.execute(
-                "INSERT INTO wb.users (username, email, display_name, roles, areas, "
-                "password_hash, active, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    username,
-                    email,
-                    display_name,
-                    json.dumps(roles_list),
-                    json.dumps(areas_list),
-                    new_hash,
-                    active,
-                    now,
-                    now,
-                ],
-            )
-        else:
-            cur.execute(
-                "UPDATE wb.users SET email = ?, display_name = ?, roles = ?, areas = ?, "
-                "active = ?, updated_at = ?, password_hash = coalesce(?, password_hash) "
-                "WHERE username = ?",
-                [
-                    email,
-                    display_name,
-                    json.dumps(roles_list),
-                    json.dumps(areas_list),
-                    active,
-                    now,
-                    new_hash,
-                    username,
-                ],
-            )
+        stored = User(
+            username=username,
+            roles=tuple(roles_list),
+            areas=tuple(areas_list),
+            email=email,
+            display_name=display_name,
+            active=active,
+        )
+        write_user(cur, stored, new_hash, now, new=before is None)
         if not active or password is not None:
-            cur.execute(
-                "UPDATE wb.sessions SET revoked_at = ? WHERE username = ? AND revoked_at IS NULL",
-                [now, username],
-            )
+            revoke_user_sessions(cur, username, now)
         detail: dict[str, Any] = {"roles": roles_list, "areas": areas_list, "active": active}
         if before is not None:
             detail["before"] = {
@@ -192,18 +178,14 @@ def delete_user(ws: Workspace, actor: User, username: str) -> None:
         raise ValidationError("You cannot delete your own account.")
     with _USERS_LOCK, ws.transaction() as cur:
         _keep_an_admin(cur, username, "delete")
-        cur.execute(
-            "UPDATE wb.sessions SET revoked_at = ? WHERE username = ? AND revoked_at IS NULL",
-            [utcnow(), username],
-        )
-        cur.execute("DELETE FROM wb.users WHERE username = ?", [username])
+        revoke_user_sessions(cur, username, utcnow())
+        remove_user(cur, username)
         ws.audit("user.delete", target=username, actor=actor.username, cur=cur)
 
 
 def _keep_an_admin(cur: Any, username: str, change: str) -> None:
     """Refuse a change that would leave the workspace without an active admin."""
-    rows = cur.execute("SELECT username, roles FROM wb.users WHERE active").fetchall()
-    admins = {name for name, roles in rows if "admin" in json.loads(roles)}
+    admins = active_admins(cur)
     if username in admins and not admins - {username}:
         raise ValidationError(
             f"You cannot {change} {username}: they are the last active admin.",
@@ -214,8 +196,7 @@ def _keep_an_admin(cur: Any, username: str, change: str) -> None:
 def unlock_user(ws: Workspace, actor: User, username: str) -> None:
     """Clear the failed logins of a user name. Admins only; logged as ``user.unlock``."""
     require_admin(ws, actor, "user.unlock")
-    with ws.cursor() as cur:
-        cur.execute("DELETE FROM wb.login_failures WHERE username = ?", [username])
+    clear_login_failures(ws, username)
     ws.audit("user.unlock", target=username, actor=actor.username)
 
 
