@@ -22,7 +22,7 @@ import duckdb
 
 from workbench.config import current_user, load_settings
 from workbench.errors import DatasetNotFoundError, WorkspaceBusyError, WorkspaceError
-from workbench.sql import qualified
+from workbench.sql import Sql, compose, qualified
 
 log = logging.getLogger(__name__)
 
@@ -356,6 +356,16 @@ class Workspace:
                 "INSERT OR REPLACE INTO wb.settings (key, value) VALUES (?, ?)",
                 [key, json.dumps(value, default=str)],
             )
+
+    @staticmethod
+    def setting_rows(key: str) -> Sql:
+        """SQL of a table holding one stored setting's JSON ``value`` (no row when it is unset).
+
+        For reading a setting inside a larger query. The key is written into the SQL as a string
+        literal, so it must be a constant of the code, never text from a user or the data.
+        """
+        literal = Sql("'" + key.replace("'", "''") + "'")
+        return compose("(SELECT value FROM wb.settings WHERE key = {key})", key=literal)
 
     def summary(self) -> dict[str, Any]:
         """Path, size and schema version, for the Workspace page."""

@@ -27,10 +27,10 @@ def keyed_source(ws: Workspace, source: str) -> Sql:
     return compose(
         "(SELECT j.*, md5_number_lower(j.journey_id || s.salt) % {space} AS _rk "
         "FROM {source} AS j CROSS JOIN (SELECT json_extract_string(value, '$') AS salt "
-        "FROM wb.settings WHERE key = {salt_key}) AS s)",
+        "FROM {setting} AS setting) AS s)",
         space=Sql(str(int(KEY_SPACE))),
         source=Sql(source),
-        salt_key=Sql("'" + KEY_SALT_SETTING.replace("'", "''") + "'"),
+        setting=ws.setting_rows(KEY_SALT_SETTING),
     )
 
 
