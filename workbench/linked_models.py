@@ -1,7 +1,7 @@
 """The workspace's linkage models and their clusters as the core reads them.
 
 The tables ``wb.models`` and ``wb.clusters`` are written by the linkage registry
-(:mod:`linkage.clusters.registry`), which builds on these reads and re-exports them. They live in
+(:mod:`linkage.clusters.registry`), which builds on these reads. They live in
 the core so that the analysis (journeys, progress) can find the active model and its people without
 importing the linkage package: dependencies run from linkage to the core, never back.
 """
