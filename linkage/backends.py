@@ -25,7 +25,7 @@ import duckdb
 
 from linkage.engines import spark
 from linkage.engines.duckdb_api import make_db_api
-from workbench.errors import LinkageError
+from workbench.errors import LinkageError, first_line
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,7 @@ def predictions_to_parquet(sdf: Any, folder: str | Path) -> Path:
         backend_for(sdf.db_api).write_predictions(sdf, target)
     except Exception as exc:
         raise LinkageError(
-            f"The scored pairs could not be written as Parquet: {_first_line(exc)}",
+            f"The scored pairs could not be written as Parquet: {first_line(exc)}",
             hint=f"Check there is space in {folder}.",
         ) from exc
     return target
@@ -102,11 +102,6 @@ def read_parquet_folder(
     pattern = str(Path(folder) / "*.parquet")
     connection = con if con is not None else duckdb.connect()
     return connection.read_parquet(pattern)
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def score_to_parquet(
@@ -164,7 +159,7 @@ def _predict(model: Any, threshold_match_weight: float) -> Any:
         sdf = model.linker.inference.predict(threshold_match_weight=threshold_match_weight)
     except Exception as exc:
         raise LinkageError(
-            f"The pairs could not be scored: {_first_line(exc)}",
+            f"The pairs could not be scored: {first_line(exc)}",
             hint="Retrain the model on this data, or check the blocking rules.",
         ) from exc
     model.predictions = sdf

@@ -12,7 +12,7 @@ import altair as alt
 import pandas as pd
 
 from linkage.model.train import TrainedModel
-from workbench.errors import LinkageError
+from workbench.errors import LinkageError, first_line
 
 # Splink draws one comparison level per 12 px row and cuts level names at 270 px, so names
 # overprint and end in "..." once a page's fonts are larger; give each level a row and the
@@ -61,7 +61,7 @@ def _splink_chart(what: str, build: Any) -> alt.TopLevelMixin:
         raise
     except Exception as exc:
         raise LinkageError(
-            f"The {what} chart could not be drawn: {str(exc).splitlines()[0]}",
+            f"The {what} chart could not be drawn: {first_line(exc)}",
             hint="Train the model (and score pairs) first.",
         ) from exc
 

@@ -17,7 +17,7 @@ import pandas as pd
 from linkage.data import is_model_column
 from workbench.data.catalogue import dataset_names
 from workbench.data.importer import detect_format, read_file
-from workbench.errors import LinkageError, RoleError, ValidationError
+from workbench.errors import LinkageError, RoleError, ValidationError, first_line
 from workbench.persons.role_suggest import suggest_roles
 from workbench.persons.roles import (
     PERSON_ROLES,
@@ -220,7 +220,7 @@ def prepare_input(
                 standardised = standardised.iloc[order].reset_index(drop=True)
     except (duckdb.Error, ValueError) as exc:
         raise LinkageError(
-            f"Input {name!r} could not be standardised: {str(exc).splitlines()[0]}",
+            f"Input {name!r} could not be standardised: {first_line(exc)}",
             hint="Check the roles given to its columns with --role COLUMN=ROLE.",
         ) from exc
     finally:

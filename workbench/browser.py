@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from workbench.errors import ExportError
+from workbench.errors import ExportError, first_line
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ def html_to_pdf(html: str, timeout_ms: int = 60_000) -> bytes:
                 browser.close()
     except PlaywrightError as exc:
         log.debug("PDF printing failed", exc_info=True)
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        first = first_line(exc)
         raise ExportError(f"Chromium could not print the PDF: {first}") from exc
     log.info("printed a PDF of %s bytes", len(pdf))
     return pdf

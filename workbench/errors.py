@@ -11,6 +11,16 @@ from dataclasses import dataclass
 from typing import Any
 
 
+def first_line(exc: BaseException) -> str:
+    """The first line of ``exc``'s message, or its class name when the message is empty.
+
+    Engines (DuckDB, Spark, Splink) put stack traces and SQL after the first line; a message
+    for a user quotes only the sentence that says what went wrong.
+    """
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 class WorkbenchError(Exception):
     """Base class of every error the workbench reports to a user.
 

@@ -21,7 +21,7 @@ from typing import Any
 import duckdb
 
 from workbench.config import current_user, load_settings
-from workbench.errors import DatasetNotFoundError, WorkspaceBusyError, WorkspaceError
+from workbench.errors import DatasetNotFoundError, WorkspaceBusyError, WorkspaceError, first_line
 from workbench.sql import Sql, compose, qualified
 
 log = logging.getLogger(__name__)
@@ -130,7 +130,7 @@ class Workspace:
             ) from exc
         except duckdb.Error as exc:
             raise WorkspaceError(
-                f"The workspace {self.path} cannot be opened: {str(exc).splitlines()[0]}",
+                f"The workspace {self.path} cannot be opened: {first_line(exc)}",
                 hint="Check that it is a workbench workspace (a DuckDB file) and not damaged.",
             ) from exc
         if created:

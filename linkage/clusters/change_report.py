@@ -16,7 +16,7 @@ import pandas as pd
 
 from linkage.clusters.linked_file import LinkedRun, model_fingerprint
 from linkage.clusters.stable_ids import carry_ids, find_changes
-from linkage.model.predict import _lookup, _positions
+from linkage.model.predict import node_index, node_positions_of
 from workbench.errors import ValidationError
 
 
@@ -230,8 +230,8 @@ def relink_report(
         The change report (``mode`` ``relink``).
     """
     prev = previous.table
-    positions = _positions(prev["source_dataset"], prev["unique_id"])
-    where = _lookup(positions, table["source_dataset"], table["unique_id"])
+    positions = node_index(prev["source_dataset"], prev["unique_id"])
+    where = node_positions_of(positions, table["source_dataset"], table["unique_id"])
     old_cluster = pd.Series(
         np.where(where >= 0, prev["cluster_id"].to_numpy(dtype=object)[np.maximum(where, 0)], None),
         dtype=object,
@@ -243,8 +243,8 @@ def relink_report(
         {"l": np.int64, "r": np.int64}
     )
     if previous.edges is not None and len(previous.edges):
-        back = _positions(table["source_dataset"], table["unique_id"])
-        now = _lookup(back, prev["source_dataset"], prev["unique_id"])
+        back = node_index(table["source_dataset"], table["unique_id"])
+        now = node_positions_of(back, prev["source_dataset"], prev["unique_id"])
         e = previous.edges
         ll, rr = now[e["l"].to_numpy()], now[e["r"].to_numpy()]
         ok = (ll >= 0) & (rr >= 0)

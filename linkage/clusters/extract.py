@@ -15,7 +15,7 @@ from linkage.clusters.change_report import ChangeReport, build_report
 from linkage.clusters.linked_file import edges_to_rows, model_fingerprint
 from linkage.clusters.new_pairs import score_new_pairs
 from linkage.clusters.run_inputs import combine_tables
-from linkage.model.predict import _lookup, _positions
+from linkage.model.predict import node_index, node_positions_of
 from workbench.errors import LinkageError, ValidationError
 from workbench.sql import compose, qualified
 
@@ -221,8 +221,8 @@ def add_extract(
     records = std[["source_dataset", "unique_id"]]
     clusters = cluster_at_threshold(pairs, records, float(threshold))
     registry.store_clusters(ws, model_id, clusters, float(threshold))
-    positions = _positions(before["source_dataset"], before["unique_id"].astype(str))
-    where = _lookup(positions, records["source_dataset"], records["unique_id"])
+    positions = node_index(before["source_dataset"], before["unique_id"].astype(str))
+    where = node_positions_of(positions, records["source_dataset"], records["unique_id"])
     old_cluster = pd.Series(
         np.where(
             where >= 0, before["cluster_id"].to_numpy(dtype=object)[np.maximum(where, 0)], None

@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from linkage.model.predict import _lookup, _positions
-from workbench.errors import LinkageError, ValidationError
+from linkage.model.predict import node_index, node_positions_of
+from workbench.errors import LinkageError, ValidationError, first_line
 
 META_KEY = b"workbench.link"
 FORMAT_VERSION = 1
@@ -95,10 +95,10 @@ def edges_to_rows(
     pairs = pairs[pairs["match_probability"].to_numpy() >= threshold]
     if locate is None:
         assert records is not None
-        positions = _positions(records["source_dataset"], records["unique_id"])
+        positions = node_index(records["source_dataset"], records["unique_id"])
 
         def locate(source: pd.Series, uid: pd.Series) -> np.ndarray:
-            return _lookup(positions, source, uid)
+            return node_positions_of(positions, source, uid)
 
     left = locate(pairs["source_dataset_l"], pairs["unique_id_l"])
     right = locate(pairs["source_dataset_r"], pairs["unique_id_r"])
@@ -192,7 +192,7 @@ def read_linked(path: str | Path) -> LinkedRun:
             table = pq.read_table(path)
     except (OSError, ValueError, pa.ArrowException) as exc:
         raise ValidationError(
-            f"The previous run {path} cannot be read: {str(exc).splitlines()[0]}",
+            f"The previous run {path} cannot be read: {first_line(exc)}",
             hint="Give --previous an output file written by workbench link.",
         ) from exc
     needed = {"source_dataset", "unique_id", "cluster_id"}

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from workbench.errors import LinkageError
+from workbench.errors import LinkageError, first_line
 
 
 def _tf_columns(settings: dict[str, Any]) -> list[str]:
@@ -108,7 +108,7 @@ def score_new_pairs(
         raise
     except Exception as exc:
         raise LinkageError(
-            f"The new records could not be scored: {str(exc).splitlines()[0]}",
+            f"The new records could not be scored: {first_line(exc)}",
             hint="Check the new extract has the columns the model compares.",
         ) from exc
     if not parts:

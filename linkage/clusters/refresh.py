@@ -43,7 +43,7 @@ from linkage.clusters.linked_file import LinkedRun, edges_to_rows, model_fingerp
 from linkage.clusters.new_pairs import score_new_pairs
 from linkage.clusters.run_inputs import combine_tables
 from linkage.clusters.stable_ids import carry_ids_touched
-from linkage.model.predict import _lookup, _positions
+from linkage.model.predict import node_index, node_positions_of
 from workbench.errors import LinkageError
 
 log = logging.getLogger(__name__)
@@ -144,8 +144,8 @@ def refresh_run(
         )
     prev_table = previous.table
     n_prev = len(prev_table)
-    positions = _positions(prev_table["source_dataset"], prev_table["unique_id"])
-    replaces = _lookup(positions, new_keys["source_dataset"], new_keys["unique_id"])
+    positions = node_index(prev_table["source_dataset"], prev_table["unique_id"])
+    replaces = node_positions_of(positions, new_keys["source_dataset"], new_keys["unique_id"])
     replaced = np.zeros(n_prev, dtype=bool)
     replaced[replaces[replaces >= 0]] = True
     keep = ~replaced
@@ -177,11 +177,11 @@ def refresh_run(
     scored = score_new_pairs(std, is_new, settings, threshold)
     # Pairs name their records by id: find the rows through the earlier run's index and one
     # of the new records, rather than indexing every record again.
-    new_positions = _positions(new_keys["source_dataset"], new_keys["unique_id"])
+    new_positions = node_index(new_keys["source_dataset"], new_keys["unique_id"])
 
     def locate(source: pd.Series, uid: pd.Series) -> np.ndarray:
-        at_new = _lookup(new_positions, source, uid)
-        at_prev = _lookup(positions, source, uid)
+        at_new = node_positions_of(new_positions, source, uid)
+        at_prev = node_positions_of(positions, source, uid)
         earlier = np.where(at_prev >= 0, row_now[np.maximum(at_prev, 0)], -1)
         return np.where(at_new >= 0, n_keep + at_new, earlier)
 

@@ -209,10 +209,10 @@ def carry_earlier_ids(
         ``clusters.attrs["id_changes"]``, with ``from_model``).
     """
     from linkage.clusters.stable_ids import carry_ids
-    from linkage.model.predict import _lookup, _positions
+    from linkage.model.predict import node_index, node_positions_of
 
-    positions = _positions(earlier["source_dataset"], earlier["unique_id"])
-    where = _lookup(positions, clusters["source_dataset"], clusters["unique_id"])
+    positions = node_index(earlier["source_dataset"], earlier["unique_id"])
+    where = node_positions_of(positions, clusters["source_dataset"], clusters["unique_id"])
     old = earlier["cluster_id"].astype(object).to_numpy()
     previous = pd.Series(np.where(where >= 0, old[np.maximum(where, 0)], None), dtype=object)
     carried = carry_ids(

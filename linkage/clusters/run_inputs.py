@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 
 from linkage.clusters.linked_file import LinkedRun
-from linkage.model.predict import _lookup, _positions
+from linkage.model.predict import node_index, node_positions_of
 from workbench.errors import LinkageError
 
 log = logging.getLogger(__name__)
@@ -33,8 +33,8 @@ def standardised_rows(inputs: Sequence[Any], table: pd.DataFrame) -> pd.DataFram
     """The inputs' standardised fields in the row order of ``table`` (their linked output)."""
     std = pd.concat([i.standardised for i in inputs], ignore_index=True)
     std["unique_id"] = std["unique_id"].astype(str).astype(object)
-    positions = _positions(std["source_dataset"], std["unique_id"])
-    order = _lookup(positions, table["source_dataset"], table["unique_id"])
+    positions = node_index(std["source_dataset"], std["unique_id"])
+    order = node_positions_of(positions, table["source_dataset"], table["unique_id"])
     if (order < 0).any():
         raise LinkageError("Some output records have no standardised fields.")
     return std.take(order).reset_index(drop=True)

@@ -26,7 +26,7 @@ from workbench.config import (
     ENV_SPARK_SHUFFLE_PARTITIONS,
     ENV_SPARK_TEMP_DIR,
 )
-from workbench.errors import LinkageError
+from workbench.errors import LinkageError, first_line
 
 log = logging.getLogger(__name__)
 
@@ -165,7 +165,7 @@ def spark_session(base: str | Path | None = None) -> Any:
             raise
         except Exception as exc:
             raise LinkageError(
-                f"Spark did not start: {_first_line(exc)}",
+                f"Spark did not start: {first_line(exc)}",
                 hint=f"Check {ENV_SPARK_REMOTE} or {ENV_SPARK_MASTER} and the Java runtime. "
                 + SPARK_INSTALL_HINT,
             ) from exc
@@ -254,12 +254,7 @@ def make_spark_api(base: str | Path | None = None) -> Any:
         )
     except Exception as exc:
         raise LinkageError(
-            f"Splink could not use the Spark session: {_first_line(exc)}",
+            f"Splink could not use the Spark session: {first_line(exc)}",
             hint=SPARK_INSTALL_HINT,
         ) from exc
     return api
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

@@ -19,7 +19,7 @@ from splink.blocking_analysis import count_comparisons_from_blocking_rules
 
 from linkage.data import PreparedInput
 from linkage.model.model_spec import BlockingRuleSpec, expression_sql
-from workbench.errors import LinkageError
+from workbench.errors import LinkageError, first_line
 from workbench.sql import Sql, compose
 
 if TYPE_CHECKING:
@@ -162,7 +162,7 @@ def cumulative_comparisons(
         )
     except Exception as exc:
         raise LinkageError(
-            f"The blocking rules could not be analysed: {str(exc).splitlines()[0]}",
+            f"The blocking rules could not be analysed: {first_line(exc)}",
             hint="Check each rule names columns the data has.",
         ) from exc
     rows = []

@@ -23,6 +23,7 @@ from workbench.errors import (
     RoleError,
     ValidationError,
     WorkbenchError,
+    first_line,
 )
 from workbench.persons.roles import PERSON_ROLES, Role, datasets_with_roles, load_roles
 from workbench.persons.standardise import standardise_dataset
@@ -38,12 +39,6 @@ _TRUTH_SETTING_PREFIX = "linkage.truth_column."
 
 
 # ------------------------------------------------------------------------------ helpers
-def first_line(exc: BaseException) -> str:
-    """The first line of an exception's message (its type's name when it has none)."""
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
 @contextmanager
 def translated(what: str, hint: str) -> Iterator[None]:
     """Turn any non-workbench exception raised in the block into a LinkageError.

@@ -13,7 +13,7 @@ import sqlglot
 from sqlglot import exp
 
 from linkage.backends import BACKENDS, DEFAULT_BACKEND, normalise_backend
-from workbench.errors import LinkageError
+from workbench.errors import LinkageError, first_line
 
 #: Function names that differ between the dialects (DuckDB name, Spark name).
 _RENAMES = (
@@ -77,7 +77,7 @@ def translate_sql(sql: str, source: str, target: str) -> str:
         tree = sqlglot.parse_one(sql, read=source)
     except sqlglot.errors.ParseError as exc:
         raise LinkageError(
-            f"The model's SQL {sql!r} cannot be read as {source} SQL: {_first_line(exc)}",
+            f"The model's SQL {sql!r} cannot be read as {source} SQL: {first_line(exc)}",
             hint="Train the model again on this backend.",
         ) from exc
     tree = tree.transform(lambda node: _rewrite(node, target))
@@ -176,8 +176,3 @@ def _deep_copy(value: Any) -> Any:
     if isinstance(value, list):
         return [_deep_copy(v) for v in value]
     return value
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

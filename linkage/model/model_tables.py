@@ -159,14 +159,3 @@ def tf_columns(settings: Mapping[str, Any]) -> list[str]:
             if column:
                 found[str(column)] = None
     return list(found)
-
-
-def format_metrics(metrics: Mapping[str, Any]) -> str:
-    """Metrics as one line: ``precision 0.981, n clusters 254`` (counts without decimals)."""
-    parts = []
-    for key, value in metrics.items():
-        if value is None or isinstance(value, bool) or not isinstance(value, int | float):
-            continue
-        shown = f"{value:,.0f}" if float(value).is_integer() and value > 1 else f"{value:.3f}"
-        parts.append(f"{key.replace('_', ' ')} {shown}")
-    return ", ".join(parts)

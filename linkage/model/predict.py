@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from linkage.model.train import TrainedModel
-from workbench.errors import LinkageError
+from workbench.errors import LinkageError, first_line
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ def predict_pairs(
         sdf = model.linker.inference.predict(threshold_match_weight=threshold_match_weight)
     except Exception as exc:
         raise LinkageError(
-            f"The pairs could not be scored: {str(exc).splitlines()[0]}",
+            f"The pairs could not be scored: {first_line(exc)}",
             hint="Retrain the model on this data, or check the blocking rules.",
         ) from exc
     model.predictions = sdf
@@ -119,7 +119,7 @@ def connected_components(n_nodes: int, left: np.ndarray, right: np.ndarray) -> n
     return labels
 
 
-def _positions(
+def node_index(
     nodes_source: pd.Series, nodes_uid: pd.Series
 ) -> dict[str, tuple[pd.Index, np.ndarray]]:
     """Per source dataset, an index of its unique ids and their node positions.
@@ -143,7 +143,7 @@ def _positions(
     return out
 
 
-def _lookup(
+def node_positions_of(
     positions: dict[str, tuple[pd.Index, np.ndarray]], source: pd.Series, uid: pd.Series
 ) -> np.ndarray:
     """Node position of each ``(source, uid)``; -1 where unknown."""
@@ -194,9 +194,9 @@ def cluster_at_threshold(
     edges = edges_from_pairs(pairs)
     keep = edges["match_probability"].to_numpy() >= threshold_probability
     edges = edges.loc[keep]
-    positions = _positions(nodes["source_dataset"], nodes["unique_id"])
-    left = _lookup(positions, edges["source_dataset_l"], edges["unique_id_l"])
-    right = _lookup(positions, edges["source_dataset_r"], edges["unique_id_r"])
+    positions = node_index(nodes["source_dataset"], nodes["unique_id"])
+    left = node_positions_of(positions, edges["source_dataset_l"], edges["unique_id_l"])
+    right = node_positions_of(positions, edges["source_dataset_r"], edges["unique_id_r"])
     if (left < 0).any() or (right < 0).any():
         raise LinkageError(
             "The stored predictions mention records that are not in the data.",

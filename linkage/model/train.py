@@ -32,7 +32,7 @@ from linkage.model.dialects import (
 from linkage.model.model_spec import BlockingRuleSpec, ModelSpec, TrainingPlan
 from linkage.model.parameters import fill_untrained, repair_weights, untrained_levels
 from linkage.model.rule_choice import fixed_by
-from workbench.errors import LinkageError
+from workbench.errors import LinkageError, first_line
 
 log = logging.getLogger(__name__)
 
@@ -258,11 +258,6 @@ def _report(progress: Progress | None, message: str, fraction: float) -> None:
         progress(message, fraction)
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
 def register_inputs(db_api: Any, data: PreparedInput) -> list[Any]:
     """Register each prepared input on ``db_api`` under its dataset name.
 
@@ -284,7 +279,7 @@ def _settings_for(settings: Any, backend: Backend) -> Any:
                 settings = json.load(handle)
         except (OSError, ValueError) as exc:
             raise LinkageError(
-                f"The model file {settings} cannot be read: {_first_line(exc)}",
+                f"The model file {settings} cannot be read: {first_line(exc)}",
                 hint="Use a model saved by the workbench or by Splink's save_model_to_json.",
             ) from exc
     return backend.settings_for_linker(settings)
@@ -329,7 +324,7 @@ def build_linker(
         linker = Linker(sdfs if len(sdfs) > 1 else sdfs[0], settings, log_level=None)
     except Exception as exc:
         raise LinkageError(
-            f"The model does not fit the data: {_first_line(exc)}",
+            f"The model does not fit the data: {first_line(exc)}",
             hint="Check every compared column exists in the data with the expected type.",
         ) from exc
     if source is not None:
@@ -389,7 +384,7 @@ def train_model(
         )
     except Exception as exc:
         raise LinkageError(
-            f"The share of matching pairs could not be estimated: {_first_line(exc)}",
+            f"The share of matching pairs could not be estimated: {first_line(exc)}",
             hint="The deterministic rules found no pairs; choose rules the data can satisfy "
             "(for example first_name + surname + dob) or lower the stated recall.",
         ) from exc
@@ -403,7 +398,7 @@ def train_model(
         )
     except Exception as exc:
         raise LinkageError(
-            f"u probabilities could not be estimated: {_first_line(exc)}",
+            f"u probabilities could not be estimated: {first_line(exc)}",
             hint="Check the compared columns hold values of the expected type.",
         ) from exc
     timings["u"] = time.perf_counter() - t0
@@ -478,7 +473,7 @@ def _run_em_session(
             kwargs["max_pairs"] = plan.em_max_pairs
         session = _em_session(linker, rule, kwargs)
     except Exception as exc:
-        message = _first_line(exc)
+        message = first_line(exc)
         warnings.append(
             f"The EM session on {rule.label()} failed ({message}); its parameters keep "
             "their earlier estimates."

@@ -48,6 +48,7 @@ from linkage.quality.findings import INFO, SEVERITIES, Finding, HealthReport
 from linkage.quality.recall import estimate_blocking_recall, recall_findings
 from linkage.quality.redundancy import judged_pairs, redundancy_findings, redundancy_table
 from linkage.quality.weight_checks import check_levels
+from workbench.errors import first_line
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,7 @@ def _run(name: str, findings: list[Finding], step: Callable[[], list[Finding]]) 
         findings += step()
     except Exception as exc:  # one failing check must not hide the others
         log.warning("health check %s failed", name, exc_info=True)
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        first = first_line(exc)
         findings.append(
             Finding(
                 "not_run",

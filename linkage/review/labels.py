@@ -13,8 +13,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from linkage.model.datasets import first_line
-from workbench.errors import LinkageError, Problem, ValidationError
+from workbench.errors import LinkageError, Problem, ValidationError, first_line
 from workbench.safe_csv import frame_to_csv, unescape_cell
 from workbench.sql import Sql, compose
 from workbench.workspace import Workspace, utcnow

@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from linkage.model.train import TrainedModel
-from workbench.errors import LinkageError
+from workbench.errors import LinkageError, first_line
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ def relearn_m(
         linker.training.estimate_m_from_pairwise_labels(name)
     except Exception as exc:
         raise LinkageError(
-            f"m could not be estimated from the labels: {str(exc).splitlines()[0]}",
+            f"m could not be estimated from the labels: {first_line(exc)}",
             hint="Check the labelled pairs belong to this model's datasets.",
         ) from exc
     rows = []

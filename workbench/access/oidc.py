@@ -11,10 +11,10 @@ from typing import Any
 
 from workbench.access.auth import METHOD_OIDC, AuthSettings, User, find_user_by_email
 from workbench.access.sessions import (
-    _session_user,
-    _store_session,
     revoke_session,
     session_known,
+    session_user,
+    store_session,
 )
 from workbench.errors import AuthError
 from workbench.workspace import Workspace, utcnow
@@ -56,7 +56,7 @@ def login_with_oidc(
     email = str(claims.get("email") or "").strip()
     login_id = oidc_login_id(claims)
     if session_known(ws, login_id):
-        user, reason = _session_user(ws, login_id, now, METHOD_OIDC)
+        user, reason = session_user(ws, login_id, now, METHOD_OIDC)
         if user is None:
             raise AuthError(
                 "This login has ended (" + str(reason) + ").", hint="Log in again to continue."
@@ -92,7 +92,7 @@ def login_with_oidc(
             actor=user.username,
         )
         raise AuthError("This login has expired.", hint="Log in again to continue.")
-    _store_session(ws, login_id, user.username, METHOD_OIDC, settings, now, expires_at=expires)
+    store_session(ws, login_id, user.username, METHOD_OIDC, settings, now, expires_at=expires)
     ws.audit(
         "login.success",
         target=user.username,
@@ -106,5 +106,5 @@ def logout_oidc(ws: Workspace, claims: Mapping[str, Any], actor: str) -> None:
     """End an OIDC login server-side: its cookie is refused from now on, even if kept."""
     login_id = oidc_login_id(claims)
     if not session_known(ws, login_id):
-        _store_session(ws, login_id, actor, METHOD_OIDC, AuthSettings(), utcnow())
+        store_session(ws, login_id, actor, METHOD_OIDC, AuthSettings(), utcnow())
     revoke_session(ws, login_id, actor)

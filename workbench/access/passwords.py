@@ -25,7 +25,7 @@ from workbench.access.auth import (
     password_record,
     set_password_hash,
 )
-from workbench.access.sessions import _store_session, _token_hash
+from workbench.access.sessions import hash_token, store_session
 from workbench.errors import AuthError, ValidationError
 from workbench.workspace import Workspace, utcnow
 
@@ -191,6 +191,6 @@ def login_with_password(
         if _HASHER.check_needs_rehash(stored):
             set_password_hash(cur, username, hash_password(password))
     token = secrets.token_urlsafe(32)
-    _store_session(ws, _token_hash(token), username, METHOD_PASSWORD, settings, now)
+    store_session(ws, hash_token(token), username, METHOD_PASSWORD, settings, now)
     ws.audit("login.success", target=username, detail={"method": METHOD_PASSWORD}, actor=username)
     return token

@@ -18,11 +18,12 @@ from workbench.workspace import Workspace, utcnow
 log = logging.getLogger(__name__)
 
 
-def _token_hash(token: str) -> str:
+def hash_token(token: str) -> str:
+    """The SHA-256 hex digest under which a session token is stored (the token itself never is)."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def _store_session(
+def store_session(
     ws: Workspace,
     token_hash: str,
     username: str,
@@ -31,6 +32,7 @@ def _store_session(
     now: datetime,
     expires_at: datetime | None = None,
 ) -> None:
+    """Record a new login session for ``username`` under its token hash."""
     with ws.cursor() as cur:
         cur.execute(
             "INSERT INTO wb.sessions (token_hash, username, method, created_at, last_seen, "
@@ -59,9 +61,10 @@ def revoke_user_sessions(cur: duckdb.DuckDBPyConnection, username: str, now: dat
     )
 
 
-def _session_user(
+def session_user(
     ws: Workspace, token_hash: str, now: datetime, what: str
 ) -> tuple[User | None, str | None]:
+    """The user a session token hash belongs to, or ``None`` with the reason it is not valid."""
     rows = ws.query(
         "SELECT username, expires_at, revoked_at FROM wb.sessions WHERE token_hash = ?",
         [token_hash],
@@ -103,7 +106,7 @@ def check_session(ws: Workspace, token: str | None, now: datetime | None = None)
     """
     if not token:
         return None
-    user, _reason = _session_user(ws, _token_hash(token), now or utcnow(), METHOD_PASSWORD)
+    user, _reason = session_user(ws, hash_token(token), now or utcnow(), METHOD_PASSWORD)
     return user
 
 
@@ -119,7 +122,7 @@ def revoke_session(ws: Workspace, token_hash: str, actor: str) -> None:
 
 def logout(ws: Workspace, token: str, actor: str) -> None:
     """End a password session: the token is refused from now on."""
-    revoke_session(ws, _token_hash(token), actor)
+    revoke_session(ws, hash_token(token), actor)
 
 
 def refuse_session(ws: Workspace, token: str, reason: str) -> None:
@@ -128,7 +131,7 @@ def refuse_session(ws: Workspace, token: str, reason: str) -> None:
     Used when a session's token turns up on another browser connection than the one that
     logged in: the session is revoked for both, and the attempt is logged under its user.
     """
-    token_hash = _token_hash(token)
+    token_hash = hash_token(token)
     rows = ws.query("SELECT username FROM wb.sessions WHERE token_hash = ?", [token_hash])
     username = rows[0][0] if rows else "anonymous"
     with ws.cursor() as cur:

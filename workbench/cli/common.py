@@ -19,25 +19,34 @@ EXIT_USER_ERROR = 2
 EXIT_BUG = 1
 
 
-def _out(text: str = "") -> None:
+def print_out(text: str = "") -> None:
+    """Write one line to standard output."""
     sys.stdout.write(text + "\n")
 
 
-def _open(args: argparse.Namespace, read_only: bool = False):
+def open_workspace_arg(args: argparse.Namespace, read_only: bool = False):
+    """Open the workspace named by ``--workspace`` (or the configured default)."""
     from workbench.workspace import Workspace
 
     return Workspace(load_settings(args.workspace).workspace, read_only=read_only)
 
 
-def _err(text: str = "") -> None:
+def say_error(text: str = "") -> None:
+    """Write one line to standard error."""
     sys.stderr.write(text + "\n")
 
 
-def _exists(args: argparse.Namespace) -> bool:
+def existing_path(args: argparse.Namespace) -> bool:
+    """Whether the workspace named by ``--workspace`` (or the default) exists on disk."""
     return load_settings(args.workspace).workspace.exists()
 
 
-def _parse_date(text: str, flag: str) -> date:
+def parse_date(text: str, flag: str) -> date:
+    """Parse an ISO date given with ``flag``.
+
+    Raises:
+        ValidationError: When ``text`` is not a YYYY-MM-DD date.
+    """
     try:
         return date.fromisoformat(text)
     except ValueError as exc:

@@ -8,7 +8,7 @@ import argparse
 import json
 from pathlib import Path
 
-from workbench.cli.common import EXIT_OK, _exists, _open, _out, _parse_date
+from workbench.cli.common import EXIT_OK, existing_path, open_workspace_arg, parse_date, print_out
 from workbench.config import load_settings
 from workbench.errors import ValidationError
 
@@ -31,7 +31,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
                 f"The error profile {args.errors} is not valid JSON: {exc}.",
                 hint="Write it as an object of rate names to numbers between 0 and 1.",
             ) from exc
-    end = _parse_date(args.end_date, "--end-date") if args.end_date else None
+    end = parse_date(args.end_date, "--end-date") if args.end_date else None
     summary = generate_sample(
         Path(args.out),
         people=DEFAULT_PEOPLE if args.people is None else args.people,
@@ -39,16 +39,16 @@ def cmd_sample(args: argparse.Namespace) -> int:
         end_date=end,
         errors=errors,
     )
-    _out(
+    print_out(
         f"Wrote {summary.people:,} people ({summary.start_date} to {summary.end_date}, "
         f"seed {summary.seed}) to {summary.out_dir}:"
     )
-    _out(
+    print_out(
         f"  first reported period from {summary.first_reported_date} (the years before are a "
         f"lead-in); pilot areas {', '.join(summary.pilot_areas)}"
     )
     for key, path in summary.files.items():
-        _out(f"  {path.name:<24} {summary.rows.get(key, 0):>10,} rows")
+        print_out(f"  {path.name:<24} {summary.rows.get(key, 0):>10,} rows")
     return EXIT_OK
 
 
@@ -58,7 +58,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
     settings = load_settings(args.workspace)
     path = Path(args.path)
-    with _open(args) as ws:
+    with open_workspace_arg(args) as ws:
         info = add_file(
             ws,
             path,
@@ -72,7 +72,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             sheet=args.sheet,
             invalid=args.invalid,
         )
-    _out(
+    print_out(
         f"Imported {path.name} as {info.name}: {info.row_count:,} rows, "
         f"{info.column_count} columns."
     )
@@ -83,15 +83,15 @@ def cmd_datasets(args: argparse.Namespace) -> int:
     """List (and search) the datasets in the catalogue."""
     from workbench.data.catalogue import list_datasets
 
-    with _open(args, read_only=_exists(args)) as ws:
+    with open_workspace_arg(args, read_only=existing_path(args)) as ws:
         items = list_datasets(ws, search=args.search)
     if not items:
-        _out("No datasets match." if args.search else "The workspace holds no datasets yet.")
+        print_out("No datasets match." if args.search else "The workspace holds no datasets yet.")
         return EXIT_OK
     width = max(len(d.name) for d in items)
     for d in items:
         title = d.title or ""
-        _out(f"{d.name:<{width}}  {d.kind:<6}  {d.row_count or 0:>10,} rows  {title}")
+        print_out(f"{d.name:<{width}}  {d.kind:<6}  {d.row_count or 0:>10,} rows  {title}")
     return EXIT_OK
 
 
@@ -100,22 +100,22 @@ def cmd_show(args: argparse.Namespace) -> int:
     from workbench.data.catalogue import column_dictionary, get_dataset
     from workbench.data.profile import load_profile, profile_table
 
-    with _open(args, read_only=_exists(args)) as ws:
+    with open_workspace_arg(args, read_only=existing_path(args)) as ws:
         info = get_dataset(ws, args.name)
         dictionary = column_dictionary(ws, args.name)
         profile = load_profile(ws, args.name)
-    _out(f"{info.name}: {info.title or ''}")
+    print_out(f"{info.name}: {info.title or ''}")
     for field in ("description", "source_system", "owner", "refresh_date", "row_count"):
-        _out(f"  {field}: {getattr(info, field)}")
-    _out(f"  source: {info.source_file} (sha256 {str(info.source_sha256)[:12]}…)")
-    _out(f"  imported: {info.imported_at} by {info.imported_by}")
-    _out("")
-    _out(dictionary.to_string(index=False))
+        print_out(f"  {field}: {getattr(info, field)}")
+    print_out(f"  source: {info.source_file} (sha256 {str(info.source_sha256)[:12]}…)")
+    print_out(f"  imported: {info.imported_at} by {info.imported_by}")
+    print_out("")
+    print_out(dictionary.to_string(index=False))
     if profile is not None:
-        _out("")
-        _out(profile_table(profile).to_string(index=False))
+        print_out("")
+        print_out(profile_table(profile).to_string(index=False))
         if profile.note:
-            _out(profile.note)
+            print_out(profile.note)
     return EXIT_OK
 
 
@@ -124,7 +124,7 @@ def cmd_roles(args: argparse.Namespace) -> int:
     from workbench.data.catalogue import get_dataset
     from workbench.persons.roles import load_roles, roles_table, save_roles
 
-    with _open(args) as ws:
+    with open_workspace_arg(args) as ws:
         get_dataset(ws, args.name)
         if args.set or args.confirm:
             roles = dict(load_roles(ws, args.name))
@@ -138,5 +138,5 @@ def cmd_roles(args: argparse.Namespace) -> int:
                 roles[column] = role
             save_roles(ws, args.name, roles, confirmed=True)
         table = roles_table(ws, args.name)
-    _out(table.to_string(index=False))
+    print_out(table.to_string(index=False))
     return EXIT_OK

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from workbench.cli.common import EXIT_OK, _open, _out, log
+from workbench.cli.common import EXIT_OK, log, open_workspace_arg, print_out
 
 
 def cmd_forecast(args: argparse.Namespace) -> int:
@@ -25,17 +25,17 @@ def cmd_forecast(args: argparse.Namespace) -> int:
         if args.court == "all"
         else ["Crown" if args.court == "crown" else "magistrates"]
     )
-    with _open(args) as ws:
+    with open_workspace_arg(args) as ws:
         table = LINKED
         try:
             ensure_journeys(ws)
         except JourneyError as exc:
             table = TRUTH
             if not ws.table_exists(JOURNEY_SCHEMA, TRUTH):
-                _out(f"note: no linked journeys ({exc.message}); building truth journeys.")
+                print_out(f"note: no linked journeys ({exc.message}); building truth journeys.")
                 build_truth_journeys(ws)
             else:
-                _out(f"note: no linked journeys ({exc.message}); using truth journeys.")
+                print_out(f"note: no linked journeys ({exc.message}); using truth journeys.")
         known = demand_areas(ws, table)
         if args.area != "all" and args.area not in known:
             raise ForecastError(
@@ -73,7 +73,7 @@ def cmd_forecast(args: argparse.Namespace) -> int:
         for n, what in ((len(sparse) - counts, "monthly"), (counts, "as monthly counts"))
         if n
     ]
-    _out(
+    print_out(
         f"Forecast {len(made)} of {len(results)} series {args.horizon} weeks ahead "
         f"({len(sparse)} too sparse for weeks{': ' + ', '.join(levels) if levels else ''}); "
         "the model beats the seasonal "
@@ -82,11 +82,11 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     )
     for r in results:
         if r.freq_reason:
-            _out(f"  {r.freq_reason}")
+            print_out(f"  {r.freq_reason}")
         if not r.ok:
-            _out(f"  no forecast for {r.area} ({r.court_type}): {r.reason}")
+            print_out(f"  no forecast for {r.area} ({r.court_type}): {r.reason}")
         elif r.beats_baseline and not r.coverage_ok:
-            _out(
+            print_out(
                 f"  {r.area} ({r.court_type}) beats the baseline, but its intervals cover "
                 f"{r.coverage:.0%} of backtest actuals against {settings.interval_width:.0%}."
             )

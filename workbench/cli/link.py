@@ -13,17 +13,25 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from workbench.cli.common import EXIT_BUG, EXIT_OK, _err, _exists, _open, _out, log
-from workbench.cli.link_report import (
-    _health_lines,
-    _model_lines,
-    _Narrator,
-    _ProgressBar,
-    _role_lines,
-    _threshold_lines,
-    _wrap,
+from workbench.cli.common import (
+    EXIT_BUG,
+    EXIT_OK,
+    existing_path,
+    log,
+    open_workspace_arg,
+    print_out,
+    say_error,
 )
-from workbench.errors import ValidationError, WorkbenchError
+from workbench.cli.link_report import (
+    Narrator,
+    ProgressBar,
+    health_lines,
+    model_lines,
+    role_lines,
+    threshold_lines,
+    wrap_text,
+)
+from workbench.errors import ValidationError, WorkbenchError, first_line
 
 
 def cmd_link(args: argparse.Namespace) -> int:
@@ -49,7 +57,7 @@ def cmd_link(args: argparse.Namespace) -> int:
         logging.getLogger().setLevel(logging.ERROR)
     if not args.verbose:  # Splink sets its own logger up when first imported
         logging.getLogger("splink").setLevel(logging.ERROR)
-    say = _Narrator(enabled=not quiet)
+    say = Narrator(enabled=not quiet)
 
     from linkage.backends import get_backend
 
@@ -89,8 +97,10 @@ def cmd_link(args: argparse.Namespace) -> int:
     if previous is not None and not args.full:
         return _cmd_refresh(args, previous, out, quiet)
     ws = None
-    if any(not Path(i).exists() and not Path(i).suffix for i in args.inputs) and _exists(args):
-        ws = _open(args, read_only=True)
+    if any(not Path(i).exists() and not Path(i).suffix for i in args.inputs) and existing_path(
+        args
+    ):
+        ws = open_workspace_arg(args, read_only=True)
     try:
         read = [read_input(spec, ws) for spec in args.inputs]
     finally:
@@ -118,7 +128,7 @@ def cmd_link(args: argparse.Namespace) -> int:
             )
         exclude = (args.labels_column,)
     inputs = []
-    with _ProgressBar(say.enabled, "Standardising the inputs") as bar:
+    with ProgressBar(say.enabled, "Standardising the inputs") as bar:
         for k, (name, (_, frame, stored)) in enumerate(zip(names, read, strict=True)):
             bar(f"Standardising {name}", k / len(read))
             inputs.append(
@@ -133,7 +143,7 @@ def cmd_link(args: argparse.Namespace) -> int:
             )
         bar("Inputs ready", 1.0)
     for item, (_, frame, stored) in zip(inputs, read, strict=True):
-        say.add(_role_lines(item, frame, stored, overrides, exclude, args.unique_id))
+        say.add(role_lines(item, frame, stored, overrides, exclude, args.unique_id))
     for note in check_common_columns(inputs):
         log.warning(note)
     frames = [i.standardised for i in inputs]
@@ -143,7 +153,7 @@ def cmd_link(args: argparse.Namespace) -> int:
             for f, i in zip(frames, inputs, strict=True)
         ]
     try:
-        with _ProgressBar(say.enabled, "Linking") as bar:
+        with ProgressBar(say.enabled, "Linking") as bar:
             result = link_frames(
                 frames,
                 link_type=args.link_type,
@@ -158,18 +168,18 @@ def cmd_link(args: argparse.Namespace) -> int:
         raise
     except Exception as exc:  # a Splink or DuckDB failure: one line, details with -v
         log.debug("linking failed", exc_info=True)
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        first = first_line(exc)
         raise LinkageError(
             f"Linking failed: {first}",
             hint="Check the roles of the input columns (--role), or run with -v for details.",
         ) from exc
-    say.add(_model_lines(result.model, args.model))
-    say.add(_threshold_lines(result, args.threshold))
+    say.add(model_lines(result.model, args.model))
+    say.add(threshold_lines(result, args.threshold))
     health = None
     if say.enabled or args.strict:
         from linkage.quality.health import check_model
 
-        with _ProgressBar(say.enabled, "Health check") as bar:
+        with ProgressBar(say.enabled, "Health check") as bar:
             health = check_model(
                 result.model,
                 result.pairs,
@@ -177,7 +187,7 @@ def cmd_link(args: argparse.Namespace) -> int:
                 threshold=result.threshold,
                 progress=bar,
             )
-        say.add(_health_lines(health))
+        say.add(health_lines(health))
     if args.save_model:
         try:
             result.model.linker.misc.save_model_to_json(args.save_model, overwrite=True)
@@ -215,34 +225,34 @@ def cmd_link(args: argparse.Namespace) -> int:
     from linkage.quality.evaluate import describe_people, people_counts
 
     people = describe_people(people_counts(result.clusters, frames))
-    _out(
+    print_out(
         f"Linked {s.n_records:,} records into {s.n_clusters:,} clusters "
         f"({s.records_linked:,} records linked, largest cluster {s.largest}) at match "
         f"probability {result.threshold}; wrote {out}. {people}."
     )
     if args.save_model:
-        _out(f"Saved the model to {args.save_model}.")
+        print_out(f"Saved the model to {args.save_model}.")
     if report is not None:
         _write_report(report, out, quiet)
     if result.metrics:
         m = result.metrics
-        _out(
+        print_out(
             f"Clusters against {args.labels_column}: "
             f"precision {m['cluster_pairwise_precision']:.4f}, "
             f"recall {m['cluster_pairwise_recall']:.4f}, F1 {m['cluster_pairwise_f1']:.4f}"
         )
-        _out(
+        print_out(
             f"Pairs against {args.labels_column}: precision {m['pairwise_precision']:.4f}, "
             f"recall {m['pairwise_recall']:.4f}, F1 {m['pairwise_f1']:.4f}"
         )
     if args.strict and health is not None and health.serious:
         n = len(health.serious)
-        _err(
+        say_error(
             f"strict: the health check found {n} serious problem{'s' if n != 1 else ''} "
             f"(exit status {EXIT_BUG}):"
         )
         for finding in health.serious:
-            _err(_wrap(finding.headline(), "  - ", "    "))
+            say_error(wrap_text(finding.headline(), "  - ", "    "))
         return EXIT_BUG
     return EXIT_OK
 
@@ -255,8 +265,8 @@ def _write_report(report: Any, out: Path, quiet: bool) -> None:
     report.write(where)
     lines = report.summary_lines(limit=2 if quiet else 5)
     for line in lines if not quiet else lines[:3]:
-        _out(line)
-    _out(f"Change report: {where}")
+        print_out(line)
+    print_out(f"Change report: {where}")
 
 
 def _cmd_refresh(args: argparse.Namespace, previous: Any, out: Path, quiet: bool) -> int:
@@ -310,7 +320,7 @@ def _cmd_refresh(args: argparse.Namespace, previous: Any, out: Path, quiet: bool
             )
     new_table = run_inputs.combine_tables([i.raw for i in items])
     new_std = pd_concat([i.standardised for i in items])
-    with _ProgressBar(not quiet, "Refreshing") as bar:
+    with ProgressBar(not quiet, "Refreshing") as bar:
         result = refresh.refresh_run(
             previous,
             new_table,
@@ -323,7 +333,7 @@ def _cmd_refresh(args: argparse.Namespace, previous: Any, out: Path, quiet: bool
     linked_file.write_linked(out, result.run)
     report = result.report
     c = report.counts
-    _out(
+    print_out(
         f"Refreshed {args.previous} with {c['records_new'] + c['records_replaced']:,} records "
         f"({result.pairs_scored:,} pairs scored at match probability {threshold}); wrote "
         f"{out}: {c['records_after']:,} records, {c['people_after']:,} people."
@@ -339,7 +349,7 @@ def _cmd_refresh(args: argparse.Namespace, previous: Any, out: Path, quiet: bool
             truth=table[args.labels_column].astype("string")
         )
         m = cluster_metrics(table, truth)
-        _out(
+        print_out(
             f"Clusters against {args.labels_column}: precision {m['pairwise_precision']:.4f}, "
             f"recall {m['pairwise_recall']:.4f}, F1 {m['pairwise_f1']:.4f}"
         )

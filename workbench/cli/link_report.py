@@ -9,13 +9,14 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from workbench.cli.common import _err, log
+from workbench.cli.common import log, say_error
 from workbench.errors import WorkbenchError
 
 _WIDTH = 100
 
 
-def _wrap(text: str, first: str, rest: str) -> str:
+def wrap_text(text: str, first: str, rest: str) -> str:
+    """Wrap ``text`` to the report width; ``first`` starts the first line, ``rest`` the others."""
     import textwrap
 
     return textwrap.fill(
@@ -23,7 +24,7 @@ def _wrap(text: str, first: str, rest: str) -> str:
     )
 
 
-class _Narrator:
+class Narrator:
     """The account of a link run, written to stderr once linking has worked.
 
     Held back until then so a failure still ends in one line; ``-q`` silences it.
@@ -39,11 +40,11 @@ class _Narrator:
 
     def flush(self) -> None:
         for line in self.held:
-            _err(line)
+            say_error(line)
         self.held = []
 
 
-class _ProgressBar:
+class ProgressBar:
     """A progress bar on stderr for one long step, fed ``(message, fraction)`` callbacks.
 
     Drawn with tqdm when stderr is a terminal; otherwise (and with ``-q``) nothing is drawn, so
@@ -68,7 +69,7 @@ class _ProgressBar:
                 bar_format="{desc:<60.60} {bar} {percentage:3.0f}% {elapsed}",
             )
 
-    def __enter__(self) -> _ProgressBar:
+    def __enter__(self) -> ProgressBar:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -96,7 +97,7 @@ def _role_name(role: Any) -> str:
     return str(getattr(role, "value", role)).replace("_", " ")
 
 
-def _role_lines(
+def role_lines(
     item: Any,
     frame: Any,
     stored: dict[str, Any],
@@ -133,9 +134,9 @@ def _role_lines(
             elif hint is not None and hint.role != role:
                 why = f"{why}; changed to {_role_name(role)} when the roles were checked together"
         first = f"  {column:<{width}}  {_role_name(role):<12}  "
-        lines.append(_wrap(why, first, " " * (len(first) if len(first) <= 48 else 6)))
+        lines.append(wrap_text(why, first, " " * (len(first) if len(first) <= 48 else 6)))
     for note in getattr(item, "notes", None) or []:
-        lines.append(_wrap(note, "  note: ", " " * 8))
+        lines.append(wrap_text(note, "  note: ", " " * 8))
     return lines
 
 
@@ -151,7 +152,7 @@ def _rule_columns(label: str) -> set[str]:
     return out
 
 
-def _model_lines(model: Any, model_path: str | None) -> list[str]:
+def model_lines(model: Any, model_path: str | None) -> list[str]:
     """Comparisons with their levels and weights, blocking rules and the training plan."""
     settings = model.settings_dict()
     spec = model.spec
@@ -165,7 +166,7 @@ def _model_lines(model: Any, model_path: str | None) -> list[str]:
         known = kinds.get(name)
         kind = known.kind if known is not None else comp.get("comparison_description", "")
         note = f": {known.note}" if known is not None and known.note else ""
-        lines.append(_wrap(f"{name} ({kind}){note}", "  ", " " * 6))
+        lines.append(wrap_text(f"{name} ({kind}){note}", "  ", " " * 6))
         levels = objects[i].comparison_levels if i < len(objects) else []
         sql = " ".join(str(lv.get("sql_condition", "")) for lv in comp["comparison_levels"])
         uses[name] = set(re.findall(r'"?([A-Za-z_][A-Za-z0-9_]*)_l"?', sql)) | {name}
@@ -198,7 +199,7 @@ def _model_lines(model: Any, model_path: str | None) -> list[str]:
     chance = settings.get("probability_two_random_records_match")
     odds = f" (1 in {1 / chance:,.0f})" if chance else ""
     lines.append(
-        _wrap(
+        wrap_text(
             f"the chance two random records match{odds}, from the pairs agreeing on {prior}, "
             f"taken to be {plan.prior_recall:.0%} of all matches",
             "  prior: ",
@@ -230,22 +231,27 @@ def _model_lines(model: Any, model_path: str | None) -> list[str]:
             + (f" ({', '.join(held)} held fixed)" if held else "")
             + f"; {status}"
         )
-        lines.append(_wrap(text, f"  EM session {k}, blocked on {label}: ", " " * 6))
+        lines.append(wrap_text(text, f"  EM session {k}, blocked on {label}: ", " " * 6))
     for warning in model.warnings:
-        lines.append(_wrap(warning, "  warning: ", " " * 11))
+        lines.append(wrap_text(warning, "  warning: ", " " * 11))
     return lines
 
 
-def _threshold_lines(result: Any, requested: float | None) -> list[str]:
+def threshold_lines(result: Any, requested: float | None) -> list[str]:
+    """Report lines saying which threshold was used and why."""
     reason = getattr(result, "threshold_reason", "") or (
         "Given with --threshold." if requested is not None else "The default."
     )
-    return [f"Threshold: match probability {result.threshold:g}", _wrap(reason, "  why: ", " " * 7)]
+    return [
+        f"Threshold: match probability {result.threshold:g}",
+        wrap_text(reason, "  why: ", " " * 7),
+    ]
 
 
-def _health_lines(report: Any) -> list[str]:
+def health_lines(report: Any) -> list[str]:
+    """Report lines for each health-check finding and what to change."""
     lines = [f"Health check ({report.seconds:.1f} s): {report.summary()}"]
     for finding in report.findings:
-        lines.append(_wrap(finding.headline(), f"  {finding.severity:<8} ", " " * 11))
-        lines.append(_wrap(finding.advice, " " * 11 + "change: ", " " * 19))
+        lines.append(wrap_text(finding.headline(), f"  {finding.severity:<8} ", " " * 11))
+        lines.append(wrap_text(finding.advice, " " * 11 + "change: ", " " * 19))
     return lines

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from workbench.cli.common import _out
+from workbench.cli.common import print_out
 from workbench.errors import ValidationError
 
 
@@ -33,7 +33,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             "Shared mode needs --config PATH.", hint="See docs/deployment.md for its contents."
         )
     settings = load_auth_settings(env)  # refuse a bad config before starting the server
-    _out(f"Serving in {settings.mode} mode on http://{args.address}:{args.port}")
+    print_out(f"Serving in {settings.mode} mode on http://{args.address}:{args.port}")
     if settings.shared:
-        _out(f"Login: {', '.join(settings.methods)}")
+        print_out(f"Login: {', '.join(settings.methods)}")
     return subprocess.call(command, env=env)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from workbench.cli.common import EXIT_OK, _open, _out
+from workbench.cli.common import EXIT_OK, open_workspace_arg, print_out
 from workbench.errors import ValidationError
 
 
@@ -17,12 +17,12 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     out = Path(args.out)
     user = local_user()
-    with _open(args, read_only=True) as ws:
+    with open_workspace_arg(args, read_only=True) as ws:
         data = render_story(ws, user, load_story(ws, user, args.name), args.format)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(data)
     except OSError as exc:
         raise ValidationError(f"Cannot write {out}: {exc.strerror}.") from exc
-    _out(f"Wrote story {args.name} as {args.format.upper()} to {out} ({len(data):,} bytes).")
+    print_out(f"Wrote story {args.name} as {args.format.upper()} to {out} ({len(data):,} bytes).")
     return EXIT_OK

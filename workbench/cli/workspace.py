@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from workbench.cli.common import EXIT_OK, _err, _exists, _open, _out
+from workbench.cli.common import EXIT_OK, existing_path, open_workspace_arg, print_out, say_error
 from workbench.errors import WorkbenchError
 
 
@@ -16,13 +16,13 @@ def cmd_init(args: argparse.Namespace) -> int:
     from workbench.data.catalogue import list_datasets
     from workbench.data.datasets import load_sample
 
-    with _open(args) as ws:
+    with open_workspace_arg(args) as ws:
         if args.sample and not list_datasets(ws):
-            loaded = load_sample(ws, progress=lambda msg, _f: _out(f"  {msg}"))
-            _out(f"Loaded {len(loaded)} sample datasets into {ws.path}.")
+            loaded = load_sample(ws, progress=lambda msg, _f: print_out(f"  {msg}"))
+            print_out(f"Loaded {len(loaded)} sample datasets into {ws.path}.")
         else:
             count = len(list_datasets(ws))
-            _out(f"Workspace {ws.path} is ready ({count} datasets).")
+            print_out(f"Workspace {ws.path} is ready ({count} datasets).")
         if args.link:
             _link_on_init(ws)
     return EXIT_OK
@@ -40,22 +40,22 @@ def _link_on_init(ws: Any) -> None:
 
     if not list_models(ws).empty or not linkable_datasets(ws):
         return
-    _out("Linking the data with the suggested model (once; the analysis pages need it):")
+    print_out("Linking the data with the suggested model (once; the analysis pages need it):")
     last = [""]
 
     def progress(message: str, _fraction: float) -> None:
         if message != last[0]:
             last[0] = message
-            _out(f"  {message}")
+            print_out(f"  {message}")
 
     try:
         done = link_and_build(ws, progress=progress)
     except WorkbenchError as exc:
-        _err(f"Linking did not finish: {exc}")
-        _err("  The workspace is usable; link from the Start page or the Train page.")
+        say_error(f"Linking did not finish: {exc}")
+        say_error("  The workspace is usable; link from the Start page or the Train page.")
         return
     people = done.run.metrics.get("n_people")
-    _out(
+    print_out(
         f"Linked into {people:,} people at match probability "
         f"{done.run.metrics.get('threshold', 0):g} and built {done.journeys.journeys:,} journeys."
     )
@@ -63,9 +63,9 @@ def _link_on_init(ws: Any) -> None:
 
 def cmd_audit(args: argparse.Namespace) -> int:
     """Print the most recent audit log entries."""
-    with _open(args, read_only=_exists(args)) as ws:
+    with open_workspace_arg(args, read_only=existing_path(args)) as ws:
         frame = ws.audit_log(limit=args.limit)
-    _out(frame.to_string(index=False) if len(frame) else "The audit log is empty.")
+    print_out(frame.to_string(index=False) if len(frame) else "The audit log is empty.")
     return EXIT_OK
 
 
@@ -74,15 +74,17 @@ def cmd_journeys(args: argparse.Namespace) -> int:
     from workbench.analysis.journeys.build import build_journeys, build_truth_journeys
     from workbench.analysis.views.scope import journey_status
 
-    with _open(args) as ws:
+    with open_workspace_arg(args) as ws:
         if args.action == "status":
             status = journey_status(ws)
-            _out(f"{status.state}: {status.message}")
+            print_out(f"{status.state}: {status.message}")
             return EXIT_OK
         built = build_truth_journeys(ws) if args.truth else build_journeys(ws)
-    _out(f"Built journeys.{built.table}: {built.journeys:,} journeys in {built.seconds:.1f} s.")
+    print_out(
+        f"Built journeys.{built.table}: {built.journeys:,} journeys in {built.seconds:.1f} s."
+    )
     for source, c in built.counts.items():
-        _out(f"  {source}: {c['in']:,} records read, {c['out']:,} placed in a journey")
+        print_out(f"  {source}: {c['in']:,} records read, {c['out']:,} placed in a journey")
     for join, per in built.rules.items():
-        _out(f"  {join} joins: " + ", ".join(f"{r} {n:,}" for r, n in per.items()))
+        print_out(f"  {join} joins: " + ", ".join(f"{r} {n:,}" for r, n in per.items()))
     return EXIT_OK

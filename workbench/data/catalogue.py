@@ -19,10 +19,11 @@ import duckdb
 import pandas as pd
 
 from workbench.config import current_user
+from workbench.data.profile import forget_profile
 from workbench.errors import DatasetNotFoundError, Problem, ValidationError
-from workbench.persons.roles import stored_roles_query
-from workbench.sql import Sql, compose, placeholders, qualified, quote_ident
-from workbench.workspace import DATA_SCHEMA, META_SCHEMA, Workspace, utcnow
+from workbench.persons.roles import forget_roles, stored_roles_query
+from workbench.sql import Sql, compose, placeholders, quote_ident
+from workbench.workspace import DATA_SCHEMA, Workspace, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -423,9 +424,9 @@ def preview(ws: Workspace, name: str, limit: int = 100) -> pd.DataFrame:
 def delete_dataset(ws: Workspace, name: str, actor: str | None = None) -> None:
     """Delete a dataset: its table and every ``wb`` row about it, in one transaction.
 
-    Rows are removed from every ``wb`` table with a ``dataset`` column (columns, profiles, roles
-    and whatever else refers to datasets), and a later version that pointed to this one points to
-    this one's predecessor instead. The audit log keeps its entries.
+    Its columns, profile and column roles go with it (each removed by the module that owns
+    the table), and a later version that pointed to this one points to this one's
+    predecessor instead. The audit log keeps its entries.
 
     Args:
         ws: The workspace.
@@ -437,16 +438,9 @@ def delete_dataset(ws: Workspace, name: str, actor: str | None = None) -> None:
     """
     info = get_dataset(ws, name)
     with ws.transaction() as cur:
-        referring = cur.execute(
-            "SELECT DISTINCT table_name FROM information_schema.columns "
-            "WHERE table_schema = ? AND column_name = 'dataset' ORDER BY table_name",
-            [META_SCHEMA],
-        ).fetchall()
-        for (table,) in referring:
-            cur.execute(
-                compose("DELETE FROM {t} WHERE dataset = ?", t=qualified(META_SCHEMA, table)),
-                [name],
-            )
+        forget_roles(cur, name)
+        forget_profile(cur, name)
+        cur.execute("DELETE FROM wb.columns WHERE dataset = ?", [name])
         cur.execute(
             "UPDATE wb.datasets SET previous_version = ? WHERE previous_version = ?",
             [info.previous_version, name],

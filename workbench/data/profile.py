@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 import altair as alt
+import duckdb
 import pandas as pd
 
 from workbench.persons.expressions import (
@@ -374,6 +375,11 @@ def store_profile(ws: Workspace, profile: DatasetProfile) -> None:
             "INSERT INTO wb.profiles (dataset, computed_at, profile) VALUES (?, ?, ?)",
             [profile.dataset, profile.computed_at, json.dumps(profile.to_dict())],
         )
+
+
+def forget_profile(cur: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Delete the stored profile of dataset ``name`` inside the caller's transaction ``cur``."""
+    cur.execute("DELETE FROM wb.profiles WHERE dataset = ?", [name])
 
 
 def load_profile(ws: Workspace, name: str) -> DatasetProfile | None:

@@ -19,7 +19,7 @@ import pyarrow as pa
 from workbench.data.coltypes import POOL, InvalidColumn, InvalidValues, ParsedFile, type_column
 from workbench.data.decoding import decode_text
 from workbench.data.headers import check_width, clean_column_names
-from workbench.errors import DataImportError, Problem
+from workbench.errors import DataImportError, Problem, first_line
 
 MAX_PROBLEMS = 100
 #: Deepest nesting of objects and arrays accepted in a JSON file (a record is depth 1).
@@ -96,7 +96,7 @@ def read_parquet(data: bytes, filename: str) -> ParsedFile:
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise DataImportError(
             f"{filename} cannot be read as Parquet.",
-            [Problem(str(exc).splitlines()[0] if str(exc) else type(exc).__name__, file=filename)],
+            [Problem(first_line(exc), file=filename)],
             hint="Check that the file is a complete Parquet file.",
         ) from exc
     if table.num_columns == 0:
@@ -136,7 +136,7 @@ def read_excel(
     except Exception as exc:  # any reader failure means an unreadable workbook
         raise DataImportError(
             f"{filename} cannot be read as an Excel workbook.",
-            [Problem(str(exc).splitlines()[0] if str(exc) else type(exc).__name__, file=filename)],
+            [Problem(first_line(exc), file=filename)],
             hint="Check that the file is a complete .xlsx or .xls workbook, or save it as CSV.",
         ) from exc
     with sheets:
@@ -156,7 +156,7 @@ def read_excel(
         except Exception as exc:  # any reader failure means an unreadable sheet
             raise DataImportError(
                 f"{filename} cannot be read: sheet {sheet_name!r} is unreadable.",
-                [Problem(str(exc).splitlines()[0], file=filename)],
+                [Problem(first_line(exc), file=filename)],
             ) from exc
     raw = raw.dropna(how="all").dropna(axis=1, how="all")
     if raw.empty:

@@ -29,7 +29,13 @@ from workbench.data.catalogue import (
 )
 from workbench.data.coltypes import POOL, InvalidColumn, ParsedFile
 from workbench.data.headers import clean_column_names, original_header_description
-from workbench.errors import DataImportError, DatasetExistsError, Problem, ValidationError
+from workbench.errors import (
+    DataImportError,
+    DatasetExistsError,
+    Problem,
+    ValidationError,
+    first_line,
+)
 from workbench.sql import check_dataset_name, compose, qualified
 from workbench.workspace import DATA_SCHEMA, Workspace, utcnow
 
@@ -366,7 +372,7 @@ def _write(
             except (duckdb.ConversionException, duckdb.InvalidInputException) as exc:
                 raise DataImportError(
                     f"{label} cannot be stored: a column holds values of mixed types.",
-                    [Problem(str(exc).splitlines()[0], file=label)],
+                    [Problem(first_line(exc), file=label)],
                     hint="Make each column hold one kind of value, or import the file as CSV.",
                 ) from exc
             finally:

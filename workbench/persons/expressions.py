@@ -70,7 +70,7 @@ PNC_CHECK_LETTERS = "ZABCDEFGHJKLMNPQRTUVWXY"
 _PNC_PARTS = r"^([0-9]{2}|[0-9]{4})/([0-9]{1,7})([A-Z])$"
 _FOUR_DIGIT_YEAR_FORMATS = ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%Y%m%d", "%Y/%m/%d")
 _TWO_DIGIT_YEAR_FORMATS = ("%d/%m/%y", "%d-%m-%y")
-_NAME_PREFIX = r"^(NOT ENTERED|NOT KNOWN|UNKNOWN) +"
+NAME_PREFIX = r"^(NOT ENTERED|NOT KNOWN|UNKNOWN) +"
 
 _TEXT_TYPES = ("VARCHAR", "CHAR", "TEXT", "STRING", "BPCHAR")
 _DATE_TYPES = ("DATE", "TIMESTAMP")
@@ -204,10 +204,10 @@ def parse_date_expr(ref: str, dtype: str, fmt: str | None = None, min_year: int 
     return "CASE " + " ".join(f"WHEN ({t}) IS NOT NULL THEN ({t})" for t in tries) + " END"
 
 
-_TITLES = frozenset(
+TITLES = frozenset(
     {"MR", "MRS", "MS", "MISS", "MX", "DR", "SIR", "DAME", "LORD", "LADY", "REV", "REVD", "PROF"}
 )
-_TITLE_PATTERN = r"^((MR|MRS|MS|MISS|MX|DR|SIR|DAME|LORD|LADY|REV|REVD|PROF)\.? +)+"
+TITLE_PATTERN = r"^((MR|MRS|MS|MISS|MX|DR|SIR|DAME|LORD|LADY|REV|REVD|PROF)\.? +)+"
 
 
 def dob_expr(ref: str, dtype: str, fmt: str | None = None, min_year: int = 1900) -> str:
@@ -251,7 +251,7 @@ def name_expr(ref: str, join_mac: bool = True) -> str:
     """
     v = f"upper(CAST({ref} AS VARCHAR))"
     v = f"regexp_replace({v}, '[‘’`´]', '''', 'g')"
-    v = f"regexp_replace({v}, '{_NAME_PREFIX}', '')"
+    v = f"regexp_replace({v}, '{NAME_PREFIX}', '')"
     v = f"regexp_replace({v}, '[^\\p{{L}}\\p{{N}}''\\- ]', ' ', 'g')"
     v = f"regexp_replace({v}, '\\s+', ' ', 'g')"
     v = f"regexp_replace({v}, ' ?- ?', '-', 'g')"
@@ -265,12 +265,12 @@ def name_expr(ref: str, join_mac: bool = True) -> str:
     )
 
 
-_POSTCODE_IN_TEXT = r"(^|[^A-Z0-9])([A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2})([^A-Z0-9]|$)"
+POSTCODE_IN_TEXT = r"(^|[^A-Z0-9])([A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2})([^A-Z0-9]|$)"
 
 
 def address_line_expr(ref: str) -> str:
     """An address line cleaned as text, with any postcode inside it taken out."""
-    v = f"regexp_replace(upper(CAST({ref} AS VARCHAR)), '{_POSTCODE_IN_TEXT}', '\\1 \\3', 'g')"
+    v = f"regexp_replace(upper(CAST({ref} AS VARCHAR)), '{POSTCODE_IN_TEXT}', '\\1 \\3', 'g')"
     v = f"trim(regexp_replace(regexp_replace({v}, '\\s+', ' ', 'g'), '^[ ,]+|[ ,]+$', '', 'g'))"
     return f"CASE WHEN {is_placeholder_text_expr(ref)} THEN NULL ELSE nullif({v}, '') END"
 

@@ -275,7 +275,7 @@ _IGNORE_WORDS = frozenset(
     }
 )
 
-_ROLE_WORDS: dict[Role, str] = {
+ROLE_WORDS: dict[Role, str] = {
     Role.RECORD_ID: "a record id",
     Role.FIRST_NAME: "first name",
     Role.MIDDLE_NAMES: "middle names",
@@ -324,7 +324,7 @@ def _name_variants(norm: str) -> list[str]:
     return variants
 
 
-def _name_evidence(column: str) -> tuple[dict[Role, float], str]:
+def name_evidence(column: str) -> tuple[dict[Role, float], str]:
     """Roles the column name points to, with scores, and the normalised name used."""
     norm = normalise_column_name(column)
     for variant in _name_variants(norm):

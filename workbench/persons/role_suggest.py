@@ -9,8 +9,8 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
-from workbench.persons.role_names import _ROLE_WORDS, _name_evidence, normalise_column_name
-from workbench.persons.role_values import _pct, _value_evidence, _value_stats, _value_test
+from workbench.persons.role_names import ROLE_WORDS, name_evidence, normalise_column_name
+from workbench.persons.role_values import percent, value_evidence, value_stats, value_test
 from workbench.persons.roles import PERSON_ROLES, SINGLE_VALUED_ROLES, Role, RoleSuggestion
 from workbench.sql import compose, int_literal, qualified
 from workbench.workspace import DATA_SCHEMA, Workspace
@@ -19,30 +19,30 @@ from workbench.workspace import DATA_SCHEMA, Workspace
 def _candidates(
     column: str, series: pd.Series | None, uniqueness: float | None
 ) -> list[tuple[float, Role, str]]:
-    names, _ = _name_evidence(column)
-    stats = _value_stats(series, uniqueness) if series is not None else None
-    values = _value_evidence(stats) if stats is not None else {}
+    names, _ = name_evidence(column)
+    stats = value_stats(series, uniqueness) if series is not None else None
+    values = value_evidence(stats) if stats is not None else {}
     out: list[tuple[float, Role, str]] = []
     for role in set(names) | set(values):
         n = names.get(role)
         v = values.get(role)
-        name_reason = f"name {column!r} means {_ROLE_WORDS[role]}" if n is not None else ""
+        name_reason = f"name {column!r} means {ROLE_WORDS[role]}" if n is not None else ""
         if n is not None and v is not None:
             out.append((1 - (1 - n) * (1 - v[0]), role, f"{name_reason}; {v[1]}"))
         elif n is not None:
             score, reason = n, name_reason
-            test = _value_test(role, stats) if stats is not None and stats.n else None
+            test = value_test(role, stats) if stats is not None and stats.n else None
             if test is not None:
                 fit, words = test
                 if role is Role.RECORD_ID and fit < 0.95:
                     score = n * 0.4
-                    reason += f", but only {_pct(fit)} of values are distinct"
+                    reason += f", but only {percent(fit)} of values are distinct"
                     out.append((0.5, Role.IGNORE, f"name {column!r} is a reference that repeats"))
                 elif fit < 0.3:
                     score = n * 0.6
-                    reason += f", but only {_pct(fit)} of values {words}"
+                    reason += f", but only {percent(fit)} of values {words}"
                 else:
-                    reason += f"; {_pct(fit)} of values {words}"
+                    reason += f"; {percent(fit)} of values {words}"
             out.append((score, role, reason))
         elif v is not None:
             out.append((v[0], role, v[1]))
@@ -109,7 +109,7 @@ def suggest_roles(
                     part,
                     0.7,
                     f"a further part of {holder!r} (the same name numbered): "
-                    f"read as {_ROLE_WORDS[part]}",
+                    f"read as {ROLE_WORDS[part]}",
                 )
                 continue
         if index in wanted and role is Role.OTHER and -neg < 0.5:
@@ -121,7 +121,7 @@ def suggest_roles(
                 column,
                 Role.IGNORE,
                 round(-neg, 2),
-                f"looks like {_ROLE_WORDS[first]}, which {taken[first]!r} already holds; "
+                f"looks like {ROLE_WORDS[first]}, which {taken[first]!r} already holds; "
                 "left out so the same evidence is not counted twice",
             )
             continue

@@ -123,7 +123,8 @@ class _ValueStats:
     year_like: float = 0.0
 
 
-def _value_stats(series: pd.Series, uniqueness: float | None) -> _ValueStats:
+def value_stats(series: pd.Series, uniqueness: float | None) -> _ValueStats:
+    """What a column's non-missing values look like: shares of dates, postcodes, names, ids."""
     raw = [v for v in series.tolist() if not missing(v)]
     texts = [str(v).strip() for v in raw]
     keep = [
@@ -172,11 +173,13 @@ def _value_stats(series: pd.Series, uniqueness: float | None) -> _ValueStats:
     return stats
 
 
-def _pct(x: float) -> str:
+def percent(x: float) -> str:
+    """``x`` (a share from 0 to 1) as a whole percentage, e.g. ``'42%'``."""
     return f"{round(x * 100)}%"
 
 
-def _value_evidence(stats: _ValueStats) -> dict[Role, tuple[float, str]]:
+def value_evidence(stats: _ValueStats) -> dict[Role, tuple[float, str]]:
+    """For each role the values suggest, a confidence and the reason in words."""
     found: dict[Role, tuple[float, str]] = {}
     if stats.n == 0:
         return found
@@ -189,57 +192,58 @@ def _value_evidence(stats: _ValueStats) -> dict[Role, tuple[float, str]]:
         add(
             Role.POSTCODE,
             0.5 + 0.45 * stats.postcode,
-            f"{_pct(stats.postcode)} of values are UK postcodes",
+            f"{percent(stats.postcode)} of values are UK postcodes",
         )
     if stats.pnc >= 0.5:
-        add(Role.PNC_ID, 0.5 + 0.45 * stats.pnc, f"{_pct(stats.pnc)} of values are PNC IDs")
+        add(Role.PNC_ID, 0.5 + 0.45 * stats.pnc, f"{percent(stats.pnc)} of values are PNC IDs")
     if stats.urn >= 0.5:
-        add(Role.URN, 0.5 + 0.4 * stats.urn, f"{_pct(stats.urn)} of values look like case URNs")
+        add(Role.URN, 0.5 + 0.4 * stats.urn, f"{percent(stats.urn)} of values look like case URNs")
     if stats.email >= 0.5:
         add(
             Role.OTHER_ID,
             0.5 + 0.4 * stats.email,
-            f"{_pct(stats.email)} of values are email addresses",
+            f"{percent(stats.email)} of values are email addresses",
         )
     if stats.date >= 0.6 and stats.median_year is not None:
         if stats.median_year <= date.today().year - 16:
             add(
                 Role.DOB,
                 0.45 + 0.45 * stats.date,
-                f"{_pct(stats.date)} of values are dates with plausible birth years "
+                f"{percent(stats.date)} of values are dates with plausible birth years "
                 f"(median {stats.median_year})",
             )
         else:
             add(
                 Role.IGNORE,
                 0.4 + 0.4 * stats.date,
-                f"{_pct(stats.date)} of values are recent dates (median year {stats.median_year}), "
+                f"{percent(stats.date)} of values are recent dates "
+                f"(median year {stats.median_year}), "
                 "more like event dates than dates of birth",
             )
     if stats.sex >= 0.8 and stats.distinct <= 8:
         add(
             Role.SEX,
             0.5 + 0.45 * stats.sex,
-            f"{_pct(stats.sex)} of values are sex codes (M, F, ...)",
+            f"{percent(stats.sex)} of values are sex codes (M, F, ...)",
         )
     if stats.address >= 0.5:
         add(
             Role.ADDRESS,
             0.4 + 0.4 * stats.address,
-            f"{_pct(stats.address)} of values look like street addresses",
+            f"{percent(stats.address)} of values look like street addresses",
         )
     if stats.word >= 0.6:
         add(
             Role.FIRST_NAME,
             0.2 + 0.25 * stats.word + 0.6 * stats.first,
-            f"{_pct(stats.word)} of values look like names, "
-            f"{_pct(stats.first)} are common first names",
+            f"{percent(stats.word)} of values look like names, "
+            f"{percent(stats.first)} are common first names",
         )
         add(
             Role.SURNAME,
             0.2 + 0.25 * stats.word + 0.6 * stats.surname,
-            f"{_pct(stats.word)} of values look like names, "
-            f"{_pct(stats.surname)} are common surnames",
+            f"{percent(stats.word)} of values look like names, "
+            f"{percent(stats.surname)} are common surnames",
         )
     # People's names are many: a column of a few repeated multi-word values ("West Yorkshire
     # Police", "Greater Manchester Police") names an organisation or a place, not a person.
@@ -248,7 +252,7 @@ def _value_evidence(stats: _ValueStats) -> dict[Role, tuple[float, str]]:
         add(
             Role.FULL_NAME,
             0.35 + 0.5 * stats.multiword,
-            f"{_pct(stats.multiword)} of values are two or more words, like full names",
+            f"{percent(stats.multiword)} of values are two or more words, like full names",
         )
     if (
         stats.unique >= 0.98
@@ -257,14 +261,16 @@ def _value_evidence(stats: _ValueStats) -> dict[Role, tuple[float, str]]:
         and (stats.integer > 0.9 or stats.word < 0.5)
     ):
         add(
-            Role.RECORD_ID, 0.4 + 0.4 * stats.unique, f"{_pct(stats.unique)} of values are distinct"
+            Role.RECORD_ID,
+            0.4 + 0.4 * stats.unique,
+            f"{percent(stats.unique)} of values are distinct",
         )
     if stats.year_like >= 0.9 and stats.unique < 0.9:
-        add(Role.BIRTH_YEAR, 0.4, f"{_pct(stats.year_like)} of values are plausible years")
+        add(Role.BIRTH_YEAR, 0.4, f"{percent(stats.year_like)} of values are plausible years")
     return found
 
 
-def _value_test(role: Role, stats: _ValueStats) -> tuple[float, str] | None:
+def value_test(role: Role, stats: _ValueStats) -> tuple[float, str] | None:
     """How well values fit a role the name suggested: (share, description), or None if no test."""
     tests: dict[Role, tuple[float, str]] = {
         Role.POSTCODE: (stats.postcode, "look like UK postcodes"),

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+import duckdb
 import pandas as pd
 
 from workbench.config import current_user
@@ -220,6 +221,11 @@ def save_roles(
             cur=cur,
         )
     log.info("saved %d column roles for %s (confirmed=%s)", len(checked), name, confirmed)
+
+
+def forget_roles(cur: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Delete the column roles of dataset ``name`` inside the caller's transaction ``cur``."""
+    cur.execute("DELETE FROM wb.column_roles WHERE dataset = ?", [name])
 
 
 def load_roles(ws: Workspace, name: str) -> dict[str, Role]:

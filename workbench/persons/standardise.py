@@ -18,9 +18,9 @@ import pandas as pd
 
 from workbench.errors import RoleError
 from workbench.persons.expressions import (
-    _NAME_PREFIX,
-    _POSTCODE_IN_TEXT,
-    _TITLE_PATTERN,
+    NAME_PREFIX,
+    POSTCODE_IN_TEXT,
+    TITLE_PATTERN,
     USE_ALL_PARAMS,
     address_line_expr,
     clean_text_expr,
@@ -192,7 +192,7 @@ def standardise_sql(
         select.append(
             (
                 Role.POSTCODE.value,
-                postcode_expr(f"nullif(regexp_extract({joined}, '{_POSTCODE_IN_TEXT}', 2), '')"),
+                postcode_expr(f"nullif(regexp_extract({joined}, '{POSTCODE_IN_TEXT}', 2), '')"),
             )
         )
     if address_cols:
@@ -253,10 +253,10 @@ def _full_name_parts(ref: str, order: str) -> str:
     """
     v = f"upper(CAST({ref} AS VARCHAR))"
     v = f"regexp_replace({v}, '[‘’`´]', '''', 'g')"
-    v = f"regexp_replace({v}, '{_NAME_PREFIX}', '')"
+    v = f"regexp_replace({v}, '{NAME_PREFIX}', '')"
     v = f"regexp_replace({v}, '[^\\p{{L}}\\p{{N}}''\\-, ]', ' ', 'g')"
     v = f"trim(regexp_replace({v}, '\\s+', ' ', 'g'))"
-    v = f"regexp_replace({v}, '{_TITLE_PATTERN}', '')"
+    v = f"regexp_replace({v}, '{TITLE_PATTERN}', '')"
     v = f"regexp_replace({v}, '([ -])(MC|MAC) ([A-Z])', '\\1\\2\\3', 'g')"
     if order == "surname_first":
         plain = (

@@ -14,7 +14,7 @@ from workbench.data.dates import (
     infer_date_format,
     parse_date_text,
 )
-from workbench.persons.expressions import _TITLES, is_date_type, source_query
+from workbench.persons.expressions import TITLES, is_date_type, source_query
 from workbench.persons.roles import Role
 from workbench.sql import compose
 
@@ -37,7 +37,7 @@ def name_order(values: Sequence[Any]) -> str:
     for v in values:
         if v is None or (isinstance(v, float) and v != v) or "," in str(v):
             continue
-        words = [w for w in re.split(r"[^\w'-]+", str(v).upper()) if w and w not in _TITLES]
+        words = [w for w in re.split(r"[^\w'-]+", str(v).upper()) if w and w not in TITLES]
         words = [w for w in words if len(w) > 1]
         if len(words) >= 2:
             firsts.append(words[0])

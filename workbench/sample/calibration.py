@@ -70,7 +70,7 @@ FINALISATION_BY_VERDICT: tuple[str, ...] = ("conviction", "acquittal", "dismisse
 
 # Outcome of suspect-identified crimes that are not referred to the CPS and are not closed
 # because the victim does not support action, in the order of OUTCOME_TYPES indices.
-_OTHER_OUTCOMES: tuple[tuple[int, float], ...] = (
+OTHER_OUTCOMES: tuple[tuple[int, float], ...] = (
     (4, 0.40),  # evidential difficulties, victim supports
     (2, 0.25),  # out-of-court (informal)
     (1, 0.12),  # out-of-court (formal)
@@ -144,7 +144,7 @@ GROUP_CALIBRATION: dict[str, GroupCalibration] = {
 }
 
 # Crown Court median days from first hearing to completion, by year of charge.
-_CROWN_MEDIAN_DAYS: dict[int, float] = {
+CROWN_MEDIAN_DAYS: dict[int, float] = {
     2015: 165.0,
     2016: 165.0,
     2017: 165.0,
@@ -156,12 +156,12 @@ _CROWN_MEDIAN_DAYS: dict[int, float] = {
     2023: 375.0,
     2024: 370.0,
 }
-_CROWN_MEDIAN_LATEST = 380.0
-_FIRST_YEAR = min(_CROWN_MEDIAN_DAYS)
-_CROWN_INVESTIGATION_FACTOR = 1.6
-_MOVE_SHARE = 0.3
-_AWAY_SHARE = 0.08
-_MIDDLE_NAME_SHARE = 0.6
-_PRIOR_PNC_SHARE = 0.45
-_SECONDARY_CHARGE_SHARE = 0.15
-_COURT_NAME_MISSING = 0.2
+CROWN_MEDIAN_LATEST = 380.0
+FIRST_YEAR = min(CROWN_MEDIAN_DAYS)
+CROWN_INVESTIGATION_FACTOR = 1.6
+MOVE_SHARE = 0.3
+AWAY_SHARE = 0.08
+MIDDLE_NAME_SHARE = 0.6
+PRIOR_PNC_SHARE = 0.45
+SECONDARY_CHARGE_SHARE = 0.15
+COURT_NAME_MISSING = 0.2

@@ -7,18 +7,18 @@ from __future__ import annotations
 import numpy as np
 
 from workbench.sample import names as ref
-from workbench.sample.arrays import _lognormal_days, _pick, _recording_weights, _ymd
+from workbench.sample.arrays import lognormal_days, pick_weighted, recording_weights, ymd
 from workbench.sample.calibration import (
-    _AWAY_SHARE,
-    _CROWN_INVESTIGATION_FACTOR,
-    _CROWN_MEDIAN_DAYS,
-    _CROWN_MEDIAN_LATEST,
-    _FIRST_YEAR,
-    _OTHER_OUTCOMES,
-    _SECONDARY_CHARGE_SHARE,
+    AWAY_SHARE,
+    CROWN_INVESTIGATION_FACTOR,
+    CROWN_MEDIAN_DAYS,
+    CROWN_MEDIAN_LATEST,
+    FIRST_YEAR,
     GROUP_CALIBRATION,
+    OTHER_OUTCOMES,
+    SECONDARY_CHARGE_SHARE,
 )
-from workbench.sample.population import _area_weights, _Forces
+from workbench.sample.population import Forces, area_weights
 
 
 def _offence_arrays() -> dict[str, np.ndarray]:
@@ -44,10 +44,10 @@ def _offence_arrays() -> dict[str, np.ndarray]:
     }
 
 
-def _draw_crimes(
+def draw_crimes(
     rng: np.random.Generator,
     people: dict[str, np.ndarray],
-    forces: _Forces,
+    forces: Forces,
     start: int,
     end: int,
 ) -> dict[str, np.ndarray]:
@@ -64,16 +64,16 @@ def _draw_crimes(
     has_suspect = np.arange(n) < n_s
     person = np.concatenate([person, np.full(n_ns, -1, dtype=np.int64)])
 
-    weights = _recording_weights(start, end)
-    recorded = start + _pick(rng, weights, n)
-    away = rng.random(n) < _AWAY_SHARE
-    random_area = _pick(rng, _area_weights(), n)
+    weights = recording_weights(start, end)
+    recorded = start + pick_weighted(rng, weights, n)
+    away = rng.random(n) < AWAY_SHARE
+    random_area = pick_weighted(rng, area_weights(), n)
     home = people["area"][np.maximum(person, 0)]
     area = np.where(has_suspect & ~away, home, random_area)
     offence = np.where(
         has_suspect,
-        _pick(rng, off["suspect_weight"], n),
-        _pick(rng, off["no_suspect_weight"], n),
+        pick_weighted(rng, off["suspect_weight"], n),
+        pick_weighted(rng, off["no_suspect_weight"], n),
     )
     group = off["group"][offence]
 
@@ -87,7 +87,7 @@ def _draw_crimes(
     # Offence date: mostly reported the same or next few days, some much later.
     late = rng.random(n) < off["report_delay"][group]
     short = np.where(rng.random(n) < 0.75, 0, rng.geometric(0.5, n))
-    long_delay = _lognormal_days(rng, off["report_delay_days"][group], 1.2, n)
+    long_delay = lognormal_days(rng, off["report_delay_days"][group], 1.2, n)
     offence_day = recorded - np.where(late, long_delay, short)
 
     # Outcome path.
@@ -102,7 +102,7 @@ def _draw_crimes(
     vds = (
         has_suspect & ~referred & off["victim"][offence] & (u_vds < off["victim_no_support"][group])
     )
-    codes, probs = zip(*_OTHER_OUTCOMES, strict=True)
+    codes, probs = zip(*OTHER_OUTCOMES, strict=True)
     other = np.asarray(codes)[_pick_from_uniform(u_other, np.asarray(probs))]
     from_decision = np.asarray([0, 4, 6, 1])
     outcome = np.select(
@@ -114,35 +114,35 @@ def _draw_crimes(
     sexual = group == ref.OFFENCE_GROUPS.index(ref.SEX)
     crown = rng.random(n) < off["crown"][offence]
     investigation = off["investigation_days"][group] * np.where(
-        crown, _CROWN_INVESTIGATION_FACTOR, 1.0
+        crown, CROWN_INVESTIGATION_FACTOR, 1.0
     )
-    referral_day = recorded + _lognormal_days(rng, investigation, 1.0, n)
-    decision_day = referral_day + _lognormal_days(rng, off["decision_days"][group], 1.1, n)
-    closed_day = recorded + _lognormal_days(rng, np.where(sexual, 150.0, 25.0), 1.2, n)
-    no_suspect_day = recorded + _lognormal_days(rng, 12.0, 1.0, n)
+    referral_day = recorded + lognormal_days(rng, investigation, 1.0, n)
+    decision_day = referral_day + lognormal_days(rng, off["decision_days"][group], 1.1, n)
+    closed_day = recorded + lognormal_days(rng, np.where(sexual, 150.0, 25.0), 1.2, n)
+    no_suspect_day = recorded + lognormal_days(rng, 12.0, 1.0, n)
     outcome_day = np.select([~has_suspect, referred], [no_suspect_day, decision_day], closed_day)
 
     # Court stage for charged crimes.
     charged = referred & (decision == 0)
-    first_hearing = decision_day + np.maximum(_lognormal_days(rng, 21.0, 0.7, n), 1)
+    first_hearing = decision_day + np.maximum(lognormal_days(rng, 21.0, 0.7, n), 1)
     plea_probs = np.where(crown[:, None], [0.66, 0.30, 0.04], [0.72, 0.22, 0.06])
     plea = _pick_from_uniform(rng.random(n), plea_probs)
     verdict_probs = np.array(
         [[1.0, 0.0, 0.0, 0.0], [0.47, 0.35, 0.06, 0.12], [0.25, 0.0, 0.15, 0.60]]
     )
     verdict = _pick_from_uniform(rng.random(n), verdict_probs[plea])
-    charge_year = _ymd(decision_day)[0]
+    charge_year = ymd(decision_day)[0]
     by_year = np.asarray(
-        [_CROWN_MEDIAN_DAYS.get(y, _CROWN_MEDIAN_LATEST) for y in range(_FIRST_YEAR, 2041)]
+        [CROWN_MEDIAN_DAYS.get(y, CROWN_MEDIAN_LATEST) for y in range(FIRST_YEAR, 2041)]
     )
-    crown_median = by_year[np.clip(charge_year, _FIRST_YEAR, 2040) - _FIRST_YEAR]
+    crown_median = by_year[np.clip(charge_year, FIRST_YEAR, 2040) - FIRST_YEAR]
     plea_factor = np.array([0.55, 1.6, 1.0])[plea]
-    crown_days = _lognormal_days(
+    crown_days = lognormal_days(
         rng, crown_median * plea_factor * off["court_factor"][group], 0.6, n
     )
     at_first = (plea == 0) & (rng.random(n) < 0.3)
     mags_median = np.array([105.0, 210.0, 150.0])[plea]
-    mags_days = np.where(at_first, 0, _lognormal_days(rng, mags_median, 0.9, n))
+    mags_days = np.where(at_first, 0, lognormal_days(rng, mags_median, 0.9, n))
     completion = first_hearing + np.where(crown, crown_days, mags_days)
     sentence_mags = np.array([0.38, 0.2, 0.08, 0.06, 0.16, 0.12])
     sentence_crown = np.array([0.02, 0.18, 0.26, 0.46, 0.03, 0.05])
@@ -153,7 +153,7 @@ def _draw_crimes(
         _pick_from_uniform(u_sentence, sentence_mags),
     )
     secondary = np.where(
-        rng.random(n) < _SECONDARY_CHARGE_SHARE,
+        rng.random(n) < SECONDARY_CHARGE_SHARE,
         rng.integers(0, len(ref.SECONDARY_CHARGES), n),
         -1,
     )

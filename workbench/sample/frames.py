@@ -11,10 +11,10 @@ import pandas as pd
 import pyarrow as pa
 
 from workbench.sample import names as ref
-from workbench.sample.arrays import _cat, _group_seq, _take, _ymd, _zfill
+from workbench.sample.arrays import concat_str, group_seq, take_rows, ymd, zfill
 from workbench.sample.calibration import (
-    _COURT_NAME_MISSING,
     AREA_NAMES,
+    COURT_NAME_MISSING,
     CPS_DECISIONS,
     FINALISATION_BY_VERDICT,
     OUTCOME_TYPES,
@@ -22,8 +22,8 @@ from workbench.sample.calibration import (
     SENTENCES,
     VERDICTS,
 )
-from workbench.sample.noise import ErrorProfile, _noisy_identity, _noisy_ids
-from workbench.sample.population import _Forces, _Vocabulary
+from workbench.sample.noise import ErrorProfile, noisy_identity, noisy_ids
+from workbench.sample.population import Forces, Vocabulary
 
 
 def _str_col(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
@@ -49,25 +49,26 @@ def _date_col(days: np.ndarray, valid: np.ndarray | None = None) -> np.ndarray:
 
 
 def _person_ids(person: np.ndarray) -> np.ndarray:
-    return np.where(person >= 0, _cat("P", _zfill(person + 1, 7)), "")
+    return np.where(person >= 0, concat_str("P", zfill(person + 1, 7)), "")
 
 
-def _police_frame(
+def police_frame(
     rng: np.random.Generator,
     c: dict[str, np.ndarray],
     people: dict[str, np.ndarray],
-    vocab: _Vocabulary,
-    forces: _Forces,
+    vocab: Vocabulary,
+    forces: Forces,
     profile: ErrorProfile,
     end: int,
 ) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+    """The police extract drawn from the crimes, with identity errors applied."""
     n = len(c["person"])
     suspect = c["has_suspect"]
-    year = _ymd(c["recorded"])[0]
+    year = ymd(c["recorded"])[0]
     order = np.arange(n)
-    seq = _group_seq([c["force"], year], order)
-    crime_ref = _cat(
-        _take(forces.codes, c["force"]), "-", _zfill(year % 100, 2), "-", _zfill(seq, 7)
+    seq = group_seq([c["force"], year], order)
+    crime_ref = concat_str(
+        take_rows(forces.codes, c["force"]), "-", zfill(year % 100, 2), "-", zfill(seq, 7)
     )
 
     # URN when a case file is built (referral to the CPS by the end of the period).
@@ -75,23 +76,21 @@ def _police_frame(
     station = forces.station_offsets[c["force"]] + np.floor(
         c["station_pick"] * forces.station_counts[c["force"]]
     ).astype(np.int64)
-    ref_year = _ymd(c["referral_day"])[0] % 100
-    urn_seq = _group_seq(
-        [station, ref_year, has_urn], np.lexsort((np.arange(n), c["referral_day"]))
-    )
+    ref_year = ymd(c["referral_day"])[0] % 100
+    urn_seq = group_seq([station, ref_year, has_urn], np.lexsort((np.arange(n), c["referral_day"])))
     urn = np.where(
         has_urn,
-        _cat(
-            _zfill(forces.numbers[c["force"]], 2),
-            _take(forces.stations, station),
-            _zfill(np.minimum(urn_seq, 99_999), 5),
-            _zfill(ref_year, 2),
+        concat_str(
+            zfill(forces.numbers[c["force"]], 2),
+            take_rows(forces.stations, station),
+            zfill(np.minimum(urn_seq, 99_999), 5),
+            zfill(ref_year, 2),
         ),
         "",
     )
 
     s = np.flatnonzero(suspect)
-    ident = _noisy_identity(rng, people, vocab, c["person"][s], c["recorded"][s], profile)
+    ident = noisy_identity(rng, people, vocab, c["person"][s], c["recorded"][s], profile)
     fore = np.full(n, "", dtype="T")
     mid, sur, postcode, pnc, sex = fore.copy(), fore.copy(), fore.copy(), fore.copy(), fore.copy()
     fore[s], mid[s], sur[s], postcode[s] = (
@@ -105,7 +104,7 @@ def _police_frame(
     true_sex = np.where(people["male"][c["person"][s]], "M", "F")
     u_sex, u_sex2 = rng.random((2, len(s)))
     sex[s] = np.where(u_sex < profile.sex_unknown, np.where(u_sex2 < 0.5, "U", ""), true_sex)
-    pnc[s] = _noisy_ids(
+    pnc[s] = noisy_ids(
         rng, people["pnc"][c["person"][s]], profile.pnc_missing_police, profile.pnc_typo, 5, 12
     )
 
@@ -145,25 +144,26 @@ def _police_frame(
     return frame, truth, urn
 
 
-def _cps_frame(
+def cps_frame(
     rng: np.random.Generator,
     c: dict[str, np.ndarray],
     people: dict[str, np.ndarray],
-    vocab: _Vocabulary,
+    vocab: Vocabulary,
     profile: ErrorProfile,
     urn: np.ndarray,
     end: int,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The CPS extract drawn from the crimes it receives, with identity errors applied."""
     rows = np.flatnonzero(c["referred"] & (c["referral_day"] <= end))
     rows = rows[np.lexsort((rows, c["referral_day"][rows]))]
     person = c["person"][rows]
     referral = c["referral_day"][rows]
-    ident = _noisy_identity(rng, people, vocab, person, referral, profile)
-    year = _ymd(referral)[0]
-    seq = _group_seq([year], np.arange(len(rows)))
-    cps_id = _cat("CPS", year.astype("T"), _zfill(seq, 6))
-    y, m, d = _ymd(ident["dob"])
-    dob_text = _cat(_zfill(d, 2), "/", _zfill(m, 2), "/", y.astype("T"))
+    ident = noisy_identity(rng, people, vocab, person, referral, profile)
+    year = ymd(referral)[0]
+    seq = group_seq([year], np.arange(len(rows)))
+    cps_id = concat_str("CPS", year.astype("T"), zfill(seq, 6))
+    y, m, d = ymd(ident["dob"])
+    dob_text = concat_str(zfill(d, 2), "/", zfill(m, 2), "/", y.astype("T"))
     decided = c["decision_day"][rows] <= end
     decision = c["decision"][rows]
     charged = decided & (decision == 0)
@@ -174,22 +174,22 @@ def _cps_frame(
         [
             np.asarray("out-of-court disposal", dtype="T"),
             np.asarray("no further action", dtype="T"),
-            _take(FINALISATION_BY_VERDICT, c["verdict"][rows]),
+            take_rows(FINALISATION_BY_VERDICT, c["verdict"][rows]),
         ],
         np.asarray("", dtype="T"),
     )
-    charge_text = _take([o.description for o in ref.OFFENCES], c["offence"][rows])
+    charge_text = take_rows([o.description for o in ref.OFFENCES], c["offence"][rows])
     secondary = c["secondary"][rows]
     charge_text = np.where(
         secondary >= 0,
-        _cat(charge_text, "; ", _take(ref.SECONDARY_CHARGES, np.maximum(secondary, 0))),
+        concat_str(charge_text, "; ", take_rows(ref.SECONDARY_CHARGES, np.maximum(secondary, 0))),
         charge_text,
     )
     frame = pd.DataFrame(
         {
             "cps_id": _str_col(cps_id),
             "urn": _str_col(
-                _noisy_ids(rng, urn[rows], profile.urn_missing_cps, profile.urn_typo, 4, 9)
+                noisy_ids(rng, urn[rows], profile.urn_missing_cps, profile.urn_typo, 4, 9)
             ),
             "defendant_forename": _str_col(ident["forename"]),
             "defendant_surname": _str_col(ident["surname"]),
@@ -198,7 +198,7 @@ def _cps_frame(
             "lcjb_area": _label_col(AREA_NAMES, c["area"][rows]),
             "referral_date": _date_col(referral),
             "decision": _str_col(
-                np.where(decided, _take(CPS_DECISIONS, np.maximum(decision, 0)), "")
+                np.where(decided, take_rows(CPS_DECISIONS, np.maximum(decision, 0)), "")
             ),
             "decision_date": _date_col(c["decision_day"][rows], decided),
             "charges": _str_col(np.where(charged, charge_text, "")),
@@ -215,15 +215,16 @@ def _cps_frame(
     return frame, truth
 
 
-def _courts_frame(
+def courts_frame(
     rng: np.random.Generator,
     c: dict[str, np.ndarray],
     people: dict[str, np.ndarray],
-    vocab: _Vocabulary,
+    vocab: Vocabulary,
     profile: ErrorProfile,
     urn: np.ndarray,
     end: int,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The courts extract drawn from the cases that reach court, with identity errors applied."""
     charged = c["charged"] & (c["decision_day"] <= end) & (c["first_hearing"] <= end)
     rows = np.flatnonzero(charged)
     rows = rows[np.lexsort((rows, c["first_hearing"][rows]))]
@@ -231,11 +232,11 @@ def _courts_frame(
     hearing = c["first_hearing"][rows]
     crown = c["crown"][rows]
     area = c["area"][rows]
-    ident = _noisy_identity(rng, people, vocab, person, hearing, profile)
-    year = _ymd(hearing)[0]
-    seq = _group_seq([crown, year, area], np.arange(len(rows)))
-    case_number = _cat(
-        np.where(crown, "T", "M"), year.astype("T"), _zfill(area + 1, 2), _zfill(seq, 6)
+    ident = noisy_identity(rng, people, vocab, person, hearing, profile)
+    year = ymd(hearing)[0]
+    seq = group_seq([crown, year, area], np.arange(len(rows)))
+    case_number = concat_str(
+        np.where(crown, "T", "M"), year.astype("T"), zfill(area + 1, 2), zfill(seq, 6)
     )
     completed = c["completion"][rows] <= end
     verdict = c["verdict"][rows]
@@ -247,13 +248,15 @@ def _courts_frame(
     town = town_offsets[area] + np.where(
         crown, 0, np.floor(c["court_town_u"][rows] * town_counts[area]).astype(np.int64)
     )
-    court_name = _cat(_take(towns, town), np.where(crown, " Crown Court", " Magistrates' Court"))
-    court_name = np.where(rng.random(len(rows)) < _COURT_NAME_MISSING, "", court_name)
+    court_name = concat_str(
+        take_rows(towns, town), np.where(crown, " Crown Court", " Magistrates' Court")
+    )
+    court_name = np.where(rng.random(len(rows)) < COURT_NAME_MISSING, "", court_name)
     frame = pd.DataFrame(
         {
             "case_number": _str_col(case_number),
             "urn": _str_col(
-                _noisy_ids(rng, urn[rows], profile.urn_missing_courts, profile.urn_typo, 4, 9)
+                noisy_ids(rng, urn[rows], profile.urn_missing_courts, profile.urn_typo, 4, 9)
             ),
             "court_type": _str_col(np.where(crown, "Crown", "magistrates")),
             "court_name": _str_col(court_name),
@@ -264,7 +267,7 @@ def _courts_frame(
             "defendant_dob": _date_col(ident["dob"]),
             "defendant_postcode": _str_col(ident["postcode"]),
             "pnc_id": _str_col(
-                _noisy_ids(
+                noisy_ids(
                     rng, people["pnc"][person], profile.pnc_missing_courts, profile.pnc_typo, 5, 12
                 )
             ),

@@ -44,16 +44,16 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from workbench.errors import Problem, ValidationError
-from workbench.sample.arrays import _days
+from workbench.sample.arrays import day_numbers
 from workbench.sample.calibration import FIRST_REPORTED_DATE, PILOT_AREAS, PILOT_SCALE, START_DATE
-from workbench.sample.crimes import _draw_crimes
-from workbench.sample.frames import _courts_frame, _cps_frame, _police_frame
+from workbench.sample.crimes import draw_crimes
+from workbench.sample.frames import courts_frame, cps_frame, police_frame
 from workbench.sample.noise import ErrorProfile
 from workbench.sample.population import (
-    _build_forces,
-    _build_vocabulary,
-    _draw_people,
-    _finish_people,
+    build_forces,
+    build_vocabulary,
+    draw_people,
+    finish_people,
 )
 
 log = logging.getLogger(__name__)
@@ -148,21 +148,21 @@ def generate_frames(
     end_day_date = _validate(people, seed, end_date, errors)
     profile = errors or ErrorProfile()
     started = time.perf_counter()
-    start, end = _days(START_DATE), _days(end_day_date)
+    start, end = day_numbers(START_DATE), day_numbers(end_day_date)
     rng_people, rng_crimes, rng_police, rng_cps, rng_courts = (
         np.random.default_rng(s) for s in np.random.SeedSequence(int(seed)).spawn(5)
     )
-    vocab = _build_vocabulary()
-    forces = _build_forces()
-    persons = _draw_people(rng_people, int(people), vocab)
-    crimes = _draw_crimes(rng_crimes, persons, forces, start, end)
+    vocab = build_vocabulary()
+    forces = build_forces()
+    persons = draw_people(rng_people, int(people), vocab)
+    crimes = draw_crimes(rng_crimes, persons, forces, start, end)
 
     suspect = crimes["has_suspect"]
     # Crimes of a person are contiguous, so first dates come from a segment minimum.
     starts = np.concatenate([[0], np.cumsum(persons["crimes"])[:-1]])
     first_offence = np.minimum.reduceat(crimes["offence_day"][suspect], starts)
     first_recorded = np.minimum.reduceat(crimes["recorded"][suspect], starts)
-    _finish_people(persons, first_offence, first_recorded, end)
+    finish_people(persons, first_offence, first_recorded, end)
     # No offence before the age of ten (historic reports can reach back a long way).
     min_offence = persons["dob"][np.maximum(crimes["person"], 0)] + 3653
     crimes["offence_day"] = np.where(
@@ -172,11 +172,11 @@ def generate_frames(
     order = np.lexsort((np.arange(len(suspect)), crimes["recorded"]))
     crimes = {key: value[order] for key, value in crimes.items()}
 
-    police, police_truth, urn = _police_frame(
+    police, police_truth, urn = police_frame(
         rng_police, crimes, persons, vocab, forces, profile, end
     )
-    cps, cps_truth = _cps_frame(rng_cps, crimes, persons, vocab, profile, urn, end)
-    courts, courts_truth = _courts_frame(rng_courts, crimes, persons, vocab, profile, urn, end)
+    cps, cps_truth = cps_frame(rng_cps, crimes, persons, vocab, profile, urn, end)
+    courts, courts_truth = courts_frame(rng_courts, crimes, persons, vocab, profile, urn, end)
     frames = {
         "police": police,
         "cps": cps,

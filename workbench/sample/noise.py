@@ -12,8 +12,8 @@ import numpy as np
 
 from workbench.errors import Problem, ValidationError
 from workbench.sample import names as ref
-from workbench.sample.arrays import _cat, _days, _from_ymd, _ymd
-from workbench.sample.population import _Vocabulary
+from workbench.sample.arrays import concat_str, day_numbers, from_ymd, ymd
+from workbench.sample.population import Vocabulary
 
 
 @dataclass(frozen=True)
@@ -158,8 +158,8 @@ def _typo(rng: np.random.Generator, words: np.ndarray, rate: float) -> np.ndarra
     letter = letters[np.floor(letter_u[hit] * 26).astype(np.int64)]
     head = np.strings.slice(w, 0, pos)
     deletion = np.strings.add(head, np.strings.slice(w, pos + 1, None))
-    substitution = _cat(head, letter, np.strings.slice(w, pos + 1, None))
-    transposition = _cat(
+    substitution = concat_str(head, letter, np.strings.slice(w, pos + 1, None))
+    transposition = concat_str(
         head,
         np.strings.slice(w, pos + 1, pos + 2),
         np.strings.slice(w, pos, pos + 1),
@@ -187,10 +187,10 @@ def _case_whitespace(rng: np.random.Generator, words: np.ndarray, rate: float) -
     return out
 
 
-def _noisy_identity(
+def noisy_identity(
     rng: np.random.Generator,
     people: dict[str, np.ndarray],
-    vocab: _Vocabulary,
+    vocab: Vocabulary,
     person: np.ndarray,
     day: np.ndarray,
     profile: ErrorProfile,
@@ -230,7 +230,7 @@ def _noisy_identity(
 
     # Date of birth.
     dob = people["dob"][person]
-    y, m, d = _ymd(dob)
+    y, m, d = ymd(dob)
     u_typo, u_part, u_digit, u_swap_dob, u_ph, u_ph_pick = rng.random((6, n))
     digit = np.floor(u_digit * 9).astype(np.int64) + 1
     typo = u_typo < p.dob_typo
@@ -242,8 +242,8 @@ def _noisy_identity(
     new_d = np.where(new_m != m, np.minimum(new_d, 28), new_d)
     swap_dob = (u_swap_dob < p.dob_day_month_swap) & (new_d <= 12) & (new_d != new_m)
     new_d, new_m = np.where(swap_dob, new_m, new_d), np.where(swap_dob, new_d, new_m)
-    dob_out = _from_ymd(new_y, new_m, new_d)
-    placeholders = np.asarray([_days(date.fromisoformat(s)) for s in ref.PLACEHOLDER_DOBS])
+    dob_out = from_ymd(new_y, new_m, new_d)
+    placeholders = np.asarray([day_numbers(date.fromisoformat(s)) for s in ref.PLACEHOLDER_DOBS])
     dob_out = np.where(
         u_ph < p.dob_placeholder, placeholders[(u_ph_pick < 0.5).astype(int)], dob_out
     )
@@ -271,10 +271,12 @@ def _replace_digit_at(rng: np.random.Generator, values: np.ndarray, pos: np.ndar
     current = np.strings.slice(values, pos, pos + 1)
     digit = np.where(np.strings.isdigit(current), current, "0").astype(np.int64)
     new = ((digit + bump) % 10).astype("T")
-    return _cat(np.strings.slice(values, 0, pos), new, np.strings.slice(values, pos + 1, None))
+    return concat_str(
+        np.strings.slice(values, 0, pos), new, np.strings.slice(values, pos + 1, None)
+    )
 
 
-def _noisy_ids(
+def noisy_ids(
     rng: np.random.Generator,
     values: np.ndarray,
     missing: float,

@@ -9,13 +9,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from workbench.sample import names as ref
-from workbench.sample.arrays import _cat, _pick, _take, _ymd, _zfill
+from workbench.sample.arrays import concat_str, pick_weighted, take_rows, ymd, zfill
 from workbench.sample.calibration import (
-    _MIDDLE_NAME_SHARE,
-    _MOVE_SHARE,
-    _PRIOR_PNC_SHARE,
+    MIDDLE_NAME_SHARE,
+    MOVE_SHARE,
     PILOT_AREAS,
     PILOT_SCALE,
+    PRIOR_PNC_SHARE,
     START_DATE,
 )
 
@@ -27,7 +27,7 @@ PNC_CHECK_LETTERS = "ZABCDEFGHJKLMNPQRTUVWXY"
 
 
 @dataclass(frozen=True)
-class _Vocabulary:
+class Vocabulary:
     """All name spellings the generator can write, with variant tables over their indices."""
 
     words: np.ndarray
@@ -65,7 +65,8 @@ def _spacing_variants(name: str) -> tuple[str, ...]:
     return ()
 
 
-def _build_vocabulary() -> _Vocabulary:
+def build_vocabulary() -> Vocabulary:
+    """The name and word vocabulary people are drawn from, deduplicated in order."""
     male = list(dict.fromkeys(ref.MALE_FORENAMES))
     female = list(dict.fromkeys(ref.FEMALE_FORENAMES))
     surnames = list(dict.fromkeys(ref.SURNAMES))
@@ -106,7 +107,7 @@ def _build_vocabulary() -> _Vocabulary:
             flat.extend(targets)
         return offsets, counts, np.asarray(flat or [0], dtype=np.int64)
 
-    return _Vocabulary(
+    return Vocabulary(
         words=np.asarray(list(words), dtype="T"),
         male=np.asarray([words[n] for n in male], dtype=np.int64),
         female=np.asarray([words[n] for n in female], dtype=np.int64),
@@ -120,7 +121,7 @@ def _build_vocabulary() -> _Vocabulary:
 
 
 @dataclass(frozen=True)
-class _Forces:
+class Forces:
     """Police forces (London has two) with their area, codes and URN station codes."""
 
     names: tuple[str, ...]
@@ -132,7 +133,8 @@ class _Forces:
     stations: tuple[str, ...]
 
 
-def _build_forces() -> _Forces:
+def build_forces() -> Forces:
+    """The police forces with their codes, numbers and LCJB areas."""
     names: list[str] = []
     codes: list[str] = []
     numbers: list[int] = []
@@ -156,7 +158,7 @@ def _build_forces() -> _Forces:
             offsets.append(len(stations))
             counts.append(len(own))
             stations.extend(own)
-    return _Forces(
+    return Forces(
         names=tuple(names),
         codes=tuple(codes),
         numbers=np.asarray(numbers),
@@ -171,7 +173,7 @@ def _build_forces() -> _Forces:
 # the population
 
 
-def _area_weights() -> np.ndarray:
+def area_weights() -> np.ndarray:
     """Relative crime volume of each area: population times crime rate, pilots scaled up."""
     scale = np.asarray([PILOT_SCALE if a.name in PILOT_AREAS else 1.0 for a in ref.AREAS])
     return np.asarray([a.population * a.crime_factor for a in ref.AREAS]) * scale
@@ -193,28 +195,28 @@ def _draw_postcodes(rng: np.random.Generator, area: np.ndarray) -> np.ndarray:
     # Low-numbered districts are the busier town centres.
     district = 1 + np.floor(max_district[chosen] * rng.random(n) ** 1.6).astype(np.int64)
     letters = np.asarray(list(ref.INWARD_LETTERS), dtype="T")
-    inward = _cat(
+    inward = concat_str(
         rng.integers(0, 10, n).astype("T"),
         letters[rng.integers(0, len(letters), n)],
         letters[rng.integers(0, len(letters), n)],
     )
-    return _cat(_take(pc_areas, chosen), district.astype("T"), " ", inward)
+    return concat_str(take_rows(pc_areas, chosen), district.astype("T"), " ", inward)
 
 
-def _draw_people(rng: np.random.Generator, n: int, vocab: _Vocabulary) -> dict[str, np.ndarray]:
+def draw_people(rng: np.random.Generator, n: int, vocab: Vocabulary) -> dict[str, np.ndarray]:
     """Draw everything about each person that does not depend on their crimes."""
     male = rng.random(n) < 0.8
-    fm = _pick(rng, 1.0 / np.arange(1, len(vocab.male) + 1) ** 0.9, n)
-    ff = _pick(rng, 1.0 / np.arange(1, len(vocab.female) + 1) ** 0.9, n)
+    fm = pick_weighted(rng, 1.0 / np.arange(1, len(vocab.male) + 1) ** 0.9, n)
+    ff = pick_weighted(rng, 1.0 / np.arange(1, len(vocab.female) + 1) ** 0.9, n)
     forename = np.where(male, vocab.male[fm], vocab.female[ff])
-    mm = _pick(rng, 1.0 / np.arange(1, len(vocab.male) + 1) ** 0.8, n)
-    mf = _pick(rng, 1.0 / np.arange(1, len(vocab.female) + 1) ** 0.8, n)
+    mm = pick_weighted(rng, 1.0 / np.arange(1, len(vocab.male) + 1) ** 0.8, n)
+    mf = pick_weighted(rng, 1.0 / np.arange(1, len(vocab.female) + 1) ** 0.8, n)
     middle = np.where(male, vocab.male[mm], vocab.female[mf])
-    middle = np.where((rng.random(n) < _MIDDLE_NAME_SHARE) & (middle != forename), middle, 0)
+    middle = np.where((rng.random(n) < MIDDLE_NAME_SHARE) & (middle != forename), middle, 0)
     zipf = 1.0 / np.arange(1, len(vocab.surnames) + 1) ** 0.85
-    surname = vocab.surnames[_pick(rng, zipf, n)]
-    alias = vocab.surnames[_pick(rng, zipf, n)]
-    area = _pick(rng, _area_weights(), n)
+    surname = vocab.surnames[pick_weighted(rng, zipf, n)]
+    alias = vocab.surnames[pick_weighted(rng, zipf, n)]
+    area = pick_weighted(rng, area_weights(), n)
     # Crimes per person: a discrete Pareto tail (most one, some 2-5, a few 10 or more).
     crimes = np.minimum(np.floor(rng.random(n) ** (-1.0 / 1.6)).astype(np.int64), 60)
     return {
@@ -237,28 +239,28 @@ def _draw_people(rng: np.random.Generator, n: int, vocab: _Vocabulary) -> dict[s
     }
 
 
-def _finish_people(
+def finish_people(
     people: dict[str, np.ndarray], first_offence: np.ndarray, first_recorded: np.ndarray, end: int
 ) -> None:
     """Add date of birth, move date and PNC ID, which depend on each person's first crime."""
     age_years = np.clip(10.0 + people["age_gamma"], 10.0, 80.0)
     dob = first_offence - np.floor(age_years * 365.25).astype(np.int64)
     people["dob"] = dob
-    moves = people["move_u"] < _MOVE_SHARE
+    moves = people["move_u"] < MOVE_SHARE
     move_day = first_recorded + np.floor(people["move_frac"] * (end - first_recorded)).astype(
         np.int64
     )
     people["move_day"] = np.where(moves, move_day, np.iinfo(np.int64).max)
-    first_year = _ymd(first_recorded)[0]
-    birth_year = _ymd(dob)[0]
+    first_year = ymd(first_recorded)[0]
+    birth_year = ymd(dob)[0]
     earliest = np.maximum(birth_year + 12, 1995)
     # Some people already had a PNC record before the generated history starts.
     before = START_DATE.year
-    prior = (people["pnc_u"] < _PRIOR_PNC_SHARE) & (earliest <= before - 1)
+    prior = (people["pnc_u"] < PRIOR_PNC_SHARE) & (earliest <= before - 1)
     prior_year = earliest + np.floor(people["pnc_year_u"] * (before - earliest)).astype(np.int64)
     year = np.where(prior, np.minimum(prior_year, before - 1), first_year)
     serial = people["pnc_serial"]
     check = (year % 100 * 10_000_000 + serial) % 23
-    people["pnc"] = _cat(
-        year.astype("T"), "/", _zfill(serial, 7), _take(list(PNC_CHECK_LETTERS), check)
+    people["pnc"] = concat_str(
+        year.astype("T"), "/", zfill(serial, 7), take_rows(list(PNC_CHECK_LETTERS), check)
     )

@@ -15,7 +15,7 @@ import streamlit as st
 
 from linkage.model.model_spec import ModelSpec
 from linkage.model.runs import train_and_save
-from workbench.errors import WorkbenchError
+from workbench.errors import WorkbenchError, first_line
 from workbench.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -129,7 +129,7 @@ def _start_job(
             job.error = str(exc)
         except Exception as exc:  # a bug or a Splink failure: log it, show one line
             log.exception("training %s failed", name)
-            job.error = f"Training failed: {str(exc).splitlines()[0] if str(exc) else exc!r}"
+            job.error = f"Training failed: {first_line(exc)}"
         finally:
             job.finished = time.monotonic()
 

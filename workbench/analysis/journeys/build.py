@@ -37,7 +37,7 @@ from workbench.analysis.journeys.table import (
     require_sources,
 )
 from workbench.config import current_user
-from workbench.errors import JourneyError, SqlStepError
+from workbench.errors import JourneyError, SqlStepError, first_line
 from workbench.formatting import format_date
 from workbench.linked_models import (
     active_model_with_clusters,
@@ -267,7 +267,7 @@ def _build(
             ) from exc
         except duckdb.Error as exc:
             raise JourneyError(
-                f"The journey table could not be built: {str(exc).splitlines()[0]}",
+                f"The journey table could not be built: {first_line(exc)}",
                 hint=BUILD_HINT,
             ) from exc
         finally:

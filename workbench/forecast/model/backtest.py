@@ -36,9 +36,9 @@ from workbench.forecast.model.accuracy import (
     seasonal_naive,
     widen,
 )
-from workbench.forecast.model.count_model import _count_fit_predict
+from workbench.forecast.model.count_model import count_fit_predict
 from workbench.forecast.model.history import choose_frequency, period_index, prepare_history
-from workbench.forecast.model.prophet_model import _prophet_fit_predict
+from workbench.forecast.model.prophet_model import prophet_fit_predict
 from workbench.forecast.model.series import (
     COUNTS,
     FORECAST_COLUMNS,
@@ -58,7 +58,7 @@ def _run_series(
     history: pd.DataFrame, settings: ForecastSettings, model: str = PROPHET
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """Backtests and the final forecast of one prepared series (history from prepare_history)."""
-    fit_predict = _count_fit_predict if model == COUNTS else _prophet_fit_predict
+    fit_predict = count_fit_predict if model == COUNTS else prophet_fit_predict
     h, m = int(settings.horizon), settings.season
     n = len(history)
     if n < settings.min_history:

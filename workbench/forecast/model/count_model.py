@@ -66,7 +66,7 @@ def count_forecast(
     return rate, float(low), float(high)
 
 
-def _count_fit_predict(
+def count_fit_predict(
     periods: pd.DatetimeIndex,
     y: np.ndarray,
     excluded: np.ndarray,

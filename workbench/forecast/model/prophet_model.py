@@ -201,7 +201,7 @@ def prophet_class() -> type:
     return FastProphet
 
 
-def _prophet_fit_predict(
+def prophet_fit_predict(
     periods: pd.DatetimeIndex,
     y: np.ndarray,
     excluded: np.ndarray,
