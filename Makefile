@@ -5,6 +5,9 @@ PORT ?= 8501
 UV_VERSION := 0.13.8
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := .venv
+# Installed packages are compiled to bytecode once, at install (as pip does): otherwise every
+# process compiles them again where PYTHONDONTWRITEBYTECODE is set (seconds per command).
+export UV_COMPILE_BYTECODE := 1
 
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 VENV_STAMP := .venv/.synced
@@ -47,10 +50,13 @@ browser:
 java:
 	@bash scripts/check-java.sh
 
-# The tests start many Python processes (test workers, app servers, the command line); they
-# share compiled bytecode under .venv/pycache, even where PYTHONDONTWRITEBYTECODE is set.
+# The tests and benchmarks start many Python processes (test workers, app servers, the command
+# line); they share compiled bytecode under .venv/pycache, even where PYTHONDONTWRITEBYTECODE
+# is set, so no process pays for compiling the project's modules again.
+BYTECODE := env -u PYTHONDONTWRITEBYTECODE PYTHONPYCACHEPREFIX=$(CURDIR)/.venv/pycache
+
 test: $(SPARK_STAMP) browser java
-	env -u PYTHONDONTWRITEBYTECODE PYTHONPYCACHEPREFIX=$(CURDIR)/.venv/pycache .venv/bin/pytest
+	$(BYTECODE) .venv/bin/pytest
 
 lint: $(VENV_STAMP)
 	.venv/bin/ruff check .
@@ -69,10 +75,10 @@ format: $(VENV_STAMP)
 # sync (make test) removes it.
 bench: $(SPARK_STAMP)
 	$(UV) sync --frozen --inexact --group bench --extra spark --python $(PYTHON)
-	@for script in bench/bench_*.py; do echo "== $$script"; .venv/bin/python $$script || exit 1; done
+	@for script in bench/bench_*.py; do echo "== $$script"; $(BYTECODE) .venv/bin/python $$script || exit 1; done
 
 bench-scale: $(SPARK_STAMP)
-	.venv/bin/python bench/bench_spark.py --sizes 100000,1000000,5000000 --no-spark
+	$(BYTECODE) .venv/bin/python bench/bench_spark.py --sizes 100000,1000000,5000000 --no-spark
 
 clean:
 	rm -rf .venv .tools .pytest_cache .ruff_cache .mypy_cache .hypothesis test-artifacts
