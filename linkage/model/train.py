@@ -432,18 +432,22 @@ def train_model(
             hint="Choose EM blocking rules that generate pairs (for example dob, or first_name "
             "+ surname) on this data.",
         )
-    # A level no session observed gets a further session that leaves its comparison free.
-    for rule in _extra_em_rules(spec, data, untrained_levels(linker), tried):
-        _report(
-            progress, f"Estimating the remaining levels on pairs blocked by {rule.label()}", 0.95
-        )
-        ran = _run_em_session(linker, rule, plan, warnings)
-        if ran is not None:
-            sessions.append(ran[0])
-            session_objects.append(ran[1])
-            timings[f"em_{len(sessions)}"] = ran[0].seconds
-        if not untrained_levels(linker):
-            break
+    # A level no session observed gets a further session that leaves its comparison free;
+    # a comparison an earlier further session has trained meanwhile gets none.
+    for column in list(untrained_levels(linker)):
+        if column not in untrained_levels(linker):
+            continue
+        for rule in _extra_em_rules(spec, data, {column: []}, tried):
+            _report(
+                progress,
+                f"Estimating the remaining levels on pairs blocked by {rule.label()}",
+                0.95,
+            )
+            ran = _run_em_session(linker, rule, plan, warnings)
+            if ran is not None:
+                sessions.append(ran[0])
+                session_objects.append(ran[1])
+                timings[f"em_{len(sessions)}"] = ran[0].seconds
     adjustments = fill_untrained(linker) + repair_weights(linker)
     for note in adjustments:
         log.info("parameter adjusted: %s", note)
