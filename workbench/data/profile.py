@@ -14,9 +14,8 @@ import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import altair as alt
 import duckdb
 import pandas as pd
 
@@ -38,6 +37,9 @@ from workbench.persons.roles import Role, load_roles
 from workbench.persons.standardise import NAME_ROLES
 from workbench.sql import Sql, compose
 from workbench.workspace import Workspace, utcnow
+
+if TYPE_CHECKING:
+    import altair as alt
 
 log = logging.getLogger(__name__)
 
@@ -453,6 +455,8 @@ def _band(completeness: float) -> str:
 
 def completeness_chart(profile: DatasetProfile) -> alt.Chart:
     """Horizontal bars of completeness per column, coloured by band, with a tooltip."""
+    import altair as alt
+
     frame = pd.DataFrame(
         {
             "column": [c.name for c in profile.columns],
