@@ -131,6 +131,35 @@ def test_refresh_keeps_ids_holds_every_record_and_matches_a_full_relink(runs) ->
     assert again.refreshable and len(again.standardised) == len(refreshed)
 
 
+def test_refresh_over_its_own_previous_file_is_whole_or_leaves_it_untouched(
+    runs, tmp_path, monkeypatch
+) -> None:
+    """``--out`` may be the ``--previous`` file: a write that fails leaves that file as it was."""
+    import shutil
+
+    import pyarrow.parquet as pq
+
+    own = tmp_path / "run.parquet"
+    shutil.copy(runs["prev"], own)
+    before = own.read_bytes()
+    args = ["link", str(runs["police_b"]), "--previous", str(own), "--out", str(own), "-q"]
+    real_write = pq.write_table
+
+    def fail_halfway(table, where, **kwargs) -> None:
+        Path(where).write_bytes(b"PAR1 half a file")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(pq, "write_table", fail_halfway)
+    assert run(args) != 0
+    assert own.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run.parquet"]  # no temporary left
+    monkeypatch.setattr(pq, "write_table", real_write)
+    assert run(args) == 0
+    refreshed = read_linked(own)
+    assert len(refreshed.table) == len(pd.read_parquet(runs["refreshed"]))
+    assert refreshed.refreshable
+
+
 def test_refresh_report_lists_every_merge_and_split(runs) -> None:
     prev = pd.read_parquet(runs["prev"])[[*KEY, "cluster_id"]]
     now = pd.read_parquet(runs["refreshed"])[[*KEY, "cluster_id"]]

@@ -18,6 +18,7 @@ from linkage.clusters.linked_file import LinkedRun, model_fingerprint
 from linkage.clusters.stable_ids import carry_ids, find_changes
 from linkage.model.predict import node_index, node_positions_of
 from workbench.errors import ValidationError
+from workbench.safe_write import replacing
 
 
 @dataclass
@@ -69,7 +70,8 @@ class ChangeReport:
         try:
             # dumps, not dump: only the one-shot encoder runs in C.
             text = json.dumps(self.to_dict(), separators=(",", ":"))
-            Path(path).write_text(text, encoding="utf-8")
+            with replacing(path) as tmp:
+                tmp.write_text(text, encoding="utf-8")
         except OSError as exc:
             raise ValidationError(f"Cannot write {path}: {exc.strerror}.") from exc
 

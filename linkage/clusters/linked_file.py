@@ -22,6 +22,7 @@ import pandas as pd
 
 from linkage.model.predict import node_index, node_positions_of
 from workbench.errors import LinkageError, ValidationError, first_line
+from workbench.safe_write import replacing
 
 META_KEY = b"workbench.link"
 FORMAT_VERSION = 1
@@ -117,6 +118,9 @@ def edges_to_rows(
 def write_linked(path: str | Path, run: LinkedRun) -> None:
     """Write a linked run: CSV holds the table only; Parquet holds everything a refresh needs.
 
+    The file appears whole or not at all (:func:`workbench.safe_write.replacing`), so ``path``
+    may be the previous run being refreshed.
+
     Raises:
         ValidationError: When the file cannot be written.
     """
@@ -127,7 +131,8 @@ def write_linked(path: str | Path, run: LinkedRun) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         if path.suffix.lower() == ".csv":
-            run.table.to_csv(path, index=False)
+            with replacing(path) as tmp:
+                run.table.to_csv(tmp, index=False)
             return
         table = pa.Table.from_pandas(run.table, preserve_index=False)
         meta = dict(table.schema.metadata or {})
@@ -146,7 +151,8 @@ def write_linked(path: str | Path, run: LinkedRun) -> None:
                 {**run.meta, "format": FORMAT_VERSION, "n_records": len(run.table)},
                 default=str,
             ).encode("utf-8")
-        pq.write_table(table.replace_schema_metadata(meta), path)
+        with replacing(path) as tmp:
+            pq.write_table(table.replace_schema_metadata(meta), tmp)
     except OSError as exc:
         raise ValidationError(f"Cannot write {path}: {exc.strerror or exc}.") from exc
 

@@ -29,9 +29,10 @@ link near the threshold (the benchmark and tests hold the difference in F1 under
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -53,11 +54,20 @@ Progress = Callable[[str, float], None]
 
 @dataclass
 class RefreshResult:
-    """A refreshed run and what changed."""
+    """A refreshed run and what changed.
+
+    The change report is assembled on first use of :attr:`report`, so a caller can start
+    writing the run (which does not need it) while the report is built.
+    """
 
     run: LinkedRun
-    report: ChangeReport
+    make_report: Callable[[], ChangeReport] = field(repr=False)
     pairs_scored: int = 0
+
+    @functools.cached_property
+    def report(self) -> ChangeReport:
+        """What changed: new people, records added, merges and splits with their links."""
+        return self.make_report()
 
 
 def check_model(
@@ -207,29 +217,32 @@ def refresh_run(
     fingerprint = model_fingerprint(settings)
     rows = np.flatnonzero(comp.touched)
     people_after = int(np.count_nonzero(np.bincount(comp.labels)))
-    report = build_report(
-        "refresh",
-        records=records.iloc[rows].reset_index(drop=True),
-        cluster_id=carried.cluster_id.iloc[rows].reset_index(drop=True),
-        old_cluster=pd.Series(
-            np.where(
-                old_codes[rows] >= 0,
-                old_ids.to_numpy(dtype=object)[np.maximum(old_codes[rows], 0)],
-                None,
+
+    def make_report() -> ChangeReport:
+        return build_report(
+            "refresh",
+            records=records.iloc[rows].reset_index(drop=True),
+            cluster_id=carried.cluster_id.iloc[rows].reset_index(drop=True),
+            old_cluster=pd.Series(
+                np.where(
+                    old_codes[rows] >= 0,
+                    old_ids.to_numpy(dtype=object)[np.maximum(old_codes[rows], 0)],
+                    None,
+                ),
+                dtype=object,
             ),
-            dtype=object,
-        ),
-        is_new=is_new[rows],
-        edges=_edges_within(edges, rows, len(table)),
-        old_edges=_edges_within(old_edges, rows, len(table)),
-        id_counts=carried.summary(),
-        fingerprint=fingerprint,
-        threshold=threshold,
-        records_before=n_prev,
-        people_before=len(old_ids),
-        replaced=int(replaced.sum()),
-        totals={"records_after": len(table), "people_after": people_after},
-    )
+            is_new=is_new[rows],
+            edges=_edges_within(edges, rows, len(table)),
+            old_edges=_edges_within(old_edges, rows, len(table)),
+            id_counts=carried.summary(),
+            fingerprint=fingerprint,
+            threshold=threshold,
+            records_before=n_prev,
+            people_before=len(old_ids),
+            replaced=int(replaced.sum()),
+            totals={"records_after": len(table), "people_after": people_after},
+        )
+
     meta = {
         **previous.meta,
         "sources": {**previous.meta.get("sources", {}), **(sources or {})},
@@ -237,7 +250,7 @@ def refresh_run(
     say("Done", 1.0)
     return RefreshResult(
         run=LinkedRun(table=table, standardised=std, edges=edges, meta=meta),
-        report=report,
+        make_report=make_report,
         pairs_scored=len(scored),
     )
 

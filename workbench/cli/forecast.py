@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from workbench.cli.common import EXIT_OK, log, open_workspace_arg, print_out
+from workbench.safe_write import replacing
 
 
 def cmd_forecast(args: argparse.Namespace) -> int:
@@ -57,10 +58,11 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     )
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        if out.suffix.lower() == ".csv":
-            frame.to_csv(out, index=False)
-        else:
-            frame.to_parquet(out, index=False)
+        with replacing(out) as tmp:
+            if out.suffix.lower() == ".csv":
+                frame.to_csv(tmp, index=False)
+            else:
+                frame.to_parquet(tmp, index=False)
     except OSError as exc:
         raise ForecastError(f"Cannot write {out}: {exc.strerror}.") from exc
     made = [r for r in results if r.ok]

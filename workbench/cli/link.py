@@ -10,6 +10,7 @@ import argparse
 import json
 import logging
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -330,8 +331,12 @@ def _cmd_refresh(args: argparse.Namespace, previous: Any, out: Path, quiet: bool
             sources=run_inputs.sources_meta(items),
             progress=bar,
         )
-    linked_file.write_linked(out, result.run)
-    report = result.report
+    # The file is written while the change report is assembled (the writer mostly runs
+    # outside the interpreter lock).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        writing = pool.submit(linked_file.write_linked, out, result.run)
+        report = result.report
+        writing.result()
     c = report.counts
     print_out(
         f"Refreshed {args.previous} with {c['records_new'] + c['records_replaced']:,} records "
