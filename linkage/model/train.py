@@ -258,6 +258,19 @@ def _report(progress: Progress | None, message: str, fraction: float) -> None:
         progress(message, fraction)
 
 
+def u_chunks(data: PreparedInput, plan: TrainingPlan) -> int:
+    """How many pieces Splink's u estimate splits its random pairs into.
+
+    Splink counts the sampled pairs in ten pieces (after a probe of one hundredth of them) so
+    it can stop once every level has been seen often enough. When every pair of records fits
+    in the sample, the sample is the whole data and small: one piece counts every pair with one
+    query per comparison instead of up to eleven (on Spark, eleven jobs), and a comparison whose
+    probe would have stopped early is estimated from all the pairs rather than a hundredth.
+    """
+    records = sum(len(frame) for frame in data.frames)
+    return 1 if records * (records - 1) / 2 <= plan.u_max_pairs else 10
+
+
 def register_inputs(db_api: Any, data: PreparedInput) -> list[Any]:
     """Register each prepared input on ``db_api`` under its dataset name.
 
@@ -394,7 +407,7 @@ def train_model(
     t0 = time.perf_counter()
     try:
         linker.training.estimate_u_using_random_sampling(
-            max_pairs=plan.u_max_pairs, seed=plan.u_seed
+            max_pairs=plan.u_max_pairs, seed=plan.u_seed, num_chunks=u_chunks(data, plan)
         )
     except Exception as exc:
         raise LinkageError(
