@@ -10,7 +10,7 @@ import argparse
 import json
 import logging
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -35,17 +35,6 @@ from workbench.cli.link_report import (
 from workbench.errors import ValidationError, WorkbenchError, first_line
 
 
-def _read_previous_early(path: str) -> Future[Any]:
-    """Start reading the previous run in a thread; ``result()`` returns it or raises."""
-    from linkage.clusters.linked_file import read_linked
-
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-previous")
-    try:
-        return pool.submit(read_linked, path)
-    finally:
-        pool.shutdown(wait=False)
-
-
 def cmd_link(args: argparse.Namespace) -> int:
     """Link CSV/Parquet files or datasets; write one row per record with its cluster id.
 
@@ -54,8 +43,6 @@ def cmd_link(args: argparse.Namespace) -> int:
     check (``-q`` silences all of it). ``--strict`` exits 1 when the check finds a serious
     problem, after the output is written.
     """
-    # The previous run (often the largest file) is read while the linkage modules load.
-    reading = _read_previous_early(args.previous) if args.previous else None
     from linkage.inputs import (
         check_common_columns,
         linked_output,
@@ -90,8 +77,10 @@ def cmd_link(args: argparse.Namespace) -> int:
         )
     overrides = parse_role_overrides(args.role or [])
     previous = None
-    if reading is not None:
-        previous = reading.result()
+    if args.previous:
+        from linkage.clusters.linked_file import read_linked
+
+        previous = read_linked(args.previous)
     elif args.full:
         raise ValidationError(
             "--full relinks against a previous run: give it with --previous PREV.parquet."
