@@ -40,6 +40,7 @@ from workbench.forecast.model.demand import (
     scenario_forecast,
 )
 from workbench.forecast.model.history import (
+    COUNT_MODEL_WORDS,
     choose_frequency,
     count_reason,
     disrupted,
@@ -528,6 +529,19 @@ def test_series_too_sparse_monthly_are_forecast_as_counts() -> None:
     # A monthly series with enough receipts stays with Prophet.
     _, _, note, model = choose_frequency(seasonal_series(periods=60), MONTHLY, "A", "Crown")
     assert note is None and model == PROPHET
+    # A leader's copy says the series is sparse but not how sparse: the share of empty periods
+    # and the mean come from exact counts (with few periods the mean pins a hidden total).
+    from workbench.forecast.model.disclosure import protect_series
+
+    shown = protect_series(result)
+    assert shown.freq_reason == (
+        "Kent Crown is too sparse to model weekly or monthly: " + COUNT_MODEL_WORDS
+    )
+    assert "without receipts" not in shown.verdict and "on average" not in shown.verdict
+    assert "without receipts" in result.freq_reason  # the analyst's copy keeps the figures
+    assert protect_series(asked).freq_reason == (
+        "Kent Crown is too sparse to model monthly: " + COUNT_MODEL_WORDS
+    )
     # The rule: more than half the months empty, or under five receipts a month.
     half = pd.DataFrame({"period": range(4), "receipts": [0.0, 0, 0, 30]})
     few = pd.DataFrame({"period": range(4), "receipts": [4.0, 5, 4, 5]})

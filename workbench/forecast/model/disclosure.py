@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.disclosure.control import DEFAULT_THRESHOLD, KEY_SUFFIX, Protected, protect_frame
+from workbench.forecast.model.history import without_figures
 from workbench.forecast.model.series import SeriesForecast
 
 
@@ -20,7 +21,9 @@ def protect_series(result: SeriesForecast, threshold: int = DEFAULT_THRESHOLD) -
     :mod:`workbench.disclosure.control`) and hidden under ``threshold`` in the history and the
     backtest actuals. The seasonal naive baseline repeats observed counts a season earlier, so it is
     rebuilt from the protected history: a baseline period is hidden where the count it repeats
-    is. Forecasts, intervals and accuracy measures are model outputs and stay as they are.
+    is. A sparsity note keeps its words but not its figures (the share of empty periods and
+    the mean count come from exact counts). Forecasts, intervals and accuracy measures are
+    model outputs and stay as they are.
 
     Args:
         result: The forecast as computed.
@@ -69,7 +72,13 @@ def protect_series(result: SeriesForecast, threshold: int = DEFAULT_THRESHOLD) -
     forecast = result.forecast
     if not forecast.empty and "baseline" in forecast:
         forecast = forecast.assign(baseline=baseline(len(values), len(forecast)))
-    return replace(result, history=new_history, backtest=backtest, forecast=forecast)
+    return replace(
+        result,
+        history=new_history,
+        backtest=backtest,
+        forecast=forecast,
+        freq_reason=without_figures(result.freq_reason),
+    )
 
 
 def adjusted_table(frame: pd.DataFrame, threshold: int = DEFAULT_THRESHOLD) -> Protected:

@@ -27,6 +27,7 @@ another area's noise in it, and would mix areas a leader may not see into their 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import replace
 from datetime import date
 
@@ -129,6 +130,21 @@ def sparse_reason(frame: pd.DataFrame, area: str, court_type: str) -> str | None
         f"{area} {court_type} is too sparse to model weekly ({zero:.0%} of weeks without "
         f"receipts, {mean:.1f} a week on average): forecast monthly."
     )
+
+
+#: The figures :func:`sparse_reason` and :func:`count_reason` put in brackets.
+_SPARSE_FIGURES = re.compile(
+    r" \(\d+% of (?:weeks|months) without receipts, [0-9.]+ a (?:week|month) on average\)"
+)
+
+
+def without_figures(reason: str | None) -> str | None:
+    """A sparsity sentence without its figures (share of empty periods, mean receipts).
+
+    The figures come from the exact counts; a leader's copy of a forecast says only that the
+    series was too sparse (:func:`workbench.forecast.model.disclosure.protect_series`).
+    """
+    return None if reason is None else _SPARSE_FIGURES.sub("", reason)
 
 
 COUNT_MODEL_WORDS = (
