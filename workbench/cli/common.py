@@ -36,7 +36,7 @@ def say_error(text: str = "") -> None:
     sys.stderr.write(text + "\n")
 
 
-def existing_path(args: argparse.Namespace) -> bool:
+def workspace_exists(args: argparse.Namespace) -> bool:
     """Whether the workspace named by ``--workspace`` (or the default) exists on disk."""
     return load_settings(args.workspace).workspace.exists()
 

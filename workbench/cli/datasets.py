@@ -8,7 +8,13 @@ import argparse
 import json
 from pathlib import Path
 
-from workbench.cli.common import EXIT_OK, existing_path, open_workspace_arg, parse_date, print_out
+from workbench.cli.common import (
+    EXIT_OK,
+    open_workspace_arg,
+    parse_date,
+    print_out,
+    workspace_exists,
+)
 from workbench.config import load_settings
 from workbench.errors import ValidationError
 
@@ -83,7 +89,7 @@ def cmd_datasets(args: argparse.Namespace) -> int:
     """List (and search) the datasets in the catalogue."""
     from workbench.data.catalogue import list_datasets
 
-    with open_workspace_arg(args, read_only=existing_path(args)) as ws:
+    with open_workspace_arg(args, read_only=workspace_exists(args)) as ws:
         items = list_datasets(ws, search=args.search)
     if not items:
         print_out("No datasets match." if args.search else "The workspace holds no datasets yet.")
@@ -100,7 +106,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     from workbench.data.catalogue import column_dictionary, get_dataset
     from workbench.data.profile import load_profile, profile_table
 
-    with open_workspace_arg(args, read_only=existing_path(args)) as ws:
+    with open_workspace_arg(args, read_only=workspace_exists(args)) as ws:
         info = get_dataset(ws, args.name)
         dictionary = column_dictionary(ws, args.name)
         profile = load_profile(ws, args.name)

@@ -17,11 +17,11 @@ from typing import Any
 from workbench.cli.common import (
     EXIT_BUG,
     EXIT_OK,
-    existing_path,
     log,
     open_workspace_arg,
     print_out,
     say_error,
+    workspace_exists,
 )
 from workbench.cli.link_report import (
     Narrator,
@@ -98,7 +98,7 @@ def cmd_link(args: argparse.Namespace) -> int:
     if previous is not None and not args.full:
         return _cmd_refresh(args, previous, out, quiet)
     ws = None
-    if any(not Path(i).exists() and not Path(i).suffix for i in args.inputs) and existing_path(
+    if any(not Path(i).exists() and not Path(i).suffix for i in args.inputs) and workspace_exists(
         args
     ):
         ws = open_workspace_arg(args, read_only=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from workbench.cli.common import EXIT_OK, existing_path, open_workspace_arg, print_out, say_error
+from workbench.cli.common import EXIT_OK, open_workspace_arg, print_out, say_error, workspace_exists
 from workbench.errors import WorkbenchError
 
 
@@ -63,7 +63,7 @@ def _link_on_init(ws: Any) -> None:
 
 def cmd_audit(args: argparse.Namespace) -> int:
     """Print the most recent audit log entries."""
-    with open_workspace_arg(args, read_only=existing_path(args)) as ws:
+    with open_workspace_arg(args, read_only=workspace_exists(args)) as ws:
         frame = ws.audit_log(limit=args.limit)
     print_out(frame.to_string(index=False) if len(frame) else "The audit log is empty.")
     return EXIT_OK
