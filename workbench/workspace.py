@@ -116,19 +116,13 @@ class Workspace:
         created = target != ":memory:" and not self.path.exists()
         try:
             self.con = duckdb.connect(target, read_only=read_only)
-        except duckdb.IOException as exc:
-            text = str(exc)
-            if "lock" in text.lower():
+        except duckdb.Error as exc:
+            if isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower():
                 raise WorkspaceBusyError(
                     f"The workspace {self.path} is open in another program.",
                     hint="Close the other workbench (for example the running app) or use "
                     "--workspace to choose another file.",
                 ) from exc
-            raise WorkspaceError(
-                f"The workspace {self.path} cannot be opened: {text.splitlines()[0]}",
-                hint="Check that it is a workbench workspace (a DuckDB file) and not damaged.",
-            ) from exc
-        except duckdb.Error as exc:
             raise WorkspaceError(
                 f"The workspace {self.path} cannot be opened: {first_line(exc)}",
                 hint="Check that it is a workbench workspace (a DuckDB file) and not damaged.",

@@ -372,7 +372,7 @@ def profile_dataset(
 def store_profile(ws: Workspace, profile: DatasetProfile) -> None:
     """Store a profile in the workspace, replacing the dataset's previous one."""
     with ws.transaction() as cur:
-        cur.execute("DELETE FROM wb.profiles WHERE dataset = ?", [profile.dataset])
+        forget_profile(cur, profile.dataset)
         cur.execute(
             "INSERT INTO wb.profiles (dataset, computed_at, profile) VALUES (?, ?, ?)",
             [profile.dataset, profile.computed_at, json.dumps(profile.to_dict())],

@@ -198,7 +198,7 @@ def save_roles(
                 [name],
             ).fetchall()
         }
-        cur.execute("DELETE FROM wb.column_roles WHERE dataset = ?", [name])
+        forget_roles(cur, name)
         for column in columns:
             if column not in checked:
                 continue
