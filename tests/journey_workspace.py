@@ -8,7 +8,9 @@ lead-in years before it would only make the tests slower.
 
 from __future__ import annotations
 
+import atexit
 import shutil
+import tempfile
 from datetime import date
 from pathlib import Path
 
@@ -71,10 +73,18 @@ def activate_truth_model(ws: Workspace, threshold: float = 0.9) -> None:
         )
 
 
-def make_journey_workspace(
-    root: Path, build: bool = True, model: bool = True, areas: tuple[str, ...] = AREAS
-) -> Path:
-    """A workspace file under ``root`` with the subset loaded, a model and (optionally) journeys."""
+#: Workspaces already built in this test process, by what was asked for: each later request
+#: gets a copy of the file (and of its sample folder), not a second build.
+_TEMPLATES: dict[tuple[bool, bool, tuple[str, ...]], Path] = {}
+
+
+def _template_root() -> Path:
+    root = Path(tempfile.mkdtemp(prefix="journey-templates-"))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    return root
+
+
+def _build(root: Path, build: bool, model: bool, areas: tuple[str, ...]) -> Path:
     sample = write_sample_subset(root / "sample", areas)
     path = root / "workspace.duckdb"
     with Workspace(path) as ws:
@@ -83,4 +93,26 @@ def make_journey_workspace(
             activate_truth_model(ws)
         if build:
             build_journeys(ws)
+    return path
+
+
+def make_journey_workspace(
+    root: Path, build: bool = True, model: bool = True, areas: tuple[str, ...] = AREAS
+) -> Path:
+    """A workspace file under ``root`` with the subset loaded, a model and (optionally) journeys.
+
+    The first request of each kind in a test process builds it; later ones copy that file
+    (closed, so it holds everything) and its sample folder, which is the same workspace.
+    """
+    key = (build, model, tuple(areas))
+    template = _TEMPLATES.get(key)
+    if template is None or not template.exists():
+        template = _build(_template_root(), build, model, tuple(areas))
+        _TEMPLATES[key] = template
+    root.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(template.parent / "sample", root / "sample", dirs_exist_ok=True)
+    path = root / "workspace.duckdb"
+    shutil.copyfile(template, path)
+    for side in template.parent.glob(template.name + ".*"):  # a write-ahead log, if one is left
+        shutil.copyfile(side, root / side.name)
     return path

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.journey_workspace import make_journey_workspace
 from workbench.data.catalogue import get_dataset, list_datasets
-from workbench.data.datasets import load_sample
 from workbench.persons.roles import load_roles
 from workbench.ui.navigation import PAGES
 from workbench.workspace import Workspace
@@ -18,10 +18,8 @@ APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
 @pytest.fixture(scope="module")
 def sample_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("app") / "ws.duckdb"
-    with Workspace(path) as ws:
-        load_sample(ws)
-    return path
+    """Three areas of the sample, loaded as the app loads it (no model, no journeys yet)."""
+    return make_journey_workspace(tmp_path_factory.mktemp("app"), build=False, model=False)
 
 
 def open_app(monkeypatch: pytest.MonkeyPatch, workspace: Path, page: str | None = None) -> AppTest:

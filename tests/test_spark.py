@@ -165,7 +165,7 @@ def test_spark_trained_model_lands_in_the_workspace_and_scores_the_same_on_duckd
     try:
         spec = suggest_for_datasets(ws, names)
         spec.training.em_rules = spec.training.em_rules[:1]
-        spec.training.max_iterations = 4  # each EM iteration is several Spark jobs
+        spec.training.max_iterations = 2  # each EM iteration is several Spark jobs
         run = train_and_save(ws, names, spec, threshold=THRESHOLD, backend="spark")
         row = get_model(ws, run.model_id)
         assert row["metrics"]["backend"] == "spark"
