@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from linkage.lesson import models as lesson_models
 from tests.journey_workspace import make_journey_workspace
 from workbench.data.catalogue import get_dataset, list_datasets
 from workbench.persons.roles import load_roles
@@ -35,6 +36,8 @@ def open_app(monkeypatch: pytest.MonkeyPatch, workspace: Path, page: str | None 
 
 @pytest.mark.parametrize("page", [p.script for p in PAGES])
 def test_every_page_renders(monkeypatch, sample_workspace: Path, page: str) -> None:
+    # The lesson's warm-up of its other models would go on in this test process afterwards.
+    monkeypatch.setattr(lesson_models, "WARM_UP_ENABLED", False)
     at = open_app(monkeypatch, sample_workspace, page)
     assert at.title, f"{page} shows no title"
     assert not at.error, [e.value for e in at.error]
