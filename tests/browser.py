@@ -19,6 +19,9 @@ from workbench.browser import CHROMIUM, CHROMIUM_ARGS, chromium_available
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
+#: How often a wait re-checks the page, in milliseconds. Playwright's default checks on every
+#: animation frame, which keeps the browser drawing 60 frames a second for as long as it waits.
+POLL_MS = 100
 
 
 def require_chromium() -> None:
@@ -119,7 +122,7 @@ _IDLE = """() => {
 def wait_idle(page, timeout_ms: int = 120_000) -> None:
     """Wait until Streamlit has finished the script run and drawn its result."""
     page.wait_for_timeout(300)
-    page.wait_for_function(_IDLE, timeout=timeout_ms)
+    page.wait_for_function(_IDLE, timeout=timeout_ms, polling=POLL_MS)
     page.wait_for_timeout(300)
 
 

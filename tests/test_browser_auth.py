@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser import browser_page, require_chromium, screenshot, streamlit_server, wait_idle
+from tests.browser import (
+    POLL_MS,
+    browser_page,
+    require_chromium,
+    screenshot,
+    streamlit_server,
+    wait_idle,
+)
 from tests.oidc_mock import CLIENT_ID, mock_oidc_provider
 from workbench.access import users
 from workbench.access.auth import User
@@ -170,7 +177,9 @@ def test_a_live_session_id_from_another_browser_does_not_log_it_in(tmp_path: Pat
             wait_idle(page)
             # Before logging in, let the client reconnect once: it then presents its session id.
             page.evaluate("window.__wbSockets.at(-1).close()")
-            page.wait_for_function("window.__wbProtocols.length >= 2", timeout=30_000)
+            page.wait_for_function(
+                "window.__wbProtocols.length >= 2", timeout=30_000, polling=POLL_MS
+            )
             session_id = page.evaluate("window.__wbProtocols.at(-1)[2]")
             assert session_id, page.evaluate("window.__wbProtocols")
             wait_idle(page)

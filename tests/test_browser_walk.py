@@ -9,7 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser import browser_page, require_chromium, screenshot, streamlit_server, wait_idle
+from tests.browser import (
+    POLL_MS,
+    browser_page,
+    require_chromium,
+    screenshot,
+    streamlit_server,
+    wait_idle,
+)
 from workbench.ui.navigation import PAGES
 
 pytestmark = pytest.mark.browser
@@ -123,6 +130,7 @@ def _open(page, url: str) -> None:
             .filter(c => c.getBoundingClientRect().width > 0)
             .every(c => c.querySelector('svg text'))""",
         timeout=60_000,
+        polling=POLL_MS,
     )
 
 
