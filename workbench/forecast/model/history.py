@@ -127,14 +127,19 @@ def sparse_reason(frame: pd.DataFrame, area: str, court_type: str) -> str | None
     if zero <= SPARSE_ZERO_SHARE and mean >= SPARSE_MEAN:
         return None
     return (
-        f"{area} {court_type} is too sparse to model weekly ({zero:.0%} of weeks without "
-        f"receipts, {mean:.1f} a week on average): forecast monthly."
+        f"{area} {court_type} is too sparse to model weekly{_figures(zero, mean, 'week')}: "
+        "forecast monthly."
     )
 
 
-#: The figures :func:`sparse_reason` and :func:`count_reason` put in brackets.
+def _figures(zero: float, mean: float, unit: str) -> str:
+    """The bracket of a sparsity sentence: the share of empty periods and the mean count."""
+    return f" ({zero:.0%} of {unit}s without receipts, {mean:.1f} a {unit} on average)"
+
+
+#: What :func:`_figures` writes, to take it out again.
 _SPARSE_FIGURES = re.compile(
-    r" \(\d+% of (?:weeks|months) without receipts, [0-9.]+ a (?:week|month) on average\)"
+    r" \(\d+% of (?:week|month)s without receipts, [0-9.]+ a (?:week|month) on average\)"
 )
 
 
@@ -177,12 +182,10 @@ def count_reason(
     zero, mean = float((values == 0).mean()), float(values.mean())
     if zero <= SPARSE_MONTH_ZERO_SHARE and mean >= SPARSE_MONTH_MEAN:
         return None
-    months = f"{zero:.0%} of months without receipts, {mean:.1f} a month on average"
+    months = _figures(zero, mean, "month")
     if weekly:
-        return (
-            f"{weekly.split(': forecast monthly.')[0]} or monthly ({months}): {COUNT_MODEL_WORDS}"
-        )
-    return f"{area} {court_type} is too sparse to model monthly ({months}): {COUNT_MODEL_WORDS}"
+        return f"{weekly.split(': forecast monthly.')[0]} or monthly{months}: {COUNT_MODEL_WORDS}"
+    return f"{area} {court_type} is too sparse to model monthly{months}: {COUNT_MODEL_WORDS}"
 
 
 def monthly_settings(settings: ForecastSettings) -> ForecastSettings:
