@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import altair as alt
 import pandas as pd
 import pytest
 
-from workbench.charts import period_axis
+from workbench.charts import period_axis, top_spec
 from workbench.data.explore import period_chart
 
 
@@ -159,3 +160,32 @@ def test_a_long_headline_takes_two_lines_and_exports_whole() -> None:
     assert meta_from_chart(chart, "v1").title == headline
     short = titled(alt.Chart(pd.DataFrame({"x": [1]})).mark_point(), "Charge rate", "Sub")
     assert short.to_dict(validate=False)["title"]["text"] == "Charge rate"
+
+
+@pytest.mark.parametrize("shape", ["single", "layer", "facet", "hconcat"])
+def test_top_spec_is_the_charts_own_spec_without_the_rows(shape: str) -> None:
+    frame = pd.DataFrame(
+        {"x": pd.date_range("2024-01-01", periods=4), "y": [5, 6, 7, 8], "g": ["a", "b"] * 2}
+    )
+    # types left for Altair to infer from the data, as to_dict does
+    base = alt.Chart(frame).mark_line().encode(x="x", y="y", color="g")
+    labels = alt.Chart(frame.head(1)).mark_text().encode(x="x", y="y", text="g")
+    chart = {
+        "single": base,
+        "layer": alt.layer(base, labels),
+        "facet": base.facet("g"),
+        "hconcat": alt.hconcat(base, labels),
+    }[shape].properties(title="T", usermeta={"k": 1})
+    full = chart.to_dict(validate=False)
+    spec = top_spec(chart)
+    assert "2024" in str(full) and "2024" not in str(spec)
+    assert (spec["title"], spec["usermeta"]) == ("T", {"k": 1})
+    parts = ("datasets", "data", "layer", "hconcat", "spec")
+    mine = {k: v for k, v in spec.items() if k not in parts}
+    theirs = {k: v for k, v in full.items() if k in mine}
+    assert mine == theirs and len(mine) >= 4
+    if shape == "single":
+        assert spec["encoding"]["x"] == {"field": "x", "type": "temporal"}
+    if shape == "facet":
+        assert spec["facet"] == {"field": "g", "type": "nominal"}
+    assert chart.to_dict(validate=False) == full  # the chart keeps its data and parts

@@ -171,3 +171,36 @@ def fit_width(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
     if isinstance(chart, (alt.Chart, alt.LayerChart)):
         return chart.properties(autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
     return chart
+
+
+#: The properties by which a compound chart holds its parts.
+_PARTS = ("layer", "hconcat", "vconcat", "concat")
+
+
+def top_spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
+    """The chart's own Vega-Lite properties without its data rows: title, sizes, metadata and
+    facet, and for a single-view chart its mark and encoding; a compound chart's layers,
+    panels or facet spec are left empty.
+
+    ``chart.to_dict()`` writes every row of every DataFrame into the spec, which costs more
+    than the rest of the spec together; reading a title or an encoding needs none of it.
+    Encodings given without a type still get the type ``to_dict`` would infer from the
+    chart's DataFrame. The chart itself is not changed.
+    """
+    kwds = getattr(chart, "_kwds", None)
+    if not isinstance(kwds, dict):
+        return chart.to_dict(validate=False)
+    bare = chart.copy(deep=False)
+    for part in _PARTS:
+        if kwds.get(part, alt.Undefined) is not alt.Undefined:
+            setattr(bare, part, [])
+    if kwds.get("spec", alt.Undefined) is not alt.Undefined:
+        bare.spec = alt.LayerChart(layer=[])
+    context: dict[str, Any] = {}
+    data = kwds.get("data", alt.Undefined)
+    if isinstance(data, pd.DataFrame):
+        import narwhals.stable.v1 as nw
+
+        bare.data = alt.Undefined
+        context["data"] = nw.from_native(data, eager_only=True)
+    return bare.to_dict(validate=False, context=context)

@@ -32,6 +32,7 @@ from linkage.model.spec_table import (
     format_thresholds,
 )
 from linkage.quality.findings import INFO, SERIOUS, WARNING, Finding, HealthReport
+from workbench.charts import top_spec
 from workbench.errors import WorkbenchError
 from workbench.linked_models import active_model_id
 from workbench.persons.roles import load_roles
@@ -191,7 +192,7 @@ def _draw(chart: alt.TopLevelMixin | Callable[[], alt.TopLevelMixin]) -> None:
 
 def has_band_width(chart: alt.TopLevelMixin) -> bool:
     """Whether a chart sets its width per band (``{"step": n}``) rather than in pixels."""
-    width = chart.to_dict(validate=False).get("width")
+    width = top_spec(chart).get("width")
     return isinstance(width, dict) and "step" in width
 
 

@@ -13,6 +13,7 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
+from workbench.charts import top_spec
 from workbench.publish.export.tables import capitalise, is_number
 
 
@@ -39,7 +40,7 @@ def _leaves(chart: Any, data: pd.DataFrame | None = None) -> list[tuple[dict, pd
     if inner is not None and inner is not alt.Undefined and hasattr(inner, "to_dict"):
         return _leaves(inner, frame)
     try:
-        spec = chart.to_dict(validate=False)
+        spec = top_spec(chart)
     except Exception:  # a part Altair cannot serialise alone: describe the rest
         return []
     return [(spec, frame)]
@@ -267,7 +268,7 @@ def describe_chart(chart: alt.TopLevelMixin, title: str | None = None) -> str:
         x, y = y, x  # horizontal bars: describe the categories against the values
     xf, yf = x.get("field"), y.get("field")
     groups: list[str] = []
-    top = chart.to_dict(validate=False) if hasattr(chart, "to_dict") else {}
+    top = top_spec(chart) if hasattr(chart, "to_dict") else {}
     facet = (top.get("facet") or {}).get("field")
     colour = enc.get("color", {}).get("field")
     for field_ in hints.get("groups", (facet, colour)):

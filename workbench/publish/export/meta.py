@@ -19,7 +19,7 @@ import altair as alt
 import pandas as pd
 
 from workbench.analysis.journeys.table import build_row
-from workbench.charts import SOURCE_NOTE, TITLE_META
+from workbench.charts import SOURCE_NOTE, TITLE_META, top_spec
 from workbench.data.catalogue import find_dataset
 
 if TYPE_CHECKING:
@@ -231,7 +231,7 @@ def meta_from_chart(
         data_version: Which data it was drawn from.
         notes: Further notes (for example, what disclosure control did).
     """
-    spec = chart.to_dict(validate=False)
+    spec = top_spec(chart)
     title = spec.get("title", "")
     if isinstance(title, dict):
         text, lines = title.get("text", ""), title.get("subtitle", [])
