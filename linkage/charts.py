@@ -45,13 +45,64 @@ def _give_room(node: Any) -> None:
         _give_room(value)
 
 
+#: The Altair class of a top-level spec holding each key (a single view holds none).
+_COMPOUND: tuple[tuple[str, type[alt.TopLevelMixin]], ...] = (
+    ("vconcat", alt.VConcatChart),
+    ("hconcat", alt.HConcatChart),
+    ("concat", alt.ConcatChart),
+    ("layer", alt.LayerChart),
+    ("facet", alt.FacetChart),
+    ("repeat", alt.RepeatChart),
+)
+
+
 def _altair(chart: Any) -> alt.TopLevelMixin:
+    """The Altair chart of a Splink chart (or an Altair chart), with room for level names.
+
+    A Splink chart is read from its Vega-Lite spec: its ``altair_chart`` would check the
+    spec against the Vega-Lite schema once for each kind of chart it tries, which costs more
+    than drawing it (the page checks the finished chart once, as it draws it).
+    """
+    spec_of = getattr(type(chart), "chart_dict", None)
+    if isinstance(spec_of, property):
+        spec = chart.chart_dict
+        _give_room(spec)
+        return from_spec(spec)
     built = chart.altair_chart if hasattr(chart, "altair_chart") else chart
     if not isinstance(built, alt.TopLevelMixin):
         return built
-    spec = built.to_dict()
+    spec = built.to_dict(validate=False)
     _give_room(spec)
-    return type(built).from_dict(spec, validate=False)
+    return from_spec(spec, type(built))
+
+
+def from_spec(
+    spec: dict[str, Any], kind: type[alt.TopLevelMixin] | None = None
+) -> alt.TopLevelMixin:
+    """An Altair chart of a Vega-Lite spec, unchecked (the page checks it as it draws it).
+
+    The rows of its data (``data.values`` and ``datasets``) are kept as they are rather than
+    turned into Altair objects one value at a time, which costs more than the rest.
+
+    Args:
+        spec: A top-level Vega-Lite spec (it is not changed).
+        kind: The chart's Altair class; by default the one its keys name (a layer, a facet,
+            a concatenation, or a single view).
+    """
+    spec = dict(spec)
+    data = spec.get("data")
+    values = None
+    if isinstance(data, dict) and isinstance(data.get("values"), list):
+        values = data["values"]
+        spec["data"] = {k: v for k, v in data.items() if k != "values"}
+    datasets = spec.pop("datasets", None)
+    kind = kind or next((cls for key, cls in _COMPOUND if key in spec), alt.Chart)
+    built = kind.from_dict(spec, validate=False)
+    if values is not None:
+        built.data = {**spec["data"], "values": values}
+    if datasets is not None:
+        built.datasets = datasets
+    return built
 
 
 def _splink_chart(what: str, build: Any) -> alt.TopLevelMixin:
@@ -112,7 +163,7 @@ def waterfall_chart(model: TrainedModel, pairs: pd.DataFrame) -> alt.TopLevelMix
         "waterfall",
         lambda: model.linker.visualisations.waterfall_chart(records, filter_nulls=False),
     )
-    spec = chart.to_dict()
+    spec = chart.to_dict(validate=False)
     _wrap_column_names(spec)
     _drop_value_labels(spec)
     for param in spec.get("params", []):
@@ -124,7 +175,7 @@ def waterfall_chart(model: TrainedModel, pairs: pd.DataFrame) -> alt.TopLevelMix
     rows = [row for values in spec.get("datasets", {}).values() for row in values]
     bars = len({row.get("column_name") for row in rows if row.get("record_number", 0) == 0})
     _fit_bars(spec, bars)
-    return type(chart).from_dict(spec, validate=False)
+    return from_spec(spec, type(chart))
 
 
 #: The widest a waterfall's plot is drawn (px): it fits a page's main column at 1400 px.
@@ -177,7 +228,7 @@ def waterfall_table(chart: alt.TopLevelMixin, record: int = 0) -> pd.DataFrame:
     The chart names each bar on its axis only; the values compared are read here (and in each
     bar's tooltip), so long values never overprint the bars beside them.
     """
-    spec = chart.to_dict()
+    spec = chart.to_dict(validate=False)
     rows = [row for values in spec.get("datasets", {}).values() for row in values]
     frame = pd.DataFrame(rows)
     if frame.empty or not set(WATERFALL_COLUMNS) <= set(frame.columns):

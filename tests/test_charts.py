@@ -189,3 +189,21 @@ def test_top_spec_is_the_charts_own_spec_without_the_rows(shape: str) -> None:
     if shape == "facet":
         assert spec["facet"] == {"field": "g", "type": "nominal"}
     assert chart.to_dict(validate=False) == full  # the chart keeps its data and parts
+
+
+def test_splink_charts_are_read_from_their_spec_unchanged() -> None:
+    from linkage.charts import from_spec
+
+    frame = pd.DataFrame({"level": ["exact", "else"], "weight": [5.2, -3.1]})
+    bars = alt.Chart(frame).mark_bar().encode(x="weight:Q", y="level:N")
+    for chart in (bars, alt.hconcat(bars, bars.mark_point()), alt.layer(bars, bars.mark_text())):
+        spec = chart.to_dict()
+        built = from_spec(spec)
+        assert type(built) is type(chart)
+        assert built.to_dict() == spec  # checked against the schema, as the page draws it
+        assert isinstance(built.datasets, dict)  # the rows were left as they were
+    inline = {"data": {"values": [{"a": 1}, {"a": 2}]}, "mark": "point"}
+    inline["encoding"] = {"x": {"field": "a", "type": "quantitative"}}
+    built = from_spec(inline)
+    assert built.data == {"values": [{"a": 1}, {"a": 2}]}
+    assert built.to_dict()["datasets"] and inline["data"]["values"] == [{"a": 1}, {"a": 2}]
