@@ -366,3 +366,27 @@ def test_cache_clearing_needs_a_logged_in_session(monkeypatch: pytest.MonkeyPatc
     assert cleared == ["s-in"]
     middleware = starlette_app.create_streamlit_middleware()
     assert middleware[0].cls is server.SharedGate
+
+
+def test_the_server_freezes_its_startup_objects_before_streamlit_starts() -> None:
+    """Streamlit collects garbage after every script run; the libraries' objects are frozen
+    first, so that collection does not walk them each time."""
+    code = (
+        "import gc, sys\n"
+        "import streamlit.web.cli as cli\n"
+        "seen = []\n"
+        "cli.main = lambda: seen.append((gc.get_freeze_count(), list(sys.argv)))\n"
+        "from workbench.ui.server import main\n"
+        "main([])\n"
+        "print(seen[0][0], 'altair' in sys.modules, seen[0][1][1])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    frozen, altair_loaded, command = done.stdout.split()
+    assert int(frozen) > 50_000 and altair_loaded == "True" and command == "run"
+    assert "leaked" not in done.stderr  # unfrozen at exit, so shutdown frees them

@@ -129,11 +129,54 @@ def install_shared_gate() -> None:
         AppSession._handle_clear_cache_request = clear_cache_when_logged_in  # type: ignore[method-assign]
 
 
+#: Modules every session uses, loaded before the server starts (see :func:`freeze_startup`).
+#: None of them defines a Streamlit cache: one defined before the runtime starts would not use
+#: the runtime's cache storage.
+STARTUP_MODULES: tuple[str, ...] = (
+    "altair",
+    "duckdb",
+    "pandas",
+    "splink",
+    "streamlit",
+    "linkage.charts",
+    "linkage.model.train",
+    "workbench.analysis.charts",
+    "workbench.publish.export.alt_text",
+)
+
+
+def freeze_startup() -> int:
+    """Load :data:`STARTUP_MODULES` and leave their objects out of later garbage collections.
+
+    Streamlit runs a full garbage collection after every script run (``runner.postScriptGC``),
+    so after each click. With the app's libraries loaded that walks some 200,000 objects, a
+    tenth to a fifth of a second of CPU each time, though they live as long as the server.
+    They are loaded here and frozen once (:func:`gc.freeze`), so each collection walks only
+    what sessions made since.
+
+    Returns:
+        How many objects were frozen.
+    """
+    import atexit
+    import gc
+    import importlib
+
+    for name in STARTUP_MODULES:
+        importlib.import_module(name)
+    gc.collect()
+    gc.freeze()
+    # Unfrozen again at exit, so the interpreter's shutdown frees them as usual (DuckDB's
+    # bindings report frozen objects as leaked).
+    atexit.register(gc.unfreeze)
+    return gc.get_freeze_count()
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Run ``streamlit run app.py`` in this process with page-folder routing disabled."""
     from streamlit.runtime.pages_manager import PagesManager
     from streamlit.web import cli as streamlit_cli
 
+    freeze_startup()
     PagesManager.uses_pages_directory = False
     options = list(sys.argv[1:] if argv is None else argv)
     if shared_mode():
