@@ -56,24 +56,23 @@ _COMPOUND: tuple[tuple[str, type[alt.TopLevelMixin]], ...] = (
 )
 
 
-def _altair(chart: Any) -> alt.TopLevelMixin:
-    """The Altair chart of a Splink chart (or an Altair chart), with room for level names.
+def _spec(chart: Any) -> dict[str, Any] | None:
+    """The Vega-Lite spec of a Splink chart (or an Altair chart), with room for level names;
+    None for anything else.
 
     A Splink chart is read from its Vega-Lite spec: its ``altair_chart`` would check the
     spec against the Vega-Lite schema once for each kind of chart it tries, which costs more
     than drawing it (the page checks the finished chart once, as it draws it).
     """
-    spec_of = getattr(type(chart), "chart_dict", None)
-    if isinstance(spec_of, property):
+    if isinstance(getattr(type(chart), "chart_dict", None), property):
         spec = chart.chart_dict
-        _give_room(spec)
-        return from_spec(spec)
-    built = chart.altair_chart if hasattr(chart, "altair_chart") else chart
-    if not isinstance(built, alt.TopLevelMixin):
-        return built
-    spec = built.to_dict(validate=False)
+    else:
+        built = chart.altair_chart if hasattr(chart, "altair_chart") else chart
+        if not isinstance(built, alt.TopLevelMixin):
+            return None
+        spec = built.to_dict(validate=False)
     _give_room(spec)
-    return from_spec(spec, type(built))
+    return spec
 
 
 def from_spec(
@@ -105,9 +104,13 @@ def from_spec(
     return built
 
 
-def _splink_chart(what: str, build: Any) -> alt.TopLevelMixin:
+def _splink_spec(what: str, build: Any) -> dict[str, Any]:
+    """The spec of the Splink chart ``build()`` makes; its failure as a :class:`LinkageError`."""
     try:
-        return _altair(build())
+        spec = _spec(build())
+        if spec is None:
+            raise LinkageError(f"Splink did not draw the {what} chart.")
+        return spec
     except LinkageError:
         raise
     except Exception as exc:
@@ -115,6 +118,10 @@ def _splink_chart(what: str, build: Any) -> alt.TopLevelMixin:
             f"The {what} chart could not be drawn: {first_line(exc)}",
             hint="Train the model (and score pairs) first.",
         ) from exc
+
+
+def _splink_chart(what: str, build: Any) -> alt.TopLevelMixin:
+    return from_spec(_splink_spec(what, build))
 
 
 def match_weights_chart(model: TrainedModel) -> alt.TopLevelMixin:
@@ -159,11 +166,10 @@ def waterfall_chart(model: TrainedModel, pairs: pd.DataFrame) -> alt.TopLevelMix
         {key: _date_text(value) for key, value in row.items()}
         for row in pairs.to_dict(orient="records")
     ]
-    chart = _splink_chart(
+    spec = _splink_spec(
         "waterfall",
         lambda: model.linker.visualisations.waterfall_chart(records, filter_nulls=False),
     )
-    spec = chart.to_dict(validate=False)
     _wrap_column_names(spec)
     _drop_value_labels(spec)
     for param in spec.get("params", []):
@@ -172,10 +178,16 @@ def waterfall_chart(model: TrainedModel, pairs: pd.DataFrame) -> alt.TopLevelMix
                 del param["bind"]  # one pair: no slider to move between pairs
             else:
                 param["bind"]["name"] = "Pair "
-    rows = [row for values in spec.get("datasets", {}).values() for row in values]
-    bars = len({row.get("column_name") for row in rows if row.get("record_number", 0) == 0})
+    bars = len({r.get("column_name") for r in _rows(spec) if r.get("record_number", 0) == 0})
     _fit_bars(spec, bars)
-    return from_spec(spec, type(chart))
+    return from_spec(spec)
+
+
+def _rows(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """The data rows of a spec: its inline values and its named datasets."""
+    data = spec.get("data")
+    rows = list(data.get("values") or []) if isinstance(data, dict) else []
+    return rows + [row for values in (spec.get("datasets") or {}).values() for row in values]
 
 
 #: The widest a waterfall's plot is drawn (px): it fits a page's main column at 1400 px.
@@ -228,9 +240,7 @@ def waterfall_table(chart: alt.TopLevelMixin, record: int = 0) -> pd.DataFrame:
     The chart names each bar on its axis only; the values compared are read here (and in each
     bar's tooltip), so long values never overprint the bars beside them.
     """
-    spec = chart.to_dict(validate=False)
-    rows = [row for values in spec.get("datasets", {}).values() for row in values]
-    frame = pd.DataFrame(rows)
+    frame = pd.DataFrame(_rows(chart.to_dict(validate=False)))
     if frame.empty or not set(WATERFALL_COLUMNS) <= set(frame.columns):
         return pd.DataFrame(columns=list(WATERFALL_COLUMNS.values()))
     if "record_number" in frame.columns:
