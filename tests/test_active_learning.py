@@ -213,3 +213,12 @@ def test_one_dataset_model_is_taught_by_labels_and_truth(ws: Workspace) -> None:
     by_truth = teach_model(ws, run.model_id, source="truth")
     assert by_truth.n_matches > 50
     assert len(stored_predictions(ws, by_truth.model_id)) > 0
+
+
+def test_among_matches_isin_on_text_keys() -> None:
+    from linkage.review.active import among
+
+    keys = np.array(["a|b", "c|d", "", "e|f", "a|b"], dtype=object)
+    for wanted in ([], ["a|b"], ["c|d", "x", ""], {"e|f", "a|b", "c|d"}):
+        assert among(keys, wanted).tolist() == np.isin(keys, list(wanted)).tolist()
+    assert among(np.array([], dtype=object), ["a"]).tolist() == []
