@@ -17,6 +17,7 @@ from tests.browser import (
     streamlit_server,
     wait_idle,
 )
+from workbench import config
 from workbench.ui.navigation import PAGES
 
 pytestmark = pytest.mark.browser
@@ -115,7 +116,11 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, object]
     """One server on the linked workspace and one browser page for the whole walk."""
     require_chromium()
     path = _linked_sample(tmp_path_factory.mktemp("walk"))
-    with streamlit_server(path) as base, browser_page() as page:
+    # The walk opens the Learn page once: its models for the later steps are not needed.
+    with (
+        streamlit_server(path, {config.ENV_LESSON_WARM_UP: "off"}) as base,
+        browser_page() as page,
+    ):
         yield base, page
 
 

@@ -117,3 +117,20 @@ def test_exercise_pairs_are_marked_against_model_and_truth() -> None:
     assert result.learner_correct == len(pairs)
     assert result.model_correct == int(result.table["model_right"].sum())
     assert result.model_correct < len(pairs)
+
+
+def test_a_deployment_can_switch_the_warm_up_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    from workbench import config
+
+    monkeypatch.setattr(lesson_models, "WARM_UP_ENABLED", True)
+    ran: list[int] = []
+    monkeypatch.setenv(config.ENV_LESSON_WARM_UP, "off")
+    assert lesson_models.start_warm_up([lambda: ran.append(1)]) is None
+    monkeypatch.setenv(config.ENV_LESSON_WARM_UP, "on")
+    thread = lesson_models.start_warm_up([lambda: ran.append(2)])
+    assert thread is not None
+    thread.join(timeout=30)
+    assert ran == [2]
+    assert config.lesson_warm_up({}) and not config.lesson_warm_up(
+        {"WORKBENCH_LESSON_WARM_UP": "0"}
+    )

@@ -32,6 +32,7 @@ ENV_SPARK_SHUFFLE_PARTITIONS = "WORKBENCH_SPARK_SHUFFLE_PARTITIONS"
 ENV_SPARK_TEMP_DIR = "WORKBENCH_SPARK_TEMP_DIR"
 ENV_SPARK_BREAK_LINEAGE = "WORKBENCH_SPARK_BREAK_LINEAGE"
 ENV_JAVA_HOME = "JAVA_HOME"
+ENV_LESSON_WARM_UP = "WORKBENCH_LESSON_WARM_UP"
 MODE_SHARED = "shared"
 
 
@@ -108,6 +109,12 @@ ENVIRONMENT: tuple[EnvironmentVariable, ...] = (
         "how Splink breaks Spark's lineage between steps",
     ),
     EnvironmentVariable(ENV_JAVA_HOME, "the `java` on `PATH`", "the Java 17 runtime for Spark"),
+    EnvironmentVariable(
+        ENV_LESSON_WARM_UP,
+        "`on`",
+        "`off`: the Learn page trains each step's models when the step is opened, not all of "
+        "them in the background as soon as the page is (less CPU on a busy shared server)",
+    ),
 )
 """Every environment variable the workbench reads: the code reads no other (a test checks), and
 ``docs/configuration.md`` lists each."""
@@ -211,6 +218,13 @@ def current_user() -> str:
         return getpass.getuser()
     except Exception:
         return "analyst"
+
+
+def lesson_warm_up(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether the Learn page trains the lesson's models ahead of the learner
+    (``WORKBENCH_LESSON_WARM_UP``, on unless ``off``, ``0``, ``no`` or ``false``)."""
+    env = os.environ if environ is None else environ
+    return (env.get(ENV_LESSON_WARM_UP) or "").strip().lower() not in ("off", "0", "no", "false")
 
 
 def shared_mode(environ: Mapping[str, str] | None = None) -> bool:

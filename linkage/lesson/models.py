@@ -34,6 +34,7 @@ from linkage.model.train import TrainedModel, build_linker, train_model
 from linkage.quality.evaluate import (
     count_true_pairs,
 )
+from workbench.config import lesson_warm_up
 from workbench.errors import LinkageError
 from workbench.persons.roles import Role
 from workbench.persons.standardise import standardise_sql
@@ -410,7 +411,8 @@ def start_warm_up(
     Args:
         jobs: The builds, in order (each caches what it builds).
         background: Run in a daemon thread (returned) instead of now; not at all when
-            :data:`WARM_UP_ENABLED` is False.
+            :data:`WARM_UP_ENABLED` is False or the deployment switched the warm-up off
+            (``WORKBENCH_LESSON_WARM_UP=off``).
     """
 
     def run() -> None:
@@ -428,7 +430,7 @@ def start_warm_up(
     if not background:
         run()
         return None
-    if not WARM_UP_ENABLED:
+    if not WARM_UP_ENABLED or not lesson_warm_up():
         return None
     with LOCK:
         running = _CACHE.get(("warm-up",))
