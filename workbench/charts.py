@@ -188,9 +188,9 @@ def top_spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
     chart's DataFrame. The chart itself is not changed.
     """
     kwds = getattr(chart, "_kwds", None)
-    if not isinstance(kwds, dict):
+    if not isinstance(kwds, dict) or not isinstance(chart, alt.SchemaBase):
         return chart.to_dict(validate=False)
-    bare = chart.copy(deep=False)
+    bare: Any = chart.copy(deep=False)
     for part in _PARTS:
         if kwds.get(part, alt.Undefined) is not alt.Undefined:
             setattr(bare, part, [])
