@@ -240,10 +240,13 @@ def _profile_column(
     checks = _checks(role, dtype)
     text = is_text_type(dtype)
     examples = Sql(str(int(EXAMPLES_PER_PROBLEM)))
+    # One pass over the grouped values gives the counts, the placeholders and each rule's
+    # count and examples (aggregates filtered by the rule); only the most common values (a
+    # top-N) and case variants (a window) need passes of their own.
     problem_selects = [
         compose(
-            "(SELECT {'count': coalesce(sum(n), 0), 'examples': "
-            "list(v ORDER BY n DESC, v)[1:{examples}]} FROM g WHERE {condition})",
+            "{'count': coalesce(sum(n) FILTER (WHERE {condition}), 0), 'examples': "
+            "(list(v ORDER BY n DESC, v) FILTER (WHERE {condition}))[1:{examples}]}",
             examples=examples,
             condition=Sql(condition),
         )
@@ -259,18 +262,17 @@ def _profile_column(
                 examples=examples,
             )
         )
-    mean_length = "(SELECT sum(length(v) * n) / nullif(sum(n), 0) FROM g)" if text else "NULL"
+    mean_length = "sum(length(v) * n) / nullif(sum(n), 0)" if text else "NULL"
     sql = compose(
         "WITH g AS MATERIALIZED (SELECT raw, CAST(raw AS VARCHAR) AS v, n FROM "
         "(SELECT {ref} AS raw, count(*) AS n FROM {table} WHERE {ref} IS NOT NULL "
         "AND {use_all} GROUP BY 1))\n"
-        "SELECT (SELECT count(*) FROM g), (SELECT coalesce(sum(n), 0) FROM g), "
-        "(SELECT CAST(min(raw) AS VARCHAR) FROM g), (SELECT CAST(max(raw) AS VARCHAR) FROM g), "
-        "{mean_length}, "
+        "SELECT count(*), coalesce(sum(n), 0), CAST(min(raw) AS VARCHAR), "
+        "CAST(max(raw) AS VARCHAR), {mean_length}, "
         "(SELECT list([v, CAST(n AS VARCHAR)] ORDER BY n DESC, v) FROM "
         "(SELECT v, n FROM g ORDER BY n DESC, v LIMIT $4)), "
-        "(SELECT list([v, CAST(n AS VARCHAR)] ORDER BY n DESC, v) FROM g "
-        "WHERE {placeholders}){problems}",
+        "list([v, CAST(n AS VARCHAR)] ORDER BY n DESC, v) FILTER (WHERE {placeholders})"
+        "{problems} FROM g",
         ref=column,
         table=Sql(table),
         use_all=Sql(USE_ALL_PARAMS),
