@@ -360,27 +360,6 @@ def test_evaluation_from_clerical_labels_without_truth(ws: Workspace, run: Train
     assert result.table["tp"].iloc[0] + result.table["fn"].iloc[0] >= 1
 
 
-def test_app_and_command_line_count_the_same_people(ws: Workspace, run: TrainingRun) -> None:
-    from linkage.inputs import prepare_input, read_input
-    from linkage.quality.evaluate import people_counts
-    from linkage.service import link_frames
-
-    inputs = []
-    for name in DATASETS:
-        label, frame, stored = read_input(name, ws)
-        inputs.append(prepare_input(label, frame, stored_roles=stored))
-    frames = [i.standardised for i in inputs]
-    result = link_frames(frames)
-    counts = people_counts(result.clusters, frames)
-    assert result.threshold == pytest.approx(run.metrics["threshold"])
-    assert result.summary.n_clusters == run.summary.n_clusters
-    assert counts["n_people"] == run.metrics["n_people"]
-    assert counts["n_records_without_person"] == run.metrics["n_records_without_person"]
-    # police records with no suspect are not people
-    assert run.metrics["n_records_without_person"] > 0
-    assert run.metrics["n_people"] < run.summary.n_clusters
-
-
 def test_people_counts_leave_empty_records_out() -> None:
     from linkage.quality.evaluate import describe_people, people_counts
 

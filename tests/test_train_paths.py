@@ -110,6 +110,9 @@ def test_app_and_command_line_find_the_same_people(trained: dict[str, Any]) -> N
     metrics = trained["app"].metrics
     people = {k: metrics[k] for k in ("n_people", "n_records_without_person")}
     assert 0 < metrics["n_people"] < len(app)
+    # police records with no suspect are not people
+    assert metrics["n_records_without_person"] > 0
+    assert metrics["n_people"] < app["cluster_id"].nunique()
     assert describe_people(people) in trained["cli_printed"]
 
 
