@@ -10,6 +10,7 @@ from typing import Any
 
 import altair as alt
 import pandas as pd
+from altair.utils.schemapi import debug_mode
 
 from linkage.model.train import TrainedModel
 from workbench.errors import LinkageError, first_line
@@ -44,6 +45,9 @@ def _give_room(node: Any) -> None:
     for value in node.values():
         _give_room(value)
 
+
+#: The properties by which a compound chart holds its parts.
+_PARTS = ("layer", "hconcat", "vconcat", "concat")
 
 #: The Altair class of a top-level spec holding each key (a single view holds none).
 _COMPOUND: tuple[tuple[str, type[alt.TopLevelMixin]], ...] = (
@@ -80,8 +84,10 @@ def from_spec(
 ) -> alt.TopLevelMixin:
     """An Altair chart of a Vega-Lite spec, unchecked (the page checks it as it draws it).
 
-    The rows of its data (``data.values`` and ``datasets``) are kept as they are rather than
-    turned into Altair objects one value at a time, which costs more than the rest.
+    The chart and its parts (layers, panels) are Altair charts; everything inside them (marks,
+    encodings, transforms, data rows) is kept as the spec's own dictionaries and lists rather
+    than turned into Altair objects one value at a time, which costs more than the rest (each
+    value is tried against every schema it might match). The chart writes the same spec.
 
     Args:
         spec: A top-level Vega-Lite spec (it is not changed).
@@ -89,13 +95,74 @@ def from_spec(
             a concatenation, or a single view).
     """
     spec = dict(spec)
+    kind = kind or _kind(spec)
+    if kind in (alt.FacetChart, alt.RepeatChart):  # rare here: Altair's own reading
+        return _from_dict(spec, kind)
+    return _assemble(spec, kind)
+
+
+def _kind(spec: dict[str, Any]) -> type[alt.TopLevelMixin]:
+    """The Altair class of a (top-level or part) spec, by the keys it has."""
+    return next((cls for key, cls in _COMPOUND if key in spec), alt.Chart)
+
+
+def _assemble(spec: dict[str, Any], kind: type[alt.TopLevelMixin]) -> alt.TopLevelMixin:
+    """``kind`` built from the spec's keys as they are, its parts as Vega-Lite view specs."""
+    with debug_mode(False):  # no check of each object as it is made; the page checks the chart
+        return kind(**_parts_built(spec))
+
+
+def _parts_built(spec: dict[str, Any]) -> dict[str, Any]:
+    """The spec's properties, with its parts and parameters as the objects Altair combines."""
+    kwds: dict[str, Any] = {}
+    for key, value in spec.items():
+        if key in _PARTS and isinstance(value, list):
+            value = [_view(part, layered=key == "layer") for part in value]
+        elif key == "params" and isinstance(value, list):
+            value = [_parameter(param) for param in value]
+        kwds[key] = value
+    return kwds
+
+
+def _view(part: Any, layered: bool) -> Any:
+    """A part of a compound chart as the view spec Altair reads it as: a layer of views, or
+    one view (in a layer, or in a concatenation where it may be faceted), its encoding an
+    object and everything inside it as written."""
+    if not isinstance(part, dict):
+        return part
+    if "layer" in part:
+        return alt.LayerSpec(**_parts_built(part))
+    if any(key in part for key in ("facet", "repeat", *_PARTS)):
+        return alt.NonNormalizedSpec.from_dict(part, validate=False)  # read in full
+    kwds = _parts_built(part)
+    if layered:
+        if isinstance(kwds.get("encoding"), dict):
+            kwds["encoding"] = alt.Encoding(**kwds["encoding"])
+        return alt.UnitSpec(**kwds)
+    if isinstance(kwds.get("encoding"), dict):
+        kwds["encoding"] = alt.FacetedEncoding(**kwds["encoding"])
+    return alt.FacetedUnitSpec(**kwds)
+
+
+def _parameter(param: Any) -> Any:
+    """A chart parameter as the Altair object that combining charts expects."""
+    if not isinstance(param, dict):
+        return param
+    if "select" not in param:
+        return alt.VariableParameter.from_dict(param, validate=False)
+    if "views" in param:
+        return alt.TopLevelSelectionParameter.from_dict(param, validate=False)
+    return alt.SelectionParameter.from_dict(param, validate=False)
+
+
+def _from_dict(spec: dict[str, Any], kind: type[alt.TopLevelMixin]) -> alt.TopLevelMixin:
+    """Altair's own reading of the spec, unchecked, with its data rows kept as they are."""
     data = spec.get("data")
     values = None
     if isinstance(data, dict) and isinstance(data.get("values"), list):
         values = data["values"]
         spec["data"] = {k: v for k, v in data.items() if k != "values"}
     datasets = spec.pop("datasets", None)
-    kind = kind or next((cls for key, cls in _COMPOUND if key in spec), alt.Chart)
     built = kind.from_dict(spec, validate=False)
     if values is not None:
         built.data = {**spec["data"], "values": values}
