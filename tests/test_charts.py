@@ -196,7 +196,14 @@ def test_splink_charts_are_read_from_their_spec_unchanged() -> None:
 
     frame = pd.DataFrame({"level": ["exact", "else"], "weight": [5.2, -3.1]})
     bars = alt.Chart(frame).mark_bar().encode(x="weight:Q", y="level:N")
-    for chart in (bars, alt.hconcat(bars, bars.mark_point()), alt.layer(bars, bars.mark_text())):
+    picked = bars.add_params(alt.selection_point(fields=["level"]))
+    for chart in (
+        bars,
+        alt.hconcat(bars, bars.mark_point()),
+        alt.layer(bars, bars.mark_text()),
+        alt.vconcat(picked, alt.layer(bars, bars.mark_text())),
+        alt.layer(picked, bars.mark_text()),
+    ):
         spec = chart.to_dict()
         built = from_spec(spec)
         assert type(built) is type(chart)
