@@ -246,6 +246,20 @@ def redundant_model(frames: list[pd.DataFrame]) -> TrainedModel:
     return train_model(frames, _spec(extra))
 
 
+@pytest.fixture(scope="module")
+def redundant_report(redundant_model: TrainedModel) -> tuple[HealthReport, list[tuple[str, float]]]:
+    """The health check of the redundant model, and the progress it reported."""
+    steps: list[tuple[str, float]] = []
+    report = check_model(redundant_model, progress=lambda m, f: steps.append((m, f)))
+    return report, steps
+
+
+@pytest.fixture(scope="module")
+def sound_report(model: TrainedModel) -> HealthReport:
+    """The health check of the sound model."""
+    return check_model(model)
+
+
 def test_redundancy_table_measures_dependence(redundant_model: TrainedModel) -> None:
     table = redundancy.redundancy_table(redundant_model).set_index(["comparison_a", "comparison_b"])
     assert table.loc[("dob", "birth_year"), "ratio"] > redundancy.REDUNDANT_SERIOUS_RATIO
@@ -254,8 +268,8 @@ def test_redundancy_table_measures_dependence(redundant_model: TrainedModel) -> 
     assert table.loc[("first_name", "sex"), "ratio"] < redundancy.REDUNDANT_WARNING_RATIO
 
 
-def test_redundant_comparisons_are_reported(redundant_model: TrainedModel) -> None:
-    report = check_model(redundant_model)
+def test_redundant_comparisons_are_reported(redundant_report) -> None:
+    report = redundant_report[0]
     found = {f.comparison: f for f in _found(report.findings, "redundant")}
     assert found["dob + birth_year"].severity == health_findings.SERIOUS
     assert "keep dob" in found["dob + birth_year"].advice
@@ -263,8 +277,8 @@ def test_redundant_comparisons_are_reported(redundant_model: TrainedModel) -> No
     assert not any("sex" in name for name in found), found
 
 
-def test_no_redundancy_in_a_sound_model(model: TrainedModel) -> None:
-    assert not _found(check_model(model).findings, "redundant")
+def test_no_redundancy_in_a_sound_model(sound_report: HealthReport) -> None:
+    assert not _found(sound_report.findings, "redundant")
 
 
 # ------------------------------------------------------------------------ blocking recall
@@ -291,11 +305,13 @@ def _true_recall(model: TrainedModel, people: list[pd.DataFrame]) -> float:
         con.close()
 
 
-def test_blocking_recall_of_a_sound_model(model: TrainedModel, people) -> None:
+def test_blocking_recall_of_a_sound_model(
+    model: TrainedModel, people, sound_report: HealthReport
+) -> None:
     estimate = recall.estimate_blocking_recall(model)
     assert estimate.recall is not None and estimate.recall >= recall.RECALL_WARNING
     assert abs(estimate.recall - _true_recall(model, people)) < 0.05
-    findings = _found(check_model(model).findings, "blocking_recall")
+    findings = _found(sound_report.findings, "blocking_recall")
     assert [f.severity for f in findings] == [health_findings.INFO]
 
 
@@ -381,9 +397,8 @@ def test_check_model_reads_pairs_and_clusters(model: TrainedModel) -> None:
 
 
 # ------------------------------------------------------------------------------- the report
-def test_report_round_trip_and_order(redundant_model: TrainedModel) -> None:
-    steps: list[tuple[str, float]] = []
-    report = check_model(redundant_model, progress=lambda m, f: steps.append((m, f)))
+def test_report_round_trip_and_order(redundant_report) -> None:
+    report, steps = redundant_report
     assert steps[0][1] == 0.0 and steps[-1][1] == 1.0
     order = [health_findings.SEVERITIES.index(f.severity) for f in report.findings]
     assert order == sorted(order)
