@@ -74,6 +74,12 @@ def test_more_blocking_rules_raise_recall_and_comparisons() -> None:
     assert many.blocking_recall > one.blocking_recall
     assert many.scores.recall >= one.scores.recall
     assert one.comparisons < one.all_pairs
+    spec = many.chart.to_dict()
+    rows = next(iter(spec["datasets"].values()))
+    names = list(BLOCKING_CHOICES.values())
+    assert [r["rule"] for r in rows] == [names[0], *(f"+ {n}" for n in names[1:])]
+    bars = spec["layer"][0]["encoding"]["y"]
+    assert bars["axis"]["labelLimit"] >= 8 * max(len(r["rule"]) for r in rows), "names not cut"
 
 
 def test_raising_the_threshold_trades_recall_for_precision() -> None:

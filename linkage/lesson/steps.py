@@ -340,7 +340,7 @@ def step_blocking(rules: Sequence[str] = DEFAULT_BLOCKING) -> BlockingStep:
         alt.Chart(frame)
         .mark_bar(color=accessible_palette()[0])
         .encode(
-            y=alt.Y("rule:N", title=None, sort=list(frame["rule"])),
+            y=alt.Y("rule:N", title=None, sort=list(frame["rule"]), axis=alt.Axis(labelLimit=360)),
             x=alt.X("comparisons:Q", title="Pairs compared so far"),
             tooltip=["rule:N", "comparisons:Q", alt.Tooltip("true pairs kept:Q", format=".1%")],
         )
@@ -366,7 +366,8 @@ def step_blocking(rules: Sequence[str] = DEFAULT_BLOCKING) -> BlockingStep:
 
 
 def _rule_contributions(pairs: pd.DataFrame, rules: tuple[str, ...], n_true: int) -> pd.DataFrame:
-    """Comparisons and true pairs kept after each rule in turn (Splink's ``match_key``)."""
+    """Comparisons and true pairs kept after each rule in turn (Splink's ``match_key``), each
+    rule named as the lesson's choices name it."""
     key = pairs["match_key"].astype(int) if "match_key" in pairs.columns else 0
     rows = []
     total, kept = 0, 0
@@ -376,7 +377,7 @@ def _rule_contributions(pairs: pd.DataFrame, rules: tuple[str, ...], n_true: int
         kept += int(mine["is_match"].sum())
         rows.append(
             {
-                "rule": f"+ {rule}" if i else rule,
+                "rule": f"+ {BLOCKING_CHOICES[rule]}" if i else BLOCKING_CHOICES[rule],
                 "comparisons": total,
                 "true pairs kept": kept / n_true,
             }
