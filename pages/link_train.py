@@ -85,7 +85,7 @@ st.success(
     f"Trained {job.name} in {format_seconds(run.seconds)} and saved it as a new version.",
     icon=":material/check_circle:",
 )
-cols = st.columns(5)
+cols = st.columns(3) + st.columns(3)  # two rows, so the long labels are never cut
 cols[0].metric("Records", format_count(run.summary.n_records))
 cols[1].metric(
     PEOPLE_LABELS["n_people"],
