@@ -6,6 +6,7 @@ Splink's own charts are returned as their ``.altair_chart`` (an Altair chart), n
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import altair as alt
@@ -106,9 +107,14 @@ def _kind(spec: dict[str, Any]) -> type[alt.TopLevelMixin]:
     return next((cls for key, cls in _COMPOUND if key in spec), alt.Chart)
 
 
+#: Altair's switch for checking each object as it is made is one global: charts assembled by
+#: several sessions at once take turns, so each puts back the setting it found.
+_ASSEMBLING = threading.Lock()
+
+
 def _assemble(spec: dict[str, Any], kind: type[alt.TopLevelMixin]) -> alt.TopLevelMixin:
     """``kind`` built from the spec's keys as they are, its parts as Vega-Lite view specs."""
-    with debug_mode(False):  # no check of each object as it is made; the page checks the chart
+    with _ASSEMBLING, debug_mode(False):  # no check per object: the page checks the chart
         return kind(**_parts_built(spec))
 
 

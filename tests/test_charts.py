@@ -209,6 +209,16 @@ def test_splink_charts_are_read_from_their_spec_unchanged() -> None:
         assert type(built) is type(chart)
         assert built.to_dict() == spec  # checked against the schema, as the page draws it
         assert isinstance(built.datasets, dict)  # the rows were left as they were
+    # Altair's per-object check is switched off while a chart is assembled, and back on after,
+    # also when sessions assemble charts at the same time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from altair.utils import schemapi
+
+    spec = alt.vconcat(picked, alt.layer(bars, bars.mark_text())).to_dict()
+    with ThreadPoolExecutor(4) as pool:
+        assert all(c.to_dict() == spec for c in pool.map(lambda _: from_spec(spec), range(16)))
+    assert schemapi.DEBUG_MODE is True
     inline = {"data": {"values": [{"a": 1}, {"a": 2}]}, "mark": "point"}
     inline["encoding"] = {"x": {"field": "a", "type": "quantitative"}}
     built = from_spec(inline)
