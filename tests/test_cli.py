@@ -25,6 +25,17 @@ def cli(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def in_process(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], *args: str
+) -> tuple[int, str, str]:
+    """Run the command line in the test's process (no interpreter start): code, stdout, stderr.
+
+    The console script itself is run as a user runs it by the tests above and below."""
+    code = run(["--workspace", str(tmp_path / "ws.duckdb"), *args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
 def test_import_list_show_and_roles(tmp_path: Path) -> None:
     data = tmp_path / "people.csv"
     data.write_text(
@@ -67,24 +78,30 @@ def test_import_list_show_and_roles(tmp_path: Path) -> None:
         (["sample", "--people", "0", "--out", "{tmp}/s"], "people"),
     ],
 )
-def test_errors_are_one_clean_line(tmp_path: Path, args: list[str], expected: str) -> None:
+def test_errors_are_one_clean_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str], expected: str
+) -> None:
     args = [a.replace("{tmp}", str(tmp_path)) for a in args]
-    result = cli(tmp_path, *args)
-    assert result.returncode == 2
-    assert "Traceback" not in result.stderr
-    assert result.stderr.startswith("error: ")
-    assert expected in result.stderr
+    code, _, err = in_process(tmp_path, capsys, *args)
+    assert code == 2
+    assert "Traceback" not in err
+    assert err.startswith("error: ") and err.strip().count("\n") <= 1
+    assert expected in err
 
 
-def test_duplicate_import_is_refused_then_versioned(tmp_path: Path) -> None:
+def test_duplicate_import_is_refused_then_versioned(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     data = tmp_path / "a.csv"
     data.write_text("x,y\n1,2\n", encoding="utf-8")
-    assert cli(tmp_path, "import", str(data), "--name", "a").returncode == 0
-    again = cli(tmp_path, "import", str(data), "--name", "a")
-    assert again.returncode == 2 and "already" in again.stderr.lower()
-    versioned = cli(tmp_path, "import", str(data), "--name", "a", "--new-version")
-    assert versioned.returncode == 0, versioned.stderr
-    assert "as a_v2" in versioned.stdout
+    assert in_process(tmp_path, capsys, "import", str(data), "--name", "a")[0] == 0
+    code, _, err = in_process(tmp_path, capsys, "import", str(data), "--name", "a")
+    assert code == 2 and "already" in err.lower()
+    code, out, err = in_process(
+        tmp_path, capsys, "import", str(data), "--name", "a", "--new-version"
+    )
+    assert code == 0, err
+    assert "as a_v2" in out
 
 
 def test_sample_command_writes_files(tmp_path: Path) -> None:
