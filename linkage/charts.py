@@ -14,6 +14,7 @@ import pandas as pd
 from altair.utils.schemapi import debug_mode
 
 from linkage.model.train import TrainedModel
+from workbench.charts import COMPOUND_PARTS
 from workbench.errors import LinkageError, first_line
 
 # Splink draws one comparison level per 12 px row and cuts level names at 270 px, so names
@@ -46,9 +47,6 @@ def _give_room(node: Any) -> None:
     for value in node.values():
         _give_room(value)
 
-
-#: The properties by which a compound chart holds its parts.
-_PARTS = ("layer", "hconcat", "vconcat", "concat")
 
 #: The Altair class of a top-level spec holding each key (a single view holds none).
 _COMPOUND: tuple[tuple[str, type[alt.TopLevelMixin]], ...] = (
@@ -122,7 +120,7 @@ def _parts_built(spec: dict[str, Any]) -> dict[str, Any]:
     """The spec's properties, with its parts and parameters as the objects Altair combines."""
     kwds: dict[str, Any] = {}
     for key, value in spec.items():
-        if key in _PARTS and isinstance(value, list):
+        if key in COMPOUND_PARTS and isinstance(value, list):
             value = [_view(part, layered=key == "layer") for part in value]
         elif key == "params" and isinstance(value, list):
             value = [_parameter(param) for param in value]
@@ -138,7 +136,7 @@ def _view(part: Any, layered: bool) -> Any:
         return part
     if "layer" in part:
         return alt.LayerSpec(**_parts_built(part))
-    if any(key in part for key in ("facet", "repeat", *_PARTS)):
+    if any(key in part for key in ("facet", "repeat", *COMPOUND_PARTS)):
         return alt.NonNormalizedSpec.from_dict(part, validate=False)  # read in full
     kwds = _parts_built(part)
     if layered:

@@ -174,7 +174,7 @@ def fit_width(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
 
 
 #: The properties by which a compound chart holds its parts.
-_PARTS = ("layer", "hconcat", "vconcat", "concat")
+COMPOUND_PARTS = ("layer", "hconcat", "vconcat", "concat")
 
 
 def top_spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
@@ -191,7 +191,7 @@ def top_spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
     if not isinstance(kwds, dict) or not isinstance(chart, alt.SchemaBase):
         return chart.to_dict(validate=False)
     bare: Any = chart.copy(deep=False)
-    for part in _PARTS:
+    for part in COMPOUND_PARTS:
         if kwds.get(part, alt.Undefined) is not alt.Undefined:
             setattr(bare, part, [])
     if kwds.get("spec", alt.Undefined) is not alt.Undefined:
