@@ -270,6 +270,23 @@ def test_median_interval_ranks_are_binomial() -> None:
     assert median_interval([1, 2, 3]) == (None, None)
 
 
+@pytest.mark.parametrize("confidence", [0.5, 0.9, 0.95, 0.99])
+def test_median_rank_interval_is_the_exact_binomial_rank(confidence: float) -> None:
+    """The rank is the j with P(B <= j - 1) <= alpha < P(B <= j), B ~ Binomial(n, 1/2), at
+    every size (the search starts from a normal approximation)."""
+    from scipy.stats import binom
+
+    alpha = (1 - confidence) / 2
+    for n in [*range(1, 400), 1_000, 4_999, 25_000, 250_001]:
+        ranks = median_rank_interval(n, confidence)
+        j = int(binom.ppf(alpha, n, 0.5))
+        while j >= 1 and binom.cdf(j - 1, n, 0.5) > alpha:
+            j -= 1
+        while binom.cdf(j, n, 0.5) <= alpha:
+            j += 1
+        assert ranks == ((j, n - j + 1) if j >= 1 else None), n
+
+
 def test_timeliness_median_interval_on_request(ws: Workspace) -> None:
     plain = timeliness(ws, "hand")
     assert "median_low" not in plain.columns  # only when asked, so it is protected
