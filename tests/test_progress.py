@@ -13,6 +13,7 @@ from linkage.model.datasets import suggest_for_datasets
 from linkage.model.linkers import forget_linkers
 from linkage.model.runs import train_and_save
 from linkage.synthetic import make_people
+from tests.journey_workspace import write_sample_subset
 from tests.test_app_auth import log_in, page_links, shared, start  # noqa: F401
 from workbench.data.catalogue import delete_dataset
 from workbench.data.datasets import load_sample
@@ -65,8 +66,8 @@ def test_empty_workspace_starts_with_the_data(ws: Workspace) -> None:
     assert next_step(steps).page == "pages/import_data.py"
 
 
-def test_after_the_sample_the_next_step_is_training(ws: Workspace) -> None:
-    load_sample(ws)
+def test_after_the_sample_the_next_step_is_training(ws: Workspace, tmp_path: Path) -> None:
+    load_sample(ws, sample_dir=write_sample_subset(tmp_path / "sample", ("Dorset",)))
     assert statuses(ws) == {
         "data": "done",
         "roles": "done",
