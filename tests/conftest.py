@@ -7,6 +7,7 @@ so workers never share a file, and the slowest modules are handed out first.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import tempfile
@@ -32,8 +33,23 @@ SCRATCH_ENV = {
 _scratch: dict[str, Any] = {}
 
 
+def _scan_installed_components_once() -> None:
+    """Scan the installed packages for Streamlit components once per test process.
+
+    Every ``AppTest`` scans every installed distribution for component manifests when it first
+    runs (about a quarter of a second); the packages cannot change while the tests run, so the
+    first scan's answer serves the rest.
+    """
+    from streamlit.components.v2 import manifest_scanner
+
+    scan = manifest_scanner.scan_component_manifests
+    if not hasattr(scan, "cache_info"):
+        manifest_scanner.scan_component_manifests = functools.cache(scan)  # type: ignore[assignment]
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Give this test process (controller or worker) a scratch folder of its own."""
+    _scan_installed_components_once()
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     folder = Path(tempfile.mkdtemp(prefix=f"workbench-tests-{worker}-"))
     _scratch["folder"] = folder
