@@ -15,7 +15,7 @@ from datetime import date
 import duckdb
 import pandas as pd
 import pytest
-from splink import ColumnExpression
+from splink import ColumnExpression, Linker
 from splink.internals.dialects import SplinkDialect
 
 from linkage.data import prepare_frames
@@ -30,7 +30,7 @@ from linkage.model.model_spec import (
 from linkage.model.parameters import repair_weights, untrained_levels
 from linkage.model.rule_choice import choose_em_rules, fixed_by
 from linkage.model.suggest import suggest_model
-from linkage.model.train import train_model
+from linkage.model.train import TrainedModel, build_linker, train_model
 from linkage.quality.evaluate import choose_threshold, expected_cluster_quality
 from linkage.synthetic import make_people
 from workbench.data.dates import infer_date_format
@@ -71,6 +71,19 @@ def level_sql_true(level, left: dict, right: dict) -> bool:
 @pytest.fixture(scope="module")
 def people() -> list[pd.DataFrame]:
     return make_people(3000, seed=5)
+
+
+@pytest.fixture(scope="module")
+def trained(people) -> TrainedModel:
+    """The suggested model trained once on ``people`` (without their truth)."""
+    frames = [f.drop(columns=["person_id"]) for f in people]
+    return train_model(frames, suggest_model(frames))
+
+
+def _fresh_linker(model: TrainedModel) -> Linker:
+    """A linker of its own holding the trained model's parameters, for a test to change."""
+    linker, _ = build_linker(model.data, model.linker.misc.save_model_to_json())
+    return linker
 
 
 # 1. A column derived from a compared column is never compared as well.
@@ -234,29 +247,24 @@ def test_em_sessions_leave_every_comparison_free():
     assert "first_name" in fixed_by(BlockingRuleSpec(["full_name"]))
 
 
-def test_trained_suggested_model_has_no_untrained_level(people):
-    frames = [f.drop(columns=["person_id"]) for f in people]
-    spec = suggest_model(frames)
-    model = train_model(frames, spec)
-    assert untrained_levels(model.linker) == {}
-    assert not any("never observed" in w for w in model.warnings)
+def test_trained_suggested_model_has_no_untrained_level(trained):
+    assert untrained_levels(trained.linker) == {}
+    assert not any("never observed" in w for w in trained.warnings)
 
 
 # 7. Closer levels never weigh less than looser ones; no weight beyond 30 bits.
-def test_out_of_order_and_extreme_weights_are_repaired(people):
-    frames = [f.drop(columns=["person_id"]) for f in people]
-    spec = suggest_model(frames)
-    model = train_model(frames, spec)
+def test_out_of_order_and_extreme_weights_are_repaired(trained):
+    linker = _fresh_linker(trained)
     levels = {
         c.output_column_name: [lv for lv in c.comparison_levels if not lv.is_null_level]
-        for c in model.linker._settings_obj.comparisons
+        for c in linker._settings_obj.comparisons
     }
     postcode = levels["postcode"]
     # Make "sector" weigh far less than "district" and "all other" absurdly low.
     postcode[1].m_probability = postcode[1].u_probability * 2**-10
     postcode[2].m_probability = postcode[2].u_probability * 2**4
     postcode[-1].m_probability = 1e-18
-    notes = repair_weights(model.linker)
+    notes = repair_weights(linker)
     weights = [math.log2(lv.m_probability / lv.u_probability) for lv in postcode]
     assert all(a >= b - 0.26 for a, b in itertools.pairwise(weights)), weights
     assert all(abs(w) <= 30.01 for w in weights)
@@ -445,18 +453,20 @@ def test_link_only_leaves_out_columns_one_input_lacks(people):
 def test_level_unseen_among_random_pairs_gets_a_u_below_the_rarest(people):
     from linkage.model.parameters import fill_untrained
 
+    # A model trained here: the check reads the u values training estimated (a model read
+    # back from JSON has none), and it changes them.
     frames = [f.drop(columns=["person_id"]) for f in people]
-    model = train_model(frames, suggest_model(frames))
+    linker = train_model(frames, suggest_model(frames)).linker
     level = next(
         lv
-        for c in model.linker._settings_obj.comparisons
+        for c in linker._settings_obj.comparisons
         if c.output_column_name == "dob"
         for lv in c.comparison_levels
         if not lv.is_null_level
     )
     level._u_probability = "level not observed"
     level._trained_u_probabilities = []
-    notes = fill_untrained(model.linker)
+    notes = fill_untrained(linker)
     assert isinstance(level.u_probability, float) and 0 < level.u_probability < 1e-3
     assert any("no random pair" in n for n in notes)
 
