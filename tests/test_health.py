@@ -315,8 +315,21 @@ def test_blocking_recall_of_a_sound_model(
     assert [f.severity for f in findings] == [health_findings.INFO]
 
 
-def test_narrow_blocking_is_serious(frames, people) -> None:
-    narrow = train_model(frames, _spec([], rules=[["first_name", "surname", "dob"]]))
+def test_narrow_blocking_is_serious(settings, frames, people) -> None:
+    # The sound model's trained weights with one narrow rule to find pairs (blocking rules
+    # decide which pairs are scored, not the weights) and without the identifier comparison.
+    edited = copy.deepcopy(settings)
+    edited["comparisons"] = [
+        c for c in edited["comparisons"] if c["output_column_name"] != "pnc_id"
+    ]
+    edited["blocking_rules_to_generate_predictions"] = [
+        {
+            "blocking_rule": 'l."first_name" = r."first_name" AND l."surname" = r."surname" '
+            'AND l."dob" = r."dob"',
+            "sql_dialect": "duckdb",
+        }
+    ]
+    narrow = _loaded(edited, frames)
     estimate = recall.estimate_blocking_recall(narrow)
     assert estimate.recall is not None
     assert abs(estimate.recall - _true_recall(narrow, people)) < 0.15
