@@ -57,10 +57,9 @@ def _smallest_labels(page, html: str, width: int) -> list[tuple[str, float]]:
     return sorted(((text, size) for text, size in sizes), key=lambda s: s[1])[:3]
 
 
-@pytest.mark.parametrize("width", [1400, 480])
-def test_exported_html_charts_keep_readable_labels(width: int) -> None:
-    """A chart's HTML and a story's HTML draw every label at 11 px or more, on a laptop and on
-    a phone-sized window: a wide chart scrolls sideways instead of shrinking its text."""
+def test_exported_html_charts_keep_readable_labels() -> None:
+    """A chart's HTML draws every label at 11 px or more, on a laptop and on a phone-sized
+    window: a wide chart scrolls sideways instead of shrinking its text."""
     from tests.test_chart_access import BUILDERS
     from workbench.publish.export.chart_files import MIN_FONT_PX, chart_to_html
     from workbench.publish.export.meta import ChartMeta
@@ -70,14 +69,16 @@ def test_exported_html_charts_keep_readable_labels(width: int) -> None:
     with browser_page() as page:
         for name, build in BUILDERS.items():
             html = chart_to_html(build(), ChartMeta(f"{name} chart", subtitle=subtitle))
-            smallest = _smallest_labels(page, html, width)
-            assert smallest[0][1] >= MIN_FONT_PX, (name, width, smallest)
-            cut = [t for t, _ in page.evaluate(TEXT_SIZES) if t.endswith("…")]
-            assert not cut, (name, cut)  # no label shortened with an ellipsis
+            for width in (1400, 480):
+                smallest = _smallest_labels(page, html, width)
+                assert smallest[0][1] >= MIN_FONT_PX, (name, width, smallest)
+                cut = [t for t, _ in page.evaluate(TEXT_SIZES) if t.endswith("…")]
+                assert not cut, (name, width, cut)  # no label shortened with an ellipsis
 
 
-@pytest.mark.parametrize("interactive", [False, True])
-def test_story_html_keeps_readable_labels(tmp_path: Path, interactive: bool) -> None:
+def test_story_html_keeps_readable_labels(tmp_path: Path) -> None:
+    """A story's HTML, still or interactive, draws every label at 11 px or more on a laptop and
+    on a phone-sized window."""
     from tests.story_fixtures import demo_story
     from workbench.access.auth import local_user
     from workbench.publish.export.chart_files import MIN_FONT_PX
@@ -86,8 +87,12 @@ def test_story_html_keeps_readable_labels(tmp_path: Path, interactive: bool) -> 
 
     require_chromium()
     with Workspace(small_workspace(tmp_path)) as ws:
-        html = story_html(ws, local_user(), demo_story(), interactive=interactive)
+        pages = {
+            interactive: story_html(ws, local_user(), demo_story(), interactive=interactive)
+            for interactive in (False, True)
+        }
     with browser_page() as page:
-        for width in (1400, 480):
-            smallest = _smallest_labels(page, html, width)
-            assert smallest[0][1] >= MIN_FONT_PX, (width, smallest)
+        for interactive, html in pages.items():
+            for width in (1400, 480):
+                smallest = _smallest_labels(page, html, width)
+                assert smallest[0][1] >= MIN_FONT_PX, (interactive, width, smallest)
