@@ -216,6 +216,15 @@ def test_spark_trained_model_lands_in_the_workspace_and_scores_the_same_on_duckd
         ws.close()
 
 
+def test_local_session_keeps_its_files_in_the_work_folder(spark_dir: Path) -> None:
+    """Spark's scratch, checkpoints and catalogue folder live in the work folder, so a run
+    leaves no spark-warehouse folder where the user started it."""
+    work = spark_engine.spark_temp_dir(spark_dir)
+    conf = spark_engine.spark_session(spark_dir).sparkContext.getConf()
+    for key in ("spark.local.dir", "spark.sql.warehouse.dir"):
+        assert Path(conf.get(key).removeprefix("file:")).is_relative_to(work), (key, work)
+
+
 def test_settings_translate_both_ways(data: PreparedInput, duckdb_model: TrainedModel) -> None:
     """DuckDB SQL to Spark SQL and back scores the same on DuckDB (no Spark needed).
 

@@ -145,7 +145,8 @@ def spark_session(base: str | Path | None = None) -> Any:
     be installed on the cluster). Otherwise a classic session on ``WORKBENCH_SPARK_MASTER``
     (``local[*]`` by default) with Splink's similarity jar, a checkpoint folder under
     :func:`spark_temp_dir`, UTC session time and, in local mode,
-    ``WORKBENCH_SPARK_DRIVER_MEMORY`` (4g) of driver heap.
+    ``WORKBENCH_SPARK_DRIVER_MEMORY`` (4g) of driver heap and Spark's catalogue folder
+    (``spark.sql.warehouse.dir``) there too.
 
     Args:
         base: The workspace file or folder, for the temporary folder.
@@ -210,6 +211,9 @@ def _start_session(work: Path) -> Any:
     if master.startswith("local"):
         memory = os.environ.get(ENV_SPARK_DRIVER_MEMORY) or DEFAULT_SPARK_DRIVER_MEMORY
         builder = builder.config("spark.driver.memory", memory)
+        # Spark's catalogue would otherwise make a spark-warehouse folder wherever the user ran
+        # the workbench.
+        builder = builder.config("spark.sql.warehouse.dir", str(work / "warehouse"))
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
     session.sparkContext.setCheckpointDir(str(work / "checkpoints"))
