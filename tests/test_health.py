@@ -322,12 +322,9 @@ def test_narrow_blocking_is_serious(settings, frames, people) -> None:
     edited["comparisons"] = [
         c for c in edited["comparisons"] if c["output_column_name"] != "pnc_id"
     ]
+    narrow_rule = BlockingRuleSpec(["first_name", "surname", "dob"]).to_splink()
     edited["blocking_rules_to_generate_predictions"] = [
-        {
-            "blocking_rule": 'l."first_name" = r."first_name" AND l."surname" = r."surname" '
-            'AND l."dob" = r."dob"',
-            "sql_dialect": "duckdb",
-        }
+        narrow_rule.create_blocking_rule_dict("duckdb")
     ]
     narrow = _loaded(edited, frames)
     estimate = recall.estimate_blocking_recall(narrow)
