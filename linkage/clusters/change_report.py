@@ -167,7 +167,7 @@ def build_report(
         records["source_dataset"].astype(str) + ":" + records["unique_id"].astype(str)
     ).to_numpy(dtype=object)
     known = pd.Series(old_cluster).notna().to_numpy()
-    any_known = set(ids[known])
+    any_known = set(ids[known].tolist())
     touching = edges[is_new[edges["l"].to_numpy()] | is_new[edges["r"].to_numpy()]]
     a, b = touching["l"].to_numpy(), touching["r"].to_numpy()
     pairs_by: dict[Any, list[dict[str, Any]]] = {}
@@ -181,8 +181,9 @@ def build_report(
     ):
         pairs_by.setdefault(cid, []).append({"left": left, "right": right, "match_weight": w})
     records_by: dict[Any, list[str]] = {}
-    for row in np.flatnonzero(is_new & ~known):
-        records_by.setdefault(ids[row], []).append(refs[row])
+    fresh = np.flatnonzero(is_new & ~known)
+    for cid, ref in zip(ids[fresh].tolist(), refs[fresh].tolist(), strict=True):
+        records_by.setdefault(cid, []).append(ref)
     new_people: list[dict[str, Any]] = []
     added: list[dict[str, Any]] = []
     for cid, members in records_by.items():
@@ -194,7 +195,7 @@ def build_report(
         "records_new": int(is_new.sum()) - int(replaced),
         "records_replaced": int(replaced),
         "people_before": int(people_before),
-        "people_after": int(pd.Series(ids).nunique()),
+        "people_after": int(pd.notna(pd.unique(ids)).sum()),
         **{k: int(v) for k, v in id_counts.items() if k != "from_model"},
     }
     counts.update({k: int(v) for k, v in (totals or {}).items()})

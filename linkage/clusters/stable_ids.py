@@ -270,18 +270,29 @@ class ClusterChanges:
     splits: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _pairs_out(edges: pd.DataFrame, source: np.ndarray, uid: np.ndarray) -> list[dict[str, Any]]:
-    left = edges["l"].to_numpy()
-    right = edges["r"].to_numpy()
-    weight = edges["match_weight"].to_numpy()
-    return [
-        {
-            "left": _ref(source[a], uid[a]),
-            "right": _ref(source[b], uid[b]),
-            "match_weight": round(float(w), 3),
-        }
-        for a, b, w in zip(left, right, weight, strict=True)
-    ]
+def _pairs_by(
+    edges: pd.DataFrame, key: np.ndarray, source: np.ndarray, uid: np.ndarray
+) -> dict[Any, list[dict[str, Any]]]:
+    """The links as report entries, grouped by ``key`` (one value per link), in link order."""
+    left, right = edges["l"].to_numpy(), edges["r"].to_numpy()
+    # Whole columns to Python lists first: indexing NumPy arrays link by link costs more.
+    refs_l = [_ref(s, u) for s, u in zip(source[left].tolist(), uid[left].tolist(), strict=True)]
+    refs_r = [_ref(s, u) for s, u in zip(source[right].tolist(), uid[right].tolist(), strict=True)]
+    weights = [round(w, 3) for w in edges["match_weight"].to_numpy(dtype=float).tolist()]
+    grouped: dict[Any, list[dict[str, Any]]] = {}
+    for k, a, b, w in zip(
+        np.asarray(key, dtype=object).tolist(), refs_l, refs_r, weights, strict=True
+    ):
+        grouped.setdefault(k, []).append({"left": a, "right": b, "match_weight": w})
+    return grouped
+
+
+def _sorted_members(link: pd.DataFrame, by: str, member: str) -> dict[Any, list[Any]]:
+    """Per value of ``link[by]``, the sorted distinct values of ``link[member]`` beside it."""
+    out: dict[Any, set[Any]] = {}
+    for k, v in zip(link[by].tolist(), link[member].tolist(), strict=True):
+        out.setdefault(k, set()).add(v)
+    return {k: sorted(v) for k, v in out.items()}
 
 
 def find_changes(
@@ -327,16 +338,11 @@ def find_changes(
         orr = old.to_numpy()[e["r"].to_numpy()]
         same = pd.notna(ol) & pd.notna(orr) & (ol == orr)
         e = e[~same]
-        groups = dict(tuple(e.groupby("cluster", sort=False)))
-        olds = link[link["new"].isin(merged)].groupby("new")["old"].agg(sorted)
+        groups = _pairs_by(e, e["cluster"].to_numpy(), source, uid)
+        olds = _sorted_members(link[link["new"].isin(merged)], "new", "old")
         for cid in sorted(merged):
-            cause = groups.get(cid, e.iloc[0:0])
             changes.merges.append(
-                {
-                    "cluster_id": cid,
-                    "merged_ids": list(olds[cid]),
-                    "pairs": _pairs_out(cause, source, uid),
-                }
+                {"cluster_id": cid, "merged_ids": olds[cid], "pairs": groups.get(cid, [])}
             )
     if split:
         o = old_edges
@@ -344,15 +350,10 @@ def find_changes(
         o = o.assign(cluster=ol)
         apart = new.to_numpy()[o["l"].to_numpy()] != new.to_numpy()[o["r"].to_numpy()]
         o = o[apart & pd.Series(ol).isin(split).to_numpy()]
-        groups = dict(tuple(o.groupby("cluster", sort=False)))
-        intos = link[link["old"].isin(split)].groupby("old")["new"].agg(sorted)
+        groups = _pairs_by(o, o["cluster"].to_numpy(), source, uid)
+        intos = _sorted_members(link[link["old"].isin(split)], "old", "new")
         for cid in sorted(split):
-            cause = groups.get(cid, o.iloc[0:0])
             changes.splits.append(
-                {
-                    "previous_id": cid,
-                    "into": list(intos[cid]),
-                    "pairs": _pairs_out(cause, source, uid),
-                }
+                {"previous_id": cid, "into": intos[cid], "pairs": groups.get(cid, [])}
             )
     return changes
