@@ -180,7 +180,7 @@ def test_rates_and_medians_under_the_minimum_base_are_withheld(built: Path) -> N
     assert set(withheld.data["reason"]) == {"withheld: fewer than 10000 cases"}
     assert (withheld.table["Charge rate"] == "withheld: fewer than 10000 cases").all()
     assert times.data["median"].isna().all()
-    assert set(times.table["Reason"]) == {"withheld: fewer than 10000 cases"}
+    assert set(times.table["Withheld"]) == {"fewer than 10000 cases"}
     assert funnel.data["rate_of_recorded"].isna().all()
     assert set(funnel.table["Rate of recorded"]) == {"withheld: fewer than 10000 cases"}
 

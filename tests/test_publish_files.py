@@ -639,7 +639,7 @@ def test_views_mark_cells_that_do_not_apply(tmp_path: Path) -> None:
         funnel = funnel_view(ws, JourneyFilter(), protect=False, minimum=1)
         summary = timeliness_view(ws, JourneyFilter(), protect=False, minimum=1)
     assert funnel.not_applicable == ((0, "Rate of previous"),)
-    assert summary.not_applicable and all(c == "Reason" for _, c in summary.not_applicable)
+    assert summary.not_applicable and all(c == "Withheld" for _, c in summary.not_applicable)
     assert "Stage" in summary.table.columns and "Label" not in summary.table.columns
     assert set(summary.table["Court type"]) <= {
         "Crown Court",

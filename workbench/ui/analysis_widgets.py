@@ -162,7 +162,10 @@ def show_view(view: View, chart: alt.TopLevelMixin, key: str, filename: str) -> 
 
 def show_table(view: View, title: str, key: str, filename: str) -> None:
     """A table with its Download popover and the disclosure note."""
-    st.dataframe(view.table, hide_index=True, width="stretch", key=f"{key}_table")
+    labels = {col: st.column_config.Column(label) for col, label in view.screen_labels}
+    st.dataframe(
+        view.table, hide_index=True, width="stretch", key=f"{key}_table", column_config=labels
+    )
     left, right = st.columns([1, 5], vertical_alignment="center")
     with left:
         view_downloads(view, key, filename, title=title)

@@ -40,9 +40,12 @@ def timeliness_view(
         summary[col] = pd.to_numeric(summary[col], errors="coerce").astype("Float64")
         summary.loc[small, col] = pd.NA
     summary["reason"] = [f"withheld: fewer than {minimum} cases" if s else "" for s in small]
-    shown = summary[["court_type", "label", "n", *stats, "reason"]].rename(
+    # On the table the column says why a row's figures are missing ("Withheld": "fewer than 30
+    # cases"), in words short enough for the table to fit the page.
+    shown = summary[["court_type", "label", "n", *stats]].rename(
         columns={"median_low": "median 95% low", "median_high": "median 95% high", "label": "stage"}
     )
+    shown["withheld"] = [f"fewer than {minimum} cases" if s else "" for s in small]
     shown["court_type"] = [
         court_title(c) if c in COURT_NAMES else str(c).capitalize() for c in shown["court_type"]
     ]
@@ -52,8 +55,10 @@ def timeliness_view(
         )
     days = ("mean", "median", "median 95% low", "median 95% high", "p25", "p75", "p90")
     table = readable(shown, hidden, days=days)
-    blank = [(i, "Reason") for i, r in enumerate(summary["reason"]) if not r]
-    return View(summary, table, note, not_applicable=tuple(blank))
+    blank = [(i, "Withheld") for i, r in enumerate(summary["reason"]) if not r]
+    # Beside "Median", its interval's ends need not repeat the word.
+    labels = (("Median 95% low", "95% low"), ("Median 95% high", "95% high"))
+    return View(summary, table, note, not_applicable=tuple(blank), screen_labels=labels)
 
 
 def distribution_view(

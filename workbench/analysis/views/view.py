@@ -71,12 +71,15 @@ class View:
         note: The disclosure note (None when disclosure control was not asked for).
         not_applicable: Cells of ``table`` that do not apply (row number, column name), such
             as the first funnel step's rate of the step before; published as ``[z]``.
+        screen_labels: Shorter headings for some columns of ``table`` on screen, where the
+            columns around them say the rest (downloads keep the full names).
     """
 
     data: pd.DataFrame
     table: pd.DataFrame
     note: str | None = None
     not_applicable: tuple[tuple[int, str], ...] = ()
+    screen_labels: tuple[tuple[str, str], ...] = ()
 
 
 def readable(
