@@ -38,7 +38,7 @@ st.dataframe(
         "name": "Name",
         "title": "Title",
         "kind": "Kind",
-        "source system": "Source system",
+        "source system": "System",
         "rows": st.column_config.NumberColumn("Rows", format="localized"),
         "columns": st.column_config.NumberColumn("Columns", format="localized"),
         "owner": "Owner",

@@ -84,9 +84,11 @@ def _show(value: Any) -> str:
 def _describe_record(row: pd.Series) -> str:
     show = _show
     dob_text = show(row.get("dob"))
+    # Name, date of birth, postcode: short enough for two records and what differs between
+    # them to sit side by side in one table row without scrolling.
     return (
         f"{row['source_dataset']}: {show(row.get('first_name'))} {show(row.get('surname'))}, "
-        f"born {dob_text}, {show(row.get('postcode'))}"
+        f"{dob_text}, {show(row.get('postcode'))}"
     )
 
 

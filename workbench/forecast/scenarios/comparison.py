@@ -64,8 +64,9 @@ SUMMARY_HEADERS: dict[str, str] = {
     "receipts": "Receipts over the horizon",
     "disposals": "Disposals over the horizon",
     "outstanding_at_end": "Outstanding at the end",
-    "outstanding_lower": "Outstanding at the end, lower bound",
-    "outstanding_upper": "Outstanding at the end, upper bound",
+    # The interval's ends, beside "Outstanding at the end": short enough for the table to fit.
+    "outstanding_lower": "Lower bound",
+    "outstanding_upper": "Upper bound",
 }
 
 
