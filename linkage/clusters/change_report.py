@@ -61,15 +61,20 @@ class ChangeReport:
             "splits": self.splits,
         }
 
-    def write(self, path: str | Path) -> None:
-        """Write the report as JSON.
+    def to_json(self) -> str:
+        """The report as compact JSON text."""
+        # dumps, not dump: only the one-shot encoder runs in C.
+        return json.dumps(self.to_dict(), separators=(",", ":"))
+
+    def write(self, path: str | Path, text: str | None = None) -> None:
+        """Write the report as JSON (``text`` when it was made already by :meth:`to_json`).
 
         Raises:
             ValidationError: When the file cannot be written.
         """
         try:
-            # dumps, not dump: only the one-shot encoder runs in C.
-            text = json.dumps(self.to_dict(), separators=(",", ":"))
+            if text is None:
+                text = self.to_json()
             with replacing(path) as tmp:
                 tmp.write_text(text, encoding="utf-8")
         except OSError as exc:

@@ -258,12 +258,13 @@ def cmd_link(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _write_report(report: Any, out: Path, quiet: bool) -> None:
-    """Write a change report beside the output and print its summary."""
+def _write_report(report: Any, out: Path, quiet: bool, text: str | None = None) -> None:
+    """Write a change report beside the output (``text``: its JSON, when made already) and
+    print its summary."""
     from linkage.clusters.change_report import report_path
 
     where = report_path(out)
-    report.write(where)
+    report.write(where, text)
     lines = report.summary_lines(limit=2 if quiet else 5)
     for line in lines if not quiet else lines[:3]:
         print_out(line)
@@ -331,11 +332,12 @@ def _cmd_refresh(args: argparse.Namespace, previous: Any, out: Path, quiet: bool
             sources=run_inputs.sources_meta(items),
             progress=bar,
         )
-    # The file is written while the change report is assembled (the writer mostly runs
-    # outside the interpreter lock).
+    # The file is written while the change report is assembled and put into JSON (the writer
+    # mostly runs outside the interpreter lock); the report's file follows the output's.
     with ThreadPoolExecutor(max_workers=1) as pool:
         writing = pool.submit(linked_file.write_linked, out, result.run)
         report = result.report
+        report_text = report.to_json()
         writing.result()
     c = report.counts
     print_out(
@@ -343,7 +345,7 @@ def _cmd_refresh(args: argparse.Namespace, previous: Any, out: Path, quiet: bool
         f"({result.pairs_scored:,} pairs scored at match probability {threshold}); wrote "
         f"{out}: {c['records_after']:,} records, {c['people_after']:,} people."
     )
-    _write_report(report, out, quiet)
+    _write_report(report, out, quiet, report_text)
     if args.labels_column:
         from linkage.quality.evaluate import cluster_metrics
 
