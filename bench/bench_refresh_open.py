@@ -11,7 +11,9 @@ it:
    is kept out of the model and only scores it);
 2. **refresh**: ``workbench link new/FILE --previous prev.parquet --out refreshed.parquet``;
 3. **full relink**: ``workbench link FILE --model model.json --threshold t --out full.parquet``
-   with the same model and threshold on the whole file.
+   with the same model and threshold on the whole file;
+4. the same relink with ``--full --previous prev.parquet``, whose clusters inherit the earlier
+   ids: how many earlier ids any relink of these records keeps, beside the refresh's.
 
 Printed per dataset and share: records, clustered pairwise F1 of both against the truth, the
 share of earlier records that kept their person id (from the refresh's change report), the
@@ -103,6 +105,26 @@ def bench(name: str, share: float, folder: Path) -> dict:
             *truth,
         ]
     )
+    # The same full relink given the earlier run, so its clusters inherit the earlier ids: how
+    # many ids any relink of these records can keep.
+    relinked = work / "relinked.parquet"
+    cli(
+        [
+            "link",
+            str(source),
+            "--full",
+            "--previous",
+            str(prev),
+            "--model",
+            str(model),
+            "--threshold",
+            str(threshold),
+            "--out",
+            str(relinked),
+            "-q",
+        ]
+    )
+    relink = json.loads((work / "relinked.changes.json").read_text(encoding="utf-8"))["counts"]
     report = json.loads((work / "refreshed.changes.json").read_text(encoding="utf-8"))
     counts = report["counts"]
     # Every earlier record whose id changed must belong to a merge or a split the report lists.
@@ -127,6 +149,7 @@ def bench(name: str, share: float, folder: Path) -> dict:
         "f1_refresh": scores["refresh"],
         "f1_full": scores["full"],
         "kept": 1 - counts["records_moved"] / max(counts["records_compared"], 1),
+        "kept_relink": 1 - relink["records_moved"] / max(relink["records_compared"], 1),
         "unexplained": int((~moved["cluster_id_before"].isin(explained)).sum()),
         "merges": len(report["merges"]),
         "splits": len(report["splits"]),
@@ -142,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     print(
         f"{'dataset':16s} {'new':>5s} {'records':>8s} {'F1 refresh':>10s} {'F1 full':>8s} "
-        f"{'ids kept':>8s} {'merges':>6s} {'splits':>6s} {'other moves':>11s} "
+        f"{'ids kept':>8s} {'(relink)':>8s} {'merges':>6s} {'splits':>6s} {'other moves':>11s} "
         f"{'time (wall, CPU)':>28s}"
     )
     ok = True
@@ -161,6 +184,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(
                     f"{r['name']:16s} {r['share']:>5.0%} {r['records']:>8,} "
                     f"{r['f1_refresh']:>10.4f} {r['f1_full']:>8.4f} {r['kept']:>8.2%} "
+                    f"{r['kept_relink']:>8.2%} "
                     f"{r['merges']:>6,} {r['splits']:>6,} {r['unexplained']:>11,} "
                     f"{rw:5.1f}/{fw:5.1f} s {rc / fc:4.2f} CPU {'ok' if close else 'MISSED'}",
                     flush=True,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -505,3 +506,57 @@ def test_ids_over_touched_clusters_equal_ids_over_every_record(seed) -> None:
     assert part.cluster_id.tolist() == full.cluster_id.tolist()
     assert part.summary() == full.summary()
     assert full.ids_retired > 0 and full.ids_new > 0
+
+
+def test_relink_of_a_source_without_ids_finds_earlier_records_by_their_values(
+    tmp_path: Path, caplog
+) -> None:
+    """Records numbered by row keep their earlier numbers (and so their people) through a
+    relink of a reordered, larger extract; a refresh with a repeating extract says so."""
+    police, _ = make_people(900, seed=5)
+    police = police.drop(columns=["source_dataset", "unique_id"])
+    police = pd.concat([police, police.iloc[:3]], ignore_index=True)  # exact repeats too
+    order = np.random.default_rng(3).permutation(len(police))
+    earlier = police.iloc[np.sort(order[: len(police) * 7 // 10])]
+    whole = police.iloc[np.random.default_rng(9).permutation(len(police))]  # another order
+    for name, frame in (("earlier", earlier), ("whole", whole)):
+        (tmp_path / name).mkdir()
+        frame.to_csv(tmp_path / name / "police.csv", index=False)
+    prev, model = tmp_path / "prev.parquet", tmp_path / "model.json"
+    args = ["--labels-column", "person_id", "-q"]
+    assert run(["link", str(tmp_path / "earlier" / "police.csv"), "--out", str(prev),
+                "--save-model", str(model), *args]) == 0  # fmt: skip
+    threshold = str(read_linked(prev).meta["threshold"])
+    out = tmp_path / "relinked.parquet"
+    assert run(["link", str(tmp_path / "whole" / "police.csv"), "--full", "--previous",
+                str(prev), "--model", str(model), "--threshold", threshold, "--out", str(out),
+                *args]) == 0  # fmt: skip
+    values = [c for c in police.columns]
+    before = pd.read_parquet(prev).astype({c: "string" for c in values})
+    after = pd.read_parquet(out).astype({c: "string" for c in values})
+    # Every earlier record is found by its values (repeats pair off: compare them as counts).
+    key = [*values, "unique_id"]
+    assert before[key].value_counts().sub(after[key].value_counts(), fill_value=0).max() == 0
+    assert set(before["unique_id"]) < set(after["unique_id"])
+    numbers = pd.to_numeric(after["unique_id"])
+    assert numbers.is_unique and numbers.max() == len(police)  # new records numbered on
+    # An earlier record changes person only in a merge or split the report lists.
+    both = before.merge(after, on=["unique_id"], suffixes=("_old", "_new"))
+    report = json.loads(report_path(out).read_text())
+    moved = both[both["cluster_id_old"] != both["cluster_id_new"]]
+    explained = {i for m in report["merges"] for i in m["merged_ids"]}
+    explained |= {s["previous_id"] for s in report["splits"]}
+    assert moved["cluster_id_old"].isin(explained).all()
+    assert report["counts"]["records_moved"] == len(moved) < len(before) // 20
+
+    cumulative = tmp_path / "cumulative" / "police.csv"
+    cumulative.parent.mkdir()
+    whole.to_csv(cumulative, index=False)
+    refreshed = tmp_path / "refreshed.parquet"
+    caplog.set_level(logging.WARNING)  # the runs above with -q left the root logger at ERROR
+    assert run(["link", str(cumulative), "--previous", str(prev), "--out", str(refreshed)]) == 0
+    seen = set(earlier.astype("string").itertuples(index=False))
+    repeats = sum(row in seen for row in whole.astype("string").itertuples(index=False))
+    assert f"{repeats:,} records of the new extract of police equal earlier records" in (
+        caplog.text
+    )

@@ -78,6 +78,83 @@ def number_on(previous: LinkedRun, item: Any) -> Any:
     return item
 
 
+_KEY_COLUMNS = ("source_dataset", "unique_id", "cluster_id")
+
+
+def content_keys(frame: pd.DataFrame) -> pd.Series:
+    """One text per row holding every value of the row (a missing value written apart from
+    any text), so rows with equal values, and only those, have equal keys."""
+    if frame.shape[1] == 0:
+        return pd.Series([""] * len(frame), index=frame.index, dtype=object)
+    parts = [frame[c].astype("string").fillna("\x00").astype(object) for c in frame.columns]
+    key = parts[0]
+    for part in parts[1:]:
+        key = key + "\x1f" + part
+    return key
+
+
+def _earlier_records(previous: LinkedRun, item: Any) -> tuple[pd.DataFrame, list[str]]:
+    """The previous run's records of the item's source, and the input columns both hold."""
+    prev = previous.table
+    earlier = prev.loc[prev["source_dataset"] == item.name]
+    shared = set(earlier.columns) - set(_KEY_COLUMNS)
+    return earlier, [c for c in item.raw.columns if c in shared]
+
+
+def _occurrence(keys: pd.Series) -> pd.Series:
+    """Each key with its occurrence number (0 for the first row with that key, 1 for the next)."""
+    return keys + "\x1e" + keys.groupby(keys, sort=False).cumcount().astype(str)
+
+
+def carry_row_numbers(previous: LinkedRun, item: Any) -> tuple[Any, int]:
+    """Give a relinked source numbered by row its earlier numbers, finding records by content.
+
+    A source without a record id column numbers its records 1, 2, ... by row, so in another
+    extract of it (rows added, dropped or in another order) one number can name another
+    record, and a relink would carry earlier person ids to the wrong records. Instead a record
+    whose input columns all equal an earlier record's takes that record's number (equal records
+    pair off in order), and the others are numbered on after the highest earlier number, as a
+    refresh numbers new records.
+
+    Returns:
+        The item (renumbered in place) and how many of its records matched an earlier record.
+    """
+    if item.id_column is not None:
+        return item, 0
+    earlier, columns = _earlier_records(previous, item)
+    if earlier.empty:
+        return item, 0
+    if not columns:  # nothing to compare: every record is numbered on, as new
+        return number_on(previous, item), 0
+    old_keys = _occurrence(content_keys(earlier[columns].reset_index(drop=True)))
+    new_keys = _occurrence(content_keys(item.raw[columns].reset_index(drop=True)))
+    found = pd.Series(earlier["unique_id"].astype(str).to_numpy(), index=old_keys.to_numpy())
+    carried = new_keys.map(found)
+    start = pd.to_numeric(earlier["unique_id"], errors="coerce").max()
+    start = int(start) if start == start else 0
+    fresh = carried.isna().to_numpy()
+    numbers = carried.to_numpy(dtype=object)
+    numbers[fresh] = [str(start + k) for k in range(1, int(fresh.sum()) + 1)]
+    mapping = dict(zip(item.raw["unique_id"].astype(str).tolist(), numbers.tolist(), strict=True))
+    item.raw["unique_id"] = pd.Series(numbers, index=item.raw.index, dtype=object)
+    item.standardised["unique_id"] = (
+        item.standardised["unique_id"].astype(str).map(mapping).astype(object)
+    )
+    return item, int((~fresh).sum())
+
+
+def repeated_records(previous: LinkedRun, item: Any) -> int:
+    """How many records of a new extract numbered by row equal an earlier record of its source
+    (a refresh adds them as new records: without ids they cannot be told from repeats)."""
+    if item.id_column is not None:
+        return 0
+    earlier, columns = _earlier_records(previous, item)
+    if earlier.empty or not columns:
+        return 0
+    old_keys = set(content_keys(earlier[columns]).tolist())
+    return int(content_keys(item.raw[columns]).isin(old_keys).sum())
+
+
 def combine_tables(tables: Sequence[pd.DataFrame]) -> pd.DataFrame:
     """Stack output tables, turning a column typed differently in different tables into text."""
     kinds: dict[str, set[str]] = {}

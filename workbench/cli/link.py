@@ -145,6 +145,19 @@ def cmd_link(args: argparse.Namespace) -> int:
         bar("Inputs ready", 1.0)
     for item, (_, frame, stored) in zip(inputs, read, strict=True):
         say.add(role_lines(item, frame, stored, overrides, exclude, args.unique_id))
+    if previous is not None:
+        from linkage.clusters.run_inputs import carry_row_numbers
+
+        for item in inputs:
+            _, matched = carry_row_numbers(previous, item)
+            if item.id_column is None:
+                say.add(
+                    [
+                        f"{item.name} has no record id column: {matched:,} of its "
+                        f"{len(item.raw):,} records were found in the previous run by their "
+                        "values and keep their numbers there; the others are numbered on."
+                    ]
+                )
     for note in check_common_columns(inputs):
         log.warning(note)
     frames = [i.standardised for i in inputs]
@@ -310,6 +323,17 @@ def _cmd_refresh(args: argparse.Namespace, previous: Any, out: Path, quiet: bool
         item = prepare_input(
             name, frame, stored_roles=roles, unique_id=args.unique_id, exclude=exclude
         )
+        repeats = run_inputs.repeated_records(previous, item)
+        if repeats:
+            log.warning(
+                "%s records of the new extract of %s equal earlier records of it; %s has no "
+                "record id column, so they are added as new records. If the extract repeats "
+                "earlier records, give its id column with --unique-id so they replace them, "
+                "or relink with --full --previous",
+                f"{repeats:,}",
+                name,
+                name,
+            )
         items.append(run_inputs.number_on(previous, item))
     known = set(previous.meta.get("sources", {}))
     for name in names:
