@@ -196,8 +196,12 @@ def prepare_input(
         # Without an id column, records are numbered here, once, so the number names the same
         # record in the standardised table and in the output (a window over a parallel scan
         # would not).
-        source = frame.assign(**{_ROW: [str(i) for i in range(1, len(frame) + 1)]})
-        con.register("link_input", source if id_col is None else frame)
+        source = (
+            frame.assign(**{_ROW: [str(i) for i in range(1, len(frame) + 1)]})
+            if id_col is None
+            else frame
+        )
+        con.register("link_input", source)
         types = {str(r[0]): str(r[1]) for r in con.execute("DESCRIBE link_input").fetchall()}
         formats = detect_value_formats(con, quote_ident("link_input"), types, roles)
         sql, params = standardise_sql(
