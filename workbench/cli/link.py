@@ -155,7 +155,8 @@ def cmd_link(args: argparse.Namespace) -> int:
                     [
                         f"{item.name} has no record id column: {matched:,} of its "
                         f"{len(item.raw):,} records were found in the previous run by their "
-                        "values and keep their numbers there; the others are numbered on."
+                        "values and keep the numbers they had there; the others are numbered "
+                        "after them."
                     ]
                 )
     for note in check_common_columns(inputs):
