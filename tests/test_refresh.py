@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 from pathlib import Path
 
 import numpy as np
@@ -553,7 +552,6 @@ def test_relink_of_a_source_without_ids_finds_earlier_records_by_their_values(
     cumulative.parent.mkdir()
     whole.to_csv(cumulative, index=False)
     refreshed = tmp_path / "refreshed.parquet"
-    caplog.set_level(logging.WARNING)  # the runs above with -q left the root logger at ERROR
     assert run(["link", str(cumulative), "--previous", str(prev), "--out", str(refreshed)]) == 0
     seen = set(earlier.astype("string").itertuples(index=False))
     repeats = sum(row in seen for row in whole.astype("string").itertuples(index=False))

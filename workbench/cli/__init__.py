@@ -203,6 +203,9 @@ def run(argv: Sequence[str] | None = None) -> int:
     if not args.verbose:
         logging.getLogger("splink").setLevel(logging.ERROR)
     func: Callable[[argparse.Namespace], int] = args.func
+    # A command may quieten the root logger (-q); a caller running several commands in one
+    # process gets it back as it was.
+    root_level = logging.getLogger().level
     try:
         return func(args)
     except WorkbenchError as exc:
@@ -211,6 +214,8 @@ def run(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         return 130
+    finally:
+        logging.getLogger().setLevel(root_level)
 
 
 def main() -> None:
