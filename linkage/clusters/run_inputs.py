@@ -84,13 +84,18 @@ _KEY_COLUMNS = ("source_dataset", "unique_id", "cluster_id")
 def content_keys(frame: pd.DataFrame) -> pd.Series:
     """One text per row holding every value of the row (a missing value written apart from
     any text), so rows with equal values, and only those, have equal keys."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     if frame.shape[1] == 0:
         return pd.Series([""] * len(frame), index=frame.index, dtype=object)
-    parts = [frame[c].astype("string").fillna("\x00").astype(object) for c in frame.columns]
-    key = parts[0]
-    for part in parts[1:]:
-        key = key + "\x1f" + part
-    return key
+    text = pa.large_string()
+    parts = [
+        pc.fill_null(pa.array(frame[c].astype("string")).cast(text), pa.scalar("\x00", text))
+        for c in frame.columns
+    ]
+    keys = pc.binary_join_element_wise(*parts, pa.scalar("\x1f", text))
+    return pd.Series(keys.to_pandas(), index=frame.index).astype(object)
 
 
 def _earlier_records(previous: LinkedRun, item: Any) -> tuple[pd.DataFrame, list[str]]:
@@ -101,9 +106,16 @@ def _earlier_records(previous: LinkedRun, item: Any) -> tuple[pd.DataFrame, list
     return earlier, [c for c in item.raw.columns if c in shared]
 
 
-def _occurrence(keys: pd.Series) -> pd.Series:
-    """Each key with its occurrence number (0 for the first row with that key, 1 for the next)."""
-    return keys + "\x1e" + keys.groupby(keys, sort=False).cumcount().astype(str)
+def _numbered(keys: pd.Series) -> pd.Series:
+    """Each key marked with its occurrence after the first (the first row with a key keeps it
+    bare, the second gets a mark 1, and so on), so equal rows pair off in order."""
+    occurrence = keys.groupby(keys, sort=False).cumcount()
+    again = occurrence.to_numpy() > 0
+    if not again.any():
+        return keys
+    keys = keys.copy()
+    keys[again] = keys[again] + "\x1e" + occurrence[again].astype(str)
+    return keys
 
 
 def carry_row_numbers(previous: LinkedRun, item: Any) -> tuple[Any, int]:
@@ -126,9 +138,9 @@ def carry_row_numbers(previous: LinkedRun, item: Any) -> tuple[Any, int]:
         return item, 0
     if not columns:  # nothing to compare: every record is numbered on, as new
         return number_on(previous, item), 0
-    old_keys = _occurrence(content_keys(earlier[columns].reset_index(drop=True)))
-    new_keys = _occurrence(content_keys(item.raw[columns].reset_index(drop=True)))
-    found = pd.Series(earlier["unique_id"].astype(str).to_numpy(), index=old_keys.to_numpy())
+    old_keys = _numbered(content_keys(earlier[columns].reset_index(drop=True)))
+    new_keys = _numbered(content_keys(item.raw[columns].reset_index(drop=True)))
+    found = pd.Series(earlier["unique_id"].astype(str).to_numpy(dtype=object), index=old_keys)
     carried = new_keys.map(found)
     start = pd.to_numeric(earlier["unique_id"], errors="coerce").max()
     start = int(start) if start == start else 0
