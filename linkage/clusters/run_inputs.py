@@ -118,7 +118,7 @@ def _numbered(keys: pd.Series) -> pd.Series:
     return keys
 
 
-def carry_row_numbers(previous: LinkedRun, item: Any) -> tuple[Any, int]:
+def carry_row_numbers(previous: LinkedRun, item: Any) -> int:
     """Give a relinked source numbered by row its earlier numbers, finding records by content.
 
     A source without a record id column numbers its records 1, 2, ... by row, so in another
@@ -129,15 +129,16 @@ def carry_row_numbers(previous: LinkedRun, item: Any) -> tuple[Any, int]:
     refresh numbers new records.
 
     Returns:
-        The item (renumbered in place) and how many of its records matched an earlier record.
+        How many of the item's records (renumbered in place) matched an earlier record.
     """
     if item.id_column is not None:
-        return item, 0
+        return 0
     earlier, columns = _earlier_records(previous, item)
     if earlier.empty:
-        return item, 0
+        return 0
     if not columns:  # nothing to compare: every record is numbered on, as new
-        return number_on(previous, item), 0
+        number_on(previous, item)
+        return 0
     old_keys = _numbered(content_keys(earlier[columns].reset_index(drop=True)))
     new_keys = _numbered(content_keys(item.raw[columns].reset_index(drop=True)))
     found = pd.Series(earlier["unique_id"].astype(str).to_numpy(dtype=object), index=old_keys)
@@ -152,7 +153,7 @@ def carry_row_numbers(previous: LinkedRun, item: Any) -> tuple[Any, int]:
     item.standardised["unique_id"] = (
         item.standardised["unique_id"].astype(str).map(mapping).astype(object)
     )
-    return item, int((~fresh).sum())
+    return int((~fresh).sum())
 
 
 def repeated_records(previous: LinkedRun, item: Any) -> int:

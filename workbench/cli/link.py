@@ -149,7 +149,7 @@ def cmd_link(args: argparse.Namespace) -> int:
         from linkage.clusters.run_inputs import carry_row_numbers
 
         for item in inputs:
-            _, matched = carry_row_numbers(previous, item)
+            matched = carry_row_numbers(previous, item)
             if item.id_column is None:
                 say.add(
                     [
