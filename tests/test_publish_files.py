@@ -12,6 +12,7 @@ import csv
 import io
 import math
 import shutil
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from tests.story_fixtures import small_workspace
 from workbench.access.auth import local_user
 from workbench.analysis.measures.timeliness import INTERVALS
 from workbench.browser import chromium_available
+from workbench.publish.export.alt_text import describe_chart
 from workbench.publish.export.csv_files import table_metadata, table_to_csv
 from workbench.publish.export.disclosure import marked_protection
 from workbench.publish.export.files import file_name
@@ -38,7 +40,7 @@ from workbench.publish.stories.document import story_html
 from workbench.publish.stories.document import story_pdf as print_story
 from workbench.publish.stories.model import Block
 from workbench.publish.stories.render import render_block
-from workbench.publish.stories.sources import series_headline
+from workbench.publish.stories.sources import SOURCES, mark_span, series_headline
 from workbench.publish.stories.store import load_story
 from workbench.workspace import Workspace
 
@@ -368,6 +370,38 @@ def test_headlines_never_compare_hidden_or_empty_periods() -> None:
     assert series_headline(shown, "receipts", "Receipts", "month") == (
         "Receipts rose by 25% to 25 in August 2026 (from 20 in July 2026)."
     )
+
+
+def test_headlines_leave_out_periods_the_data_start_or_end_within() -> None:
+    months = pd.to_datetime(["2026-06-01", "2026-07-01", "2026-08-01", "2026-09-01"])
+    counts = pd.DataFrame({"period": months, "receipts": [30, 100, 110, 40]})
+    # the data run from 10 June to 12 September: June and September hold part of a month each
+    marked = mark_span(counts, "month", (date(2026, 6, 10), date(2026, 9, 12)))
+    assert list(marked["status"]) == ["partial", "complete", "complete", "partial"]
+    assert series_headline(marked, "receipts", "Receipts", "month") == (
+        "Receipts rose by 10% to 110 in August 2026 (from 100 in July 2026). September 2026 is "
+        "left out: the data end part-way through it."
+    )
+    # unmarked, the same counts read as a fall
+    assert "fell by 64%" in series_headline(counts, "receipts", "Receipts", "month")
+    whole = mark_span(counts, "month", (date(2026, 6, 1), date(2026, 9, 30)))
+    assert set(whole["status"]) == {"complete"}
+    assert "fell by 64% to 40 in September 2026" in series_headline(
+        whole, "receipts", "Receipts", "month"
+    )
+    two = mark_span(counts.iloc[2:], "month", (date(2026, 8, 1), date(2026, 9, 12)))
+    assert series_headline(two, "receipts", "Receipts", "month") == (
+        "Receipts: not enough complete periods to compare. September 2026 is left out: the data "
+        "end part-way through it."
+    )
+    chart = SOURCES["receipts"].chart(marked, {"stage": "first_hearing", "freq": "month"})
+    spec = chart.to_dict()
+    marks = [layer["mark"]["type"] for layer in spec["layer"]]
+    assert marks == ["line", "line", "point"]  # solid, dotted to the partial periods, hollow
+    assert spec["layer"][2]["mark"]["filled"] is False
+    text = describe_chart(chart, "Receipts rose")
+    assert "Latest: 110 in August 2026" in text, text
+    assert "drawn as hollow points" in text and "June 2026 (30), September 2026 (40)" in text
 
 
 def test_block_subtitles_state_their_own_area_and_period(ws: Workspace) -> None:

@@ -92,6 +92,25 @@ def test_rerender_picks_up_refreshed_data(ws: Workspace) -> None:
     assert "fell by 47% to 16 in June 2024" in after  # 15 adjusted
 
 
+def test_a_month_the_data_end_within_is_marked_and_never_compared(ws: Workspace) -> None:
+    import pandas as pd
+
+    frame = journeys_frame()
+    end = pd.Timestamp("2024-06-12")  # the extracts stop part-way through June
+    frame = frame[~(pd.to_datetime(frame["first_hearing_date"]) > end)].copy()
+    frame.loc[pd.to_datetime(frame["completion_date"]) > end, "completion_date"] = None
+    write_journeys(ws, frame, "linked")
+    chart = render_block(ws, ME, Block("chart", "receipts", {"stage": "first_hearing"}))
+    assert "June 2024 is left out: the data end part-way through it." in chart.headline
+    assert "in May 2024 (from" in chart.headline
+    table = render_block(ws, ME, Block("table", "receipts", {"stage": "first_hearing"}))
+    assert table.table is not None
+    status = table.table.set_index("Month")["Period status"]
+    assert status.iloc[-1] == "partial" and set(status.iloc[:-1]) == {"complete"}
+    html = story_html(ws, ME, load_story(ws, ME, "demo"))
+    assert "in June 2024 (from" not in html
+
+
 def test_annotations_are_layers() -> None:
     import altair as alt
     import pandas as pd

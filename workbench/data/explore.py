@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Literal
 
 import altair as alt
@@ -38,6 +39,24 @@ def category_columns(ws: Workspace, name: str, max_distinct: int = 60) -> list[s
     parts = Sql(", ".join(compose("approx_count_distinct({c})", c=c) for c in candidates))
     counts = ws.query(compose("SELECT {parts} FROM {t}", parts=parts, t=Sql(table)))[0]
     return [c for c, n in zip(candidates, counts, strict=True) if 1 < (n or 0) <= max_distinct]
+
+
+def date_span(ws: Workspace, name: str, date_column: str) -> tuple[date, date] | None:
+    """The first and last dates of a dataset's date column (None when it holds none)."""
+    if date_column not in date_columns(ws, name):
+        raise ValidationError(
+            f"{date_column!r} is not a date column of {name}.",
+            hint="Pick one of the date columns offered.",
+        )
+    sql = compose(
+        "SELECT min({when})::DATE, max({when})::DATE FROM {t}",
+        when=date_column,
+        t=Sql(ws.dataset_table(name)),
+    )
+    row = ws.query(sql)
+    if not row or row[0][0] is None:
+        return None
+    return row[0][0], row[0][1]
 
 
 def period_counts(

@@ -140,12 +140,12 @@ def scoped_filter(
     )
 
 
-def data_end(ws: Workspace) -> date:
-    """The last date any stage was recorded in the journey table."""
+def data_end(ws: Workspace, table: str = LINKED) -> date:
+    """The last date any stage was recorded in a journey table (the linked one by default)."""
     sql = compose(
         "SELECT greatest(max(recorded_date), max(referral_date), max(first_hearing_date), "
         "max(completion_date)) FROM {t}",
-        t=journey_table(LINKED),
+        t=journey_table(table),
     )
     row = ws.query(sql)
     if not row or row[0][0] is None:
@@ -153,15 +153,16 @@ def data_end(ws: Workspace) -> date:
     return pd.Timestamp(row[0][0]).date()
 
 
-def data_span(ws: Workspace) -> tuple[date, date]:
-    """The first and last dates any stage was recorded in the journey table."""
+def data_span(ws: Workspace, table: str = LINKED) -> tuple[date, date]:
+    """The first and last dates any stage was recorded in a journey table (the linked one by
+    default)."""
     cols = ("recorded_date", "referral_date", "first_hearing_date", "completion_date")
     first = Sql(", ".join(compose("min({c})", c=c) for c in cols))
-    sql = compose("SELECT least({first}) FROM {t}", first=first, t=journey_table(LINKED))
+    sql = compose("SELECT least({first}) FROM {t}", first=first, t=journey_table(table))
     row = ws.query(sql)
     if not row or row[0][0] is None:
         raise JourneyError("The journey table holds no dated stages.")
-    return pd.Timestamp(row[0][0]).date(), data_end(ws)
+    return pd.Timestamp(row[0][0]).date(), data_end(ws, table)
 
 
 def court_types(ws: Workspace, where: JourneyFilter) -> list[str]:

@@ -59,10 +59,21 @@ def data_window(ws: Workspace, where: JourneyFilter = ALL) -> DataWindow:
     return DataWindow(start, end, maturity(ws, where=national), days)
 
 
-def _period_end(starts: pd.Series, period: str) -> pd.Series:
+def period_end(starts: pd.Series, period: str) -> pd.Series:
+    """The last day of each week, month, quarter or year starting on ``starts``."""
     step = {"week": {"weeks": 1}, "month": {"months": 1}, "quarter": {"months": 3}}
     offset = pd.DateOffset(**step.get(period, {"years": 1}))
     return pd.to_datetime(starts) + offset - pd.Timedelta(days=1)
+
+
+def span_status(starts: pd.Series, period: str, start: date, end: date) -> pd.Series:
+    """``complete`` for a period wholly within the data's span, ``partial`` where the data
+    start or end within it (its count covers only part of the period)."""
+    first = pd.to_datetime(starts)
+    inside = (first >= pd.Timestamp(start)) & (period_end(first, period) <= pd.Timestamp(end))
+    return pd.Series(
+        ["complete" if ok else "partial" for ok in inside], index=starts.index, dtype="object"
+    )
 
 
 def cohort_status(series: pd.DataFrame, period: str, window: DataWindow) -> pd.Series:
@@ -73,8 +84,8 @@ def cohort_status(series: pd.DataFrame, period: str, window: DataWindow) -> pd.S
     end = pd.Timestamp(window.end)
     start = pd.Timestamp(window.start)
     status = []
-    period_end = _period_end(series["period"], period)
-    for measure, first, last in zip(series["measure"], series["period"], period_end, strict=True):
+    ends = period_end(series["period"], period)
+    for measure, first, last in zip(series["measure"], series["period"], ends, strict=True):
         days = pd.Timedelta(days=window.window(measure))
         if pd.Timestamp(first) < start or last > end:
             status.append("partial")

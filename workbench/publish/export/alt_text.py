@@ -375,6 +375,7 @@ def describe_chart(chart: alt.TopLevelMixin, title: str | None = None) -> str:
             f"{len(hidden)} value{'s are' if len(hidden) > 1 else ' is'} hidden "
             f"(suppressed or not available), not zero: {labels}."
         )
+    parts.append(str(hints.get("note") or ""))
     return " ".join(p for p in parts if p).strip()
 
 

@@ -107,8 +107,13 @@ TABLE_COLUMNS: dict[str, dict[str, str]] = {
         "rate_of_previous": "Percentage of the previous stage",
         "rate_of_recorded": "Percentage of recorded crimes",
     },
-    "receipts": {"period": "Period", "receipts": "Receipts"},
-    "period_counts": {"period": "Period", "group": "Group", "records": "Records"},
+    "receipts": {"period": "Period", "receipts": "Receipts", "status": "Period status"},
+    "period_counts": {
+        "period": "Period",
+        "group": "Group",
+        "records": "Records",
+        "status": "Period status",
+    },
 }
 
 

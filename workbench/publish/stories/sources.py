@@ -20,9 +20,11 @@ from workbench.analysis.journeys.table import LINKED, build_row
 from workbench.analysis.measures.attrition import attrition_funnel
 from workbench.analysis.measures.demand import DEMAND_STAGES, receipts
 from workbench.analysis.measures.timeliness import INTERVALS, timeliness
+from workbench.analysis.views.scope import data_span
+from workbench.analysis.views.windows import span_status
 from workbench.charts import accessible_palette, period_axis
 from workbench.data.catalogue import find_dataset
-from workbench.data.explore import period_counts
+from workbench.data.explore import date_span, period_counts
 from workbench.disclosure.control import (
     Protected,
     protect_frame,
@@ -111,7 +113,10 @@ def _journey_version(ws: Workspace, params: dict[str, Any]) -> str:
     )
 
 
-def _series_chart(frame: pd.DataFrame, value: str, title: str, period: str) -> alt.Chart:
+def _series_chart(frame: pd.DataFrame, value: str, title: str, period: str) -> alt.TopLevelMixin:
+    """Lines per group; a period the data start or end within is a hollow point, named in a
+    legend, so a partial last month does not read as a fall."""
+    frame = frame.reset_index(drop=True)
     groups = sorted(frame["group"].dropna().unique()) if "group" in frame else []
     enc: dict[str, Any] = {
         "x": alt.X("period:T", title=period.capitalize(), axis=period_axis(period)),
@@ -125,7 +130,62 @@ def _series_chart(frame: pd.DataFrame, value: str, title: str, period: str) -> a
         enc["strokeDash"] = alt.StrokeDash("group:N", title=None)
     else:
         enc["color"] = alt.value(accessible_palette()[0])
-    return alt.Chart(frame).mark_line(strokeWidth=2).encode(**enc).properties(width=560, height=300)
+    partial = frame[frame["status"].eq("partial")] if "status" in frame else frame.iloc[0:0]
+    if not len(partial):
+        return (
+            alt.Chart(frame)
+            .mark_line(strokeWidth=2)
+            .encode(**enc)
+            .properties(width=560, height=300)
+        )
+    # Solid lines join complete periods; a dotted, fainter one reaches each partial period.
+    is_partial = frame["status"].eq("partial")
+    near = pd.Series(False, index=frame.index)
+    keys = frame.get("group", pd.Series("", index=frame.index))
+    for _, rows in frame.groupby(keys, sort=False, dropna=False):
+        flags = is_partial.loc[rows.sort_values("period").index]
+        near.loc[flags.index] = (
+            flags | flags.shift(1, fill_value=False) | flags.shift(-1, fill_value=False)
+        )
+    # Layers do not merge a colour legend with a dash legend, so groups are told apart by
+    # colour alone here, keyed by line symbols.
+    enc.pop("strokeDash", None)
+    if len(groups) > 1:
+        enc["color"] = alt.Color(
+            "group:N",
+            title=None,
+            scale=alt.Scale(domain=groups, range=accessible_palette()),
+            legend=alt.Legend(symbolType="stroke", symbolStrokeWidth=2),
+        )
+    points = dict(enc)
+    solid = frame[~is_partial].copy()
+    # Alt text describes the complete periods (as the headline does) and names the rest.
+    shown = [
+        f"{str(row.group) + ', ' if len(groups) > 1 else ''}{period_phrase(row.period, period)} "
+        f"({'hidden' if pd.isna(getattr(row, value)) else f'{getattr(row, value):,.0f}'})"
+        for row in partial.sort_values("period").itertuples()
+    ]
+    solid.attrs["alt"] = {
+        "note": f"Partial {'periods' if len(shown) > 1 else 'period'}, drawn as hollow points "
+        f"because the data start or end part-way through: {', '.join(shown)}."
+    }
+    layers: list[alt.Chart] = [
+        alt.Chart(solid).mark_line(strokeWidth=2).encode(**enc),
+        alt.Chart(frame[near])
+        .mark_line(strokeWidth=2, strokeDash=[2, 3], opacity=0.7)
+        .encode(**{**points, "detail": "group:N"} if "group" in frame else points),
+    ]
+    points["shape"] = alt.Shape(
+        "state:N",
+        scale=alt.Scale(domain=[PARTIAL_LABEL], range=["circle"]),
+        legend=alt.Legend(title=None, orient="bottom", labelLimit=400),
+    )
+    layers.append(
+        alt.Chart(partial.assign(state=PARTIAL_LABEL))
+        .mark_point(filled=False, size=70, strokeWidth=2)
+        .encode(**points)
+    )
+    return alt.layer(*layers).properties(width=560, height=300)
 
 
 def _bar_chart(frame: pd.DataFrame, x: str, y: str, x_title: str, y_title: str) -> alt.Chart:
@@ -141,6 +201,9 @@ def _bar_chart(frame: pd.DataFrame, x: str, y: str, x_title: str, y_title: str) 
     )
 
 
+#: The legend of a period the data start or end within.
+PARTIAL_LABEL = "partial period: the data start or end within it"
+
 _STEP: dict[str, pd.DateOffset] = {
     "day": pd.DateOffset(days=1),
     "week": pd.DateOffset(weeks=1),
@@ -151,14 +214,17 @@ _STEP: dict[str, pd.DateOffset] = {
 
 
 def series_headline(frame: pd.DataFrame, value: str, what: str, period: str) -> str:
-    """A headline comparing the last period of a series with the period just before it.
+    """A headline comparing the last complete period of a series with the period just before.
 
-    Only two consecutive periods that are both shown are compared: a period with a hidden
-    (suppressed) value in any group, or missing from the table, is never compared, and
-    neither is an empty series; the headline then says there are too few cases to compare.
+    Only two consecutive periods that are both shown and complete are compared: a period with
+    a hidden (suppressed) value in any group, or missing from the table, is never compared, and
+    neither is an empty series; the headline then says there are too few cases to compare. A
+    period the data start or end within (``status`` ``partial``) holds only part of its cases,
+    so it is never compared either; a partial last period is named as left out.
 
     Args:
-        frame: Columns ``period`` and ``value`` (summed over any groups).
+        frame: Columns ``period`` and ``value`` (summed over any groups), and optionally
+            ``status`` (``complete`` or ``partial``, :func:`mark_span`).
         value: The value column.
         what: What is counted, capitalised ("Court receipts").
         period: The period length, for wording.
@@ -169,37 +235,60 @@ def series_headline(frame: pd.DataFrame, value: str, what: str, period: str) -> 
     """
     if not len(frame) or "period" not in frame:
         return f"{what}: too few cases to compare."
+    periods = pd.to_datetime(frame["period"])
+    partial = (
+        frame["status"].eq("partial").to_numpy()
+        if "status" in frame
+        else pd.Series(False, index=frame.index).to_numpy()
+    )
+    left_out = ""
+    if partial.any():
+        last_partial = periods[partial].max()
+        if last_partial == periods.max():
+            left_out = (
+                f" {period_phrase(last_partial, period)} is left out: the data end part-way "
+                "through it."
+            )
+        frame, periods = frame.loc[~partial], periods[~partial]
     values = pd.to_numeric(frame[value], errors="coerce")
-    grouped = values.groupby(pd.to_datetime(frame["period"]))
+    grouped = values.groupby(periods)
     complete = grouped.apply(lambda v: bool(v.notna().all()))
     totals = grouped.sum(min_count=1).where(complete).sort_index()
     if len(totals) < 2:
-        return f"{what}: not enough periods to compare."
+        return f"{what}: not enough complete periods to compare.{left_out}"
     last_at, prev_at = totals.index[-1], totals.index[-2]
     when, before = period_phrase(last_at, period), period_phrase(prev_at, period)
     step = _STEP.get(period)
     consecutive = step is None or prev_at + step == last_at
     last, prev = totals.iloc[-1], totals.iloc[-2]
     if pd.isna(last) or pd.isna(prev) or not consecutive:
-        return f"{what}: too few cases to compare {when} with {before}."
+        return f"{what}: too few cases to compare {when} with {before}.{left_out}"
     if last == 0 and prev == 0:
-        return f"{what}: none in {when} or in {before}."
+        return f"{what}: none in {when} or in {before}.{left_out}"
     if prev == 0 or last == prev:
         verb = "were unchanged at" if last == prev else "rose to"
-        return f"{what} {verb} {last:,.0f} in {when} (from {prev:,.0f} in {before})."
+        return f"{what} {verb} {last:,.0f} in {when} (from {prev:,.0f} in {before}).{left_out}"
     change = (last - prev) / prev
     verb = "rose" if change > 0 else "fell"
     return (
         f"{what} {verb} by {abs(change):.0%} to {last:,.0f} in {when} "
-        f"(from {prev:,.0f} in {before})."
+        f"(from {prev:,.0f} in {before}).{left_out}"
     )
+
+
+def mark_span(frame: pd.DataFrame, period: str, span: tuple[Any, Any] | None) -> pd.DataFrame:
+    """``frame`` with a ``status`` column: ``partial`` for a period the data start or end
+    within (``span``: the first and last dates of the data), ``complete`` otherwise."""
+    if span is None or not len(frame):
+        return frame.assign(status="complete")
+    return frame.assign(status=span_status(frame["period"], period, span[0], span[1]))
 
 
 def _counts_compute(ws: Workspace, p: dict[str, Any]) -> Protected:
-    frame = period_counts(
-        ws, p["dataset"], p["date_column"], by=p.get("by") or None, period=p.get("period", "month")
-    )
-    return protect_frame(frame, counts=["records"])
+    period = p.get("period", "month")
+    frame = period_counts(ws, p["dataset"], p["date_column"], by=p.get("by") or None, period=period)
+    span = date_span(ws, p["dataset"], p["date_column"])
+    return protect_frame(mark_span(frame, period, span), counts=["records"])
 
 
 def _receipts_compute(ws: Workspace, p: dict[str, Any]) -> Protected:
@@ -212,7 +301,10 @@ def _receipts_compute(ws: Workspace, p: dict[str, Any]) -> Protected:
         where=block_filter(p),
         keys=bool(p.get("cell_keys")),
     )
-    return protect_frame(frame, counts=["receipts"])
+    # The span of the whole journey table, not of the block's areas: a period is partial
+    # where the extracts start or end, whichever areas are shown.
+    span = data_span(ws, p.get("table", LINKED)) if len(frame) else None
+    return protect_frame(mark_span(frame, p.get("freq", "month"), span), counts=["receipts"])
 
 
 def _funnel_headline(frame: pd.DataFrame, _p: dict[str, Any]) -> str:
