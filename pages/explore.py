@@ -7,6 +7,7 @@ from workbench.data.explore import (
     PERIODS,
     category_columns,
     date_columns,
+    date_span,
     period_chart,
     period_counts,
 )
@@ -33,7 +34,7 @@ with user_errors():
         ws, info.name, date_column, by=None if by == "(none)" else by, period=period
     )
     title = f"{info.title or info.name}: records by {date_column.replace('_', ' ')}"
-    chart = period_chart(counts, title, period)
+    chart = period_chart(counts, title, period, date_span(ws, info.name, date_column))
     chart_tab, table_tab = st.tabs(["Chart", "Table"])
     chart_tab.altair_chart(fit_width(chart), width="stretch")
     table_tab.dataframe(counts, hide_index=True, width="stretch")

@@ -145,6 +145,23 @@ def test_explore_outlier_date_does_not_squeeze_the_axis_and_is_counted() -> None
     assert "outside" not in " ".join(whole["title"]["subtitle"])
 
 
+def test_explore_chart_says_when_the_records_end_part_way_through_the_last_period() -> None:
+    from datetime import date
+
+    counts = pd.DataFrame(
+        {
+            "period": pd.date_range("2024-01-01", periods=6, freq="MS"),
+            "group": "All records",
+            "records": [300, 310, 320, 330, 340, 90],
+        }
+    )
+    cut = period_chart(counts, "Records", "month", (date(2024, 1, 1), date(2024, 6, 8)))
+    subtitle = " ".join(cut.to_dict()["title"]["subtitle"])
+    assert "the last month is partial: the records end on 8 June 2024" in subtitle
+    whole = period_chart(counts, "Records", "month", (date(2024, 1, 1), date(2024, 6, 30)))
+    assert "partial" not in " ".join(whole.to_dict()["title"]["subtitle"])
+
+
 def test_a_long_headline_takes_two_lines_and_exports_whole() -> None:
     """A headline too long for a narrow screen wraps instead of being cut with an ellipsis."""
     import altair as alt

@@ -11,6 +11,7 @@ import pandas as pd
 from workbench.charts import SOURCE_NOTE, accessible_palette, period_axis, titled
 from workbench.data.catalogue import column_dictionary
 from workbench.errors import ValidationError
+from workbench.periods import period_end
 from workbench.sql import Sql, compose
 from workbench.workspace import Workspace
 
@@ -146,11 +147,26 @@ def shown_range(counts: pd.DataFrame, share: float = SHOWN_SHARE) -> tuple[pd.Da
     return counts[inside], int(counts.loc[~inside, "records"].sum())
 
 
-def period_chart(counts: pd.DataFrame, title: str, period: Period = "month") -> alt.Chart:
-    """A line chart of record counts per period, one line (and point shape) per group."""
+def period_chart(
+    counts: pd.DataFrame,
+    title: str,
+    period: Period = "month",
+    span: tuple[date, date] | None = None,
+) -> alt.Chart:
+    """A line chart of record counts per period, one line (and point shape) per group.
+
+    With ``span`` (the first and last dates of the column, :func:`date_span`), the subtitle
+    says when the last period drawn holds only the days up to the last date, so its fall is
+    not read as real.
+    """
     groups = sorted(counts["group"].unique()) if len(counts) else []
     counts, outside = shown_range(counts)
     note = f"; {outside:,} records dated outside the range shown are not drawn" if outside else ""
+    if span is not None and len(counts):
+        last = pd.Timestamp(counts["period"].max())
+        if period_end(pd.Series([last]), period).iloc[0] > pd.Timestamp(span[1]):
+            end = pd.Timestamp(span[1])
+            note += f"; the last {period} is partial: the records end on {end.day} {end:%B %Y}"
     chart = (
         alt.Chart(counts)
         .mark_line(point=counts["period"].nunique() <= 60, strokeWidth=2)

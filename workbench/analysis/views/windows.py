@@ -13,6 +13,7 @@ from workbench.analysis.measures.maturity import Maturity, maturity
 from workbench.analysis.measures.query import ALL, JourneyFilter
 from workbench.analysis.measures.timeliness import timeliness
 from workbench.analysis.views.scope import data_span
+from workbench.periods import period_end
 from workbench.workspace import Workspace
 
 # Offence-cohort rates -> the maturity window (an attribute of measures.Maturity) they need.
@@ -57,23 +58,6 @@ def data_window(ws: Workspace, where: JourneyFilter = ALL) -> DataWindow:
     spread = timeliness(ws, where=national)
     days = {r["interval"]: float(r["p90"]) for r in spread.to_dict("records") if pd.notna(r["p90"])}
     return DataWindow(start, end, maturity(ws, where=national), days)
-
-
-def period_end(starts: pd.Series, period: str) -> pd.Series:
-    """The last day of each week, month, quarter or year starting on ``starts``."""
-    step = {"week": {"weeks": 1}, "month": {"months": 1}, "quarter": {"months": 3}}
-    offset = pd.DateOffset(**step.get(period, {"years": 1}))
-    return pd.to_datetime(starts) + offset - pd.Timedelta(days=1)
-
-
-def span_status(starts: pd.Series, period: str, start: date, end: date) -> pd.Series:
-    """``complete`` for a period wholly within the data's span, ``partial`` where the data
-    start or end within it (its count covers only part of the period)."""
-    first = pd.to_datetime(starts)
-    inside = (first >= pd.Timestamp(start)) & (period_end(first, period) <= pd.Timestamp(end))
-    return pd.Series(
-        ["complete" if ok else "partial" for ok in inside], index=starts.index, dtype="object"
-    )
 
 
 def cohort_status(series: pd.DataFrame, period: str, window: DataWindow) -> pd.Series:

@@ -21,7 +21,6 @@ from workbench.analysis.measures.attrition import attrition_funnel
 from workbench.analysis.measures.demand import DEMAND_STAGES, receipts
 from workbench.analysis.measures.timeliness import INTERVALS, timeliness
 from workbench.analysis.views.scope import data_span
-from workbench.analysis.views.windows import span_status
 from workbench.charts import accessible_palette, period_axis
 from workbench.data.catalogue import find_dataset
 from workbench.data.explore import date_span, period_counts
@@ -32,6 +31,7 @@ from workbench.disclosure.control import (
     protect_timeliness,
 )
 from workbench.errors import ValidationError
+from workbench.periods import span_status
 from workbench.publish.stories.demand import (
     compute_forecast,
     compute_scenario,
