@@ -18,11 +18,11 @@ from workbench.analysis.views.dashboard import dashboard_headlines, dashboard_kp
 from workbench.analysis.views.scope import (
     court_filter,
     data_end,
-    latest_complete_period,
     scoped_filter,
 )
 from workbench.analysis.views.series import measure_series, national_line, trend_view
 from workbench.analysis.views.timeliness import distribution_view, timeliness_view
+from workbench.periods import latest_complete_period
 from workbench.workspace import Workspace
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")

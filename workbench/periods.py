@@ -22,3 +22,18 @@ def span_status(starts: pd.Series, period: str, start: date, end: date) -> pd.Se
     return pd.Series(
         ["complete" if ok else "partial" for ok in inside], index=starts.index, dtype="object"
     )
+
+
+def latest_complete_period(end: date, period: str) -> pd.Timestamp:
+    """The first day of the last whole period that ends on or before ``end``."""
+    following = pd.Timestamp(end) + pd.Timedelta(days=1)
+    if period == "week":
+        start = following - pd.Timedelta(days=following.weekday())
+    elif period == "month":
+        start = pd.Timestamp(following.year, following.month, 1)
+    elif period == "quarter":
+        start = pd.Timestamp(following.year, 3 * ((following.month - 1) // 3) + 1, 1)
+    else:
+        start = pd.Timestamp(following.year, 1, 1)
+    step = {"week": {"weeks": 1}, "month": {"months": 1}, "quarter": {"months": 3}}
+    return start - pd.DateOffset(**step.get(period, {"years": 1}))

@@ -29,12 +29,12 @@ from workbench.analysis.views.attrition import funnel_view, reasons_view
 from workbench.analysis.views.scope import (
     data_end,
     filter_options,
-    latest_complete_period,
     scoped_filter,
 )
 from workbench.analysis.views.series import measure_series, trend_view
 from workbench.analysis.views.view import View
 from workbench.disclosure import control as sdc
+from workbench.periods import latest_complete_period
 from workbench.workspace import Workspace
 
 THRESHOLD = sdc.DEFAULT_THRESHOLD

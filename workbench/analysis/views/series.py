@@ -13,7 +13,6 @@ from workbench.analysis.measures.attrition import attrition_funnel, attrition_re
 from workbench.analysis.measures.query import JourneyFilter
 from workbench.analysis.measures.timeliness import timeliness
 from workbench.analysis.measures.uncertainty import wilson_interval
-from workbench.analysis.views.scope import latest_complete_period
 from workbench.analysis.views.view import (
     DASHBOARD_MEASURES,
     MEASURES,
@@ -24,6 +23,7 @@ from workbench.analysis.views.view import (
 )
 from workbench.analysis.views.windows import DataWindow, cohort_status, data_window
 from workbench.disclosure import control as sdc
+from workbench.periods import latest_complete_period
 from workbench.reference import VICTIM_NOT_SUPPORT
 from workbench.workspace import Workspace
 

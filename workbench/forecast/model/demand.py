@@ -29,6 +29,7 @@ from workbench.forecast.model.series import (
     ProgressFn,
     SeriesForecast,
 )
+from workbench.periods import latest_complete_period
 from workbench.sql import Sql, compose, qualified
 from workbench.workspace import Workspace
 
@@ -63,14 +64,6 @@ def data_span(ws: Workspace, table: str) -> tuple[date, date] | None:
     return pd.Timestamp(row[0][0]).date(), pd.Timestamp(row[0][1]).date()
 
 
-def last_complete_period(end: date, freq: str) -> pd.Timestamp:
-    """The first day of the last whole week (Monday to Sunday) or month ending by ``end``."""
-    following = pd.Timestamp(end) + pd.Timedelta(days=1)
-    if freq == "week":
-        return following - pd.Timedelta(days=following.weekday() + 7)
-    return pd.Timestamp(following.year, following.month, 1) - pd.DateOffset(months=1)
-
-
 def fill_grid(
     frame: pd.DataFrame, span: tuple[date, date], freq: str, keys: bool = False
 ) -> pd.DataFrame:
@@ -90,7 +83,7 @@ def fill_grid(
         The same columns, one row per series and period of the grid.
     """
     first = align_periods(pd.Series([pd.Timestamp(span[0])]), freq).iloc[0]
-    grid = period_index(first, last_complete_period(span[1], freq), freq)
+    grid = period_index(first, latest_complete_period(span[1], freq), freq)
     key = f"receipts{KEY_SUFFIX}"
     out = []
     for (area, court), group in frame.groupby(["area", "court_type"], sort=True):
