@@ -172,28 +172,44 @@ def build_report(
         records["source_dataset"].astype(str) + ":" + records["unique_id"].astype(str)
     ).to_numpy(dtype=object)
     known = pd.Series(old_cluster).notna().to_numpy()
-    any_known = set(ids[known].tolist())
+    codes, uniques = pd.factorize(pd.Series(ids, dtype=object), use_na_sentinel=True)
+    codes = np.asarray(codes, dtype=np.int64)
+    any_known = np.zeros(len(uniques), dtype=bool)
+    any_known[codes[known & (codes >= 0)]] = True
     touching = edges[is_new[edges["l"].to_numpy()] | is_new[edges["r"].to_numpy()]]
     a, b = touching["l"].to_numpy(), touching["r"].to_numpy()
-    pairs_by: dict[Any, list[dict[str, Any]]] = {}
-    # Whole columns to Python lists first: indexing NumPy arrays pair by pair costs more.
-    for cid, left, right, w in zip(
-        ids[a].tolist(),
-        refs[a].tolist(),
-        refs[b].tolist(),
-        [round(w, 3) for w in touching["match_weight"].to_numpy(dtype=float).tolist()],
-        strict=True,
-    ):
-        pairs_by.setdefault(cid, []).append({"left": left, "right": right, "match_weight": w})
-    records_by: dict[Any, list[str]] = {}
-    fresh = np.flatnonzero(is_new & ~known)
-    for cid, ref in zip(ids[fresh].tolist(), refs[fresh].tolist(), strict=True):
-        records_by.setdefault(cid, []).append(ref)
+    weights = np.round(touching["match_weight"].to_numpy(dtype=float), 3)
+    # Pairs and records are grouped by sorting on the cluster and slicing: whole columns go
+    # to Python lists once, and no dictionary is looked up pair by pair.
+    by_pair = np.argsort(codes[a], kind="stable")
+    pair_list = [
+        {"left": left, "right": right, "match_weight": w}
+        for left, right, w in zip(
+            refs[a[by_pair]].tolist(),
+            refs[b[by_pair]].tolist(),
+            weights[by_pair].tolist(),
+            strict=True,
+        )
+    ]
+    pair_codes = codes[a[by_pair]]
+    fresh = np.flatnonzero(is_new & ~known & (codes >= 0))
+    fresh = fresh[np.argsort(codes[fresh], kind="stable")]
+    fresh_refs = refs[fresh].tolist()
+    people, starts = np.unique(codes[fresh], return_index=True)
+    ends = np.append(starts[1:], len(fresh))
+    p_starts = np.searchsorted(pair_codes, people, side="left").tolist()
+    p_ends = np.searchsorted(pair_codes, people, side="right").tolist()
+    names = uniques.to_numpy(dtype=object)[people].astype(str).tolist()
     new_people: list[dict[str, Any]] = []
     added: list[dict[str, Any]] = []
-    for cid, members in records_by.items():
-        entry = {"cluster_id": str(cid), "records": members, "pairs": pairs_by.get(cid, [])}
-        (added if cid in any_known else new_people).append(entry)
+    # In order of each person's first new record, as records arrive.
+    for k in np.argsort(fresh[starts], kind="stable").tolist():
+        entry = {
+            "cluster_id": names[k],
+            "records": fresh_refs[starts[k] : ends[k]],
+            "pairs": pair_list[p_starts[k] : p_ends[k]],
+        }
+        (added if any_known[people[k]] else new_people).append(entry)
     counts = {
         "records_before": int(records_before),
         "records_after": len(records),

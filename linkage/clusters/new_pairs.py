@@ -20,6 +20,18 @@ def _tf_columns(settings: dict[str, Any]) -> list[str]:
     return cols
 
 
+def _fetch(result: Any, all_columns: bool) -> pd.DataFrame:
+    """Splink's scored pairs as a DataFrame: every column, or only the ids and scores (a
+    refresh needs no more, and fetching the comparison columns of every pair costs)."""
+    from linkage.model.predict import EDGE_COLUMNS
+
+    relation = result.as_duckdbpyrelation()
+    if all_columns:
+        return relation.df()
+    wanted = [c for c in EDGE_COLUMNS if c in relation.columns]
+    return relation.select(*wanted).df()  # column names, never parsed as SQL
+
+
 def score_new_pairs(
     standardised: pd.DataFrame,
     is_new: np.ndarray,
@@ -56,8 +68,12 @@ def score_new_pairs(
 
     frame = standardised.reset_index(drop=True)
     for column in ("source_dataset", "unique_id"):
-        # Text already (object or string dtype) stays as it is: converting a million ids costs.
-        if not (frame[column].dtype == object or pd.api.types.is_string_dtype(frame[column])):
+        # Text already (object or string dtype) stays as it is: converting a million ids costs;
+        # so do whole-number ids (a refresh numbers records by row).
+        kind = frame[column].dtype
+        if column == "unique_id" and pd.api.types.is_integer_dtype(kind):
+            continue
+        if not (pd.api.types.is_object_dtype(kind) or pd.api.types.is_string_dtype(kind)):
             frame[column] = frame[column].astype(str)
     names = list(pd.unique(frame["source_dataset"]))
     if settings.get("link_type", "dedupe_only") != "dedupe_only" and len(names) < 2:
@@ -94,7 +110,7 @@ def score_new_pairs(
                 **cut,
                 warning_mode="never",
             )
-            parts.append(between.as_pandas_dataframe())
+            parts.append(_fetch(between, all_columns))
         n_new_sources = new_rows["source_dataset"].nunique()
         if flags.sum() > 1 and not (link_type == "link_only" and n_new_sources < 2):
             within = linker.inference.predict_within(
@@ -103,7 +119,7 @@ def score_new_pairs(
                 **cut,
                 warning_mode="never",
             )
-            parts.append(within.as_pandas_dataframe())
+            parts.append(_fetch(within, all_columns))
     except LinkageError:
         raise
     except Exception as exc:

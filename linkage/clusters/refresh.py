@@ -44,7 +44,6 @@ from linkage.clusters.linked_file import LinkedRun, edges_to_rows, model_fingerp
 from linkage.clusters.new_pairs import score_new_pairs
 from linkage.clusters.run_inputs import combine_tables
 from linkage.clusters.stable_ids import carry_ids_touched
-from linkage.model.predict import node_index, node_positions_of
 from workbench.errors import LinkageError
 
 log = logging.getLogger(__name__)
@@ -154,8 +153,7 @@ def refresh_run(
         )
     prev_table = previous.table
     n_prev = len(prev_table)
-    positions = node_index(prev_table["source_dataset"], prev_table["unique_id"])
-    replaces = node_positions_of(positions, new_keys["source_dataset"], new_keys["unique_id"])
+    replaces = _earlier_rows(prev_table, new_keys)
     replaced = np.zeros(n_prev, dtype=bool)
     replaced[replaces[replaces >= 0]] = True
     keep = ~replaced
@@ -184,19 +182,12 @@ def refresh_run(
     old_edges = previous.edges.assign(l=row_now[el], r=row_now[er])
     carried_edges = old_edges.loc[keep[el] & keep[er]]
     say("Scoring the pairs with a new record", 0.15)
-    scored = score_new_pairs(std, is_new, settings, threshold)
-    # Pairs name their records by id: find the rows through the earlier run's index and one
-    # of the new records, rather than indexing every record again.
-    new_positions = node_index(new_keys["source_dataset"], new_keys["unique_id"])
-
-    def locate(source: pd.Series, uid: pd.Series) -> np.ndarray:
-        at_new = node_positions_of(new_positions, source, uid)
-        at_prev = node_positions_of(positions, source, uid)
-        earlier = np.where(at_prev >= 0, row_now[np.maximum(at_prev, 0)], -1)
-        return np.where(at_new >= 0, n_keep + at_new, earlier)
-
+    # Records go to Splink numbered by their row here, so each scored pair names its rows
+    # directly (ids are looked up nowhere, and short keys join faster).
+    rows_as_ids = std.assign(unique_id=np.arange(len(std), dtype=np.int64))
+    scored = score_new_pairs(rows_as_ids, is_new, settings, threshold)
     new_edges = (
-        edges_to_rows(scored, None, threshold, locate=locate)
+        edges_to_rows(scored, None, threshold, locate=lambda _, row: row.to_numpy(dtype=np.int64))
         if len(scored)
         else carried_edges.iloc[0:0]
     )
@@ -253,6 +244,36 @@ def refresh_run(
         make_report=make_report,
         pairs_scored=len(scored),
     )
+
+
+def _earlier_rows(prev_table: pd.DataFrame, new_keys: pd.DataFrame) -> np.ndarray:
+    """For each new record, the row of its earlier version in ``prev_table`` (``-1`` if none).
+
+    The new records' ids are looked up per source among the earlier ids of that source, in
+    Arrow: the earlier ids are hashed once, without a Python object per id.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    out = np.full(len(new_keys), -1, dtype=np.int64)
+    if not len(new_keys) or not len(prev_table):
+        return out
+    prev_source = pa.array(prev_table["source_dataset"].astype("str"))
+    prev_uid = pa.array(prev_table["unique_id"].astype("str"))
+    new_source = new_keys["source_dataset"].to_numpy(dtype=object)
+    new_uid = new_keys["unique_id"].to_numpy(dtype=object)
+    for name in pd.unique(new_source):
+        mask = pc.fill_null(pc.equal(prev_source, pa.scalar(str(name))), False)
+        rows = np.flatnonzero(mask.to_numpy(zero_copy_only=False))
+        if not len(rows):
+            continue
+        mine = np.flatnonzero(new_source == name)
+        earlier = pc.filter(prev_uid, mask)
+        wanted = pa.array(new_uid[mine].tolist()).cast(earlier.type)
+        found = pc.index_in(wanted, value_set=earlier)
+        at = pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+        out[mine] = np.where(at >= 0, rows[np.maximum(at, 0)], -1)
+    return out
 
 
 def _edges_within(edges: pd.DataFrame, rows: np.ndarray, n: int) -> pd.DataFrame:

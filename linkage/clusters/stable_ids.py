@@ -132,7 +132,7 @@ def fresh_names(
     if isinstance(reserved, set | frozenset) or not len(reserved):  # type: ignore[arg-type]
         clash = [name in reserved for name in names]
     else:
-        clash = pd.Index(names, dtype=object).isin(pd.Index(reserved)).tolist()
+        clash = _clashes(names, pd.Index(reserved))
     out = []
     for name, clashes in zip(names, clash, strict=True):
         candidate, k = name, 1
@@ -143,6 +143,25 @@ def fresh_names(
         taken.add(candidate)
         out.append(candidate)
     return out
+
+
+def _clashes(names: list[str], reserved: pd.Index) -> list[bool]:
+    """Per name, whether it is among ``reserved``: the few names are hashed and the many
+    reserved ids looked up among them (in Arrow, without a Python object per id)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not names:
+        return []
+    try:
+        pool = pa.array(reserved)
+    except (pa.ArrowException, TypeError, ValueError):
+        pool = pa.array(reserved.astype(str).tolist(), type=pa.large_string())
+    if not pa.types.is_string(pool.type) and not pa.types.is_large_string(pool.type):
+        pool = pool.cast(pa.large_string())
+    wanted = pa.array(names, type=pool.type)
+    found = set(pc.filter(pool, pc.is_in(pool, value_set=wanted)).to_pylist())
+    return [name in found for name in names]
 
 
 def carry_ids(

@@ -17,6 +17,7 @@ from typing import Any
 from workbench.cli.common import (
     EXIT_BUG,
     EXIT_OK,
+    collection_paused,
     log,
     open_workspace_arg,
     print_out,
@@ -43,6 +44,12 @@ def cmd_link(args: argparse.Namespace) -> int:
     check (``-q`` silences all of it). ``--strict`` exits 1 when the check finds a serious
     problem, after the output is written.
     """
+    with collection_paused():
+        return _cmd_link(args)
+
+
+def _cmd_link(args: argparse.Namespace) -> int:
+    """:func:`cmd_link`, run with the garbage collector paused."""
     from linkage.inputs import (
         check_common_columns,
         linked_output,
