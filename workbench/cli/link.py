@@ -10,7 +10,7 @@ import argparse
 import json
 import logging
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -48,8 +48,34 @@ def cmd_link(args: argparse.Namespace) -> int:
         return _cmd_link(args)
 
 
+def _read_previous_in_background(path: str) -> Future[Any]:
+    """Start reading a previous run (``--previous``) while the command loads its modules and
+    reads the new extracts; the Parquet reader mostly runs outside the interpreter lock."""
+
+    def read() -> Any:
+        from linkage.clusters.linked_file import read_linked
+
+        return read_linked(path)
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-previous")
+    try:
+        return pool.submit(read)
+    finally:
+        pool.shutdown(wait=False)
+
+
 def _cmd_link(args: argparse.Namespace) -> int:
     """:func:`cmd_link`, run with the garbage collector paused."""
+    reading = _read_previous_in_background(args.previous) if args.previous else None
+    try:
+        return _link_or_refresh(args, reading)
+    finally:
+        if reading is not None:
+            reading.cancel()
+
+
+def _link_or_refresh(args: argparse.Namespace, reading: Future[Any] | None) -> int:
+    """Link the inputs, or refresh the previous run (being read by ``reading``) with them."""
     from linkage.inputs import (
         check_common_columns,
         linked_output,
@@ -84,10 +110,8 @@ def _cmd_link(args: argparse.Namespace) -> int:
         )
     overrides = parse_role_overrides(args.role or [])
     previous = None
-    if args.previous:
-        from linkage.clusters.linked_file import read_linked
-
-        previous = read_linked(args.previous)
+    if reading is not None:
+        previous = reading.result()
     elif args.full:
         raise ValidationError(
             "--full relinks against a previous run: give it with --previous PREV.parquet."
