@@ -37,6 +37,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from linkage.clusters.change_report import ChangeReport, build_report
 from linkage.clusters.incremental import update_components
@@ -184,10 +185,13 @@ def refresh_run(
     say("Scoring the pairs with a new record", 0.15)
     # Records go to Splink numbered by their row here, so each scored pair names its rows
     # directly (ids are looked up nowhere, and short keys join faster).
-    rows_as_ids = std.assign(unique_id=np.arange(len(std), dtype=np.int64))
+    # The numbers go as text: Splink joins on text keys, and whole numbers would be cast to
+    # text in every join.
+    numbers = pa.array(np.arange(len(std), dtype=np.int64)).cast(pa.large_string())
+    rows_as_ids = std.assign(unique_id=pd.Series(numbers.to_pandas(), index=std.index))
     scored = score_new_pairs(rows_as_ids, is_new, settings, threshold)
     new_edges = (
-        edges_to_rows(scored, None, threshold, locate=lambda _, row: row.to_numpy(dtype=np.int64))
+        edges_to_rows(scored, None, threshold, locate=_row_numbers)
         if len(scored)
         else carried_edges.iloc[0:0]
     )
@@ -244,6 +248,13 @@ def refresh_run(
         make_report=make_report,
         pairs_scored=len(scored),
     )
+
+
+def _row_numbers(_: pd.Series, numbers: pd.Series) -> np.ndarray:
+    """The rows a refresh numbered its records by, read back from scored pairs' ids."""
+    import pyarrow.compute as pc
+
+    return pc.cast(pa.array(numbers.astype("str")), pa.int64()).to_numpy()
 
 
 def _earlier_rows(prev_table: pd.DataFrame, new_keys: pd.DataFrame) -> np.ndarray:
