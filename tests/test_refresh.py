@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from linkage.clusters.change_report import report_path
-from linkage.clusters.linked_file import read_linked
+from linkage.clusters.linked_file import read_linked, read_linked_info
 from linkage.clusters.stable_ids import carry_ids
 from linkage.quality.evaluate import cluster_metrics
 from linkage.synthetic import make_people
@@ -254,6 +254,7 @@ def test_carry_ids_rule_largest_overlap_ties_to_the_oldest_each_id_once() -> Non
         ("threshold", "was clustered at"),
         ("full_alone", "--full relinks against a previous run"),
         ("not_linked", "is not an output of workbench link"),
+        ("tampered", "was changed after workbench link wrote it"),
     ],
 )
 def test_refresh_errors_are_one_clear_line(runs, case, message, capsys, tmp_path) -> None:
@@ -273,6 +274,11 @@ def test_refresh_errors_are_one_clear_line(runs, case, message, capsys, tmp_path
         extra = ["--threshold", "0.123"]
     elif case == "not_linked":
         prev = runs["courts"]
+    elif case == "tampered":  # a row deleted by hand: the metadata no longer fits the records
+        import pyarrow.parquet as pq
+
+        prev = tmp_path / "tampered.parquet"
+        pq.write_table(pq.read_table(runs["prev"]).slice(1), prev)
     args = ["link", str(runs["police_b"]), "--model", str(model), "--out"]
     args += [str(tmp_path / "out.parquet"), *extra]
     args += ["--full"] if case == "full_alone" else ["--previous", str(prev)]
@@ -280,6 +286,17 @@ def test_refresh_errors_are_one_clear_line(runs, case, message, capsys, tmp_path
     err = capsys.readouterr().err
     assert code == 2, err
     assert message in err and "Traceback" not in err
+
+
+def test_linked_file_info_agrees_with_reading_the_whole_file(runs, tmp_path) -> None:
+    """The schema-only read a refresh starts from says what the whole file says."""
+    whole = read_linked(runs["prev"])
+    info = read_linked_info(runs["prev"])
+    assert info.refreshable and whole.refreshable
+    assert info.meta == whole.meta
+    csv = tmp_path / "prev.csv"
+    pd.read_parquet(runs["prev"]).to_csv(csv, index=False)
+    assert not read_linked_info(csv).refreshable and not read_linked(csv).refreshable
 
 
 def test_app_clusters_keep_their_ids_across_reclusters_and_new_models(ws) -> None:

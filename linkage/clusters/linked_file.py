@@ -173,6 +173,66 @@ def _link_lists(edges: pd.DataFrame, n: int) -> tuple[Any, Any]:
     return links, weights
 
 
+@dataclass
+class LinkedFileInfo:
+    """What a linked file's schema says, read without its records.
+
+    Attributes:
+        meta: As :attr:`LinkedRun.meta` (empty for a CSV or an older file).
+        refreshable: Whether the file carries what a refresh needs.
+    """
+
+    meta: dict[str, Any] = field(default_factory=dict)
+    refreshable: bool = False
+
+
+def read_linked_info(path: str | Path) -> LinkedFileInfo:
+    """Read a linked file's metadata only (its schema), so work that needs only the model,
+    threshold and roles can start while the records are read.
+
+    Raises:
+        ValidationError: As :func:`read_linked`, for a missing or unreadable file.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    _check_exists(path)
+    try:
+        if path.suffix.lower() == ".csv":
+            _check_columns(path, [str(c) for c in pd.read_csv(path, nrows=0).columns])
+            return LinkedFileInfo()
+        schema = pq.read_schema(path)
+    except (OSError, ValueError, pa.ArrowException) as exc:
+        raise ValidationError(
+            f"The previous run {path} cannot be read: {first_line(exc)}",
+            hint="Give --previous an output file written by workbench link.",
+        ) from exc
+    _check_columns(path, schema.names)
+    raw_meta = (schema.metadata or {}).get(META_KEY)
+    meta: dict[str, Any] = json.loads(raw_meta) if raw_meta else {}
+    names = set(schema.names)
+    refreshable = bool(meta) and LINKS in names
+    return LinkedFileInfo(meta=meta, refreshable=refreshable)
+
+
+def _check_columns(path: Path, names: list[str]) -> None:
+    missing = sorted({"source_dataset", "unique_id", "cluster_id"} - set(names))
+    if missing:
+        raise ValidationError(
+            f"{path} is not an output of workbench link: it lacks {', '.join(missing)}.",
+            hint="Give --previous an output file written by workbench link.",
+        )
+
+
+def _check_exists(path: Path) -> None:
+    if not path.is_file():
+        raise ValidationError(
+            f"There is no previous run {path}.",
+            hint="Give --previous an output file written by workbench link.",
+        )
+
+
 def read_linked(path: str | Path) -> LinkedRun:
     """Read an output of ``workbench link`` (CSV or Parquet, of this version or an older one).
 
@@ -184,11 +244,7 @@ def read_linked(path: str | Path) -> LinkedRun:
     import pyarrow.parquet as pq
 
     path = Path(path)
-    if not path.is_file():
-        raise ValidationError(
-            f"There is no previous run {path}.",
-            hint="Give --previous an output file written by workbench link.",
-        )
+    _check_exists(path)
     try:
         if path.suffix.lower() == ".csv":
             table = pa.Table.from_pandas(
@@ -201,13 +257,7 @@ def read_linked(path: str | Path) -> LinkedRun:
             f"The previous run {path} cannot be read: {first_line(exc)}",
             hint="Give --previous an output file written by workbench link.",
         ) from exc
-    needed = {"source_dataset", "unique_id", "cluster_id"}
-    missing = sorted(needed - set(table.column_names))
-    if missing:
-        raise ValidationError(
-            f"{path} is not an output of workbench link: it lacks {', '.join(missing)}.",
-            hint="Give --previous an output file written by workbench link.",
-        )
+    _check_columns(path, table.column_names)
     raw_meta = (table.schema.metadata or {}).get(META_KEY)
     meta: dict[str, Any] = json.loads(raw_meta) if raw_meta else {}
     if meta and (meta.get("format") != FORMAT_VERSION or meta.get("n_records") != len(table)):

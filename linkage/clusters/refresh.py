@@ -41,7 +41,12 @@ import pyarrow as pa
 
 from linkage.clusters.change_report import ChangeReport, build_report
 from linkage.clusters.incremental import update_components
-from linkage.clusters.linked_file import LinkedRun, edges_to_rows, model_fingerprint
+from linkage.clusters.linked_file import (
+    LinkedFileInfo,
+    LinkedRun,
+    edges_to_rows,
+    model_fingerprint,
+)
 from linkage.clusters.new_pairs import score_new_pairs
 from linkage.clusters.run_inputs import combine_tables
 from linkage.clusters.stable_ids import carry_ids_touched
@@ -71,7 +76,7 @@ class RefreshResult:
 
 
 def check_model(
-    previous: LinkedRun, settings: dict[str, Any] | None, threshold: float | None
+    previous: LinkedRun | LinkedFileInfo, settings: dict[str, Any] | None, threshold: float | None
 ) -> tuple[dict[str, Any], float]:
     """The model and threshold a refresh of ``previous`` uses, checked against the run's own.
 

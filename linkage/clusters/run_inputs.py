@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from linkage.clusters.linked_file import LinkedRun
+from linkage.clusters.linked_file import LinkedFileInfo, LinkedRun
 from linkage.model.predict import node_index, node_positions_of
 from workbench.errors import LinkageError
 
@@ -40,7 +40,9 @@ def standardised_rows(inputs: Sequence[Any], table: pd.DataFrame) -> pd.DataFram
     return std.take(order).reset_index(drop=True)
 
 
-def stored_roles_for(previous: LinkedRun, name: str, columns: Sequence[str]) -> dict[str, Any]:
+def stored_roles_for(
+    previous: LinkedRun | LinkedFileInfo, name: str, columns: Sequence[str]
+) -> dict[str, Any]:
     """The roles a source had in the previous run, when the new extract has all their columns.
 
     Returns:

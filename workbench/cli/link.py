@@ -109,14 +109,11 @@ def _link_or_refresh(args: argparse.Namespace, reading: Future[Any] | None) -> i
             hint="For example --out linked.parquet",
         )
     overrides = parse_role_overrides(args.role or [])
-    previous = None
-    if reading is not None:
-        previous = reading.result()
-    elif args.full:
+    if reading is None and args.full:
         raise ValidationError(
             "--full relinks against a previous run: give it with --previous PREV.parquet."
         )
-    if args.source and (previous is None or args.full):
+    if args.source and (reading is None or args.full):
         raise ValidationError(
             "--source names the source of each new extract in a refresh (with --previous).",
             hint="Leave --source out, or refresh with --previous PREV.parquet.",
@@ -126,8 +123,9 @@ def _link_or_refresh(args: argparse.Namespace, reading: Future[Any] | None) -> i
             f"--source was given {len(args.source)} times for {len(args.inputs)} new extracts.",
             hint="Give one --source per new extract, in the same order, or none.",
         )
-    if previous is not None and not args.full:
-        return _cmd_refresh(args, previous, out, quiet)
+    if reading is not None and not args.full:
+        return _cmd_refresh(args, reading, out, quiet)
+    previous = reading.result() if reading is not None else None
     ws = None
     if any(not Path(i).exists() and not Path(i).suffix for i in args.inputs) and workspace_exists(
         args
@@ -316,8 +314,12 @@ def _write_report(report: Any, out: Path, quiet: bool, text: str | None = None) 
     print_out(f"Change report: {where}")
 
 
-def _cmd_refresh(args: argparse.Namespace, previous: Any, out: Path, quiet: bool) -> int:
-    """``workbench link NEW ... --previous PREV``: link new extracts into a previous run."""
+def _cmd_refresh(args: argparse.Namespace, reading: Future[Any], out: Path, quiet: bool) -> int:
+    """``workbench link NEW ... --previous PREV``: link new extracts into a previous run.
+
+    The model, threshold and roles come from the previous run's metadata, so the new extracts
+    are read and standardised while ``reading`` reads the previous run's records.
+    """
     from linkage.clusters import linked_file, refresh, run_inputs
     from linkage.inputs import prepare_input, read_input
     from workbench.errors import LinkageError
@@ -340,7 +342,8 @@ def _cmd_refresh(args: argparse.Namespace, previous: Any, out: Path, quiet: bool
             ) from exc
         if not isinstance(settings, dict) or "comparisons" not in settings:
             raise LinkageError("The model file is not a Splink model: it has no comparisons.")
-    settings, threshold = refresh.check_model(previous, settings, args.threshold)
+    info = linked_file.read_linked_info(args.previous)
+    settings, threshold = refresh.check_model(info, settings, args.threshold)
     read = [read_input(spec, None) for spec in args.inputs]
     names = list(args.source) if args.source else [name for name, _, _ in read]
     if len(set(names)) != len(names):
@@ -349,12 +352,17 @@ def _cmd_refresh(args: argparse.Namespace, previous: Any, out: Path, quiet: bool
             hint="Name each extract's source with --source, one per extract.",
         )
     exclude = (args.labels_column,) if args.labels_column else ()
-    items = []
+    prepared = []
     for name, (_, frame, _) in zip(names, read, strict=True):
-        roles = run_inputs.stored_roles_for(previous, name, [str(c) for c in frame.columns])
-        item = prepare_input(
-            name, frame, stored_roles=roles, unique_id=args.unique_id, exclude=exclude
+        roles = run_inputs.stored_roles_for(info, name, [str(c) for c in frame.columns])
+        prepared.append(
+            prepare_input(
+                name, frame, stored_roles=roles, unique_id=args.unique_id, exclude=exclude
+            )
         )
+    previous = reading.result()
+    items = []
+    for name, item in zip(names, prepared, strict=True):
         repeats = run_inputs.repeated_records(previous, item)
         if repeats:
             log.warning(
