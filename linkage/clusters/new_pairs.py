@@ -32,6 +32,16 @@ def _fetch(result: Any, all_columns: bool) -> pd.DataFrame:
     return relation.select(*wanted).df()  # column names, never parsed as SQL
 
 
+def _with_text_keys(frame: pd.DataFrame) -> pd.DataFrame:
+    """``source_dataset`` and ``unique_id`` as text for Splink. Text already (object or string
+    dtype) stays as it is: converting a million ids costs."""
+    for column in ("source_dataset", "unique_id"):
+        kind = frame[column].dtype
+        if not (pd.api.types.is_object_dtype(kind) or pd.api.types.is_string_dtype(kind)):
+            frame = frame.assign(**{column: frame[column].astype(str)})
+    return frame
+
+
 def score_new_pairs(
     standardised: pd.DataFrame,
     is_new: np.ndarray,
@@ -62,34 +72,61 @@ def score_new_pairs(
     Raises:
         LinkageError: When Splink cannot score the pairs.
     """
+    frame = standardised.reset_index(drop=True)
+    flags = np.asarray(is_new, dtype=bool)
+    return score_new_against_old(
+        frame.loc[flags].reset_index(drop=True),
+        frame.loc[~flags].reset_index(drop=True),
+        settings,
+        threshold,
+        min_match_weight=min_match_weight,
+        all_columns=all_columns,
+    )
+
+
+def score_new_against_old(
+    new_rows: pd.DataFrame,
+    old_rows: pd.DataFrame,
+    settings: dict[str, Any],
+    threshold: float,
+    *,
+    min_match_weight: float | None = None,
+    all_columns: bool = False,
+) -> pd.DataFrame:
+    """:func:`score_new_pairs` with the new and the earlier records given apart (as a refresh
+    holds them), so a million earlier records are not copied to be split off again.
+
+    Args:
+        new_rows: The new records' standardised fields (with ``source_dataset``).
+        old_rows: The earlier records' standardised fields, with the same columns.
+        settings: As :func:`score_new_pairs`.
+        threshold: As :func:`score_new_pairs`.
+        min_match_weight: As :func:`score_new_pairs`.
+        all_columns: As :func:`score_new_pairs`.
+
+    Raises:
+        LinkageError: When Splink cannot score the pairs.
+    """
     from linkage.data import PreparedInput, is_model_column
     from linkage.model.predict import EDGE_COLUMNS
     from linkage.model.train import build_linker
 
-    frame = standardised.reset_index(drop=True)
-    for column in ("source_dataset", "unique_id"):
-        # Text already (object or string dtype) stays as it is: converting a million ids costs;
-        # so do whole-number ids (a refresh numbers records by row).
-        kind = frame[column].dtype
-        if column == "unique_id" and pd.api.types.is_integer_dtype(kind):
-            continue
-        if not (pd.api.types.is_object_dtype(kind) or pd.api.types.is_string_dtype(kind)):
-            frame[column] = frame[column].astype(str)
-    names = list(pd.unique(frame["source_dataset"]))
+    new_rows, old_rows = _with_text_keys(new_rows), _with_text_keys(old_rows)
+    names = list(pd.unique(pd.concat([new_rows["source_dataset"], old_rows["source_dataset"]])))
     if settings.get("link_type", "dedupe_only") != "dedupe_only" and len(names) < 2:
         settings = {**settings, "link_type": "dedupe_only"}
     link_type = settings.get("link_type", "dedupe_only")
-    flags = np.asarray(is_new, dtype=bool)
-    new_rows = frame.loc[flags].reset_index(drop=True)
-    old_rows = frame.loc[~flags].reset_index(drop=True)
+    n_new = len(new_rows)
     # The linker's input is every record once (term frequencies come from all of them): as
     # the new and the earlier records, which the scoring then registers again as views (no
     # copy). Each record keeps its own source_dataset column, so Splink uses it.
     split = link_type != "dedupe_only" and len(old_rows) > 0
     data = PreparedInput(
-        frames=[new_rows, old_rows] if split else [frame],
+        frames=[new_rows, old_rows]
+        if split
+        else [pd.concat([new_rows, old_rows], ignore_index=True)],
         names=["__wb_refresh_in_new", "__wb_refresh_in_old"] if split else ["__wb_refresh_in"],
-        model_columns=[str(c) for c in frame.columns if is_model_column(str(c))],
+        model_columns=[str(c) for c in new_rows.columns if is_model_column(str(c))],
     )
     linker, api = build_linker(data, settings)
     try:
@@ -103,7 +140,7 @@ def score_new_pairs(
             if min_match_weight is None
             else {"threshold_match_weight": float(min_match_weight)}
         )
-        if (~flags).any():
+        if len(old_rows):
             between = linker.inference.predict_between(
                 new,
                 api.register(old_rows, dataset_display_name="__wb_refresh_old"),
@@ -112,7 +149,7 @@ def score_new_pairs(
             )
             parts.append(_fetch(between, all_columns))
         n_new_sources = new_rows["source_dataset"].nunique()
-        if flags.sum() > 1 and not (link_type == "link_only" and n_new_sources < 2):
+        if n_new > 1 and not (link_type == "link_only" and n_new_sources < 2):
             within = linker.inference.predict_within(
                 new,
                 link_type=link_type,

@@ -47,7 +47,7 @@ from linkage.clusters.linked_file import (
     edges_to_rows,
     model_fingerprint,
 )
-from linkage.clusters.new_pairs import score_new_pairs
+from linkage.clusters.new_pairs import score_new_against_old
 from linkage.clusters.run_inputs import combine_tables
 from linkage.clusters.stable_ids import carry_ids_touched
 from workbench.errors import LinkageError
@@ -168,8 +168,14 @@ def refresh_run(
     row_now = np.cumsum(keep) - 1
     row_now[replaces[replaces >= 0]] = n_keep + np.flatnonzero(replaces >= 0)
     say("Combining the records", 0.05)
-    table = combine_tables([prev_table.loc[keep].drop(columns=["cluster_id"]), new_table])
-    std = pd.concat([previous.standardised.loc[keep], new_standardised], ignore_index=True)
+    # Usually no record is replaced: the earlier rows are then taken as they are, not copied.
+    everything = bool(keep.all())
+    kept_table = prev_table if everything else prev_table.loc[keep]
+    table = combine_tables([kept_table.drop(columns=["cluster_id"]), new_table])
+    old_std = previous.standardised if everything else previous.standardised.loc[keep]
+    old_std = old_std.reset_index(drop=True)
+    new_std = new_standardised.reset_index(drop=True)
+    std = pd.concat([old_std, new_std], ignore_index=True)
     # Earlier clusters as codes into old_ids; a replacing record carries its earlier
     # version's cluster (for the ids and the report) but clusters as a new record.
     prev_codes, uniques = pd.factorize(prev_table["cluster_id"], use_na_sentinel=True)
@@ -192,9 +198,12 @@ def refresh_run(
     # directly (ids are looked up nowhere, and short keys join faster).
     # The numbers go as text: Splink joins on text keys, and whole numbers would be cast to
     # text in every join.
-    numbers = pa.array(np.arange(len(std), dtype=np.int64)).cast(pa.large_string())
-    rows_as_ids = std.assign(unique_id=pd.Series(numbers.to_pandas(), index=std.index))
-    scored = score_new_pairs(rows_as_ids, is_new, settings, threshold)
+    scored = score_new_against_old(
+        new_std.assign(unique_id=_numbered_as_text(n_keep, len(new_std))),
+        old_std.assign(unique_id=_numbered_as_text(0, n_keep)),
+        settings,
+        threshold,
+    )
     new_edges = (
         edges_to_rows(scored, None, threshold, locate=_row_numbers)
         if len(scored)
@@ -253,6 +262,12 @@ def refresh_run(
         make_report=make_report,
         pairs_scored=len(scored),
     )
+
+
+def _numbered_as_text(start: int, n: int) -> pd.Series:
+    """Row numbers ``start .. start + n - 1`` as text (made in Arrow, not one by one)."""
+    numbers = pa.array(np.arange(start, start + n, dtype=np.int64)).cast(pa.large_string())
+    return pd.Series(numbers.to_pandas(), index=pd.RangeIndex(n))
 
 
 def _row_numbers(_: pd.Series, numbers: pd.Series) -> np.ndarray:

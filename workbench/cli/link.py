@@ -10,7 +10,7 @@ import argparse
 import json
 import logging
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
@@ -70,8 +70,10 @@ def _cmd_link(args: argparse.Namespace) -> int:
     try:
         return _link_or_refresh(args, reading)
     finally:
-        if reading is not None:
-            reading.cancel()
+        # A command that stops early (bad input) still lets the reader finish: the process
+        # must not end while a thread is inside the Parquet reader.
+        if reading is not None and not reading.cancel():
+            wait([reading])
 
 
 def _link_or_refresh(args: argparse.Namespace, reading: Future[Any] | None) -> int:
