@@ -92,7 +92,9 @@ def read_parquet(data: bytes, filename: str) -> ParsedFile:
     import pyarrow.parquet as pq
 
     try:
-        table = pq.read_table(io.BytesIO(data))
+        # An Arrow buffer, not a Python file object: after reading through a Python file
+        # object, Arrow's thread pool can abort the process as it exits.
+        table = pq.read_table(pa.BufferReader(data))
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise DataImportError(
             f"{filename} cannot be read as Parquet.",
