@@ -209,11 +209,19 @@ def read_linked_info(path: str | Path) -> LinkedFileInfo:
             hint="Give --previous an output file written by workbench link.",
         ) from exc
     _check_columns(path, schema.names)
-    raw_meta = (schema.metadata or {}).get(META_KEY)
-    meta: dict[str, Any] = json.loads(raw_meta) if raw_meta else {}
-    names = set(schema.names)
-    refreshable = bool(meta) and LINKS in names
-    return LinkedFileInfo(meta=meta, refreshable=refreshable)
+    meta = _meta_of(schema)
+    return LinkedFileInfo(meta=meta, refreshable=_carries_refresh(meta, schema.names))
+
+
+def _meta_of(schema: Any) -> dict[str, Any]:
+    """The workbench's metadata in a Parquet schema (empty when it has none)."""
+    raw = (schema.metadata or {}).get(META_KEY)
+    return json.loads(raw) if raw else {}
+
+
+def _carries_refresh(meta: dict[str, Any], names: list[str]) -> bool:
+    """Whether a file with this metadata and these columns holds what a refresh needs."""
+    return bool(meta) and LINKS in names
 
 
 def _check_columns(path: Path, names: list[str]) -> None:
@@ -258,8 +266,7 @@ def read_linked(path: str | Path) -> LinkedRun:
             hint="Give --previous an output file written by workbench link.",
         ) from exc
     _check_columns(path, table.column_names)
-    raw_meta = (table.schema.metadata or {}).get(META_KEY)
-    meta: dict[str, Any] = json.loads(raw_meta) if raw_meta else {}
+    meta = _meta_of(table.schema)
     if meta and (meta.get("format") != FORMAT_VERSION or meta.get("n_records") != len(table)):
         raise ValidationError(
             f"{path} was changed after workbench link wrote it, or comes from another version.",
@@ -269,7 +276,7 @@ def read_linked(path: str | Path) -> LinkedRun:
     plain = [c for c in table.column_names if c not in std_cols and c not in HIDDEN]
     frame = table.select(plain).to_pandas()
     frame["unique_id"] = frame["unique_id"].astype(str).astype(object)
-    if not meta or LINKS not in table.column_names:
+    if not _carries_refresh(meta, table.column_names):
         return LinkedRun(table=frame)
     std = table.select(std_cols).to_pandas().rename(columns=lambda c: c[len(STD_PREFIX) :])
     std.insert(0, "unique_id", frame["unique_id"].to_numpy())

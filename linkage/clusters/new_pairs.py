@@ -112,7 +112,11 @@ def score_new_against_old(
     from linkage.model.train import build_linker
 
     new_rows, old_rows = _with_text_keys(new_rows), _with_text_keys(old_rows)
-    names = list(pd.unique(pd.concat([new_rows["source_dataset"], old_rows["source_dataset"]])))
+    names = list(
+        dict.fromkeys(
+            [*pd.unique(new_rows["source_dataset"]), *pd.unique(old_rows["source_dataset"])]
+        )
+    )
     if settings.get("link_type", "dedupe_only") != "dedupe_only" and len(names) < 2:
         settings = {**settings, "link_type": "dedupe_only"}
     link_type = settings.get("link_type", "dedupe_only")

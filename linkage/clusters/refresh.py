@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from linkage.clusters.change_report import ChangeReport, build_report
 from linkage.clusters.incremental import update_components
@@ -168,12 +169,10 @@ def refresh_run(
     row_now = np.cumsum(keep) - 1
     row_now[replaces[replaces >= 0]] = n_keep + np.flatnonzero(replaces >= 0)
     say("Combining the records", 0.05)
-    # Usually no record is replaced: the earlier rows are then taken as they are, not copied.
-    everything = bool(keep.all())
-    kept_table = prev_table if everything else prev_table.loc[keep]
-    table = combine_tables([kept_table.drop(columns=["cluster_id"]), new_table])
-    old_std = previous.standardised if everything else previous.standardised.loc[keep]
-    old_std = old_std.reset_index(drop=True)
+    # Usually no record is replaced: the earlier rows are then taken whole, not copied.
+    kept = slice(None) if keep.all() else keep
+    table = combine_tables([prev_table.loc[kept].drop(columns=["cluster_id"]), new_table])
+    old_std = previous.standardised.loc[kept].reset_index(drop=True)
     new_std = new_standardised.reset_index(drop=True)
     std = pd.concat([old_std, new_std], ignore_index=True)
     # Earlier clusters as codes into old_ids; a replacing record carries its earlier
@@ -272,8 +271,6 @@ def _numbered_as_text(start: int, n: int) -> pd.Series:
 
 def _row_numbers(_: pd.Series, numbers: pd.Series) -> np.ndarray:
     """The rows a refresh numbered its records by, read back from scored pairs' ids."""
-    import pyarrow.compute as pc
-
     return pc.cast(pa.array(numbers.astype("str")), pa.int64()).to_numpy()
 
 
@@ -283,9 +280,6 @@ def _earlier_rows(prev_table: pd.DataFrame, new_keys: pd.DataFrame) -> np.ndarra
     The new records' ids are looked up per source among the earlier ids of that source, in
     Arrow: the earlier ids are hashed once, without a Python object per id.
     """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     out = np.full(len(new_keys), -1, dtype=np.int64)
     if not len(new_keys) or not len(prev_table):
         return out

@@ -153,13 +153,8 @@ def _clashes(names: list[str], reserved: pd.Index) -> list[bool]:
 
     if not names:
         return []
-    try:
-        pool = pa.array(reserved)
-    except (pa.ArrowException, TypeError, ValueError):
-        pool = pa.array(reserved.astype(str).tolist(), type=pa.large_string())
-    if not pa.types.is_string(pool.type) and not pa.types.is_large_string(pool.type):
-        pool = pool.cast(pa.large_string())
-    wanted = pa.array(names, type=pool.type)
+    pool = pa.array(reserved.astype("str")).cast(pa.large_string())
+    wanted = pa.array(names, type=pa.large_string())
     found = set(pc.filter(pool, pc.is_in(pool, value_set=wanted)).to_pylist())
     return [name in found for name in names]
 
