@@ -85,7 +85,7 @@ else:
             "field": "Field",
             "left": "Left record",
             "right": "Right record",
-            "agree": st.column_config.CheckboxColumn("Same"),
+            "agree": "Same",
         },
     )
     with case_col, user_errors():

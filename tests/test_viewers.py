@@ -454,7 +454,17 @@ def test_review_pair_table_names_fields_in_words() -> None:
     from linkage.model.result_tables import pair_side_by_side
 
     table = pair_side_by_side(
-        {"first_name_l": "OSCAR", "first_name_r": "OSCRA", "pnc_id_l": None, "pnc_id_r": "X"}
+        {
+            "first_name_l": "OSCAR",
+            "first_name_r": "OSCRA",
+            "surname_l": "LEE",
+            "surname_r": "LEE",
+            "pnc_id_l": None,
+            "pnc_id_r": "X",
+            "dob_l": None,
+            "dob_r": None,
+        }
     )
-    assert table["field"].tolist() == ["First name", "PNC ID"]
-    assert table["agree"].tolist() == [False, False]
+    assert table["field"].tolist() == ["First name", "Surname", "PNC ID", "Date of birth"]
+    # Two blanks are not agreement: a missing value on either side says so.
+    assert table["agree"].tolist() == ["differs", "same", "missing", "missing"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from workbench.errors import LinkageError
@@ -48,7 +49,8 @@ def pair_label(row: Mapping[str, Any]) -> str:
 
 def pair_side_by_side(row: Mapping[str, Any]) -> pd.DataFrame:
     """One pair as a table: a row per field (named in words) with the left and right record's
-    values."""
+    values and whether they are the same (``same``, ``differs``, or ``missing`` when either
+    record lacks the value: two blanks are no evidence the records agree)."""
     from linkage.model.patterns import field_title
 
     fields = [
@@ -63,7 +65,10 @@ def pair_side_by_side(row: Mapping[str, Any]) -> pd.DataFrame:
         for f in fields
     ]
     table = pd.DataFrame(data, columns=["field", "left", "right"])
-    table["agree"] = table["left"] == table["right"]
+    missing = (table["left"] == "") | (table["right"] == "")
+    table["agree"] = np.where(
+        missing, "missing", np.where(table["left"] == table["right"], "same", "differs")
+    )
     return table
 
 
