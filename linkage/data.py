@@ -94,8 +94,9 @@ class PreparedInput:
         return con
 
 
-def _empty_column(n: int, index: pd.Index, dtype: Any) -> pd.Series:
-    """An all-null column of the dtype (its nullable form for NumPy ints and bools)."""
+def empty_column(n: int, index: pd.Index, dtype: Any) -> pd.Series:
+    """An all-null column of ``n`` rows and the dtype (its nullable form for NumPy ints and
+    bools)."""
     try:
         return pd.Series([None] * n, index=index, dtype=dtype)
     except (TypeError, ValueError):
@@ -232,7 +233,7 @@ def prepare_frames(
     for t in tables:
         for c in [*ordered, *extra_all]:
             if c not in t.columns:
-                t[c] = _empty_column(len(t), t.index, dtypes.get(c, object))
+                t[c] = empty_column(len(t), t.index, dtypes.get(c, object))
         aligned.append(t[["source_dataset", "unique_id", *ordered, *extra_all]])
     log.info("prepared %s inputs, %s records", len(aligned), sum(len(a) for a in aligned))
     return PreparedInput(frames=aligned, names=used_names, model_columns=ordered, notes=notes)

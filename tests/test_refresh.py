@@ -131,6 +131,45 @@ def test_refresh_keeps_ids_holds_every_record_and_matches_a_full_relink(runs) ->
     assert again.refreshable and len(again.standardised) == len(refreshed)
 
 
+def test_a_changed_extract_keeps_its_roles_and_is_refreshed(runs, tmp_path, caplog) -> None:
+    """Name columns renamed in the new extract take their roles from their values, and a
+    compared column it lacks is empty in its records (as a full link treats it): both refresh,
+    each says what changed, and renaming changes no one's person."""
+    police_b = pd.read_parquet(runs["police_b"])
+    extracts = {
+        "same": police_b,
+        "renamed": police_b.rename(columns={"first_name": "forename", "surname": "last_name"}),
+        "dropped": police_b.drop(columns=["postcode"]),
+    }
+    outs = {}
+    for name, frame in extracts.items():
+        out = tmp_path / f"{name}.parquet"
+        path = _write(frame, tmp_path / name / "police.parquet")
+        code = run(["link", str(path), "--previous", str(runs["prev"]), "--out", str(out)])
+        assert code == 0
+        outs[name] = out
+    said = caplog.text
+    assert "new columns read as forename as first_name, last_name as surname" in said
+    assert "it lacks postcode" in said and "the new records lack postcode" in said
+    same, renamed = (
+        pd.read_parquet(outs[n]).set_index(KEY)["cluster_id"] for n in extracts if n != "dropped"
+    )
+    assert renamed.sort_index().equals(same.sort_index())
+    dropped = pd.read_parquet(outs["dropped"])
+    new_rows = dropped["unique_id"].isin(police_b["unique_id"].astype(str)) & (
+        dropped["source_dataset"] == "police"
+    )
+    assert new_rows.sum() == len(police_b) and dropped.loc[new_rows, "postcode"].isna().all()
+    assert (
+        read_linked(outs["dropped"]).standardised.loc[new_rows.to_numpy(), "postcode"].isna().all()
+    )
+    # Without postcodes the new records still link on names, dates of birth and PNC ids.
+    assert _f1(outs["dropped"]) >= _f1(outs["same"]) - 0.02, (
+        _f1(outs["dropped"]),
+        _f1(outs["same"]),
+    )
+
+
 def test_refresh_over_its_own_previous_file_is_whole_or_leaves_it_untouched(
     runs, tmp_path, monkeypatch
 ) -> None:

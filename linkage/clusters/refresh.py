@@ -172,8 +172,10 @@ def refresh_run(
     # Usually no record is replaced: the earlier rows are then taken whole, not copied.
     kept = slice(None) if keep.all() else keep
     table = combine_tables([prev_table.loc[kept].drop(columns=["cluster_id"]), new_table])
-    old_std = previous.standardised.loc[kept].reset_index(drop=True)
-    new_std = new_standardised.reset_index(drop=True)
+    old_std, new_std = _same_columns(
+        previous.standardised.loc[kept].reset_index(drop=True),
+        new_standardised.reset_index(drop=True),
+    )
     std = pd.concat([old_std, new_std], ignore_index=True)
     # Earlier clusters as codes into old_ids; a replacing record carries its earlier
     # version's cluster (for the ids and the report) but clusters as a new record.
@@ -261,6 +263,38 @@ def refresh_run(
         make_report=make_report,
         pairs_scored=len(scored),
     )
+
+
+def _same_columns(
+    old_std: pd.DataFrame, new_std: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The earlier and the new standardised records with the same columns in the same order.
+
+    A column the new records lack (an extract without postcodes) is empty in them, typed as
+    the earlier records have it, as a full link treats a column some inputs lack; a column only
+    the new records have is empty in the earlier ones. Each is said as a warning.
+    """
+    from linkage.data import empty_column
+
+    lacking = [c for c in old_std.columns if c not in new_std.columns]
+    added = [c for c in new_std.columns if c not in old_std.columns]
+    if lacking:
+        log.warning(
+            "the new records lack %s, which the earlier records have; treated as empty in them",
+            ", ".join(map(str, lacking)),
+        )
+        new_std = new_std.assign(
+            **{str(c): empty_column(len(new_std), new_std.index, old_std[c].dtype) for c in lacking}
+        )
+    if added:
+        log.warning(
+            "the new records have %s, which the earlier records lack; treated as empty in those",
+            ", ".join(map(str, added)),
+        )
+        old_std = old_std.assign(
+            **{str(c): empty_column(len(old_std), old_std.index, new_std[c].dtype) for c in added}
+        )
+    return old_std, new_std[list(old_std.columns)]
 
 
 def _numbered_as_text(start: int, n: int) -> pd.Series:

@@ -41,24 +41,48 @@ def standardised_rows(inputs: Sequence[Any], table: pd.DataFrame) -> pd.DataFram
 
 
 def stored_roles_for(
-    previous: LinkedRun | LinkedFileInfo, name: str, columns: Sequence[str]
+    previous: LinkedRun | LinkedFileInfo, name: str, frame: pd.DataFrame
 ) -> dict[str, Any]:
-    """The roles a source had in the previous run, when the new extract has all their columns.
+    """The roles of a new extract's columns: those its source had in the previous run.
+
+    When the extract's columns changed (one renamed, one dropped, one added), the columns it
+    still has keep their earlier roles and only its new columns get suggested roles (from
+    their names and a sample of their values), taking no single-valued role a kept column
+    holds; a role whose column is gone is said as a warning.
 
     Returns:
-        ``{column: Role}``, empty when the source is new or its columns changed (roles are
-        then suggested afresh).
+        ``{column: Role}``, empty when the source is new (roles are then suggested afresh).
     """
-    from workbench.persons.roles import Role
+    from workbench.persons.role_suggest import suggest_roles
+    from workbench.persons.roles import MULTI_VALUED_ROLES, Role
 
     source = previous.meta.get("sources", {}).get(name)
     if not source:
         return {}
-    roles = {c: Role(r) for c, r in source.get("roles", {}).items()}
-    if any(c not in columns for c, r in roles.items() if r is not Role.IGNORE):
-        log.warning("the columns of %s changed since the previous run: roles suggested", name)
-        return {}
-    return {c: r for c, r in roles.items() if c in columns}
+    columns = [str(c) for c in frame.columns]
+    stored = {c: Role(r) for c, r in source.get("roles", {}).items()}
+    roles = {c: r for c, r in stored.items() if c in columns}
+    gone = [c for c, r in stored.items() if c not in columns and r is not Role.IGNORE]
+    fresh = [c for c in columns if c not in stored]
+    if not gone and not fresh:
+        return roles
+    held = {r for r in roles.values() if r is not Role.IGNORE}
+    given = []
+    for suggestion in suggest_roles(fresh, frame.head(2000)) if fresh else []:
+        role = suggestion.role
+        if role is Role.IGNORE or (role in held and role not in MULTI_VALUED_ROLES):
+            continue
+        roles[suggestion.column] = role
+        held.add(role)
+        given.append(f"{suggestion.column} as {role.value}")
+    if gone or given:
+        log.warning(
+            "the columns of %s changed since the previous run: %s%s",
+            name,
+            f"it lacks {', '.join(gone)}" if gone else "",
+            ("; " if gone else "") + f"new columns read as {', '.join(given)}" if given else "",
+        )
+    return roles
 
 
 def number_on(previous: LinkedRun, item: Any) -> Any:

@@ -356,7 +356,7 @@ def _cmd_refresh(args: argparse.Namespace, reading: Future[Any], out: Path, quie
     exclude = (args.labels_column,) if args.labels_column else ()
     prepared = []
     for name, (_, frame, _) in zip(names, read, strict=True):
-        roles = run_inputs.stored_roles_for(info, name, [str(c) for c in frame.columns])
+        roles = run_inputs.stored_roles_for(info, name, frame)
         prepared.append(
             prepare_input(
                 name, frame, stored_roles=roles, unique_id=args.unique_id, exclude=exclude
