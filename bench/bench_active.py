@@ -1,18 +1,21 @@
 """Benchmark labels that teach: 50 labels chosen by the Review page against 50 at random.
 
 Usage: ``python bench/bench_active.py [--records 6000] [--labels 50] [--seeds 5]
-[--data synthetic|sample]``
+[--data synthetic|sample|fake_1000|historical|febrl2]``
 
-On data with truth (synthetic people, or the committed sample cut to a few areas), the
-suggested model is trained; then each arm labels pairs from the truth (as a perfect reviewer
-would) and lets the labels teach the model (:func:`linkage.review.teach.teach_model`: m
-re-estimated, threshold chosen from the labels). The selected arm asks the Review page's
-selector one pair at a time (:func:`linkage.review.session.next_pairs`, as a reviewer meets them);
-the random arm draws the pairs at random from the same scored pairs, once per seed. Printed:
-clustered (pairwise) F1 of the starting model and of each taught model, against the truth,
-and for scale the model taught by every true pair. The committed sample links almost
-perfectly already (F1 1.0 on a few areas), so the default is synthetic people with more
-noise, where the suggested model leaves room to improve.
+On data with truth the suggested model is trained: synthetic people, the committed sample cut
+to a few areas, or data the project did not make (Splink's fake_1000 and
+historical_figures_with_errors_50k, and FEBRL2), each imported as a user imports the file, with
+the roles the workbench suggests and its truth column marked. Then each arm labels pairs from
+the truth (as a perfect reviewer would) and lets the labels teach the model
+(:func:`linkage.review.teach.teach_model`: m re-estimated, threshold chosen from the labels).
+The selected arm asks the Review page's selector one pair at a time
+(:func:`linkage.review.session.next_pairs`, as a reviewer meets them); the random arm draws
+the pairs at random from the same scored pairs, once per seed. Printed: clustered (pairwise)
+F1 of the starting model and of each taught model, against the truth, and for scale the model
+taught by every true pair. The committed sample links almost perfectly already (F1 1.0 on a
+few areas), so the default is synthetic people with more noise, where the suggested model
+leaves room to improve.
 """
 
 from __future__ import annotations
@@ -82,6 +85,28 @@ def _sample(ws: Workspace, folder: Path) -> list[str]:
     return list(keys)
 
 
+def _open(ws: Workspace, data: str, folder: Path) -> list[str]:
+    """An open benchmark file imported as a user would: the file as published (FEBRL2 with a
+    truth column from its record ids), the suggested roles, the truth column marked."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from linkage_data import OPEN_BENCHMARKS, _febrl
+
+    from workbench.data.datasets import add_file
+
+    folder.mkdir()
+    if data == "febrl2":
+        _febrl(2)(folder)
+        path, truth = folder / "febrl2.csv", "person_id"
+    else:
+        name = (
+            "fake_1000.csv" if data == "fake_1000" else "historical_figures_with_errors_50k.parquet"
+        )
+        path, truth = OPEN_BENCHMARKS / name, "cluster"
+    info = add_file(ws, path, data)
+    mark_truth_column(ws, info.name, truth)
+    return [info.name]
+
+
 def _truth_label(truth: pd.Series, row: pd.Series) -> int:
     left = truth.get(f"{row['source_dataset_l']}\x1f{row['unique_id_l']}")
     right = truth.get(f"{row['source_dataset_r']}\x1f{row['unique_id_r']}")
@@ -108,7 +133,11 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=6000)
     parser.add_argument("--labels", type=int, default=50)
     parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--data", choices=["synthetic", "sample"], default="synthetic")
+    parser.add_argument(
+        "--data",
+        choices=["synthetic", "sample", "fake_1000", "historical", "febrl2"],
+        default="synthetic",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     root = Path(tempfile.mkdtemp(prefix="bench_active_"))
@@ -116,6 +145,8 @@ def main() -> None:
         with Workspace(root / "ws.duckdb") as ws:
             if args.data == "sample":
                 names = _sample(ws, root / "sample")
+            elif args.data != "synthetic":
+                names = _open(ws, args.data, root / "open")
             else:
                 names = _synthetic(ws, args.records)
             t0 = time.perf_counter()

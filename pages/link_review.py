@@ -95,8 +95,9 @@ else:
 st.divider()
 st.subheader("Teach the model")
 st.caption(
-    "Re-estimate the model's m values from the pairs labelled match (pooled with its current "
-    "values) and choose its threshold from the labels. The result is a new model version; "
+    "Re-estimate the model's m values from the labels (each level's weight moves by as much "
+    "as the labels show the model over- or under-counting matches there) and choose its "
+    "threshold from them. The result is a new model version; "
     "the one in use does not change until you make it active on the Models page."
 )
 src, target = st.columns(2)

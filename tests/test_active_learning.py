@@ -12,7 +12,7 @@ from linkage.model.linkers import stored_predictions
 from linkage.model.runs import train_and_save
 from linkage.review import active
 from linkage.review.labels import save_label
-from linkage.review.relearn import relearn_m
+from linkage.review.relearn import relearn_m, relearn_m_from_review
 from linkage.review.session import next_pairs
 from linkage.review.teach import teach_model
 from linkage.service import load_model_json
@@ -157,6 +157,54 @@ def test_m_re_estimated_from_labels_moves_towards_the_truth() -> None:
     assert row["m_after"] == pytest.approx(row["m_labels"])
     with pytest.raises(LinkageError, match="match"):
         relearn_m(model, matches.head(0))
+
+
+def _review_pairs() -> pd.DataFrame:
+    """Scored pairs of :func:`_settings`'s model: 40 confident matches agreeing on both names,
+    and 10 borderline pairs agreeing on the first name only."""
+    rows = [(f"s{i}", f"t{i}", 0.99, 1, 1) for i in range(40)]
+    rows += [(f"u{i}", f"v{i}", 0.5, 0, 1) for i in range(10)]
+    return pd.DataFrame(
+        {
+            "source_dataset_l": "police",
+            "unique_id_l": [r[0] for r in rows],
+            "source_dataset_r": "courts",
+            "unique_id_r": [r[1] for r in rows],
+            "match_probability": [r[2] for r in rows],
+            "gamma_surname": [r[3] for r in rows],
+            "gamma_first_name": [r[4] for r in rows],
+        }
+    )
+
+
+def test_m_from_review_labels_is_not_biased_by_which_pairs_were_offered() -> None:
+    """Labels on the pairs the Review page offers teach by how far they correct the model, not
+    as a sample of matches: labels confirming confident matches move no m, and borderline
+    matches that disagree on surname make surname disagreement weigh less without erasing the
+    evidence of surnames that agree."""
+    frames = [f.drop(columns=["person_id"]) for f in make_people(200, seed=3, n_datasets=2)]
+    pairs = _review_pairs()
+    ids = ["source_dataset_l", "unique_id_l", "source_dataset_r", "unique_id_r"]
+
+    def surname_m(table: pd.DataFrame) -> dict[int, tuple[float, float]]:
+        rows = table[table["comparison"] == "surname"]
+        return {int(r.level): (r.m_before, r.m_after) for r in rows.itertuples()}
+
+    confident = pairs.head(30)[ids].assign(label=1)
+    moved = surname_m(relearn_m_from_review(load_model_json(_settings(), frames), pairs, confident))
+    assert all(abs(after - before) < 0.01 for before, after in moved.values()), moved
+
+    borderline = pairs.tail(10)[ids].assign(label=1)
+    model = load_model_json(_settings(), frames)
+    table = relearn_m_from_review(model, pairs, borderline)
+    exact, other = surname_m(table)[1], surname_m(table)[0]
+    assert other[1] > other[0] and exact[1] < exact[0]
+    assert exact[1] > 0.3  # counted as a sample of matches it would fall to about 0.14
+    assert table.groupby("comparison")["m_after"].sum().to_numpy() == pytest.approx(1.0)
+    levels = model.linker._settings_obj.comparisons[0]._comparison_levels_excluding_null
+    assert levels[0].m_probability == pytest.approx(exact[1])
+    with pytest.raises(LinkageError, match="match"):
+        relearn_m_from_review(model, pairs, borderline.assign(label=0))
 
 
 def _settings() -> dict:

@@ -1,11 +1,18 @@
 """Labels that teach: re-estimate a model's m probabilities from pairs known to match.
 
-Splink's ``estimate_m_from_pairwise_labels`` counts, among labelled matching pairs, how
-often each comparison reached each level. A few dozen clerical labels are too few to stand
-alone (a level no labelled match reached would get m = 0 and a weight of minus infinity), so
-the label estimate is pooled with the model's current m as if the model were worth
-:data:`PRIOR_PAIRS` labelled matches. With thousands of labels (a truth column) the labels
-decide.
+Two estimators, for two kinds of labels:
+
+* A truth column (every true pair): :func:`relearn_m` uses Splink's
+  ``estimate_m_from_pairwise_labels``, which counts among the matching pairs how often each
+  comparison reached each level, pooled with the model's current m as if the model were worth
+  ``prior_pairs`` labelled matches (none for a truth, whose thousands of pairs decide).
+* Clerical labels from the Review page: :func:`relearn_m_from_review`. The page offers the
+  pairs whose label would teach the most, borderline ones, which are no random sample of
+  matches: counting levels among them pulls m towards the weak agreement that made them
+  borderline (on Splink's fake_1000, 50 such labels lowered clustered F1 from 0.961 to 0.954).
+  Instead every scored pair counts, weighted by its chance of being a match given the labels
+  in its comparison pattern, and each level's m moves by as much as the labels move the
+  expected number of matches at that level.
 """
 
 from __future__ import annotations
@@ -23,6 +30,8 @@ log = logging.getLogger(__name__)
 
 #: How many labelled matching pairs the model's current m values are worth.
 PRIOR_PAIRS = 20.0
+#: Pseudo-pairs added to both sums of :func:`relearn_m_from_review`'s ratio at each level.
+RATIO_SMOOTHING = 1.0
 #: Smallest m a level keeps after pooling, so no level's weight becomes minus infinity.
 M_FLOOR = 1e-6
 LABEL_DESCRIPTION = "estimate m from pairwise labels"
@@ -44,6 +53,83 @@ def _label_estimate(cl: Any) -> float | None:
             value = item.get("probability")
             return float(value) if isinstance(value, int | float) else 0.0
     return None
+
+
+def relearn_m_from_review(
+    model: TrainedModel,
+    pairs: pd.DataFrame,
+    labels: pd.DataFrame,
+    smoothing: float = RATIO_SMOOTHING,
+) -> pd.DataFrame:
+    """Re-estimate the model's m probabilities from clerical labels, in place, without the
+    bias of how the labelled pairs were chosen.
+
+    Each scored pair's chance of being a match is the model's probability, corrected in each
+    comparison pattern by the labels there (:func:`linkage.review.active.posteriors`; a
+    labelled pair is its label). For each comparison level, m is scaled by
+    ``(sum of those chances + s) / (sum of the model's probabilities + s)`` over the pairs at
+    that level (``s`` = ``smoothing``), then renormalised within its comparison: labels that
+    agree with the model move nothing, and a level where labelled pairs match more often than
+    the model expected gains weight.
+
+    Args:
+        model: The model to change (its linker's parameters are updated).
+        pairs: The model's scored pairs (``match_probability``, ids, ``gamma_*`` levels).
+        labels: Clerical labels (``label`` 1, 0 or empty for unsure).
+        smoothing: Pseudo-pairs added to both sums, so a level few pairs reach moves little.
+
+    Returns:
+        As :func:`relearn_m`; ``m_labels`` is the level's share of the expected matches among
+        the scored pairs, given the labels.
+
+    Raises:
+        LinkageError: When no labelled pair is a match.
+    """
+    from linkage.review.active import posteriors
+
+    known = labels.dropna(subset=["label"]) if "label" in labels else labels.iloc[0:0]
+    if not (known["label"] == 1).any():
+        raise LinkageError(
+            "No labelled pair is a match, so m cannot be estimated.",
+            hint="Label some pairs as matches first.",
+        )
+    post = posteriors(pairs, known)
+    prob = pairs["match_probability"].to_numpy(dtype=float)
+    rows = []
+    for comparison in model.linker._settings_obj.comparisons:
+        name = str(comparison.output_column_name)
+        column = f"gamma_{name}"
+        if column not in pairs.columns:
+            raise LinkageError(
+                f"The scored pairs lack the levels of {name}, so m cannot be re-estimated.",
+                hint="Train the model again; its scored pairs keep their comparison levels.",
+            )
+        gamma = pd.to_numeric(pairs[column], errors="coerce").fillna(-1).to_numpy()
+        expected = post[gamma >= 0].sum()
+        moved = []
+        for cl in comparison._comparison_levels_excluding_null:
+            at = gamma == cl.comparison_vector_value
+            before = cl.m_probability
+            ratio = (post[at].sum() + smoothing) / (prob[at].sum() + smoothing)
+            share = float(post[at].sum() / expected) if expected else None
+            after = None if before is None else max(float(before) * ratio, M_FLOOR)
+            moved.append((cl, before, share, after))
+        total = sum(a for *_, a in moved if a is not None)
+        for cl, before, share, after in moved:
+            if after is not None and total and not cl._fix_m_probability:
+                cl.m_probability = after / total
+            rows.append(
+                {
+                    "comparison": name,
+                    "level": int(cl.comparison_vector_value),
+                    "label": str(cl.label_for_charts),
+                    "m_before": None if before is None else float(before),
+                    "m_labels": share,
+                    "m_after": None if before is None else float(cl.m_probability),
+                }
+            )
+    log.info("re-estimated m from %d clerical labels", len(known))
+    return pd.DataFrame(rows)
 
 
 def relearn_m(

@@ -14,7 +14,7 @@ import pandas as pd
 from linkage.clusters.registry import get_model
 from linkage.data import prepare_frames
 from linkage.model.datasets import standardised_inputs, translated
-from linkage.model.linkers import remember_linker, require_predictions
+from linkage.model.linkers import remember_linker, require_predictions, stored_predictions
 from linkage.model.model_spec import ModelSpec
 from linkage.model.predict import (
     EDGE_COLUMNS,
@@ -103,12 +103,16 @@ def teach_model(
 ) -> TaughtModel:
     """Let labels teach a model: re-estimate its m values and threshold, save a new version.
 
-    The m values are re-estimated with Splink's ``estimate_m_from_pairwise_labels`` from the
-    pairs labelled match, pooled with the current values (:func:`linkage.review.relearn.relearn_m`);
-    the pairs are scored again and the threshold is the one with the best F1 estimated from
-    the labels and the new scores (or the lowest reaching ``target_precision``; see
-    :func:`linkage.review.active.threshold_from_labels`). The version is saved with its parent, a
-    note of how many labels it used, and is not made active.
+    From clerical labels, each level's m moves by as much as the labels move the expected
+    number of matches at that level among the scored pairs
+    (:func:`linkage.review.relearn.relearn_m_from_review`: the labelled pairs were chosen for
+    being borderline, so they are not counted as a sample of matches); from a truth, m is
+    Splink's ``estimate_m_from_pairwise_labels`` over the true pairs
+    (:func:`linkage.review.relearn.relearn_m`). The pairs are scored again and the threshold
+    is the one with the best F1 estimated from the labels and the new scores (or the lowest
+    reaching ``target_precision``; see :func:`linkage.review.active.threshold_from_labels`).
+    The version is saved with its parent, a note of how many labels it used, and is not made
+    active.
 
     Args:
         ws: The workspace.
@@ -117,8 +121,8 @@ def teach_model(
             pair the truth datasets or truth column say is one person; the truth is never a
             model input).
         target_precision: Choose the threshold for this estimated precision instead of F1.
-        prior_pairs: How many labelled matches the current m values are worth (by default
-            :data:`linkage.review.relearn.PRIOR_PAIRS`; none for truth).
+        prior_pairs: With ``truth``, how many matching pairs the current m values are worth
+            (none by default: the truth decides).
         name: The new version's name; by default the parent's with "taught by N labels".
         actor: Who did it, for the audit log.
         max_truth_pairs: Most matching pairs taken from the truth.
@@ -130,7 +134,7 @@ def teach_model(
         LinkageError: When there are no labelled matches (or no truth), or a step fails.
     """
     from linkage.review.active import threshold_from_labels
-    from linkage.review.relearn import PRIOR_PAIRS, relearn_m
+    from linkage.review.relearn import relearn_m, relearn_m_from_review
 
     row = get_model(ws, model_id)
     require_predictions(ws, model_id)
@@ -148,7 +152,7 @@ def teach_model(
     elif source == "labels":
         labels = model_labels(ws, names).dropna(subset=["label"])
         matches = labels[labels["label"] == 1]
-        prior = PRIOR_PAIRS if prior_pairs is None else float(prior_pairs)
+        prior = 0.0
     else:
         raise LinkageError(f"Unknown label source {source!r}.", hint="Use labels or truth.")
     if matches.empty:
@@ -162,7 +166,10 @@ def teach_model(
         model = load_model_json(row["settings"], data)
         if row.get("spec"):
             model.spec = ModelSpec.from_dict(row["spec"])
-        m_changes = relearn_m(model, matches, prior_pairs=prior)
+        if source == "truth":
+            m_changes = relearn_m(model, matches, prior_pairs=prior)
+        else:
+            m_changes = relearn_m_from_review(model, stored_predictions(ws, model_id), labels)
         rel = predict_pairs(model, threshold_match_weight=RETENTION_MATCH_WEIGHT, as_pandas=False)
         if isinstance(rel, duckdb.DuckDBPyRelation):
             table = rel.to_arrow_table()
@@ -191,7 +198,7 @@ def teach_model(
             "parent_model_id": model_id,
             "labels_used": n_labels,
             "matches_used": len(matches),
-            "prior_pairs": prior,
+            "prior_pairs": prior if source == "truth" else None,
             "target_precision": target_precision,
             "estimated_precision": choice.estimate.precision,
             "estimated_recall": choice.estimate.recall,
