@@ -1,7 +1,7 @@
 """Benchmark labels that teach: 50 labels chosen by the Review page against 50 at random.
 
 Usage: ``python bench/bench_active.py [--records 6000] [--labels 50] [--seeds 5]
-[--data synthetic,fake_1000,febrl2,historical]`` (those four by default; ``sample`` too)
+[--data synthetic,fake_1000,febrl2,historical_50k]`` (those four by default; ``sample`` too)
 
 On data with truth the suggested model is trained: synthetic people, the committed sample cut
 to a few areas, or data the project did not make (Splink's fake_1000 and
@@ -57,7 +57,7 @@ ROLES = {
     "person_id": "ignore",
 }
 #: Datasets run by default: the project's synthetic people and three open files with truth.
-DATA = ("synthetic", "fake_1000", "febrl2", "historical")
+DATA = ("synthetic", "fake_1000", "febrl2", "historical_50k")
 SAMPLE_AREAS = ["Cumbria", "Gloucestershire", "Wiltshire", "Dorset", "North Wales", "Suffolk"]
 
 
@@ -88,24 +88,17 @@ def _sample(ws: Workspace, folder: Path) -> list[str]:
 
 
 def _open(ws: Workspace, data: str, folder: Path) -> list[str]:
-    """An open benchmark file imported as a user would: the file as published (FEBRL2 with a
-    truth column from its record ids), the suggested roles, the truth column marked."""
+    """A dataset of the linkage suite (:mod:`linkage_data`: the file as published) imported as
+    a user would: the suggested roles, the truth column marked."""
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from linkage_data import OPEN_BENCHMARKS, _febrl
+    import linkage_data
 
     from workbench.data.datasets import add_file
 
-    folder.mkdir()
-    if data == "febrl2":
-        _febrl(2)(folder)
-        path, truth = folder / "febrl2.csv", "person_id"
-    else:
-        name = (
-            "fake_1000.csv" if data == "fake_1000" else "historical_figures_with_errors_50k.parquet"
-        )
-        path, truth = OPEN_BENCHMARKS / name, "cluster"
+    dataset = linkage_data.by_name(data)
+    (path,) = linkage_data.build(dataset, folder)
     info = add_file(ws, path, data)
-    mark_truth_column(ws, info.name, truth)
+    mark_truth_column(ws, info.name, dataset.truth)
     return [info.name]
 
 

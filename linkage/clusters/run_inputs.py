@@ -75,13 +75,10 @@ def stored_roles_for(
         roles[suggestion.column] = role
         held.add(role)
         given.append(f"{suggestion.column} as {role.value}")
-    if gone or given:
-        log.warning(
-            "the columns of %s changed since the previous run: %s%s",
-            name,
-            f"it lacks {', '.join(gone)}" if gone else "",
-            ("; " if gone else "") + f"new columns read as {', '.join(given)}" if given else "",
-        )
+    said = [f"it lacks {', '.join(gone)}"] if gone else []
+    said += [f"new columns read as {', '.join(given)}"] if given else []
+    if said:
+        log.warning("the columns of %s changed since the previous run: %s", name, "; ".join(said))
     return roles
 
 

@@ -21,6 +21,7 @@ import logging
 import uuid
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from linkage.model.train import TrainedModel
@@ -55,6 +56,35 @@ def _label_estimate(cl: Any) -> float | None:
     return None
 
 
+def _set_m(levels: list[tuple[str, Any, float | None, float | None, float | None]]) -> pd.DataFrame:
+    """Give each level its new m, renormalised within its comparison (a level whose m is fixed
+    keeps it), and return the table of changes.
+
+    Args:
+        levels: ``(comparison, level, m_before, m_labels, m_after)`` per level, ``m_after``
+            not yet renormalised (``None`` where the level has no m).
+    """
+    table = pd.DataFrame(
+        [
+            {
+                "comparison": comparison,
+                "level": int(cl.comparison_vector_value),
+                "label": str(cl.label_for_charts),
+                "m_before": before,
+                "m_labels": estimate,
+                "m_after": after,
+            }
+            for comparison, cl, before, estimate, after in levels
+        ]
+    )
+    sums = table.groupby("comparison")["m_after"].transform("sum")
+    table["m_after"] = table["m_after"] / sums
+    for (_, cl, *_), after in zip(levels, table["m_after"], strict=True):
+        if not pd.isna(after) and not cl._fix_m_probability:
+            cl.m_probability = float(after)
+    return table
+
+
 def relearn_m_from_review(
     model: TrainedModel,
     pairs: pd.DataFrame,
@@ -87,7 +117,7 @@ def relearn_m_from_review(
     """
     from linkage.review.active import posteriors
 
-    known = labels.dropna(subset=["label"]) if "label" in labels else labels.iloc[0:0]
+    known = labels.dropna(subset=["label"])
     if not (known["label"] == 1).any():
         raise LinkageError(
             "No labelled pair is a match, so m cannot be estimated.",
@@ -95,41 +125,36 @@ def relearn_m_from_review(
         )
     post = posteriors(pairs, known)
     prob = pairs["match_probability"].to_numpy(dtype=float)
-    rows = []
-    for comparison in model.linker._settings_obj.comparisons:
-        name = str(comparison.output_column_name)
-        column = f"gamma_{name}"
-        if column not in pairs.columns:
-            raise LinkageError(
-                f"The scored pairs lack the levels of {name}, so m cannot be re-estimated.",
-                hint="Train the model again; its scored pairs keep their comparison levels.",
+    gammas: dict[str, tuple[np.ndarray, float]] = {}  # per comparison: levels, matches
+    levels = []
+    for comparison, cl in _levels(model):
+        if comparison not in gammas:
+            column = f"gamma_{comparison}"
+            if column not in pairs.columns:
+                raise LinkageError(
+                    f"The scored pairs lack the levels of {comparison}, so m cannot be "
+                    "re-estimated.",
+                    hint="Train the model again; its scored pairs keep their comparison levels.",
+                )
+            gamma = pd.to_numeric(pairs[column], errors="coerce").fillna(-1).to_numpy()
+            gammas[comparison] = (gamma, float(post[gamma >= 0].sum()))
+        gamma, expected = gammas[comparison]
+        at = gamma == cl.comparison_vector_value
+        matches_at = post[at].sum()
+        ratio = (matches_at + smoothing) / (prob[at].sum() + smoothing)
+        before = cl.m_probability
+        levels.append(
+            (
+                comparison,
+                cl,
+                None if before is None else float(before),
+                float(matches_at / expected) if expected else None,
+                None if before is None else max(float(before) * ratio, M_FLOOR),
             )
-        gamma = pd.to_numeric(pairs[column], errors="coerce").fillna(-1).to_numpy()
-        expected = post[gamma >= 0].sum()
-        moved = []
-        for cl in comparison._comparison_levels_excluding_null:
-            at = gamma == cl.comparison_vector_value
-            before = cl.m_probability
-            ratio = (post[at].sum() + smoothing) / (prob[at].sum() + smoothing)
-            share = float(post[at].sum() / expected) if expected else None
-            after = None if before is None else max(float(before) * ratio, M_FLOOR)
-            moved.append((cl, before, share, after))
-        total = sum(a for *_, a in moved if a is not None)
-        for cl, before, share, after in moved:
-            if after is not None and total and not cl._fix_m_probability:
-                cl.m_probability = after / total
-            rows.append(
-                {
-                    "comparison": name,
-                    "level": int(cl.comparison_vector_value),
-                    "label": str(cl.label_for_charts),
-                    "m_before": None if before is None else float(before),
-                    "m_labels": share,
-                    "m_after": None if before is None else float(cl.m_probability),
-                }
-            )
+        )
+    table = _set_m(levels)
     log.info("re-estimated m from %d clerical labels", len(known))
-    return pd.DataFrame(rows)
+    return table
 
 
 def relearn_m(
@@ -170,8 +195,7 @@ def relearn_m(
             f"m could not be estimated from the labels: {first_line(exc)}",
             hint="Check the labelled pairs belong to this model's datasets.",
         ) from exc
-    rows = []
-    by_comparison: dict[str, list[tuple[Any, float]]] = {}
+    levels = []
     for comparison, cl in _levels(model):
         prior = before[(comparison, cl.comparison_vector_value)]
         estimate = _label_estimate(cl)
@@ -182,24 +206,7 @@ def relearn_m(
         else:
             after = (n * estimate + prior_pairs * float(prior)) / (n + prior_pairs)
         after = None if after is None else max(float(after), M_FLOOR)
-        by_comparison.setdefault(comparison, []).append((cl, after))
-        rows.append(
-            {
-                "comparison": comparison,
-                "level": int(cl.comparison_vector_value),
-                "label": str(cl.label_for_charts),
-                "m_before": None if prior is None else float(prior),
-                "m_labels": estimate,
-                "m_after": after,
-            }
-        )
-    for items in by_comparison.values():
-        total = sum(a for _, a in items if a is not None)
-        for cl, after in items:
-            if after is not None and not cl._fix_m_probability:
-                cl.m_probability = after / total if total else after
-    table = pd.DataFrame(rows)
-    sums = table.groupby("comparison")["m_after"].transform("sum")
-    table["m_after"] = table["m_after"] / sums
+        levels.append((comparison, cl, None if prior is None else float(prior), estimate, after))
+    table = _set_m(levels)
     log.info("re-estimated m from %d labelled matches", int(n))
     return table

@@ -152,7 +152,7 @@ def teach_model(
     elif source == "labels":
         labels = model_labels(ws, names).dropna(subset=["label"])
         matches = labels[labels["label"] == 1]
-        prior = 0.0
+        prior = None  # no prior: clerical labels are weighed against every scored pair
     else:
         raise LinkageError(f"Unknown label source {source!r}.", hint="Use labels or truth.")
     if matches.empty:
@@ -166,10 +166,10 @@ def teach_model(
         model = load_model_json(row["settings"], data)
         if row.get("spec"):
             model.spec = ModelSpec.from_dict(row["spec"])
-        if source == "truth":
-            m_changes = relearn_m(model, matches, prior_pairs=prior)
-        else:
+        if prior is None:
             m_changes = relearn_m_from_review(model, stored_predictions(ws, model_id), labels)
+        else:
+            m_changes = relearn_m(model, matches, prior_pairs=prior)
         rel = predict_pairs(model, threshold_match_weight=RETENTION_MATCH_WEIGHT, as_pandas=False)
         if isinstance(rel, duckdb.DuckDBPyRelation):
             table = rel.to_arrow_table()
@@ -198,7 +198,7 @@ def teach_model(
             "parent_model_id": model_id,
             "labels_used": n_labels,
             "matches_used": len(matches),
-            "prior_pairs": prior if source == "truth" else None,
+            "prior_pairs": prior,
             "target_precision": target_precision,
             "estimated_precision": choice.estimate.precision,
             "estimated_recall": choice.estimate.recall,
