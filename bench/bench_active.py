@@ -214,7 +214,8 @@ def _bench(args: argparse.Namespace) -> None:
             mean = statistics.mean(randoms)
             print(
                 f"selected {f1:.4f} vs random mean {mean:.4f} (min {min(randoms):.4f}, max "
-                f"{max(randoms):.4f}): selected {'>' if f1 > mean else '<='} random"
+                f"{max(randoms):.4f}): selected "
+                f"{'>' if f1 > mean else '=' if f1 == mean else '<'} random"
             )
     finally:
         forget_linkers()
